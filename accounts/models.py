@@ -1,0 +1,123 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def is_cjk(text: str) -> bool:
+    """True when `text` starts with a Hangul or CJK ideograph (family-name-first scripts)."""
+    return bool(text) and ("\u1100" <= text[0] <= "\u11ff" or "\u2e80" <= text[0] <= "\ud7af")
+
+
+def person_name(first: str, last: str) -> str:
+    """A full name in the order its script uses: 김민준, 陳慧玲, but Emma Wilson."""
+    if is_cjk(last):
+        return f"{last}{first}"
+    return " ".join(p for p in (first, last) if p)
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HelpdeskUserManager(UserManager):
+    """`createsuperuser` makes a super admin: the role is the only source of admin rights."""
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", User.Role.SUPER_ADMIN)
+        extra_fields.pop("is_staff", None)
+        extra_fields.pop("is_superuser", None)
+        return self._create_user(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        SUPER_ADMIN = "super_admin", _("Super admin")
+        AGENT = "agent", _("Agent with a seat")
+        COLLABORATOR = "collaborator", _("Collaborator")
+
+    class Visibility(models.TextChoices):
+        ALL = "all", _("All tickets")
+        TEAMS = "teams", _("Team tickets only")
+        OWNED = "owned", _("Owned tickets only")
+
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.AGENT)
+    visibility = models.CharField(
+        _("ticket visibility"),
+        max_length=10,
+        choices=Visibility,
+        default=Visibility.ALL,
+        help_text=_("Which tickets this user can see, count, search and be notified about."),
+    )
+    main_team = models.ForeignKey(
+        Team,
+        verbose_name=_("main team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="main_members",
+    )
+    teams = models.ManyToManyField(
+        Team, verbose_name=_("additional teams"), blank=True, related_name="members"
+    )
+    can_manage_views = models.BooleanField(
+        _("can manage custom views"),
+        default=True,
+        help_text=_("Create, edit and delete custom views (agents with a seat only)."),
+    )
+    has_account_access = models.BooleanField(
+        _("account access"),
+        default=False,
+        help_text=_("Move tickets between inboxes and set team default From addresses."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        help_text=_("Empty: follow the browser's language."),
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    # Admin rights follow the role; there is no separate flag to drift out of sync.
+    is_staff = property(lambda self: self.role == User.Role.SUPER_ADMIN)
+    is_superuser = property(lambda self: self.role == User.Role.SUPER_ADMIN)
+
+    objects = HelpdeskUserManager()
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_full_name(self) -> str:
+        return person_name(self.first_name, self.last_name)
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def initials(self) -> str:
+        if is_cjk(self.last_name):
+            return self.last_name[:1]
+        parts = [p for p in (self.first_name, self.last_name) if p] or [self.username]
+        return "".join(p[0] for p in parts[:2]).upper()
+
+    @property
+    def is_super_admin(self) -> bool:
+        return self.role == self.Role.SUPER_ADMIN
+
+    @property
+    def has_seat(self) -> bool:
+        """Super admins and agents with a seat get default views and customisation (S2)."""
+        return self.role in (self.Role.SUPER_ADMIN, self.Role.AGENT)

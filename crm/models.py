@@ -1,0 +1,85 @@
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import person_name
+
+
+class Company(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(_("domain"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [models.Index(Lower("domain"), name="company_domain_lower")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone number"), max_length=40, blank=True)
+    mobile = models.CharField(_("mobile phone number"), max_length=40, blank=True)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["first_name", "last_name", "id"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(Lower("email"), name="contact_email_lower")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = person_name(self.first_name, self.last_name)
+        return name or self.email or self.phone or self.mobile or f"#{self.pk}"
+
+
+class Deal(models.Model):
+    class Stage(models.TextChoices):
+        APPOINTMENT = "appointment", _("Appointment scheduled")
+        QUALIFIED = "qualified", _("Qualified to buy")
+        CONTRACT = "contract", _("Contract sent")
+        WON = "won", _("Closed won")
+        LOST = "lost", _("Closed lost")
+
+    name = models.CharField(_("name"), max_length=200)
+    amount = models.DecimalField(
+        _("amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    stage = models.CharField(
+        _("deal stage"), max_length=20, choices=Stage, default=Stage.APPOINTMENT
+    )
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,71 @@
+"""Small presentation helpers shared by the workspace templates."""
+
+import datetime
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.templatetags.static import static
+from django.utils import formats, timezone
+from django.utils.html import format_html
+
+from tickets.models import Category, Priority
+
+register = template.Library()
+
+
+@register.simple_tag
+def icon(name: str, size: int = 16):
+    """An icon from the vendored lucide sprite; decorative, so hidden from readers."""
+    sprite = static("vendor/lucide/sprite.svg")
+    return format_html(
+        '<svg class="icon icon-{}" width="{}" height="{}" aria-hidden="true">'
+        '<use href="{}#{}"></use></svg>',
+        size,
+        size,
+        size,
+        sprite,
+        name,
+    )
+
+
+@register.simple_tag
+def when(moment: datetime.datetime | None):
+    """Relative for the last 24 hours, then the locale's short date and time in the
+    user's time zone; the full timestamp on hover (DESIGN: Dates)."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    full = formats.date_format(local, "DATETIME_FORMAT")
+    if timezone.now() - moment < datetime.timedelta(hours=24):
+        shown = naturaltime(moment)
+    else:
+        shown = formats.date_format(local, "SHORT_DATETIME_FORMAT")
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, shown)
+
+
+CHOICE_FIELDS = {"priority": Priority, "category": Category}
+
+
+@register.simple_tag
+def event_value(field: str, value: str):
+    """A timeline value in the reader's language: choice codes become labels."""
+    choices = CHOICE_FIELDS.get(field)
+    if choices and value in choices.values:
+        return choices(value).label
+    return value
+
+
+@register.filter
+def priority_label(value: str):
+    return Priority(value).label if value in Priority.values else ""
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def get_field(form, key):
+    """The bound field of custom property `key` in a property form."""
+    return form[f"prop_{key}"]

@@ -1,0 +1,52 @@
+"""Who may see which ticket: the only place that decides it (S3, ARCHITECTURE rule 1).
+
+Every list, count, detail page, association change and later search, attachment
+and notification starts from these functions. A ticket outside them is a 404,
+exactly like a ticket that does not exist.
+"""
+
+from django.db.models import Q
+from django.http import Http404
+
+from accounts.models import Team, User
+
+from .models import Ticket, TicketQuerySet
+
+
+def visible_tickets(user: User) -> TicketQuerySet:
+    """The tickets `user` may see, count and open, as one SQL filter."""
+    tickets = Ticket.objects.alive()
+    # Signed-out and deactivated users see nothing.
+    if not user.is_authenticated or not user.is_active:
+        return tickets.none()
+    # Super admins see every ticket, whatever scope they were given.
+    if user.is_super_admin:
+        return tickets
+    # "All tickets" scope.
+    if user.visibility == User.Visibility.ALL:
+        return tickets
+    # "Team tickets only": tickets of their main or additional teams, and any
+    # ticket they own (an owner is never locked out of their own work).
+    if user.visibility == User.Visibility.TEAMS:
+        return tickets.filter(
+            Q(team__in=Team.objects.filter(members=user).values("id"))
+            | Q(team_id=user.main_team_id)
+            | Q(owner=user)
+        )
+    # "Owned tickets only".
+    return tickets.filter(owner=user)
+
+
+def get_ticket_for_user(user: User, pk: int, *, for_update: bool = False) -> Ticket:
+    """The ticket `pk` if `user` may see it, else Http404.
+
+    Everyone who can see a ticket may also work it (S2: collaborators view, edit,
+    reply and comment), so there is no separate write check yet.
+    """
+    tickets = visible_tickets(user).select_related("pipeline", "stage", "owner", "team")
+    if for_update:
+        tickets = tickets.select_for_update(of=("self",))
+    try:
+        return tickets.get(pk=pk)
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -1,0 +1,117 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import BUILTIN_PROPERTIES, Pipeline, PropertyDefinition, Stage, Ticket
+
+
+def required_property_choices():
+    customs = PropertyDefinition.objects.values_list("key", "label")
+    return [*((key, label) for key, label in BUILTIN_PROPERTIES.items()), *customs]
+
+
+class StageForm(forms.ModelForm):
+    required_properties = forms.MultipleChoiceField(
+        label=_("Required properties"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A ticket can only enter this status with these filled in."),
+    )
+    move_tickets_to = forms.ModelChoiceField(
+        label=_("When deleted, move its tickets to"),
+        queryset=Stage.objects.none(),
+        required=False,
+    )
+
+    class Meta:
+        model = Stage
+        fields = ["name", "position", "is_closed", "required_properties"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["required_properties"].choices = required_property_choices()
+        if self.instance.pk:
+            self.fields["move_tickets_to"].queryset = Stage.objects.filter(
+                pipeline_id=self.instance.pipeline_id
+            ).exclude(pk=self.instance.pk)
+
+
+class StageFormSet(BaseInlineFormSet):
+    """Deleting a stage that holds tickets requires choosing where they go."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            stage = form.instance
+            if not stage.pk or not Ticket.objects.filter(stage=stage).exists():
+                continue
+            if not form.cleaned_data.get("move_tickets_to"):
+                raise ValidationError(
+                    _(
+                        "The status “%(stage)s” has tickets: choose where they go before deleting it."
+                    ),
+                    params={"stage": stage.name},
+                )
+
+    def delete_existing(self, obj, commit=True):
+        if not commit:
+            return
+        form = next(f for f in self.deleted_forms if f.instance.pk == obj.pk)
+        services.stage_delete(stage=obj, move_to=form.cleaned_data.get("move_tickets_to"))
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    form = StageForm
+    formset = StageFormSet
+    extra = 0
+    ordering = ["position", "id"]
+
+
+@admin.register(Pipeline)
+class PipelineAdmin(admin.ModelAdmin):
+    list_display = ["name", "position"]
+    inlines = [StageInline]
+
+
+class PropertyDefinitionForm(forms.ModelForm):
+    choices = forms.CharField(
+        label=_("Choices"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One option per line, for choice properties."),
+    )
+
+    class Meta:
+        model = PropertyDefinition
+        fields = ["key", "label", "type", "choices", "on_create_form", "in_sidebar", "position"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["choices"] = "\n".join(self.instance.choices)
+            self.fields["key"].disabled = True
+
+    def clean_key(self):
+        key = self.cleaned_data["key"]
+        if key in BUILTIN_PROPERTIES or not key.replace("_", "").isalnum():
+            raise ValidationError(
+                _("Use lower-case letters, digits and underscores, not a built-in name.")
+            )
+        return key.lower()
+
+    def clean_choices(self):
+        lines = (line.strip() for line in self.cleaned_data["choices"].splitlines())
+        return list(dict.fromkeys(line for line in lines if line))
+
+
+@admin.register(PropertyDefinition)
+class PropertyDefinitionAdmin(admin.ModelAdmin):
+    """Custom ticket properties (S9) and which appear on the create form (S5)."""
+
+    form = PropertyDefinitionForm
+    list_display = ["label", "key", "type", "on_create_form", "in_sidebar", "position"]
+    list_editable = ["on_create_form", "in_sidebar", "position"]

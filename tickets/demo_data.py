@@ -1,0 +1,236 @@
+"""Content of the demo dataset: a support team's week in six languages."""
+
+TEAMS = ["Customer Support", "Billing", "Technical Support"]
+
+# username, first, last, role, visibility, main team, extra teams, language
+USERS = [
+    ("admin", "Maya", "Lindqvist", "super_admin", "all", "Customer Support", [], ""),
+    ("jonas", "Jonas", "Becker", "agent", "all", "Customer Support", ["Billing"], "de"),
+    ("aino", "Aino", "Virtanen", "agent", "teams", "Technical Support", [], "fi"),
+    ("kasia", "Katarzyna", "Nowak", "agent", "owned", "Billing", [], "pl"),
+    ("minjun", "민준", "김", "agent", "teams", "Customer Support", ["Technical Support"], "ko"),
+    ("weiling", "慧玲", "陳", "agent", "all", "Technical Support", [], "zh-hant"),
+    ("sam", "Sam", "Ortiz", "collaborator", "teams", "Billing", [], "en"),
+]
+
+COMPANIES = [
+    ("Northwind Traders", "northwind.example"),
+    ("Fabrikam GmbH", "fabrikam.example"),
+    ("Kivi & Sammal Oy", "kivisammal.example"),
+    ("한빛소프트", "hanbit.example"),
+    ("台灣雲端科技", "twcloud.example"),
+    ("Zielony Ogród sp. z o.o.", "zielonyogrod.example"),
+    ("Contoso Retail", "contoso.example"),
+    ("Bäckerei Müller", "baeckerei-mueller.example"),
+    ("Lumo Design", "lumo.example"),
+    ("서울물류", "seoullogistics.example"),
+    ("永豐電子", "yongfeng.example"),
+    ("Wydawnictwo Łąka", "laka.example"),
+]
+
+# first, last, company index (None for private customers)
+CONTACTS = [
+    ("Emma", "Wilson", 0),
+    ("Oliver", "Brown", 6),
+    ("Grace", "Taylor", None),
+    ("Liam", "Davies", 0),
+    ("Lukas", "Schmidt", 1),
+    ("Sophie", "Wagner", 7),
+    ("Felix", "Hoffmann", 1),
+    ("Anna", "Krüger", None),
+    ("Mikko", "Korhonen", 2),
+    ("Laura", "Mäkinen", 8),
+    ("Juha", "Nieminen", 2),
+    ("Sanna", "Heikkinen", None),
+    ("지우", "박", 3),
+    ("서연", "이", 9),
+    ("도윤", "최", 3),
+    ("하은", "정", None),
+    ("志明", "林", 4),
+    ("怡君", "黃", 10),
+    ("俊傑", "張", 4),
+    ("雅婷", "王", None),
+    ("Tomasz", "Wiśniewski", 5),
+    ("Agnieszka", "Wójcik", 11),
+    ("Paweł", "Kamiński", 5),
+    ("Zofia", "Lewandowska", None),
+]
+
+DEALS = [
+    ("Northwind annual renewal", 24000, "contract", 0),
+    ("Fabrikam upgrade to Enterprise", 58000, "qualified", 1),
+    ("Kivi & Sammal onboarding", 9600, "won", 2),
+    ("한빛소프트 연간 계약", 31000, "appointment", 3),
+    ("台灣雲端 擴充方案", 42000, "contract", 4),
+    ("Zielony Ogród — nowe licencje", 7200, "qualified", 5),
+    ("Contoso seats expansion", 15500, "lost", 6),
+]
+
+# (subject, description) per language; the language of the contact who wrote.
+REQUESTS = {
+    "en": [
+        (
+            "Can't log in after password reset",
+            "I reset my password this morning but the new one is rejected. I need access before our 3 pm meeting.",
+        ),
+        (
+            "Invoice shows the wrong VAT number",
+            "Our invoice for October lists an old VAT number. Could you reissue it with the correct one?",
+        ),
+        (
+            "Export to CSV times out",
+            "Exporting last quarter's orders stops after a minute with an error. Smaller ranges work.",
+        ),
+        (
+            "Feature request: dark mode",
+            "Our night shift would love a dark theme for the dashboard.",
+        ),
+        (
+            "Charged twice for the same order",
+            "My card statement shows two charges for order 48213.",
+        ),
+        (
+            "How do I add a second admin?",
+            "We are growing and I would like a colleague to manage users too.",
+        ),
+        (
+            "Mobile app crashes on startup",
+            "Since yesterday's update the iOS app closes right after the splash screen.",
+        ),
+        (
+            "Webhook deliveries failing with 401",
+            "Our endpoint started receiving 401s from your webhooks after we rotated keys.",
+        ),
+    ],
+    "de": [
+        (
+            "Rechnung doppelt erhalten",
+            "Wir haben die Rechnung für November zweimal bekommen. Bitte prüfen Sie, ob sie auch doppelt abgebucht wird.",
+        ),
+        (
+            "Passwort zurücksetzen funktioniert nicht",
+            "Der Link in der E-Mail ist abgelaufen, bevor ich ihn öffnen konnte.",
+        ),
+        (
+            "Lieferadresse ändern",
+            "Können Sie die Lieferadresse für unsere offene Bestellung auf unser neues Lager ändern?",
+        ),
+        (
+            "API-Limit erhöhen",
+            "Wir stoßen täglich an das Limit von 1.000 Anfragen pro Stunde. Gibt es ein höheres Kontingent?",
+        ),
+        (
+            "Fehlermeldung beim Hochladen von Dateien",
+            "Beim Hochladen von PDF-Dateien über 10 MB erscheint „Unbekannter Fehler“.",
+        ),
+        (
+            "Kündigung zum Monatsende",
+            "Bitte bestätigen Sie die Kündigung unseres Abos zum 30. November.",
+        ),
+    ],
+    "fi": [
+        (
+            "Laskussa väärä summa",
+            "Lokakuun laskussa on veloitettu kolmesta käyttäjästä, vaikka meillä on vain kaksi.",
+        ),
+        ("Sovellus ei synkronoi", "Puhelimen sovellus ei ole päivittänyt tietoja eilisen jälkeen."),
+        (
+            "Käyttäjätunnuksen lukitus",
+            "Tilini lukittui liian monen kirjautumisyrityksen jälkeen. Voitteko avata sen?",
+        ),
+        (
+            "Raportin vienti Exceliin",
+            "Miten saan kuukausiraportin vietyä Exceliin niin, että päivämäärät säilyvät oikein?",
+        ),
+        (
+            "Uuden toimipisteen lisääminen",
+            "Avaamme toimipisteen Tampereelle ja tarvitsemme sille oman näkymän.",
+        ),
+    ],
+    "ko": [
+        (
+            "결제가 두 번 청구되었습니다",
+            "이번 달 구독료가 카드에서 두 번 결제되었습니다. 확인 후 환불 부탁드립니다.",
+        ),
+        (
+            "비밀번호 재설정 메일이 오지 않아요",
+            "비밀번호 재설정을 여러 번 요청했지만 메일을 받지 못했습니다.",
+        ),
+        ("앱 로그인 오류", "안드로이드 앱에서 로그인하면 '알 수 없는 오류' 메시지가 표시됩니다."),
+        ("세금계산서 발행 요청", "지난달 결제 건에 대한 세금계산서를 발행해 주실 수 있나요?"),
+        ("배송 조회가 안 됩니다", "주문번호 20931의 배송 상태가 3일째 업데이트되지 않고 있습니다."),
+    ],
+    "zh-hant": [
+        ("無法登入帳號", "我今天早上開始無法登入,系統一直顯示密碼錯誤,但我確定密碼是正確的。"),
+        ("發票抬頭需要更改", "請協助將十月份的發票抬頭改為我們公司的新名稱。"),
+        ("匯出報表失敗", "匯出上個月的銷售報表時,頁面一直停在載入中。"),
+        ("希望新增多語系介面", "我們的團隊成員來自不同國家,希望系統能支援日文介面。"),
+        ("訂單重複扣款", "訂單編號 55120 在信用卡帳單上出現兩筆相同的扣款。"),
+    ],
+    "pl": [
+        (
+            "Nie mogę zalogować się do panelu",
+            "Od wczoraj przy logowaniu pojawia się komunikat „Nieprawidłowa sesja”.",
+        ),
+        (
+            "Błędna kwota na fakturze",
+            "Na fakturze za październik naliczono opłatę za dodatkowy moduł, którego nie zamawialiśmy.",
+        ),
+        (
+            "Zmiana danych firmy",
+            "Zmieniliśmy adres siedziby. Proszę o aktualizację danych na przyszłych fakturach.",
+        ),
+        (
+            "Aplikacja nie wysyła powiadomień",
+            "Po aktualizacji systemu Android przestały przychodzić powiadomienia push.",
+        ),
+        (
+            "Prośba o fakturę korygującą",
+            "Proszę o wystawienie faktury korygującej do zamówienia nr 7731.",
+        ),
+    ],
+}
+
+# Which language each contact writes in, by index in CONTACTS.
+CONTACT_LANGUAGES = ["en"] * 4 + ["de"] * 4 + ["fi"] * 4 + ["ko"] * 4 + ["zh-hant"] * 4 + ["pl"] * 4
+
+PROPERTIES = [
+    # key, label, type, choices, on create form
+    (
+        "product_area",
+        "Product area",
+        "choice",
+        ["Billing portal", "Mobile app", "API", "Reporting", "Account"],
+        True,
+    ),
+    ("order_number", "Order number", "text", [], True),
+    (
+        "resolution",
+        "Resolution",
+        "choice",
+        ["Fixed", "Workaround", "Not reproducible", "Duplicate"],
+        False,
+    ),
+    ("renewal_date", "Renewal date", "date", [], False),
+]
+
+PIPELINES = [
+    (
+        "Support pipeline",
+        [
+            ("New", False, []),
+            ("Waiting on contact", False, []),
+            ("Waiting on us", False, []),
+            ("Closed", True, ["category"]),
+        ],
+    ),
+    (
+        "Escalations",
+        [
+            ("Triage", False, []),
+            ("In progress", False, []),
+            ("Resolved", True, ["priority", "resolution"]),
+            ("Won't fix", True, []),
+        ],
+    ),
+]

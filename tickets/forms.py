@@ -1,0 +1,175 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team, User
+from crm.models import Company, Contact
+
+from .models import BUILTIN_PROPERTIES, Category, Pipeline, Priority, PropertyDefinition, Stage
+
+
+def property_field(definition: PropertyDefinition, *, required: bool = False) -> forms.Field:
+    """The form field for a custom property, validated by its type (S9)."""
+    common = {"label": definition.label, "required": required}
+    if definition.type == PropertyDefinition.Type.NUMBER:
+        return forms.DecimalField(max_digits=18, decimal_places=6, **common)
+    if definition.type == PropertyDefinition.Type.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if definition.type == PropertyDefinition.Type.CHOICE:
+        choices = [("", "—"), *((c, c) for c in definition.choices)]
+        return forms.ChoiceField(choices=choices, **common)
+    return forms.CharField(max_length=1000, **common)
+
+
+def owner_choices():
+    return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+
+
+class PropertyFieldsMixin:
+    """Adds custom property fields and splits cleaned data into built-ins and customs."""
+
+    def add_property_fields(self, definitions, required_keys=()):
+        for definition in definitions:
+            name = f"prop_{definition.key}"
+            self.fields[name] = property_field(definition, required=definition.key in required_keys)
+
+    def custom_properties(self) -> dict:
+        return {
+            name.removeprefix("prop_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("prop_")
+        }
+
+
+class TicketCreateForm(PropertyFieldsMixin, forms.Form):
+    """The Create ticket panel (S5). The pipeline decides the stages offered; a
+    conditional stage adds its required properties to the same form (S7)."""
+
+    name = forms.CharField(label=_("Ticket name"), max_length=255)
+    pipeline = forms.ModelChoiceField(
+        label=_("Pipeline"), queryset=Pipeline.objects.all(), empty_label=None
+    )
+    stage = forms.ModelChoiceField(label=_("Ticket status"), queryset=Stage.objects.none())
+    owner = forms.ModelChoiceField(
+        label=_("Ticket owner"),
+        queryset=owner_choices(),
+        required=False,
+        empty_label=_("Unassigned"),
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.all(), required=False, empty_label="—"
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=[("", "—"), *Priority.choices], required=False
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", "—"), *Category.choices], required=False
+    )
+    description = forms.CharField(
+        label=_("Ticket description"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=20_000,
+    )
+    company = forms.ModelChoiceField(
+        label=_("Company"), queryset=Company.objects.all(), required=False
+    )
+    contacts = forms.ModelMultipleChoiceField(
+        label=_("Contacts"), queryset=Contact.objects.all(), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        source = self.data if self.is_bound else self.initial
+        pipeline = self._chosen(Pipeline.objects.all(), source.get("pipeline"))
+        if pipeline is None:
+            pipeline = Pipeline.objects.first()
+        if not self.is_bound:
+            self.initial["pipeline"] = pipeline.pk if pipeline else None
+        self.fields["stage"].queryset = Stage.objects.filter(pipeline=pipeline)
+        stage = self._chosen(self.fields["stage"].queryset, source.get("stage"))
+        if stage is None and not self.is_bound:
+            stage = self.fields["stage"].queryset.first()
+        if not self.is_bound:
+            self.initial["stage"] = stage.pk if stage else None
+        self.stage_obj = stage
+        required = set(stage.required_properties) if stage else set()
+        for key in required & set(BUILTIN_PROPERTIES):
+            self.fields[key].required = True
+        self.add_property_fields(
+            PropertyDefinition.objects.filter(on_create_form=True)
+            | PropertyDefinition.objects.filter(key__in=required),
+            required_keys=required,
+        )
+
+    @staticmethod
+    def _chosen(queryset, value):
+        value = getattr(value, "pk", value)
+        if not value or not str(value).isdigit():
+            return None
+        return queryset.filter(pk=value).first()
+
+    def picked(self, name: str) -> list:
+        """The records chosen so far in a picker, to show them again as chips."""
+        source = self.data if self.is_bound else self.initial
+        values = source.getlist(name) if hasattr(source, "getlist") else source.get(name)
+        if not isinstance(values, list | tuple):
+            values = [values]
+        ids = [v for v in values if str(v).isdigit()]
+        return list(self.fields[name].queryset.filter(pk__in=ids)) if ids else []
+
+    def property_bound_fields(self):
+        return [self[name] for name in self.fields if name.startswith("prop_")]
+
+
+class StageChangeForm(PropertyFieldsMixin, forms.Form):
+    """Asks for what a conditional stage requires, in the same action (S7)."""
+
+    stage = forms.ModelChoiceField(queryset=Stage.objects.none())
+
+    def __init__(self, *args, ticket, stage: Stage | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].queryset = ticket.pipeline.stages.all()
+        self.ticket = ticket
+        self.stage_obj = stage
+        if stage is None:
+            return
+        required = [k for k in stage.required_properties if ticket.property_value(k) in (None, "")]
+        builtin = {
+            "owner": forms.ModelChoiceField(label=_("Ticket owner"), queryset=owner_choices()),
+            "team": forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all()),
+            "priority": forms.ChoiceField(label=_("Priority"), choices=Priority.choices),
+            "category": forms.ChoiceField(label=_("Category"), choices=Category.choices),
+            "description": forms.CharField(
+                label=_("Ticket description"), widget=forms.Textarea(attrs={"rows": 3})
+            ),
+        }
+        for key in required:
+            if key in builtin:
+                self.fields[key] = builtin[key]
+        self.add_property_fields(
+            PropertyDefinition.objects.filter(key__in=required), required_keys=required
+        )
+
+    def builtin_values(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k in BUILTIN_PROPERTIES}
+
+
+class FieldEditForm(forms.Form):
+    """One header field edited in place (S8): owner, team, priority or category."""
+
+    owner = forms.ModelChoiceField(queryset=owner_choices(), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+    priority = forms.ChoiceField(choices=[("", "—"), *Priority.choices], required=False)
+    category = forms.ChoiceField(choices=[("", "—"), *Category.choices], required=False)
+
+    def __init__(self, *args, field: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {field: self.fields[field]}
+
+
+class PropertyEditForm(PropertyFieldsMixin, forms.Form):
+    """One custom property edited in the sidebar (S9)."""
+
+    def __init__(self, *args, definition: PropertyDefinition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_property_fields([definition])

@@ -1,0 +1,147 @@
+"""Load the demo dataset: the week of a three-team support desk.
+
+Idempotent: when the demo is already there it says so and changes nothing, so
+`make run` can call it every time.
+"""
+
+import datetime
+import random
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Team, User
+from crm.models import Company, Contact, Deal
+from tickets import demo_data, services
+from tickets.models import Category, Pipeline, Priority, PropertyDefinition, Source, Stage, Ticket
+
+DEMO_PASSWORD = "demo-helpdesk"
+TICKETS = 300
+
+
+class Command(BaseCommand):
+    help = "Load the demo dataset (teams, agents of every role, pipelines, 300 tickets)."
+
+    def handle(self, *args, **options):
+        if User.objects.filter(username="admin").exists() and Pipeline.objects.exists():
+            self.stdout.write("Demo data is already loaded.")
+            return
+        with transaction.atomic():
+            self.load()
+        self.stdout.write(self.style.SUCCESS(f"Loaded the demo: {Ticket.objects.count()} tickets."))
+
+    def load(self):
+        rng = random.Random(2026)
+        teams = {name: Team.objects.create(name=name) for name in demo_data.TEAMS}
+        users = []
+        for username, first, last, role, visibility, main, extra, language in demo_data.USERS:
+            user = User(
+                username=username,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@helpdesk.example",
+                role=role,
+                visibility=visibility,
+                main_team=teams[main],
+                language=language,
+                has_account_access=role == User.Role.SUPER_ADMIN,
+                can_manage_views=role != User.Role.COLLABORATOR,
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            user.teams.set([teams[t] for t in extra])
+            users.append(user)
+        agents = [u for u in users if u.role != User.Role.COLLABORATOR]
+
+        for position, (key, label, kind, choices, on_form) in enumerate(demo_data.PROPERTIES):
+            PropertyDefinition.objects.create(
+                key=key,
+                label=label,
+                type=kind,
+                choices=choices,
+                on_create_form=on_form,
+                position=position,
+            )
+        pipelines = []
+        for position, (name, stages) in enumerate(demo_data.PIPELINES):
+            pipeline = Pipeline.objects.create(name=name, position=position)
+            for order, (stage_name, closed, required) in enumerate(stages):
+                Stage.objects.create(
+                    pipeline=pipeline,
+                    name=stage_name,
+                    position=order,
+                    is_closed=closed,
+                    required_properties=required,
+                )
+            pipelines.append(pipeline)
+
+        companies = [Company.objects.create(name=n, domain=d) for n, d in demo_data.COMPANIES]
+        contacts = []
+        for index, (first, last, company) in enumerate(demo_data.CONTACTS):
+            domain = companies[company].domain if company is not None else "mail.example"
+            handle = f"contact{index + 1}"
+            contacts.append(
+                Contact.objects.create(
+                    first_name=first,
+                    last_name=last,
+                    email=f"{handle}@{domain}",
+                    phone=f"+1 555 01{index:02d}",
+                    mobile=f"+1 555 02{index:02d}" if index % 3 == 0 else "",
+                    company=companies[company] if company is not None else None,
+                )
+            )
+        deals = [
+            Deal.objects.create(name=n, amount=a, stage=s, company=companies[c])
+            for n, a, s, c in demo_data.DEALS
+        ]
+
+        now = timezone.now()
+        for number in range(TICKETS):
+            index = rng.randrange(len(contacts))
+            contact = contacts[index]
+            language = demo_data.CONTACT_LANGUAGES[index]
+            subject, body = rng.choice(demo_data.REQUESTS[language])
+            pipeline = pipelines[0] if rng.random() < 0.8 else pipelines[1]
+            stages = list(pipeline.stages.all())
+            created = now - datetime.timedelta(minutes=rng.randrange(10, 7 * 24 * 60))
+            # A week's mix: most recent tickets still open, older ones mostly closed.
+            age = (now - created) / datetime.timedelta(days=7)
+            stage = (
+                rng.choice([s for s in stages if s.is_closed])
+                if rng.random() < age * 0.8
+                else (rng.choice([s for s in stages if not s.is_closed]))
+            )
+            owner = rng.choice(agents) if rng.random() < 0.75 or stage.is_closed else None
+            properties = {"product_area": rng.choice(demo_data.PROPERTIES[0][3])}
+            if "resolution" in stage.required_properties:
+                properties["resolution"] = rng.choice(demo_data.PROPERTIES[2][3])
+            ticket = services.ticket_create(
+                actor=None,
+                name=subject,
+                description=body,
+                pipeline=pipeline,
+                stage=stage,
+                owner=owner,
+                team=owner.main_team if owner else rng.choice(list(teams.values())),
+                priority=rng.choice(
+                    Priority.values
+                    if "priority" in stage.required_properties
+                    else [*Priority.values, ""]
+                ),
+                category=rng.choice(Category.values),
+                source=rng.choice([Source.EMAIL] * 5 + [Source.CHAT, Source.FORM, Source.PHONE]),
+                properties=properties,
+                contacts=[contact],
+                companies=[contact.company] if contact.company else [],
+                deals=[d for d in deals if d.company_id == contact.company_id][:1],
+            )
+            # Demo history: place the ticket in the past (a data load, not a user action).
+            activity = created + min(now - created, datetime.timedelta(days=2)) * rng.random()
+            Ticket.objects.filter(pk=ticket.pk).update(
+                created_at=created,
+                last_activity_at=activity,
+                closed_at=activity if stage.is_closed else None,
+                is_spam=number % 97 == 5,
+            )
+            ticket.events.update(created_at=created)

@@ -1,0 +1,286 @@
+import datetime
+import decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team
+from crm.models import Company, Contact, Deal
+
+
+class Pipeline(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    """A ticket status. Closed stages end the ticket; a conditional stage lists the
+    properties a ticket must have before it may enter (S7)."""
+
+    pipeline = models.ForeignKey(
+        Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_closed = models.BooleanField(_("closed stage"), default=False)
+    required_properties = models.JSONField(
+        _("required properties"),
+        default=list,
+        blank=True,
+        help_text=_("Properties a ticket must have to enter this stage."),
+    )
+
+    class Meta:
+        ordering = ["pipeline", "position", "id"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_conditional(self) -> bool:
+        return bool(self.required_properties)
+
+
+class PropertyDefinition(models.Model):
+    """A custom ticket property defined by admins (S9); values live in Ticket.properties."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Choice")
+
+    key = models.SlugField(
+        _("internal name"),
+        max_length=50,
+        unique=True,
+        help_text=_("Lower-case letters, digits and underscores; cannot be changed later."),
+    )
+    label = models.CharField(_("label"), max_length=100)
+    type = models.CharField(_("type"), max_length=10, choices=Type, default=Type.TEXT)
+    choices = models.JSONField(
+        _("choices"), default=list, blank=True, help_text=_("Options of a choice property.")
+    )
+    on_create_form = models.BooleanField(_("show on the create form"), default=False)
+    in_sidebar = models.BooleanField(_("show in the ticket sidebar"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("ticket property")
+        verbose_name_plural = _("ticket properties")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self):
+        if self.type == self.Type.CHOICE and not self.choices:
+            raise ValidationError({"choices": _("A choice property needs at least one option.")})
+        if self.key in BUILTIN_PROPERTIES:
+            raise ValidationError({"key": _("This name is used by a built-in property.")})
+
+    def to_storage(self, value):
+        """Validate a cleaned form value by type and return its JSON form ("" = empty)."""
+        if value in (None, ""):
+            return ""
+        if self.type == self.Type.NUMBER:
+            if not isinstance(value, int | float | decimal.Decimal):
+                raise ValidationError(_("Enter a number."))
+            return str(value)
+        if self.type == self.Type.DATE:
+            if not isinstance(value, datetime.date):
+                raise ValidationError(_("Enter a valid date."))
+            return value.isoformat()
+        if self.type == self.Type.CHOICE and value not in self.choices:
+            raise ValidationError(_("Choose one of the offered options."))
+        return str(value)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Category(models.TextChoices):
+    PRODUCT = "product_issue", _("Product issue")
+    BILLING = "billing_issue", _("Billing issue")
+    FEATURE = "feature_request", _("Feature request")
+    GENERAL = "general_inquiry", _("General inquiry")
+
+
+class Source(models.TextChoices):
+    EMAIL = "email", _("Email")
+    FORM = "form", _("Form")
+    CHAT = "chat", _("Chat")
+    MESSENGER = "messenger", _("Facebook Messenger")
+    PHONE = "phone", _("Phone")
+    MANUAL = "manual", _("Created manually")
+    API = "api", _("API")
+
+
+# Built-in properties a conditional stage may require, with their labels.
+BUILTIN_PROPERTIES = {
+    "owner": _("Ticket owner"),
+    "team": _("Team"),
+    "priority": _("Priority"),
+    "category": _("Category"),
+    "description": _("Description"),
+}
+
+
+class TicketQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def open(self):
+        return self.filter(is_open=True, is_spam=False)
+
+    def spam(self):
+        return self.filter(is_spam=True)
+
+
+# The condition shared by the partial indexes that serve the open-ticket views.
+OPEN_TICKETS = Q(is_open=True, is_spam=False, deleted_at__isnull=True)
+
+
+class Ticket(models.Model):
+    name = models.CharField(_("ticket name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
+    stage = models.ForeignKey(Stage, verbose_name=_("status"), on_delete=models.PROTECT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ticket owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_tickets",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority, blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source, default=Source.MANUAL)
+    properties = models.JSONField(_("custom properties"), default=dict, blank=True)
+
+    contacts = models.ManyToManyField(Contact, blank=True, related_name="tickets")
+    companies = models.ManyToManyField(Company, blank=True, related_name="tickets")
+    deals = models.ManyToManyField(Deal, blank=True, related_name="tickets")
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last modified"), auto_now=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    is_spam = models.BooleanField(_("spam"), default=False)
+
+    # Denormalised for the list, which reads this table only (ARCHITECTURE rule 5).
+    # Kept current by tickets.services.
+    is_open = models.BooleanField(default=True, editable=False)
+    last_activity_at = models.DateTimeField(_("last activity"), db_index=False)
+    contact_name = models.CharField(max_length=200, blank=True, editable=False)
+    preview = models.CharField(max_length=200, blank=True, editable=False)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            # One partial index per default view, each matching its filter and its
+            # keyset order (last activity, then id), so a page is an index range scan.
+            models.Index(
+                fields=["-last_activity_at", "-id"],
+                name="ticket_open_activity",
+                condition=OPEN_TICKETS,
+            ),
+            models.Index(
+                fields=["owner", "-last_activity_at", "-id"],
+                name="ticket_open_owner",
+                condition=OPEN_TICKETS,
+            ),
+            models.Index(
+                fields=["team", "-last_activity_at", "-id"],
+                name="ticket_open_team",
+                condition=OPEN_TICKETS,
+            ),
+            models.Index(
+                fields=["-last_activity_at", "-id"],
+                name="ticket_open_unassigned",
+                condition=OPEN_TICKETS & Q(owner__isnull=True),
+            ),
+            models.Index(
+                fields=["-last_activity_at", "-id"],
+                name="ticket_spam",
+                condition=Q(is_spam=True, deleted_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.name}"
+
+    @property
+    def number(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def is_closed(self) -> bool:
+        return not self.is_open
+
+    def property_value(self, key: str):
+        """The current value of a built-in or custom property, by key."""
+        if key in BUILTIN_PROPERTIES:
+            return getattr(self, f"{key}_id" if key in ("owner", "team") else key)
+        return self.properties.get(key, "")
+
+
+class TicketEvent(models.Model):
+    """One line of the activity timeline (S10): who changed what, from what, to what.
+
+    Values are stored as shown when they were written (a stage or owner name) or as
+    choice codes (priority, category), which the template turns into labels in the
+    reader's language.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created the ticket")
+        CHANGED = "changed", _("Changed a property")
+        ASSOCIATED = "associated", _("Added an association")
+        DISSOCIATED = "dissociated", _("Removed an association")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    field = models.CharField(max_length=50, blank=True)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["ticket", "-created_at", "-id"], name="ticketevent_timeline")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.field}"

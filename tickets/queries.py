@@ -1,0 +1,137 @@
+"""Reads for the workspace screens. Each starts from access.visible_tickets()."""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team, User
+
+from .access import visible_tickets
+from .models import TicketEvent, TicketQuerySet
+
+
+def _my_teams(user: User) -> Q:
+    return Q(team__in=Team.objects.filter(members=user).values("id")) | Q(team_id=user.main_team_id)
+
+
+@dataclass(frozen=True)
+class DefaultView:
+    """A built-in view of S26: a name, an icon and a filter over visible tickets."""
+
+    slug: str
+    label: Promise
+    icon: str
+    filter: Callable[[TicketQuerySet, User], TicketQuerySet]
+    empty: Promise
+    # Collaborators get only the views that are not seat-only (S2).
+    seat_only: bool = True
+
+
+DEFAULT_VIEWS = [
+    DefaultView(
+        "unassigned",
+        _("Unassigned tickets"),
+        "inbox",
+        lambda tickets, user: tickets.open().filter(owner__isnull=True),
+        _("Every open ticket has an owner. New tickets without one will appear here."),
+    ),
+    DefaultView(
+        "mine",
+        _("Assigned to me"),
+        "user",
+        lambda tickets, user: tickets.open().filter(owner=user),
+        _("No open tickets are assigned to you. Pick one from Unassigned tickets."),
+        seat_only=False,
+    ),
+    DefaultView(
+        "my-teams",
+        _("Open in my team"),
+        "users",
+        lambda tickets, user: tickets.open().filter(_my_teams(user)),
+        _("Your teams have no open tickets."),
+    ),
+    DefaultView(
+        "all-open",
+        _("All open"),
+        "layers",
+        lambda tickets, user: tickets.open(),
+        _("No open tickets. Nice work."),
+    ),
+    DefaultView(
+        "spam",
+        _("Spam"),
+        "shield-alert",
+        lambda tickets, user: tickets.spam(),
+        _("No ticket is marked as spam."),
+    ),
+]
+
+
+def views_for_user(user: User) -> list[DefaultView]:
+    return [v for v in DEFAULT_VIEWS if user.has_seat or not v.seat_only]
+
+
+def get_view_for_user(user: User, slug: str) -> DefaultView | None:
+    return next((v for v in views_for_user(user) if v.slug == slug), None)
+
+
+def view_counts_for_sidebar(user: User) -> dict[str, int]:
+    """One COUNT per view, each served by the view's partial index."""
+    tickets = visible_tickets(user)
+    return {v.slug: v.filter(tickets, user).count() for v in views_for_user(user)}
+
+
+@dataclass
+class TicketPage:
+    tickets: list
+    next_cursor: str | None
+
+
+def encode_cursor(last_activity_at: datetime.datetime, pk: int) -> str:
+    return f"{last_activity_at.isoformat()}~{pk}"
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime.datetime, int] | None:
+    """The (last activity, id) position encoded in `cursor`, or None when malformed."""
+    if not cursor or "~" not in cursor:
+        return None
+    moment, _sep, pk = cursor.rpartition("~")
+    try:
+        parsed = parse_datetime(moment.replace(" ", "+"))
+        return (parsed, int(pk)) if parsed else None
+    except ValueError:
+        return None
+
+
+def tickets_for_view(user: User, view: DefaultView, cursor: str | None = None) -> TicketPage:
+    """One page of a view, newest activity first, with keyset pagination.
+
+    The page after `cursor` starts strictly below (last activity, id); the
+    redundant `last_activity_at <=` bound lets the database seek straight to it.
+    """
+    tickets = view.filter(visible_tickets(user), user)
+    position = decode_cursor(cursor)
+    if position:
+        moment, pk = position
+        tickets = tickets.filter(last_activity_at__lte=moment).filter(
+            Q(last_activity_at__lt=moment) | Q(id__lt=pk)
+        )
+    size = settings.HELPDESK_LIST_PAGE_SIZE
+    rows = list(
+        tickets.select_related("owner", "stage").order_by("-last_activity_at", "-id")[: size + 1]
+    )
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        next_cursor = encode_cursor(rows[-1].last_activity_at, rows[-1].pk)
+    return TicketPage(rows, next_cursor)
+
+
+def events_for_timeline(ticket, limit: int = 100) -> list[TicketEvent]:
+    return list(ticket.events.select_related("actor")[:limit])

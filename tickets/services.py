@@ -1,0 +1,271 @@
+"""Every change to a ticket goes through these functions (ARCHITECTURE rule 8).
+
+Each runs in one transaction, locks the ticket row it changes, writes one
+TicketEvent per changed property with the old and new value (S10), and keeps
+the denormalised list columns current (rule 5).
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Team, User
+from crm.models import Company, Contact, Deal
+
+from .models import (
+    Pipeline,
+    PropertyDefinition,
+    Source,
+    Stage,
+    Ticket,
+    TicketEvent,
+)
+
+EDITABLE_FIELDS = ("name", "description", "owner", "team", "priority", "category")
+PREVIEW_LENGTH = 200
+
+
+def _display(value) -> str:
+    """How a value is kept in the timeline: names for records, codes for choices."""
+    return "" if value is None else str(value)
+
+
+def missing_required_properties(stage: Stage, values: dict) -> list[str]:
+    """The keys `stage` requires that have no value in `values` (S7)."""
+    return [key for key in stage.required_properties if values.get(key) in (None, "")]
+
+
+def _require_stage_properties(stage: Stage, values: dict) -> None:
+    missing = missing_required_properties(stage, values)
+    if missing:
+        message = _("Required to move to the status “%(stage)s”.") % {"stage": stage.name}
+        raise ValidationError(dict.fromkeys(missing, message))
+
+
+def _clean_properties(properties: dict) -> dict:
+    """Validate custom property values by their definitions' types (S9)."""
+    definitions = PropertyDefinition.objects.in_bulk(properties.keys(), field_name="key")
+    cleaned, errors = {}, {}
+    for key, value in properties.items():
+        definition = definitions.get(key)
+        if definition is None:
+            errors[key] = _("Unknown property.")
+            continue
+        try:
+            cleaned[key] = definition.to_storage(value)
+        except ValidationError as error:
+            errors[key] = error.messages[0]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _event(ticket: Ticket, actor: User | None, kind: str, field: str = "", old="", new=""):
+    return TicketEvent(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        field=field,
+        old_value=_display(old),
+        new_value=_display(new),
+    )
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    """The current row, locked until the transaction ends, so old values are true."""
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("pipeline", "stage", "owner", "team")
+        .get(pk=ticket.pk)
+    )
+
+
+def _contact_name(ticket: Ticket) -> str:
+    first = ticket.contacts.order_by("id").first()
+    return first.display_name[:200] if first else ""
+
+
+def ticket_create(
+    *,
+    actor: User | None,
+    name: str,
+    pipeline: Pipeline,
+    stage: Stage,
+    description: str = "",
+    owner: User | None = None,
+    team: Team | None = None,
+    priority: str = "",
+    category: str = "",
+    source: str = Source.MANUAL,
+    properties: dict | None = None,
+    contacts: Iterable[Contact] = (),
+    companies: Iterable[Company] = (),
+    deals: Iterable[Deal] = (),
+    created_at=None,
+) -> Ticket:
+    """Create a ticket in `stage` of `pipeline` (S5-S7).
+
+    The stage must belong to the pipeline and, when conditional, the values must
+    include what it requires. The team defaults to the owner's main team. Writes
+    the "created" timeline event.
+    """
+    if stage.pipeline_id != pipeline.pk:
+        raise ValidationError({"stage": _("Choose a status of the selected pipeline.")})
+    properties = _clean_properties(properties or {})
+    values = {
+        "owner": owner,
+        "team": team,
+        "priority": priority,
+        "category": category,
+        "description": description,
+        **properties,
+    }
+    _require_stage_properties(stage, values)
+    now = created_at or timezone.now()
+    contacts, companies, deals = list(contacts), list(companies), list(deals)
+    with transaction.atomic():
+        ticket = Ticket.objects.create(
+            name=name,
+            description=description,
+            pipeline=pipeline,
+            stage=stage,
+            owner=owner,
+            team=team or (owner.main_team if owner else None),
+            priority=priority,
+            category=category,
+            source=source,
+            properties=properties,
+            is_open=not stage.is_closed,
+            closed_at=now if stage.is_closed else None,
+            last_activity_at=now,
+            preview=description[:PREVIEW_LENGTH],
+            contact_name=contacts[0].display_name[:200] if contacts else "",
+        )
+        ticket.contacts.set(contacts)
+        ticket.companies.set(companies)
+        ticket.deals.set(deals)
+        _event(ticket, actor, TicketEvent.Kind.CREATED, new=stage.name).save()
+    return ticket
+
+
+def ticket_update(*, actor: User | None, ticket: Ticket, properties=None, **fields) -> Ticket:
+    """Change built-in fields (name, description, owner, team, priority, category)
+    and custom properties; one timeline event per value that really changed.
+
+    Returns the updated ticket (a fresh, locked copy of the row).
+    """
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    if "name" in fields and not (fields["name"] or "").strip():
+        raise ValidationError({"name": _("A ticket needs a name.")})
+    properties = _clean_properties(properties or {})
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        events = []
+        for field, new in fields.items():
+            old = getattr(ticket, field)
+            if (old or "") == (new or ""):
+                continue
+            setattr(ticket, field, new)
+            events.append(_event(ticket, actor, TicketEvent.Kind.CHANGED, field, old, new))
+        for key, new in properties.items():
+            old = ticket.properties.get(key, "")
+            if old == new:
+                continue
+            ticket.properties[key] = new
+            events.append(_event(ticket, actor, TicketEvent.Kind.CHANGED, key, old, new))
+        if events:
+            if "description" in fields:
+                ticket.preview = ticket.description[:PREVIEW_LENGTH]
+            ticket.save()
+            TicketEvent.objects.bulk_create(events)
+    return ticket
+
+
+def ticket_set_stage(
+    *, actor: User | None, ticket: Ticket, stage: Stage, properties=None, **fields
+) -> Ticket:
+    """Move the ticket to `stage` of its pipeline (S7).
+
+    A conditional stage needs its required properties: taken from the ticket, or
+    from `fields`/`properties` given in the same action, which are saved first.
+    Entering a closed stage sets the close time; leaving it clears it.
+    """
+    if stage.pipeline_id != ticket.pipeline_id:
+        raise ValidationError({"stage": _("Choose a status of this ticket's pipeline.")})
+    with transaction.atomic():
+        current = _lock(ticket)
+        values = {key: current.property_value(key) for key in stage.required_properties}
+        given = {k: v for k, v in {**fields, **(properties or {})}.items() if v not in (None, "")}
+        values.update(given)
+        _require_stage_properties(stage, values)
+        if fields or properties:
+            current = ticket_update(actor=actor, ticket=current, properties=properties, **fields)
+        if current.stage_id == stage.pk:
+            return current
+        old_stage = current.stage
+        current.stage = stage
+        current.is_open = not stage.is_closed
+        if stage.is_closed and not old_stage.is_closed:
+            current.closed_at = timezone.now()
+        elif not stage.is_closed:
+            current.closed_at = None
+        current.save()
+        _event(current, actor, TicketEvent.Kind.CHANGED, "stage", old_stage, stage).save()
+    return current
+
+
+ASSOCIATIONS = {Contact: "contacts", Company: "companies", Deal: "deals"}
+
+
+def ticket_associate(*, actor: User | None, ticket: Ticket, record) -> bool:
+    """Associate a contact, company or deal (S8). Returns False if it already was."""
+    relation = getattr(ticket, ASSOCIATIONS[type(record)])
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        if relation.filter(pk=record.pk).exists():
+            return False
+        relation.add(record)
+        if isinstance(record, Contact):
+            Ticket.objects.filter(pk=ticket.pk).update(contact_name=_contact_name(ticket))
+        field = record._meta.model_name
+        _event(ticket, actor, TicketEvent.Kind.ASSOCIATED, field, new=record).save()
+    return True
+
+
+def ticket_dissociate(*, actor: User | None, ticket: Ticket, record) -> bool:
+    """Remove an association. Returns False if there was none."""
+    relation = getattr(ticket, ASSOCIATIONS[type(record)])
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        if not relation.filter(pk=record.pk).exists():
+            return False
+        relation.remove(record)
+        if isinstance(record, Contact):
+            Ticket.objects.filter(pk=ticket.pk).update(contact_name=_contact_name(ticket))
+        field = record._meta.model_name
+        _event(ticket, actor, TicketEvent.Kind.DISSOCIATED, field, old=record).save()
+    return True
+
+
+def stage_delete(*, stage: Stage, move_to: Stage | None) -> int:
+    """Delete a stage; its tickets move to `move_to` first (admin, S7).
+
+    Returns how many tickets moved. Refuses when tickets would be orphaned.
+    """
+    with transaction.atomic():
+        tickets = Ticket.objects.filter(stage=stage)
+        count = tickets.count()
+        if count and (move_to is None or move_to.pk == stage.pk):
+            raise ValidationError(_("Choose a status for the tickets in this one."))
+        if count:
+            if move_to.pipeline_id != stage.pipeline_id:
+                raise ValidationError(_("Choose a status of the same pipeline."))
+            for ticket in tickets.iterator():
+                ticket_set_stage(actor=None, ticket=ticket, stage=move_to)
+        stage.delete()
+    return count

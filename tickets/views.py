@@ -1,0 +1,312 @@
+"""The agent workspace (S15): views sidebar, ticket list, open ticket, record sidebar.
+
+One URL serves a page and its fragments. An htmx request names its target
+(HX-Target) and gets only that pane; a plain request, a history restore or a
+deep link gets the whole page.
+"""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Team
+from crm.models import Company, Contact, Deal
+
+from . import queries, services
+from .access import get_ticket_for_user
+from .forms import (
+    FieldEditForm,
+    PropertyEditForm,
+    StageChangeForm,
+    TicketCreateForm,
+    owner_choices,
+)
+from .models import BUILTIN_PROPERTIES, Category, Priority, PropertyDefinition
+
+WORKSPACE = "tickets/workspace.html"
+PANES_BY_TARGET = {"workspace": "workspace-panes", "detail-pane": "detail-pane"}
+RECORD_TYPES = {"contact": Contact, "company": Company, "deal": Deal}
+
+
+def _target_partial(request) -> str | None:
+    if not request.htmx or request.htmx.history_restore_request:
+        return None
+    return PANES_BY_TARGET.get(request.htmx.target)
+
+
+def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def _view_or_404(user, slug):
+    view = queries.get_view_for_user(user, slug)
+    if view is None:
+        raise Http404
+    return view
+
+
+def _nav_context(user, view) -> dict:
+    counts = queries.view_counts_for_sidebar(user)
+    views = [(v, counts[v.slug]) for v in queries.views_for_user(user)]
+    return {"views": views, "view": view}
+
+
+def _detail_context(user, ticket) -> dict:
+    """Everything the open ticket shows, fetched here so templates run no queries."""
+    definitions = list(PropertyDefinition.objects.all())
+    return {
+        "ticket": ticket,
+        "stages": list(ticket.pipeline.stages.all()),
+        "owners": list(owner_choices()),
+        "teams": list(Team.objects.all()),
+        "priorities": Priority.choices,
+        "categories": Category.choices,
+        "contacts": list(ticket.contacts.select_related("company")),
+        "companies": list(ticket.companies.all()),
+        "deals": list(ticket.deals.all()),
+        "properties": [
+            (
+                d,
+                ticket.properties.get(d.key, ""),
+                PropertyEditForm(
+                    definition=d, initial={f"prop_{d.key}": ticket.properties.get(d.key, "")}
+                ),
+            )
+            for d in definitions
+            if d.in_sidebar
+        ],
+        "property_labels": {
+            **BUILTIN_PROPERTIES,
+            "stage": _("Ticket status"),
+            **{d.key: d.label for d in definitions},
+        },
+        "events": queries.events_for_timeline(ticket),
+    }
+
+
+@login_required
+@require_GET
+def home(request):
+    return redirect("tickets:view_tickets", slug=queries.views_for_user(request.user)[0].slug)
+
+
+@login_required
+@require_GET
+def view_tickets(request, slug):
+    """A default view: its list, and an empty conversation pane."""
+    view = _view_or_404(request.user, slug)
+    page = queries.tickets_for_view(request.user, view, request.GET.get("after"))
+    context = {"view": view, "page": page}
+    if request.htmx and request.GET.get("after"):
+        return _render(request, f"{WORKSPACE}#ticket-rows", context)
+    partial = _target_partial(request)
+    context |= _nav_context(request.user, view)
+    return _render(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
+
+
+@login_required
+@require_GET
+def ticket_detail(request, slug, pk):
+    """The open ticket inside a view: header, description, sidebar and timeline."""
+    view = _view_or_404(request.user, slug)
+    ticket = get_ticket_for_user(request.user, pk)
+    context = {"view": view, **_detail_context(request.user, ticket)}
+    partial = _target_partial(request)
+    if partial == "detail-pane":
+        return _render(request, f"{WORKSPACE}#detail-pane", context)
+    context |= _nav_context(request.user, view)
+    context["page"] = queries.tickets_for_view(request.user, view)
+    return _render(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
+
+
+@login_required
+@require_GET
+def ticket_open(request, pk):
+    """A ticket's short link: open it in the user's first view."""
+    get_ticket_for_user(request.user, pk)
+    slug = queries.views_for_user(request.user)[0].slug
+    return redirect("tickets:ticket_detail", slug=slug, pk=pk)
+
+
+def _changed(request, ticket, *, view_slug: str, extra: dict | None = None) -> HttpResponse:
+    """After an edit: the header and sidebar again, plus the list row and the counts
+    out of band, so every pane agrees without a reload."""
+    view = (
+        queries.get_view_for_user(request.user, view_slug)
+        or queries.views_for_user(request.user)[0]
+    )
+    ticket = get_ticket_for_user(request.user, ticket.pk)
+    context = {
+        "view": view,
+        **_detail_context(request.user, ticket),
+        **_nav_context(request.user, view),
+        **(extra or {}),
+    }
+    return _render(request, f"{WORKSPACE}#ticket-changed", context)
+
+
+@login_required
+@require_POST
+def ticket_edit_field(request, pk, field):
+    """Owner, team, priority or category, edited in place in the header (S8)."""
+    if field not in ("owner", "team", "priority", "category"):
+        raise Http404
+    ticket = get_ticket_for_user(request.user, pk)
+    form = FieldEditForm(request.POST, field=field)
+    extra = {}
+    if form.is_valid():
+        services.ticket_update(actor=request.user, ticket=ticket, **form.cleaned_data)
+    else:
+        extra["field_errors"] = {field: form.errors[field]}
+    return _changed(request, ticket, view_slug=request.POST.get("view", ""), extra=extra)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_set_stage(request, pk):
+    """Change the status. A conditional stage first asks for what it requires (S7)."""
+    ticket = get_ticket_for_user(request.user, pk)
+    stage = ticket.pipeline.stages.filter(pk=request.POST.get("stage") or 0).first()
+    if stage is None:
+        return _changed(request, ticket, view_slug=request.POST.get("view", ""))
+    form = StageChangeForm(request.POST, ticket=ticket, stage=stage)
+    has_questions = len(form.fields) > 1
+    if has_questions and "confirm" not in request.POST:
+        form = StageChangeForm(ticket=ticket, stage=stage, initial={"stage": stage.pk})
+        return _changed(
+            request, ticket, view_slug=request.POST.get("view", ""), extra={"stage_form": form}
+        )
+    if form.is_valid():
+        try:
+            services.ticket_set_stage(
+                actor=request.user,
+                ticket=ticket,
+                stage=stage,
+                properties=form.custom_properties(),
+                **form.builtin_values(),
+            )
+        except ValidationError as error:
+            _attach_errors(form, error)
+    extra = {"stage_form": form} if form.errors else {}
+    return _changed(request, ticket, view_slug=request.POST.get("view", ""), extra=extra)
+
+
+@login_required
+@require_POST
+def ticket_edit_property(request, pk, key):
+    """A custom property edited in the sidebar, validated by its type (S9)."""
+    ticket = get_ticket_for_user(request.user, pk)
+    definition = get_object_or_404(PropertyDefinition, key=key)
+    form = PropertyEditForm(request.POST, definition=definition)
+    extra = {}
+    if form.is_valid():
+        try:
+            services.ticket_update(
+                actor=request.user, ticket=ticket, properties=form.custom_properties()
+            )
+        except ValidationError as error:
+            extra["property_errors"] = {key: error.messages}
+    else:
+        extra["property_errors"] = {key: form.errors[f"prop_{key}"]}
+    return _changed(request, ticket, view_slug=request.POST.get("view", ""), extra=extra)
+
+
+def _record_or_404(kind: str, pk):
+    model = RECORD_TYPES.get(kind)
+    if model is None or not str(pk).isdigit():
+        raise Http404
+    return get_object_or_404(model, pk=pk)
+
+
+@login_required
+@require_POST
+def ticket_associate(request, pk, kind):
+    """Associate a contact, company or deal from the sidebar (S8)."""
+    ticket = get_ticket_for_user(request.user, pk)
+    record = _record_or_404(kind, request.POST.get("record"))
+    services.ticket_associate(actor=request.user, ticket=ticket, record=record)
+    return _changed(request, ticket, view_slug=request.POST.get("view", ""))
+
+
+@login_required
+@require_POST
+def ticket_dissociate(request, pk, kind):
+    ticket = get_ticket_for_user(request.user, pk)
+    record = _record_or_404(kind, request.POST.get("record"))
+    services.ticket_dissociate(actor=request.user, ticket=ticket, record=record)
+    return _changed(request, ticket, view_slug=request.POST.get("view", ""))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_create(request):
+    """The Create ticket panel (S5): GET shows it (or re-renders it when the
+    pipeline or status changes), POST creates and opens the new ticket."""
+    if request.method == "GET":
+        initial = {key: request.GET.get(key) for key in request.GET if key != "contacts"}
+        initial["contacts"] = request.GET.getlist("contacts")
+        form = TicketCreateForm(initial=initial)
+        return _render(request, "tickets/ticket_create.html", _create_context(request, form))
+    form = TicketCreateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.ticket_create(
+                actor=request.user,
+                name=data["name"],
+                pipeline=data["pipeline"],
+                stage=data["stage"],
+                description=data["description"],
+                owner=data["owner"],
+                team=data["team"],
+                priority=data["priority"],
+                category=data["category"],
+                properties=form.custom_properties(),
+                contacts=data["contacts"],
+                companies=[data["company"]] if data["company"] else [],
+            )
+        except ValidationError as error:
+            _attach_errors(form, error)
+        else:
+            slug = queries.views_for_user(request.user)[0].slug
+            if request.POST.get("view") and queries.get_view_for_user(
+                request.user, request.POST["view"]
+            ):
+                slug = request.POST["view"]
+            url = reverse("tickets:ticket_detail", kwargs={"slug": slug, "pk": ticket.pk})
+            if not request.htmx:
+                return redirect(url)
+            response = HttpResponse(status=204)
+            response["HX-Location"] = json.dumps({"path": url, "target": "#workspace"})
+            return response
+    return _render(request, "tickets/ticket_create.html", _create_context(request, form))
+
+
+def _create_context(request, form: TicketCreateForm) -> dict:
+    return {
+        "form": form,
+        "view_slug": (request.GET if request.method == "GET" else request.POST).get("view", ""),
+        "stages": list(form.fields["stage"].queryset),
+        "picked_companies": form.picked("company"),
+        "picked_contacts": form.picked("contacts"),
+    }
+
+
+def _attach_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form field it names, else the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, messages in error.message_dict.items():
+        field = key if key in form.fields else f"prop_{key}"
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
