@@ -39,22 +39,23 @@ class StageForm(forms.ModelForm):
             ).exclude(pk=self.instance.pk)
 
 
-class StageFormSet(BaseInlineFormSet):
-    """Deleting a stage that holds tickets requires choosing where they go."""
+    def check_delete(self):
+        """Replaces the admin's "protected objects" refusal: a stage holding tickets
+        may be deleted once the admin chose where its tickets go."""
+        stage = self.instance
+        if not self.cleaned_data.get("DELETE") or stage._state.adding:
+            return
+        if self.cleaned_data.get("move_tickets_to"):
+            return
+        if Ticket.objects.filter(stage=stage).exists():
+            raise ValidationError(
+                _("The status “%(stage)s” has tickets: choose where they go before deleting it."),
+                params={"stage": stage.name},
+            )
 
-    def clean(self):
-        super().clean()
-        for form in self.deleted_forms:
-            stage = form.instance
-            if not stage.pk or not Ticket.objects.filter(stage=stage).exists():
-                continue
-            if not form.cleaned_data.get("move_tickets_to"):
-                raise ValidationError(
-                    _(
-                        "The status “%(stage)s” has tickets: choose where they go before deleting it."
-                    ),
-                    params={"stage": stage.name},
-                )
+
+class StageFormSet(BaseInlineFormSet):
+    """Deleting a stage moves its tickets to the chosen stage first."""
 
     def delete_existing(self, obj, commit=True):
         if not commit:
@@ -69,6 +70,11 @@ class StageInline(admin.TabularInline):
     formset = StageFormSet
     extra = 0
     ordering = ["position", "id"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.hand_clean_DELETE = StageForm.check_delete
+        return formset
 
 
 @admin.register(Pipeline)

@@ -1,0 +1,90 @@
+"""Compile and check the UI translations.
+
+    manage.py translations compile   .po -> .mo with polib (no GNU gettext needed)
+    manage.py translations check     every string in the code is translated in
+                                     every locale, nothing fuzzy, placeholders kept
+
+`check` runs makemessages on a scratch copy of the tree, so it sees strings added
+to the code since the .po files were last updated, without touching them.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import polib
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import to_locale
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}|%[sd]")
+SKIP = {".venv", ".git", "node_modules", "staticfiles", "media", ".pytest_cache", ".ruff_cache"}
+
+
+def locales() -> list[str]:
+    return [to_locale(code) for code, _name in settings.LANGUAGES if code != "en"]
+
+
+def problems_in(po: polib.POFile) -> list[str]:
+    found = []
+    for entry in po:
+        if entry.obsolete:
+            continue
+        label = entry.msgid[:60]
+        if "fuzzy" in entry.flags:
+            found.append(f"fuzzy: {label}")
+        translations = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+        if not all(translations):
+            found.append(f"untranslated: {label}")
+            continue
+        wanted = sorted(PLACEHOLDER.findall(entry.msgid_plural or entry.msgid))
+        for text in translations:
+            if sorted(PLACEHOLDER.findall(text)) != wanted and wanted:
+                found.append(f"placeholders differ: {label}")
+    return found
+
+
+class Command(BaseCommand):
+    help = "Compile (.po -> .mo) or check the completeness of the translations."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["compile", "check"])
+
+    def handle(self, *args, action, **options):
+        getattr(self, action)()
+
+    def compile(self):
+        for locale in locales():
+            path = Path(settings.BASE_DIR, "locale", locale, "LC_MESSAGES", "django.po")
+            polib.pofile(str(path)).save_as_mofile(str(path.with_suffix(".mo")))
+        self.stdout.write(f"Compiled {len(locales())} locales.")
+
+    def check(self):
+        if not shutil.which("xgettext"):
+            raise CommandError("xgettext not found: install GNU gettext (apt-get install gettext).")
+        base = Path(settings.BASE_DIR)
+        failures = []
+        with tempfile.TemporaryDirectory() as scratch:
+            copy = Path(scratch, "tree")
+            shutil.copytree(base, copy, ignore=lambda d, names: [n for n in names if n in SKIP])
+            args = ["makemessages", "--no-location", "--no-obsolete"]
+            args += [f"--locale={locale}" for locale in locales()]
+            subprocess.run(
+                [sys.executable, "manage.py", *args],
+                cwd=copy,
+                check=True,
+                capture_output=True,
+            )
+            for locale in locales():
+                po = polib.pofile(str(copy / "locale" / locale / "LC_MESSAGES" / "django.po"))
+                failures += [f"{locale}: {problem}" for problem in problems_in(po)]
+        if failures:
+            raise CommandError(
+                "Translations incomplete (run `make messages`, then translate):\n"
+                + "\n".join(failures[:60])
+                + (f"\n… and {len(failures) - 60} more" if len(failures) > 60 else "")
+            )
+        self.stdout.write(f"Translations complete in {len(locales())} locales.")

@@ -1,0 +1,77 @@
+import pytest
+from django.db import connection
+
+from accounts.models import User
+from tests.factories import PipelineFactory, TeamFactory, UserFactory
+
+
+def pytest_report_header(config):
+    settings = connection.settings_dict
+    return f"database: {connection.vendor} ({settings['NAME']})"
+
+
+@pytest.fixture
+def team_a(db):
+    return TeamFactory(name="Support A")
+
+
+@pytest.fixture
+def team_b(db):
+    return TeamFactory(name="Support B")
+
+
+@pytest.fixture
+def pipeline(db):
+    return PipelineFactory(name="Support pipeline")
+
+
+@pytest.fixture
+def super_admin(team_a):
+    return UserFactory(username="root", role=User.Role.SUPER_ADMIN, main_team=team_a)
+
+
+@pytest.fixture
+def agent(team_a):
+    """An agent with a seat on team A who sees every ticket."""
+    return UserFactory(username="agent", main_team=team_a)
+
+
+@pytest.fixture
+def team_agent(team_a):
+    """An agent on team A who sees team A's tickets only."""
+    return UserFactory(username="team_agent", main_team=team_a, visibility=User.Visibility.TEAMS)
+
+
+@pytest.fixture
+def owned_agent(team_a):
+    """An agent who sees only the tickets they own."""
+    return UserFactory(username="owned_agent", main_team=team_a, visibility=User.Visibility.OWNED)
+
+
+@pytest.fixture
+def collaborator(team_a):
+    return UserFactory(
+        username="collab",
+        main_team=team_a,
+        role=User.Role.COLLABORATOR,
+        visibility=User.Visibility.TEAMS,
+    )
+
+
+@pytest.fixture
+def outsider(team_b):
+    """An agent of team B limited to team B: the outsider of team A's tickets."""
+    return UserFactory(username="outsider", main_team=team_b, visibility=User.Visibility.TEAMS)
+
+
+@pytest.fixture
+def htmx():
+    """Headers of an htmx request aimed at a pane."""
+
+    def headers(target: str | None = None) -> dict:
+        result = {"HX-Request": "true"}
+        if target:
+            result["HX-Target"] = target
+        return result
+
+    return headers

@@ -1,0 +1,117 @@
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import Team, User
+from crm.models import Company, Contact, Deal
+from tickets import services
+from tickets.models import Pipeline, PropertyDefinition, Stage, Ticket
+
+PASSWORD = "correct-horse-battery"
+
+
+class TeamFactory(DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    role = User.Role.AGENT
+    visibility = User.Visibility.ALL
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(self, create, extracted, **kwargs):
+        if create:
+            self.save()
+
+
+class CompanyFactory(DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Faker("company")
+    domain = factory.Sequence(lambda n: f"company{n}.example")
+
+
+class ContactFactory(DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"contact{n}@customer.example")
+
+
+class DealFactory(DjangoModelFactory):
+    class Meta:
+        model = Deal
+
+    name = factory.Sequence(lambda n: f"Deal {n}")
+    amount = 1200
+
+
+class PipelineFactory(DjangoModelFactory):
+    class Meta:
+        model = Pipeline
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Pipeline {n}")
+
+    @factory.post_generation
+    def stages(self, create, extracted, **kwargs):
+        """Every pipeline gets New, Waiting, Closed (requires a category)."""
+        if not create or extracted is False:
+            return
+        StageFactory(pipeline=self, name="New", position=0)
+        StageFactory(pipeline=self, name="Waiting on contact", position=1)
+        StageFactory(
+            pipeline=self,
+            name="Closed",
+            position=2,
+            is_closed=True,
+            required_properties=["category"],
+        )
+
+
+class StageFactory(DjangoModelFactory):
+    class Meta:
+        model = Stage
+
+    pipeline = factory.SubFactory(PipelineFactory, stages=False)
+    name = factory.Sequence(lambda n: f"Stage {n}")
+
+
+class PropertyDefinitionFactory(DjangoModelFactory):
+    class Meta:
+        model = PropertyDefinition
+
+    key = factory.Sequence(lambda n: f"prop_{n}")
+    label = factory.Sequence(lambda n: f"Property {n}")
+
+
+class TicketFactory(factory.Factory):
+    """Tickets are made through the create service, like every real ticket."""
+
+    class Meta:
+        model = Ticket
+
+    name = factory.Sequence(lambda n: f"Ticket {n}")
+    pipeline = factory.SubFactory(PipelineFactory)
+    stage = factory.LazyAttribute(lambda t: t.pipeline.stages.order_by("position").first())
+    actor = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.ticket_create(**kwargs)
+
+    _build = _create

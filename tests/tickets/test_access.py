@@ -1,0 +1,99 @@
+"""The visibility matrix (S3): role x scope x ticket ownership. Lists, counts and
+detail pages must agree with visible_tickets() for every combination."""
+
+import itertools
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from tests.factories import TeamFactory, TicketFactory, UserFactory
+from tickets import queries
+from tickets.access import get_ticket_for_user, visible_tickets
+
+ROLES = list(User.Role)
+SCOPES = list(User.Visibility)
+# Which of the four tickets each scope may see (super admins always see all).
+EXPECTED = {
+    User.Visibility.ALL: {"own", "my_team", "other_team", "no_team"},
+    User.Visibility.TEAMS: {"own", "my_team"},
+    User.Visibility.OWNED: {"own"},
+}
+
+
+@pytest.fixture
+def world(db, pipeline):
+    mine, other = TeamFactory(name="Mine"), TeamFactory(name="Other")
+    extra = TeamFactory(name="Extra")
+    colleague = UserFactory(main_team=other)
+    return {"mine": mine, "other": other, "extra": extra, "colleague": colleague}
+
+
+def make_tickets(user, world, pipeline):
+    return {
+        "own": TicketFactory(pipeline=pipeline, owner=user, team=world["other"]),
+        "my_team": TicketFactory(pipeline=pipeline, owner=world["colleague"], team=world["mine"]),
+        "other_team": TicketFactory(
+            pipeline=pipeline, owner=world["colleague"], team=world["other"]
+        ),
+        "no_team": TicketFactory(pipeline=pipeline),
+    }
+
+
+@pytest.mark.parametrize(("role", "scope"), itertools.product(ROLES, SCOPES))
+def test_lists_counts_and_detail_agree_with_the_scope(client, world, pipeline, role, scope):
+    user = UserFactory(role=role, visibility=scope, main_team=world["mine"])
+    tickets = make_tickets(user, world, pipeline)
+    expected = set(tickets) if role == User.Role.SUPER_ADMIN else EXPECTED[scope]
+    expected_ids = {tickets[name].pk for name in expected}
+
+    assert set(visible_tickets(user).values_list("pk", flat=True)) == expected_ids
+
+    # Every list and count the user has shows exactly the visible open tickets.
+    counts = queries.view_counts_for_sidebar(user)
+    for view in queries.views_for_user(user):
+        listed = {t.pk for t in queries.tickets_for_view(user, view).tickets}
+        assert listed <= expected_ids, view.slug
+        assert counts[view.slug] == len(listed), view.slug
+    if user.has_seat:
+        all_open = queries.get_view_for_user(user, "all-open")
+        listed = {t.pk for t in queries.tickets_for_view(user, all_open).tickets}
+        assert listed == expected_ids
+
+    client.force_login(user)
+    slug = queries.views_for_user(user)[0].slug
+    for name, ticket in tickets.items():
+        url = reverse("tickets:ticket_detail", args=[slug, ticket.pk])
+        assert client.get(url).status_code == (200 if name in expected else 404), name
+
+
+def test_additional_teams_count_as_the_users_teams(world, pipeline):
+    user = UserFactory(visibility=User.Visibility.TEAMS, main_team=world["mine"])
+    user.teams.add(world["extra"])
+    ticket = TicketFactory(pipeline=pipeline, team=world["extra"])
+    assert visible_tickets(user).filter(pk=ticket.pk).exists()
+
+
+def test_inactive_users_see_nothing(world, pipeline):
+    user = UserFactory(is_active=False)
+    TicketFactory(pipeline=pipeline)
+    assert not visible_tickets(user).exists()
+
+
+def test_deleted_tickets_are_invisible_even_to_super_admins(super_admin, pipeline):
+    from django.utils import timezone
+
+    from tickets.models import Ticket
+
+    ticket = TicketFactory(pipeline=pipeline)
+    Ticket.objects.filter(pk=ticket.pk).update(deleted_at=timezone.now())
+    assert not visible_tickets(super_admin).exists()
+
+
+def test_get_ticket_for_user_hides_what_it_cannot_see_as_missing(outsider, team_a, pipeline):
+    from django.http import Http404
+
+    ticket = TicketFactory(pipeline=pipeline, team=team_a)
+    for pk in (ticket.pk, 999_999, "abc"):
+        with pytest.raises(Http404):
+            get_ticket_for_user(outsider, pk)

@@ -1,0 +1,387 @@
+import json
+import re
+from urllib.parse import unquote
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import CompanyFactory, ContactFactory, TicketFactory
+from tickets.models import Ticket
+
+
+def detail_url(ticket, slug="all-open"):
+    return reverse("tickets:ticket_detail", args=[slug, ticket.pk])
+
+
+@pytest.fixture
+def ticket(pipeline, team_a):
+    return TicketFactory(pipeline=pipeline, team=team_a, name="Printer on fire")
+
+
+@pytest.fixture
+def signed_in(client, agent):
+    client.force_login(agent)
+    return client
+
+
+# Workspace pages ----------------------------------------------------------
+
+
+def test_home_opens_the_first_view(signed_in):
+    response = signed_in.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("tickets:view_tickets", args=["unassigned"])
+
+
+def test_signed_out_users_are_sent_to_sign_in(client, ticket):
+    for url in ("/", reverse("tickets:view_tickets", args=["all-open"]), detail_url(ticket)):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_each_default_view_lists_its_tickets(signed_in, agent, pipeline, team_a):
+    mine = TicketFactory(pipeline=pipeline, owner=agent, name="Mine")
+    unassigned = TicketFactory(pipeline=pipeline, team=team_a, name="Nobody's")
+    expected = {
+        "unassigned": {unassigned},
+        "mine": {mine},
+        "my-teams": {mine, unassigned},
+        "all-open": {mine, unassigned},
+        "spam": set(),
+    }
+    for slug, tickets in expected.items():
+        response = signed_in.get(reverse("tickets:view_tickets", args=[slug]))
+        assert response.status_code == 200
+        assert set(response.context["page"].tickets) == tickets, slug
+
+
+def test_an_unknown_view_is_404(signed_in):
+    assert signed_in.get(reverse("tickets:view_tickets", args=["nope"])).status_code == 404
+
+
+def test_collaborators_have_no_default_views_but_their_own(client, collaborator, ticket):
+    client.force_login(collaborator)
+    assert client.get(reverse("tickets:view_tickets", args=["unassigned"])).status_code == 404
+    response = client.get(reverse("tickets:view_tickets", args=["mine"]))
+    assert [v.slug for v, _count in response.context["views"]] == ["mine"]
+    assert b"Settings" not in response.content
+    # They can still open a ticket they can see (S2).
+    assert client.get(detail_url(ticket, "mine")).status_code == 200
+
+
+def test_outsider_gets_404_on_every_ticket_url(client, outsider, ticket):
+    client.force_login(outsider)
+    contact = ContactFactory()
+    urls = [
+        ("get", detail_url(ticket), {}),
+        ("get", reverse("tickets:ticket_open", args=[ticket.pk]), {}),
+        (
+            "post",
+            reverse("tickets:ticket_edit_field", args=[ticket.pk, "priority"]),
+            {"priority": "high"},
+        ),
+        ("post", reverse("tickets:ticket_set_stage", args=[ticket.pk]), {"stage": "1"}),
+        (
+            "post",
+            reverse("tickets:ticket_associate", args=[ticket.pk, "contact"]),
+            {"record": contact.pk},
+        ),
+        (
+            "post",
+            reverse("tickets:ticket_dissociate", args=[ticket.pk, "contact"]),
+            {"record": contact.pk},
+        ),
+        ("get", reverse("crm:record_search", args=["contact"]) + f"?ticket={ticket.pk}&q=a", {}),
+    ]
+    for method, url, data in urls:
+        assert getattr(client, method)(url, data).status_code == 404, url
+    ticket.refresh_from_db()
+    assert ticket.priority == "" and not ticket.contacts.exists()
+
+
+def test_wrong_method_is_405(signed_in, ticket):
+    post_only = [
+        reverse("tickets:ticket_edit_field", args=[ticket.pk, "owner"]),
+        reverse("tickets:ticket_associate", args=[ticket.pk, "contact"]),
+        reverse("tickets:ticket_dissociate", args=[ticket.pk, "contact"]),
+        reverse("accounts:set_language"),
+    ]
+    for url in post_only:
+        assert signed_in.get(url).status_code == 405, url
+    get_only = [
+        "/",
+        reverse("tickets:view_tickets", args=["all-open"]),
+        detail_url(ticket),
+        reverse("tickets:ticket_open", args=[ticket.pk]),
+        reverse("crm:record_search", args=["contact"]),
+    ]
+    for url in get_only:
+        assert signed_in.post(url).status_code == 405, url
+    assert signed_in.put(reverse("tickets:ticket_create")).status_code == 405
+
+
+def test_htmx_requests_get_only_the_pane_they_target(signed_in, ticket, htmx):
+    url = detail_url(ticket)
+    page = signed_in.get(url)
+    assert b"<html" in page.content and b'id="nav-pane"' in page.content
+
+    pane = signed_in.get(url, headers=htmx("detail-pane"))
+    assert b"<html" not in pane.content and b'id="nav-pane"' not in pane.content
+    assert b'id="detail-pane"' in pane.content
+    assert "HX-Request" in pane["Vary"]
+
+    panes = signed_in.get(url, headers=htmx("workspace"))
+    assert b"<html" not in panes.content and b'id="nav-pane"' in panes.content
+
+    restore = signed_in.get(
+        url, headers={**htmx("workspace"), "HX-History-Restore-Request": "true"}
+    )
+    assert b"<html" in restore.content
+
+
+def test_short_link_opens_the_ticket_in_the_first_view(signed_in, ticket):
+    response = signed_in.get(reverse("tickets:ticket_open", args=[ticket.pk]))
+    assert response["Location"] == reverse("tickets:ticket_detail", args=["unassigned", ticket.pk])
+
+
+def test_keyset_pagination_walks_every_ticket_once(signed_in, pipeline, settings, htmx):
+    settings.HELPDESK_LIST_PAGE_SIZE = 3
+    tickets = {TicketFactory(pipeline=pipeline).pk for _ in range(8)}
+    url = reverse("tickets:view_tickets", args=["all-open"])
+    response = signed_in.get(url)
+    seen = [t.pk for t in response.context["page"].tickets]
+    cursor = response.context["page"].next_cursor
+    while cursor:
+        # "Load more" answers with rows only (a partial: read its HTML).
+        body = signed_in.get(url, {"after": cursor}, headers=htmx()).content.decode()
+        assert "<html" not in body
+        seen += [int(pk) for pk in re.findall(r'data-row="(\d+)"', body)]
+        more = re.search(r'\?after=([^"]+)"', body)
+        cursor = unquote(more.group(1)) if more else None
+    assert len(seen) == len(set(seen)) == 8 and set(seen) == tickets
+
+
+def test_a_malformed_cursor_shows_the_first_page(signed_in, ticket):
+    url = reverse("tickets:view_tickets", args=["all-open"])
+    for cursor in ("garbage", "2026-13-45T00:00~1", "~", "x~y"):
+        response = signed_in.get(url, {"after": cursor})
+        assert response.status_code == 200
+        assert list(response.context["page"].tickets) == [ticket]
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_workspace_pages_run_a_constant_number_of_queries(
+    signed_in, pipeline, agent, size, django_assert_max_num_queries, htmx
+):
+    for i in range(size):
+        ticket = TicketFactory(
+            pipeline=pipeline,
+            owner=agent if i % 2 else None,
+            contacts=[ContactFactory()],
+            companies=[CompanyFactory()],
+        )
+    with django_assert_max_num_queries(12):
+        signed_in.get(reverse("tickets:view_tickets", args=["all-open"]))
+    with django_assert_max_num_queries(22):
+        signed_in.get(detail_url(ticket))
+    with django_assert_max_num_queries(14):
+        signed_in.get(detail_url(ticket), headers=htmx("detail-pane"))
+
+
+# Editing in place -----------------------------------------------------------
+
+
+def test_edit_a_header_field_answers_with_header_row_and_counts(signed_in, agent, ticket, htmx):
+    url = reverse("tickets:ticket_edit_field", args=[ticket.pk, "owner"])
+    response = signed_in.post(url, {"owner": agent.pk, "view": "unassigned"}, headers=htmx())
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="ticket-header"' in body
+    assert f'id="row-{ticket.pk}" class="ticket-row is-active" hx-swap-oob="true"' in body
+    assert 'id="nav-pane" class="nav-pane" aria-label="Views" hx-swap-oob="true"' in body
+    ticket.refresh_from_db()
+    assert ticket.owner == agent
+    assert ticket.events.filter(field="owner").exists()
+
+
+def test_edit_with_an_invalid_value_shows_the_error_and_changes_nothing(signed_in, ticket, htmx):
+    url = reverse("tickets:ticket_edit_field", args=[ticket.pk, "priority"])
+    response = signed_in.post(url, {"priority": "apocalyptic"}, headers=htmx())
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.priority == ""
+
+
+def test_only_header_fields_are_editable_in_place(signed_in, ticket):
+    url = reverse("tickets:ticket_edit_field", args=[ticket.pk, "name"])
+    assert signed_in.post(url, {"name": "x"}).status_code == 404
+
+
+def test_conditional_status_asks_for_its_properties_first(signed_in, pipeline, ticket, htmx):
+    closed = pipeline.stages.get(name="Closed")
+    url = reverse("tickets:ticket_set_stage", args=[ticket.pk])
+    asked = signed_in.post(url, {"stage": closed.pk}, headers=htmx())
+    assert 'name="category"' in asked.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.stage.name == "New"
+
+    missing = signed_in.post(url, {"stage": closed.pk, "confirm": "1"}, headers=htmx())
+    assert "This field is required" in missing.content.decode()
+
+    done = signed_in.post(
+        url, {"stage": closed.pk, "confirm": "1", "category": "billing_issue"}, headers=htmx()
+    )
+    assert done.status_code == 200
+    ticket.refresh_from_db()
+    assert (ticket.stage, ticket.category, ticket.is_open) == (closed, "billing_issue", False)
+
+
+def test_plain_status_change_needs_no_confirmation(signed_in, pipeline, ticket, htmx):
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    url = reverse("tickets:ticket_set_stage", args=[ticket.pk])
+    signed_in.post(url, {"stage": waiting.pk}, headers=htmx())
+    ticket.refresh_from_db()
+    assert ticket.stage == waiting
+
+
+def test_a_stage_of_another_pipeline_is_ignored(signed_in, ticket, htmx):
+    from tests.factories import PipelineFactory
+
+    other = PipelineFactory().stages.first()
+    url = reverse("tickets:ticket_set_stage", args=[ticket.pk])
+    assert signed_in.post(url, {"stage": other.pk}, headers=htmx()).status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.stage.name == "New"
+
+
+def test_custom_property_edit_validates_its_type(signed_in, ticket, htmx):
+    from tests.factories import PropertyDefinitionFactory
+
+    PropertyDefinitionFactory(key="seats", label="Seats", type="number")
+    url = reverse("tickets:ticket_edit_property", args=[ticket.pk, "seats"])
+    bad = signed_in.post(url, {"prop_seats": "many"}, headers=htmx())
+    assert "Enter a number" in bad.content.decode()
+    signed_in.post(url, {"prop_seats": "12"}, headers=htmx())
+    ticket.refresh_from_db()
+    assert ticket.properties["seats"] == "12"
+    assert (
+        signed_in.post(
+            reverse("tickets:ticket_edit_property", args=[ticket.pk, "nope"]), {}
+        ).status_code
+        == 404
+    )
+
+
+# Associations -----------------------------------------------------------------
+
+
+def test_add_and_remove_an_association(signed_in, ticket, htmx):
+    contact = ContactFactory(first_name="Emma", last_name="Wilson")
+    add = reverse("tickets:ticket_associate", args=[ticket.pk, "contact"])
+    response = signed_in.post(add, {"record": contact.pk}, headers=htmx())
+    assert "Emma Wilson" in response.content.decode()
+    assert list(ticket.contacts.all()) == [contact]
+    remove = reverse("tickets:ticket_dissociate", args=[ticket.pk, "contact"])
+    signed_in.post(remove, {"record": contact.pk}, headers=htmx())
+    assert not ticket.contacts.exists()
+    assert Ticket.objects.get(pk=ticket.pk).contact_name == ""
+
+
+def test_associating_a_missing_record_or_kind_is_404(signed_in, ticket):
+    add = reverse("tickets:ticket_associate", args=[ticket.pk, "contact"])
+    assert signed_in.post(add, {"record": 424242}).status_code == 404
+    assert signed_in.post(add, {"record": "x"}).status_code == 404
+    bad_kind = reverse("tickets:ticket_associate", args=[ticket.pk, "user"])
+    assert signed_in.post(bad_kind, {"record": 1}).status_code == 404
+
+
+def test_record_search_finds_by_name_email_and_company(signed_in, ticket):
+    company = CompanyFactory(name="Fabrikam GmbH")
+    ContactFactory(first_name="Lukas", email="lukas@fabrikam.example", company=company)
+    url = reverse("crm:record_search", args=["contact"])
+    for text in ("Luk", "lukas@fab", "Fabrikam"):
+        assert "Lukas" in signed_in.get(url, {"q": text}).content.decode(), text
+    assert "Lukas" not in signed_in.get(url, {"q": "zzz"}).content.decode()
+    assert signed_in.get(reverse("crm:record_search", args=["user"])).status_code == 404
+
+
+# Create ticket -------------------------------------------------------------
+
+
+def test_create_panel_offers_the_stages_of_the_chosen_pipeline(signed_in, pipeline):
+    from tests.factories import PipelineFactory
+
+    other = PipelineFactory(name="Escalations")
+    url = reverse("tickets:ticket_create")
+    first = signed_in.get(url)
+    assert set(first.context["stages"]) == set(pipeline.stages.all())
+    switched = signed_in.get(url, {"pipeline": other.pk, "stage": pipeline.stages.first().pk})
+    assert set(switched.context["stages"]) == set(other.stages.all())
+
+
+def test_create_with_missing_fields_rerenders_with_errors(signed_in, pipeline, htmx):
+    response = signed_in.post(
+        reverse("tickets:ticket_create"), {"pipeline": pipeline.pk}, headers=htmx()
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) == {"name", "stage"}
+    assert not Ticket.objects.exists()
+
+
+def test_create_in_a_conditional_stage_asks_for_its_properties(signed_in, pipeline, htmx):
+    closed = pipeline.stages.get(name="Closed")
+    url = reverse("tickets:ticket_create")
+    shown = signed_in.get(url, {"pipeline": pipeline.pk, "stage": closed.pk})
+    assert shown.context["form"].fields["category"].required
+    response = signed_in.post(
+        url, {"name": "x", "pipeline": pipeline.pk, "stage": closed.pk}, headers=htmx()
+    )
+    assert "category" in response.context["form"].errors
+    assert not Ticket.objects.exists()
+
+
+def test_create_opens_the_new_ticket(signed_in, agent, pipeline, htmx):
+    company = CompanyFactory()
+    contacts = [ContactFactory(), ContactFactory()]
+    response = signed_in.post(
+        reverse("tickets:ticket_create"),
+        {
+            "name": "Cannot log in",
+            "pipeline": pipeline.pk,
+            "stage": pipeline.stages.first().pk,
+            "owner": agent.pk,
+            "priority": "high",
+            "company": company.pk,
+            "contacts": [c.pk for c in contacts],
+            "view": "mine",
+        },
+        headers=htmx(),
+    )
+    assert response.status_code == 204
+    ticket = Ticket.objects.get()
+    location = json.loads(response["HX-Location"])
+    assert location["path"] == reverse("tickets:ticket_detail", args=["mine", ticket.pk])
+    assert (ticket.owner, ticket.priority) == (agent, "high")
+    assert set(ticket.contacts.all()) == set(contacts)
+    assert list(ticket.companies.all()) == [company]
+
+
+def test_create_without_htmx_redirects(signed_in, pipeline):
+    response = signed_in.post(
+        reverse("tickets:ticket_create"),
+        {"name": "x", "pipeline": pipeline.pk, "stage": pipeline.stages.first().pk},
+    )
+    assert response.status_code == 302
+
+
+def test_create_form_shows_custom_properties_chosen_by_admins(signed_in, pipeline):
+    from tests.factories import PropertyDefinitionFactory
+
+    PropertyDefinitionFactory(key="order_no", label="Order number", on_create_form=True)
+    PropertyDefinitionFactory(key="hidden", label="Internal", on_create_form=False)
+    response = signed_in.get(reverse("tickets:ticket_create"))
+    assert "prop_order_no" in response.context["form"].fields
+    assert "prop_hidden" not in response.context["form"].fields
