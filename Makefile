@@ -46,13 +46,15 @@ lint: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# Seed a large dataset with bulk COPY and report p50/p95 server time and queries.
-# TICKETS=1000000 make bench   (needs DATABASE_URL pointing at PostgreSQL)
+# Seed a large dataset with COPY and report p50/p95 server time and queries, in a
+# database of its own:  make bench TICKETS=1000000
 TICKETS ?= 100000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk_bench
 bench: $(STAMP)
+	psql "$(BENCH_DATABASE_URL)" -c "select 1" >/dev/null 2>&1 || createdb -h 127.0.0.1 -U postgres helpdesk_bench
 	$(PY) manage.py translations compile
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py bench --tickets $(TICKETS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --no-input
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench --tickets $(TICKETS)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A helpdesk worker --loglevel=info

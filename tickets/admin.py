@@ -38,7 +38,6 @@ class StageForm(forms.ModelForm):
                 pipeline_id=self.instance.pipeline_id
             ).exclude(pk=self.instance.pk)
 
-
     def check_delete(self):
         """Replaces the admin's "protected objects" refusal: a stage holding tickets
         may be deleted once the admin chose where its tickets go."""

@@ -54,6 +54,12 @@ def _view_or_404(user, slug):
     return view
 
 
+def _row_url(view) -> str:
+    """The detail URL of a view's rows without the id: one reverse() per page, not
+    two per row (rows are rendered 50 at a time)."""
+    return reverse("tickets:view_tickets", args=[view.slug]) + "tickets/"
+
+
 def _nav_context(user, view) -> dict:
     counts = queries.view_counts_for_sidebar(user)
     views = [(v, counts[v.slug]) for v in queries.views_for_user(user)]
@@ -105,7 +111,7 @@ def view_tickets(request, slug):
     """A default view: its list, and an empty conversation pane."""
     view = _view_or_404(request.user, slug)
     page = queries.tickets_for_view(request.user, view, request.GET.get("after"))
-    context = {"view": view, "page": page}
+    context = {"view": view, "page": page, "row_url": _row_url(view)}
     if request.htmx and request.GET.get("after"):
         return _render(request, f"{WORKSPACE}#ticket-rows", context)
     partial = _target_partial(request)
@@ -119,7 +125,7 @@ def ticket_detail(request, slug, pk):
     """The open ticket inside a view: header, description, sidebar and timeline."""
     view = _view_or_404(request.user, slug)
     ticket = get_ticket_for_user(request.user, pk)
-    context = {"view": view, **_detail_context(request.user, ticket)}
+    context = {"view": view, "row_url": _row_url(view), **_detail_context(request.user, ticket)}
     partial = _target_partial(request)
     if partial == "detail-pane":
         return _render(request, f"{WORKSPACE}#detail-pane", context)
@@ -147,6 +153,7 @@ def _changed(request, ticket, *, view_slug: str, extra: dict | None = None) -> H
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
         "view": view,
+        "row_url": _row_url(view),
         **_detail_context(request.user, ticket),
         **_nav_context(request.user, view),
         **(extra or {}),

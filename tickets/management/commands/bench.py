@@ -1,0 +1,312 @@
+"""Seed a large dataset fast and measure the workspace's server time and queries.
+
+    manage.py bench --tickets 1000000
+
+Seeding uses COPY on PostgreSQL (bulk inserts elsewhere) and happens only when
+the database does not already hold exactly the bench dataset of that size.
+Every page is requested in-process through Django's test client by a signed-in
+agent; the report gives p50/p95 milliseconds and the number of SQL queries.
+The bench owns its database: run it against a separate one (the Makefile's
+`bench` target uses helpdesk_bench).
+"""
+
+import datetime
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Team, User
+from crm.models import Company, Contact
+from tickets import queries
+from tickets.models import Pipeline, Priority, Stage, Ticket
+
+OPEN_SHARE = 0.08  # a help desk closes most of what it gets: ~8 % of all tickets open
+WORDS = (
+    "invoice login password refund export crash sync webhook delivery account billing "
+    "결제 배송 로그인 發票 登入 匯出 Rechnung Passwort Lieferung lasku kirjautuminen "
+    "faktura logowanie zamówienie"
+).split()
+
+
+class Command(BaseCommand):
+    help = "Seed --tickets N tickets (COPY) and report p50/p95 server time and queries."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tickets", type=int, default=100_000)
+        parser.add_argument("--runs", type=int, default=40)
+        parser.add_argument("--out", default="bench-results")
+
+    def handle(self, *args, tickets, runs, out, **options):
+        if (
+            "test" not in connection.settings_dict["NAME"]
+            and Ticket.objects.filter(name__startswith="Bench").count() != Ticket.objects.count()
+        ):
+            raise CommandError("This database holds non-bench tickets: use a separate database.")
+        if Ticket.objects.count() != tickets:
+            started = time.perf_counter()
+            self.seed(tickets)
+            self.stdout.write(
+                f"Seeded {tickets:,} tickets in {time.perf_counter() - started:.1f} s"
+            )
+        results = self.measure(runs)
+        self.report(results, tickets, out)
+
+    # Seeding ---------------------------------------------------------------
+
+    def seed(self, count: int):
+        rng = random.Random(7)
+        with transaction.atomic():
+            for model in (Ticket.contacts.through, Ticket.companies.through, Ticket.deals.through):
+                model.objects.all().delete()
+            Ticket.objects.all().delete()
+            Contact.objects.all().delete()
+            Company.objects.all().delete()
+            Stage.objects.all().delete()
+            Pipeline.objects.all().delete()
+            User.objects.filter(username__startswith="bench").delete()
+            Team.objects.filter(name__startswith="Bench").delete()
+
+            teams = [Team.objects.create(name=f"Bench team {i}") for i in range(6)]
+            agents = []
+            for i in range(40):
+                agents.append(
+                    User.objects.create(
+                        username=f"bench{i}",
+                        first_name="Agent",
+                        last_name=str(i),
+                        main_team=teams[i % len(teams)],
+                    )
+                )
+            User.objects.create(
+                username="bench-team", main_team=teams[0], visibility=User.Visibility.TEAMS
+            )
+            pipeline = Pipeline.objects.create(name="Bench support")
+            stages = [
+                Stage.objects.create(pipeline=pipeline, name=name, position=i, is_closed=closed)
+                for i, (name, closed) in enumerate(
+                    [
+                        ("New", False),
+                        ("Waiting on contact", False),
+                        ("Waiting on us", False),
+                        ("Closed", True),
+                    ]
+                )
+            ]
+            companies = Company.objects.bulk_create(
+                Company(name=f"Bench company {i}", domain=f"bench{i}.example")
+                for i in range(max(10, count // 200))
+            )
+            contacts = Contact.objects.bulk_create(
+                (
+                    Contact(
+                        first_name=f"Customer{i}",
+                        last_name=rng.choice(WORDS),
+                        email=f"customer{i}@bench{i % len(companies)}.example",
+                        phone=f"+1 555 {i:07d}",
+                        company=companies[i % len(companies)],
+                    )
+                    for i in range(max(10, count // 10))
+                ),
+                batch_size=5000,
+            )
+        now = timezone.now()
+        span = 3 * 365 * 24 * 3600
+
+        def rows():
+            for i in range(count):
+                is_open = rng.random() < OPEN_SHARE
+                # Open tickets are recent; closed ones spread over three years.
+                age = rng.random() * (14 * 24 * 3600 if is_open else span)
+                created = now - datetime.timedelta(seconds=age)
+                activity = created + datetime.timedelta(seconds=rng.random() * min(age, 86400))
+                stage = rng.choice(stages[:3]) if is_open else stages[3]
+                owner = rng.choice(agents) if (not is_open or rng.random() < 0.7) else None
+                team = owner.main_team_id if owner else rng.choice(teams).pk
+                contact = contacts[rng.randrange(len(contacts))]
+                words = " ".join(rng.choices(WORDS, k=6))
+                yield (
+                    f"Bench {i} {words[:40]}",
+                    words,
+                    pipeline.pk,
+                    stage.pk,
+                    owner.pk if owner else None,
+                    team,
+                    rng.choice(Priority.values),
+                    "",
+                    "email",
+                    "{}",
+                    created,
+                    activity,
+                    None if is_open else activity,
+                    None,
+                    rng.random() < 0.002,
+                    is_open,
+                    activity,
+                    f"{contact.first_name} {contact.last_name}",
+                    words[:200],
+                )
+
+        columns = (
+            "name, description, pipeline_id, stage_id, owner_id, team_id, priority, category, "
+            "source, properties, created_at, updated_at, closed_at, deleted_at, is_spam, is_open, "
+            "last_activity_at, contact_name, preview"
+        )
+        table = Ticket._meta.db_table
+        if connection.vendor == "postgresql":
+            with (
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for row in rows():
+                    copy.write_row(row)
+            with connection.cursor() as cursor:
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        else:
+            names = [c.strip() for c in columns.split(",")]
+            Ticket.objects.bulk_create(
+                (Ticket(**dict(zip(names, row, strict=True))) for row in rows()), batch_size=2000
+            )
+
+    # Measuring ---------------------------------------------------------------
+
+    def measure(self, runs: int) -> list[dict]:
+        agent = User.objects.get(username="bench0")
+        team_agent = User.objects.get(username="bench-team")
+        ticket = Ticket.objects.filter(owner=agent, is_open=True).order_by("-id").first()
+        deep = (
+            Ticket.objects.open()
+            .alive()
+            .order_by("-last_activity_at", "-id")
+            .values_list("last_activity_at", "id")[50_000 - 1 : 50_000]
+        )
+        deep_cursor = queries.encode_cursor(*deep[0]) if deep else None
+        client = Client(SERVER_NAME="localhost")
+        client.force_login(agent)
+        team_client = Client(SERVER_NAME="localhost")
+        team_client.force_login(team_agent)
+        pane = {"HX-Request": "true", "HX-Target": "workspace"}
+        detail = reverse("tickets:ticket_detail", args=["mine", ticket.pk]) if ticket else None
+
+        cases = [
+            (
+                f"view {v.slug} (list + counts, htmx)",
+                client,
+                reverse("tickets:view_tickets", args=[v.slug]),
+                {},
+                pane,
+            )
+            for v in queries.DEFAULT_VIEWS
+        ]
+        cases.append(
+            (
+                "view all-open, team-scoped agent",
+                team_client,
+                reverse("tickets:view_tickets", args=["all-open"]),
+                {},
+                pane,
+            )
+        )
+        if deep_cursor:
+            cases.append(
+                (
+                    "all-open 1000 pages deep (keyset)",
+                    client,
+                    reverse("tickets:view_tickets", args=["all-open"]),
+                    {"after": deep_cursor},
+                    {"HX-Request": "true"},
+                )
+            )
+        if detail:
+            cases.append(("ticket page (full)", client, detail, {}, {}))
+            cases.append(
+                (
+                    "ticket pane (htmx)",
+                    client,
+                    detail,
+                    {},
+                    {"HX-Request": "true", "HX-Target": "detail-pane"},
+                )
+            )
+        results = []
+        for name, who, url, params, headers in cases:
+            results.append(self.time_request(name, who, url, params, headers, runs))
+        results.append(self.time_counts(agent, runs))
+        return results
+
+    def time_request(self, name, client, url, params, headers, runs):
+        client.get(url, params, headers=headers)  # warm up
+        with QueryCounter() as counted:
+            response = client.get(url, params, headers=headers)
+        if response.status_code != 200:
+            raise CommandError(f"{name}: HTTP {response.status_code}")
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            client.get(url, params, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+        return summary(name, timings, counted.count)
+
+    def time_counts(self, user, runs):
+        queries.view_counts_for_sidebar(user)
+        with CaptureQueriesContext(connection) as captured:
+            queries.view_counts_for_sidebar(user)
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            queries.view_counts_for_sidebar(user)
+            timings.append((time.perf_counter() - started) * 1000)
+        return summary("sidebar counts (5 views)", timings, len(captured))
+
+    def report(self, results, tickets, out):
+        self.stdout.write(
+            f"\n{tickets:,} tickets on {connection.vendor}; "
+            f"p50/p95 in ms over {len(results[0]['timings'])} runs\n"
+        )
+        self.stdout.write(f"{'page':44} {'p50':>8} {'p95':>8} {'queries':>8}")
+        for r in results:
+            self.stdout.write(f"{r['name']:44} {r['p50']:8.1f} {r['p95']:8.1f} {r['queries']:8d}")
+        path = Path(settings.BASE_DIR, out)
+        path.mkdir(exist_ok=True)
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        data = {"tickets": tickets, "vendor": connection.vendor, "results": results}
+        (path / f"bench-{tickets}-{stamp}.json").write_text(json.dumps(data, indent=2))
+
+
+class QueryCounter:
+    """Counts the SQL statements run inside it (the test client resets the debug log
+    at every request, so CaptureQueriesContext would see none)."""
+
+    def __enter__(self):
+        self.count = 0
+        self._wrapper = connection.execute_wrapper(self)
+        self._wrapper.__enter__()
+        return self
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+    def __exit__(self, *exc):
+        self._wrapper.__exit__(*exc)
+
+
+def summary(name: str, timings: list[float], query_count: int) -> dict:
+    ordered = sorted(timings)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "name": name,
+        "p50": statistics.median(ordered),
+        "p95": p95,
+        "queries": query_count,
+        "timings": timings,
+    }
