@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -112,6 +114,16 @@ class User(AbstractUser):
             return self.last_name[:1]
         parts = [p for p in (self.first_name, self.last_name) if p] or [self.username]
         return "".join(p[0] for p in parts[:2]).upper()
+
+    @cached_property
+    def team_ids(self) -> frozenset[int]:
+        """The main team and additional teams. Read once per request (the user object
+        lives for one request), so visibility filters carry literal ids the planner
+        can match against the partial indexes."""
+        ids = set(self.teams.values_list("id", flat=True))
+        if self.main_team_id:
+            ids.add(self.main_team_id)
+        return frozenset(ids)
 
     @property
     def is_super_admin(self) -> bool:

@@ -8,7 +8,7 @@ exactly like a ticket that does not exist.
 from django.db.models import Q
 from django.http import Http404
 
-from accounts.models import Team, User
+from accounts.models import User
 
 from .models import Ticket, TicketQuerySet
 
@@ -28,11 +28,7 @@ def visible_tickets(user: User) -> TicketQuerySet:
     # "Team tickets only": tickets of their main or additional teams, and any
     # ticket they own (an owner is never locked out of their own work).
     if user.visibility == User.Visibility.TEAMS:
-        return tickets.filter(
-            Q(team__in=Team.objects.filter(members=user).values("id"))
-            | Q(team_id=user.main_team_id)
-            | Q(owner=user)
-        )
+        return tickets.filter(Q(team_id__in=user.team_ids) | Q(owner=user))
     # "Owned tickets only".
     return tickets.filter(owner=user)
 

@@ -231,6 +231,11 @@ class Ticket(models.Model):
                 fields=["-last_activity_at", "-id"],
                 name="ticket_spam",
                 condition=Q(is_spam=True, deleted_at__isnull=True),
+                include=["team", "owner"],
+            ),
+            # Counts under a team or owner visibility scope read only this index.
+            models.Index(
+                fields=["team", "owner"], name="ticket_open_team_owner", condition=OPEN_TICKETS
             ),
         ]
 

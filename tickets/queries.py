@@ -10,14 +10,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Team, User
+from accounts.models import User
 
 from .access import visible_tickets
 from .models import TicketEvent, TicketQuerySet
-
-
-def _my_teams(user: User) -> Q:
-    return Q(team__in=Team.objects.filter(members=user).values("id")) | Q(team_id=user.main_team_id)
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,7 @@ DEFAULT_VIEWS = [
         "my-teams",
         _("Open in my team"),
         "users",
-        lambda tickets, user: tickets.open().filter(_my_teams(user)),
+        lambda tickets, user: tickets.open().filter(team_id__in=user.team_ids),
         _("Your teams have no open tickets."),
     ),
     DefaultView(
