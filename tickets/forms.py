@@ -135,10 +135,19 @@ class StageChangeForm(PropertyFieldsMixin, forms.Form):
             return
         required = [k for k in stage.required_properties if ticket.property_value(k) in (None, "")]
         builtin = {
-            "owner": forms.ModelChoiceField(label=_("Ticket owner"), queryset=owner_choices()),
-            "team": forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.all()),
-            "priority": forms.ChoiceField(label=_("Priority"), choices=Priority.choices),
-            "category": forms.ChoiceField(label=_("Category"), choices=Category.choices),
+            # Required choices start empty, so the agent picks one deliberately.
+            "owner": forms.ModelChoiceField(
+                label=_("Ticket owner"), queryset=owner_choices(), empty_label="—"
+            ),
+            "team": forms.ModelChoiceField(
+                label=_("Team"), queryset=Team.objects.all(), empty_label="—"
+            ),
+            "priority": forms.ChoiceField(
+                label=_("Priority"), choices=[("", "—"), *Priority.choices]
+            ),
+            "category": forms.ChoiceField(
+                label=_("Category"), choices=[("", "—"), *Category.choices]
+            ),
             "description": forms.CharField(
                 label=_("Ticket description"), widget=forms.Textarea(attrs={"rows": 3})
             ),

@@ -5,8 +5,6 @@ One URL serves a page and its fragments. An htmx request names its target
 deep link gets the whole page.
 """
 
-import json
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -66,7 +64,7 @@ def _nav_context(user, view) -> dict:
     return {"views": views, "view": view}
 
 
-def _detail_context(user, ticket) -> dict:
+def _detail_context(ticket) -> dict:
     """Everything the open ticket shows, fetched here so templates run no queries."""
     definitions = list(PropertyDefinition.objects.all())
     return {
@@ -125,13 +123,23 @@ def ticket_detail(request, slug, pk):
     """The open ticket inside a view: header, description, sidebar and timeline."""
     view = _view_or_404(request.user, slug)
     ticket = get_ticket_for_user(request.user, pk)
-    context = {"view": view, "row_url": _row_url(view), **_detail_context(request.user, ticket)}
     partial = _target_partial(request)
     if partial == "detail-pane":
+        context = {"view": view, "row_url": _row_url(view), **_detail_context(ticket)}
         return _render(request, f"{WORKSPACE}#detail-pane", context)
-    context |= _nav_context(request.user, view)
-    context["page"] = queries.tickets_for_view(request.user, view)
+    context = _workspace_context(request.user, view, ticket)
     return _render(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
+
+
+def _workspace_context(user, view, ticket) -> dict:
+    """Everything the three panes show: views with counts, the list, the ticket."""
+    return {
+        "view": view,
+        "row_url": _row_url(view),
+        "page": queries.tickets_for_view(user, view),
+        **_nav_context(user, view),
+        **_detail_context(ticket),
+    }
 
 
 @login_required
@@ -154,7 +162,7 @@ def _changed(request, ticket, *, view_slug: str, extra: dict | None = None) -> H
     context = {
         "view": view,
         "row_url": _row_url(view),
-        **_detail_context(request.user, ticket),
+        **_detail_context(ticket),
         **_nav_context(request.user, view),
         **(extra or {}),
     }
@@ -284,18 +292,26 @@ def ticket_create(request):
         except ValidationError as error:
             _attach_errors(form, error)
         else:
-            slug = queries.views_for_user(request.user)[0].slug
-            if request.POST.get("view") and queries.get_view_for_user(
-                request.user, request.POST["view"]
-            ):
-                slug = request.POST["view"]
-            url = reverse("tickets:ticket_detail", kwargs={"slug": slug, "pk": ticket.pk})
-            if not request.htmx:
-                return redirect(url)
-            response = HttpResponse(status=204)
-            response["HX-Location"] = json.dumps({"path": url, "target": "#workspace"})
-            return response
+            return _created(request, ticket)
     return _render(request, "tickets/ticket_create.html", _create_context(request, form))
+
+
+def _created(request, ticket) -> HttpResponse:
+    """Open the new ticket in the view the agent was in. For htmx: the panel is
+    replaced by nothing and the workspace panes arrive out of band, with the URL
+    pushed, in one response."""
+    view = (
+        queries.get_view_for_user(request.user, request.POST.get("view", ""))
+        or queries.views_for_user(request.user)[0]
+    )
+    url = reverse("tickets:ticket_detail", kwargs={"slug": view.slug, "pk": ticket.pk})
+    if not request.htmx:
+        return redirect(url)
+    ticket = get_ticket_for_user(request.user, ticket.pk)
+    context = _workspace_context(request.user, view, ticket)
+    response = _render(request, f"{WORKSPACE}#workspace-oob", context)
+    response["HX-Push-Url"] = url
+    return response
 
 
 def _create_context(request, form: TicketCreateForm) -> dict:

@@ -116,12 +116,4 @@
     if (panel && !panel.value) panel.focus();
   });
 
-  // A created ticket answers with HX-Location: close the panel, htmx opens the ticket.
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var xhr = event.detail.xhr;
-    if (event.detail.successful && xhr && xhr.getResponseHeader("HX-Location")) {
-      var panel = document.getElementById("create-panel");
-      if (panel) panel.remove();
-    }
-  });
 })();

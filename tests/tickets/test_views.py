@@ -1,4 +1,3 @@
-import json
 import re
 from urllib.parse import unquote
 
@@ -360,10 +359,12 @@ def test_create_opens_the_new_ticket(signed_in, agent, pipeline, htmx):
         },
         headers=htmx(),
     )
-    assert response.status_code == 204
+    assert response.status_code == 200
     ticket = Ticket.objects.get()
-    location = json.loads(response["HX-Location"])
-    assert location["path"] == reverse("tickets:ticket_detail", args=["mine", ticket.pk])
+    assert response["HX-Push-Url"] == reverse("tickets:ticket_detail", args=["mine", ticket.pk])
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="workspace" hx-swap-oob="innerHTML">')
+    assert f'id="row-{ticket.pk}" class="ticket-row is-active"' in body
     assert (ticket.owner, ticket.priority) == (agent, "high")
     assert set(ticket.contacts.all()) == set(contacts)
     assert list(ticket.companies.all()) == [company]

@@ -1,0 +1,60 @@
+"""Browser tests: Playwright driving Debian's Chromium against pytest-django's
+live server. Any console error (a CSP violation included) fails the test."""
+
+import os
+import re
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests
+# make to set up and check data are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: run scripts/system-deps.sh (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, transactional_db):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="en-US", base_url=live_server.url
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+@pytest.fixture
+def sign_in(page):
+    from tests.factories import PASSWORD
+
+    def sign_in(user, password=PASSWORD):
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        page.wait_for_load_state("load")
+
+    return sign_in
+
+
+def wait_for_url(page, pattern: str):
+    page.wait_for_url(re.compile(pattern))

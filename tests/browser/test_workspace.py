@@ -1,0 +1,192 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import wait_for_url
+from tests.factories import ContactFactory, PipelineFactory, TicketFactory, UserFactory
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def desk(team_a, pipeline):
+    """An agent on team A and a few tickets in every default view."""
+    agent = UserFactory(username="maya", first_name="Maya", last_name="L", main_team=team_a)
+    other = UserFactory(username="jonas", first_name="Jonas", last_name="B", main_team=team_a)
+    tickets = {
+        "unassigned": TicketFactory(pipeline=pipeline, team=team_a, name="Printer on fire"),
+        "mine": TicketFactory(pipeline=pipeline, owner=agent, name="Refund for order 4821"),
+        "theirs": TicketFactory(pipeline=pipeline, owner=other, name="Webhook returns 401"),
+    }
+    return {"agent": agent, "other": other, "tickets": tickets, "pipeline": pipeline}
+
+
+def test_sign_in_shows_errors_then_opens_the_workspace(page, sign_in, desk):
+    sign_in(desk["agent"], "wrong password")
+    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+    sign_in(desk["agent"])
+    wait_for_url(page, r"/views/unassigned/$")
+    expect(page.locator(".pane-title")).to_have_text("Unassigned tickets")
+
+
+def test_each_default_view_lists_its_tickets_with_counts_and_back_works(page, sign_in, desk):
+    sign_in(desk["agent"])
+    expected = {
+        "Unassigned tickets": ["Printer on fire"],
+        "Assigned to me": ["Refund for order 4821"],
+        "Open in my team": ["Printer on fire", "Refund for order 4821", "Webhook returns 401"],
+        "All open": ["Printer on fire", "Refund for order 4821", "Webhook returns 401"],
+        "Spam": [],
+    }
+    for label, names in expected.items():
+        link = page.locator(".nav-link", has_text=label)
+        link.click()
+        expect(page.locator(".pane-title")).to_have_text(label)
+        expect(link).to_have_attribute("aria-current", "page")
+        expect(link.locator(".count")).to_have_text(str(len(names)))
+        subjects = page.locator(".row-subject")
+        expect(subjects).to_have_count(len(names))
+        assert sorted(subjects.all_inner_texts()) == sorted(names)
+        if not names:
+            expect(page.locator("#list-pane .empty-state")).to_contain_text(
+                "No ticket is marked as spam"
+            )
+    page.go_back()
+    wait_for_url(page, r"/views/all-open/$")
+    expect(page.locator(".pane-title")).to_have_text("All open")
+
+
+def test_keyboard_opens_a_ticket_with_its_own_url(page, sign_in, desk):
+    sign_in(desk["agent"])
+    page.locator(".nav-link", has_text="All open").click()
+    expect(page.locator(".row-subject")).to_have_count(3)
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    wait_for_url(page, r"/views/all-open/tickets/\d+/$")
+    title = page.locator(".ticket-title h2")
+    expect(title).to_be_visible()
+    ticket = Ticket.objects.get(pk=int(page.url.rstrip("/").split("/")[-1]))
+    expect(title).to_have_text(ticket.name)
+    expect(page.locator(f"#row-{ticket.pk}")).to_have_class(re.compile("is-active"))
+    # A deep link opens the same ticket after a reload.
+    page.reload()
+    expect(page.locator(".ticket-title h2")).to_have_text(ticket.name)
+
+
+def test_each_header_field_is_edited_in_place(page, sign_in, desk):
+    ticket = desk["tickets"]["unassigned"]
+    sign_in(desk["agent"])
+    page.goto(f"/views/unassigned/tickets/{ticket.pk}/")
+    header = page.locator("#ticket-header")
+
+    header.locator("select[name=owner]").select_option(label="Jonas B")
+    expect(page.locator(f"#row-{ticket.pk} .row-owner")).to_contain_text("JB")
+    header.locator("select[name=priority]").select_option("high")
+    expect(page.locator(f"#row-{ticket.pk} .priority-high")).to_be_visible()
+    header.locator("select[name=category]").select_option("billing_issue")
+    expect(page.locator(".timeline")).to_contain_text("Billing issue")
+    page.locator("#ticket-header select[name=stage]").select_option(label="Waiting on contact")
+    expect(page.locator(".timeline")).to_contain_text("Waiting on contact")
+
+    ticket.refresh_from_db()
+    assert (ticket.owner, ticket.priority, ticket.category, ticket.stage.name) == (
+        desk["other"],
+        "high",
+        "billing_issue",
+        "Waiting on contact",
+    )
+    # The counts followed: the ticket left Unassigned.
+    expect(page.locator(".nav-link", has_text="Unassigned tickets").locator(".count")).to_have_text(
+        "0"
+    )
+
+
+def test_a_conditional_status_asks_for_its_properties(page, sign_in, desk):
+    ticket = desk["tickets"]["mine"]
+    sign_in(desk["agent"])
+    page.goto(f"/views/mine/tickets/{ticket.pk}/")
+    page.locator("#ticket-header select[name=stage]").select_option(label="Closed *")
+    popover = page.locator(".popover")
+    expect(popover).to_contain_text("Move to “Closed”")
+    popover.get_by_role("button", name="Save and move").click()
+    expect(page.locator(".popover .field-error")).to_contain_text("This field is required")
+    page.locator(".popover select[name=category]").select_option("product_issue")
+    page.locator(".popover").get_by_role("button", name="Save and move").click()
+    expect(page.locator(".popover")).to_have_count(0)
+    expect(page.locator("#ticket-header select[name=stage]")).to_have_value(
+        str(desk["pipeline"].stages.get(name="Closed").pk)
+    )
+    ticket.refresh_from_db()
+    assert (ticket.stage.name, ticket.category, ticket.is_open) == (
+        "Closed",
+        "product_issue",
+        False,
+    )
+
+
+def test_create_ticket_shows_errors_then_opens_the_new_ticket(page, sign_in, desk):
+    PipelineFactory(name="Escalations")
+    contact = ContactFactory(first_name="Emma", last_name="Wilson", email="emma@northwind.example")
+    sign_in(desk["agent"])
+    page.keyboard.press("c")
+    panel = page.locator("#create-panel")
+    expect(panel).to_be_visible()
+    panel.get_by_role("button", name="Create").click()
+    expect(panel.locator(".field-error").first).to_contain_text("This field is required")
+
+    panel.locator("select[name=pipeline]").select_option(label="Escalations")
+    expect(panel.locator("select[name=stage] option")).to_have_count(4)  # "—" and 3 stages
+    panel.locator("select[name=pipeline]").select_option(label="Support pipeline")
+    expect(panel.locator("select[name=stage] option")).to_have_count(4)
+    expect(panel.locator("select[name=stage] option").nth(1)).to_have_text("New")
+    # Choosing a status re-renders the panel (a conditional one adds fields).
+    panel.locator("select[name=stage]").select_option(label="Waiting on contact")
+    page.wait_for_load_state("networkidle")
+    panel.locator("input[name=name]").fill("Cannot export invoices")
+    panel.get_by_placeholder("Search contacts by name or email").fill("northwind")
+    panel.get_by_role("button", name=re.compile("Emma Wilson")).click()
+    expect(panel.locator(".chip")).to_contain_text("Emma Wilson")
+    panel.get_by_role("button", name="Create").click()
+
+    expect(page.locator("#create-panel")).to_have_count(0)
+    expect(page.locator(".ticket-title h2")).to_have_text("Cannot export invoices")
+    ticket = Ticket.objects.get(name="Cannot export invoices")
+    assert list(ticket.contacts.all()) == [contact]
+    wait_for_url(page, rf"/tickets/{ticket.pk}/$")
+    expect(page.locator("[data-association=contact] .record-name")).to_have_text("Emma Wilson")
+
+
+def test_add_and_remove_an_association_from_the_sidebar(page, sign_in, desk):
+    ticket = desk["tickets"]["mine"]
+    ContactFactory(first_name="Lukas", last_name="Schmidt", email="lukas@fabrikam.example")
+    sign_in(desk["agent"])
+    page.goto(f"/views/mine/tickets/{ticket.pk}/")
+    card = page.locator("[data-association=contact]")
+    card.get_by_role("button", name="Add").click()
+    card.get_by_role("searchbox").fill("fabrikam")
+    card.get_by_role("button", name=re.compile("Lukas Schmidt")).click()
+    card = page.locator("[data-association=contact]")
+    expect(card.locator(".record-name")).to_have_text("Lukas Schmidt")
+    expect(page.locator(".timeline")).to_contain_text("associated Lukas Schmidt")
+    expect(page.locator(f"#row-{ticket.pk} .row-contact")).to_have_text("Lukas Schmidt")
+
+    card.get_by_role("button", name="Remove association: Lukas Schmidt").click()
+    expect(page.locator("[data-association=contact] .record-name")).to_have_count(0)
+    expect(page.locator(".timeline")).to_contain_text("removed Lukas Schmidt")
+    assert not ticket.contacts.exists()
+
+
+def test_switching_language_translates_the_workspace(page, sign_in, desk):
+    sign_in(desk["agent"])
+    page.locator("summary.avatar-button").click()
+    page.locator("select[name=language]").select_option("ko")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.locator(".nav-link").nth(1)).to_contain_text("나에게 할당됨")
+    page.locator("summary.avatar-button").click()
+    page.locator("select[name=language]").select_option("zh-hant")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hant")
+    desk["agent"].refresh_from_db()
+    assert desk["agent"].language == "zh-hant"
