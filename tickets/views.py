@@ -70,10 +70,8 @@ def _detail_context(ticket) -> dict:
     return {
         "ticket": ticket,
         "stages": list(ticket.pipeline.stages.all()),
-        "owners": list(owner_choices()),
+        "header_fields": _header_fields(ticket),
         "teams": list(Team.objects.all()),
-        "priorities": Priority.choices,
-        "categories": Category.choices,
         "contacts": list(ticket.contacts.select_related("company")),
         "companies": list(ticket.companies.all()),
         "deals": list(ticket.deals.all()),
@@ -95,6 +93,30 @@ def _detail_context(ticket) -> dict:
         },
         "events": queries.events_for_timeline(ticket),
     }
+
+
+HEADER_FIELDS = ("owner", "priority", "category")
+
+
+def _header_fields(ticket, errors: dict | None = None) -> list[dict]:
+    """The header's in-place fields (S8) as plain data: name, label, options, value."""
+    owners = [(u.pk, u.display_name) for u in owner_choices()]
+    fields = [
+        ("owner", _("Ticket owner"), owners, ticket.owner_id, _("Unassigned")),
+        ("priority", _("Priority"), Priority.choices, ticket.priority, "—"),
+        ("category", _("Category"), Category.choices, ticket.category, "—"),
+    ]
+    return [
+        {
+            "name": name,
+            "label": label,
+            "options": options,
+            "current": current,
+            "empty": empty,
+            "errors": (errors or {}).get(name, []),
+        }
+        for name, label, options, current, empty in fields
+    ]
 
 
 @login_required
@@ -151,21 +173,28 @@ def ticket_open(request, pk):
     return redirect("tickets:ticket_detail", slug=slug, pk=pk)
 
 
-def _changed(request, ticket, *, view_slug: str, extra: dict | None = None) -> HttpResponse:
-    """After an edit: the header and sidebar again, plus the list row and the counts
-    out of band, so every pane agrees without a reload."""
+def _changed(
+    request, ticket, *, changed: str, errors: dict | None = None, extra: dict | None = None
+) -> HttpResponse:
+    """After an edit: the edited part again (a header field, the status or the
+    sidebar), plus the sidebar, list row and counts out of band. Swapping only the
+    edited part keeps a second edit made meanwhile from being thrown away."""
     view = (
-        queries.get_view_for_user(request.user, view_slug)
+        queries.get_view_for_user(request.user, request.POST.get("view", ""))
         or queries.views_for_user(request.user)[0]
     )
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
         "view": view,
         "row_url": _row_url(view),
+        "changed": changed,
         **_detail_context(ticket),
         **_nav_context(request.user, view),
         **(extra or {}),
     }
+    if changed in HEADER_FIELDS:
+        fields = _header_fields(ticket, errors)
+        context["changed_field"] = next(f for f in fields if f["name"] == changed)
     return _render(request, f"{WORKSPACE}#ticket-changed", context)
 
 
@@ -177,12 +206,11 @@ def ticket_edit_field(request, pk, field):
         raise Http404
     ticket = get_ticket_for_user(request.user, pk)
     form = FieldEditForm(request.POST, field=field)
-    extra = {}
     if form.is_valid():
         services.ticket_update(actor=request.user, ticket=ticket, **form.cleaned_data)
-    else:
-        extra["field_errors"] = {field: form.errors[field]}
-    return _changed(request, ticket, view_slug=request.POST.get("view", ""), extra=extra)
+    if field in HEADER_FIELDS:
+        return _changed(request, ticket, changed=field, errors=form.errors)
+    return _changed(request, ticket, changed="sidebar", extra={"team_errors": form.errors})
 
 
 @login_required
@@ -192,14 +220,12 @@ def ticket_set_stage(request, pk):
     ticket = get_ticket_for_user(request.user, pk)
     stage = ticket.pipeline.stages.filter(pk=request.POST.get("stage") or 0).first()
     if stage is None:
-        return _changed(request, ticket, view_slug=request.POST.get("view", ""))
+        return _changed(request, ticket, changed="stage")
     form = StageChangeForm(request.POST, ticket=ticket, stage=stage)
     has_questions = len(form.fields) > 1
     if has_questions and "confirm" not in request.POST:
         form = StageChangeForm(ticket=ticket, stage=stage, initial={"stage": stage.pk})
-        return _changed(
-            request, ticket, view_slug=request.POST.get("view", ""), extra={"stage_form": form}
-        )
+        return _changed(request, ticket, changed="stage", extra={"stage_form": form})
     if form.is_valid():
         try:
             services.ticket_set_stage(
@@ -212,7 +238,7 @@ def ticket_set_stage(request, pk):
         except ValidationError as error:
             _attach_errors(form, error)
     extra = {"stage_form": form} if form.errors else {}
-    return _changed(request, ticket, view_slug=request.POST.get("view", ""), extra=extra)
+    return _changed(request, ticket, changed="stage", extra=extra)
 
 
 @login_required
@@ -232,7 +258,7 @@ def ticket_edit_property(request, pk, key):
             extra["property_errors"] = {key: error.messages}
     else:
         extra["property_errors"] = {key: form.errors[f"prop_{key}"]}
-    return _changed(request, ticket, view_slug=request.POST.get("view", ""), extra=extra)
+    return _changed(request, ticket, changed="sidebar", extra=extra)
 
 
 def _record_or_404(kind: str, pk):
@@ -249,7 +275,7 @@ def ticket_associate(request, pk, kind):
     ticket = get_ticket_for_user(request.user, pk)
     record = _record_or_404(kind, request.POST.get("record"))
     services.ticket_associate(actor=request.user, ticket=ticket, record=record)
-    return _changed(request, ticket, view_slug=request.POST.get("view", ""))
+    return _changed(request, ticket, changed="sidebar")
 
 
 @login_required
@@ -258,7 +284,7 @@ def ticket_dissociate(request, pk, kind):
     ticket = get_ticket_for_user(request.user, pk)
     record = _record_or_404(kind, request.POST.get("record"))
     services.ticket_dissociate(actor=request.user, ticket=ticket, record=record)
-    return _changed(request, ticket, view_slug=request.POST.get("view", ""))
+    return _changed(request, ticket, changed="sidebar")
 
 
 @login_required

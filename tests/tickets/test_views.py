@@ -196,7 +196,9 @@ def test_edit_a_header_field_answers_with_header_row_and_counts(signed_in, agent
     response = signed_in.post(url, {"owner": agent.pk, "view": "unassigned"}, headers=htmx())
     assert response.status_code == 200
     body = response.content.decode()
-    assert 'id="ticket-header"' in body
+    assert body.lstrip().startswith('<form id="field-owner"')  # only the edited field
+    assert 'id="ticket-header"' not in body
+    assert 'id="record-sidebar" class="record-sidebar"' in body
     assert f'id="row-{ticket.pk}" class="ticket-row is-active" hx-swap-oob="true"' in body
     assert 'id="nav-pane" class="nav-pane" aria-label="Views" hx-swap-oob="true"' in body
     ticket.refresh_from_db()
@@ -253,6 +255,20 @@ def test_a_stage_of_another_pipeline_is_ignored(signed_in, ticket, htmx):
     assert signed_in.post(url, {"stage": other.pk}, headers=htmx()).status_code == 200
     ticket.refresh_from_db()
     assert ticket.stage.name == "New"
+
+
+def test_team_is_edited_from_the_sidebar_and_bad_values_show_an_error(
+    signed_in, ticket, team_b, htmx
+):
+    url = reverse("tickets:ticket_edit_field", args=[ticket.pk, "team"])
+    response = signed_in.post(url, {"team": team_b.pk}, headers=htmx())
+    assert response.content.decode().lstrip().startswith('<aside id="record-sidebar"')
+    ticket.refresh_from_db()
+    assert ticket.team == team_b
+    bad = signed_in.post(url, {"team": 999_999}, headers=htmx())
+    assert "Select a valid choice" in bad.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.team == team_b
 
 
 def test_custom_property_edit_validates_its_type(signed_in, ticket, htmx):

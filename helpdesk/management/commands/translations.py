@@ -54,15 +54,16 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["compile", "check"])
 
     def handle(self, *args, action, **options):
-        getattr(self, action)()
+        # Not named check(): BaseCommand.check() runs the system checks.
+        {"compile": self.compile_messages, "check": self.check_messages}[action]()
 
-    def compile(self):
+    def compile_messages(self):
         for locale in locales():
             path = Path(settings.BASE_DIR, "locale", locale, "LC_MESSAGES", "django.po")
             polib.pofile(str(path)).save_as_mofile(str(path.with_suffix(".mo")))
         self.stdout.write(f"Compiled {len(locales())} locales.")
 
-    def check(self):
+    def check_messages(self):
         if not shutil.which("xgettext"):
             raise CommandError("xgettext not found: install GNU gettext (apt-get install gettext).")
         base = Path(settings.BASE_DIR)
