@@ -64,13 +64,13 @@ def _nav_context(user, view) -> dict:
     return {"views": views, "view": view}
 
 
-def _detail_context(ticket) -> dict:
+def _detail_context(ticket, field_errors: dict | None = None) -> dict:
     """Everything the open ticket shows, fetched here so templates run no queries."""
     definitions = list(PropertyDefinition.objects.all())
     return {
         "ticket": ticket,
         "stages": list(ticket.pipeline.stages.all()),
-        "header_fields": _header_fields(ticket),
+        "header_fields": _header_fields(ticket, field_errors),
         "teams": list(Team.objects.all()),
         "contacts": list(ticket.contacts.select_related("company")),
         "companies": list(ticket.companies.all()),
@@ -188,13 +188,12 @@ def _changed(
         "view": view,
         "row_url": _row_url(view),
         "changed": changed,
-        **_detail_context(ticket),
+        **_detail_context(ticket, errors),
         **_nav_context(request.user, view),
         **(extra or {}),
     }
     if changed in HEADER_FIELDS:
-        fields = _header_fields(ticket, errors)
-        context["changed_field"] = next(f for f in fields if f["name"] == changed)
+        context["changed_field"] = next(f for f in context["header_fields"] if f["name"] == changed)
     return _render(request, f"{WORKSPACE}#ticket-changed", context)
 
 

@@ -40,7 +40,7 @@ def make_tickets(user, world, pipeline):
     }
 
 
-@pytest.mark.parametrize(("role", "scope"), itertools.product(ROLES, SCOPES))
+@pytest.mark.parametrize(("role", "scope"), list(itertools.product(ROLES, SCOPES)))
 def test_lists_counts_and_detail_agree_with_the_scope(client, world, pipeline, role, scope):
     user = UserFactory(role=role, visibility=scope, main_team=world["mine"])
     tickets = make_tickets(user, world, pipeline)
