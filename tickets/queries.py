@@ -83,6 +83,23 @@ def view_counts_for_sidebar(user: User) -> dict[str, int]:
     return {v.slug: v.filter(tickets, user).count() for v in views_for_user(user)}
 
 
+# What a list row shows (ARCHITECTURE rule 5): the denormalised columns, the
+# status and the owner's name. Descriptions and custom properties stay behind.
+ROW_FIELDS = (
+    "id",
+    "name",
+    "priority",
+    "contact_name",
+    "preview",
+    "last_activity_at",
+    "stage__name",
+    "stage__is_closed",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+)
+
+
 @dataclass
 class TicketPage:
     tickets: list
@@ -120,7 +137,9 @@ def tickets_for_view(user: User, view: DefaultView, cursor: str | None = None) -
         )
     size = settings.HELPDESK_LIST_PAGE_SIZE
     rows = list(
-        tickets.select_related("owner", "stage").order_by("-last_activity_at", "-id")[: size + 1]
+        tickets.select_related("owner", "stage")
+        .only(*ROW_FIELDS)
+        .order_by("-last_activity_at", "-id")[: size + 1]
     )
     next_cursor = None
     if len(rows) > size:

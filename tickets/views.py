@@ -40,6 +40,10 @@ def _target_partial(request) -> str | None:
 
 
 def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    # Defaults for names the row template reads 50 times a page: a missing
+    # template variable costs an exception each time.
+    ticket = context.get("ticket")
+    context = {"oob": False, "active_pk": ticket.pk if ticket else None, **context}
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response

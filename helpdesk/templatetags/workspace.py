@@ -31,16 +31,16 @@ def icon(name: str, size: int = 16):
 @register.simple_tag
 def when(moment: datetime.datetime | None):
     """Relative for the last 24 hours, then the locale's short date and time in the
-    user's time zone; the full timestamp on hover (DESIGN: Dates)."""
+    user's time zone (DESIGN: Dates). The full timestamp on hover is formatted by
+    the browser from the datetime attribute: lists show 50 of these per page."""
     if moment is None:
         return ""
     local = timezone.localtime(moment)
-    full = formats.date_format(local, "DATETIME_FORMAT")
     if timezone.now() - moment < datetime.timedelta(hours=24):
         shown = naturaltime(moment)
     else:
         shown = formats.date_format(local, "SHORT_DATETIME_FORMAT")
-    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, shown)
+    return format_html('<time datetime="{}">{}</time>', local.isoformat(), shown)
 
 
 CHOICE_FIELDS = {"priority": Priority, "category": Category}

@@ -106,6 +106,28 @@
     search.focus();
   }
 
+  // Full timestamp on hover, in the page's language and the user's time zone.
+  document.addEventListener("mouseover", function (event) {
+    var time = event.target.closest && event.target.closest("time[datetime]");
+    if (!time || time.title) return;
+    var moment = new Date(time.getAttribute("datetime"));
+    var offset = time.getAttribute("datetime").slice(-6);
+    time.title = moment.toLocaleString(document.documentElement.lang, {
+      dateStyle: "full", timeStyle: "short", timeZone: zoneFor(offset)
+    });
+  });
+
+  // The server renders times in the user's zone; show the hover text in that offset.
+  function zoneFor(offset) {
+    if (!/^[+-]\d\d:\d\d$/.test(offset) || offset === "+00:00") return "UTC";
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: offset });
+      return offset;
+    } catch (e) {
+      return undefined;
+    }
+  }
+
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
   });
