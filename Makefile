@@ -21,7 +21,6 @@ run: $(STAMP)
 	$(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Help desk:  http://127.0.0.1:8000/"
-	@echo "  Database:   $$($(PY) manage.py shell -c 'from django.db import connection as c; print(c.vendor, c.settings_dict[\"NAME\"])')"
 	@echo "  Sign in with any of these (password: demo-helpdesk):"
 	@echo "    admin    super admin, sees all tickets"
 	@echo "    jonas    agent (de), all tickets          aino    agent (fi), team tickets"

@@ -8,7 +8,7 @@ import datetime
 import random
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -24,6 +24,7 @@ class Command(BaseCommand):
     help = "Load the demo dataset (teams, agents of every role, pipelines, 300 tickets)."
 
     def handle(self, *args, **options):
+        self.stdout.write(f"Database: {connection.vendor} ({connection.settings_dict['NAME']})")
         if User.objects.filter(username="admin").exists() and Pipeline.objects.exists():
             self.stdout.write("Demo data is already loaded.")
             return
