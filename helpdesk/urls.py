@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("crm/", include("crm.urls")),
+    path("", include("conversations.urls")),
     path("", include("tickets.urls")),
 ]

@@ -55,6 +55,20 @@ ICONS = [
     "user",
     "users",
     "x",
+    "reply",
+    "lock",
+    "bold",
+    "italic",
+    "underline",
+    "list-ordered",
+    "link",
+    "text-quote",
+    "code",
+    "maximize-2",
+    "minimize-2",
+    "file-pen-line",
+    "eye",
+    "send-horizontal",
 ]
 
 OUT = Path(__file__).resolve().parent.parent / "static/vendor/lucide/sprite.svg"

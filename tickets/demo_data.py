@@ -234,3 +234,25 @@ PIPELINES = [
         ],
     ),
 ]
+
+# Team email addresses (S17): the first is the help desk's main address.
+ADDRESSES = [
+    ("support@helpdesk.example", "Customer Support", ["Customer Support", "Technical Support"]),
+    ("billing@helpdesk.example", "Billing", ["Billing"]),
+]
+
+# An agent's first answer, in the customer's language.
+REPLIES = {
+    "en": "Thanks for reaching out. I'm looking into this now and will get back to you today.",
+    "de": "Vielen Dank für Ihre Nachricht. Ich sehe mir das gleich an und melde mich heute noch.",
+    "fi": "Kiitos viestistäsi. Selvitän asiaa ja palaan sinulle vielä tänään.",
+    "ko": "문의해 주셔서 감사합니다. 지금 확인하고 있으며 오늘 중으로 다시 연락드리겠습니다.",
+    "zh-hant": "感謝您的來信。我正在確認這個問題,今天內會再回覆您。",
+    "pl": "Dziękujemy za wiadomość. Sprawdzam to teraz i odezwę się jeszcze dziś.",
+}
+
+COMMENTS = [
+    "Same issue as last week: check the payment provider's log first.",
+    "Escalated to the product team, waiting for their answer.",
+    "Customer is on the annual plan, refund needs approval from Billing.",
+]

@@ -14,6 +14,24 @@ from crm.models import Company, Contact, Deal
 class Pipeline(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     position = models.PositiveIntegerField(_("position"), default=0)
+    # Automation (S21): statuses set when an agent emails the customer, and when the
+    # customer replies. Empty: leave the status alone.
+    stage_on_agent_reply = models.ForeignKey(
+        "Stage",
+        verbose_name=_("status after an agent's reply"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    stage_on_customer_reply = models.ForeignKey(
+        "Stage",
+        verbose_name=_("status after the customer's reply"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["position", "id"]

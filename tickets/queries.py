@@ -13,7 +13,24 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 
 from .access import visible_tickets
-from .models import TicketEvent, TicketQuerySet
+from .models import Ticket, TicketEvent, TicketQuerySet
+
+
+def _related(name: str):
+    """A model that points at Ticket, found through its reverse relation, so these
+    views need not import the apps that own them (dependencies point one way)."""
+    return Ticket._meta.get_field(name).related_model
+
+
+def _sent_by(user: User):
+    """Tickets the user replied to by email (S26 "Sent")."""
+    messages = _related("messages").objects
+    return messages.filter(author=user, direction="outbound", kind="message").values("ticket_id")
+
+
+def _drafted_by(user: User):
+    """Tickets where the user has an unsent draft (S19): only their own."""
+    return _related("drafts").objects.filter(user=user).values("ticket_id")
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,21 @@ DEFAULT_VIEWS = [
         "layers",
         lambda tickets, user: tickets.open(),
         _("No open tickets. Nice work."),
+    ),
+    DefaultView(
+        "sent",
+        _("Sent"),
+        "send",
+        lambda tickets, user: tickets.filter(id__in=_sent_by(user)),
+        _("Tickets you reply to appear here."),
+    ),
+    DefaultView(
+        "drafts",
+        _("Drafts"),
+        "file-pen-line",
+        lambda tickets, user: tickets.filter(id__in=_drafted_by(user)),
+        _("Replies and comments you start and do not send are kept here."),
+        seat_only=False,
     ),
     DefaultView(
         "spam",

@@ -68,10 +68,26 @@ def _nav_context(user, view) -> dict:
     return {"views": views, "view": view}
 
 
-def _detail_context(ticket, field_errors: dict | None = None) -> dict:
+# Apps that add to the open ticket (the conversation, later SLA) register a
+# function (user, ticket) -> context with a "detail_templates" list; tickets never
+# imports them (dependencies point one way, ARCHITECTURE.md).
+DETAIL_EXTENSIONS: list = []
+
+
+def register_detail_extension(function):
+    DETAIL_EXTENSIONS.append(function)
+    return function
+
+
+def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
     """Everything the open ticket shows, fetched here so templates run no queries."""
     definitions = list(PropertyDefinition.objects.all())
-    return {
+    extensions = {"detail_templates": []}
+    for extension in DETAIL_EXTENSIONS:
+        extra = extension(user, ticket)
+        extensions["detail_templates"] += extra.pop("detail_templates", [])
+        extensions |= extra
+    return extensions | {
         "ticket": ticket,
         "stages": list(ticket.pipeline.stages.all()),
         "header_fields": _header_fields(ticket, field_errors),
@@ -151,7 +167,7 @@ def ticket_detail(request, slug, pk):
     ticket = get_ticket_for_user(request.user, pk)
     partial = _target_partial(request)
     if partial == "detail-pane":
-        context = {"view": view, "row_url": _row_url(view), **_detail_context(ticket)}
+        context = {"view": view, "row_url": _row_url(view), **_detail_context(request.user, ticket)}
         return _render(request, f"{WORKSPACE}#detail-pane", context)
     context = _workspace_context(request.user, view, ticket)
     return _render(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
@@ -164,7 +180,7 @@ def _workspace_context(user, view, ticket) -> dict:
         "row_url": _row_url(view),
         "page": queries.tickets_for_view(user, view),
         **_nav_context(user, view),
-        **_detail_context(ticket),
+        **_detail_context(user, ticket),
     }
 
 
@@ -175,6 +191,27 @@ def ticket_open(request, pk):
     get_ticket_for_user(request.user, pk)
     slug = queries.views_for_user(request.user)[0].slug
     return redirect("tickets:ticket_detail", slug=slug, pk=pk)
+
+
+def detail_changed_response(request, ticket, *, toast: str = "") -> HttpResponse:
+    """The whole open ticket again (after a reply or comment), with the list row
+    and the counts out of band."""
+    view = (
+        queries.get_view_for_user(request.user, request.POST.get("view", ""))
+        or queries.views_for_user(request.user)[0]
+    )
+    ticket = get_ticket_for_user(request.user, ticket.pk)
+    context = {
+        "view": view,
+        "row_url": _row_url(view),
+        "toast": toast,
+        **_detail_context(request.user, ticket),
+        **_nav_context(request.user, view),
+    }
+    response = _render(request, f"{WORKSPACE}#detail-changed", context)
+    response["HX-Retarget"] = "#detail-pane"
+    response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def _changed(
@@ -192,7 +229,7 @@ def _changed(
         "view": view,
         "row_url": _row_url(view),
         "changed": changed,
-        **_detail_context(ticket, errors),
+        **_detail_context(request.user, ticket, errors),
         **_nav_context(request.user, view),
         **(extra or {}),
     }

@@ -44,9 +44,15 @@
     else if (event.key === "Enter") {
       var focused = document.querySelector(".ticket-row.is-focused .row-link");
       if (focused) { focused.click(); event.preventDefault(); }
+    } else if (event.key === "r" && document.querySelector("[data-composer-dock]")) {
+      document.querySelector("[data-tab='reply']").click();
+      event.preventDefault();
     } else if (event.key === "c") {
+      // With a ticket open, c writes a comment; otherwise it creates a ticket.
+      var commentTab = document.querySelector("[data-tab='comment']");
       var create = document.querySelector("[data-shortcut='c']");
-      if (create) { create.click(); event.preventDefault(); }
+      if (commentTab) { commentTab.click(); event.preventDefault(); }
+      else if (create) { create.click(); event.preventDefault(); }
     } else if (event.key === "?") {
       document.getElementById("shortcuts").hidden = false;
     }
@@ -131,6 +137,165 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
   });
+
+
+  // ---- Reply and comment editors (Squire) -----------------------------------
+
+  var DRAFT_DELAY = 800;
+
+  // Pasted HTML is cleaned in the browser too: no inline styles (our CSP blocks
+  // them anyway) and nothing active. The server cleans again with nh3.
+  function toFragment(html) {
+    var fragment = window.DOMPurify.sanitize(html, {
+      RETURN_DOM_FRAGMENT: true,
+      FORBID_ATTR: ["style", "class", "id"],
+      FORBID_TAGS: ["style", "img", "svg", "math", "form", "input"],
+    });
+    return document.importNode(fragment, true);
+  }
+
+  function setupEditors(root) {
+    root.querySelectorAll("[data-composer]").forEach(function (form) {
+      var surface = form.querySelector("[data-editor]");
+      if (!surface || surface.squire || !window.Squire) return;
+      var hidden = form.querySelector("[data-editor-html]");
+      var editor = new window.Squire(surface, { blockTag: "P", sanitizeToDOMFragment: toFragment });
+      surface.squire = editor;
+      editor.setHTML(hidden.value || "");
+      editor.addEventListener("input", function () {
+        hidden.value = editor.getHTML();
+        scheduleDraft(form);
+      });
+      form.addEventListener("input", function (event) {
+        if (event.target !== surface && !surface.contains(event.target)) scheduleDraft(form);
+      });
+    });
+    var dock = root.querySelector ? root.querySelector("[data-composer-dock]") : null;
+    if (dock && dock.dataset.tab) showTab(dock, dock.dataset.tab);
+  }
+
+  function scheduleDraft(form) {
+    clearTimeout(form.draftTimer);
+    form.dataset.dirty = "1";
+    form.draftTimer = setTimeout(function () { saveDraft(form); }, DRAFT_DELAY);
+  }
+
+  function draftData(form) {
+    var data = new FormData(form);
+    var surface = form.querySelector("[data-editor]");
+    if (surface && surface.squire) data.set("html", surface.squire.getHTML());
+    return data;
+  }
+
+  function saveDraft(form) {
+    if (!form.isConnected || form.dataset.dirty !== "1") return;
+    form.dataset.dirty = "";
+    var state = form.querySelector("[data-draft-state]");
+    fetch(form.dataset.draftUrl, { method: "POST", body: draftData(form), credentials: "same-origin" })
+      .then(function (response) {
+        if (state && response.ok) state.textContent = state.dataset.saved || state.textContent;
+      });
+  }
+
+  // Leaving the ticket (another ticket, another view, or the page) flushes what
+  // was typed, so no keystroke is lost between autosaves.
+  function flushDrafts() {
+    document.querySelectorAll("[data-composer]").forEach(function (form) {
+      if (form.dataset.dirty !== "1") return;
+      clearTimeout(form.draftTimer);
+      form.dataset.dirty = "";
+      navigator.sendBeacon(form.dataset.draftUrl, draftData(form));
+    });
+  }
+  window.addEventListener("pagehide", flushDrafts);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.target.closest && event.target.closest("[data-composer]");
+    if (!form) flushDrafts();
+  });
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.target.closest && event.target.closest("[data-composer]");
+    if (!form) return;
+    clearTimeout(form.draftTimer);
+    form.dataset.dirty = "";
+    var surface = form.querySelector("[data-editor]");
+    if (surface && surface.squire) event.detail.parameters.html = surface.squire.getHTML();
+  });
+
+  function showTab(dock, name) {
+    dock.dataset.tab = name;
+    dock.querySelectorAll("[data-tab]").forEach(function (tab) {
+      tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+    });
+    dock.querySelectorAll("[data-composer]").forEach(function (form) {
+      form.hidden = form.dataset.composer !== name;
+    });
+  }
+
+  function focusEditor(form) {
+    var surface = form && form.querySelector("[data-editor]");
+    if (surface && surface.squire) surface.squire.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    var tab = target.closest("[data-tab]");
+    if (tab) {
+      var dock = tab.closest("[data-composer-dock]");
+      showTab(dock, tab.dataset.tab);
+      focusEditor(dock.querySelector("[data-composer='" + tab.dataset.tab + "']"));
+      return;
+    }
+    var command = target.closest("[data-command]");
+    if (command) {
+      var surface = command.closest("[data-composer]").querySelector("[data-editor]");
+      var editor = surface && surface.squire;
+      if (!editor) return;
+      var name = command.dataset.command;
+      if (name === "link") {
+        var url = window.prompt(command.dataset.linkPrompt, "https://");
+        if (url && /^(https?:|mailto:)/i.test(url)) editor.makeLink(url);
+      } else if (name === "code") {
+        editor.toggleCode();
+      } else if (name === "bold") {
+        editor.hasFormat("B") ? editor.removeBold() : editor.bold();
+      } else if (name === "italic") {
+        editor.hasFormat("I") ? editor.removeItalic() : editor.italic();
+      } else if (name === "underline") {
+        editor.hasFormat("U") ? editor.removeUnderline() : editor.underline();
+      } else {
+        editor[name]();
+      }
+      editor.focus();
+      return;
+    }
+    var replyTo = target.closest("[data-reply-to]");
+    if (replyTo) {
+      var pane = replyTo.closest(".detail-main");
+      var form = pane.querySelector("[data-composer='reply']");
+      form.querySelector("[data-reply-to-input]").value = replyTo.dataset.replyTo;
+      var label = form.querySelector("[data-replying-to]");
+      label.hidden = false;
+      label.querySelector("[data-replying-to-name]").textContent = replyTo.dataset.replyLabel;
+      showTab(pane.querySelector("[data-composer-dock]"), "reply");
+      scheduleDraft(form);
+      focusEditor(form);
+      return;
+    }
+    var cc = target.closest("[data-toggle-cc]");
+    if (cc) {
+      var fields = cc.closest("[data-composer]").querySelector("[data-cc-fields]");
+      fields.hidden = !fields.hidden;
+      if (!fields.hidden) fields.querySelector("input").focus();
+      return;
+    }
+    var expand = target.closest("[data-action='expand']");
+    if (expand) {
+      expand.closest("[data-composer-dock]").classList.toggle("is-expanded");
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { setupEditors(document); });
+  document.addEventListener("htmx:load", function (event) { setupEditors(event.detail.elt); });
 
   document.addEventListener("htmx:afterSettle", function (event) {
     markActiveRow();

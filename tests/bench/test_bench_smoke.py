@@ -16,5 +16,5 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())
     results = {r["name"]: r for r in report["results"]}
-    assert results["sidebar counts (5 views)"]["queries"] == 5
+    assert results["sidebar counts (7 views)"]["queries"] == 7  # one per view
     assert all(r["p95"] > 0 and r["queries"] > 0 for r in results.values())

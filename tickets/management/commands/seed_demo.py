@@ -6,12 +6,15 @@ Idempotent: when the demo is already there it says so and changes nothing, so
 
 import datetime
 import random
+from html import escape
 
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Team, User
+from conversations.models import Channel, EmailAddress, Message, OutboundEmail, Thread
+from conversations.services import help_desk_inbox
 from crm.models import Company, Contact, Deal
 from tickets import demo_data, services
 from tickets.models import Category, Pipeline, Priority, PropertyDefinition, Source, Stage, Ticket
@@ -97,6 +100,13 @@ class Command(BaseCommand):
             for n, a, s, c in demo_data.DEALS
         ]
 
+        inbox = help_desk_inbox()
+        addresses = []
+        for email, name, default_for in demo_data.ADDRESSES:
+            address = EmailAddress.objects.create(email=email, display_name=name)
+            address.default_for_teams.set([teams[t] for t in default_for])
+            addresses.append(address)
+
         now = timezone.now()
         for number in range(TICKETS):
             index = rng.randrange(len(contacts))
@@ -146,3 +156,86 @@ class Command(BaseCommand):
                 is_spam=number % 97 == 5,
             )
             ticket.events.update(created_at=created)
+            self.conversation(
+                rng,
+                ticket,
+                contact,
+                language,
+                subject,
+                body,
+                created,
+                activity,
+                owner,
+                inbox,
+                addresses[0],
+            )
+
+    def conversation(
+        self,
+        rng,
+        ticket,
+        contact,
+        language,
+        subject,
+        body,
+        created,
+        activity,
+        owner,
+        inbox,
+        address,
+    ):
+        """The ticket's email thread: the customer's message, maybe an answer from
+        the owner and an internal comment (a data load: nothing is sent)."""
+        thread = Thread.objects.create(ticket=ticket, inbox=inbox, channel=Channel.EMAIL)
+        inbound = Message.objects.create(
+            thread=thread,
+            ticket=ticket,
+            direction=Message.Direction.INBOUND,
+            contact=contact,
+            from_name=contact.display_name,
+            from_email=contact.email,
+            to=[address.email],
+            subject=subject,
+            html=f"<p>{escape(body)}</p>",
+            text=body,
+            message_id=f"<demo-{ticket.pk}@{contact.email.partition('@')[2]}>",
+        )
+        stamps = [(inbound, created)]
+        if owner and rng.random() < 0.6:
+            reply = Message.objects.create(
+                thread=thread,
+                ticket=ticket,
+                direction=Message.Direction.OUTBOUND,
+                author=owner,
+                from_name=address.display_name,
+                from_email=address.email,
+                to=[contact.email],
+                subject=f"Re: {subject}",
+                html=f"<p>{escape(demo_data.REPLIES[language])}</p>",
+                text=demo_data.REPLIES[language],
+                in_reply_to=inbound.message_id,
+                references=inbound.message_id,
+                reply_to=inbound,
+                message_id=f"<demo-reply-{ticket.pk}@helpdesk.example>",
+            )
+            OutboundEmail.objects.create(
+                message=reply, status=OutboundEmail.Status.SENT, sent_at=activity
+            )
+            stamps.append((reply, activity))
+        if owner and rng.random() < 0.25:
+            text = rng.choice(demo_data.COMMENTS)
+            comment = Message.objects.create(
+                thread=thread,
+                ticket=ticket,
+                kind=Message.Kind.COMMENT,
+                direction=Message.Direction.OUTBOUND,
+                author=owner,
+                from_name=owner.display_name,
+                html=f"<p>{escape(text)}</p>",
+                text=text,
+            )
+            stamps.append((comment, activity))
+        for message, moment in stamps:
+            Message.objects.filter(pk=message.pk).update(created_at=moment)
+        last = stamps[-1][0] if len(stamps) < 3 else stamps[1][0]
+        Ticket.objects.filter(pk=ticket.pk).update(preview=last.text[:200])

@@ -1,0 +1,33 @@
+"""Building outbound email from stored messages."""
+
+from email.utils import formataddr
+
+from django.core.mail import EmailMultiAlternatives
+
+from .models import Message
+
+
+def _header_safe(value: str) -> str:
+    """No CR, LF or NUL may reach a header (RELIABILITY item 74)."""
+    return " ".join(value.replace("\x00", " ").splitlines()).strip()
+
+
+def build_reply(message: Message) -> EmailMultiAlternatives:
+    """The MIME message for an agent's reply: our stored Message-ID, threading
+    headers, text and HTML parts. Agents' replies carry no auto-reply markers."""
+    headers = {"Message-ID": message.message_id}
+    if message.in_reply_to:
+        headers["In-Reply-To"] = _header_safe(message.in_reply_to)
+    if message.references:
+        headers["References"] = _header_safe(message.references)
+    email = EmailMultiAlternatives(
+        subject=_header_safe(message.subject),
+        body=message.text,
+        from_email=formataddr((_header_safe(message.from_name), message.from_email)),
+        to=message.to,
+        cc=message.cc,
+        bcc=message.bcc,
+        headers=headers,
+    )
+    email.attach_alternative(message.html, "text/html")
+    return email

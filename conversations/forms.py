@@ -1,0 +1,71 @@
+from email.utils import getaddresses
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import Stage
+
+from .models import EmailAddress
+
+MAX_RECIPIENTS = 50
+
+
+def parse_recipients(value: str) -> list[str]:
+    """Addresses typed as "a@x.com, B <b@y.com>; c@z.com": each one validated, no
+    header tricks (CR/LF) accepted, duplicates dropped."""
+    if any(c in value for c in "\r\n\x00"):
+        raise ValidationError(_("Addresses cannot contain line breaks."))
+    addresses = []
+    for _name, address in getaddresses([value.replace(";", ",")]):
+        address = address.strip()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(
+                _("“%(address)s” is not a valid email address."), params={"address": address}
+            ) from None
+        if address.lower() not in (a.lower() for a in addresses):
+            addresses.append(address)
+    if len(addresses) > MAX_RECIPIENTS:
+        raise ValidationError(
+            _("Send to at most %(count)d addresses."), params={"count": MAX_RECIPIENTS}
+        )
+    return addresses
+
+
+class RecipientsField(forms.CharField):
+    def to_python(self, value):
+        return parse_recipients(super().to_python(value) or "")
+
+
+class EditorForm(forms.Form):
+    html = forms.CharField(required=False, max_length=2_000_000)
+    seen = forms.IntegerField(required=False, min_value=0)
+    force = forms.BooleanField(required=False)
+
+
+class ReplyForm(EditorForm):
+    """The reply editor (S16-S20)."""
+
+    to = RecipientsField(label=_("To"), required=False, max_length=5000)
+    cc = RecipientsField(label=_("CC"), required=False, max_length=5000)
+    bcc = RecipientsField(label=_("BCC"), required=False, max_length=5000)
+    from_address = forms.ModelChoiceField(
+        label=_("From"), queryset=EmailAddress.objects.all(), required=False
+    )
+    reply_to = forms.IntegerField(required=False, min_value=1)
+    stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
+
+
+class DraftForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("reply", "reply"), ("comment", "comment")])
+    html = forms.CharField(required=False, max_length=2_000_000)
+    to = forms.CharField(required=False, max_length=2000)
+    cc = forms.CharField(required=False, max_length=2000)
+    bcc = forms.CharField(required=False, max_length=2000)
+    from_address = forms.ModelChoiceField(queryset=EmailAddress.objects.all(), required=False)
+    reply_to = forms.IntegerField(required=False, min_value=1)

@@ -1,0 +1,194 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team
+from crm.models import Contact
+from tickets.models import Ticket
+
+from .sanitize import SANITIZER_VERSION
+
+
+class Inbox(models.Model):
+    """Where conversations live. Only the help desk inbox's conversations show in
+    the workspace (S14); others exist for conversations moved out of it."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_help_desk = models.BooleanField(_("help desk inbox"), default=False)
+
+    class Meta:
+        verbose_name = _("inbox")
+        verbose_name_plural = _("inboxes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_help_desk"], condition=Q(is_help_desk=True), name="one_help_desk_inbox"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailAddress(models.Model):
+    """A connected team email address agents send from (S17)."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    default_for_teams = models.ManyToManyField(
+        Team,
+        verbose_name=_("default From for teams"),
+        blank=True,
+        related_name="default_from_addresses",
+    )
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("team email address")
+        verbose_name_plural = _("team email addresses")
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>" if self.display_name else self.email
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    FORM = "form", _("Form")
+    CHAT = "chat", _("Chat")
+    MESSENGER = "messenger", _("Facebook Messenger")
+    PHONE = "phone", _("Phone")
+
+
+class Thread(models.Model):
+    """One conversation of a ticket, on one channel, in one inbox."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="threads")
+    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="threads")
+    channel = models.CharField(max_length=20, choices=Channel, default=Channel.EMAIL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}/{self.channel}"
+
+
+class Message(models.Model):
+    """A message in a thread: inbound from a contact, outbound from an agent, or an
+    internal comment (S24) that is never sent or shown to the contact."""
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("Message")
+        COMMENT = "comment", _("Internal comment")
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
+    # Denormalised from the thread: a ticket's messages in one index range.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.MESSAGE)
+    direction = models.CharField(max_length=10, choices=Direction)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL)
+    from_name = models.CharField(max_length=200, blank=True)
+    from_email = models.EmailField(blank=True)
+    to = models.JSONField(default=list, blank=True)
+    cc = models.JSONField(default=list, blank=True)
+    bcc = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    html = models.TextField(blank=True)  # sanitised
+    text = models.TextField(blank=True)
+    # Which sanitiser rules cleaned `html`: messages can be cleaned again after a change.
+    sanitizer_version = models.PositiveSmallIntegerField(default=SANITIZER_VERSION)
+    message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="message_ticket_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} on {self.ticket_id}"
+
+    @property
+    def is_comment(self) -> bool:
+        return self.kind == self.Kind.COMMENT
+
+    @property
+    def is_inbound(self) -> bool:
+        return self.direction == self.Direction.INBOUND
+
+    @property
+    def sender_display(self) -> str:
+        if self.author_id:
+            return self.author.display_name
+        return self.from_name or self.from_email
+
+
+class OutboundEmail(models.Model):
+    """The outbox (RELIABILITY L): one row per outbound email, written with its
+    message, sent by a task that claims it; a retried task never sends twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Sending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="outbound")
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["claimed_at"],
+                name="outbound_unsent",
+                condition=Q(status__in=["pending", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"outbound {self.message_id} {self.status}"
+
+
+class Draft(models.Model):
+    """What an agent typed and did not send (S19): one per user, ticket and tab.
+    Only its author ever sees it."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Reply")
+        COMMENT = "comment", _("Comment")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="drafts")
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.REPLY)
+    html = models.TextField(blank=True)
+    to = models.CharField(max_length=2000, blank=True)
+    cc = models.CharField(max_length=2000, blank=True)
+    bcc = models.CharField(max_length=2000, blank=True)
+    from_address = models.ForeignKey(EmailAddress, null=True, blank=True, on_delete=models.SET_NULL)
+    reply_to = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ticket", "kind"], name="draft_per_user")
+        ]
+        indexes = [models.Index(fields=["user", "-updated_at"], name="draft_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} draft of {self.user_id} on {self.ticket_id}"

@@ -1,0 +1,71 @@
+"""Sending the outbox (RELIABILITY L, STYLE "Background work").
+
+A send claims its row with a conditional UPDATE, so two workers (or a retried
+task) never send the same reply twice. A worker that dies after claiming leaves
+the row "sending"; after CLAIM_TIMEOUT the sweep hands it out again, and that
+resend carries the same Message-ID, so mail clients show it once.
+"""
+
+import datetime
+import logging
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .emails import build_reply
+from .models import OutboundEmail
+
+log = logging.getLogger(__name__)
+CLAIM_TIMEOUT = datetime.timedelta(minutes=5)
+
+
+class SendFailed(Exception):
+    """The backend refused or failed; the task retries with back-off."""
+
+
+def _claim(outbound_id: int) -> bool:
+    now = timezone.now()
+    claimable = Q(status=OutboundEmail.Status.PENDING) | Q(
+        status=OutboundEmail.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
+    )
+    return bool(
+        OutboundEmail.objects.filter(claimable, pk=outbound_id).update(
+            status=OutboundEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+def outbound_send(outbound_id: int) -> bool:
+    """Send one outbox row if it is ours to send. Returns whether it was sent now."""
+    if not _claim(outbound_id):
+        return False
+    outbound = OutboundEmail.objects.select_related("message").get(pk=outbound_id)
+    try:
+        build_reply(outbound.message).send()
+    except Exception as error:
+        # Only the error's type is kept: its arguments can hold addresses, bodies
+        # or credentials (RELIABILITY rule 12).
+        OutboundEmail.objects.filter(pk=outbound_id).update(
+            status=OutboundEmail.Status.PENDING, last_error=type(error).__name__
+        )
+        log.warning("outbound %s failed: %s", outbound_id, type(error).__name__)
+        raise SendFailed(type(error).__name__) from None
+    OutboundEmail.objects.filter(pk=outbound_id).update(
+        status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def outbound_requeue_stuck() -> int:
+    """Queue rows left pending (broker was down) or claimed by a dead worker."""
+    from .tasks import send_outbound_email
+
+    now = timezone.now()
+    stuck = OutboundEmail.objects.filter(
+        Q(status=OutboundEmail.Status.PENDING, message__created_at__lt=now - CLAIM_TIMEOUT)
+        | Q(status=OutboundEmail.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    ).values_list("pk", flat=True)[:500]
+    ids = list(stuck)
+    for pk in ids:
+        send_outbound_email.delay(pk)
+    return len(ids)

@@ -1,0 +1,86 @@
+"""Reads for the conversation pane. The ticket itself was already checked by
+tickets.access; everything here hangs off that ticket."""
+
+from django.db.models import Max
+
+from accounts.models import User
+from tickets.models import Ticket
+
+from .models import Draft, EmailAddress, Message
+from .services import default_from_address, default_recipients
+
+MESSAGES_SHOWN = 500
+
+
+def messages_for_ticket(ticket: Ticket) -> list[Message]:
+    """The thread as the agent reads it: oldest first, comments included."""
+    return list(
+        Message.objects.filter(ticket=ticket)
+        .select_related("author")
+        .order_by("created_at", "id")[:MESSAGES_SHOWN]
+    )
+
+
+def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
+    """The conversation pane: messages, this user's drafts, and the reply editor's
+    values: what the agent just posted, else their draft, else the defaults
+    (reply to the latest message, from the address the customer wrote to)."""
+    messages = messages_for_ticket(ticket)
+    drafts = {d.kind: d for d in Draft.objects.filter(user=user, ticket=ticket)}
+    comment_draft = drafts.get(Draft.Kind.COMMENT)
+    comment_html = comment_draft.html if comment_draft else ""
+    if posted is not None and posted.get("kind") == Draft.Kind.COMMENT:
+        comment_html, posted = posted.get("html", ""), None
+    reply_draft = drafts.get(Draft.Kind.REPLY)
+    latest = next((m for m in reversed(messages) if not m.is_comment), None)
+    by_id = {m.pk: m for m in messages}
+    if posted is not None:
+        reply_to = by_id.get(_int(posted.get("reply_to")), latest)
+    elif reply_draft and reply_draft.reply_to_id in by_id:
+        reply_to = by_id[reply_draft.reply_to_id]
+    else:
+        reply_to = latest
+    if posted is not None:
+        composer = {
+            "to": posted.get("to", ""),
+            "cc": posted.get("cc", ""),
+            "bcc": posted.get("bcc", ""),
+            "html": posted.get("html", ""),
+            "from_address_id": _int(posted.get("from_address")),
+            "stage_id": _int(posted.get("stage")),
+        }
+    elif reply_draft:
+        composer = {
+            "to": reply_draft.to,
+            "cc": reply_draft.cc,
+            "bcc": reply_draft.bcc,
+            "html": reply_draft.html,
+            "from_address_id": reply_draft.from_address_id,
+        }
+    else:
+        sender = default_from_address(user, reply_to)
+        composer = {
+            "to": ", ".join(default_recipients(ticket, reply_to)),
+            "from_address_id": sender.pk if sender else None,
+        }
+    composer |= {
+        "reply_to_id": reply_to.pk if reply_to else None,
+        "reply_to_label": reply_to.sender_display if reply_to else "",
+    }
+    return {
+        "messages": messages,
+        "seen_message_id": max((m.pk for m in messages), default=0),
+        "reply_draft": reply_draft,
+        "comment_draft": comment_draft,
+        "comment_html": comment_html,
+        "from_addresses": list(EmailAddress.objects.all()),
+        "composer": composer,
+    }
+
+
+def _int(value) -> int | None:
+    return int(value) if str(value or "").isdigit() else None
+
+
+def newest_message_id(ticket: Ticket) -> int:
+    return Message.objects.filter(ticket=ticket).aggregate(newest=Max("id"))["newest"] or 0

@@ -1,0 +1,230 @@
+"""Replies, comments and drafts (S16-S25). Every write here runs in one
+transaction, keeps the ticket's list columns current (rule 5), and queues
+outbound mail through the outbox after commit (RELIABILITY L)."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from tickets import services as ticket_services
+from tickets.models import Stage, Ticket
+
+from .models import Channel, Draft, EmailAddress, Inbox, Message, OutboundEmail, Thread
+from .sanitize import clean_editor_html, html_to_text, is_blank
+
+PREVIEW_LENGTH = 200
+
+
+@dataclass
+class Collision(Exception):
+    """Something arrived on the ticket after the agent opened the editor."""
+
+    messages: list
+
+
+def help_desk_inbox() -> Inbox:
+    inbox, _created = Inbox.objects.get_or_create(is_help_desk=True, defaults={"name": "Help desk"})
+    return inbox
+
+
+def latest_message(ticket: Ticket) -> Message | None:
+    """The message a reply answers by default (S16): the latest one that is not
+    an internal comment."""
+    return (
+        Message.objects.filter(ticket=ticket, kind=Message.Kind.MESSAGE)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def default_recipients(ticket: Ticket, reply_to: Message | None) -> list[str]:
+    """Who a reply goes to: the sender of an inbound message, the recipients of
+    an outbound one, else the ticket's contacts (S6)."""
+    if reply_to and reply_to.is_inbound and reply_to.from_email:
+        return [reply_to.from_email]
+    if reply_to and not reply_to.is_inbound and reply_to.to:
+        return list(reply_to.to)
+    return [c.email for c in ticket.contacts.all() if c.email]
+
+
+def default_from_address(user: User, reply_to: Message | None) -> EmailAddress | None:
+    """The address the customer wrote to, else the agent's team default (S17)."""
+    addresses = list(EmailAddress.objects.prefetch_related("default_for_teams"))
+    if reply_to and reply_to.is_inbound:
+        wrote_to = {a.lower() for a in [*reply_to.to, *reply_to.cc]}
+        for address in addresses:
+            if address.email.lower() in wrote_to:
+                return address
+    for address in addresses:
+        if any(t.pk in user.team_ids for t in address.default_for_teams.all()):
+            return address
+    return addresses[0] if addresses else None
+
+
+def reply_subject(ticket: Ticket, reply_to: Message | None) -> str:
+    subject = (reply_to.subject if reply_to else "") or ticket.name
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def _thread_for(ticket: Ticket, reply_to: Message | None) -> Thread:
+    if reply_to:
+        return reply_to.thread
+    thread = ticket.threads.order_by("-created_at", "-id").first()
+    return thread or Thread.objects.create(
+        ticket=ticket, inbox=help_desk_inbox(), channel=Channel.EMAIL
+    )
+
+
+def _check_collision(ticket: Ticket, actor: User, seen_message_id: int | None) -> None:
+    """Block a send when teammates or the customer added to the ticket since the
+    editor was opened (the agent's own messages do not count)."""
+    if seen_message_id is None:
+        return
+    newer = list(
+        Message.objects.filter(ticket=ticket, pk__gt=seen_message_id)
+        .exclude(author=actor)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    if newer:
+        raise Collision(newer)
+
+
+def _touch(ticket: Ticket, message: Message) -> None:
+    """Keep the list's last activity and preview current (rule 5)."""
+    Ticket.objects.filter(pk=ticket.pk).update(
+        last_activity_at=message.created_at, preview=message.text[:PREVIEW_LENGTH]
+    )
+
+
+def reply_send(
+    *,
+    actor: User,
+    ticket: Ticket,
+    html: str,
+    to: list[str],
+    cc: list[str] = (),
+    bcc: list[str] = (),
+    from_address: EmailAddress | None = None,
+    reply_to: Message | None = None,
+    stage: Stage | None = None,
+    stage_values: dict | None = None,
+    seen_message_id: int | None = None,
+) -> Message:
+    """Send an email reply on the ticket (S16-S21).
+
+    Stores the outbound message and its outbox row in one transaction; the mail
+    leaves from a task after commit. Threading headers follow `reply_to` (the
+    latest message by default). `stage` is the status the agent chose to set in the
+    same action (S20); without one, the pipeline's "after an agent's reply" status
+    applies, so automation never overrides the agent's choice (S21). Raises
+    Collision when someone else wrote on the ticket after `seen_message_id`.
+    """
+    html = clean_editor_html(html)
+    if is_blank(html):
+        raise ValidationError({"html": _("Write a message before sending.")})
+    if not (to or cc or bcc):
+        raise ValidationError({"to": _("Add at least one recipient (To, CC or BCC).")})
+    reply_to = reply_to or latest_message(ticket)
+    if reply_to and reply_to.ticket_id != ticket.pk:
+        raise ValidationError(_("That message belongs to another ticket."))
+    sender = from_address or default_from_address(actor, reply_to)
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        _check_collision(ticket, actor, seen_message_id)
+        references = " ".join(
+            part
+            for part in (
+                (reply_to.references if reply_to else ""),
+                (reply_to.message_id if reply_to else ""),
+            )
+            if part
+        )
+        message = Message.objects.create(
+            thread=_thread_for(ticket, reply_to),
+            ticket=ticket,
+            kind=Message.Kind.MESSAGE,
+            direction=Message.Direction.OUTBOUND,
+            author=actor,
+            from_name=sender.display_name if sender else actor.display_name,
+            from_email=sender.email if sender else settings.DEFAULT_FROM_EMAIL,
+            to=list(to),
+            cc=list(cc),
+            bcc=list(bcc),
+            subject=reply_subject(ticket, reply_to),
+            html=html,
+            text=html_to_text(html),
+            in_reply_to=reply_to.message_id if reply_to else "",
+            references=references[-4000:],
+            reply_to=reply_to,
+        )
+        # Our Message-ID, fixed before the first attempt: a retried send reuses it.
+        domain = message.from_email.rpartition("@")[2] or "helpdesk.local"
+        message.message_id = f"<t{ticket.pk}.m{message.pk}.{secrets.token_hex(8)}@{domain}>"
+        message.save(update_fields=["message_id"])
+        outbound = OutboundEmail.objects.create(message=message)
+        _touch(ticket, message)
+        target = stage or ticket.pipeline.stage_on_agent_reply
+        if target and target.pk != ticket.stage_id:
+            ticket_services.ticket_set_stage(
+                actor=actor, ticket=ticket, stage=target, **_split(stage_values)
+            )
+        Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.REPLY).delete()
+        from .tasks import send_outbound_email
+
+        transaction.on_commit(lambda: send_outbound_email.delay(outbound.pk))
+    return message
+
+
+def _split(values: dict | None) -> dict:
+    """Stage values as ticket_set_stage takes them: built-ins by name, the rest
+    as custom properties."""
+    values = dict(values or {})
+    builtin = {
+        k: values.pop(k)
+        for k in list(values)
+        if k in ("owner", "team", "priority", "category", "description")
+    }
+    return {**builtin, "properties": values}
+
+
+def comment_add(
+    *, actor: User, ticket: Ticket, html: str, seen_message_id: int | None = None
+) -> Message:
+    """Add an internal comment (S24): stored in the thread, never sent."""
+    html = clean_editor_html(html)
+    if is_blank(html):
+        raise ValidationError({"html": _("Write a comment before saving it.")})
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        _check_collision(ticket, actor, seen_message_id)
+        message = Message.objects.create(
+            thread=_thread_for(ticket, None),
+            ticket=ticket,
+            kind=Message.Kind.COMMENT,
+            direction=Message.Direction.OUTBOUND,
+            author=actor,
+            from_name=actor.display_name,
+            html=html,
+            text=html_to_text(html),
+        )
+        Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.COMMENT).delete()
+    return message
+
+
+def draft_save(*, user: User, ticket: Ticket, kind: str, html: str, **fields) -> Draft | None:
+    """Save what the agent typed (S19); an empty editor removes the draft."""
+    html = clean_editor_html(html)
+    empty = is_blank(html) and not any(fields.get(k) for k in ("to", "cc", "bcc"))
+    if empty:
+        Draft.objects.filter(user=user, ticket=ticket, kind=kind).delete()
+        return None
+    draft, _created = Draft.objects.update_or_create(
+        user=user, ticket=ticket, kind=kind, defaults={"html": html, **fields}
+    )
+    return draft

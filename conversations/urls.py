@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "conversations"
+
+urlpatterns = [
+    path("tickets/<int:pk>/reply/", views.reply_send, name="reply_send"),
+    path("tickets/<int:pk>/comment/", views.comment_add, name="comment_add"),
+    path("tickets/<int:pk>/draft/", views.draft_save, name="draft_save"),
+]

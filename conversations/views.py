@@ -1,0 +1,143 @@
+"""Reply, comment and draft endpoints of the conversation pane (S16-S25)."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from tickets.access import get_ticket_for_user
+from tickets.forms import StageChangeForm
+from tickets.views import detail_changed_response
+
+from . import services
+from .forms import DraftForm, EditorForm, ReplyForm
+from .models import Draft, Message
+from .queries import conversation_for
+
+COMPOSER = "conversations/conversation.html"
+
+
+def _composer(request, ticket, partial: str, **extra) -> HttpResponse:
+    """The editor again, with the agent's input and what went wrong; htmx puts it
+    in place of the editor instead of the whole pane."""
+    context = {
+        "ticket": ticket,
+        "view_slug": request.POST.get("view", ""),
+        "stages": list(ticket.pipeline.stages.all()),
+        "conversation": conversation_for(request.user, ticket, posted=request.POST),
+        **extra,
+    }
+    response = render(request, f"{COMPOSER}#{partial}", context)
+    response["HX-Retarget"] = f"#{partial}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _message_of(ticket, pk) -> Message | None:
+    return Message.objects.filter(ticket=ticket, pk=pk).first() if pk else None
+
+
+@login_required
+@require_POST
+def reply_send(request, pk):
+    """Send a reply, optionally setting the status in the same action (S20)."""
+    ticket = get_ticket_for_user(request.user, pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _composer(request, ticket, "composer-reply", reply_form=form)
+    data = form.cleaned_data
+    stage = (
+        data["stage"] if data["stage"] and data["stage"].pipeline_id == ticket.pipeline_id else None
+    )
+    stage_form = StageChangeForm(request.POST, ticket=ticket, stage=stage) if stage else None
+    if stage_form and len(stage_form.fields) > 1 and not stage_form.is_valid():
+        # A conditional status asks for its properties before anything is sent (S7).
+        return _composer(request, ticket, "composer-reply", reply_form=form, stage_form=stage_form)
+    try:
+        services.reply_send(
+            actor=request.user,
+            ticket=ticket,
+            html=data["html"],
+            to=data["to"],
+            cc=data["cc"],
+            bcc=data["bcc"],
+            from_address=data["from_address"],
+            reply_to=_message_of(ticket, data["reply_to"]),
+            stage=stage,
+            stage_values={**stage_form.builtin_values(), **stage_form.custom_properties()}
+            if stage_form and stage_form.is_valid()
+            else None,
+            seen_message_id=data["seen"],
+        )
+    except services.Collision as collision:
+        return _composer(
+            request, ticket, "composer-reply", reply_form=form, collision=collision.messages
+        )
+    except ValidationError as error:
+        _attach(form, error)
+        return _composer(request, ticket, "composer-reply", reply_form=form)
+    return detail_changed_response(request, ticket, toast="sent")
+
+
+@login_required
+@require_POST
+def comment_add(request, pk):
+    """Add an internal comment (S24)."""
+    ticket = get_ticket_for_user(request.user, pk)
+    form = EditorForm(request.POST)
+    if form.is_valid():
+        try:
+            services.comment_add(
+                actor=request.user,
+                ticket=ticket,
+                html=form.cleaned_data["html"],
+                seen_message_id=form.cleaned_data["seen"],
+            )
+        except services.Collision as collision:
+            return _composer(
+                request, ticket, "composer-comment", comment_form=form, collision=collision.messages
+            )
+        except ValidationError as error:
+            _attach(form, error)
+        else:
+            return detail_changed_response(request, ticket, toast="commented")
+    return _composer(request, ticket, "composer-comment", comment_form=form)
+
+
+@login_required
+@require_POST
+def draft_save(request, pk):
+    """Autosave of the editor (S19). Answers 204: nothing on screen changes."""
+    ticket = get_ticket_for_user(request.user, pk)
+    form = DraftForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    data = form.cleaned_data
+    services.draft_save(
+        user=request.user,
+        ticket=ticket,
+        kind=data["kind"],
+        html=data["html"],
+        **(
+            {
+                "to": data["to"],
+                "cc": data["cc"],
+                "bcc": data["bcc"],
+                "from_address": data["from_address"],
+                "reply_to": _message_of(ticket, data["reply_to"]),
+            }
+            if data["kind"] == Draft.Kind.REPLY
+            else {}
+        ),
+    )
+    return HttpResponse(status=204)
+
+
+def _attach(form, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.message_dict.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
