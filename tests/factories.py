@@ -115,3 +115,37 @@ class TicketFactory(factory.Factory):
         return services.ticket_create(**kwargs)
 
     _build = _create
+
+
+class EmailAddressFactory(DjangoModelFactory):
+    class Meta:
+        model = "conversations.EmailAddress"
+
+    email = factory.Sequence(lambda n: f"support{n}@helpdesk.example")
+    display_name = "Support"
+
+
+def inbound_message(
+    ticket, *, contact=None, text="Hello, I need help.", to=("support0@helpdesk.example",)
+):
+    """A customer's email on the ticket, as ingestion would store it."""
+    from conversations.models import Channel, Message, Thread
+    from conversations.services import help_desk_inbox
+
+    thread = ticket.threads.first() or Thread.objects.create(
+        ticket=ticket, inbox=help_desk_inbox(), channel=Channel.EMAIL
+    )
+    contact = contact or ContactFactory()
+    return Message.objects.create(
+        thread=thread,
+        ticket=ticket,
+        direction=Message.Direction.INBOUND,
+        contact=contact,
+        from_name=contact.display_name,
+        from_email=contact.email,
+        to=list(to),
+        subject=ticket.name,
+        html=f"<p>{text}</p>",
+        text=text,
+        message_id=f"<inbound-{ticket.pk}-{Message.objects.count()}@customer.example>",
+    )

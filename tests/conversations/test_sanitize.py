@@ -1,0 +1,78 @@
+"""The sanitiser's contract (RELIABILITY items 38-39, for editor HTML)."""
+
+import re
+import time
+
+import pytest
+
+from conversations.sanitize import clean_editor_html, html_to_text
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href=" JaVaScRiPt:alert(1)">x</a>',
+    '<a href="vbscript:msgbox(1)">x</a>',
+    '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    "<iframe src=https://evil.example></iframe>",
+    "<object data=x></object><embed src=x>",
+    "<form action=https://evil.example><input name=p></form>",
+    '<base href="https://evil.example/">',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    '<link rel=stylesheet href="https://evil.example/x.css">',
+    "<svg><script>alert(1)</script></svg>",
+    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
+    "<template><script>alert(1)</script></template>",
+    '<div hx-get="/admin/" hx-trigger="load">x</div>',
+    '<div data-hx-post="/x" x-data="{}" _="on load call alert()">x</div>',
+    '<p style="background:url(https://evil.example/t.png)">x</p>',
+    "<style>*{display:none}</style>",
+    '<a href="https://ok.example" onclick="x()">ok</a>',
+]
+FORBIDDEN_TAGS = re.compile(
+    r"<\s*(script|style|iframe|object|embed|form|base|meta|link|svg|math|template|input)\b", re.I
+)
+FORBIDDEN_ATTRS = re.compile(r"\s(on\w+|hx-[\w-]+|data-hx-[\w-]+|x-[\w-]+|_|style)\s*=", re.I)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_dangerous_markup_never_survives(payload):
+    cleaned = clean_editor_html(payload)
+    assert not FORBIDDEN_TAGS.search(cleaned)
+    assert not FORBIDDEN_ATTRS.search(cleaned)
+    assert not re.search(r"(javascript|vbscript|data):", cleaned, re.I)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_cleaning_twice_changes_nothing(payload):
+    once = clean_editor_html(payload)
+    assert clean_editor_html(once) == once
+
+
+def test_editor_formatting_survives():
+    html = (
+        "<p><b>bold</b> <i>it</i> <u>u</u> <a href='https://x.example'>link</a></p>"
+        "<ul><li>one</li></ul><ol><li>two</li></ol><blockquote>q</blockquote><pre><code>c</code></pre>"
+    )
+    cleaned = clean_editor_html(html)
+    for tag in ("<b>", "<i>", "<u>", "<a href=", "<ul>", "<ol>", "<blockquote>", "<pre>", "<code>"):
+        assert tag in cleaned
+    assert 'rel="noopener noreferrer nofollow"' in cleaned
+
+
+def test_a_100000_deep_nest_is_flattened_quickly():
+    started = time.perf_counter()
+    cleaned = clean_editor_html("<div>" * 100_000 + "deep &lt;text&gt;" + "</div>" * 100_000)
+    assert time.perf_counter() - started < 2
+    assert cleaned == "<p>deep &lt;text&gt;</p>"
+
+
+def test_nul_bytes_are_dropped():
+    assert "\x00" not in clean_editor_html("<p>a\x00b</p>")
+
+
+def test_plain_text_keeps_lists_and_links_readable():
+    text = html_to_text(
+        "<p>Hi <b>there</b></p><ul><li>one</li></ul><a href='https://x.example'>x</a>"
+    )
+    assert "Hi there" in text and "* one" in text and "https://x.example" in text

@@ -1,0 +1,175 @@
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from conversations import services
+from conversations.models import Draft, Message
+from tests.factories import EmailAddressFactory, TicketFactory, UserFactory, inbound_message
+
+
+@pytest.fixture
+def ticket(pipeline, team_a):
+    EmailAddressFactory(email="support0@helpdesk.example")
+    return TicketFactory(pipeline=pipeline, team=team_a, name="Printer on fire")
+
+
+@pytest.fixture
+def signed_in(client, agent):
+    client.force_login(agent)
+    return client
+
+
+def urls(ticket):
+    return {
+        name: reverse(f"conversations:{name}", args=[ticket.pk])
+        for name in ("reply_send", "comment_add", "draft_save")
+    }
+
+
+HTMX = {"HX-Request": "true", "HX-Target": "composer-reply"}
+
+
+def test_outsider_gets_404_and_nothing_is_written(client, outsider, ticket):
+    client.force_login(outsider)
+    for url in urls(ticket).values():
+        response = client.post(url, {"html": "<p>x</p>", "to": "a@b.example", "kind": "reply"})
+        assert response.status_code == 404, url
+    assert not Message.objects.exists() and not Draft.objects.exists() and not mail.outbox
+
+
+def test_wrong_method_is_405(signed_in, ticket):
+    for url in urls(ticket).values():
+        assert signed_in.get(url).status_code == 405
+
+
+def test_send_answers_with_the_whole_ticket_pane(
+    signed_in, ticket, django_capture_on_commit_callbacks
+):
+    inbound = inbound_message(ticket)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in.post(
+            urls(ticket)["reply_send"],
+            {
+                "html": "<p>On it</p>",
+                "to": inbound.from_email,
+                "cc": "Boss <boss@x.example>",
+                "seen": inbound.pk,
+                "view": "all-open",
+            },
+            headers=HTMX,
+        )
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#detail-pane"
+    body = response.content.decode()
+    assert 'id="detail-pane"' in body and "On it" in body
+    assert f'id="row-{ticket.pk}"' in body and 'hx-swap-oob="true"' in body
+    assert mail.outbox[0].cc == ["boss@x.example"]
+
+
+def test_bad_recipients_re_render_the_editor_with_the_error(signed_in, ticket):
+    response = signed_in.post(
+        urls(ticket)["reply_send"],
+        {"html": "<p>Kept text</p>", "to": "not-an-address, ok@x.example"},
+        headers=HTMX,
+    )
+    assert response["HX-Retarget"] == "#composer-reply"
+    body = response.content.decode()
+    assert "“not-an-address” is not a valid email address." in body
+    assert "Kept text" in body  # nothing typed is lost
+    assert not Message.objects.exists()
+
+
+def test_header_breaking_recipients_are_refused(signed_in, ticket):
+    response = signed_in.post(
+        urls(ticket)["reply_send"],
+        {"html": "<p>x</p>", "to": "a@b.example\r\nBcc: c@d.example"},
+        headers=HTMX,
+    )
+    assert "line breaks" in response.content.decode()
+    assert not mail.outbox
+
+
+def test_a_collision_shows_what_is_new_and_lets_the_agent_send_after(signed_in, ticket):
+    inbound = inbound_message(ticket)
+    services.comment_add(
+        actor=UserFactory(first_name="Jonas"),
+        ticket=ticket,
+        html="<p>Already answered by phone</p>",
+    )
+    data = {"html": "<p>Hello</p>", "to": inbound.from_email, "seen": inbound.pk}
+    response = signed_in.post(urls(ticket)["reply_send"], data, headers=HTMX)
+    body = response.content.decode()
+    assert "New activity on this ticket" in body and "Already answered by phone" in body
+    assert Message.objects.filter(direction="outbound", kind="message").count() == 0
+    newest = Message.objects.order_by("-pk").first().pk
+    assert f'name="seen" value="{newest}"' in body  # seen now: sending again works
+    signed_in.post(urls(ticket)["reply_send"], {**data, "seen": newest}, headers=HTMX)
+    assert Message.objects.filter(direction="outbound", kind="message").count() == 1
+
+
+def test_a_conditional_status_asks_before_anything_is_sent(signed_in, ticket, pipeline):
+    closed = pipeline.stages.get(name="Closed")
+    response = signed_in.post(
+        urls(ticket)["reply_send"],
+        {"html": "<p>Done</p>", "to": "a@b.example", "stage": closed.pk},
+        headers=HTMX,
+    )
+    body = response.content.decode()
+    assert "needs these properties before sending" in body and 'name="category"' in body
+    assert not Message.objects.exists()
+    signed_in.post(
+        urls(ticket)["reply_send"],
+        {
+            "html": "<p>Done</p>",
+            "to": "a@b.example",
+            "stage": closed.pk,
+            "category": "product_issue",
+        },
+        headers=HTMX,
+    )
+    ticket.refresh_from_db()
+    assert (ticket.stage, ticket.category) == (closed, "product_issue")
+
+
+def test_comments_are_added_and_never_mailed(signed_in, ticket):
+    response = signed_in.post(urls(ticket)["comment_add"], {"html": "<p>note</p>"}, headers=HTMX)
+    assert response["HX-Retarget"] == "#detail-pane"
+    assert Message.objects.get().is_comment and not mail.outbox
+    empty = signed_in.post(urls(ticket)["comment_add"], {"html": "<p></p>"}, headers=HTMX)
+    assert empty["HX-Retarget"] == "#composer-comment"
+    assert "Write a comment before saving it." in empty.content.decode()
+
+
+def test_drafts_are_saved_restored_and_private(client, signed_in, agent, ticket, team_a):
+    response = signed_in.post(
+        urls(ticket)["draft_save"],
+        {"kind": "reply", "html": "<p>Half a thought</p>", "to": "a@b.example"},
+    )
+    assert response.status_code == 204
+    detail = reverse("tickets:ticket_detail", args=["drafts", ticket.pk])
+    assert "Half a thought" in signed_in.get(detail).content.decode()
+    drafts = signed_in.get(reverse("tickets:view_tickets", args=["drafts"]))
+    assert [t.pk for t in drafts.context["page"].tickets] == [ticket.pk]
+
+    teammate = UserFactory(main_team=team_a)
+    client.force_login(teammate)
+    assert (
+        "Half a thought"
+        not in client.get(
+            reverse("tickets:ticket_detail", args=["all-open", ticket.pk])
+        ).content.decode()
+    )
+    assert not client.get(reverse("tickets:view_tickets", args=["drafts"])).context["page"].tickets
+
+
+def test_a_malformed_draft_is_refused(signed_in, ticket):
+    assert signed_in.post(urls(ticket)["draft_save"], {"kind": "poem"}).status_code == 400
+
+
+def test_the_sent_view_lists_what_the_agent_replied_to(signed_in, ticket):
+    agent_sent = signed_in.post(
+        urls(ticket)["reply_send"], {"html": "<p>x</p>", "to": "a@b.example"}, headers=HTMX
+    )
+    assert agent_sent.status_code == 200
+    sent = signed_in.get(reverse("tickets:view_tickets", args=["sent"]))
+    assert [t.pk for t in sent.context["page"].tickets] == [ticket.pk]
