@@ -155,7 +155,9 @@
   }
 
   function setupEditors(root) {
-    root.querySelectorAll("[data-composer]").forEach(function (form) {
+    var forms = Array.from(root.querySelectorAll("[data-composer]"));
+    if (root.matches && root.matches("[data-composer]")) forms.push(root);
+    forms.forEach(function (form) {
       var surface = form.querySelector("[data-editor]");
       if (!surface || surface.squire || !window.Squire) return;
       var hidden = form.querySelector("[data-editor-html]");
@@ -171,7 +173,7 @@
       });
     });
     var dock = root.querySelector ? root.querySelector("[data-composer-dock]") : null;
-    if (dock && dock.dataset.tab) showTab(dock, dock.dataset.tab);
+    if (dock && dock.dataset.activeTab) showTab(dock, dock.dataset.activeTab);
   }
 
   function scheduleDraft(form) {
@@ -222,7 +224,7 @@
   });
 
   function showTab(dock, name) {
-    dock.dataset.tab = name;
+    dock.dataset.activeTab = name;
     dock.querySelectorAll("[data-tab]").forEach(function (tab) {
       tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
     });
@@ -285,6 +287,7 @@
     if (cc) {
       var fields = cc.closest("[data-composer]").querySelector("[data-cc-fields]");
       fields.hidden = !fields.hidden;
+      cc.setAttribute("aria-expanded", String(!fields.hidden));
       if (!fields.hidden) fields.querySelector("input").focus();
       return;
     }

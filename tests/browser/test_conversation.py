@@ -1,0 +1,165 @@
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from conversations import services
+from conversations.models import Draft, Message
+from tests.factories import (
+    EmailAddressFactory,
+    TicketFactory,
+    UserFactory,
+    inbound_message,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def desk(team_a, pipeline, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    support = EmailAddressFactory(email="support0@helpdesk.example", display_name="Support")
+    billing = EmailAddressFactory(email="billing@helpdesk.example", display_name="Billing")
+    agent = UserFactory(username="maya", first_name="Maya", last_name="L", main_team=team_a)
+    ticket = TicketFactory(pipeline=pipeline, owner=agent, team=team_a, name="Refund please")
+    first = inbound_message(ticket, text="First mail about my refund")
+    second = inbound_message(ticket, text="Second mail: any news?")
+    return {
+        "agent": agent,
+        "ticket": ticket,
+        "first": first,
+        "second": second,
+        "support": support,
+        "billing": billing,
+        "pipeline": pipeline,
+    }
+
+
+def open_ticket(page, sign_in, desk, user=None):
+    sign_in(user or desk["agent"])
+    page.goto(f"/views/mine/tickets/{desk['ticket'].pk}/")
+    expect(page.locator("#composer-reply [data-editor]")).to_be_visible()
+
+
+def type_in(page, composer, text):
+    editor = page.locator(f"{composer} [data-editor]")
+    editor.click()
+    page.keyboard.type(text)
+
+
+def outbound():
+    return Message.objects.filter(direction="outbound", kind="message")
+
+
+def test_reply_to_the_latest_message_by_default(page, sign_in, desk):
+    open_ticket(page, sign_in, desk)
+    expect(page.locator("[data-replying-to-name]")).to_have_text(desk["second"].sender_display)
+    type_in(page, "#composer-reply", "Your refund is on its way.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".message-outbound .message-body")).to_contain_text("refund is on its way")
+    sent = outbound().get()
+    assert sent.reply_to == desk["second"]
+    assert sent.to == [desk["second"].from_email]
+    assert mail.outbox[0].extra_headers["In-Reply-To"] == desk["second"].message_id
+    # The editor is empty again and the list row shows the reply.
+    expect(page.locator("#composer-reply [data-editor]")).to_have_text("")
+
+
+def test_reply_to_a_specific_message_with_cc_bcc_and_another_from(page, sign_in, desk):
+    open_ticket(page, sign_in, desk)
+    page.locator(f"#message-{desk['first'].pk}").get_by_role(
+        "button", name="Reply to this message"
+    ).click()
+    page.locator("#composer-reply select[name=from_address]").select_option(
+        label=str(desk["billing"])
+    )
+    page.locator("#composer-reply [data-toggle-cc]").click()
+    page.locator("#composer-reply input[name=cc]").fill("manager@customer.example")
+    page.locator("#composer-reply input[name=bcc]").fill("audit@customer.example")
+    type_in(page, "#composer-reply", "About your first mail.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".message-outbound")).to_have_count(1)
+    sent = outbound().get()
+    assert (sent.reply_to, sent.from_email) == (desk["first"], "billing@helpdesk.example")
+    assert (sent.cc, sent.bcc) == (["manager@customer.example"], ["audit@customer.example"])
+    assert mail.outbox[0].extra_headers["In-Reply-To"] == desk["first"].message_id
+
+
+def test_send_and_set_a_conditional_status(page, sign_in, desk):
+    open_ticket(page, sign_in, desk)
+    type_in(page, "#composer-reply", "All done, closing this.")
+    page.locator("#composer-reply select[name=stage]").select_option(label="Closed *")
+    page.get_by_role("button", name="Send").click()
+    composer = page.locator("#composer-reply")
+    expect(composer).to_contain_text("needs these properties before sending")
+    assert not outbound().exists()
+    composer.locator("select[name=category]").select_option("billing_issue")
+    composer.get_by_role("button", name="Send").click()
+    expect(page.locator(".message-outbound")).to_have_count(1)
+    expect(page.locator("#field-stage select")).to_have_value(
+        str(desk["pipeline"].stages.get(name="Closed").pk)
+    )
+    ticket = desk["ticket"]
+    ticket.refresh_from_db()
+    assert (ticket.stage.name, ticket.category) == ("Closed", "billing_issue")
+
+
+def test_a_comment_is_internal(page, sign_in, desk):
+    open_ticket(page, sign_in, desk)
+    page.get_by_role("tab", name="Comment").click()
+    type_in(page, "#composer-comment", "Checked with billing: approved.")
+    page.get_by_role("button", name="Add comment").click()
+    comment = page.locator(".message-comment")
+    expect(comment).to_contain_text("Checked with billing: approved.")
+    expect(comment).to_contain_text("Internal comment")
+    assert Message.objects.get(kind="comment").text == "Checked with billing: approved."
+    assert not mail.outbox
+
+
+def test_sending_is_blocked_when_a_teammate_wrote_meanwhile(page, sign_in, desk):
+    open_ticket(page, sign_in, desk)
+    type_in(page, "#composer-reply", "Let me check.")
+    services.comment_add(
+        actor=UserFactory(first_name="Jonas", last_name="B"),
+        ticket=desk["ticket"],
+        html="<p>I called her already.</p>",
+    )
+    page.get_by_role("button", name="Send").click()
+    notice = page.locator("#composer-reply .alert-warning")
+    expect(notice).to_contain_text("I called her already.")
+    assert not outbound().exists()
+    # What the agent typed is still there; having seen the news, they can send.
+    expect(page.locator("#composer-reply [data-editor]")).to_contain_text("Let me check.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".message-outbound")).to_have_count(1)
+
+
+def test_a_draft_survives_navigation_and_stays_private(page, sign_in, desk, browser, live_server):
+    open_ticket(page, sign_in, desk)
+    type_in(page, "#composer-reply", "Half-written answer")
+    # Leave at once: the pending autosave is flushed on the way out.
+    page.locator(".nav-link", has_text="All open").click()
+    expect(page.locator(".pane-title")).to_have_text("All open")
+    page.wait_for_function("() => true")
+    expect(page.locator(".nav-link", has_text="Drafts").locator(".count")).to_have_text(
+        re.compile("[01]")
+    )
+    page.goto(f"/views/drafts/tickets/{desk['ticket'].pk}/")
+    expect(page.locator("#composer-reply [data-editor]")).to_contain_text("Half-written answer")
+    assert Draft.objects.get().user == desk["agent"]
+
+    other = UserFactory(username="jonas", main_team=desk["agent"].main_team)
+    context = browser.new_context(base_url=live_server.url)
+    second = context.new_page()
+    from tests.factories import PASSWORD
+
+    second.goto("/accounts/login/")
+    second.fill("input[name=username]", other.username)
+    second.fill("input[name=password]", PASSWORD)
+    with second.expect_navigation():
+        second.click("button[type=submit]")
+    second.goto(f"/views/all-open/tickets/{desk['ticket'].pk}/")
+    expect(second.locator("#composer-reply [data-editor]")).to_be_visible()
+    expect(second.locator("#composer-reply [data-editor]")).not_to_contain_text("Half-written")
+    context.close()
