@@ -192,3 +192,40 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} draft of {self.user_id} on {self.ticket_id}"
+
+
+class Notification(models.Model):
+    """An in-app notification (S24): a teammate mentioned the user. Created only
+    for users who can see the ticket (S3), and listed only while they still can."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", _("Mention")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.MENTION)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+            models.Index(
+                fields=["user"], name="notification_unread", condition=Q(read_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id} on {self.ticket_id}"

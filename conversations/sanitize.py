@@ -37,7 +37,9 @@ EDITOR_TAGS = {
     "code",
     "span",
 }
-ATTRIBUTES = {"a": {"href", "title"}}
+# A mention is <span data-mention="user id">@Name</span>, inserted by the editor.
+ATTRIBUTES = {"a": {"href", "title"}, "span": {"data-mention"}}
+MENTION = re.compile(r'<span data-mention="(\d+)"')
 URL_SCHEMES = {"http", "https", "mailto"}
 OPENING_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>|</([a-zA-Z][a-zA-Z0-9]*)\s*>")
 TAG = re.compile(r"<[^>]*>")

@@ -12,10 +12,20 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from tickets import services as ticket_services
+from tickets.access import visible_tickets
 from tickets.models import Stage, Ticket
 
-from .models import Channel, Draft, EmailAddress, Inbox, Message, OutboundEmail, Thread
-from .sanitize import clean_editor_html, html_to_text, is_blank
+from .models import (
+    Channel,
+    Draft,
+    EmailAddress,
+    Inbox,
+    Message,
+    Notification,
+    OutboundEmail,
+    Thread,
+)
+from .sanitize import MENTION, clean_editor_html, html_to_text, is_blank
 
 PREVIEW_LENGTH = 200
 
@@ -193,10 +203,20 @@ def _split(values: dict | None) -> dict:
     return {**builtin, "properties": values}
 
 
+def mentioned_users(html: str, ticket: Ticket, actor: User) -> list[User]:
+    """The teammates an (already cleaned) comment mentions who may see the ticket:
+    nobody is told about a ticket they cannot open (S3)."""
+    ids = {int(pk) for pk in MENTION.findall(html)} - {actor.pk}
+    users = User.objects.filter(pk__in=ids, is_active=True)
+    return [user for user in users if visible_tickets(user).filter(pk=ticket.pk).exists()]
+
+
 def comment_add(
     *, actor: User, ticket: Ticket, html: str, seen_message_id: int | None = None
 ) -> Message:
-    """Add an internal comment (S24): stored in the thread, never sent."""
+    """Add an internal comment (S24): stored in the thread, never sent. Each
+    mentioned teammate who can see the ticket gets a notification in the app and
+    by email (the email after commit)."""
     html = clean_editor_html(html)
     if is_blank(html):
         raise ValidationError({"html": _("Write a comment before saving it.")})
@@ -214,6 +234,14 @@ def comment_add(
             text=html_to_text(html),
         )
         Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.COMMENT).delete()
+        notifications = Notification.objects.bulk_create(
+            Notification(user=user, ticket=ticket, message=message, actor=actor)
+            for user in mentioned_users(html, ticket, actor)
+        )
+        from .tasks import send_notification_email
+
+        for notification in notifications:
+            transaction.on_commit(lambda pk=notification.pk: send_notification_email.delay(pk))
     return message
 
 

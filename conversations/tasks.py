@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import outbox
+from . import notifications, outbox
 
 
 @shared_task(
@@ -17,3 +17,8 @@ def send_outbound_email(outbound_id: int) -> None:
 @shared_task
 def send_stuck_outbound_email() -> None:
     outbox.outbound_requeue_stuck()
+
+
+@shared_task(acks_late=True)
+def send_notification_email(notification_id: int) -> None:
+    notifications.notification_email_send(notification_id)

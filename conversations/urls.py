@@ -8,4 +8,8 @@ urlpatterns = [
     path("tickets/<int:pk>/reply/", views.reply_send, name="reply_send"),
     path("tickets/<int:pk>/comment/", views.comment_add, name="comment_add"),
     path("tickets/<int:pk>/draft/", views.draft_save, name="draft_save"),
+    path("tickets/<int:pk>/mentions/", views.mention_search, name="mention_search"),
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/count/", views.notification_count, name="notification_count"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
 ]

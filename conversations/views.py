@@ -2,17 +2,21 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
-from tickets.access import get_ticket_for_user
+from accounts.models import User
+from tickets.access import get_ticket_for_user, visible_tickets
 from tickets.forms import StageChangeForm
 from tickets.views import detail_changed_response
 
 from . import services
 from .forms import DraftForm, EditorForm, ReplyForm
-from .models import Draft, Message
+from .models import Draft, Message, Notification
 from .queries import conversation_for
 
 COMPOSER = "conversations/conversation.html"
@@ -141,3 +145,60 @@ def _attach(form, error: ValidationError) -> None:
     for field, messages in error.message_dict.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+MENTION_RESULTS = 8
+
+
+@login_required
+@require_GET
+def mention_search(request, pk):
+    """Teammates to mention in a comment on ticket `pk`: only those who can see it."""
+    ticket = get_ticket_for_user(request.user, pk)
+    text = request.GET.get("q", "").strip()[:50]
+    candidates = User.objects.filter(is_active=True).exclude(pk=request.user.pk)
+    if text:
+        candidates = candidates.filter(
+            Q(first_name__istartswith=text)
+            | Q(last_name__istartswith=text)
+            | Q(username__istartswith=text)
+        )
+    users = [
+        u
+        for u in candidates.order_by("first_name", "last_name")[:30]
+        if visible_tickets(u).filter(pk=ticket.pk).exists()
+    ][:MENTION_RESULTS]
+    return render(request, "conversations/mention_results.html", {"users": users})
+
+
+def _notifications_for(user):
+    """The user's notifications on tickets they can still see (S3)."""
+    return Notification.objects.filter(user=user, ticket__in=visible_tickets(user))
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    notifications = list(
+        _notifications_for(request.user).select_related("actor", "ticket", "message")[:20]
+    )
+    return render(request, "conversations/notifications.html", {"notifications": notifications})
+
+
+@login_required
+@require_GET
+def notification_count(request):
+    unread = _notifications_for(request.user).filter(read_at__isnull=True).count()
+    return render(request, "conversations/notifications.html#unread-count", {"unread": unread})
+
+
+@login_required
+@require_GET
+def notification_open(request, pk):
+    """Mark read and open the conversation at the comment."""
+    notification = get_object_or_404(_notifications_for(request.user), pk=pk)
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    url = reverse("tickets:ticket_open", args=[notification.ticket_id])
+    return redirect(f"{url}#message-{notification.message_id}" if notification.message_id else url)

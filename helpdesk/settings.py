@@ -200,6 +200,8 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM", "helpdesk@localhost")
+# Where links in notification emails point.
+HELPDESK_BASE_URL = os.environ.get("HELPDESK_BASE_URL", "http://127.0.0.1:8000")
 
 # Security. Everything on by default once DEBUG is off.
 SECURE = env_bool("SECURE", not DEBUG)

@@ -69,6 +69,8 @@ ICONS = [
     "file-pen-line",
     "eye",
     "send-horizontal",
+    "bell",
+    "at-sign",
 ]
 
 OUT = Path(__file__).resolve().parent.parent / "static/vendor/lucide/sprite.svg"

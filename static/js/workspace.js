@@ -167,6 +167,7 @@
       editor.addEventListener("input", function () {
         hidden.value = editor.getHTML();
         scheduleDraft(form);
+        if (form.querySelector("[data-mention-menu]")) suggestMentions(form, editor);
       });
       form.addEventListener("input", function (event) {
         if (event.target !== surface && !surface.contains(event.target)) scheduleDraft(form);
@@ -174,6 +175,52 @@
     });
     var dock = root.querySelector ? root.querySelector("[data-composer-dock]") : null;
     if (dock && dock.dataset.activeTab) showTab(dock, dock.dataset.activeTab);
+  }
+
+  // "@name" in a comment: offer the teammates who can see the ticket (S24).
+  var MENTION_TYPED = /(?:^|\s)@([^\s@]{0,30})$/;
+
+  function typedMention(editor) {
+    var range = editor.getSelection();
+    var node = range.startContainer;
+    if (!range.collapsed || node.nodeType !== Node.TEXT_NODE) return null;
+    var match = MENTION_TYPED.exec(node.data.slice(0, range.startOffset));
+    return match ? { node: node, end: range.startOffset, query: match[1] } : null;
+  }
+
+  function suggestMentions(form, editor) {
+    var menu = form.querySelector("[data-mention-menu]");
+    var typed = typedMention(editor);
+    if (!typed) { menu.hidden = true; return; }
+    clearTimeout(menu.timer);
+    menu.timer = setTimeout(function () {
+      fetch(menu.dataset.mentionUrl + "?q=" + encodeURIComponent(typed.query), {
+        credentials: "same-origin", headers: { "HX-Request": "true" },
+      }).then(function (response) { return response.text(); }).then(function (html) {
+        menu.innerHTML = html;
+        menu.hidden = false;
+      });
+    }, 150);
+  }
+
+  function insertMention(button) {
+    var form = button.closest("[data-composer]");
+    var editor = form.querySelector("[data-editor]").squire;
+    var menu = form.querySelector("[data-mention-menu]");
+    var typed = typedMention(editor);
+    if (typed) {
+      var range = document.createRange();
+      range.setStart(typed.node, typed.end - typed.query.length - 1);
+      range.setEnd(typed.node, typed.end);
+      editor.setSelection(range);
+      editor.getSelection().deleteContents();
+    }
+    var chip = document.createElement("span");
+    chip.setAttribute("data-mention", button.dataset.mentionId);
+    chip.textContent = "@" + button.dataset.mentionLabel;
+    editor.insertHTML(chip.outerHTML + "&nbsp;");
+    menu.hidden = true;
+    editor.focus();
   }
 
   function scheduleDraft(form) {
@@ -270,6 +317,8 @@
       editor.focus();
       return;
     }
+    var mention = target.closest("[data-mention-id]");
+    if (mention) { insertMention(mention); return; }
     var replyTo = target.closest("[data-reply-to]");
     if (replyTo) {
       var pane = replyTo.closest(".detail-main");

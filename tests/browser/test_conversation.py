@@ -163,3 +163,34 @@ def test_a_draft_survives_navigation_and_stays_private(page, sign_in, desk, brow
     expect(second.locator("#composer-reply [data-editor]")).to_be_visible()
     expect(second.locator("#composer-reply [data-editor]")).not_to_contain_text("Half-written")
     context.close()
+
+
+def test_a_mention_notifies_the_teammate(page, sign_in, desk, browser, live_server):
+    from tests.factories import PASSWORD
+
+    teammate = UserFactory(
+        username="jonas", first_name="Jonas", last_name="Becker", main_team=desk["agent"].main_team
+    )
+    open_ticket(page, sign_in, desk)
+    page.get_by_role("tab", name="Comment").click()
+    type_in(page, "#composer-comment", "Please check this, @Jon")
+    page.locator("[data-mention-menu]").get_by_role(
+        "button", name=re.compile("Jonas Becker")
+    ).click()
+    page.keyboard.type("thanks!")
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator(".message-comment [data-mention]")).to_have_text("@Jonas Becker")
+
+    context = browser.new_context(base_url=live_server.url)
+    other = context.new_page()
+    other.goto("/accounts/login/")
+    other.fill("input[name=username]", teammate.username)
+    other.fill("input[name=password]", PASSWORD)
+    with other.expect_navigation():
+        other.click("button[type=submit]")
+    expect(other.locator("#unread-count")).to_have_text("1")
+    other.locator(".notifications-menu summary").click()
+    other.locator(".notification").click()
+    expect(other).to_have_url(re.compile(rf"/tickets/{desk['ticket'].pk}/"))
+    expect(other.locator(".message-comment")).to_contain_text("Please check this")
+    context.close()
