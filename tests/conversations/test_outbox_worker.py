@@ -1,0 +1,117 @@
+"""The outbox against a real Celery worker on Redis and PostgreSQL: duplicate
+deliveries of the send task (what a retry or a redelivery after a crash looks
+like) still send every reply exactly once."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from celery import Celery
+from django.db import connection
+
+from conversations import services
+from conversations.models import OutboundEmail
+from tests.factories import EmailAddressFactory, TicketFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_reachable() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: the worker shares the test database")
+    if not redis_reachable():
+        pytest.skip(f"needs Redis at {REDIS_URL}")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    settings = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
+            f"{settings['PORT']}/{settings['NAME']}"
+        ),
+        "REDIS_URL": REDIS_URL,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "helpdesk",
+            "worker",
+            "--concurrency=2",
+            "--loglevel=warning",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    yield tmp_path
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def sent_message_ids(folder: Path) -> list[str]:
+    ids = []
+    for file in folder.glob("*.log"):
+        ids += re.findall(r"^Message-ID: (.+)$", file.read_text(), re.M)
+    return ids
+
+
+def test_duplicate_task_deliveries_send_each_reply_once(worker, agent, pipeline, monkeypatch):
+    from conversations import tasks
+
+    EmailAddressFactory()
+    # Create the replies without their own after-commit send: this test enqueues.
+    monkeypatch.setattr(tasks, "send_outbound_email", SimpleNamespace(delay=lambda *args: None))
+    outbound_ids = []
+    for n in range(20):
+        ticket = TicketFactory(pipeline=pipeline, name=f"Worker test {n}")
+        message = services.reply_send(
+            actor=agent, ticket=ticket, html=f"<p>reply {n}</p>", to=["c@customer.example"]
+        )
+        outbound_ids.append(message.outbound.pk)
+
+    producer = Celery(broker=REDIS_URL)
+    for _round in range(3):  # each task delivered three times, interleaved
+        for pk in outbound_ids:
+            producer.send_task("conversations.tasks.send_outbound_email", args=[pk])
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        done = OutboundEmail.objects.filter(status="sent").count()
+        if done == len(outbound_ids):
+            break
+        time.sleep(0.5)
+    time.sleep(2)  # let any duplicate that was going to happen happen
+    assert OutboundEmail.objects.filter(status="sent").count() == 20
+    ids = sent_message_ids(worker)
+    assert len(ids) == 20
+    assert len(set(ids)) == 20
