@@ -30,4 +30,7 @@ def build_reply(message: Message) -> EmailMultiAlternatives:
         headers=headers,
     )
     email.attach_alternative(message.html, "text/html")
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as file:
+            email.attach(_header_safe(attachment.filename), file.read(), attachment.content_type)
     return email

@@ -6,7 +6,7 @@ from django.db.models import Max
 from accounts.models import User
 from tickets.models import Ticket
 
-from .models import Draft, EmailAddress, Message
+from .models import Attachment, Draft, EmailAddress, Message
 from .services import default_from_address, default_recipients
 
 MESSAGES_SHOWN = 500
@@ -17,6 +17,7 @@ def messages_for_ticket(ticket: Ticket) -> list[Message]:
     return list(
         Message.objects.filter(ticket=ticket)
         .select_related("author")
+        .prefetch_related("attachments")
         .order_by("created_at", "id")[:MESSAGES_SHOWN]
     )
 
@@ -74,8 +75,17 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
         "comment_draft": comment_draft,
         "comment_html": comment_html,
         "from_addresses": list(EmailAddress.objects.all()),
+        # Files uploaded for the message being written, by kind of editor.
+        "uploads": _uploads(user, ticket),
         "composer": composer,
     }
+
+
+def _uploads(user: User, ticket: Ticket) -> dict:
+    """Pending uploads show in the reply editor (they go with whichever message is
+    sent first; a chip can be removed before sending)."""
+    pending = Attachment.objects.filter(uploaded_by=user, ticket=ticket, message__isnull=True)
+    return {"reply": list(pending), "comment": []}
 
 
 def _int(value) -> int | None:

@@ -15,7 +15,9 @@ from tickets import services as ticket_services
 from tickets.access import visible_tickets
 from tickets.models import Stage, Ticket
 
+from .attachments import claim_uploads
 from .models import (
+    Attachment,
     Channel,
     Draft,
     EmailAddress,
@@ -125,6 +127,7 @@ def reply_send(
     stage: Stage | None = None,
     stage_values: dict | None = None,
     seen_message_id: int | None = None,
+    attachments=(),
 ) -> Message:
     """Send an email reply on the ticket (S16-S21).
 
@@ -177,6 +180,7 @@ def reply_send(
         domain = message.from_email.rpartition("@")[2] or "helpdesk.local"
         message.message_id = f"<t{ticket.pk}.m{message.pk}.{secrets.token_hex(8)}@{domain}>"
         message.save(update_fields=["message_id"])
+        _attach_uploads(actor, ticket, message, attachments)
         outbound = OutboundEmail.objects.create(message=message)
         _touch(ticket, message)
         target = stage or ticket.pipeline.stage_on_agent_reply
@@ -189,6 +193,12 @@ def reply_send(
 
         transaction.on_commit(lambda: send_outbound_email.delay(outbound.pk))
     return message
+
+
+def _attach_uploads(actor: User, ticket: Ticket, message: Message, ids) -> None:
+    """Move the author's pending uploads onto the message they were written for."""
+    uploads = claim_uploads(user=actor, ticket=ticket, ids=ids)
+    Attachment.objects.filter(pk__in=[a.pk for a in uploads]).update(message=message)
 
 
 def _split(values: dict | None) -> dict:
@@ -212,7 +222,12 @@ def mentioned_users(html: str, ticket: Ticket, actor: User) -> list[User]:
 
 
 def comment_add(
-    *, actor: User, ticket: Ticket, html: str, seen_message_id: int | None = None
+    *,
+    actor: User,
+    ticket: Ticket,
+    html: str,
+    seen_message_id: int | None = None,
+    attachments=(),
 ) -> Message:
     """Add an internal comment (S24): stored in the thread, never sent. Each
     mentioned teammate who can see the ticket gets a notification in the app and
@@ -233,6 +248,7 @@ def comment_add(
             html=html,
             text=html_to_text(html),
         )
+        _attach_uploads(actor, ticket, message, attachments)
         Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.COMMENT).delete()
         notifications = Notification.objects.bulk_create(
             Notification(user=user, ticket=ticket, message=message, actor=actor)

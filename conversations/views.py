@@ -3,10 +3,11 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -14,9 +15,9 @@ from tickets.access import get_ticket_for_user, visible_tickets
 from tickets.forms import StageChangeForm
 from tickets.views import detail_changed_response
 
-from . import services
+from . import attachments, services
 from .forms import DraftForm, EditorForm, ReplyForm
-from .models import Draft, Message, Notification
+from .models import Attachment, Draft, Message, Notification
 from .queries import conversation_for
 
 COMPOSER = "conversations/conversation.html"
@@ -73,6 +74,7 @@ def reply_send(request, pk):
             if stage_form and stage_form.is_valid()
             else None,
             seen_message_id=data["seen"],
+            attachments=request.POST.getlist("attachments"),
         )
     except services.Collision as collision:
         return _composer(
@@ -97,6 +99,7 @@ def comment_add(request, pk):
                 ticket=ticket,
                 html=form.cleaned_data["html"],
                 seen_message_id=form.cleaned_data["seen"],
+                attachments=request.POST.getlist("attachments"),
             )
         except services.Collision as collision:
             return _composer(
@@ -202,3 +205,40 @@ def notification_open(request, pk):
     )
     url = reverse("tickets:ticket_open", args=[notification.ticket_id])
     return redirect(f"{url}#message-{notification.message_id}" if notification.message_id else url)
+
+
+@login_required
+@require_POST
+def attachment_upload(request, pk):
+    """One file for the message being written. Answers with its chip, or 400 and a
+    sentence saying why (too big, too many)."""
+    ticket = get_ticket_for_user(request.user, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return HttpResponse(_("Choose a file to attach."), status=400, content_type="text/plain")
+    try:
+        attachment = attachments.attachment_upload(user=request.user, ticket=ticket, upload=upload)
+    except ValidationError as error:
+        return HttpResponse(error.messages[0], status=400, content_type="text/plain")
+    return render(request, "conversations/conversation.html#upload-chip", {"a": attachment})
+
+
+@login_required
+@require_GET
+def attachment_download(request, pk):
+    """A file, for users who can see its ticket (S3); a pending upload only for
+    whoever uploaded it. Never rendered by the browser unless a raster image."""
+    attachment = get_object_or_404(Attachment, pk=pk)
+    get_ticket_for_user(request.user, attachment.ticket_id)
+    if attachment.message_id is None and attachment.uploaded_by_id != request.user.pk:
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=not attachment.is_image,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

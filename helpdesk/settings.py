@@ -240,6 +240,11 @@ CONTENT_SECURITY_POLICY = {
 
 # Product settings that are not per-team data.
 HELPDESK_LIST_PAGE_SIZE = 50
+HELPDESK_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 2**20
+HELPDESK_MESSAGE_MAX_BYTES = env_int("MESSAGE_ATTACHMENTS_MAX_MB", 25) * 2**20
+# Uploads above this size stream to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2**20
+DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 2**20
 
 LOGGING = {
     "version": 1,

@@ -71,6 +71,7 @@ ICONS = [
     "send-horizontal",
     "bell",
     "at-sign",
+    "paperclip",
 ]
 
 OUT = Path(__file__).resolve().parent.parent / "static/vendor/lucide/sprite.svg"

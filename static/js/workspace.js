@@ -223,6 +223,47 @@
     editor.focus();
   }
 
+  // Attachments: by the paperclip or by dropping files on the editor.
+  function csrfToken(form) {
+    var input = form.querySelector("[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function upload(form, files) {
+    var box = form.querySelector("[data-uploads]");
+    var error = box.querySelector("[data-upload-error]");
+    error.textContent = "";
+    Array.from(files).forEach(function (file) {
+      var data = new FormData();
+      data.append("file", file);
+      data.append("csrfmiddlewaretoken", csrfToken(form));
+      fetch(box.dataset.uploadUrl, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (response) {
+          return response.text().then(function (text) { return { ok: response.ok, text: text }; });
+        })
+        .then(function (result) {
+          if (result.ok) box.querySelector("[data-upload-chips]").insertAdjacentHTML("beforeend", result.text);
+          else error.textContent = result.text;
+        });
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (!event.target.matches("[data-upload-input]")) return;
+    upload(event.target.closest("[data-composer]"), event.target.files);
+    event.target.value = "";
+  });
+  document.addEventListener("dragover", function (event) {
+    if (event.target.closest && event.target.closest("[data-composer]")) event.preventDefault();
+  });
+  document.addEventListener("drop", function (event) {
+    var form = event.target.closest && event.target.closest("[data-composer]");
+    if (!form || !event.dataTransfer.files.length) return;
+    event.preventDefault();
+    event.stopPropagation();
+    upload(form, event.dataTransfer.files);
+  }, true);
+
   function scheduleDraft(form) {
     clearTimeout(form.draftTimer);
     form.dataset.dirty = "1";

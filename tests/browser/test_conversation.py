@@ -194,3 +194,23 @@ def test_a_mention_notifies_the_teammate(page, sign_in, desk, browser, live_serv
     expect(other).to_have_url(re.compile(rf"/tickets/{desk['ticket'].pk}/"))
     expect(other.locator(".message-comment")).to_contain_text("Please check this")
     context.close()
+
+
+def test_attach_a_file_to_a_reply(page, sign_in, desk, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    open_ticket(page, sign_in, desk)
+    page.locator("#composer-reply [data-upload-input]").set_input_files(
+        files=[
+            {
+                "name": "invoice-4821.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4 invoice",
+            }
+        ]
+    )
+    expect(page.locator("#composer-reply .upload-chip")).to_contain_text("invoice-4821.pdf")
+    type_in(page, "#composer-reply", "Here is the corrected invoice.")
+    page.get_by_role("button", name="Send").click()
+    link = page.locator(".message-outbound .attachment")
+    expect(link).to_contain_text("invoice-4821.pdf")
+    assert mail.outbox[0].attachments[0][0] == "invoice-4821.pdf"

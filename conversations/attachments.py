@@ -1,0 +1,85 @@
+"""Uploading and serving attachments (RELIABILITY H)."""
+
+import re
+import unicodedata
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from tickets.models import Ticket
+
+from .models import SAFE_IMAGE_TYPES, Attachment
+
+SIGNATURES = [
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+]
+
+
+def sniff_type(head: bytes) -> str:
+    """The type from the first bytes: a safe raster image, or a plain download.
+    The sender's declared type is never trusted (an "image" may be HTML)."""
+    for signature, content_type in SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"
+
+
+def display_name(name: str) -> str:
+    """A file name safe to show and to put in a header: no path, no control or
+    bidi characters, no leading dots, at most 150 characters."""
+    name = re.split(r"[\\/]", name or "")[-1]
+    name = "".join(
+        c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c)[0] != "C"
+    )
+    name = name.strip().lstrip(".").strip() or "file"
+    stem, dot, extension = name.rpartition(".")
+    if dot and len(extension) <= 10:
+        return f"{stem[: 150 - len(extension) - 1]}.{extension}"
+    return name[:150]
+
+
+def attachment_upload(*, user: User, ticket: Ticket, upload) -> Attachment:
+    """Store one uploaded file for the message being written. Refuses files over
+    the per-file limit and uploads that would push the message over its total."""
+    limit = settings.HELPDESK_ATTACHMENT_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError(
+            _("“%(name)s” is larger than %(limit)d MB."),
+            params={"name": display_name(upload.name), "limit": limit // 2**20},
+        )
+    pending = Attachment.objects.filter(uploaded_by=user, ticket=ticket, message__isnull=True)
+    total = (pending.aggregate(total=Sum("size"))["total"] or 0) + upload.size
+    if total > settings.HELPDESK_MESSAGE_MAX_BYTES:
+        raise ValidationError(
+            _("Attachments of one message can add up to %(limit)d MB."),
+            params={"limit": settings.HELPDESK_MESSAGE_MAX_BYTES // 2**20},
+        )
+    head = upload.read(16)
+    upload.seek(0)
+    return Attachment.objects.create(
+        ticket=ticket,
+        uploaded_by=user,
+        file=upload,
+        filename=display_name(upload.name),
+        content_type=sniff_type(head),
+        size=upload.size,
+    )
+
+
+def claim_uploads(*, user: User, ticket: Ticket, ids) -> list[Attachment]:
+    """The user's own pending uploads on this ticket among `ids`."""
+    ids = [int(i) for i in ids if str(i).isdigit()]
+    return list(
+        Attachment.objects.filter(pk__in=ids, uploaded_by=user, ticket=ticket, message__isnull=True)
+    )
+
+
+__all__ = ["SAFE_IMAGE_TYPES", "attachment_upload", "claim_uploads", "display_name", "sniff_type"]
