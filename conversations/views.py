@@ -18,6 +18,7 @@ from tickets.views import detail_changed_response
 from . import attachments, services
 from .forms import DraftForm, EditorForm, ReplyForm
 from .models import Attachment, Draft, Message, Notification
+from .presence import presence_ping
 from .queries import conversation_for
 
 COMPOSER = "conversations/conversation.html"
@@ -242,3 +243,21 @@ def attachment_download(request, pk):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@login_required
+@require_POST
+def presence(request, pk):
+    """A ping from an open ticket; answers with the teammates also there."""
+    ticket = get_ticket_for_user(request.user, pk)
+    others = presence_ping(
+        ticket_id=ticket.pk, user=request.user, state=request.POST.get("state", "")
+    )
+    return render(
+        request,
+        "conversations/conversation.html#presence",
+        {
+            "ticket": ticket,
+            "others": others,
+        },
+    )

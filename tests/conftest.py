@@ -75,3 +75,13 @@ def htmx():
         return result
 
     return headers
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    """Each test starts with an empty cache (presence, throttling)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -142,6 +142,7 @@
   // ---- Reply and comment editors (Squire) -----------------------------------
 
   var DRAFT_DELAY = 800;
+  var lastTyping = { at: 0, kind: "" };
 
   // Pasted HTML is cleaned in the browser too: no inline styles (our CSP blocks
   // them anyway) and nothing active. The server cleans again with nh3.
@@ -167,6 +168,7 @@
       editor.addEventListener("input", function () {
         hidden.value = editor.getHTML();
         scheduleDraft(form);
+        lastTyping = { at: Date.now(), kind: form.dataset.composer };
         if (form.querySelector("[data-mention-menu]")) suggestMentions(form, editor);
       });
       form.addEventListener("input", function (event) {
@@ -303,6 +305,12 @@
     if (!form) flushDrafts();
   });
   document.addEventListener("htmx:configRequest", function (event) {
+    if (event.target.matches && event.target.matches("[data-presence]")) {
+      // Presence pings say whether this agent typed in the last few seconds.
+      var typing = Date.now() - lastTyping.at < 6000;
+      event.detail.parameters.state = typing ? lastTyping.kind : "viewing";
+      return;
+    }
     var form = event.target.closest && event.target.closest("[data-composer]");
     if (!form) return;
     clearTimeout(form.draftTimer);
