@@ -269,3 +269,73 @@ class Attachment(models.Model):
 
 # Raster images we show inline; everything else is downloaded.
 SAFE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+class Snippet(models.Model):
+    """Short reusable text (S18), found by name or by its #shortcut."""
+
+    name = models.CharField(_("name"), max_length=100)
+    shortcut = models.SlugField(
+        _("shortcut"), max_length=40, unique=True, help_text=_("Type #shortcut to find it.")
+    )
+    body = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("snippet")
+        verbose_name_plural = _("snippets")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReplyTemplate(models.Model):
+    """A whole reply with placeholders, filled for the ticket when inserted (S18)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Placeholders: {contact_first_name}, {contact_name}, {company_name}, "
+            "{ticket_number}, {ticket_name}, {agent_name}."
+        ),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("template")
+        verbose_name_plural = _("templates")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KnowledgeArticle(models.Model):
+    """A knowledge base article: inserted as a link or as its text (S18, S23)."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    url = models.URLField(_("public address"))
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("knowledge base article")
+        verbose_name_plural = _("knowledge base articles")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MeetingLink(models.Model):
+    """A booking page agents offer customers (S18)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("address"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("meeting link")
+        verbose_name_plural = _("meeting links")
+
+    def __str__(self) -> str:
+        return self.name

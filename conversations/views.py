@@ -17,6 +17,7 @@ from tickets.views import detail_changed_response
 
 from . import attachments, services
 from .forms import DraftForm, EditorForm, ReplyForm
+from .inserts import inserts_for
 from .models import Attachment, Draft, Message, Notification
 from .presence import presence_ping
 from .queries import conversation_for
@@ -261,3 +262,12 @@ def presence(request, pk):
             "others": others,
         },
     )
+
+
+@login_required
+@require_GET
+def insert_search(request, pk):
+    """The Insert menu's results for ticket `pk`, placeholders filled for it."""
+    ticket = get_ticket_for_user(request.user, pk)
+    results = inserts_for(ticket, request.user, request.GET.get("q", ""))
+    return render(request, "conversations/insert_results.html", {"results": results})

@@ -256,3 +256,40 @@ COMMENTS = [
     "Escalated to the product team, waiting for their answer.",
     "Customer is on the annual plan, refund needs approval from Billing.",
 ]
+
+SNIPPETS = [
+    ("Thanks for waiting", "thanks", "Thank you for your patience while we looked into this."),
+    (
+        "Ask for a screenshot",
+        "screenshot",
+        "Could you send us a screenshot of the error message? It helps us find the cause faster.",
+    ),
+]
+
+TEMPLATES = [
+    (
+        "Refund confirmed",
+        "Hi {contact_first_name},\n\nYour refund for ticket {ticket_number} is on its way and "
+        "should reach your account within 5 business days.\n\nBest regards,\n{agent_name}",
+    ),
+    (
+        "Closing after no reply",
+        "Hi {contact_first_name},\n\nWe haven't heard back about {ticket_name}, so we are closing "
+        "ticket {ticket_number}. Just reply to this email to reopen it.\n\n{agent_name}",
+    ),
+]
+
+ARTICLES = [
+    (
+        "How to reset your password",
+        "Open the sign-in page, choose 'Forgot password' and follow the link we email you.",
+        "https://help.example.com/articles/reset-password",
+    ),
+    (
+        "Understanding your invoice",
+        "Each invoice lists your plan, the number of seats and any one-off charges.",
+        "https://help.example.com/articles/invoices",
+    ),
+]
+
+MEETINGS = [("Book a 30-minute call", "https://meet.example.com/support-30")]

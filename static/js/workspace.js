@@ -366,6 +366,24 @@
       editor.focus();
       return;
     }
+    var insertToggle = target.closest("[data-action='insert']");
+    if (insertToggle) {
+      var insertMenu = insertToggle.closest("[data-composer]").querySelector("[data-insert-menu]");
+      insertMenu.hidden = !insertMenu.hidden;
+      insertToggle.setAttribute("aria-expanded", String(!insertMenu.hidden));
+      if (!insertMenu.hidden) insertMenu.querySelector("[data-insert-search]").focus();
+      return;
+    }
+    var insert = target.closest("[data-insert-html]");
+    if (insert) {
+      var insertForm = insert.closest("[data-composer]");
+      var insertEditor = insertForm.querySelector("[data-editor]").squire;
+      insertEditor.insertHTML(insert.dataset.insertHtml);
+      insertForm.querySelector("[data-insert-menu]").hidden = true;
+      insertEditor.focus();
+      scheduleDraft(insertForm);
+      return;
+    }
     var mention = target.closest("[data-mention-id]");
     if (mention) { insertMention(mention); return; }
     var replyTo = target.closest("[data-reply-to]");

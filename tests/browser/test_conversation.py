@@ -214,3 +214,27 @@ def test_attach_a_file_to_a_reply(page, sign_in, desk, settings, tmp_path):
     link = page.locator(".message-outbound .attachment")
     expect(link).to_contain_text("invoice-4821.pdf")
     assert mail.outbox[0].attachments[0][0] == "invoice-4821.pdf"
+
+
+def test_insert_a_snippet_and_a_template_with_placeholders(page, sign_in, desk):
+    from conversations.models import ReplyTemplate, Snippet
+
+    Snippet.objects.create(
+        name="Thanks for waiting", shortcut="thanks", body="Thank you for your patience."
+    )
+    ReplyTemplate.objects.create(
+        name="Refund confirmed", body="Your refund for {ticket_number} is on its way, {agent_name}"
+    )
+    open_ticket(page, sign_in, desk)
+    composer = page.locator("#composer-reply")
+    composer.get_by_role("button", name="Insert").click()
+    composer.locator("[data-insert-search]").fill("#thanks")
+    composer.get_by_role("button", name=re.compile("Thanks for waiting")).click()
+    composer.get_by_role("button", name="Insert").click()
+    composer.locator("[data-insert-search]").fill("refund")
+    composer.get_by_role("button", name=re.compile("Refund confirmed")).click()
+    editor = composer.locator("[data-editor]")
+    expect(editor).to_contain_text("Thank you for your patience.")
+    expect(editor).to_contain_text(f"Your refund for #{desk['ticket'].pk} is on its way, Maya L")
+    composer.get_by_role("button", name="Send").click()
+    expect(page.locator(".message-outbound")).to_contain_text("Your refund for")

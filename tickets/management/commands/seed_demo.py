@@ -13,7 +13,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Team, User
-from conversations.models import Channel, EmailAddress, Message, OutboundEmail, Thread
+from conversations.models import (
+    Channel,
+    EmailAddress,
+    KnowledgeArticle,
+    MeetingLink,
+    Message,
+    OutboundEmail,
+    ReplyTemplate,
+    Snippet,
+    Thread,
+)
 from conversations.services import help_desk_inbox
 from crm.models import Company, Contact, Deal
 from tickets import demo_data, services
@@ -106,6 +116,15 @@ class Command(BaseCommand):
             address = EmailAddress.objects.create(email=email, display_name=name)
             address.default_for_teams.set([teams[t] for t in default_for])
             addresses.append(address)
+
+        for name, shortcut, body in demo_data.SNIPPETS:
+            Snippet.objects.create(name=name, shortcut=shortcut, body=body)
+        for name, body in demo_data.TEMPLATES:
+            ReplyTemplate.objects.create(name=name, body=body)
+        for title, body, url in demo_data.ARTICLES:
+            KnowledgeArticle.objects.create(title=title, body=body, url=url)
+        for name, url in demo_data.MEETINGS:
+            MeetingLink.objects.create(name=name, url=url)
 
         now = timezone.now()
         for number in range(TICKETS):
