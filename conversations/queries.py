@@ -4,7 +4,7 @@ tickets.access; everything here hangs off that ticket."""
 from django.db.models import Max
 
 from accounts.models import User
-from tickets.models import Ticket
+from tickets.models import Source, Ticket
 
 from .models import Attachment, Draft, EmailAddress, Message
 from .services import default_from_address, default_recipients
@@ -70,6 +70,7 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
     }
     return {
         "messages": messages,
+        "comments_allowed": comments_allowed(ticket, user, messages, reply_draft),
         "seen_message_id": max((m.pk for m in messages), default=0),
         "reply_draft": reply_draft,
         "comment_draft": comment_draft,
@@ -79,6 +80,20 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
         "uploads": _uploads(user, ticket),
         "composer": composer,
     }
+
+
+def comments_allowed(ticket: Ticket, user: User, messages=None, reply_draft=None) -> bool:
+    """S25: on a ticket from an inbound call, comments open once an email to the
+    customer has been sent, or drafted by this agent."""
+    if ticket.source != Source.PHONE:
+        return True
+    if messages is None:
+        messages = Message.objects.filter(ticket=ticket)
+        return messages.filter(direction="outbound", kind="message").exists() or (
+            Draft.objects.filter(ticket=ticket, user=user, kind=Draft.Kind.REPLY).exists()
+        )
+    outbound = any(not m.is_inbound and not m.is_comment for m in messages)
+    return outbound or reply_draft is not None
 
 
 def _uploads(user: User, ticket: Ticket) -> dict:

@@ -20,7 +20,7 @@ from .forms import DraftForm, EditorForm, ReplyForm
 from .inserts import inserts_for
 from .models import Attachment, Draft, Message, Notification
 from .presence import presence_ping
-from .queries import conversation_for
+from .queries import comments_allowed, conversation_for
 
 COMPOSER = "conversations/conversation.html"
 
@@ -93,6 +93,8 @@ def reply_send(request, pk):
 def comment_add(request, pk):
     """Add an internal comment (S24)."""
     ticket = get_ticket_for_user(request.user, pk)
+    if not comments_allowed(ticket, request.user):
+        raise Http404  # S25: not before an email to the caller
     form = EditorForm(request.POST)
     if form.is_valid():
         try:

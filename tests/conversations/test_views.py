@@ -173,3 +173,19 @@ def test_the_sent_view_lists_what_the_agent_replied_to(signed_in, ticket):
     assert agent_sent.status_code == 200
     sent = signed_in.get(reverse("tickets:view_tickets", args=["sent"]))
     assert [t.pk for t in sent.context["page"].tickets] == [ticket.pk]
+
+
+def test_call_tickets_get_comments_only_after_an_email(signed_in, agent, pipeline, team_a):
+    """S25: a ticket from an inbound call shows the Comment tab once an outbound
+    email is drafted or sent."""
+    call = TicketFactory(pipeline=pipeline, team=team_a, source="phone")
+    detail = reverse("tickets:ticket_detail", args=["all-open", call.pk])
+    assert 'data-tab="comment"' not in signed_in.get(detail).content.decode()
+    assert signed_in.post(urls(call)["comment_add"], {"html": "<p>x</p>"}).status_code == 404
+    signed_in.post(urls(call)["draft_save"], {"kind": "reply", "html": "<p>Hello</p>"})
+    assert 'data-tab="comment"' in signed_in.get(detail).content.decode()
+    response = signed_in.post(urls(call)["comment_add"], {"html": "<p>noted</p>"}, headers=HTMX)
+    assert response["HX-Retarget"] == "#detail-pane"
+    email_ticket = TicketFactory(pipeline=pipeline, team=team_a, source="email")
+    detail = reverse("tickets:ticket_detail", args=["all-open", email_ticket.pk])
+    assert 'data-tab="comment"' in signed_in.get(detail).content.decode()
