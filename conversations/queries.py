@@ -7,26 +7,34 @@ from accounts.models import User
 from tickets.models import Source, Ticket
 
 from .models import Attachment, Draft, EmailAddress, Message
-from .services import default_from_address, default_recipients
+from .services import default_from_address, default_recipients, latest_message
 
-MESSAGES_SHOWN = 500
+# A long thread opens on its latest messages; earlier ones load on demand.
+MESSAGES_SHOWN = 30
+EARLIER_PAGE = 50
 
 
-def messages_for_ticket(ticket: Ticket) -> list[Message]:
-    """The thread as the agent reads it: oldest first, comments included."""
-    return list(
-        Message.objects.filter(ticket=ticket)
-        .select_related("author")
+def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = MESSAGES_SHOWN):
+    """The latest `limit` messages (before message `before`), oldest first,
+    comments included, and how many earlier ones there are."""
+    messages = Message.objects.filter(ticket=ticket)
+    if before:
+        messages = messages.filter(pk__lt=before)
+    page = list(
+        messages.select_related("author")
         .prefetch_related("attachments")
-        .order_by("created_at", "id")[:MESSAGES_SHOWN]
+        .defer("references", "bcc")
+        .order_by("-id")[: limit + 1]
     )
+    has_earlier = len(page) > limit
+    return list(reversed(page[:limit])), has_earlier
 
 
 def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
     """The conversation pane: messages, this user's drafts, and the reply editor's
     values: what the agent just posted, else their draft, else the defaults
     (reply to the latest message, from the address the customer wrote to)."""
-    messages = messages_for_ticket(ticket)
+    messages, has_earlier = messages_for_ticket(ticket)
     drafts = {d.kind: d for d in Draft.objects.filter(user=user, ticket=ticket)}
     comment_draft = drafts.get(Draft.Kind.COMMENT)
     comment_html = comment_draft.html if comment_draft else ""
@@ -34,11 +42,15 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
         comment_html, posted = posted.get("html", ""), None
     reply_draft = drafts.get(Draft.Kind.REPLY)
     latest = next((m for m in reversed(messages) if not m.is_comment), None)
+    if latest is None and has_earlier:
+        latest = latest_message(ticket)
     by_id = {m.pk: m for m in messages}
+    if latest:
+        by_id.setdefault(latest.pk, latest)
     if posted is not None:
-        reply_to = by_id.get(_int(posted.get("reply_to")), latest)
-    elif reply_draft and reply_draft.reply_to_id in by_id:
-        reply_to = by_id[reply_draft.reply_to_id]
+        reply_to = _message(ticket, _int(posted.get("reply_to")), by_id) or latest
+    elif reply_draft and reply_draft.reply_to_id:
+        reply_to = _message(ticket, reply_draft.reply_to_id, by_id) or latest
     else:
         reply_to = latest
     if posted is not None:
@@ -70,6 +82,7 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
     }
     return {
         "messages": messages,
+        "has_earlier": has_earlier,
         "comments_allowed": comments_allowed(ticket, user, messages, reply_draft),
         "seen_message_id": max((m.pk for m in messages), default=0),
         "reply_draft": reply_draft,
@@ -101,6 +114,16 @@ def _uploads(user: User, ticket: Ticket) -> dict:
     sent first; a chip can be removed before sending)."""
     pending = Attachment.objects.filter(uploaded_by=user, ticket=ticket, message__isnull=True)
     return {"reply": list(pending), "comment": []}
+
+
+def _message(ticket: Ticket, pk: int | None, loaded: dict) -> Message | None:
+    """A message of this ticket: from the loaded window, else from the database
+    (the agent may reply to an earlier message they loaded)."""
+    if not pk:
+        return None
+    return loaded.get(pk) or (
+        Message.objects.filter(ticket=ticket, pk=pk).select_related("author").first()
+    )
 
 
 def _int(value) -> int | None:

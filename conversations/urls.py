@@ -8,6 +8,7 @@ urlpatterns = [
     path("tickets/<int:pk>/reply/", views.reply_send, name="reply_send"),
     path("tickets/<int:pk>/comment/", views.comment_add, name="comment_add"),
     path("tickets/<int:pk>/draft/", views.draft_save, name="draft_save"),
+    path("tickets/<int:pk>/messages/", views.earlier_messages, name="earlier_messages"),
     path("tickets/<int:pk>/inserts/", views.insert_search, name="insert_search"),
     path("tickets/<int:pk>/presence/", views.presence, name="presence"),
     path("tickets/<int:pk>/mentions/", views.mention_search, name="mention_search"),

@@ -20,7 +20,7 @@ from .forms import DraftForm, EditorForm, ReplyForm
 from .inserts import inserts_for
 from .models import Attachment, Draft, Message, Notification
 from .presence import presence_ping
-from .queries import comments_allowed, conversation_for
+from .queries import EARLIER_PAGE, comments_allowed, conversation_for, messages_for_ticket
 
 COMPOSER = "conversations/conversation.html"
 
@@ -273,3 +273,22 @@ def insert_search(request, pk):
     ticket = get_ticket_for_user(request.user, pk)
     results = inserts_for(ticket, request.user, request.GET.get("q", ""))
     return render(request, "conversations/insert_results.html", {"results": results})
+
+
+@login_required
+@require_GET
+def earlier_messages(request, pk):
+    """The messages before `before` in a long thread, oldest first."""
+    ticket = get_ticket_for_user(request.user, pk)
+    before = request.GET.get("before", "")
+    if not before.isdigit():
+        raise Http404
+    messages, has_earlier = messages_for_ticket(ticket, before=int(before), limit=EARLIER_PAGE)
+    return render(
+        request,
+        "conversations/conversation.html#earlier",
+        {
+            "ticket": ticket,
+            "conversation": {"messages": messages, "has_earlier": has_earlier},
+        },
+    )

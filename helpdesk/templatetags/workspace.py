@@ -1,6 +1,7 @@
 """Small presentation helpers shared by the workspace templates."""
 
 import datetime
+import functools
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
@@ -13,10 +14,15 @@ from tickets.models import Category, Priority
 register = template.Library()
 
 
+@functools.cache
+def _sprite() -> str:
+    return static("vendor/lucide/sprite.svg")
+
+
 @register.simple_tag
 def icon(name: str, size: int = 16):
     """An icon from the vendored lucide sprite; decorative, so hidden from readers."""
-    sprite = static("vendor/lucide/sprite.svg")
+    sprite = _sprite()
     return format_html(
         '<svg class="icon icon-{}" width="{}" height="{}" aria-hidden="true">'
         '<use href="{}#{}"></use></svg>',

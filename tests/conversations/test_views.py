@@ -189,3 +189,36 @@ def test_call_tickets_get_comments_only_after_an_email(signed_in, agent, pipelin
     email_ticket = TicketFactory(pipeline=pipeline, team=team_a, source="email")
     detail = reverse("tickets:ticket_detail", args=["all-open", email_ticket.pk])
     assert 'data-tab="comment"' in signed_in.get(detail).content.decode()
+
+
+def test_a_long_thread_opens_on_its_latest_messages(signed_in, agent, ticket):
+    for n in range(45):
+        inbound_message(ticket, text=f"message number {n}")
+    detail = signed_in.get(reverse("tickets:ticket_detail", args=["all-open", ticket.pk]))
+    body = detail.content.decode()
+    assert "message number 44" in body and "message number 14" not in body
+    assert "Show earlier messages" in body
+    first_shown = Message.objects.filter(ticket=ticket).order_by("id")[15].pk
+    earlier = signed_in.get(
+        reverse("conversations:earlier_messages", args=[ticket.pk]), {"before": first_shown}
+    ).content.decode()
+    assert "message number 0" in earlier and "message number 14" in earlier
+    assert "message number 15" not in earlier and "Show earlier messages" not in earlier
+    assert (
+        signed_in.get(
+            reverse("conversations:earlier_messages", args=[ticket.pk]), {"before": "x"}
+        ).status_code
+        == 404
+    )
+
+
+def test_reply_to_an_earlier_message_outside_the_window(signed_in, ticket):
+    first = inbound_message(ticket, text="the very first")
+    for n in range(40):
+        inbound_message(ticket, text=f"later {n}")
+    signed_in.post(
+        urls(ticket)["reply_send"],
+        {"html": "<p>About your first</p>", "to": "a@b.example", "reply_to": first.pk},
+        headers=HTMX,
+    )
+    assert Message.objects.get(direction="outbound").reply_to == first

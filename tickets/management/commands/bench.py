@@ -186,6 +186,7 @@ class Command(BaseCommand):
         agent = User.objects.get(username="bench0")
         team_agent = User.objects.get(username="bench-team")
         ticket = Ticket.objects.filter(owner=agent, is_open=True).order_by("-id").first()
+        long_thread = self.long_thread(agent)
         deep = (
             Ticket.objects.open()
             .alive()
@@ -229,6 +230,18 @@ class Command(BaseCommand):
                     {"HX-Request": "true"},
                 )
             )
+        if long_thread:
+            url = reverse("tickets:ticket_detail", args=["all-open", long_thread.pk])
+            cases.append(
+                (
+                    "ticket pane, 200-message thread",
+                    client,
+                    url,
+                    {},
+                    {"HX-Request": "true", "HX-Target": "detail-pane"},
+                )
+            )
+            cases.append(("ticket page (full), 200-message thread", client, url, {}, {}))
         if detail:
             cases.append(("ticket page (full)", client, detail, {}, {}))
             cases.append(
@@ -245,6 +258,39 @@ class Command(BaseCommand):
             results.append(self.time_request(name, who, url, params, headers, runs))
         results.append(self.time_counts(agent, runs))
         return results
+
+    def long_thread(self, agent):
+        """A ticket with a 200-message thread (customer, agent and comments)."""
+        from conversations.models import Channel, Message, Thread
+        from conversations.services import help_desk_inbox
+
+        ticket = Ticket.objects.filter(is_open=True, owner=agent).order_by("id").first()
+        if ticket is None:
+            return None
+        if Message.objects.filter(ticket=ticket).count() >= 200:
+            return ticket
+        thread = Thread.objects.create(
+            ticket=ticket, inbox=help_desk_inbox(), channel=Channel.EMAIL
+        )
+        words = " ".join(WORDS)
+        Message.objects.bulk_create(
+            Message(
+                thread=thread,
+                ticket=ticket,
+                kind="comment" if i % 7 == 6 else "message",
+                direction="inbound" if i % 2 == 0 else "outbound",
+                author=None if i % 2 == 0 else agent,
+                from_name="Customer" if i % 2 == 0 else agent.display_name,
+                from_email="customer@bench.example",
+                to=["support@bench.example"],
+                subject="Long thread",
+                html=f"<p>Message {i}: {words}</p>" * 3,
+                text=f"Message {i}: {words}",
+                message_id=f"<bench-{ticket.pk}-{i}@bench.example>",
+            )
+            for i in range(200)
+        )
+        return ticket
 
     def time_request(self, name, client, url, params, headers, runs):
         client.get(url, params, headers=headers)  # warm up
