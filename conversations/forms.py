@@ -69,3 +69,17 @@ class DraftForm(forms.Form):
     bcc = forms.CharField(required=False, max_length=2000)
     from_address = forms.ModelChoiceField(queryset=EmailAddress.objects.all(), required=False)
     reply_to = forms.IntegerField(required=False, min_value=1)
+
+
+class NewContactForm(forms.Form):
+    """A contact made from an unknown visitor (S22): a name or an email at least."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(k) for k in ("first_name", "last_name", "email")):
+            raise ValidationError(_("Give the contact a name or an email address."))
+        return data

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from crm.models import Contact
 from tickets import services as ticket_services
 from tickets.access import visible_tickets
 from tickets.models import Stage, Ticket
@@ -272,3 +273,33 @@ def draft_save(*, user: User, ticket: Ticket, kind: str, html: str, **fields) ->
         user=user, ticket=ticket, kind=kind, defaults={"html": html, **fields}
     )
     return draft
+
+
+def visitor_associate(
+    *,
+    actor: User,
+    message: Message,
+    contact: Contact | None = None,
+    new_contact: dict | None = None,
+) -> Contact:
+    """Link an unknown visitor's message to a contact, existing or new (S22).
+
+    Every message this visitor left on the ticket (same name and address, no
+    contact yet) moves to the contact, the ticket is associated with them, and
+    the list shows their name. Linking is an agent's action: a visitor typing
+    someone's email never sees that person's conversations (RELIABILITY 35).
+    """
+    if not message.is_inbound or message.contact_id:
+        raise ValidationError(_("This message already belongs to a contact."))
+    with transaction.atomic():
+        if contact is None:
+            contact = Contact.objects.create(**(new_contact or {}))
+        Message.objects.filter(
+            ticket=message.ticket_id,
+            direction=Message.Direction.INBOUND,
+            contact__isnull=True,
+            from_name=message.from_name,
+            from_email=message.from_email,
+        ).update(contact=contact)
+        ticket_services.ticket_associate(actor=actor, ticket=message.ticket, record=contact)
+    return contact

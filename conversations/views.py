@@ -11,12 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from crm.models import Contact
+from crm.views import records_matching
 from tickets.access import get_ticket_for_user, visible_tickets
 from tickets.forms import StageChangeForm
 from tickets.views import detail_changed_response
 
 from . import attachments, services
-from .forms import DraftForm, EditorForm, ReplyForm
+from .forms import DraftForm, EditorForm, NewContactForm, ReplyForm
 from .inserts import inserts_for
 from .models import Attachment, Draft, Message, Notification
 from .presence import presence_ping
@@ -292,3 +294,59 @@ def earlier_messages(request, pk):
             "conversation": {"messages": messages, "has_earlier": has_earlier},
         },
     )
+
+
+def _visitor_message(request, pk):
+    message = get_object_or_404(Message.objects.select_related("ticket"), pk=pk)
+    get_ticket_for_user(request.user, message.ticket_id)
+    if not message.is_inbound or message.contact_id:
+        raise Http404
+    return message
+
+
+@login_required
+@require_GET
+def visitor_search(request, pk):
+    """Contacts to link an unknown visitor's message to (S22)."""
+    message = _visitor_message(request, pk)
+    return render(
+        request,
+        "conversations/visitor.html#visitor-results",
+        {
+            "message": message,
+            "records": records_matching("contact", request.GET.get("q", "")),
+            "query": request.GET.get("q", "").strip(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def visitor_associate(request, pk):
+    """Link the visitor to the chosen contact, or to a new one made here."""
+    message = _visitor_message(request, pk)
+    contact = None
+    if request.POST.get("contact"):
+        contact = get_object_or_404(Contact, pk=_digits(request.POST["contact"]))
+        services.visitor_associate(actor=request.user, message=message, contact=contact)
+    else:
+        form = NewContactForm(request.POST)
+        if not form.is_valid():
+            response = render(
+                request,
+                "conversations/visitor.html#visitor-form",
+                {"message": message, "new_contact_form": form},
+            )
+            response["HX-Retarget"] = f"#visitor-{message.pk}"
+            response["HX-Reswap"] = "outerHTML"
+            return response
+        services.visitor_associate(
+            actor=request.user, message=message, new_contact=form.cleaned_data
+        )
+    return detail_changed_response(request, message.ticket)
+
+
+def _digits(value: str) -> int:
+    if not str(value).isdigit():
+        raise Http404
+    return int(value)

@@ -366,6 +366,13 @@
       editor.focus();
       return;
     }
+    var visitor = target.closest("[data-toggle-visitor]");
+    if (visitor) {
+      var panel = document.getElementById("visitor-" + visitor.dataset.toggleVisitor);
+      panel.hidden = !panel.hidden;
+      if (!panel.hidden) panel.querySelector("input[type=search]").focus();
+      return;
+    }
     var insertToggle = target.closest("[data-action='insert']");
     if (insertToggle) {
       var insertMenu = insertToggle.closest("[data-composer]").querySelector("[data-insert-menu]");

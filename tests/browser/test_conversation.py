@@ -238,3 +238,73 @@ def test_insert_a_snippet_and_a_template_with_placeholders(page, sign_in, desk):
     expect(editor).to_contain_text(f"Your refund for #{desk['ticket'].pk} is on its way, Maya L")
     composer.get_by_role("button", name="Send").click()
     expect(page.locator(".message-outbound")).to_contain_text("Your refund for")
+
+
+def test_associate_an_unknown_visitor(page, sign_in, desk):
+    from conversations.models import Channel, Thread
+    from conversations.services import help_desk_inbox
+    from tests.factories import ContactFactory
+
+    ticket = desk["ticket"]
+    thread = Thread.objects.create(ticket=ticket, inbox=help_desk_inbox(), channel=Channel.CHAT)
+    visitor = Message.objects.create(
+        thread=thread,
+        ticket=ticket,
+        direction="inbound",
+        from_name="Visitor 77",
+        html="<p>Still waiting</p>",
+        text="Still waiting",
+    )
+    ContactFactory(first_name="Grace", last_name="Taylor", email="grace@mail.example")
+    open_ticket(page, sign_in, desk)
+    page.locator(f"#message-{visitor.pk} [data-toggle-visitor]").click()
+    panel = page.locator(f"#visitor-{visitor.pk}")
+    panel.get_by_role("searchbox").fill("grace")
+    panel.get_by_role("button", name=re.compile("Grace Taylor")).click()
+    expect(
+        page.locator("[data-association=contact] .record-name", has_text="Grace Taylor")
+    ).to_be_visible()
+    expect(page.locator(f"#message-{visitor.pk} [data-toggle-visitor]")).to_have_count(0)
+    visitor.refresh_from_db()
+    assert visitor.contact.first_name == "Grace"
+
+
+def test_a_long_thread_loads_earlier_messages(page, sign_in, desk):
+    for n in range(35):
+        inbound_message(desk["ticket"], text=f"numbered message {n}")
+    open_ticket(page, sign_in, desk)
+    expect(page.locator(".message-body", has_text="numbered message 34")).to_be_visible()
+    expect(page.get_by_text("numbered message 0", exact=True)).to_have_count(0)
+    page.get_by_role("button", name="Show earlier messages").click()
+    expect(page.get_by_text("numbered message 0", exact=True)).to_be_visible()
+    expect(page.get_by_text("First mail about my refund")).to_be_visible()
+
+
+XSS = [
+    "<script>fetch('/__xss_canary/script')</script>",
+    "<img src=/__xss_canary/img onerror=alert(1)>",
+    "<svg onload=alert(2)></svg>",
+    '<a href="javascript:alert(3)">click</a>',
+    "<iframe src=/__xss_canary/frame></iframe>",
+    "<div hx-get=/__xss_canary/htmx hx-trigger=load>htmx</div>",
+    '<p style="background:url(/__xss_canary/css)">styled</p>',
+    "<form action=/__xss_canary/form><button>go</button></form>",
+    "<math><mtext><table><mglyph><style><img src=/__xss_canary/m onerror=alert(4)>",
+]
+
+
+def test_hostile_inbound_html_renders_inert(page, sign_in, desk):
+    ticket = desk["ticket"]
+    for payload in XSS:
+        message = inbound_message(ticket, text="hostile")
+        Message.objects.filter(pk=message.pk).update(html=payload, sanitizer_version=0)
+    dialogs, canary = [], []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: canary.append(r.url) if "__xss_canary" in r.url else None)
+    open_ticket(page, sign_in, desk)
+    page.locator(".message-body a", has_text="click").click()  # a stripped link does nothing
+    page.wait_for_timeout(500)
+    assert dialogs == [] and canary == []
+    # The reply box stays usable (no overlay tricks).
+    type_in(page, "#composer-reply", "still works")
+    expect(page.locator("#composer-reply [data-editor]")).to_contain_text("still works")
