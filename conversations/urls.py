@@ -11,6 +11,7 @@ urlpatterns = [
     path("messages/<int:pk>/visitor/", views.visitor_search, name="visitor_search"),
     path("messages/<int:pk>/visitor/link/", views.visitor_associate, name="visitor_associate"),
     path("tickets/<int:pk>/messages/", views.earlier_messages, name="earlier_messages"),
+    path("tickets/<int:pk>/recommendations/", views.recommendations, name="recommendations"),
     path("tickets/<int:pk>/inserts/", views.insert_search, name="insert_search"),
     path("tickets/<int:pk>/presence/", views.presence, name="presence"),
     path("tickets/<int:pk>/mentions/", views.mention_search, name="mention_search"),

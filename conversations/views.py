@@ -23,6 +23,7 @@ from .inserts import inserts_for
 from .models import Attachment, Draft, Message, Notification
 from .presence import presence_ping
 from .queries import EARLIER_PAGE, comments_allowed, conversation_for, messages_for_ticket
+from .recommend import recommendations_for
 
 COMPOSER = "conversations/conversation.html"
 
@@ -350,3 +351,19 @@ def _digits(value: str) -> int:
     if not str(value).isdigit():
         raise Http404
     return int(value)
+
+
+@login_required
+@require_GET
+def recommendations(request, pk):
+    """Suggested answers for the open ticket (S23), loaded after the ticket so
+    they never slow it down."""
+    ticket = get_ticket_for_user(request.user, pk)
+    messages, _has_earlier = messages_for_ticket(ticket, limit=5)
+    return render(
+        request,
+        "conversations/conversation.html#recommendations",
+        {
+            "recommendations": recommendations_for(ticket, request.user, messages),
+        },
+    )

@@ -383,10 +383,14 @@
     }
     var insert = target.closest("[data-insert-html]");
     if (insert) {
-      var insertForm = insert.closest("[data-composer]");
+      // From the Insert menu of an editor, or a suggestion above the reply editor.
+      var insertForm = insert.closest("[data-composer]") ||
+        insert.closest("[data-composer-dock]").querySelector("[data-composer='reply']");
+      showTab(insertForm.closest("[data-composer-dock]"), insertForm.dataset.composer);
       var insertEditor = insertForm.querySelector("[data-editor]").squire;
       insertEditor.insertHTML(insert.dataset.insertHtml);
-      insertForm.querySelector("[data-insert-menu]").hidden = true;
+      var openMenu = insertForm.querySelector("[data-insert-menu]");
+      if (openMenu) openMenu.hidden = true;
       insertEditor.focus();
       scheduleDraft(insertForm);
       return;

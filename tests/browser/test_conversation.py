@@ -308,3 +308,18 @@ def test_hostile_inbound_html_renders_inert(page, sign_in, desk):
     # The reply box stays usable (no overlay tricks).
     type_in(page, "#composer-reply", "still works")
     expect(page.locator("#composer-reply [data-editor]")).to_contain_text("still works")
+
+
+def test_insert_a_suggested_article(page, sign_in, desk):
+    from conversations.models import KnowledgeArticle
+
+    KnowledgeArticle.objects.create(
+        title="How refunds work",
+        body="Refunds take 5 days.",
+        url="https://help.example.com/refunds",
+    )
+    open_ticket(page, sign_in, desk)
+    page.locator(".recommendation", has_text="How refunds work").click()
+    expect(page.locator("#composer-reply [data-editor] a")).to_have_attribute(
+        "href", "https://help.example.com/refunds"
+    )
