@@ -21,7 +21,7 @@ def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = 
     if before:
         messages = messages.filter(pk__lt=before)
     page = list(
-        messages.select_related("author")
+        messages.select_related("author", "outbound")
         .prefetch_related("attachments")
         .defer("references", "bcc")
         .order_by("-id")[: limit + 1]

@@ -222,3 +222,17 @@ def test_reply_to_an_earlier_message_outside_the_window(signed_in, ticket):
         headers=HTMX,
     )
     assert Message.objects.get(direction="outbound").reply_to == first
+
+
+def test_the_agent_sees_a_reply_that_has_not_left_yet(signed_in, agent, ticket):
+    from conversations.models import OutboundEmail
+
+    message = services.reply_send(actor=agent, ticket=ticket, html="<p>x</p>", to=["a@b.example"])
+    detail = reverse("tickets:ticket_detail", args=["all-open", ticket.pk])
+    OutboundEmail.objects.filter(message=message).update(status="pending")
+    assert "Sending" in signed_in.get(detail).content.decode()
+    OutboundEmail.objects.filter(message=message).update(last_error="SMTPException")
+    assert "Not sent yet, retrying" in signed_in.get(detail).content.decode()
+    OutboundEmail.objects.filter(message=message).update(status="sent", last_error="")
+    body = signed_in.get(detail).content.decode()
+    assert "Not sent yet" not in body and 'class="delivery' not in body
