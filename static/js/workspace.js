@@ -44,6 +44,15 @@
     else if (event.key === "Enter") {
       var focused = document.querySelector(".ticket-row.is-focused .row-link");
       if (focused) { focused.click(); event.preventDefault(); }
+    } else if (event.key === "e" && document.getElementById("field-owner")) {
+      // Assign the open ticket to me.
+      var owner = document.querySelector("#field-owner select");
+      var me = document.body.dataset.userId;
+      if (owner && me && owner.value !== me) {
+        owner.value = me;
+        owner.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      event.preventDefault();
     } else if (event.key === "r" && document.querySelector("[data-composer-dock]")) {
       document.querySelector("[data-tab='reply']").click();
       event.preventDefault();
@@ -426,6 +435,13 @@
 
   document.addEventListener("DOMContentLoaded", function () { setupEditors(document); });
   document.addEventListener("htmx:load", function (event) { setupEditors(event.detail.elt); });
+
+  // Toasts say a background action finished, then leave by themselves.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "toasts") {
+      setTimeout(function () { event.detail.target.replaceChildren(); }, 4000);
+    }
+  });
 
   document.addEventListener("htmx:afterSettle", function (event) {
     markActiveRow();

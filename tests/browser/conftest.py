@@ -3,6 +3,7 @@ live server. Any console error (a CSP violation included) fails the test."""
 
 import os
 import re
+import time
 
 import pytest
 
@@ -38,6 +39,9 @@ def page(browser, live_server, transactional_db):
     page.on("pageerror", lambda e: problems.append(str(e)))
     yield page
     context.close()
+    # Let requests still in flight (presence pings, a draft beacon) finish before
+    # the database is flushed: shared-cache SQLite refuses to flush a busy table.
+    time.sleep(0.3)
     assert not problems, problems
 
 

@@ -1,4 +1,5 @@
 import re
+import time
 
 import pytest
 from django.core import mail
@@ -58,6 +59,7 @@ def test_reply_to_the_latest_message_by_default(page, sign_in, desk):
     type_in(page, "#composer-reply", "Your refund is on its way.")
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".message-outbound .message-body")).to_contain_text("refund is on its way")
+    expect(page.locator(".toast")).to_have_text("Reply sent")
     sent = outbound().get()
     assert sent.reply_to == desk["second"]
     assert sent.to == [desk["second"].from_email]
@@ -141,13 +143,15 @@ def test_a_draft_survives_navigation_and_stays_private(page, sign_in, desk, brow
     # Leave at once: the pending autosave is flushed on the way out.
     page.locator(".nav-link", has_text="All open").click()
     expect(page.locator(".pane-title")).to_have_text("All open")
-    page.wait_for_function("() => true")
-    expect(page.locator(".nav-link", has_text="Drafts").locator(".count")).to_have_text(
-        re.compile("[01]")
-    )
+    # The beacon sent on leaving saved the draft, without waiting for the autosave.
+    deadline = time.monotonic() + 5
+    while not Draft.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Draft.objects.get().html == "<p>Half-written answer</p>"
     page.goto(f"/views/drafts/tickets/{desk['ticket'].pk}/")
     expect(page.locator("#composer-reply [data-editor]")).to_contain_text("Half-written answer")
     assert Draft.objects.get().user == desk["agent"]
+    expect(page.locator(".nav-link", has_text="Drafts").locator(".count")).to_have_text("1")
 
     other = UserFactory(username="jonas", main_team=desk["agent"].main_team)
     context = browser.new_context(base_url=live_server.url)
@@ -163,6 +167,7 @@ def test_a_draft_survives_navigation_and_stays_private(page, sign_in, desk, brow
     expect(second.locator("#composer-reply [data-editor]")).to_be_visible()
     expect(second.locator("#composer-reply [data-editor]")).not_to_contain_text("Half-written")
     context.close()
+    time.sleep(0.3)
 
 
 def test_a_mention_notifies_the_teammate(page, sign_in, desk, browser, live_server):

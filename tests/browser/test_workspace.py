@@ -190,3 +190,16 @@ def test_switching_language_translates_the_workspace(page, sign_in, desk):
     expect(page.locator("html")).to_have_attribute("lang", "zh-hant")
     desk["agent"].refresh_from_db()
     assert desk["agent"].language == "zh-hant"
+
+
+def test_e_assigns_the_open_ticket_to_me(page, sign_in, desk):
+    ticket = desk["tickets"]["unassigned"]
+    sign_in(desk["agent"])
+    page.goto(f"/views/unassigned/tickets/{ticket.pk}/")
+    expect(page.locator("#field-owner select")).to_have_value("")
+    page.locator(".ticket-title h2").click()
+    page.keyboard.press("e")
+    expect(page.locator("#field-owner select")).to_have_value(str(desk["agent"].pk))
+    expect(page.locator(".timeline")).to_contain_text("Maya L")
+    ticket.refresh_from_db()
+    assert ticket.owner == desk["agent"]
