@@ -14,7 +14,7 @@ from accounts.models import User
 from crm.models import Contact
 from crm.views import records_matching
 from tickets.access import get_ticket_for_user, visible_tickets
-from tickets.forms import StageChangeForm
+from tickets.forms import StageChangeForm, attach_errors
 from tickets.views import detail_changed_response
 
 from . import attachments, services
@@ -86,7 +86,7 @@ def reply_send(request, pk):
             request, ticket, "composer-reply", reply_form=form, collision=collision.messages
         )
     except ValidationError as error:
-        _attach(form, error)
+        attach_errors(form, error)
         return _composer(request, ticket, "composer-reply", reply_form=form)
     return detail_changed_response(request, ticket, toast="sent")
 
@@ -113,7 +113,7 @@ def comment_add(request, pk):
                 request, ticket, "composer-comment", comment_form=form, collision=collision.messages
             )
         except ValidationError as error:
-            _attach(form, error)
+            attach_errors(form, error)
         else:
             return detail_changed_response(request, ticket, toast="commented")
     return _composer(request, ticket, "composer-comment", comment_form=form)
@@ -146,15 +146,6 @@ def draft_save(request, pk):
         ),
     )
     return HttpResponse(status=204)
-
-
-def _attach(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages in error.message_dict.items():
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)
 
 
 MENTION_RESULTS = 8

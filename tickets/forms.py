@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
@@ -182,3 +183,15 @@ class PropertyEditForm(PropertyFieldsMixin, forms.Form):
     def __init__(self, *args, definition: PropertyDefinition, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_property_fields([definition])
+
+
+def attach_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form field it names, else on the
+    form itself (custom properties live in fields named prop_<key>)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, messages in error.message_dict.items():
+        field = key if key in form.fields else f"prop_{key}"
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)

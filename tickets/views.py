@@ -24,6 +24,7 @@ from .forms import (
     PropertyEditForm,
     StageChangeForm,
     TicketCreateForm,
+    attach_errors,
     owner_choices,
 )
 from .models import BUILTIN_PROPERTIES, Category, Priority, PropertyDefinition
@@ -276,7 +277,7 @@ def ticket_set_stage(request, pk):
                 **form.builtin_values(),
             )
         except ValidationError as error:
-            _attach_errors(form, error)
+            attach_errors(form, error)
     extra = {"stage_form": form} if form.errors else {}
     return _changed(request, ticket, changed="stage", extra=extra)
 
@@ -356,7 +357,7 @@ def ticket_create(request):
                 companies=[data["company"]] if data["company"] else [],
             )
         except ValidationError as error:
-            _attach_errors(form, error)
+            attach_errors(form, error)
         else:
             return _created(request, ticket)
     return _render(request, "tickets/ticket_create.html", _create_context(request, form))
@@ -388,14 +389,3 @@ def _create_context(request, form: TicketCreateForm) -> dict:
         "picked_companies": form.picked("company"),
         "picked_contacts": form.picked("contacts"),
     }
-
-
-def _attach_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form field it names, else the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, messages in error.message_dict.items():
-        field = key if key in form.fields else f"prop_{key}"
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)
