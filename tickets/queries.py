@@ -182,3 +182,18 @@ def tickets_for_view(user: User, view: DefaultView, cursor: str | None = None) -
 
 def events_for_timeline(ticket, limit: int = 100) -> list[TicketEvent]:
     return list(ticket.events.select_related("actor")[:limit])
+
+
+def past_tickets_for_contacts(user: User, ticket, contacts, limit: int = 5) -> list:
+    """The contacts' other tickets this user may see, latest activity first (S15)."""
+    if not contacts:
+        return []
+    return list(
+        visible_tickets(user)
+        .filter(contacts__in=contacts)
+        .exclude(pk=ticket.pk)
+        .select_related("stage")
+        .only("id", "name", "last_activity_at", "stage__name", "stage__is_closed")
+        .order_by("-last_activity_at", "-id")
+        .distinct()[:limit]
+    )

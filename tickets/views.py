@@ -93,7 +93,8 @@ def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
         "stages": list(ticket.pipeline.stages.all()),
         "header_fields": _header_fields(ticket, field_errors),
         "teams": list(Team.objects.all()),
-        "contacts": list(ticket.contacts.select_related("company")),
+        "contacts": (contacts := list(ticket.contacts.select_related("company"))),
+        "past_tickets": queries.past_tickets_for_contacts(user, ticket, contacts),
         "companies": list(ticket.companies.all()),
         "deals": list(ticket.deals.all()),
         "properties": [

@@ -186,9 +186,9 @@ def test_workspace_pages_run_a_constant_number_of_queries(
             comment_add(actor=agent, ticket=ticket, html=f"<p>note {n}</p>")
     with django_assert_max_num_queries(14):
         signed_in.get(reverse("tickets:view_tickets", args=["all-open"]))
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(31):
         signed_in.get(detail_url(ticket))
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         signed_in.get(detail_url(ticket), headers=htmx("detail-pane"))
 
 
@@ -406,3 +406,19 @@ def test_create_form_shows_custom_properties_chosen_by_admins(signed_in, pipelin
     response = signed_in.get(reverse("tickets:ticket_create"))
     assert "prop_order_no" in response.context["form"].fields
     assert "prop_hidden" not in response.context["form"].fields
+
+
+def test_the_sidebar_lists_the_contacts_visible_past_tickets(
+    client, team_agent, pipeline, team_a, team_b
+):
+    contact = ContactFactory(first_name="Emma")
+    current = TicketFactory(pipeline=pipeline, team=team_a, contacts=[contact], name="Now")
+    TicketFactory(pipeline=pipeline, team=team_a, contacts=[contact], name="Earlier refund")
+    TicketFactory(pipeline=pipeline, team=team_b, contacts=[contact], name="Other team secret")
+    TicketFactory(pipeline=pipeline, team=team_a, name="Someone else")
+    client.force_login(team_agent)
+    body = client.get(detail_url(current, "my-teams")).content.decode()
+    past = body[body.index("Past conversations") : body.index('data-association="company"')]
+    assert "Earlier refund" in past
+    assert "Other team secret" not in body  # not in the list either
+    assert "Someone else" not in past and "Now" not in past
