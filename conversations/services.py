@@ -263,10 +263,10 @@ def comment_add(
 
 
 def draft_save(*, user: User, ticket: Ticket, kind: str, html: str, **fields) -> Draft | None:
-    """Save what the agent typed (S19); an empty editor removes the draft."""
+    """Save what the agent typed (S19); an editor with no text removes the draft.
+    Recipients alone are not a draft: they are prefilled when a ticket opens."""
     html = clean_editor_html(html)
-    empty = is_blank(html) and not any(fields.get(k) for k in ("to", "cc", "bcc"))
-    if empty:
+    if is_blank(html):
         Draft.objects.filter(user=user, ticket=ticket, kind=kind).delete()
         return None
     draft, _created = Draft.objects.update_or_create(

@@ -171,6 +171,17 @@ def test_an_emptied_editor_removes_its_draft(agent, ticket):
     assert not Draft.objects.exists()
 
 
+def test_prefilled_recipients_alone_are_not_a_draft(agent, ticket):
+    """Opening a ticket fills To; that must not put the ticket in Drafts."""
+    assert (
+        services.draft_save(
+            user=agent, ticket=ticket, kind="reply", html="", to="customer@example.com"
+        )
+        is None
+    )
+    assert not Draft.objects.exists()
+
+
 # The outbox ------------------------------------------------------------------
 
 
