@@ -1,8 +1,6 @@
 """Reads for the conversation pane. The ticket itself was already checked by
 tickets.access; everything here hangs off that ticket."""
 
-from django.db.models import Max
-
 from accounts.models import User
 from tickets.models import Source, Ticket
 
@@ -16,7 +14,7 @@ EARLIER_PAGE = 50
 
 def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = MESSAGES_SHOWN):
     """The latest `limit` messages (before message `before`), oldest first,
-    comments included, and how many earlier ones there are."""
+    comments included, and whether there are earlier ones."""
     messages = Message.objects.filter(ticket=ticket)
     if before:
         messages = messages.filter(pk__lt=before)
@@ -128,7 +126,3 @@ def _message(ticket: Ticket, pk: int | None, loaded: dict) -> Message | None:
 
 def _int(value) -> int | None:
     return int(value) if str(value or "").isdigit() else None
-
-
-def newest_message_id(ticket: Ticket) -> int:
-    return Message.objects.filter(ticket=ticket).aggregate(newest=Max("id"))["newest"] or 0
