@@ -115,6 +115,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The laptop default serves several requests at once (runserver threads, the
+    # browser tests' live server): WAL lets reads run beside a write, and writers
+    # wait for each other instead of failing with "database is locked". Tests use
+    # a file too, since in-memory shared-cache SQLite refuses concurrent access.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # SQLite ignores an index's INCLUDE columns; PostgreSQL, what we run on, uses them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
