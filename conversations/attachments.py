@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from tickets.models import Ticket
 
-from .models import SAFE_IMAGE_TYPES, Attachment
+from .models import Attachment
 
 SIGNATURES = [
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -80,6 +80,3 @@ def claim_uploads(*, user: User, ticket: Ticket, ids) -> list[Attachment]:
     return list(
         Attachment.objects.filter(pk__in=ids, uploaded_by=user, ticket=ticket, message__isnull=True)
     )
-
-
-__all__ = ["SAFE_IMAGE_TYPES", "attachment_upload", "claim_uploads", "display_name", "sniff_type"]

@@ -4,8 +4,13 @@ tickets.access; everything here hangs off that ticket."""
 from accounts.models import User
 from tickets.models import Source, Ticket
 
-from .models import Attachment, Draft, EmailAddress, Message
-from .services import default_from_address, default_recipients, latest_message
+from .models import Attachment, Draft, Message
+from .services import (
+    default_from_address,
+    default_recipients,
+    latest_message,
+    sending_addresses,
+)
 
 # A long thread opens on its latest messages; earlier ones load on demand.
 MESSAGES_SHOWN = 30
@@ -39,6 +44,7 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
     if posted is not None and posted.get("kind") == Draft.Kind.COMMENT:
         comment_html, posted = posted.get("html", ""), None
     reply_draft = drafts.get(Draft.Kind.REPLY)
+    addresses = sending_addresses()
     latest = next((m for m in reversed(messages) if not m.is_comment), None)
     if latest is None and has_earlier:
         latest = latest_message(ticket)
@@ -69,7 +75,7 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
             "from_address_id": reply_draft.from_address_id,
         }
     else:
-        sender = default_from_address(user, reply_to)
+        sender = default_from_address(user, reply_to, addresses)
         composer = {
             "to": ", ".join(default_recipients(ticket, reply_to)),
             "from_address_id": sender.pk if sender else None,
@@ -86,7 +92,7 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
         "reply_draft": reply_draft,
         "comment_draft": comment_draft,
         "comment_html": comment_html,
-        "from_addresses": list(EmailAddress.objects.all()),
+        "from_addresses": addresses,
         # Files uploaded for the message being written, by kind of editor.
         "uploads": _uploads(user, ticket),
         "composer": composer,
@@ -114,14 +120,17 @@ def _uploads(user: User, ticket: Ticket) -> dict:
     return {"reply": list(pending), "comment": []}
 
 
-def _message(ticket: Ticket, pk: int | None, loaded: dict) -> Message | None:
-    """A message of this ticket: from the loaded window, else from the database
-    (the agent may reply to an earlier message they loaded)."""
+def message_of_ticket(ticket: Ticket, pk: int | None) -> Message | None:
+    """Message `pk` if it belongs to `ticket` (a posted id is never trusted)."""
     if not pk:
         return None
-    return loaded.get(pk) or (
-        Message.objects.filter(ticket=ticket, pk=pk).select_related("author").first()
-    )
+    return Message.objects.filter(ticket=ticket, pk=pk).select_related("author").first()
+
+
+def _message(ticket: Ticket, pk: int | None, loaded: dict) -> Message | None:
+    """From the loaded window, else from the database (the agent may reply to an
+    earlier message they loaded)."""
+    return loaded.get(pk) or message_of_ticket(ticket, pk)
 
 
 def _int(value) -> int | None:

@@ -65,9 +65,18 @@ def default_recipients(ticket: Ticket, reply_to: Message | None) -> list[str]:
     return [c.email for c in ticket.contacts.all() if c.email]
 
 
-def default_from_address(user: User, reply_to: Message | None) -> EmailAddress | None:
-    """The address the customer wrote to, else the agent's team default (S17)."""
-    addresses = list(EmailAddress.objects.prefetch_related("default_for_teams"))
+def sending_addresses() -> list[EmailAddress]:
+    """The team addresses agents send from, with the teams they are default for."""
+    return list(EmailAddress.objects.prefetch_related("default_for_teams"))
+
+
+def default_from_address(
+    user: User, reply_to: Message | None, addresses: list[EmailAddress] | None = None
+) -> EmailAddress | None:
+    """The address the customer wrote to, else the agent's team default (S17).
+    `addresses` saves a query when the caller already loaded sending_addresses()."""
+    if addresses is None:
+        addresses = sending_addresses()
     if reply_to and reply_to.is_inbound:
         wrote_to = {a.lower() for a in [*reply_to.to, *reply_to.cc]}
         for address in addresses:

@@ -22,7 +22,13 @@ from .forms import DraftForm, EditorForm, NewContactForm, ReplyForm
 from .inserts import inserts_for
 from .models import Attachment, Draft, Message, Notification
 from .presence import presence_ping
-from .queries import EARLIER_PAGE, comments_allowed, conversation_for, messages_for_ticket
+from .queries import (
+    EARLIER_PAGE,
+    comments_allowed,
+    conversation_for,
+    message_of_ticket,
+    messages_for_ticket,
+)
 from .recommend import recommendations_for
 
 COMPOSER = "conversations/conversation.html"
@@ -42,10 +48,6 @@ def _composer(request, ticket, partial: str, **extra) -> HttpResponse:
     response["HX-Retarget"] = f"#{partial}"
     response["HX-Reswap"] = "outerHTML"
     return response
-
-
-def _message_of(ticket, pk) -> Message | None:
-    return Message.objects.filter(ticket=ticket, pk=pk).first() if pk else None
 
 
 @login_required
@@ -73,7 +75,7 @@ def reply_send(request, pk):
             cc=data["cc"],
             bcc=data["bcc"],
             from_address=data["from_address"],
-            reply_to=_message_of(ticket, data["reply_to"]),
+            reply_to=message_of_ticket(ticket, data["reply_to"]),
             stage=stage,
             stage_values={**stage_form.builtin_values(), **stage_form.custom_properties()}
             if stage_form and stage_form.is_valid()
@@ -139,7 +141,7 @@ def draft_save(request, pk):
                 "cc": data["cc"],
                 "bcc": data["bcc"],
                 "from_address": data["from_address"],
-                "reply_to": _message_of(ticket, data["reply_to"]),
+                "reply_to": message_of_ticket(ticket, data["reply_to"]),
             }
             if data["kind"] == Draft.Kind.REPLY
             else {}

@@ -195,13 +195,19 @@ def ticket_open(request, pk):
     return redirect("tickets:ticket_detail", slug=slug, pk=pk)
 
 
-def detail_changed_response(request, ticket, *, toast: str = "") -> HttpResponse:
-    """The whole open ticket again (after a reply or comment), with the list row
-    and the counts out of band."""
-    view = (
+def _posted_view(request):
+    """The view the agent was in when they posted (a hidden "view" field), else
+    their first view: the list row and counts in the answer belong to it."""
+    return (
         queries.get_view_for_user(request.user, request.POST.get("view", ""))
         or queries.views_for_user(request.user)[0]
     )
+
+
+def detail_changed_response(request, ticket, *, toast: str = "") -> HttpResponse:
+    """The whole open ticket again (after a reply or comment), with the list row
+    and the counts out of band."""
+    view = _posted_view(request)
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
         "view": view,
@@ -222,10 +228,7 @@ def _changed(
     """After an edit: the edited part again (a header field, the status or the
     sidebar), plus the sidebar, list row and counts out of band. Swapping only the
     edited part keeps a second edit made meanwhile from being thrown away."""
-    view = (
-        queries.get_view_for_user(request.user, request.POST.get("view", ""))
-        or queries.views_for_user(request.user)[0]
-    )
+    view = _posted_view(request)
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
         "view": view,
@@ -368,10 +371,7 @@ def _created(request, ticket) -> HttpResponse:
     """Open the new ticket in the view the agent was in. For htmx: the panel is
     replaced by nothing and the workspace panes arrive out of band, with the URL
     pushed, in one response."""
-    view = (
-        queries.get_view_for_user(request.user, request.POST.get("view", ""))
-        or queries.views_for_user(request.user)[0]
-    )
+    view = _posted_view(request)
     url = reverse("tickets:ticket_detail", kwargs={"slug": view.slug, "pk": ticket.pk})
     if not request.htmx:
         return redirect(url)
