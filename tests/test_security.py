@@ -86,8 +86,11 @@ def test_htmx_is_locked_down(client, agent):
         '"allowScriptTags": false',
         '"allowEval": false',
         '"historyCacheSize": 0',
+        '"disableInheritance": true',
     ):
         assert setting in config
+    # Only the CSRF header is inherited; every target and swap is explicit.
+    assert 'hx-inherit="hx-headers"' in body
 
 
 def test_templates_have_no_inline_script_style_or_unsafe_output():
