@@ -104,6 +104,9 @@ class Message(models.Model):
     bcc = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=998, blank=True)
     html = models.TextField(blank=True)  # sanitised
+    # Inbound mail: the quoted history and signature after what the sender
+    # wrote, sanitised; folded in the conversation.
+    quoted_html = models.TextField(blank=True)
     text = models.TextField(blank=True)
     # Which sanitiser rules cleaned `html`: messages can be cleaned again after a change.
     sanitizer_version = models.PositiveSmallIntegerField(default=SANITIZER_VERSION)
@@ -252,6 +255,8 @@ class Attachment(models.Model):
     )
     file = models.FileField(upload_to=attachment_key)
     filename = models.CharField(max_length=255)
+    # The Content-ID of an inline image part, referenced as cid: in the body.
+    content_id = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,6 +6,7 @@ again when these rules change.
 """
 
 import re
+from dataclasses import dataclass
 from html import escape, unescape
 
 import nh3
@@ -92,3 +93,100 @@ def html_to_text(html: str) -> str:
 
 def is_blank(html: str) -> bool:
     return not html_to_text(html).strip()
+
+
+# Inbound mail keeps more of its layout than the editor offers: tables, headings,
+# images. Styles only in the isolated "original formatting" frame.
+EMAIL_TAGS = EDITOR_TAGS | {
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "img", "sub", "sup", "small", "big",
+    "table", "caption", "thead", "tbody", "tfoot", "tr", "td", "th", "col", "colgroup",
+    "dl", "dt", "dd", "abbr", "cite", "q", "del", "ins", "mark", "tt", "kbd", "center",
+    "font", "address", "section", "article", "header", "footer", "figure", "figcaption",
+}  # fmt: skip
+EMAIL_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan", "align", "valign", "width"},
+    "th": {"colspan", "rowspan", "align", "valign", "width"},
+    "table": {"width", "cellpadding", "cellspacing", "border", "align"},
+    "col": {"span", "width"},
+    "font": {"color"},
+}
+# Declarations that cannot fetch anything: no url(), image or font loading.
+EMAIL_STYLES = {
+    "color", "background-color", "font-size", "font-weight", "font-style", "font-family",
+    "text-align", "text-decoration", "vertical-align", "line-height", "white-space",
+    "width", "max-width", "min-width", "height", "margin", "margin-top", "margin-bottom",
+    "margin-left", "margin-right", "padding", "padding-top", "padding-bottom",
+    "padding-left", "padding-right", "border", "border-top", "border-bottom",
+    "border-left", "border-right", "border-color", "border-width", "border-style",
+    "border-collapse", "border-spacing", "border-radius", "display", "list-style-type",
+    "text-transform", "letter-spacing", "word-break", "direction",
+}  # fmt: skip
+IMAGE_DATA_URL = re.compile(r"data:image/(png|jpeg|gif|webp);base64,", re.IGNORECASE)
+
+
+@dataclass
+class InboundHtml:
+    html: str
+    blocked_images: int  # remote images left out
+
+
+def clean_inbound_html(
+    html: str,
+    inline_images: dict[str, str] | None,
+    *,
+    styles: bool = False,
+    remote: bool = False,
+) -> InboundHtml:
+    """Mail from outside, cleaned for display (RELIABILITY F and G).
+
+    `inline_images` maps a `cid:` reference to the URL we serve that part from
+    (None keeps the references, for storing).
+    Remote images are left out unless `remote` is true (the agent asked, and the
+    result goes into the isolated frame only); they are counted so that the
+    agent can be offered to load them. `styles` keeps inline styles that cannot
+    fetch anything, for the isolated frame.
+    """
+    html = (html or "")[:MAX_HTML_BYTES].replace("\x00", "")
+    if nesting_depth(html) > MAX_DEPTH:
+        text = re.sub(r"\s+", " ", unescape(TAG.sub(" ", html))).strip()
+        return InboundHtml(f"<p>{escape(text)}</p>", 0)
+    blocked = 0
+
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        nonlocal blocked
+        if element == "img" and attribute == "src":
+            value = value.strip()
+            if value[:4].lower() == "cid:":
+                if inline_images is None:
+                    return value
+                return inline_images.get(value[4:].strip("<>"))
+            if IMAGE_DATA_URL.match(value):
+                return value
+            if value[:8].lower() == "https://" or value[:7].lower() == "http://":
+                if remote:
+                    return value
+                blocked += 1
+            return None
+        if element == "a" and attribute == "href":
+            scheme = value.strip().split(":", 1)[0].lower()
+            return value if scheme in URL_SCHEMES or ":" not in value else None
+        return value
+
+    attributes = dict(EMAIL_ATTRIBUTES)
+    if styles:
+        attributes["*"] = {"style"}
+    cleaned = nh3.clean(
+        html,
+        tags=EMAIL_TAGS,
+        clean_content_tags={"script", "style", "title", "head"},
+        attributes=attributes,
+        attribute_filter=keep,
+        url_schemes=URL_SCHEMES | {"cid", "data"},
+        filter_style_properties=EMAIL_STYLES if styles else None,
+        link_rel="noopener noreferrer nofollow",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+        strip_comments=True,
+    )
+    return InboundHtml(cleaned.strip(), blocked)

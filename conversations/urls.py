@@ -17,6 +17,13 @@ urlpatterns = [
     path("tickets/<int:pk>/mentions/", views.mention_search, name="mention_search"),
     path("tickets/<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path(
+        "attachments/<int:pk>/inline/<str:token>/",
+        views.attachment_inline,
+        name="attachment_inline",
+    ),
+    path("messages/<int:pk>/frame/", views.message_frame, name="message_frame"),
+    path("messages/<int:pk>/original/", views.message_original, name="message_original"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/count/", views.notification_count, name="notification_count"),
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),

@@ -1,13 +1,16 @@
 """Reply, comment and draft endpoints of the conversation pane (S16-S25)."""
 
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -30,6 +33,7 @@ from .queries import (
     messages_for_ticket,
 )
 from .recommend import recommendations_for
+from .sanitize import clean_inbound_html
 
 COMPOSER = "conversations/conversation.html"
 
@@ -232,6 +236,11 @@ def attachment_download(request, pk):
     get_ticket_for_user(request.user, attachment.ticket_id)
     if attachment.message_id is None and attachment.uploaded_by_id != request.user.pk:
         raise Http404
+    return _file_response(attachment)
+
+
+def _file_response(attachment: Attachment) -> FileResponse:
+    """The file with headers that keep the browser from running it (RELIABILITY 50)."""
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=not attachment.is_image,
@@ -359,4 +368,80 @@ def recommendations(request, pk):
         {
             "recommendations": recommendations_for(ticket, request.user, messages),
         },
+    )
+
+
+INLINE_IMAGE_MAX_AGE = 6 * 3600
+_inline_signer = signing.TimestampSigner(salt="conversations.inline-image")
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+def message_original(request, pk):
+    """An inbound message with its own formatting, as a document for a sandboxed
+    frame (RELIABILITY 40): no scripts, no same origin, styles that cannot fetch,
+    and remote images only when the agent asked (`?images=1`). The frame cannot
+    send our session cookie, so its inline images use short-lived signed URLs."""
+    message = get_object_or_404(Message.objects.prefetch_related("attachments"), pk=pk)
+    get_ticket_for_user(request.user, message.ticket_id)
+    if not message.is_inbound:
+        raise Http404
+    remote = request.GET.get("images") == "1"
+    images = {
+        a.content_id: reverse(
+            "conversations:attachment_inline", args=[a.pk, _inline_signer.sign(str(a.pk))]
+        )
+        for a in message.attachments.all()
+        if a.content_id and a.is_image
+    }
+    body = clean_inbound_html(
+        message.html + message.quoted_html, images, styles=True, remote=remote
+    )
+    response = render(request, "conversations/original.html", {"body": mark_safe(body.html)})
+    origin = f"{request.scheme}://{request.get_host()}"
+    response["Content-Security-Policy"] = "; ".join(
+        [
+            "sandbox allow-popups allow-popups-to-escape-sandbox",
+            "default-src 'none'",
+            "style-src 'unsafe-inline'",
+            f"img-src {origin} data:" + (" https: http:" if remote else ""),
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'self'",
+        ]
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def attachment_inline(request, pk, token):
+    """An inline image for the sandboxed frame, by signed URL (it expires)."""
+    try:
+        signed_pk = _inline_signer.unsign(token, max_age=INLINE_IMAGE_MAX_AGE)
+    except signing.BadSignature:
+        raise Http404 from None
+    if signed_pk != str(pk):
+        raise Http404
+    attachment = get_object_or_404(Attachment, pk=pk, message__isnull=False)
+    if not attachment.is_image:
+        raise Http404
+    return _file_response(attachment)
+
+
+@login_required
+@require_GET
+def message_frame(request, pk):
+    """Open (or close) the isolated frame with a message's original formatting."""
+    message = get_object_or_404(Message, pk=pk)
+    get_ticket_for_user(request.user, message.ticket_id)
+    if not message.is_inbound:
+        raise Http404
+    partial = "message-frame-closed" if request.GET.get("close") else "message-frame"
+    return render(
+        request,
+        f"{COMPOSER}#{partial}",
+        {"message": message, "remote": request.GET.get("images") == "1"},
     )

@@ -13,6 +13,11 @@ import sys
 from pathlib import Path
 
 ICONS = [
+    "image-off",
+    "external-link",
+    "rotate-cw",
+    "mail-plus",
+    "file",
     "arrow-left",
     "ban",
     "briefcase",

@@ -126,10 +126,16 @@ class EmailAddressFactory(DjangoModelFactory):
 
 
 def inbound_message(
-    ticket, *, contact=None, text="Hello, I need help.", to=("support0@helpdesk.example",)
+    ticket,
+    *,
+    contact=None,
+    text="Hello, I need help.",
+    html="",
+    to=("support0@helpdesk.example",),
 ):
     """A customer's email on the ticket, as ingestion would store it."""
     from conversations.models import Channel, Message, Thread
+    from conversations.quoting import inbound_body
     from conversations.services import help_desk_inbox
 
     thread = ticket.threads.first() or Thread.objects.create(
@@ -145,7 +151,6 @@ def inbound_message(
         from_email=contact.email,
         to=list(to),
         subject=ticket.name,
-        html=f"<p>{text}</p>",
-        text=text,
+        **inbound_body(html=html, text=text),
         message_id=f"<inbound-{ticket.pk}-{Message.objects.count()}@customer.example>",
     )

@@ -251,6 +251,17 @@ REPLIES = {
     "pl": "Dziękujemy za wiadomość. Sprawdzam to teraz i odezwę się jeszcze dziś.",
 }
 
+# A customer's answer to the agent's reply, quoting it the way mail clients do
+# in that language (the conversation folds the quote).
+FOLLOW_UPS = {
+    "en": ("Thank you, that helps!", "On {date}, {agent} wrote:"),
+    "de": ("Danke, das hilft mir weiter!", "Am {date} schrieb {agent}:"),
+    "fi": ("Kiitos, tämä auttoi!", "{date} {agent} kirjoitti:"),
+    "ko": ("감사합니다. 도움이 많이 되었어요!", "{date}, {agent} 작성:"),
+    "zh-hant": ("謝謝,這對我很有幫助!", "{agent} 於 {date} 寫道:"),
+    "pl": ("Dziękuję, to bardzo pomogło!", "{date} {agent} napisał(a):"),
+}
+
 COMMENTS = [
     "Same issue as last week: check the payment provider's log first.",
     "Escalated to the product team, waiting for their answer.",

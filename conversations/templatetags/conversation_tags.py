@@ -1,13 +1,49 @@
+import re
+
 from django import template
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from conversations.sanitize import clean_editor_html
+from conversations.sanitize import clean_editor_html, clean_inbound_html
 
 register = template.Library()
+# Any tag beyond the paragraphs, breaks and quotes we make from plain text.
+FORMATTING = re.compile(r"<(?!/?(p|br|blockquote)>)[a-zA-Z/]")
 
 
-@register.filter
-def message_html(message):
+@register.simple_tag
+def message_body(message) -> dict:
     """A stored message body, cleaned again on the way out (it was cleaned on the
-    way in; a second pass means a sanitiser fix also protects old rows)."""
-    return mark_safe(clean_editor_html(message.html))
+    way in; a second pass means a sanitiser fix also protects old rows).
+
+    Inbound mail shows its inline images from our storage, leaves remote images
+    out (counted, so the agent can load them in the isolated frame), and splits
+    off the quoted history to fold. Attachments shown inline are not listed
+    again below the message."""
+    attachments = list(message.attachments.all())
+    if not message.is_inbound:
+        return {"html": mark_safe(clean_editor_html(message.html)), "attachments": attachments}
+    images = {
+        a.content_id: reverse("conversations:attachment_download", args=[a.pk])
+        for a in attachments
+        if a.content_id and a.is_image
+    }
+    main = clean_inbound_html(message.html, images)
+    quoted = clean_inbound_html(message.quoted_html, images)
+    body = message.html + message.quoted_html
+    return {
+        "html": mark_safe(main.html),
+        "quoted": mark_safe(quoted.html),
+        "blocked_images": main.blocked_images + quoted.blocked_images,
+        # Mail that came as text has no formatting of its own to show.
+        "formatted": bool(FORMATTING.search(body)),
+        "attachments": [a for a in attachments if not _shown_inline(a, body)],
+    }
+
+
+def _shown_inline(attachment, body: str) -> bool:
+    return (
+        bool(attachment.content_id)
+        and attachment.is_image
+        and (f"cid:{attachment.content_id}" in body)
+    )

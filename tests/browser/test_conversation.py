@@ -308,6 +308,16 @@ def test_hostile_inbound_html_renders_inert(page, sign_in, desk):
     page.on("request", lambda r: canary.append(r.url) if "__xss_canary" in r.url else None)
     open_ticket(page, sign_in, desk)
     page.locator(".message-body a", has_text="click").click()  # a stripped link does nothing
+    # The same messages in their original formatting, in the isolated frame.
+    for count in range(len(XSS)):
+        page.locator(".message-original button", has_text="Show original formatting").first.click()
+        expect(page.locator("iframe.message-frame")).to_have_count(count + 1)
+    for frame in page.locator("iframe.message-frame").all():
+        sandbox = frame.get_attribute("sandbox")
+        assert "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
+        expect(frame.content_frame.locator("body")).to_be_visible()
+        for link in frame.content_frame.locator("a", has_text="click").all():
+            link.click()
     page.wait_for_timeout(500)
     assert dialogs == [] and canary == []
     # The reply box stays usable (no overlay tricks).
@@ -328,3 +338,53 @@ def test_insert_a_suggested_article(page, sign_in, desk):
     expect(page.locator("#composer-reply [data-editor] a")).to_have_attribute(
         "href", "https://help.example.com/refunds"
     )
+
+
+GIF = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+
+
+def test_remote_content_is_blocked_until_the_agent_loads_it(page, sign_in, desk, live_server):
+    ticket = desk["ticket"]
+    remote = "".join(f'<img src="https://tracker.example/{n}.gif" alt="">' for n in range(20))
+    inbound_message(
+        ticket,
+        html=f"<p>Newsletter with pictures</p>{remote}"
+        '<div class="gmail_quote">On Mon, Support wrote:<blockquote>Earlier answer</blockquote></div>',
+        text="",
+    )
+    foreign = []
+    page.route(
+        re.compile(r"^https?://(?!localhost|127\.0\.0\.1)"),
+        lambda route: (
+            foreign.append(route.request.url),
+            route.fulfill(body=GIF, content_type="image/gif"),
+        ),
+    )
+    open_ticket(page, sign_in, desk)
+    message = page.locator(".message", has_text="Newsletter with pictures")
+    expect(message.locator(".remote-notice")).to_contain_text("20 remote images were blocked")
+    # The quote is folded and opens on click.
+    expect(message.get_by_text("Earlier answer")).to_be_hidden()
+    message.locator(".message-quoted summary").click()
+    expect(message.get_by_text("Earlier answer")).to_be_visible()
+    page.wait_for_timeout(300)
+    assert foreign == []
+
+    message.get_by_role("button", name="Show original formatting").click()
+    frame = message.locator("iframe.message-frame")
+    expect(frame).to_be_visible()
+    sandbox = frame.get_attribute("sandbox")
+    assert "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
+    expect(frame.content_frame.get_by_text("Newsletter with pictures")).to_be_visible()
+    page.wait_for_timeout(300)
+    assert foreign == []  # original formatting alone still loads nothing remote
+
+    message.get_by_role("button", name="Load images").click()
+    expect(frame.content_frame.locator("img").first).to_be_visible()
+    page.wait_for_function("() => true")
+    deadline = time.monotonic() + 5
+    while len(foreign) < 20 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert sorted(foreign) == sorted(f"https://tracker.example/{n}.gif" for n in range(20))

@@ -24,6 +24,7 @@ from conversations.models import (
     Snippet,
     Thread,
 )
+from conversations.quoting import inbound_body
 from conversations.services import help_desk_inbox
 from crm.models import Company, Contact, Deal
 from tickets import demo_data, services
@@ -215,8 +216,7 @@ class Command(BaseCommand):
             from_email=contact.email,
             to=[address.email],
             subject=subject,
-            html=f"<p>{escape(body)}</p>",
-            text=body,
+            **inbound_body(html="", text=body),
             message_id=f"<demo-{ticket.pk}@{contact.email.partition('@')[2]}>",
         )
         stamps = [(inbound, created)]
@@ -240,7 +240,28 @@ class Command(BaseCommand):
             OutboundEmail.objects.create(
                 message=reply, status=OutboundEmail.Status.SENT, sent_at=activity
             )
-            stamps.append((reply, activity))
+            stamps.append((reply, created + (activity - created) / 2))
+            if rng.random() < 0.35:
+                thanks, attribution = demo_data.FOLLOW_UPS[language]
+                quote = attribution.format(
+                    date=created.date().isoformat(), agent=owner.display_name
+                )
+                follow_up = Message.objects.create(
+                    thread=thread,
+                    ticket=ticket,
+                    direction=Message.Direction.INBOUND,
+                    contact=contact,
+                    from_name=contact.display_name,
+                    from_email=contact.email,
+                    to=[address.email],
+                    subject=f"Re: {subject}",
+                    **inbound_body(html="", text=f"{thanks}\n\n{quote}\n> {reply.text}\n"),
+                    in_reply_to=reply.message_id,
+                    references=f"{inbound.message_id} {reply.message_id}",
+                    reply_to=reply,
+                    message_id=f"<demo-thanks-{ticket.pk}@{contact.email.partition('@')[2]}>",
+                )
+                stamps.append((follow_up, activity))
         if owner and rng.random() < 0.25:
             text = rng.choice(demo_data.COMMENTS)
             comment = Message.objects.create(
@@ -256,5 +277,5 @@ class Command(BaseCommand):
             stamps.append((comment, activity))
         for message, moment in stamps:
             Message.objects.filter(pk=message.pk).update(created_at=moment)
-        last = stamps[-1][0] if len(stamps) < 3 else stamps[1][0]
+        last = [message for message, _moment in stamps if not message.is_comment][-1]
         Ticket.objects.filter(pk=ticket.pk).update(preview=last.text[:200])
