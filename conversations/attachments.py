@@ -1,11 +1,13 @@
 """Uploading and serving attachments (RELIABILITY H)."""
 
+import datetime
 import re
 import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -80,3 +82,17 @@ def claim_uploads(*, user: User, ticket: Ticket, ids) -> list[Attachment]:
     return list(
         Attachment.objects.filter(pk__in=ids, uploaded_by=user, ticket=ticket, message__isnull=True)
     )
+
+
+def uploads_purge_abandoned() -> int:
+    """Delete files uploaded in an editor that were never sent, once they are
+    older than HELPDESK_UPLOAD_KEEP_HOURS (a draft keeps its uploads until then).
+    The stored file goes first: a crash in between leaves a row without a file,
+    which the next run removes, never a file without a row."""
+    cutoff = timezone.now() - datetime.timedelta(hours=settings.HELPDESK_UPLOAD_KEEP_HOURS)
+    removed = 0
+    abandoned = Attachment.objects.filter(message__isnull=True, created_at__lt=cutoff)
+    for attachment in abandoned.only("pk", "file")[:1000]:
+        attachment.file.delete(save=False)
+        removed += Attachment.objects.filter(pk=attachment.pk, message__isnull=True).delete()[0]
+    return removed

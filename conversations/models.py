@@ -200,11 +200,13 @@ class Draft(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app notification (S24): a teammate mentioned the user. Created only
-    for users who can see the ticket (S3), and listed only while they still can."""
+    """An in-app notification: a teammate mentioned the user (S24), or a reply
+    they wrote could not be sent. Created only for users who can see the ticket
+    (S3), and listed only while they still can."""
 
     class Kind(models.TextChoices):
         MENTION = "mention", _("Mention")
+        SEND_FAILED = "send_failed", _("Reply not sent")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -9,14 +9,18 @@ resend carries the same Message-ID, so mail clients show it once.
 import datetime
 import logging
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from .emails import build_reply
-from .models import OutboundEmail
+from .models import Notification, OutboundEmail
 
 log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = datetime.timedelta(minutes=5)
+# With the task's back-off (30 s doubling to an hour) twelve tries span about
+# seven hours: an ESP outage of an afternoon delays replies, it does not lose them.
+MAX_ATTEMPTS = 12
 
 
 class SendFailed(Exception):
@@ -45,15 +49,50 @@ def outbound_send(outbound_id: int) -> bool:
     except Exception as error:
         # Only the error's type is kept: its arguments can hold addresses, bodies
         # or credentials (RELIABILITY rule 12).
+        given_up = outbound.attempts >= MAX_ATTEMPTS
         OutboundEmail.objects.filter(pk=outbound_id).update(
-            status=OutboundEmail.Status.PENDING, last_error=type(error).__name__
+            status=OutboundEmail.Status.FAILED if given_up else OutboundEmail.Status.PENDING,
+            last_error=type(error).__name__,
         )
-        log.warning("outbound %s failed: %s", outbound_id, type(error).__name__)
+        log.warning(
+            "outbound %s failed (attempt %s): %s",
+            outbound_id,
+            outbound.attempts,
+            type(error).__name__,
+        )
+        if given_up:
+            _tell_author(outbound.message)
+            return False
         raise SendFailed(type(error).__name__) from None
     OutboundEmail.objects.filter(pk=outbound_id).update(
         status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
     )
     return True
+
+
+def _tell_author(message) -> None:
+    """The agent who wrote a reply that could not be sent hears about it in the
+    app (not by email: email is what failed)."""
+    if message.author_id:
+        Notification.objects.create(
+            user_id=message.author_id,
+            ticket_id=message.ticket_id,
+            message=message,
+            kind=Notification.Kind.SEND_FAILED,
+        )
+
+
+def outbound_retry(outbound_id: int) -> bool:
+    """Send a failed reply again (the agent asked): a fresh round of tries, with
+    the same Message-ID. Returns whether it was failed and is now queued."""
+    from .tasks import send_outbound_email
+
+    queued = OutboundEmail.objects.filter(
+        pk=outbound_id, status=OutboundEmail.Status.FAILED
+    ).update(status=OutboundEmail.Status.PENDING, attempts=0, last_error="", claimed_at=None)
+    if queued:
+        transaction.on_commit(lambda: send_outbound_email.delay(outbound_id))
+    return bool(queued)
 
 
 def outbound_requeue_stuck() -> int:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from crm.models import Contact
 from tickets import services as ticket_services
-from tickets.access import visible_tickets
+from tickets.access import users_who_see
 from tickets.models import Stage, Ticket
 
 from .attachments import claim_uploads
@@ -227,8 +227,7 @@ def mentioned_users(html: str, ticket: Ticket, actor: User) -> list[User]:
     """The teammates an (already cleaned) comment mentions who may see the ticket:
     nobody is told about a ticket they cannot open (S3)."""
     ids = {int(pk) for pk in MENTION.findall(html)} - {actor.pk}
-    users = User.objects.filter(pk__in=ids, is_active=True)
-    return [user for user in users if visible_tickets(user).filter(pk=ticket.pk).exists()]
+    return list(users_who_see(ticket).filter(pk__in=ids))
 
 
 def comment_add(

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import notifications, outbox
+from . import attachments, notifications, outbox
 
 
 @shared_task(
@@ -22,3 +22,8 @@ def send_stuck_outbound_email() -> None:
 @shared_task(acks_late=True)
 def send_notification_email(notification_id: int) -> None:
     notifications.notification_email_send(notification_id)
+
+
+@shared_task
+def purge_abandoned_uploads() -> None:
+    attachments.uploads_purge_abandoned()

@@ -22,6 +22,7 @@ urlpatterns = [
         views.attachment_inline,
         name="attachment_inline",
     ),
+    path("messages/<int:pk>/resend/", views.message_resend, name="message_resend"),
     path("messages/<int:pk>/frame/", views.message_frame, name="message_frame"),
     path("messages/<int:pk>/original/", views.message_original, name="message_original"),
     path("notifications/", views.notification_list, name="notification_list"),

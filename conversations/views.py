@@ -13,14 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
 from crm.models import Contact
 from crm.views import records_matching
-from tickets.access import get_ticket_for_user, visible_tickets
+from tickets.access import get_ticket_for_user, users_who_see, visible_tickets
 from tickets.forms import StageChangeForm, attach_errors
 from tickets.views import detail_changed_response
 
-from . import attachments, services
+from . import attachments, outbox, services
 from .forms import DraftForm, EditorForm, NewContactForm, ReplyForm
 from .inserts import inserts_for
 from .models import Attachment, Draft, Message, Notification
@@ -163,18 +162,14 @@ def mention_search(request, pk):
     """Teammates to mention in a comment on ticket `pk`: only those who can see it."""
     ticket = get_ticket_for_user(request.user, pk)
     text = request.GET.get("q", "").strip()[:50]
-    candidates = User.objects.filter(is_active=True).exclude(pk=request.user.pk)
+    candidates = users_who_see(ticket).exclude(pk=request.user.pk)
     if text:
         candidates = candidates.filter(
             Q(first_name__istartswith=text)
             | Q(last_name__istartswith=text)
             | Q(username__istartswith=text)
         )
-    users = [
-        u
-        for u in candidates.order_by("first_name", "last_name")[:30]
-        if visible_tickets(u).filter(pk=ticket.pk).exists()
-    ][:MENTION_RESULTS]
+    users = list(candidates.order_by("first_name", "last_name")[:MENTION_RESULTS])
     return render(request, "conversations/mention_results.html", {"users": users})
 
 
@@ -445,3 +440,16 @@ def message_frame(request, pk):
         f"{COMPOSER}#{partial}",
         {"message": message, "remote": request.GET.get("images") == "1"},
     )
+
+
+@login_required
+@require_POST
+def message_resend(request, pk):
+    """Send a reply again after the outbox gave up on it (RELIABILITY 17)."""
+    message = get_object_or_404(Message.objects.select_related("outbound"), pk=pk)
+    ticket = get_ticket_for_user(request.user, message.ticket_id)
+    if not hasattr(message, "outbound"):
+        raise Http404
+    outbox.outbound_retry(message.outbound.pk)
+    message = messages_for_ticket(ticket, before=message.pk + 1, limit=1)[0][0]
+    return render(request, f"{COMPOSER}#message", {"ticket": ticket, "m": message})

@@ -202,6 +202,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "conversations.tasks.send_stuck_outbound_email",
         "schedule": 60.0,
     },
+    "purge-abandoned-uploads": {
+        "task": "conversations.tasks.purge_abandoned_uploads",
+        "schedule": 3600.0,
+    },
 }
 
 EMAIL_BACKEND = os.environ.get(
@@ -253,6 +257,8 @@ CONTENT_SECURITY_POLICY = {
 HELPDESK_LIST_PAGE_SIZE = 50
 HELPDESK_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 2**20
 HELPDESK_MESSAGE_MAX_BYTES = env_int("MESSAGE_ATTACHMENTS_MAX_MB", 25) * 2**20
+# Files uploaded in the editor and never sent are removed after this long.
+HELPDESK_UPLOAD_KEEP_HOURS = env_int("UPLOAD_KEEP_HOURS", 72)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2**20
 DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 2**20

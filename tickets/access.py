@@ -46,3 +46,22 @@ def get_ticket_for_user(user: User, pk: int, *, for_update: bool = False) -> Tic
         return tickets.get(pk=pk)
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def users_who_see(ticket: Ticket):
+    """The active users who may see `ticket`, as one SQL filter: the same rules as
+    visible_tickets() read from the other side (mention autocomplete, notifying).
+    A test holds the two to the same answers."""
+    if ticket.deleted_at is not None:
+        return User.objects.none()
+    scope = (
+        Q(role=User.Role.SUPER_ADMIN)
+        | Q(visibility=User.Visibility.ALL)
+        | Q(pk=ticket.owner_id)
+        | Q(visibility=User.Visibility.TEAMS, main_team_id=ticket.team_id)
+        | Q(
+            visibility=User.Visibility.TEAMS,
+            pk__in=User.teams.through.objects.filter(team_id=ticket.team_id).values("user_id"),
+        )
+    )
+    return User.objects.filter(scope, is_active=True)

@@ -174,3 +174,33 @@ def test_stored_files_live_under_generated_keys(signed_in, ticket, media):
 )
 def test_the_type_is_decided_by_content(head, expected):
     assert sniff_type(head) == expected
+
+
+def test_abandoned_uploads_are_purged_with_their_files(signed_in, agent, ticket, media, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    from conversations.attachments import uploads_purge_abandoned
+    from conversations.tasks import purge_abandoned_uploads
+
+    upload(signed_in, ticket, name="old.pdf")
+    upload(signed_in, ticket, name="fresh.pdf")
+    old, fresh = Attachment.objects.order_by("pk")
+    sent = services.reply_send(actor=agent, ticket=ticket, html="<p>x</p>", to=["a@b.example"])
+    Attachment.objects.filter(pk=fresh.pk).update(message=sent)
+    upload(signed_in, ticket, name="recent.pdf")
+    long_ago = timezone.now() - datetime.timedelta(hours=settings.HELPDESK_UPLOAD_KEEP_HOURS + 1)
+    Attachment.objects.exclude(filename="recent.pdf").update(created_at=long_ago)
+    old_path = Path(old.file.path)
+    assert old_path.exists()
+
+    purge_abandoned_uploads()  # the beat task
+
+    assert sorted(Attachment.objects.values_list("filename", flat=True)) == [
+        "fresh.pdf",
+        "recent.pdf",
+    ]
+    assert not old_path.exists()
+    assert Path(Attachment.objects.get(filename="fresh.pdf").file.path).exists()
+    assert uploads_purge_abandoned() == 0

@@ -125,7 +125,8 @@ def test_styles_that_fetch_are_dropped_and_links_are_safe():
 
 
 @pytest.fixture
-def mail_with_images(pipeline, team_a):
+def mail_with_images(pipeline, team_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     ticket = TicketFactory(pipeline=pipeline, team=team_a)
     html = (
         '<p>See the screenshot <img src="cid:shot@mail"> and our logo '

@@ -127,3 +127,16 @@ def test_mention_search_offers_only_teammates_who_can_see_the_ticket(
     client.force_login(outsider)
     assert client.get(url).status_code == 404
     assert client.post(url).status_code == 405
+
+
+def test_mention_search_costs_the_same_with_many_users(
+    client, agent, team_a, team_b, ticket, django_assert_max_num_queries
+):
+    client.force_login(agent)
+    url = reverse("conversations:mention_search", args=[ticket.pk])
+    for n in range(40):
+        UserFactory(main_team=team_b, visibility=User.Visibility.TEAMS, first_name=f"Blind{n}")
+    UserFactory(main_team=team_a, first_name="Bliss")
+    with django_assert_max_num_queries(4):
+        body = client.get(url, {"q": "Bli"}).content.decode()
+    assert "Bliss" in body and "Blind" not in body

@@ -217,3 +217,29 @@ def test_a_failed_send_is_kept_pending_without_its_error_text(agent, ticket, set
     message.outbound.refresh_from_db()
     assert (message.outbound.status, message.outbound.last_error) == ("pending", "SMTPException")
     assert message.outbound.attempts == 1
+
+
+def test_after_the_last_try_the_reply_is_failed_and_its_author_told(
+    agent, ticket, settings, django_capture_on_commit_callbacks
+):
+    from conversations.models import Notification
+
+    settings.EMAIL_BACKEND = "tests.conversations.failing_backend.EmailBackend"
+    message = services.reply_send(actor=agent, ticket=ticket, html="<p>x</p>", to=["a@b.example"])
+    for _attempt in range(outbox.MAX_ATTEMPTS - 1):
+        with pytest.raises(outbox.SendFailed):
+            outbox.outbound_send(message.outbound.pk)
+    assert outbox.outbound_send(message.outbound.pk) is False  # given up: no more retries
+    message.outbound.refresh_from_db()
+    assert message.outbound.status == "failed"
+    assert outbox.outbound_requeue_stuck() == 0  # the sweep leaves it alone
+    notice = Notification.objects.get(user=agent)
+    assert (notice.kind, notice.message_id) == ("send_failed", message.pk)
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.outbound_retry(message.outbound.pk)
+    message.outbound.refresh_from_db()
+    assert (message.outbound.status, message.outbound.attempts) == ("sent", 1)
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [message.message_id]
+    assert not outbox.outbound_retry(message.outbound.pk)  # only a failed reply is resent

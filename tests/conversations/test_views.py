@@ -236,3 +236,32 @@ def test_the_agent_sees_a_reply_that_has_not_left_yet(signed_in, agent, ticket):
     OutboundEmail.objects.filter(message=message).update(status="sent", last_error="")
     body = signed_in.get(detail).content.decode()
     assert "Not sent yet" not in body and 'class="delivery' not in body
+
+
+def test_a_failed_reply_shows_and_can_be_sent_again(client, agent, outsider, settings):
+    from conversations import services
+    from conversations.models import OutboundEmail
+    from tests.factories import TicketFactory
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    ticket = TicketFactory()
+    message = services.reply_send(actor=agent, ticket=ticket, html="<p>x</p>", to=["a@b.example"])
+    OutboundEmail.objects.filter(message=message).update(
+        status="failed", last_error="SMTPException"
+    )
+    client.force_login(agent)
+    page = client.get(f"/views/all-open/tickets/{ticket.pk}/").content.decode()
+    assert "Not sent" in page and f"/messages/{message.pk}/resend/" in page
+    client.force_login(outsider)
+    assert client.post(f"/messages/{message.pk}/resend/").status_code == 404
+    client.force_login(agent)
+    assert client.get(f"/messages/{message.pk}/resend/").status_code == 405
+    response = client.post(f"/messages/{message.pk}/resend/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert (
+        html.startswith(f'\n<article id="message-{message.pk}"')
+        or f'id="message-{message.pk}"' in html
+    )
+    assert "Not sent" not in html
+    assert OutboundEmail.objects.get(message=message).status in {"pending", "sent"}

@@ -97,3 +97,33 @@ def test_get_ticket_for_user_hides_what_it_cannot_see_as_missing(outsider, team_
     for pk in (ticket.pk, 999_999, "abc"):
         with pytest.raises(Http404):
             get_ticket_for_user(outsider, pk)
+
+
+def test_users_who_see_a_ticket_agree_with_visible_tickets(world, pipeline):
+    from tickets.access import users_who_see
+
+    users = []
+    for role, scope in itertools.product(ROLES, SCOPES):
+        users.append(UserFactory(role=role, visibility=scope, main_team=world["mine"]))
+        extra = UserFactory(role=role, visibility=scope, main_team=world["other"])
+        extra.teams.add(world["extra"])
+        users.append(extra)
+    users.append(UserFactory(main_team=world["mine"], is_active=False))
+    tickets = [
+        *make_tickets(users[0], world, pipeline).values(),
+        TicketFactory(pipeline=pipeline, team=world["extra"]),
+        TicketFactory(pipeline=pipeline, team=world["mine"], owner=users[-2]),
+    ]
+    for ticket in tickets:
+        expected = {u.pk for u in users if visible_tickets(u).filter(pk=ticket.pk).exists()}
+        assert (
+            set(
+                users_who_see(ticket)
+                .filter(pk__in=[u.pk for u in users])
+                .values_list("pk", flat=True)
+            )
+            == expected
+        )
+    deleted = tickets[0]
+    deleted.deleted_at = deleted.created_at
+    assert not users_who_see(deleted).exists()
