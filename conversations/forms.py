@@ -61,6 +61,19 @@ class ReplyForm(EditorForm):
     stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
 
 
+class RecordEmailForm(forms.Form):
+    """A new email to a contact or company, which starts a ticket (S13)."""
+
+    from_address = forms.ModelChoiceField(
+        label=_("From"), queryset=EmailAddress.objects.all(), required=False
+    )
+    to = RecipientsField(label=_("To"), required=False, max_length=5000)
+    cc = RecipientsField(label=_("CC"), required=False, max_length=5000)
+    bcc = RecipientsField(label=_("BCC"), required=False, max_length=5000)
+    subject = forms.CharField(label=_("Subject"), max_length=255, required=False)
+    html = forms.CharField(required=False, max_length=2_000_000)
+
+
 class DraftForm(forms.Form):
     kind = forms.ChoiceField(choices=[("reply", "reply"), ("comment", "comment")])
     html = forms.CharField(required=False, max_length=2_000_000)

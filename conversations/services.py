@@ -14,7 +14,7 @@ from accounts.models import User
 from crm.models import Contact
 from tickets import services as ticket_services
 from tickets.access import users_who_see
-from tickets.models import Stage, Ticket
+from tickets.models import Pipeline, Source, Stage, Ticket
 
 from .attachments import claim_uploads
 from .models import (
@@ -138,6 +138,7 @@ def reply_send(
     stage_values: dict | None = None,
     seen_message_id: int | None = None,
     attachments=(),
+    subject: str = "",
 ) -> Message:
     """Send an email reply on the ticket (S16-S21).
 
@@ -179,7 +180,7 @@ def reply_send(
             to=list(to),
             cc=list(cc),
             bcc=list(bcc),
-            subject=reply_subject(ticket, reply_to),
+            subject=subject or reply_subject(ticket, reply_to),
             html=html,
             text=html_to_text(html),
             in_reply_to=reply_to.message_id if reply_to else "",
@@ -203,6 +204,57 @@ def reply_send(
 
         transaction.on_commit(lambda: send_outbound_email.delay(outbound.pk))
     return message
+
+
+def ticket_start_by_email(
+    *,
+    actor: User,
+    subject: str,
+    html: str,
+    to: list[str],
+    cc: list[str] = (),
+    bcc: list[str] = (),
+    from_address: EmailAddress | None = None,
+    contacts=(),
+    companies=(),
+) -> Ticket:
+    """Email a contact or company from its record (S13): a new ticket owned by
+    the sender, in the first pipeline's first open status, with the email as its
+    first message. Nothing is created when the email is not valid."""
+    subject = " ".join(subject.split())[:255]
+    if not subject:
+        raise ValidationError({"subject": _("Give the email a subject.")})
+    if is_blank(clean_editor_html(html)):
+        raise ValidationError({"html": _("Write a message before sending.")})
+    if not (to or cc or bcc):
+        raise ValidationError({"to": _("Add at least one recipient (To, CC or BCC).")})
+    pipeline = Pipeline.objects.order_by("position", "id").first()
+    stage = pipeline and pipeline.stages.filter(is_closed=False, required_properties=[]).first()
+    if stage is None:
+        raise ValidationError(_("Set up a pipeline with an open status first."))
+    with transaction.atomic():
+        ticket = ticket_services.ticket_create(
+            actor=actor,
+            name=subject,
+            pipeline=pipeline,
+            stage=stage,
+            owner=actor,
+            team=actor.main_team,
+            source=Source.EMAIL,
+            contacts=contacts,
+            companies=companies,
+        )
+        reply_send(
+            actor=actor,
+            ticket=ticket,
+            html=html,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            from_address=from_address,
+            subject=subject,
+        )
+    return ticket
 
 
 def _attach_uploads(actor: User, ticket: Ticket, message: Message, ids) -> None:

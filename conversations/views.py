@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,14 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.models import Contact
+from crm.models import Company, Contact
 from crm.views import records_matching
 from tickets.access import get_ticket_for_user, users_who_see, visible_tickets
 from tickets.forms import StageChangeForm, attach_errors
 from tickets.views import detail_changed_response
 
 from . import attachments, outbox, services
-from .forms import DraftForm, EditorForm, NewContactForm, ReplyForm
+from .forms import DraftForm, EditorForm, NewContactForm, RecordEmailForm, ReplyForm
 from .inserts import inserts_for
 from .models import Attachment, Draft, Message, Notification
 from .presence import presence_ping
@@ -453,3 +454,67 @@ def message_resend(request, pk):
     outbox.outbound_retry(message.outbound.pk)
     message = messages_for_ticket(ticket, before=message.pk + 1, limit=1)[0][0]
     return render(request, f"{COMPOSER}#message", {"ticket": ticket, "m": message})
+
+
+RECORD_KINDS = {"contact": Contact, "company": Company}
+
+
+@login_required
+def record_email(request, kind, pk):
+    """Email a contact or company from its page; sending starts a ticket (S13)."""
+    if kind not in RECORD_KINDS:
+        raise Http404
+    record = get_object_or_404(RECORD_KINDS[kind], pk=pk)
+    recipients = [record] if kind == "contact" else list(record.contacts.exclude(email="")[:1])
+    if request.method == "POST":
+        form = RecordEmailForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = services.ticket_start_by_email(
+                    actor=request.user,
+                    subject=data["subject"],
+                    html=data["html"],
+                    to=data["to"],
+                    cc=data["cc"],
+                    bcc=data["bcc"],
+                    from_address=data["from_address"],
+                    contacts=_contacts_addressed(record, kind, data),
+                    companies=[record]
+                    if kind == "company"
+                    else [c.company for c in recipients if c.company_id],
+                )
+            except ValidationError as error:
+                attach_errors(form, error)
+            else:
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = reverse("tickets:ticket_open", args=[ticket.pk])
+                return response
+    elif request.method == "GET":
+        sender = services.default_from_address(request.user, None)
+        form = RecordEmailForm(
+            initial={
+                "to": ", ".join(c.email for c in recipients if c.email),
+                "from_address": sender.pk if sender else None,
+            }
+        )
+    else:
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return render(
+        request,
+        "conversations/record_email.html",
+        {
+            "form": form,
+            "kind": kind,
+            "record": record,
+            "from_addresses": services.sending_addresses(),
+        },
+    )
+
+
+def _contacts_addressed(record, kind: str, data: dict) -> list[Contact]:
+    """The contact of the page, or the company's contacts the email goes to."""
+    if kind == "contact":
+        return [record]
+    addresses = {a.lower() for a in [*data["to"], *data["cc"], *data["bcc"]]}
+    return list(record.contacts.annotate(address=Lower("email")).filter(address__in=addresses))

@@ -11,6 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from crm.models import Contact
 
 from .access import visible_tickets
 from .models import Ticket, TicketEvent, TicketQuerySet
@@ -154,6 +155,10 @@ def decode_cursor(cursor: str | None) -> tuple[datetime.datetime, int] | None:
         return None
 
 
+def view_contains(view: DefaultView, user: User, pk: int) -> bool:
+    return view.filter(visible_tickets(user), user).filter(pk=pk).exists()
+
+
 def tickets_for_view(user: User, view: DefaultView, cursor: str | None = None) -> TicketPage:
     """One page of a view, newest activity first, with keyset pagination.
 
@@ -196,4 +201,30 @@ def past_tickets_for_contacts(user: User, ticket, contacts, limit: int = 5) -> l
         .only("id", "name", "last_activity_at", "stage__name", "stage__is_closed")
         .order_by("-last_activity_at", "-id")
         .distinct()[:limit]
+    )
+
+
+RECORD_TICKETS = 50
+
+
+def tickets_of_record(user: User, record, limit: int = RECORD_TICKETS) -> list:
+    """A contact's or company's tickets this user may see, latest activity first."""
+    relation = "contacts" if isinstance(record, Contact) else "companies"
+    return list(
+        visible_tickets(user)
+        .filter(**{relation: record})
+        .select_related("stage", "owner")
+        .only(
+            "id",
+            "name",
+            "priority",
+            "last_activity_at",
+            "preview",
+            "stage__name",
+            "stage__is_closed",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__username",
+        )
+        .order_by("-last_activity_at", "-id")[:limit]
     )

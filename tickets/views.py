@@ -189,9 +189,11 @@ def _workspace_context(user, view, ticket) -> dict:
 @login_required
 @require_GET
 def ticket_open(request, pk):
-    """A ticket's short link: open it in the user's first view."""
+    """A ticket's short link: open it in the first of the user's views that lists
+    it (so the list around it makes sense), else in their first view."""
     get_ticket_for_user(request.user, pk)
-    slug = queries.views_for_user(request.user)[0].slug
+    views = queries.views_for_user(request.user)
+    slug = next((v.slug for v in views if queries.view_contains(v, request.user, pk)), views[0].slug)
     return redirect("tickets:ticket_detail", slug=slug, pk=pk)
 
 

@@ -276,6 +276,7 @@
   }, true);
 
   function scheduleDraft(form) {
+    if (!form.dataset.draftUrl) return; // a new email from a record keeps no draft
     clearTimeout(form.draftTimer);
     form.dataset.dirty = "1";
     form.draftTimer = setTimeout(function () { saveDraft(form); }, DRAFT_DELAY);

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from conversations import services
 from conversations.models import Draft, Message
+from tests.browser.conftest import wait_for_url
 from tests.factories import (
     EmailAddressFactory,
     TicketFactory,
@@ -388,3 +389,25 @@ def test_remote_content_is_blocked_until_the_agent_loads_it(page, sign_in, desk,
     while len(foreign) < 20 and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     assert sorted(foreign) == sorted(f"https://tracker.example/{n}.gif" for n in range(20))
+
+
+def test_email_a_contact_from_their_page_starts_a_ticket(page, sign_in, desk):
+    contact = desk["first"].contact
+    desk["ticket"].contacts.add(contact)
+    open_ticket(page, sign_in, desk)
+    page.locator(f'#record-sidebar a[href="/contacts/{contact.pk}/"]').click()
+    expect(page.locator("h1#record-title")).to_have_text(contact.display_name)
+    expect(page.locator(".record-tickets")).to_contain_text("Refund please")
+    page.get_by_role("button", name="Send email").click()
+    panel = page.locator("#email-panel")
+    expect(panel.locator("input[name=to]")).to_have_value(contact.email)
+    panel.get_by_role("button", name="Send").click()
+    expect(panel).to_contain_text("Give the email a subject.")
+    panel.locator("input[name=subject]").fill("About your order")
+    type_in(page, "#email-panel", "We have news about your order.")
+    panel.get_by_role("button", name="Send").click()
+    wait_for_url(page, r"/views/mine/tickets/\d+/$")
+    expect(page.locator(".ticket-title h2")).to_have_text("About your order")
+    expect(page.locator(".message-outbound")).to_contain_text("We have news about your order.")
+    sent = outbound().get(subject="About your order")
+    assert sent.to == [contact.email] and sent.ticket.contacts.get() == contact

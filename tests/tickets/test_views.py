@@ -139,9 +139,14 @@ def test_htmx_requests_get_only_the_pane_they_target(signed_in, ticket, htmx):
     assert b"<html" in restore.content
 
 
-def test_short_link_opens_the_ticket_in_the_first_view(signed_in, ticket):
+def test_short_link_opens_the_ticket_in_the_first_view_that_lists_it(signed_in, agent, ticket):
+    from tickets import services
+
     response = signed_in.get(reverse("tickets:ticket_open", args=[ticket.pk]))
     assert response["Location"] == reverse("tickets:ticket_detail", args=["unassigned", ticket.pk])
+    services.ticket_update(actor=agent, ticket=ticket, owner=agent)
+    response = signed_in.get(reverse("tickets:ticket_open", args=[ticket.pk]))
+    assert response["Location"] == reverse("tickets:ticket_detail", args=["mine", ticket.pk])
 
 
 def test_keyset_pagination_walks_every_ticket_once(signed_in, pipeline, settings, htmx):
