@@ -193,7 +193,9 @@ def ticket_open(request, pk):
     it (so the list around it makes sense), else in their first view."""
     get_ticket_for_user(request.user, pk)
     views = queries.views_for_user(request.user)
-    slug = next((v.slug for v in views if queries.view_contains(v, request.user, pk)), views[0].slug)
+    slug = next(
+        (v.slug for v in views if queries.view_contains(v, request.user, pk)), views[0].slug
+    )
     return redirect("tickets:ticket_detail", slug=slug, pk=pk)
 
 

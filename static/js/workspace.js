@@ -430,8 +430,45 @@
     }
     var expand = target.closest("[data-action='expand']");
     if (expand) {
-      expand.closest("[data-composer-dock]").classList.toggle("is-expanded");
+      var expandedDock = expand.closest("[data-composer-dock]");
+      expandedDock.classList.remove("is-popped");
+      expandedDock.style.left = expandedDock.style.top = "";
+      expandedDock.classList.toggle("is-expanded");
+      return;
     }
+    // Pop out: the editor floats above the workspace, movable by its tab bar, so
+    // the agent can read the thread (or another ticket) while writing.
+    var popout = target.closest("[data-action='popout']");
+    if (popout) {
+      var poppedDock = popout.closest("[data-composer-dock]");
+      poppedDock.classList.remove("is-expanded");
+      poppedDock.style.left = poppedDock.style.top = "";
+      var popped = poppedDock.classList.toggle("is-popped");
+      popout.setAttribute("aria-pressed", String(popped));
+      focusEditor(poppedDock.querySelector("[data-composer]:not([hidden])"));
+    }
+  });
+
+  document.addEventListener("pointerdown", function (event) {
+    var bar = event.target.closest && event.target.closest(".is-popped .composer-tabs");
+    if (!bar || event.target.closest("button")) return;
+    var dock = bar.closest("[data-composer-dock]");
+    var box = dock.getBoundingClientRect();
+    var dx = event.clientX - box.left;
+    var dy = event.clientY - box.top;
+    function move(e) {
+      var left = Math.min(Math.max(0, e.clientX - dx), window.innerWidth - 120);
+      var top = Math.min(Math.max(0, e.clientY - dy), window.innerHeight - 40);
+      dock.style.left = left + "px";
+      dock.style.top = top + "px";
+    }
+    function stop() {
+      document.removeEventListener("pointermove", move);
+      document.removeEventListener("pointerup", stop);
+    }
+    document.addEventListener("pointermove", move);
+    document.addEventListener("pointerup", stop);
+    event.preventDefault();
   });
 
   document.addEventListener("DOMContentLoaded", function () { setupEditors(document); });

@@ -411,3 +411,24 @@ def test_email_a_contact_from_their_page_starts_a_ticket(page, sign_in, desk):
     expect(page.locator(".message-outbound")).to_contain_text("We have news about your order.")
     sent = outbound().get(subject="About your order")
     assert sent.to == [contact.email] and sent.ticket.contacts.get() == contact
+
+
+def test_the_editor_pops_out_moves_and_still_sends(page, sign_in, desk):
+    open_ticket(page, sign_in, desk)
+    dock = page.locator("[data-composer-dock]")
+    page.get_by_role("button", name="Pop out the editor").click()
+    expect(dock).to_have_class(re.compile("is-popped"))
+    before = dock.bounding_box()
+    bar = dock.locator(".composer-tabs").bounding_box()
+    page.mouse.move(bar["x"] + bar["width"] * 0.6, bar["y"] + bar["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(before["x"] - 200, before["y"] - 100, steps=5)
+    page.mouse.up()
+    after = dock.bounding_box()
+    assert after["x"] < before["x"] - 150 and after["y"] < before["y"] - 50
+    # The thread behind stays readable and clickable.
+    expect(page.get_by_text("First mail about my refund")).to_be_visible()
+    type_in(page, "#composer-reply", "Written in the floating editor")
+    page.locator("#composer-reply button[type=submit]").click()
+    expect(page.locator(".message-outbound")).to_contain_text("Written in the floating editor")
+    assert outbound().get().text == "Written in the floating editor"

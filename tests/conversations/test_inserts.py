@@ -62,3 +62,73 @@ def test_the_insert_menu_view(client, agent, outsider, ticket, library):
     assert client.post(url).status_code == 405
     client.force_login(outsider)
     assert client.get(url).status_code == 404
+
+
+@pytest.fixture
+def price_list(db, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from conversations.models import Document
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.HELPDESK_BASE_URL = "https://help.example.com"
+    document = Document(
+        name="Price list 2027",
+        filename="prices.pdf",
+        content_type="application/octet-stream",
+        size=8,
+    )
+    document.file.save("prices", ContentFile(b"%PDF-1.4"))
+    return document
+
+
+def test_documents_insert_a_share_link(ticket, agent, price_list):
+    [document] = [r for r in inserts_for(ticket, agent, "price") if r["kind"] == "document"]
+    assert document["html"] == (
+        f'<p><a href="https://help.example.com/d/{price_list.token}/" '
+        'rel="noopener noreferrer nofollow">Price list 2027</a></p>'
+    )
+    assert len(price_list.token) >= 32
+
+
+def test_a_share_link_downloads_without_sign_in_and_dies_with_a_new_token(client, price_list):
+    from conversations.models import document_token
+
+    response = client.get(f"/d/{price_list.token}/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"].startswith("sandbox")
+    old = price_list.token
+    price_list.token = document_token()
+    price_list.save()
+    assert client.get(f"/d/{old}/").status_code == 404
+    assert client.get("/d//").status_code == 404
+    assert client.post(f"/d/{price_list.token}/").status_code == 405
+
+
+def test_admins_upload_documents_with_names_and_types_decided_by_us(
+    client, super_admin, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from conversations.models import Document
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(super_admin)
+    response = client.post(
+        "/admin/conversations/document/add/",
+        {
+            "name": "Guide",
+            "file": SimpleUploadedFile("../../guide.html", b"<script>x</script>", "text/html"),
+        },
+    )
+    assert response.status_code == 302
+    document = Document.objects.get()
+    assert (document.filename, document.content_type, document.size) == (
+        "guide.html",
+        "application/octet-stream",
+        18,
+    )
+    assert document.file.name.startswith("documents/") and "guide" not in document.file.name
