@@ -76,15 +76,11 @@ class Command(BaseCommand):
                 )
                 outbound_id = message.outbound.pk
                 name = message.message_id.strip("<>")
-                self._kill_during_send(outbound_id, delay=rng.uniform(0, 0.03))
+                self._kill_during_send(outbound_id, delay=rng.uniform(0, 0.025))
                 status = OutboundEmail.objects.get(pk=outbound_id).status
                 accepted = len(list(Path(directory).glob(f"{name}.*")))
                 phase = "after" if status == "sent" else "window" if accepted else "before"
-                # Recovery: the claim times out and the row is sent again.
-                OutboundEmail.objects.filter(pk=outbound_id, status="sending").update(
-                    claimed_at=timezone.now() - outbox.CLAIM_TIMEOUT - datetime.timedelta(seconds=1)
-                )
-                outbox.outbound_send(outbound_id)
+                self._recover(outbound_id)
                 copies = len(list(Path(directory).glob(f"{name}.*")))
                 results[phase][0] += 1
                 results[phase][1] += max(0, copies - 1)
@@ -95,13 +91,35 @@ class Command(BaseCommand):
         self.results = {"phases": results, "lost": lost}
 
     def _kill_during_send(self, outbound_id: int, delay: float) -> None:
+        """Fork a sender, let it connect, then kill it `delay` seconds into the send."""
         connections.close_all()  # the child opens its own database connection
+        ready, go = os.pipe()
         pid = os.fork()
         if pid == 0:  # the sender
             try:
+                os.close(ready)
+                connections["default"].ensure_connection()
+                os.write(go, b"1")
                 outbox.outbound_send(outbound_id)
             finally:
                 os._exit(0)
+        os.close(go)
+        os.read(ready, 1)
+        os.close(ready)
         time.sleep(delay)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+
+    def _recover(self, outbound_id: int) -> None:
+        """What production does after a crash: the sweep finds the row pending,
+        or claimed longer ago than CLAIM_TIMEOUT, and sends it. A killed
+        client's last statement may still commit on the server a moment later,
+        so the sweep is repeated until the row is sent."""
+        for _sweep in range(50):
+            OutboundEmail.objects.filter(pk=outbound_id, status="sending").update(
+                claimed_at=timezone.now() - outbox.CLAIM_TIMEOUT - datetime.timedelta(seconds=1)
+            )
+            outbox.outbound_send(outbound_id)
+            if OutboundEmail.objects.filter(pk=outbound_id, status="sent").exists():
+                return
+            time.sleep(0.01)
