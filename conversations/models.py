@@ -38,6 +38,14 @@ class EmailAddress(models.Model):
 
     email = models.EmailField(_("email address"), unique=True)
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    plus_addressing = models.BooleanField(
+        _("replies to a plus address"),
+        default=True,
+        help_text=_(
+            "Replies are asked to go to name+token@domain, which identifies the ticket. "
+            "Turn this off if your mail server does not deliver plus addresses."
+        ),
+    )
     default_for_teams = models.ManyToManyField(
         Team,
         verbose_name=_("default From for teams"),
@@ -62,12 +70,19 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
 
 
+def reply_token() -> str:
+    return secrets.token_hex(16)  # 128 bits (RELIABILITY rule 3)
+
+
 class Thread(models.Model):
-    """One conversation of a ticket, on one channel, in one inbox."""
+    """One conversation of a ticket, on one channel, in one inbox. Its reply
+    token goes out in the Reply-To address (support+<token>@…), so a reply finds
+    its ticket even from a mail client that drops the threading headers."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="threads")
     inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="threads")
     channel = models.CharField(max_length=20, choices=Channel, default=Channel.EMAIL)
+    reply_token = models.CharField(max_length=32, unique=True, default=reply_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -243,3 +243,50 @@ def test_after_the_last_try_the_reply_is_failed_and_its_author_told(
     assert (message.outbound.status, message.outbound.attempts) == ("sent", 1)
     assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [message.message_id]
     assert not outbox.outbound_retry(message.outbound.pk)  # only a failed reply is resent
+
+
+def test_replies_ask_for_answers_at_a_plus_address_with_the_thread_token(send, ticket, address):
+    inbound = inbound_message(ticket)
+    message = send(html="<p>x</p>", to=[inbound.from_email])
+    token = message.thread.reply_token
+    assert len(token) == 32 and int(token, 16) >= 0  # 128 bits, hex
+    assert (
+        mail.outbox[0].extra_headers["Reply-To"] == f"Support <support0+{token}@helpdesk.example>"
+    )
+    other = TicketFactory(pipeline=ticket.pipeline)
+    inbound_message(other)
+    assert other.threads.get().reply_token != token
+    address.plus_addressing = False
+    address.save()
+    send(html="<p>y</p>", to=[inbound.from_email])
+    assert "Reply-To" not in mail.outbox[1].extra_headers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_existing_threads_distinct_tokens(pipeline):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    ticket = TicketFactory(pipeline=pipeline)
+    before = [("conversations", "0007_document")]
+    after = [("conversations", "0008_thread_reply_token")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    Thread, Inbox = (
+        old_apps.get_model("conversations", "Thread"),
+        old_apps.get_model("conversations", "Inbox"),
+    )
+    inbox = Inbox.objects.create(name="Old inbox")
+    for _n in range(3):
+        Thread.objects.create(ticket_id=ticket.pk, inbox=inbox, channel="email")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    from conversations.models import Thread as CurrentThread
+
+    tokens = list(CurrentThread.objects.values_list("reply_token", flat=True))
+    assert len(tokens) == 3 and len(set(tokens)) == 3 and all(len(t) == 32 for t in tokens)
