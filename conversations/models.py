@@ -2,6 +2,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -9,8 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team
 from crm.models import Contact
 from tickets.models import Ticket
-
-from .sanitize import SANITIZER_VERSION
 
 
 class Inbox(models.Model):
@@ -125,7 +124,8 @@ class Message(models.Model):
     quoted_html = models.TextField(blank=True)
     text = models.TextField(blank=True)
     # Which sanitiser rules cleaned `html`: messages can be cleaned again after a change.
-    sanitizer_version = models.PositiveSmallIntegerField(default=SANITIZER_VERSION)
+    # The cleaning rules `html` went through; 0 = unknown, cleaned again when shown.
+    sanitizer_version = models.PositiveSmallIntegerField(default=0)
     message_id = models.CharField(max_length=998, blank=True, db_index=True)
     in_reply_to = models.CharField(max_length=998, blank=True)
     references = models.TextField(blank=True)
@@ -148,6 +148,15 @@ class Message(models.Model):
     @property
     def is_inbound(self) -> bool:
         return self.direction == self.Direction.INBOUND
+
+    @property
+    def delivery(self):
+        """The outbox row of an outbound email, else None (no exception, so a
+        template can ask every message)."""
+        try:
+            return self.outbound
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def sender_display(self) -> str:

@@ -12,8 +12,9 @@ from .services import (
     sending_addresses,
 )
 
-# A long thread opens on its latest messages; earlier ones load on demand.
-MESSAGES_SHOWN = 30
+# A long thread opens on its latest messages (enough to read the case; each one
+# costs about half a millisecond to render); earlier ones load on demand.
+MESSAGES_SHOWN = 20
 EARLIER_PAGE = 50
 
 

@@ -28,7 +28,7 @@ from .models import (
     OutboundEmail,
     Thread,
 )
-from .sanitize import MENTION, clean_editor_html, html_to_text, is_blank
+from .sanitize import MENTION, SANITIZER_VERSION, clean_editor_html, html_to_text, is_blank
 
 PREVIEW_LENGTH = 200
 
@@ -173,6 +173,7 @@ def reply_send(
             thread=_thread_for(ticket, reply_to),
             ticket=ticket,
             kind=Message.Kind.MESSAGE,
+            sanitizer_version=SANITIZER_VERSION,
             direction=Message.Direction.OUTBOUND,
             author=actor,
             from_name=sender.display_name if sender else actor.display_name,
@@ -303,6 +304,7 @@ def comment_add(
             thread=_thread_for(ticket, None),
             ticket=ticket,
             kind=Message.Kind.COMMENT,
+            sanitizer_version=SANITIZER_VERSION,
             direction=Message.Direction.OUTBOUND,
             author=actor,
             from_name=actor.display_name,

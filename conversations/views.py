@@ -306,8 +306,13 @@ def _visitor_message(request, pk):
 @login_required
 @require_GET
 def visitor_search(request, pk):
-    """Contacts to link an unknown visitor's message to (S22)."""
+    """Contacts to link an unknown visitor's message to (S22); with `panel`, the
+    linking form itself (loaded when the agent first opens it)."""
     message = _visitor_message(request, pk)
+    if request.GET.get("panel"):
+        return render(
+            request, "conversations/visitor.html#visitor-form", {"message": message, "open": True}
+        )
     return render(
         request,
         "conversations/visitor.html#visitor-results",

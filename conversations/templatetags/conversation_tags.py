@@ -4,7 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from conversations.sanitize import clean_editor_html, clean_inbound_html
+from conversations.sanitize import SANITIZER_VERSION, clean_editor_html, clean_inbound_html
 
 register = template.Library()
 # Any tag beyond the paragraphs, breaks and quotes we make from plain text.
@@ -13,8 +13,9 @@ FORMATTING = re.compile(r"<(?!/?(p|br|blockquote)>)[a-zA-Z/]")
 
 @register.simple_tag
 def message_body(message) -> dict:
-    """A stored message body, cleaned again on the way out (it was cleaned on the
-    way in; a second pass means a sanitiser fix also protects old rows).
+    """A stored message body, safe to show. What agents wrote was cleaned on the
+    way in: it is shown as stored unless the cleaning rules changed since
+    (SANITIZER_VERSION), so a sanitiser fix also protects old rows.
 
     Inbound mail shows its inline images from our storage, leaves remote images
     out (counted, so the agent can load them in the isolated frame), and splits
@@ -22,7 +23,14 @@ def message_body(message) -> dict:
     again below the message."""
     attachments = list(message.attachments.all())
     if not message.is_inbound:
-        return {"html": mark_safe(clean_editor_html(message.html)), "attachments": attachments}
+        current = message.sanitizer_version == SANITIZER_VERSION
+        return {
+            "html": mark_safe(message.html if current else clean_editor_html(message.html)),
+            "quoted": "",
+            "blocked_images": 0,
+            "formatted": False,
+            "attachments": attachments,
+        }
     images = {
         a.content_id: reverse("conversations:attachment_download", args=[a.pk])
         for a in attachments

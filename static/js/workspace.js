@@ -378,7 +378,16 @@
     }
     var visitor = target.closest("[data-toggle-visitor]");
     if (visitor) {
-      var panel = document.getElementById("visitor-" + visitor.dataset.toggleVisitor);
+      var panelId = "visitor-" + visitor.dataset.toggleVisitor;
+      var panel = document.getElementById(panelId);
+      if (!panel.hasAttribute("data-loaded")) {
+        // The linking form loads on first use: most visitors are never linked
+        // by hand, and a long chat would otherwise carry one form per message.
+        htmx.ajax("GET", visitor.dataset.visitorUrl, { target: panel, swap: "outerHTML" }).then(function () {
+          document.getElementById(panelId).querySelector("input[type=search]").focus();
+        });
+        return;
+      }
       panel.hidden = !panel.hidden;
       if (!panel.hidden) panel.querySelector("input[type=search]").focus();
       return;
