@@ -6,6 +6,7 @@ import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -96,3 +97,19 @@ def uploads_purge_abandoned() -> int:
         attachment.file.delete(save=False)
         removed += Attachment.objects.filter(pk=attachment.pk, message__isnull=True).delete()[0]
     return removed
+
+
+def store_file(*, ticket: Ticket, message, file) -> Attachment:
+    """An inbound message's file, stored under a key of ours; its type is
+    decided by its content, never by the sender (RELIABILITY 49, 50)."""
+    attachment = Attachment(
+        ticket=ticket,
+        message=message,
+        filename=display_name(file.filename),
+        content_id=(file.content_id or "")[:255],
+        content_type=sniff_type(file.data[:16]),
+        size=len(file.data),
+    )
+    attachment.file.save("inbound", ContentFile(file.data), save=False)
+    attachment.save()
+    return attachment

@@ -61,7 +61,7 @@ def outbound_send(outbound_id: int) -> bool:
             type(error).__name__,
         )
         if given_up:
-            _tell_author(outbound.message)
+            tell_author(outbound.message)
             return False
         raise SendFailed(type(error).__name__) from None
     OutboundEmail.objects.filter(pk=outbound_id).update(
@@ -70,7 +70,7 @@ def outbound_send(outbound_id: int) -> bool:
     return True
 
 
-def _tell_author(message) -> None:
+def tell_author(message) -> None:
     """The agent who wrote a reply that could not be sent hears about it in the
     app (not by email: email is what failed)."""
     if message.author_id:

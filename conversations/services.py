@@ -2,6 +2,7 @@
 transaction, keeps the ticket's list columns current (rule 5), and queues
 outbound mail through the outbox after commit (RELIABILITY L)."""
 
+import contextlib
 import secrets
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from tickets import services as ticket_services
 from tickets.access import users_who_see
 from tickets.models import Pipeline, Source, Stage, Ticket
 
-from .attachments import claim_uploads
+from .attachments import claim_uploads, store_file
 from .models import (
     Attachment,
     Channel,
@@ -28,6 +29,7 @@ from .models import (
     OutboundEmail,
     Thread,
 )
+from .quoting import inbound_body
 from .sanitize import MENTION, SANITIZER_VERSION, clean_editor_html, html_to_text, is_blank
 
 PREVIEW_LENGTH = 200
@@ -365,3 +367,78 @@ def visitor_associate(
         ).update(contact=contact)
         ticket_services.ticket_associate(actor=actor, ticket=message.ticket, record=contact)
     return contact
+
+
+@dataclass
+class InboundFile:
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str = ""
+
+
+def message_receive(
+    *,
+    ticket: Ticket,
+    thread: Thread | None,
+    channel: str,
+    contact: Contact | None,
+    from_name: str,
+    from_email: str,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    html: str,
+    text: str,
+    message_id: str = "",
+    in_reply_to: str = "",
+    references: str = "",
+    files: list[InboundFile] = (),
+    automatic: bool = False,
+) -> Message:
+    """Store a customer's message on `ticket` (channels call this, ARCHITECTURE
+    rule 3): body cleaned and its quoted history split off, files stored under
+    our names with the type decided by content, the list columns updated. A
+    person's reply applies the pipeline's "after the customer's reply" status
+    (S21); an automatic one (out of office) changes nothing (RELIABILITY 23).
+    """
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        if thread is None:
+            thread = Thread.objects.create(ticket=ticket, inbox=help_desk_inbox(), channel=channel)
+        reply_to = (
+            Message.objects.filter(ticket=ticket, message_id=in_reply_to).first()
+            if in_reply_to
+            else None
+        )
+        message = Message.objects.create(
+            thread=thread,
+            ticket=ticket,
+            kind=Message.Kind.MESSAGE,
+            direction=Message.Direction.INBOUND,
+            contact=contact,
+            from_name=from_name[:200],
+            from_email=from_email,
+            to=list(to),
+            cc=list(cc),
+            subject=subject[:998],
+            **inbound_body(html=html, text=text),
+            message_id=message_id[:998],
+            in_reply_to=in_reply_to[:998],
+            references=references[-4000:],
+            reply_to=reply_to,
+        )
+        for file in files:
+            store_file(ticket=ticket, message=message, file=file)
+        _touch(ticket, message)
+        target = ticket.pipeline.stage_on_customer_reply
+        if (
+            not automatic
+            and target
+            and target.pk != ticket.stage_id
+            and ticket.messages.count() > 1
+        ):
+            # A conditional status the ticket cannot enter yet is left to an agent.
+            with contextlib.suppress(ValidationError):
+                ticket_services.ticket_set_stage(actor=None, ticket=ticket, stage=target)
+    return message

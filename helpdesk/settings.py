@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "crm",
     "tickets",
     "conversations",
+    "channels_inbound",
+    "anymail",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "conversations.tasks.send_stuck_outbound_email",
         "schedule": 60.0,
     },
+    "sweep-pending-inbound": {
+        "task": "channels_inbound.tasks.sweep_pending_inbound",
+        "schedule": 60.0,
+    },
     "purge-abandoned-uploads": {
         "task": "conversations.tasks.purge_abandoned_uploads",
         "schedule": 3600.0,
@@ -216,6 +222,22 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM", "helpdesk@localhost")
+# ESPs (django-anymail): outbound through EMAIL_BACKEND, e.g.
+# anymail.backends.mailgun.EmailBackend; inbound webhooks at
+# /inbound/email/<mailgun|postmark|sendgrid>/. Mailgun requests are checked by
+# signature; Postmark and SendGrid by the basic auth in the webhook URL
+# (WEBHOOK_SECRET "user:password"; several, comma-separated, while rotating).
+ANYMAIL = {
+    key: value
+    for key, value in {
+        "MAILGUN_API_KEY": env_secret("MAILGUN_API_KEY"),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env_secret("MAILGUN_WEBHOOK_SIGNING_KEY"),
+        "POSTMARK_SERVER_TOKEN": env_secret("POSTMARK_SERVER_TOKEN"),
+        "SENDGRID_API_KEY": env_secret("SENDGRID_API_KEY"),
+        "WEBHOOK_SECRET": env_list("WEBHOOK_SECRET", []) or None,
+    }.items()
+    if value
+}
 # Where links in notification emails point.
 HELPDESK_BASE_URL = os.environ.get("HELPDESK_BASE_URL", "http://127.0.0.1:8000")
 
@@ -257,6 +279,8 @@ CONTENT_SECURITY_POLICY = {
 HELPDESK_LIST_PAGE_SIZE = 50
 HELPDESK_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 2**20
 HELPDESK_MESSAGE_MAX_BYTES = env_int("MESSAGE_ATTACHMENTS_MAX_MB", 25) * 2**20
+# Inbound mail larger than this is kept raw and marked failed, not parsed.
+HELPDESK_INBOUND_MAX_BYTES = env_int("INBOUND_MAX_MB", 40) * 2**20
 # Files uploaded in the editor and never sent are removed after this long.
 HELPDESK_UPLOAD_KEEP_HOURS = env_int("UPLOAD_KEEP_HOURS", 72)
 # Uploads above this size stream to a temporary file instead of memory.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("crm/", include("crm.urls")),
+    path("", include("channels_inbound.urls")),
     path("", include("conversations.urls")),
     path("", include("tickets.urls")),
 ]

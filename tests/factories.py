@@ -154,3 +154,14 @@ def inbound_message(
         **inbound_body(html=html, text=text),
         message_id=f"<inbound-{ticket.pk}-{Message.objects.count()}@customer.example>",
     )
+
+
+class EmailChannelFactory(DjangoModelFactory):
+    """A connected team address whose mail lands in `pipeline`'s first status."""
+
+    class Meta:
+        model = "channels_inbound.EmailChannel"
+
+    address = factory.SubFactory(EmailAddressFactory)
+    pipeline = factory.SubFactory(PipelineFactory)
+    stage = factory.LazyAttribute(lambda c: c.pipeline.stages.order_by("position").first())

@@ -33,6 +33,20 @@ class Pipeline(models.Model):
         related_name="+",
     )
 
+    class ClosedReply(models.TextChoices):
+        REOPEN = "reopen", _("Reopen the ticket")
+        NEW_TICKET = "new_ticket", _("Open a new ticket linked to the old one")
+        REOPEN_WITHIN = "reopen_within", _("Reopen within the days below, else a new ticket")
+
+    # What a customer's reply to a closed ticket does (inbound channels).
+    closed_reply = models.CharField(
+        _("reply to a closed ticket"),
+        max_length=20,
+        choices=ClosedReply,
+        default=ClosedReply.REOPEN_WITHIN,
+    )
+    reopen_within_days = models.PositiveIntegerField(_("reopen within (days)"), default=14)
+
     class Meta:
         ordering = ["position", "id"]
         verbose_name = _("pipeline")
@@ -200,6 +214,9 @@ class Ticket(models.Model):
     source = models.CharField(_("source"), max_length=20, choices=Source, default=Source.MANUAL)
     properties = models.JSONField(_("custom properties"), default=dict, blank=True)
 
+    # Tickets that belong together: a follow-up of a closed ticket, the parts of
+    # a split. Symmetric: each shows the other.
+    linked_tickets = models.ManyToManyField("self", blank=True, symmetrical=True)
     contacts = models.ManyToManyField(Contact, blank=True, related_name="tickets")
     companies = models.ManyToManyField(Company, blank=True, related_name="tickets")
     deals = models.ManyToManyField(Deal, blank=True, related_name="tickets")
@@ -288,6 +305,7 @@ class TicketEvent(models.Model):
         CHANGED = "changed", _("Changed a property")
         ASSOCIATED = "associated", _("Added an association")
         DISSOCIATED = "dissociated", _("Removed an association")
+        LINKED = "linked", _("Linked a ticket")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

@@ -269,3 +269,14 @@ def stage_delete(*, stage: Stage, move_to: Stage | None) -> int:
                 ticket_set_stage(actor=None, ticket=ticket, stage=move_to)
         stage.delete()
     return count
+
+
+def ticket_link(*, actor: User | None, ticket: Ticket, other: Ticket) -> None:
+    """Link two tickets both ways (a follow-up of a closed ticket, a split);
+    each timeline says so."""
+    if ticket.pk == other.pk:
+        raise ValidationError(_("A ticket cannot be linked to itself."))
+    with transaction.atomic():
+        ticket.linked_tickets.add(other)
+        _event(ticket, actor, TicketEvent.Kind.LINKED, "ticket", new=f"#{other.pk}").save()
+        _event(other, actor, TicketEvent.Kind.LINKED, "ticket", new=f"#{ticket.pk}").save()

@@ -66,7 +66,7 @@ def test_a_message_that_is_only_a_quote_is_not_split():
         "Am 03.06.2024 um 10:00 schrieb Ana <ana@example.com>:",
         "3.6.2024 klo 10.00 Ana <ana@example.com> kirjoitti:",
         "2024년 6월 3일 (월) 오전 10:00, Ana <ana@example.com>님이 작성:",
-        "Ana <ana@example.com> 於 2024年6月3日 週一 上午10:00寫道：",  # noqa: RUF001
+        "Ana <ana@example.com> 於 2024年6月3日 週一 上午10:00寫道：",
         "pon., 3 cze 2024 o 10:00 Ana <ana@example.com> napisał(a):",
     ],
     ids=["en", "de", "fi", "ko", "zh-hant", "pl"],

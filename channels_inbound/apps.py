@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ChannelsInboundConfig(AppConfig):
+    name = "channels_inbound"
+    verbose_name = _("Inbound channels")

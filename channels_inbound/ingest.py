@@ -1,0 +1,315 @@
+"""From a stored inbound item to a ticket or a message (ARCHITECTURE rules 2, 3).
+
+`inbound_store` runs inside the request (or the IMAP poll, or the MTA pipe) and
+only writes the raw bytes: nothing can be lost to a parser bug. A worker runs
+`inbound_process`, which parses, decides and writes in one transaction, so a
+crash or a retry never leaves half a ticket behind, and running it twice for
+the same row stores one message.
+"""
+
+import datetime
+import hashlib
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from conversations import services as conversation_services
+from conversations.models import Channel, EmailAddress, Message, OutboundEmail
+from conversations.outbox import tell_author
+from crm.models import Company, Contact
+from tickets import services as ticket_services
+from tickets.models import Pipeline, Source, Ticket
+
+from .models import EmailChannel, InboundItem
+from .parsing import InboundParseError, ParsedEmail, parse_email
+from .threading import find_ticket
+
+log = logging.getLogger(__name__)
+
+# Domains of mailbox providers: their users are people, not one company.
+FREEMAIL = {
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com",
+    "gmx.de", "gmx.net", "web.de", "t-online.de", "naver.com", "daum.net", "hanmail.net",
+    "qq.com", "163.com", "126.com", "wp.pl", "o2.pl", "interia.pl", "onet.pl",
+    "luukku.com", "suomi24.fi", "yahoo.com.tw", "hinet.net",
+}  # fmt: skip
+
+
+def inbound_store(
+    *, source: str, payload: bytes, content_type: str = "", event_id: str = "", channel=None
+) -> tuple[InboundItem, bool]:
+    """Write one delivery to the inbound log and queue it. Returns the row and
+    whether it is new: a redelivery (same provider event id, or the same bytes)
+    returns the first row and queues nothing (RELIABILITY 7, 10)."""
+    from .tasks import process_inbound_item
+
+    key = (
+        f"{source}:{event_id}"
+        if event_id
+        else f"{source}:sha256:{hashlib.sha256(payload).hexdigest()}"
+    )
+    existing = InboundItem.objects.filter(dedupe_key=key).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            item = InboundItem.objects.create(
+                source=source,
+                payload=payload,
+                content_type=content_type[:200],
+                event_id=event_id[:255],
+                dedupe_key=key,
+                channel=channel,
+            )
+    except IntegrityError:  # a concurrent redelivery won the race
+        return InboundItem.objects.get(dedupe_key=key), False
+    transaction.on_commit(lambda: _enqueue(process_inbound_item, item.pk))
+    return item, True
+
+
+def _enqueue(task, pk: int) -> None:
+    """Queue the row; if the broker is down the row stays pending and the
+    sweep queues it later (RELIABILITY 13): the delivery was already accepted."""
+    try:
+        task.delay(pk)
+    except Exception as error:  # the broker's errors vary by transport
+        log.warning("inbound %s not queued (%s); the sweep will retry", pk, type(error).__name__)
+
+
+def inbound_process(item_id: int) -> str:
+    """Parse and deliver one pending row. Returns its status afterwards."""
+    item = InboundItem.objects.filter(pk=item_id).first()
+    if item is None or item.status != InboundItem.Status.PENDING:
+        return item.status if item else ""
+    try:
+        parsed = parse_email(raw_message(item))
+    except InboundParseError as error:
+        InboundItem.objects.filter(pk=item_id, status=InboundItem.Status.PENDING).update(
+            status=InboundItem.Status.FAILED,
+            error=str(error)[:500],
+            attempts=F("attempts") + 1,
+            processed_at=timezone.now(),
+        )
+        return InboundItem.Status.FAILED
+    try:
+        with transaction.atomic():
+            item = InboundItem.objects.select_for_update().get(pk=item_id)
+            if item.status != InboundItem.Status.PENDING:
+                return item.status  # another worker did it meanwhile
+            _deliver(item, parsed)
+            item.attempts += 1
+            item.error = ""
+            item.processed_at = timezone.now()
+            item.message_hash = parsed.content_hash
+            item.save()
+    except Exception as error:
+        # Nothing of the delivery was kept; the row stays pending with the
+        # error's type (never its text: it can hold the message) for a retry.
+        InboundItem.objects.filter(pk=item_id).update(
+            attempts=F("attempts") + 1, error=type(error).__name__
+        )
+        raise
+    return item.status
+
+
+def raw_message(item: InboundItem) -> bytes:
+    """The RFC 5322 bytes of the item: as stored for IMAP and the pipe; for an
+    ESP webhook, the message anymail reads out of the stored request."""
+    payload = bytes(item.payload)
+    if item.source in (InboundItem.Source.IMAP, InboundItem.Source.PIPE):
+        return payload
+    from .webhooks import message_from_webhook
+
+    return message_from_webhook(item.source, payload, item.content_type)
+
+
+def _deliver(item: InboundItem, parsed: ParsedEmail) -> None:
+    """Decide what the mail is and store it; sets item.status and disposition."""
+    done, ignored = InboundItem.Status.DONE, InboundItem.Status.IGNORED
+    earlier = (
+        InboundItem.objects.filter(message_hash=parsed.content_hash, status=done)
+        .exclude(pk=item.pk)
+        .first()
+    )
+    if earlier:
+        return _set(item, ignored, f"The same message was already received (item {earlier.pk}).")
+    if not parsed.from_email:
+        return _set(item, InboundItem.Status.FAILED, "No valid sender address.")
+    if EmailAddress.objects.filter(email__iexact=parsed.from_email).exists() or (
+        parsed.message_id
+        and Message.objects.filter(
+            message_id=parsed.message_id, direction=Message.Direction.OUTBOUND
+        ).exists()
+    ):
+        return _set(item, ignored, "Sent by the help desk itself (a loop).")
+    if parsed.bounce:
+        return _bounce(item, parsed)
+    channel = item.channel or channel_for(parsed)
+    if channel is None:
+        return _set(
+            item,
+            InboundItem.Status.FAILED,
+            "No connected email channel for " + ", ".join(parsed.recipients[:5]),
+        )
+    item.channel = channel
+    match = find_ticket(parsed)
+    ticket, thread, reason = match.ticket, match.thread, match.reason
+    automatic = parsed.auto_reply
+    if ticket is not None and not ticket.is_open and not automatic:
+        ticket, thread, reason = _closed_ticket(ticket, thread, reason)
+    if ticket is None:
+        if automatic:
+            return _set(item, ignored, f"Automatic reply ({automatic}) with no ticket to join.")
+        addressed = {_base(a) for a in [*parsed.to, *parsed.delivered_to]}
+        if (
+            channel.cc_only == EmailChannel.CcOnly.THREAD_ONLY
+            and _base(channel.address.email) not in addressed
+        ):
+            return _set(
+                item, ignored, "Our address was only in CC, and the channel only adds to tickets."
+            )
+    contact = _contact(parsed)
+    if ticket is None:
+        ticket = ticket_services.ticket_create(
+            actor=None,
+            name=parsed.subject or _("(no subject)"),
+            pipeline=channel.pipeline,
+            stage=channel.stage,
+            team=channel.team,
+            source=Source.EMAIL,
+            contacts=[contact],
+            companies=[company] if (company := _company(parsed.from_email)) else [],
+        )
+        if match.ticket is not None:  # a follow-up of a closed ticket
+            ticket_services.ticket_link(actor=None, ticket=ticket, other=match.ticket)
+        reason = "; ".join(r for r in (reason, "new ticket") if r)
+        thread = None
+    elif not ticket.contacts.filter(pk=contact.pk).exists():
+        ticket_services.ticket_associate(actor=None, ticket=ticket, record=contact)
+    message = conversation_services.message_receive(
+        ticket=ticket,
+        thread=thread,
+        channel=Channel.EMAIL,
+        contact=contact,
+        from_name=parsed.from_name,
+        from_email=parsed.from_email,
+        to=parsed.to,
+        cc=parsed.cc,
+        subject=parsed.subject,
+        html=parsed.html,
+        text=parsed.text,
+        message_id=parsed.message_id,
+        in_reply_to=parsed.in_reply_to,
+        references=" ".join(parsed.references),
+        files=[
+            conversation_services.InboundFile(p.filename, p.content_type, p.data, p.content_id)
+            for p in parsed.attachments
+        ],
+        automatic=bool(automatic),
+    )
+    notes = [reason]
+    if automatic:
+        notes.append(f"automatic reply ({automatic}): status unchanged")
+    if parsed.message_id and (
+        Message.objects.filter(message_id=parsed.message_id)
+        .exclude(pk=message.pk)
+        .exclude(from_email__iexact=parsed.from_email)
+        .exists()
+    ):
+        notes.append("Message-ID also used by another sender's message")
+    notes += parsed.notes
+    item.message, item.ticket = message, ticket
+    _set(item, done, "; ".join(n for n in notes if n))
+
+
+def _set(item: InboundItem, status: str, disposition: str) -> None:
+    item.status = status
+    item.disposition = disposition[:300]
+
+
+def _base(address: str) -> str:
+    """support+token@x.example → support@x.example"""
+    local, _at, domain = address.lower().rpartition("@")
+    return f"{local.split('+')[0]}@{domain}"
+
+
+def channel_for(parsed: ParsedEmail) -> EmailChannel | None:
+    """The channel the mail was sent to: by To, CC, Delivered-To (plus
+    addresses count as their base address)."""
+    wanted = [_base(a) for a in parsed.recipients]
+    channels = {
+        c.address.email.lower(): c
+        for c in EmailChannel.objects.filter(is_active=True).select_related(
+            "address", "pipeline", "stage", "team"
+        )
+    }
+    return next((channels[a] for a in wanted if a in channels), None)
+
+
+def _closed_ticket(ticket: Ticket, thread, reason: str):
+    """Apply the pipeline's rule for replies to closed tickets: reopen it, or
+    let a new ticket be opened (returned as None with the reason)."""
+    pipeline: Pipeline = ticket.pipeline
+    policy = pipeline.closed_reply
+    recent = ticket.closed_at and ticket.closed_at >= timezone.now() - datetime.timedelta(
+        days=pipeline.reopen_within_days
+    )
+    if policy == Pipeline.ClosedReply.REOPEN or (
+        policy == Pipeline.ClosedReply.REOPEN_WITHIN and recent
+    ):
+        stage = pipeline.stage_on_customer_reply
+        if stage is None or stage.is_closed:
+            stage = pipeline.stages.filter(is_closed=False, required_properties=[]).first()
+        if stage is not None:
+            ticket_services.ticket_set_stage(actor=None, ticket=ticket, stage=stage)
+            ticket.refresh_from_db()
+            return ticket, thread, f"{reason}; reopened"
+    return None, None, f"{reason}; the ticket is closed, so a new one"
+
+
+def _contact(parsed: ParsedEmail) -> Contact:
+    contact = Contact.objects.filter(email__iexact=parsed.from_email).order_by("id").first()
+    if contact:
+        return contact
+    first, _space, last = parsed.from_name.partition(" ")
+    return Contact.objects.create(
+        first_name=first[:100],
+        last_name=last[:100],
+        email=parsed.from_email,
+        company=_company(parsed.from_email),
+    )
+
+
+def _company(address: str) -> Company | None:
+    domain = address.rpartition("@")[2].lower()
+    if not domain or domain in FREEMAIL:
+        return None
+    company = Company.objects.filter(domain__iexact=domain).order_by("id").first()
+    return company or Company.objects.create(name=domain, domain=domain)
+
+
+def _bounce(item: InboundItem, parsed: ParsedEmail) -> None:
+    """A delivery report for one of our replies: the reply shows it was not
+    delivered and its author is told; no ticket is made (RELIABILITY 25)."""
+    wanted = [i for i in (parsed.bounced_message_id, parsed.in_reply_to) if i]
+    original = (
+        Message.objects.filter(message_id__in=wanted, direction=Message.Direction.OUTBOUND)
+        .select_related("outbound")
+        .first()
+        if wanted
+        else None
+    )
+    if original is None or not hasattr(original, "outbound"):
+        return _set(
+            item, InboundItem.Status.IGNORED, "Delivery report for a message we do not know."
+        )
+    OutboundEmail.objects.filter(pk=original.outbound.pk).update(
+        status=OutboundEmail.Status.FAILED, last_error="Bounced"
+    )
+    tell_author(original)
+    item.ticket = original.ticket
+    _set(item, InboundItem.Status.IGNORED, f"Delivery failure of message {original.pk}.")

@@ -1,0 +1,131 @@
+"""Connected channels and the durable inbound log (ARCHITECTURE rules 2 and 3).
+
+Every inbound item is written to `InboundItem` before anything else happens:
+the raw bytes (or request body) with where it came from. A worker parses it
+later. A parse failure keeps the row with its error for an admin to retry; a
+repeated delivery finds its row by `dedupe_key` and changes nothing.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team
+from conversations.models import EmailAddress, Message
+from tickets.models import Pipeline, Stage, Ticket
+
+
+class EmailChannel(models.Model):
+    """A team email address connected to the help desk (S12): where its mail
+    lands, and how it is fetched when not pushed by an ESP webhook."""
+
+    class CcOnly(models.TextChoices):
+        CREATE = "create", _("Create a ticket")
+        THREAD_ONLY = "thread_only", _("Only add to existing tickets")
+
+    address = models.OneToOneField(
+        EmailAddress,
+        verbose_name=_("email address"),
+        on_delete=models.CASCADE,
+        related_name="channel",
+        help_text=_("Replies to this channel's tickets are sent from this address by default."),
+    )
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("status of new tickets"), on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    cc_only = models.CharField(
+        _("mail with this address only in CC"),
+        max_length=20,
+        choices=CcOnly,
+        default=CcOnly.THREAD_ONLY,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # IMAP polling (optional: ESP webhooks and the MTA pipe need none of this).
+    imap_host = models.CharField(_("IMAP server"), max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_username = models.CharField(_("IMAP user name"), max_length=255, blank=True)
+    # The password lives in the environment, never in the database
+    # (RELIABILITY 82): the name of the variable that holds it.
+    imap_password_env = models.CharField(
+        _("environment variable with the IMAP password"), max_length=100, blank=True
+    )
+    imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
+    imap_done_folder = models.CharField(
+        _("move fetched mail to"),
+        max_length=255,
+        blank=True,
+        help_text=_("Empty: fetched mail is marked as read and left in place."),
+    )
+
+    class Meta:
+        verbose_name = _("email channel")
+        verbose_name_plural = _("email channels")
+
+    def __str__(self) -> str:
+        return str(self.address)
+
+
+class InboundItem(models.Model):
+    """One delivery from outside, stored before it is parsed (rule 2)."""
+
+    class Source(models.TextChoices):
+        MAILGUN = "mailgun", "Mailgun"
+        POSTMARK = "postmark", "Postmark"
+        SENDGRID = "sendgrid", "SendGrid"
+        AMAZON_SES = "amazon_ses", "Amazon SES"
+        IMAP = "imap", "IMAP"
+        PIPE = "pipe", _("Mail server pipe")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        DONE = "done", _("Stored")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
+
+    source = models.CharField(_("source"), max_length=20, choices=Source)
+    channel = models.ForeignKey(
+        EmailChannel, null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+    )
+    # The ESP's request body (webhooks) or the raw message (IMAP, pipe), as received.
+    payload = models.BinaryField()
+    content_type = models.CharField(max_length=200, blank=True)
+    # The provider's id for the delivery, when it gives one.
+    event_id = models.CharField(max_length=255, blank=True)
+    # Unique per delivery: "<source>:<event id>" or a hash of the payload. A
+    # redelivery collides here and changes nothing (RELIABILITY B).
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    # A hash of the message without its trace headers, once parsed: the same
+    # mail arriving by two routes is stored once.
+    message_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    # Why it was ignored or how it was threaded (shown to admins, RELIABILITY 96).
+    disposition = models.CharField(_("what happened"), max_length=300, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            # The sweep that re-queues rows a lost task left behind.
+            models.Index(
+                fields=["received_at"], name="inbound_pending", condition=Q(status="pending")
+            ),
+            models.Index(fields=["status", "-received_at"], name="inbound_status_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.received_at:%Y-%m-%d %H:%M} {self.status}"

@@ -1,0 +1,35 @@
+import datetime
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import ingest
+from .models import InboundItem
+
+# A row this long in "pending" lost its task (the broker was down, a worker
+# died): the sweep queues it again (RELIABILITY rule 9).
+STUCK_AFTER = datetime.timedelta(minutes=2)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    max_retries=8,
+    soft_time_limit=120,
+)
+def process_inbound_item(item_id: int) -> None:
+    ingest.inbound_process(item_id)
+
+
+@shared_task
+def sweep_pending_inbound() -> int:
+    stuck = InboundItem.objects.filter(
+        status=InboundItem.Status.PENDING, received_at__lt=timezone.now() - STUCK_AFTER
+    ).values_list("pk", flat=True)[:1000]
+    ids = list(stuck)
+    for pk in ids:
+        process_inbound_item.delay(pk)
+    return len(ids)

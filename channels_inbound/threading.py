@@ -1,0 +1,93 @@
+"""Which ticket an inbound email belongs to (ARCHITECTURE rule 3).
+
+In order: a Message-ID we know in In-Reply-To or References, the thread's
+reply token in a recipient address (support+<token>@…), or a ticket number in
+the subject ("[#123]"). Every one of them only counts when the sender already
+takes part in that ticket (RELIABILITY 30): a stranger who copies headers or a
+token gets a ticket of their own. Subject text alone never joins anything.
+"""
+
+import re
+from dataclasses import dataclass
+
+from conversations.models import Message, Thread
+from tickets.models import Ticket
+
+from .parsing import ParsedEmail
+
+SUBJECT_NUMBER = re.compile(r"\[#(\d{1,12})\]")
+REPLY_TOKEN = re.compile(r"^[^+@]+\+([0-9a-f]{32})@", re.IGNORECASE)
+PARTICIPANT_MESSAGES = 500
+
+
+@dataclass
+class Match:
+    ticket: Ticket | None
+    thread: Thread | None
+    reason: str
+
+
+def find_ticket(parsed: ParsedEmail) -> Match:
+    """The ticket to add this mail to, or Match(None, None, why not)."""
+    sender = parsed.from_email.lower()
+    refused = []
+    ids = [i for i in [parsed.in_reply_to, *reversed(parsed.references)] if i]
+    if ids:
+        known = (
+            Message.objects.filter(message_id__in=ids, ticket__deleted_at__isnull=True)
+            .select_related("ticket", "thread")
+            .order_by("-id")[:20]
+        )
+        for message in known:
+            header = "In-Reply-To" if message.message_id == parsed.in_reply_to else "References"
+            if is_participant(sender, message.ticket):
+                return Match(
+                    message.ticket, message.thread, f"{header} matched message {message.pk}"
+                )
+            refused.append(f"{header} matched ticket {message.ticket_id}")
+    for address in parsed.recipients:
+        token = REPLY_TOKEN.match(address)
+        if not token:
+            continue
+        thread = (
+            Thread.objects.filter(
+                reply_token=token.group(1).lower(), ticket__deleted_at__isnull=True
+            )
+            .select_related("ticket")
+            .first()
+        )
+        if thread is None:
+            continue
+        if is_participant(sender, thread.ticket):
+            return Match(thread.ticket, thread, "reply address token")
+        refused.append(f"reply address token of ticket {thread.ticket_id}")
+    for number in SUBJECT_NUMBER.findall(parsed.subject):
+        ticket = Ticket.objects.alive().filter(pk=int(number)).first()
+        if ticket is None:
+            continue
+        if is_participant(sender, ticket):
+            thread = ticket.threads.order_by("-created_at", "-id").first()
+            return Match(ticket, thread, f"ticket number [#{number}] in the subject")
+        refused.append(f"[#{number}] in the subject")
+    if refused:
+        return Match(None, None, "sender takes no part in the ticket (" + "; ".join(refused) + ")")
+    return Match(None, None, "")
+
+
+def is_participant(address: str, ticket: Ticket) -> bool:
+    """Whether `address` is a contact of the ticket, or sent or received one of
+    its emails."""
+    address = address.lower()
+    if not address:
+        return False
+    if ticket.contacts.filter(email__iexact=address).exists():
+        return True
+    recent = (
+        Message.objects.filter(ticket=ticket, kind=Message.Kind.MESSAGE)
+        .order_by("-id")
+        .values_list("from_email", "to", "cc")[:PARTICIPANT_MESSAGES]
+    )
+    for from_email, to, cc in recent:
+        if address == from_email.lower() or address in {a.lower() for a in [*to, *cc]}:
+            return True
+    return False

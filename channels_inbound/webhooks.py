@@ -1,0 +1,119 @@
+"""ESP inbound webhooks, raw-first (RELIABILITY rule 1).
+
+anymail parses a message inside its own webhook view, so a message it cannot
+parse would answer 500 and be retried forever. Our view only checks that the
+request is authentic (anymail's own validators: Mailgun's signature, basic
+auth), refuses replays, stores the request body and answers 200. The worker
+later hands the stored body to anymail's parser (`message_from_webhook`) and
+from there the mail takes the same path as IMAP and the MTA pipe.
+"""
+
+import json
+import time
+
+from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
+from anymail.webhooks.mailgun import MailgunInboundWebhookView
+from anymail.webhooks.postmark import PostmarkInboundWebhookView
+from anymail.webhooks.sendgrid import SendGridInboundWebhookView
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.test import RequestFactory
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .ingest import inbound_store
+from .models import InboundItem
+from .parsing import InboundParseError
+
+VIEWS = {
+    InboundItem.Source.MAILGUN: MailgunInboundWebhookView,
+    InboundItem.Source.POSTMARK: PostmarkInboundWebhookView,
+    InboundItem.Source.SENDGRID: SendGridInboundWebhookView,
+}
+# Mailgun signs only timestamp and token: a signed request is accepted within
+# this window of its timestamp (wide enough for a clock 10 minutes off,
+# RELIABILITY 20), and each token once.
+MAILGUN_WINDOW = 15 * 60
+MAX_BODY = 60 * 2**20
+
+
+@csrf_exempt
+@require_POST
+def inbound_webhook(request, provider: str):
+    view_class = VIEWS.get(provider)
+    if view_class is None:
+        raise Http404
+    if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
+        return HttpResponse("Too large", status=413, content_type="text/plain")
+    if provider != InboundItem.Source.MAILGUN and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        raise Http404  # never open to anyone: no basic auth configured, no webhook
+    try:
+        view = view_class()
+    except ImproperlyConfigured:
+        raise Http404 from None  # this provider is not set up here
+    try:
+        view.run_validators(request)
+    except AnymailWebhookValidationFailure:
+        return HttpResponse("Not authentic", status=403, content_type="text/plain")
+    body = request.body
+    event_id = ""
+    if provider == InboundItem.Source.MAILGUN:
+        token, stamp = _mailgun_token(request)
+        if not token or abs(time.time() - stamp) > MAILGUN_WINDOW:
+            return HttpResponse("Stale or unsigned", status=403, content_type="text/plain")
+        event_id = token
+    elif provider == InboundItem.Source.POSTMARK:
+        event_id = _json_field(body, "MessageID")
+    item, created = inbound_store(
+        source=provider, payload=body, content_type=request.content_type or "", event_id=event_id
+    )
+    if not created and bytes(item.payload) != body:
+        # The same token with another body: a replayed signature.
+        return HttpResponseBadRequest("Replayed", content_type="text/plain")
+    return HttpResponse("Stored", content_type="text/plain")
+
+
+def _mailgun_token(request) -> tuple[str, float]:
+    if request.content_type == "application/json":
+        signature = json.loads(request.body).get("signature") or {}
+    else:
+        signature = request.POST
+    try:
+        return str(signature.get("token") or ""), float(signature.get("timestamp") or 0)
+    except (TypeError, ValueError):
+        return "", 0.0
+
+
+def _json_field(body: bytes, name: str) -> str:
+    try:
+        value = json.loads(body).get(name)
+    except (ValueError, AttributeError):
+        return ""
+    return str(value or "")[:255]
+
+
+def message_from_webhook(provider: str, payload: bytes, content_type: str) -> bytes:
+    """The raw message inside a stored webhook request, as anymail reads it."""
+    view_class = VIEWS.get(provider)
+    if view_class is None:
+        raise InboundParseError(f"Unknown webhook source {provider!r}.")
+    # Authenticity was checked when the request came in: the parser alone is needed.
+    view = view_class.__new__(view_class)
+    request = RequestFactory().generic(
+        "POST", "/", data=payload, content_type=content_type or "application/octet-stream"
+    )
+    try:
+        events = view.parse_events(request)
+        return events[0].message.as_bytes()
+    except (
+        AnymailError,
+        LookupError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+    ) as error:
+        raise InboundParseError(
+            f"The {provider} request could not be read ({type(error).__name__})."
+        ) from None
