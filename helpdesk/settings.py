@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "helpdesk.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -285,7 +286,10 @@ HELPDESK_INBOUND_MAX_BYTES = env_int("INBOUND_MAX_MB", 40) * 2**20
 HELPDESK_UPLOAD_KEEP_HOURS = env_int("UPLOAD_KEEP_HOURS", 72)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2**20
-DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 2**20
+# Request size limits are per endpoint (helpdesk.middleware): ESP webhooks carry
+# whole emails as form fields; every other form stays under this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = None
+HELPDESK_FORM_MAX_BYTES = 3 * 2**20
 
 LOGGING = {
     "version": 1,

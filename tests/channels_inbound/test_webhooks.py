@@ -1,0 +1,182 @@
+"""ESP webhooks: authentic, raw-first, replay-proof, idempotent (RELIABILITY A 3,
+B 7 and 12, J 61-63)."""
+
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from channels_inbound.models import InboundItem
+from conversations.models import Message
+from tests.channels_inbound.mail import mail
+from tests.factories import EmailAddressFactory, EmailChannelFactory
+from tickets.models import Ticket
+
+KEY = "mailgun-signing-key"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email" / "anymail"
+
+
+@pytest.fixture
+def channel(db, pipeline, settings, django_capture_on_commit_callbacks):
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": KEY, "WEBHOOK_SECRET": ["hook:s3cret"]}
+    address = EmailAddressFactory(email="support@helpdesk.example")
+    return EmailChannelFactory(address=address, pipeline=pipeline)
+
+
+def signed(token="tok-1", timestamp=None, key=KEY):
+    timestamp = str(int(timestamp or time.time()))
+    signature = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    return {"token": token, "timestamp": timestamp, "signature": signature}
+
+
+def post_mailgun(client, capture, raw=None, **signature):
+    data = {
+        "body-mime": (raw or mail()).decode(),
+        "recipient": "support@helpdesk.example",
+        "sender": "ana@acme.example",
+        **signed(**signature),
+    }
+    with capture(execute=True):
+        return client.post("/inbound/email/mailgun/", data)
+
+
+def test_a_signed_mailgun_delivery_is_stored_then_becomes_a_ticket(
+    client, channel, django_capture_on_commit_callbacks
+):
+    response = post_mailgun(
+        client, django_capture_on_commit_callbacks, mail(subject="From Mailgun")
+    )
+    assert response.status_code == 200
+    item = InboundItem.objects.get()
+    assert (item.source, item.event_id, item.status) == ("mailgun", "tok-1", "done")
+    assert item.ticket.name == "From Mailgun"
+
+
+@pytest.mark.parametrize(
+    ("signature", "status"),
+    [
+        ({"key": "wrong-key"}, 403),
+        ({"timestamp": time.time() - 3600}, 403),  # signed an hour ago: replayable, refused
+    ],
+)
+def test_forged_or_stale_mailgun_requests_are_refused(
+    client, channel, django_capture_on_commit_callbacks, signature, status
+):
+    response = post_mailgun(client, django_capture_on_commit_callbacks, **signature)
+    assert response.status_code == status
+    assert not InboundItem.objects.exists()
+
+
+def test_an_unsigned_mailgun_request_is_refused(client, channel):
+    response = client.post("/inbound/email/mailgun/", {"body-mime": mail().decode()})
+    assert response.status_code == 403 and not InboundItem.objects.exists()
+
+
+def test_a_replayed_mailgun_token_with_another_body_is_refused(
+    client, channel, django_capture_on_commit_callbacks
+):
+    assert (
+        post_mailgun(client, django_capture_on_commit_callbacks, mail(subject="One")).status_code
+        == 200
+    )
+    replay = post_mailgun(client, django_capture_on_commit_callbacks, mail(subject="Evil"))
+    assert replay.status_code == 400
+    assert list(Ticket.objects.values_list("name", flat=True)) == ["One"]
+
+
+def test_the_same_delivery_three_times_is_one_message(
+    client, channel, django_capture_on_commit_callbacks
+):
+    raw = mail(subject="Thrice")
+    data = {"body-mime": raw.decode(), **signed()}
+    for _attempt in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post("/inbound/email/mailgun/", data).status_code == 200
+    assert InboundItem.objects.count() == 1 and Message.objects.count() == 1
+
+
+def test_a_parser_killer_is_acknowledged_kept_and_marked_failed(
+    client, channel, django_capture_on_commit_callbacks
+):
+    """RELIABILITY 3: 2xx after storing raw, one row with the error, no crash."""
+    killer = b"From: a@acme.example\r\nSubject: x\r\n" + b"".join(
+        f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'.encode()
+        for i in range(1000)
+    )
+    response = post_mailgun(client, django_capture_on_commit_callbacks, killer)
+    assert response.status_code == 200
+    item = InboundItem.objects.get()
+    assert item.status == "failed" and item.error
+
+
+def postmark_payload() -> bytes:
+    return (FIXTURES / "postmark-inbound-test-payload.json").read_bytes()
+
+
+def test_postmark_needs_its_basic_auth(client, channel, django_capture_on_commit_callbacks):
+    url = "/inbound/email/postmark/"
+    body = postmark_payload()
+    assert client.post(url, body, content_type="application/json").status_code == 403
+    wrong = {"HTTP_AUTHORIZATION": "Basic aG9vazp3cm9uZw=="}  # hook:wrong
+    assert client.post(url, body, content_type="application/json", **wrong).status_code == 403
+    good = {"HTTP_AUTHORIZATION": "Basic aG9vazpzM2NyZXQ="}  # hook:s3cret
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, body, content_type="application/json", **good)
+    assert response.status_code == 200
+    item = InboundItem.objects.get()
+    assert item.event_id == json.loads(body)["MessageID"]
+    assert item.status in ("done", "failed", "ignored"), item.disposition
+    assert item.status == "done" or item.disposition or item.error
+
+
+def test_postmark_redelivery_with_the_same_message_id_is_a_no_op(
+    client, channel, django_capture_on_commit_callbacks
+):
+    good = {"HTTP_AUTHORIZATION": "Basic aG9vazpzM2NyZXQ="}
+    for _attempt in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                "/inbound/email/postmark/",
+                postmark_payload(),
+                content_type="application/json",
+                **good,
+            )
+        assert response.status_code == 200
+    assert InboundItem.objects.count() == 1
+
+
+def test_providers_without_a_secret_or_unknown_ones_are_404(client, channel, settings):
+    settings.ANYMAIL = {}
+    assert (
+        client.post("/inbound/email/postmark/", b"{}", content_type="application/json").status_code
+        == 404
+    )
+    assert client.post("/inbound/email/mailgun/", {"x": "1"}).status_code == 404
+    assert client.post("/inbound/email/nobody/", {"x": "1"}).status_code == 404
+    assert client.get("/inbound/email/mailgun/").status_code == 405
+
+
+def test_request_size_limits_are_per_endpoint(client, channel, agent, settings):
+    settings.HELPDESK_INBOUND_MAX_BYTES = 2**20
+    big = b"x" * (2 * 2**20)
+    response = client.post("/inbound/email/postmark/", big, content_type="application/json")
+    assert response.status_code == 413
+    client.force_login(agent)
+    form = client.post(
+        "/tickets/new/",
+        "name=" + "x" * (4 * 2**20),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert form.status_code == 413
+
+
+def test_an_unauthenticated_large_body_is_refused_before_it_is_read(client, channel):
+    """RELIABILITY 63: basic auth is checked from the headers alone."""
+    started = time.perf_counter()
+    body = b"{" + b" " * (10 * 2**20) + b"}"
+    response = client.post("/inbound/email/postmark/", body, content_type="application/json")
+    assert response.status_code == 403 and time.perf_counter() - started < 0.5
+    assert not InboundItem.objects.exists()
