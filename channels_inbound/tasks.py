@@ -1,10 +1,13 @@
 import datetime
+import logging
 
 from celery import shared_task
 from django.utils import timezone
 
 from . import ingest
 from .models import InboundItem
+
+log = logging.getLogger(__name__)
 
 # A row this long in "pending" lost its task (the broker was down, a worker
 # died): the sweep queues it again (RELIABILITY rule 9).
@@ -33,3 +36,18 @@ def sweep_pending_inbound() -> int:
     for pk in ids:
         process_inbound_item.delay(pk)
     return len(ids)
+
+
+@shared_task
+def poll_imap_mailboxes() -> int:
+    """Poll every active channel that has IMAP settings."""
+    from .imap import imap_poll
+    from .models import EmailChannel
+
+    stored = 0
+    for channel in EmailChannel.objects.filter(is_active=True).exclude(imap_host=""):
+        try:
+            stored += imap_poll(channel)
+        except Exception as error:  # one broken mailbox must not stop the others
+            log.warning("IMAP poll of channel %s failed: %s", channel.pk, type(error).__name__)
+    return stored

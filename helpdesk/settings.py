@@ -199,10 +199,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task taken by a worker that died is handed out again after this long.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE = {
     "send-stuck-outbound-email": {
         "task": "conversations.tasks.send_stuck_outbound_email",
+        "schedule": 60.0,
+    },
+    "poll-imap-mailboxes": {
+        "task": "channels_inbound.tasks.poll_imap_mailboxes",
         "schedule": 60.0,
     },
     "sweep-pending-inbound": {

@@ -2,80 +2,36 @@
 deliveries of the send task (what a retry or a redelivery after a crash looks
 like) still send every reply exactly once."""
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from celery import Celery
-from django.db import connection
 
 from conversations import services
 from conversations.models import OutboundEmail
+from tests.celery_worker import (
+    REDIS_URL,
+    flush_redis,
+    require_worker_setup,
+    start_worker,
+    stop_worker,
+)
 from tests.factories import EmailAddressFactory, TicketFactory
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
-
-
-def redis_reachable() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
 
 
 @pytest.fixture
 def worker(transactional_db, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the worker shares the test database")
-    if not redis_reachable():
-        pytest.skip(f"needs Redis at {REDIS_URL}")
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    settings = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
-            f"{settings['PORT']}/{settings['NAME']}"
-        ),
-        "REDIS_URL": REDIS_URL,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path),
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "helpdesk",
-            "worker",
-            "--concurrency=2",
-            "--loglevel=warning",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    require_worker_setup()
+    flush_redis()
+    process = start_worker(
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp_path),
     )
     yield tmp_path
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_worker(process)
 
 
 def sent_message_ids(folder: Path) -> list[str]:
