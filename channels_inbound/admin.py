@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import EmailChannel, InboundItem
 
@@ -109,6 +110,7 @@ class InboundItemAdmin(admin.ModelAdmin):
             # The admin log records who asked for the retry (RELIABILITY 4).
             self.log_change(request, item, "Processed again")
             process_inbound_item.delay(item.pk)
-        self.message_user(
-            request, _("%(count)d messages queued again.") % {"count": len(ids)}, messages.SUCCESS
+        text = ngettext(
+            "%(count)d message queued again.", "%(count)d messages queued again.", len(ids)
         )
+        self.message_user(request, text % {"count": len(ids)}, messages.SUCCESS)

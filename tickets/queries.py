@@ -204,6 +204,17 @@ def past_tickets_for_contacts(user: User, ticket, contacts, limit: int = 5) -> l
     )
 
 
+def linked_tickets(user: User, ticket) -> list:
+    """Tickets linked to this one (follow-ups, split parts) that the user may see."""
+    return list(
+        visible_tickets(user)
+        .filter(linked_tickets=ticket)
+        .select_related("stage")
+        .only("id", "name", "last_activity_at", "stage__name", "stage__is_closed")
+        .order_by("-last_activity_at", "-id")[:10]
+    )
+
+
 RECORD_TICKETS = 50
 
 

@@ -95,6 +95,7 @@ def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
         "teams": list(Team.objects.all()),
         "contacts": (contacts := list(ticket.contacts.select_related("company"))),
         "past_tickets": queries.past_tickets_for_contacts(user, ticket, contacts),
+        "linked_tickets": queries.linked_tickets(user, ticket),
         "companies": list(ticket.companies.all()),
         "deals": list(ticket.deals.all()),
         "properties": [

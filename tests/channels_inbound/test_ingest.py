@@ -321,3 +321,19 @@ def test_a_storage_failure_leaves_no_half_ticket_and_the_retry_stores_everything
 def test_no_channel_for_the_recipient_fails_with_the_reason(channel):
     item = deliver(mail(to="sales@elsewhere.example"))
     assert item.status == "failed" and "No connected email channel" in item.disposition
+
+
+def test_a_follow_up_and_its_closed_ticket_show_each_other(conversation, pipeline, client):
+    ticket = conversation["ticket"]
+    Ticket.objects.filter(pk=ticket.pk).update(
+        stage=pipeline.stages.get(is_closed=True), is_open=False, closed_at=timezone.now()
+    )
+    Pipeline.objects.filter(pk=pipeline.pk).update(closed_reply=Pipeline.ClosedReply.NEW_TICKET)
+    follow_up = deliver(
+        mail(sender="ana@acme.example", in_reply_to=conversation["reply"].message_id)
+    ).ticket
+    client.force_login(conversation["agent"])
+    page = client.get(f"/views/all-open/tickets/{follow_up.pk}/").content.decode()
+    assert "Linked tickets" in page and f"/tickets/{ticket.pk}/" in page
+    timeline = list(ticket.events.filter(kind="linked").values_list("new_value", flat=True))
+    assert timeline == [f"#{follow_up.pk}"]

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Team, User
+from channels_inbound.models import EmailChannel
 from conversations.models import (
     Channel,
     EmailAddress,
@@ -117,6 +118,14 @@ class Command(BaseCommand):
             address = EmailAddress.objects.create(email=email, display_name=name)
             address.default_for_teams.set([teams[t] for t in default_for])
             addresses.append(address)
+            # Mail to the address becomes tickets of its main team, e.g.
+            #   manage.py ingest_email < message.eml
+            EmailChannel.objects.create(
+                address=address,
+                pipeline=pipelines[0],
+                stage=pipelines[0].stages.filter(is_closed=False, required_properties=[]).first(),
+                team=teams[default_for[0]],
+            )
 
         for name, shortcut, body in demo_data.SNIPPETS:
             Snippet.objects.create(name=name, shortcut=shortcut, body=body)
