@@ -12,7 +12,13 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
     assert Ticket.objects.count() == 400
     assert Ticket.objects.filter(is_open=True).exists()
     output = capsys.readouterr().out
-    for page in ("view all-open", "ticket page (full)", "sidebar counts"):
+    for page in (
+        "view all-open",
+        "ticket page (full)",
+        "sidebar counts",
+        "webhook answer",
+        "ingestion:",
+    ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())
     results = {r["name"]: r for r in report["results"]}

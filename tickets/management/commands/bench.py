@@ -66,6 +66,9 @@ class Command(BaseCommand):
     def seed(self, count: int):
         rng = random.Random(7)
         with transaction.atomic():
+            from channels_inbound.models import EmailChannel
+
+            EmailChannel.objects.all().delete()  # it protects its pipeline
             for model in (Ticket.contacts.through, Ticket.companies.through, Ticket.deals.through):
                 model.objects.all().delete()
             Ticket.objects.all().delete()
@@ -257,6 +260,7 @@ class Command(BaseCommand):
         for name, who, url, params, headers in cases:
             results.append(self.time_request(name, who, url, params, headers, runs))
         results.append(self.time_counts(agent, runs))
+        results += self.time_ingestion(runs * 5)
         return results
 
     def long_thread(self, agent):
@@ -317,6 +321,77 @@ class Command(BaseCommand):
         views = len(queries.views_for_user(user))
         return summary(f"sidebar counts ({views} views)", timings, len(captured))
 
+    def time_ingestion(self, count):
+        """Inbound email: the webhook's answer (raw stored, task queued) and the
+        worker's share per message (parse, thread, create the ticket)."""
+        import hashlib
+        import hmac
+        from email.message import EmailMessage
+        from unittest import mock
+
+        from django.test import override_settings
+
+        from channels_inbound import tasks
+        from channels_inbound.ingest import inbound_process
+        from channels_inbound.models import EmailChannel, InboundItem
+        from conversations.models import EmailAddress
+
+        address, _created = EmailAddress.objects.get_or_create(email="support@bench.example")
+        pipeline = Pipeline.objects.order_by("position", "id").first()
+        EmailChannel.objects.get_or_create(
+            address=address,
+            defaults={
+                "pipeline": pipeline,
+                "stage": pipeline.stages.filter(is_closed=False).first(),
+            },
+        )
+        key, stamp = "bench-signing-key", timezone.now().strftime("%H%M%S%f")
+        client = Client(SERVER_NAME="localhost")
+        acks, ids = [], []
+        with (
+            override_settings(ANYMAIL={"MAILGUN_WEBHOOK_SIGNING_KEY": key}),
+            mock.patch.object(tasks.process_inbound_item, "delay"),
+        ):
+            for n in range(count):
+                message = EmailMessage()
+                message["From"] = f"Customer {n} <customer{n}@bench-customer{n % 50}.example>"
+                message["To"] = "support@bench.example"
+                message["Subject"] = f"Bench inbound {stamp} {n}"
+                message["Message-ID"] = f"<bench-in-{stamp}-{n}@bench.example>"
+                message.set_content(" ".join(WORDS) + f" {n}")
+                token, now = f"bench-{stamp}-{n}", str(int(time.time()))
+                signature = hmac.new(key.encode(), f"{now}{token}".encode(), hashlib.sha256)
+                data = {
+                    "body-mime": message.as_string(),
+                    "token": token,
+                    "timestamp": now,
+                    "signature": signature.hexdigest(),
+                }
+                with QueryCounter() as posted:
+                    started = time.perf_counter()
+                    response = client.post("/inbound/email/mailgun/", data)
+                    acks.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise CommandError(f"webhook: HTTP {response.status_code}")
+            ids = list(
+                InboundItem.objects.filter(status="pending", event_id__startswith=f"bench-{stamp}")
+                .order_by("id")
+                .values_list("pk", flat=True)
+            )
+        work = []
+        with QueryCounter() as counted:
+            inbound_process(ids[0])
+        for pk in ids[1:]:
+            started = time.perf_counter()
+            inbound_process(pk)
+            work.append((time.perf_counter() - started) * 1000)
+        # Leave the dataset as seeded, so the next run does not seed again.
+        Ticket.objects.filter(name__startswith=f"Bench inbound {stamp}").delete()
+        return [
+            summary("webhook answer (raw stored, task queued)", acks, posted.count),
+            summary("ingest one email in the worker", work, counted.count),
+        ]
+
     def report(self, results, tickets, out):
         self.stdout.write(
             f"\n{tickets:,} tickets on {connection.vendor}; "
@@ -325,6 +400,13 @@ class Command(BaseCommand):
         self.stdout.write(f"{'page':44} {'p50':>8} {'p95':>8} {'queries':>8}")
         for r in results:
             self.stdout.write(f"{r['name']:44} {r['p50']:8.1f} {r['p95']:8.1f} {r['queries']:8d}")
+        worker = next((r for r in results if r["name"] == "ingest one email in the worker"), None)
+        if worker:
+            rate = 1000 / statistics.mean(worker["timings"])
+            self.stdout.write(
+                f"ingestion: {rate:.0f} emails/s per worker process "
+                f"(the worker runs one process per core)"
+            )
         path = Path(settings.BASE_DIR, out)
         path.mkdir(exist_ok=True)
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
