@@ -86,7 +86,8 @@ def inbound_process(item_id: int) -> str:
     if item is None or item.status != InboundItem.Status.PENDING:
         return item.status if item else ""
     try:
-        parsed = parse_email(raw_message(item))
+        raw, spam = raw_message(item)
+        parsed = parse_email(raw)
     except InboundParseError as error:
         InboundItem.objects.filter(pk=item_id, status=InboundItem.Status.PENDING).update(
             status=InboundItem.Status.FAILED,
@@ -100,7 +101,7 @@ def inbound_process(item_id: int) -> str:
             item = InboundItem.objects.select_for_update().get(pk=item_id)
             if item.status != InboundItem.Status.PENDING:
                 return item.status  # another worker did it meanwhile
-            _deliver(item, parsed)
+            _deliver(item, parsed, spam=spam)
             item.attempts += 1
             item.error = ""
             item.processed_at = timezone.now()
@@ -116,18 +117,19 @@ def inbound_process(item_id: int) -> str:
     return item.status
 
 
-def raw_message(item: InboundItem) -> bytes:
-    """The RFC 5322 bytes of the item: as stored for IMAP and the pipe; for an
-    ESP webhook, the message anymail reads out of the stored request."""
+def raw_message(item: InboundItem) -> tuple[bytes, bool]:
+    """The RFC 5322 bytes of the item and the ESP's spam verdict: as stored for
+    IMAP and the pipe (no verdict: spam headers there could be the sender's,
+    RELIABILITY 34); for an ESP webhook, what anymail reads out of the request."""
     payload = bytes(item.payload)
     if item.source in (InboundItem.Source.IMAP, InboundItem.Source.PIPE):
-        return payload
+        return payload, False
     from .webhooks import message_from_webhook
 
     return message_from_webhook(item.source, payload, item.content_type)
 
 
-def _deliver(item: InboundItem, parsed: ParsedEmail) -> None:
+def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None:
     """Decide what the mail is and store it; sets item.status and disposition."""
     done, ignored = InboundItem.Status.DONE, InboundItem.Status.IGNORED
     earlier = (
@@ -186,6 +188,9 @@ def _deliver(item: InboundItem, parsed: ParsedEmail) -> None:
         )
         if match.ticket is not None:  # a follow-up of a closed ticket
             ticket_services.ticket_link(actor=None, ticket=ticket, other=match.ticket)
+        if spam:
+            ticket = ticket_services.ticket_mark_spam(actor=None, ticket=ticket)
+            reason = f"{reason}; the ESP judged it spam"
         reason = "; ".join(r for r in (reason, "new ticket") if r)
         thread = None
     elif not ticket.contacts.filter(pk=contact.pk).exists():

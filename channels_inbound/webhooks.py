@@ -99,8 +99,9 @@ def _json_field(body: bytes, name: str) -> str:
     return str(value or "")[:255]
 
 
-def message_from_webhook(provider: str, payload: bytes, content_type: str) -> bytes:
-    """The raw message inside a stored webhook request, as anymail reads it."""
+def message_from_webhook(provider: str, payload: bytes, content_type: str) -> tuple[bytes, bool]:
+    """The raw message inside a stored webhook request, as anymail reads it, and
+    whether the ESP judged it spam (its verdict, not a header the sender wrote)."""
     view_class = VIEWS.get(provider)
     if view_class is None:
         raise InboundParseError(f"Unknown webhook source {provider!r}.")
@@ -110,8 +111,8 @@ def message_from_webhook(provider: str, payload: bytes, content_type: str) -> by
         "POST", "/", data=payload, content_type=content_type or "application/octet-stream"
     )
     try:
-        events = view.parse_events(request)
-        return events[0].message.as_bytes()
+        message = view.parse_events(request)[0].message
+        return message.as_bytes(), bool(message.spam_detected)
     except (
         AnymailError,
         LookupError,

@@ -280,3 +280,16 @@ def ticket_link(*, actor: User | None, ticket: Ticket, other: Ticket) -> None:
         ticket.linked_tickets.add(other)
         _event(ticket, actor, TicketEvent.Kind.LINKED, "ticket", new=f"#{other.pk}").save()
         _event(other, actor, TicketEvent.Kind.LINKED, "ticket", new=f"#{ticket.pk}").save()
+
+
+def ticket_mark_spam(*, actor: User | None, ticket: Ticket, spam: bool = True) -> Ticket:
+    """Move a ticket to the Spam view, or back (S26); the timeline says who."""
+    with transaction.atomic():
+        current = _lock(ticket)
+        if current.is_spam != spam:
+            Ticket.objects.filter(pk=current.pk).update(is_spam=spam)
+            _event(
+                current, actor, TicketEvent.Kind.CHANGED, "spam", old=current.is_spam, new=spam
+            ).save()
+            current.is_spam = spam
+    return current

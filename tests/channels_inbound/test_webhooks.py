@@ -180,3 +180,25 @@ def test_an_unauthenticated_large_body_is_refused_before_it_is_read(client, chan
     response = client.post("/inbound/email/postmark/", body, content_type="application/json")
     assert response.status_code == 403 and time.perf_counter() - started < 0.5
     assert not InboundItem.objects.exists()
+
+
+def test_the_esp_spam_verdict_files_the_ticket_as_spam_but_a_sender_header_does_not(
+    client, channel, django_capture_on_commit_callbacks
+):
+    """Mailgun adds X-Mailgun-Sflag to mail it judged spam; the same header
+    arriving through the MTA pipe could be the sender's and changes nothing
+    (RELIABILITY 34)."""
+    from channels_inbound.ingest import inbound_process, inbound_store
+
+    flagged = mail(subject="Cheap pills", headers={"X-Mailgun-Sflag": "Yes"})
+    post_mailgun(client, django_capture_on_commit_callbacks, flagged)
+    item = InboundItem.objects.get()
+    assert item.ticket.is_spam and "spam" in item.disposition
+    assert item.ticket.events.filter(field="spam").exists()
+    piped, _created = inbound_store(
+        source=InboundItem.Source.PIPE,
+        payload=mail(subject="Not spam", headers={"X-Mailgun-Sflag": "Yes"}),
+    )
+    inbound_process(piped.pk)
+    piped.refresh_from_db()
+    assert not piped.ticket.is_spam
