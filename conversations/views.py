@@ -1,5 +1,7 @@
 """Reply, comment and draft endpoints of the conversation pane (S16-S25)."""
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -252,19 +254,29 @@ def _file_response(attachment: Attachment) -> FileResponse:
 @login_required
 @require_POST
 def presence(request, pk):
-    """A ping from an open ticket; answers with the teammates also there."""
+    """A ping from an open ticket every few seconds; answers with the teammates
+    also there, and whether messages arrived since the agent's latest one."""
     ticket = get_ticket_for_user(request.user, pk)
     others = presence_ping(
         ticket_id=ticket.pk, user=request.user, state=request.POST.get("state", "")
     )
+    seen = request.POST.get("seen", "")
+    newer = (
+        Message.objects.filter(ticket=ticket, pk__gt=int(seen)).exclude(author=request.user).count()
+        if seen.isdigit()
+        else 0
+    )
     return render(
         request,
         "conversations/conversation.html#presence",
-        {
-            "ticket": ticket,
-            "others": others,
-        },
+        {"ticket": ticket, "others": others, "newer": newer, "presence_view": _view_slug(request)},
     )
+
+
+def _view_slug(request) -> str:
+    """The workspace view the ticket is open in (a slug, else "mine")."""
+    slug = request.POST.get("view", "")
+    return slug if re.fullmatch(r"[-a-z0-9]{1,50}", slug) else "mine"
 
 
 @login_required

@@ -155,6 +155,16 @@ def decode_cursor(cursor: str | None) -> tuple[datetime.datetime, int] | None:
         return None
 
 
+NEWER_SHOWN = 99
+
+
+def count_newer(user: User, view: DefaultView, since: datetime.datetime) -> int:
+    """How many tickets of the view had activity after `since`, counting no
+    further than NEWER_SHOWN (the cost stays bounded on a busy desk)."""
+    tickets = view.filter(visible_tickets(user), user).filter(last_activity_at__gt=since)
+    return tickets.values("pk")[:NEWER_SHOWN].count()
+
+
 def view_contains(view: DefaultView, user: User, pk: int) -> bool:
     return view.filter(visible_tickets(user), user).filter(pk=pk).exists()
 

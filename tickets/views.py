@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,7 +31,11 @@ from .forms import (
 from .models import BUILTIN_PROPERTIES, Category, Priority, PropertyDefinition
 
 WORKSPACE = "tickets/workspace.html"
-PANES_BY_TARGET = {"workspace": "workspace-panes", "detail-pane": "detail-pane"}
+PANES_BY_TARGET = {
+    "workspace": "workspace-panes",
+    "detail-pane": "detail-pane",
+    "list-pane": "list-pane",
+}
 RECORD_TYPES = {"contact": Contact, "company": Company, "deal": Deal}
 
 
@@ -153,6 +158,11 @@ def home(request):
 def view_tickets(request, slug):
     """A default view: its list, and an empty conversation pane."""
     view = _view_or_404(request.user, slug)
+    if request.htmx and "newer_than" in request.GET:
+        # The list polls for tickets that arrived or changed since it was drawn.
+        since = parse_datetime(request.GET["newer_than"])
+        newer = queries.count_newer(request.user, view, since) if since else 0
+        return _render(request, f"{WORKSPACE}#list-news", {"view": view, "newer": newer})
     page = queries.tickets_for_view(request.user, view, request.GET.get("after"))
     context = {"view": view, "page": page, "row_url": _row_url(view)}
     if request.htmx and request.GET.get("after"):

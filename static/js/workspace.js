@@ -319,6 +319,9 @@
       // Presence pings say whether this agent typed in the last few seconds.
       var typing = Date.now() - lastTyping.at < 6000;
       event.detail.parameters.state = typing ? lastTyping.kind : "viewing";
+      // The latest message on screen: the answer says whether newer ones arrived.
+      var seen = document.querySelector("#composer-reply input[name=seen], #composer-comment input[name=seen]");
+      if (seen) event.detail.parameters.seen = seen.value;
       return;
     }
     var form = event.target.closest && event.target.closest("[data-composer]");

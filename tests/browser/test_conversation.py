@@ -432,3 +432,22 @@ def test_the_editor_pops_out_moves_and_still_sends(page, sign_in, desk):
     page.locator("#composer-reply button[type=submit]").click()
     expect(page.locator(".message-outbound")).to_contain_text("Written in the floating editor")
     assert outbound().get().text == "Written in the floating editor"
+
+
+def test_new_customer_mail_shows_up_without_a_reload(page, sign_in, desk):
+    """Issue 4: the open ticket and the list tell the agent about new mail."""
+    from tests.factories import TicketFactory
+
+    open_ticket(page, sign_in, desk)
+    inbound_message(desk["ticket"], text="Third mail: hello again?")
+    notice = page.get_by_role("button", name=re.compile("1 new message"))
+    expect(notice).to_be_visible(timeout=12_000)
+    notice.click()
+    expect(page.get_by_text("Third mail: hello again?")).to_be_visible()
+    # A new ticket for this agent: the list offers to show it.
+    TicketFactory(pipeline=desk["pipeline"], owner=desk["agent"], name="Brand new ticket")
+    refresh = page.get_by_role("button", name=re.compile("new or updated"))
+    expect(refresh).to_be_visible(timeout=20_000)
+    refresh.click()
+    expect(page.locator("#list-pane")).to_contain_text("Brand new ticket")
+    expect(page.locator("#detail-pane")).to_contain_text("Third mail: hello again?")
