@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -6,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import EmailChannel, InboundItem
+from .models import EmailChannel, InboundItem, WebForm, WebFormField
 
 
 @admin.register(EmailChannel)
@@ -114,3 +115,53 @@ class InboundItemAdmin(admin.ModelAdmin):
             "%(count)d message queued again.", "%(count)d messages queued again.", len(ids)
         )
         self.message_user(request, text % {"count": len(ids)}, messages.SUCCESS)
+
+
+class WebFormFieldInline(admin.TabularInline):
+    model = WebFormField
+    extra = 0
+    fields = ["position", "kind", "label", "help_text", "required", "property"]
+
+
+@admin.register(WebForm)
+class WebFormAdmin(admin.ModelAdmin):
+    """Public forms whose submissions become tickets (S12)."""
+
+    list_display = ["name", "slug", "pipeline", "team", "is_active", "page_link"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [WebFormFieldInline]
+    readonly_fields = ["page_link", "embed_code"]
+    fields = [
+        "name",
+        "slug",
+        "title",
+        "intro",
+        "thanks",
+        "pipeline",
+        "stage",
+        "team",
+        "allowed_origins",
+        "is_active",
+        "page_link",
+        "embed_code",
+    ]
+
+    def _url(self, webform) -> str:
+        base = settings.HELPDESK_BASE_URL.rstrip("/")
+        return base + reverse("channels_inbound:form_page", args=[webform.slug])
+
+    @admin.display(description=_("public page"))
+    def page_link(self, webform):
+        if not webform.pk:
+            return "—"
+        return format_html('<a href="{}">{}</a>', self._url(webform), self._url(webform))
+
+    @admin.display(description=_("code to embed the form in a site"))
+    def embed_code(self, webform):
+        if not webform.pk:
+            return "—"
+        snippet = (
+            f'<iframe src="{self._url(webform)}?embed=1" title="{webform.title}" '
+            'style="width:100%;min-height:640px;border:0" loading="lazy"></iframe>'
+        )
+        return format_html("<code>{}</code>", snippet)

@@ -85,6 +85,8 @@ def inbound_process(item_id: int) -> str:
     item = InboundItem.objects.filter(pk=item_id).first()
     if item is None or item.status != InboundItem.Status.PENDING:
         return item.status if item else ""
+    if item.source == InboundItem.Source.FORM:
+        return _process_form(item_id)
     try:
         raw, spam = raw_message(item)
         parsed = parse_email(raw)
@@ -110,6 +112,32 @@ def inbound_process(item_id: int) -> str:
     except Exception as error:
         # Nothing of the delivery was kept; the row stays pending with the
         # error's type (never its text: it can hold the message) for a retry.
+        InboundItem.objects.filter(pk=item_id).update(
+            attempts=F("attempts") + 1, error=type(error).__name__
+        )
+        raise
+    return item.status
+
+
+def _process_form(item_id: int) -> str:
+    from .webforms import FormPayloadError, form_deliver
+
+    try:
+        with transaction.atomic():
+            item = InboundItem.objects.select_for_update().get(pk=item_id)
+            if item.status != InboundItem.Status.PENDING:
+                return item.status
+            form_deliver(item)
+            item.attempts += 1
+            item.error = ""
+            item.processed_at = timezone.now()
+            item.save()
+    except FormPayloadError as error:
+        InboundItem.objects.filter(pk=item_id).update(
+            status=InboundItem.Status.FAILED, error=str(error), attempts=F("attempts") + 1
+        )
+        return InboundItem.Status.FAILED
+    except Exception as error:
         InboundItem.objects.filter(pk=item_id).update(
             attempts=F("attempts") + 1, error=type(error).__name__
         )

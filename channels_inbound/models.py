@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from conversations.models import EmailAddress, Message
-from tickets.models import Pipeline, Stage, Ticket
+from tickets.models import Pipeline, PropertyDefinition, Stage, Ticket
 
 
 class EmailChannel(models.Model):
@@ -79,6 +79,7 @@ class InboundItem(models.Model):
         AMAZON_SES = "amazon_ses", "Amazon SES"
         IMAP = "imap", "IMAP"
         PIPE = "pipe", _("Mail server pipe")
+        FORM = "form", _("Web form")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -129,3 +130,87 @@ class InboundItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.received_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class WebForm(models.Model):
+    """A public form whose submissions become tickets (S12): its own page, which
+    other sites can embed, with fields mapped to the contact and the ticket."""
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(
+        _("address"), unique=True, help_text=_("The form is published at /forms/<address>/.")
+    )
+    title = models.CharField(_("title shown on the form"), max_length=200)
+    intro = models.TextField(_("introduction"), blank=True)
+    thanks = models.CharField(
+        _("message after sending"),
+        max_length=300,
+        default=_("Thank you! We received your message and will answer by email."),
+    )
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("status of new tickets"), on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    allowed_origins = models.TextField(
+        _("sites that may embed the form"),
+        blank=True,
+        help_text=_("One origin per line, such as https://www.example.com. Empty: none."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("web form")
+        verbose_name_plural = _("web forms")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()]
+
+
+class WebFormField(models.Model):
+    """One field of a web form and where its value goes."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("Contact: email")
+        FIRST_NAME = "first_name", _("Contact: first name")
+        LAST_NAME = "last_name", _("Contact: last name")
+        PHONE = "phone", _("Contact: phone number")
+        SUBJECT = "subject", _("Ticket: name")
+        MESSAGE = "message", _("Ticket: message")
+        PROPERTY = "property", _("Ticket: custom property")
+        FILE = "file", _("File upload")
+
+    form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="fields")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    label = models.CharField(_("label"), max_length=200)
+    help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    property = models.ForeignKey(
+        PropertyDefinition,
+        verbose_name=_("ticket property"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text=_("For custom property fields."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.kind == self.Kind.PROPERTY and self.property_id is None:
+            raise ValidationError({"property": _("Choose the ticket property this field fills.")})

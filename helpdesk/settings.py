@@ -296,6 +296,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2**20
 # whole emails as form fields; every other form stays under this.
 DATA_UPLOAD_MAX_MEMORY_SIZE = None
 HELPDESK_FORM_MAX_BYTES = 3 * 2**20
+# Web form submissions per client address and minute (ten times that per hour).
+HELPDESK_FORM_RATE = env_int("FORM_RATE_PER_MINUTE", 5)
 
 LOGGING = {
     "version": 1,

@@ -45,7 +45,7 @@ def _require_stage_properties(stage: Stage, values: dict) -> None:
         raise ValidationError(dict.fromkeys(missing, message))
 
 
-def _clean_properties(properties: dict) -> dict:
+def clean_properties(properties: dict) -> dict:
     """Validate custom property values by their definitions' types (S9)."""
     definitions = PropertyDefinition.objects.in_bulk(properties.keys(), field_name="key")
     cleaned, errors = {}, {}
@@ -114,7 +114,7 @@ def ticket_create(
     """
     if stage.pipeline_id != pipeline.pk:
         raise ValidationError({"stage": _("Choose a status of the selected pipeline.")})
-    properties = _clean_properties(properties or {})
+    properties = clean_properties(properties or {})
     values = {
         "owner": owner,
         "team": team,
@@ -162,7 +162,7 @@ def ticket_update(*, actor: User | None, ticket: Ticket, properties=None, **fiel
         raise ValueError(f"not editable here: {sorted(unknown)}")
     if "name" in fields and not (fields["name"] or "").strip():
         raise ValidationError({"name": _("A ticket needs a name.")})
-    properties = _clean_properties(properties or {})
+    properties = clean_properties(properties or {})
     with transaction.atomic():
         ticket = _lock(ticket)
         events = []
