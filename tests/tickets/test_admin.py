@@ -9,6 +9,8 @@ def inline_data(pipeline, delete=None, move_to=None):
     data = {
         "name": pipeline.name,
         "position": 0,
+        "closed_reply": pipeline.closed_reply,
+        "reopen_within_days": pipeline.reopen_within_days,
         "stages-TOTAL_FORMS": len(stages),
         "stages-INITIAL_FORMS": len(stages),
         "stages-MIN_NUM_FORMS": 0,
