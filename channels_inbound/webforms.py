@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 
+from axes.helpers import get_client_ip_address
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
@@ -73,18 +74,11 @@ def _field(field: WebFormField) -> forms.Field:
     return forms.CharField(max_length=500, **common)
 
 
-def _client_address(request) -> str:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def rate_limited(request) -> bool:
     """At most HELPDESK_FORM_RATE submissions per address per minute, and ten
     times that per hour, for all forms together (RELIABILITY 67)."""
-    address = _client_address(request)
+    # The same client address as login throttling (PROXY_COUNT proxies trusted).
+    address = get_client_ip_address(request) or ""
     per_minute = settings.HELPDESK_FORM_RATE
     for window, limit in ((60, per_minute), (3600, per_minute * 10)):
         key = f"webform-rate:{window}:{address}"
