@@ -9,7 +9,6 @@ the same row stores one message.
 
 import datetime
 import hashlib
-import logging
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -20,14 +19,13 @@ from conversations import services as conversation_services
 from conversations.models import Channel, EmailAddress, Message, OutboundEmail
 from conversations.outbox import tell_author
 from crm.models import Company, Contact
+from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.models import Pipeline, Source, Ticket
 
 from .models import EmailChannel, InboundItem
 from .parsing import InboundParseError, ParsedEmail, parse_email
 from .threading import find_ticket
-
-log = logging.getLogger(__name__)
 
 # Domains of mailbox providers: their users are people, not one company.
 FREEMAIL = {
@@ -67,17 +65,8 @@ def inbound_store(
             )
     except IntegrityError:  # a concurrent redelivery won the race
         return InboundItem.objects.get(dedupe_key=key), False
-    transaction.on_commit(lambda: _enqueue(process_inbound_item, item.pk))
+    transaction.on_commit(lambda: enqueue(process_inbound_item, item.pk))
     return item, True
-
-
-def _enqueue(task, pk: int) -> None:
-    """Queue the row; if the broker is down the row stays pending and the
-    sweep queues it later (RELIABILITY 13): the delivery was already accepted."""
-    try:
-        task.delay(pk)
-    except Exception as error:  # the broker's errors vary by transport
-        log.warning("inbound %s not queued (%s); the sweep will retry", pk, type(error).__name__)
 
 
 def inbound_process(item_id: int) -> str:

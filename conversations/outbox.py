@@ -13,6 +13,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from helpdesk.queue import enqueue
+
 from .emails import build_reply
 from .models import Notification, OutboundEmail
 
@@ -91,7 +93,7 @@ def outbound_retry(outbound_id: int) -> bool:
         pk=outbound_id, status=OutboundEmail.Status.FAILED
     ).update(status=OutboundEmail.Status.PENDING, attempts=0, last_error="", claimed_at=None)
     if queued:
-        transaction.on_commit(lambda: send_outbound_email.delay(outbound_id))
+        transaction.on_commit(lambda: enqueue(send_outbound_email, outbound_id))
     return bool(queued)
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from crm.models import Contact
+from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.access import users_who_see
 from tickets.models import Pipeline, Source, Stage, Ticket
@@ -205,7 +206,7 @@ def reply_send(
         Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.REPLY).delete()
         from .tasks import send_outbound_email
 
-        transaction.on_commit(lambda: send_outbound_email.delay(outbound.pk))
+        transaction.on_commit(lambda: enqueue(send_outbound_email, outbound.pk))
     return message
 
 
@@ -322,7 +323,7 @@ def comment_add(
         from .tasks import send_notification_email
 
         for notification in notifications:
-            transaction.on_commit(lambda pk=notification.pk: send_notification_email.delay(pk))
+            transaction.on_commit(lambda pk=notification.pk: enqueue(send_notification_email, pk))
     return message
 
 

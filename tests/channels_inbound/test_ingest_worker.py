@@ -42,7 +42,7 @@ def test_500_webhook_emails_survive_a_worker_kill_each_stored_once(
     EmailChannelFactory(
         address=EmailAddressFactory(email="support@helpdesk.example"), pipeline=pipeline
     )
-    producer = Celery(broker=REDIS_URL)
+    producer = Celery(broker=REDIS_URL, set_as_current=False)
     # The web side queues on the real broker (the test settings run tasks eagerly).
     monkeypatch.setattr(
         tasks.process_inbound_item,

@@ -55,7 +55,7 @@ def test_duplicate_task_deliveries_send_each_reply_once(worker, agent, pipeline,
         )
         outbound_ids.append(message.outbound.pk)
 
-    producer = Celery(broker=REDIS_URL)
+    producer = Celery(broker=REDIS_URL, set_as_current=False)
     for _round in range(3):  # each task delivered three times, interleaved
         for pk in outbound_ids:
             producer.send_task("conversations.tasks.send_outbound_email", args=[pk])
