@@ -202,3 +202,73 @@ def test_the_esp_spam_verdict_files_the_ticket_as_spam_but_a_sender_header_does_
     inbound_process(piped.pk)
     piped.refresh_from_db()
     assert not piped.ticket.is_spam
+
+
+def test_two_mailgun_keys_work_while_rotating_and_the_old_one_stops_after(
+    client, channel, settings, django_capture_on_commit_callbacks
+):
+    """RELIABILITY 65."""
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": f"new-key,{KEY}"}
+    assert (
+        post_mailgun(client, django_capture_on_commit_callbacks, token="a", key=KEY).status_code
+        == 200
+    )
+    assert (
+        post_mailgun(
+            client, django_capture_on_commit_callbacks, token="b", key="new-key"
+        ).status_code
+        == 200
+    )
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": "new-key"}
+    assert (
+        post_mailgun(client, django_capture_on_commit_callbacks, token="c", key=KEY).status_code
+        == 403
+    )
+
+
+def test_a_100000_deep_json_body_is_stored_and_failed_never_a_5xx(
+    client, channel, django_capture_on_commit_callbacks
+):
+    """RELIABILITY 89: hostile JSON on a JSON endpoint."""
+    body = b'{"MessageID": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/inbound/email/postmark/",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION="Basic aG9vazpzM2NyZXQ=",
+        )
+    assert response.status_code == 200
+    item = InboundItem.objects.get()
+    assert item.status == "failed" and bytes(item.payload) == body
+
+
+def test_without_a_database_the_webhook_answers_5xx_never_2xx(client, channel, monkeypatch):
+    """RELIABILITY 14: a 2xx means a stored row, so the ESP retries otherwise."""
+    from django.db import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("the database is down")
+
+    monkeypatch.setattr(InboundItem.objects, "create", down)
+    client.raise_request_exception = False
+    data = {"body-mime": mail().decode(), **signed()}
+    response = client.post("/inbound/email/mailgun/", data)
+    assert response.status_code == 500
+
+
+def test_nul_bytes_anywhere_in_a_mail_never_reach_the_database(
+    client, channel, django_capture_on_commit_callbacks
+):
+    """RELIABILITY 90 (PostgreSQL refuses NUL in text columns)."""
+    raw = (
+        b"From: Ana\x00 <ana@acme.example>\r\nTo: support@helpdesk.example\r\n"
+        b"Subject: Hi\x00there\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Body with \x00 a NUL\r\n"
+    )
+    response = post_mailgun(client, django_capture_on_commit_callbacks, raw)
+    assert response.status_code == 200
+    item = InboundItem.objects.get()
+    assert item.status == "done", item.error
+    message = item.message
+    assert "\x00" not in message.subject + message.text + message.html + message.from_name
