@@ -37,6 +37,20 @@ FREEMAIL = {
 }  # fmt: skip
 
 
+# What processing writes back to a row.
+RESULT_FIELDS = [
+    "status",
+    "disposition",
+    "error",
+    "attempts",
+    "processed_at",
+    "message_hash",
+    "channel",
+    "message",
+    "ticket",
+]
+
+
 def inbound_store(
     *, source: str, payload: bytes, content_type: str = "", event_id: str = "", channel=None
 ) -> tuple[InboundItem, bool]:
@@ -97,7 +111,7 @@ def inbound_process(item_id: int) -> str:
             item.error = ""
             item.processed_at = timezone.now()
             item.message_hash = parsed.content_hash
-            item.save()
+            item.save(update_fields=RESULT_FIELDS)  # never rewrites the payload
     except Exception as error:
         # Nothing of the delivery was kept; the row stays pending with the
         # error's type (never its text: it can hold the message) for a retry.
@@ -120,7 +134,7 @@ def _process_form(item_id: int) -> str:
             item.attempts += 1
             item.error = ""
             item.processed_at = timezone.now()
-            item.save()
+            item.save(update_fields=RESULT_FIELDS)  # never rewrites the payload
     except FormPayloadError as error:
         InboundItem.objects.filter(pk=item_id).update(
             status=InboundItem.Status.FAILED, error=str(error), attempts=F("attempts") + 1
