@@ -70,13 +70,17 @@ class Command(BaseCommand):
         # Each trial sends by hand; the usual after-commit task must not race it.
         no_task = mock.patch.object(tasks.send_outbound_email, "delay")
         with override_settings(EMAIL_BACKEND=backend), no_task:
+            # Kill points spread over one and a half times a normal send here,
+            # so trials land before, inside and after it however loaded the
+            # machine is.
+            span = 1.5 * self._send_duration(agent, ticket)
             for _trial in range(trials):
                 message = services.reply_send(
                     actor=agent, ticket=ticket, html="<p>trial</p>", to=["crash@example.com"]
                 )
                 outbound_id = message.outbound.pk
                 name = message.message_id.strip("<>")
-                self._kill_during_send(outbound_id, delay=rng.uniform(0, 0.025))
+                self._kill_during_send(outbound_id, delay=rng.uniform(0, span))
                 status = OutboundEmail.objects.get(pk=outbound_id).status
                 accepted = len(list(Path(directory).glob(f"{name}.*")))
                 phase = "after" if status == "sent" else "window" if accepted else "before"
@@ -89,6 +93,26 @@ class Command(BaseCommand):
             self.stdout.write(f"killed {phase:>6}: {count:4d} trials, {duplicates} duplicates")
         self.stdout.write(f"lost replies: {lost}")
         self.results = {"phases": results, "lost": lost}
+
+    def _send_duration(self, agent, ticket) -> float:
+        """Seconds from a forked sender's start to its commit, timed unkilled."""
+        durations = []
+        for _sample in range(5):
+            message = services.reply_send(
+                actor=agent, ticket=ticket, html="<p>timing</p>", to=["crash@example.com"]
+            )
+            connections.close_all()
+            started = time.perf_counter()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    connections["default"].ensure_connection()
+                    outbox.outbound_send(message.outbound.pk)
+                finally:
+                    os._exit(0)
+            os.waitpid(pid, 0)
+            durations.append(time.perf_counter() - started)
+        return sorted(durations)[2]
 
     def _kill_during_send(self, outbound_id: int, delay: float) -> None:
         """Fork a sender, let it connect, then kill it `delay` seconds into the send."""
