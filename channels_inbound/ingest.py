@@ -170,9 +170,9 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
     )
     if earlier:
         return _set(item, ignored, f"The same message was already received (item {earlier.pk}).")
-    if not parsed.from_email:
-        return _set(item, InboundItem.Status.FAILED, "No valid sender address.")
-    if EmailAddress.objects.filter(email__iexact=parsed.from_email).exists() or (
+    if (
+        parsed.from_email and EmailAddress.objects.filter(email__iexact=parsed.from_email).exists()
+    ) or (
         parsed.message_id
         and Message.objects.filter(
             message_id=parsed.message_id, direction=Message.Direction.OUTBOUND
@@ -197,10 +197,14 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
     if ticket is None:
         if automatic:
             return _set(item, ignored, f"Automatic reply ({automatic}) with no ticket to join.")
+        ours = _base(channel.address.email)
         addressed = {_base(a) for a in [*parsed.to, *parsed.delivered_to]}
+        copied = {_base(a) for a in parsed.cc}
+        # Only in CC; a blind copy or a forward (ours nowhere) counts as addressed.
         if (
             channel.cc_only == EmailChannel.CcOnly.THREAD_ONLY
-            and _base(channel.address.email) not in addressed
+            and ours in copied
+            and ours not in addressed
         ):
             return _set(
                 item, ignored, "Our address was only in CC, and the channel only adds to tickets."
@@ -214,8 +218,8 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
             stage=channel.stage,
             team=channel.team,
             source=Source.EMAIL,
-            contacts=[contact],
-            companies=[company] if (company := _company(parsed.from_email)) else [],
+            contacts=[contact] if contact else [],
+            companies=[company] if contact and (company := _company(parsed.from_email)) else [],
         )
         if match.ticket is not None:  # a follow-up of a closed ticket
             ticket_services.ticket_link(actor=None, ticket=ticket, other=match.ticket)
@@ -224,7 +228,7 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
             reason = f"{reason}; the ESP judged it spam"
         reason = "; ".join(r for r in (reason, "new ticket") if r)
         thread = None
-    elif not ticket.contacts.filter(pk=contact.pk).exists():
+    elif contact and not ticket.contacts.filter(pk=contact.pk).exists():
         ticket_services.ticket_associate(actor=None, ticket=ticket, record=contact)
     message = conversation_services.message_receive(
         ticket=ticket,
@@ -248,6 +252,8 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
         automatic=bool(automatic),
     )
     notes = [reason]
+    if contact is None:
+        notes.append("no valid sender address: an agent can link it to a contact")
     if automatic:
         notes.append(f"automatic reply ({automatic}): status unchanged")
     if parsed.message_id and (
@@ -307,7 +313,11 @@ def _closed_ticket(ticket: Ticket, thread, reason: str):
     return None, None, f"{reason}; the ticket is closed, so a new one"
 
 
-def _contact(parsed: ParsedEmail) -> Contact:
+def _contact(parsed: ParsedEmail) -> Contact | None:
+    """The sender's contact, found or made; None without a valid address (the
+    message is kept as an unknown visitor's, for an agent to link, S22)."""
+    if not parsed.from_email:
+        return None
     contact = Contact.objects.filter(email__iexact=parsed.from_email).order_by("id").first()
     if contact:
         return contact

@@ -1,6 +1,7 @@
 """From the inbound log to tickets and messages: threading, loops, duplicates,
 failures (issue 4; RELIABILITY A, B, D, E)."""
 
+import collections
 import datetime
 
 import pytest
@@ -337,3 +338,42 @@ def test_a_follow_up_and_its_closed_ticket_show_each_other(conversation, pipelin
     assert "Linked tickets" in page and f"/tickets/{ticket.pk}/" in page
     timeline = list(ticket.events.filter(kind="linked").values_list("new_value", flat=True))
     assert timeline == [f"#{follow_up.pk}"]
+
+
+def test_the_corpus_ingests_with_the_books_balanced(channel, settings, tmp_path):
+    """RELIABILITY A2: every delivery ends as a ticket, an appended message, a
+    failure with its reason, or ignored with its reason; 0 crashes, 0 lost, the
+    raw bytes kept for all."""
+    from tests.channels_inbound.test_parsing import FIXTURES, SHARED
+
+    settings.MEDIA_ROOT = tmp_path
+    corpus = SHARED if SHARED.is_dir() else FIXTURES
+    files = [
+        p
+        for p in sorted(corpus.rglob("*"))
+        if p.is_file()
+        and p.suffix not in {".md", ".json", ".tsv", ".list"}
+        and "LICENSE" not in p.name
+        and "reply-parser" not in str(p)
+        and "/talon/" not in str(p)
+    ]
+    for path in files:
+        item, _created = inbound_store(
+            source=InboundItem.Source.IMAP, payload=path.read_bytes(), channel=channel
+        )
+        inbound_process(item.pk)
+    items = InboundItem.objects.all()
+    outcome = {
+        status: items.filter(status=status).count()
+        for status in ("done", "ignored", "failed", "pending")
+    }
+    assert outcome["pending"] == 0
+    assert sum(outcome.values()) == items.count()
+    assert not items.filter(status__in=["ignored", "failed"], disposition="", error="").exists()
+    # Every file's bytes are kept (identical files are one delivery).
+    assert {bytes(i.payload) for i in items} == {p.read_bytes() for p in files}
+    reasons = collections.Counter(
+        (i.disposition or i.error)[:60] for i in items if i.status != "done"
+    )
+    assert outcome["done"] >= items.count() * 0.8, (outcome, reasons.most_common(8))
+    print(f"\ncorpus: {len(files)} files, {items.count()} deliveries, {outcome}")
