@@ -1,8 +1,12 @@
+import datetime
+
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -35,6 +39,33 @@ class EmailChannelAdmin(admin.ModelAdmin):
     ]
 
 
+def books(hours: int = 24) -> dict:
+    """The inbound books of the last `hours`: received = stored + ignored +
+    failed + waiting, and how long the oldest waiting row has waited
+    (RELIABILITY 5)."""
+    since = timezone.now() - datetime.timedelta(hours=hours)
+    counts = dict(
+        InboundItem.objects.filter(received_at__gte=since)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    oldest = (
+        InboundItem.objects.filter(status=InboundItem.Status.PENDING)
+        .order_by("received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    return {
+        "hours": hours,
+        "received": sum(counts.values()),
+        "statuses": [(label, counts.get(value, 0)) for value, label in InboundItem.Status.choices],
+        "oldest_waiting_minutes": (
+            int((timezone.now() - oldest).total_seconds() // 60) if oldest else None
+        ),
+    }
+
+
 @admin.register(InboundItem)
 class InboundItemAdmin(admin.ModelAdmin):
     """The inbound log: every delivery with what became of it (RELIABILITY 96).
@@ -65,6 +96,9 @@ class InboundItemAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "books": books()})
 
     def has_change_permission(self, request, obj=None):
         return False

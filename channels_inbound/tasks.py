@@ -27,8 +27,24 @@ def process_inbound_item(item_id: int) -> None:
     ingest.inbound_process(item_id)
 
 
+# Rows waiting longer than this mean the workers are down or behind: say so
+# loudly (RELIABILITY 5), once a minute while it lasts.
+BACKLOG_ALERT = datetime.timedelta(minutes=5)
+
+
 @shared_task
 def sweep_pending_inbound() -> int:
+    oldest = (
+        InboundItem.objects.filter(status=InboundItem.Status.PENDING)
+        .order_by("received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    if oldest and timezone.now() - oldest > BACKLOG_ALERT:
+        log.error(
+            "Inbound backlog: the oldest waiting message arrived %s ago",
+            timezone.now() - oldest,
+        )
     stuck = InboundItem.objects.filter(
         status=InboundItem.Status.PENDING, received_at__lt=timezone.now() - STUCK_AFTER
     ).values_list("pk", flat=True)[:1000]

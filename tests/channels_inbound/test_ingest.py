@@ -377,3 +377,22 @@ def test_the_corpus_ingests_with_the_books_balanced(channel, settings, tmp_path)
     )
     assert outcome["done"] >= items.count() * 0.8, (outcome, reasons.most_common(8))
     print(f"\ncorpus: {len(files)} files, {items.count()} deliveries, {outcome}")
+
+
+def test_the_books_balance_and_a_backlog_raises_an_alert(channel, super_admin, client, caplog):
+    """RELIABILITY 5: received = stored + ignored + failed + waiting, shown to
+    admins; a row waiting over 5 minutes is logged as an error by the sweep."""
+    from channels_inbound import tasks
+
+    deliver(mail(subject="Stored"))
+    deliver(mail(headers={"Auto-Submitted": "auto-replied"}))
+    waiting, _created = inbound_store(source=InboundItem.Source.PIPE, payload=mail(subject="Later"))
+    InboundItem.objects.filter(pk=waiting.pk).update(
+        received_at=timezone.now() - datetime.timedelta(minutes=7)
+    )
+    client.force_login(super_admin)
+    page = client.get("/admin/channels_inbound/inbounditem/").content.decode()
+    assert "3 received" in page and "Stored: 1" in page and "Ignored: 1" in page
+    assert "Waiting: 1" in page and "the oldest has waited 7 minutes" in page
+    tasks.sweep_pending_inbound()
+    assert "Inbound backlog" in caplog.text
