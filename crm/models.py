@@ -5,10 +5,25 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import person_name
 
 
+class CompanyQuerySet(models.QuerySet):
+    def with_domain(self, domain: str):
+        """Companies of `domain`, any case, through the lower(domain) index."""
+        return self.annotate(domain_lower=Lower("domain")).filter(domain_lower=domain.lower())
+
+
+class ContactQuerySet(models.QuerySet):
+    def with_email(self, address: str):
+        """Contacts with `address`, any case, through the lower(email) index
+        (`email__iexact` compares upper() and would read the whole table)."""
+        return self.annotate(email_lower=Lower("email")).filter(email_lower=address.lower())
+
+
 class Company(models.Model):
     name = models.CharField(_("name"), max_length=200)
     domain = models.CharField(_("domain"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CompanyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -35,6 +50,8 @@ class Contact(models.Model):
         related_name="contacts",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["first_name", "last_name", "id"]
@@ -75,6 +92,8 @@ class Deal(models.Model):
         related_name="deals",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CompanyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
