@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import EmailChannel, InboundItem, WebForm, WebFormField
+from .models import ChatWidget, EmailChannel, InboundItem, WebForm, WebFormField
 
 
 @admin.register(EmailChannel)
@@ -199,3 +199,29 @@ class WebFormAdmin(admin.ModelAdmin):
             'style="width:100%;min-height:640px;border:0" loading="lazy"></iframe>'
         )
         return format_html("<code>{}</code>", snippet)
+
+
+@admin.register(ChatWidget)
+class ChatWidgetAdmin(admin.ModelAdmin):
+    """Live chat for websites (S12)."""
+
+    list_display = ["name", "pipeline", "team", "is_active"]
+    readonly_fields = ["embed_code"]
+    fields = [
+        "name",
+        "greeting",
+        "pipeline",
+        "stage",
+        "team",
+        "allowed_origins",
+        "is_active",
+        "embed_code",
+    ]
+
+    @admin.display(description=_("code to add the chat to a site"))
+    def embed_code(self, widget):
+        if not widget.pk:
+            return "—"
+        base = settings.HELPDESK_BASE_URL.rstrip("/")
+        src = base + reverse("channels_inbound:chat_widget", args=[widget.key])
+        return format_html("<code>{}</code>", f'<script src="{src}" async></script>')

@@ -89,7 +89,13 @@ def inbound_process(item_id: int) -> str:
     if item is None or item.status != InboundItem.Status.PENDING:
         return item.status if item else ""
     if item.source == InboundItem.Source.FORM:
-        return _process_form(item_id)
+        from .webforms import FormPayloadError, form_deliver
+
+        return _process_payload(item_id, form_deliver, FormPayloadError)
+    if item.source == InboundItem.Source.CHAT:
+        from .chat import ChatPayloadError, chat_deliver
+
+        return _process_payload(item_id, chat_deliver, ChatPayloadError)
     try:
         raw, spam = raw_message(item)
         parsed = parse_email(raw)
@@ -122,20 +128,19 @@ def inbound_process(item_id: int) -> str:
     return item.status
 
 
-def _process_form(item_id: int) -> str:
-    from .webforms import FormPayloadError, form_deliver
-
+def _process_payload(item_id: int, deliver, payload_error) -> str:
+    """A form or chat row: `deliver` turns its JSON into a ticket or message."""
     try:
         with transaction.atomic():
             item = InboundItem.objects.select_for_update().get(pk=item_id)
             if item.status != InboundItem.Status.PENDING:
                 return item.status
-            form_deliver(item)
+            deliver(item)
             item.attempts += 1
             item.error = ""
             item.processed_at = timezone.now()
             item.save(update_fields=RESULT_FIELDS)  # never rewrites the payload
-    except FormPayloadError as error:
+    except payload_error as error:
         InboundItem.objects.filter(pk=item_id).update(
             status=InboundItem.Status.FAILED, error=str(error), attempts=F("attempts") + 1
         )

@@ -6,6 +6,8 @@ later. A parse failure keeps the row with its error for an admin to retry; a
 repeated delivery finds its row by `dedupe_key` and changes nothing.
 """
 
+import secrets
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -80,6 +82,7 @@ class InboundItem(models.Model):
         IMAP = "imap", "IMAP"
         PIPE = "pipe", _("Mail server pipe")
         FORM = "form", _("Web form")
+        CHAT = "chat", _("Live chat")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -214,3 +217,42 @@ class WebFormField(models.Model):
 
         if self.kind == self.Kind.PROPERTY and self.property_id is None:
             raise ValidationError({"property": _("Choose the ticket property this field fills.")})
+
+
+def widget_key() -> str:
+    return secrets.token_hex(8)
+
+
+class ChatWidget(models.Model):
+    """A live chat for websites (S12): a button and a small window that sites
+    embed with one script tag. A visitor's first message opens a ticket."""
+
+    name = models.CharField(_("name"), max_length=100)
+    key = models.CharField(max_length=16, unique=True, default=widget_key, editable=False)
+    greeting = models.CharField(
+        _("greeting"), max_length=300, default=_("Hi! How can we help you today?")
+    )
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("status of new tickets"), on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    allowed_origins = models.TextField(
+        _("sites that may embed the chat"),
+        blank=True,
+        help_text=_("One origin per line, such as https://www.example.com. Empty: none."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("chat widget")
+        verbose_name_plural = _("chat widgets")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()]

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from . import webforms, webhooks
+from . import chat, webforms, webhooks
 
 app_name = "channels_inbound"
 
 urlpatterns = [
     path("inbound/email/<str:provider>/", webhooks.inbound_webhook, name="email_webhook"),
     path("forms/<slug:slug>/", webforms.form_page, name="form_page"),
+    path("chat/<str:key>/widget.js", chat.widget_script, name="chat_widget"),
+    path("chat/<str:key>/", chat.chat_page, name="chat_page"),
+    path("chat/<str:key>/messages/", chat.chat_messages, name="chat_messages"),
 ]

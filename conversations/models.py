@@ -82,6 +82,8 @@ class Thread(models.Model):
     inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="threads")
     channel = models.CharField(max_length=20, choices=Channel, default=Channel.EMAIL)
     reply_token = models.CharField(max_length=32, unique=True, default=reply_token, editable=False)
+    # Who is on the other end outside email: a chat visitor's key.
+    visitor_key = models.CharField(max_length=100, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

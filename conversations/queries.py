@@ -4,7 +4,7 @@ tickets.access; everything here hangs off that ticket."""
 from accounts.models import User
 from tickets.models import Source, Ticket
 
-from .models import Attachment, Draft, Message
+from .models import Attachment, Channel, Draft, Message
 from .services import (
     default_from_address,
     default_recipients,
@@ -25,7 +25,7 @@ def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = 
     if before:
         messages = messages.filter(pk__lt=before)
     page = list(
-        messages.select_related("author", "outbound")
+        messages.select_related("author", "outbound", "thread")
         .prefetch_related("attachments")
         .defer("references", "bcc")
         .order_by("-id")[: limit + 1]
@@ -82,6 +82,8 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
             "from_address_id": sender.pk if sender else None,
         }
     composer |= {
+        # A reply to a chat message goes into the chat: no addresses to fill.
+        "in_chat": bool(reply_to) and reply_to.thread.channel == Channel.CHAT,
         "reply_to_id": reply_to.pk if reply_to else None,
         "reply_to_label": reply_to.sender_display if reply_to else "",
     }
@@ -125,7 +127,7 @@ def message_of_ticket(ticket: Ticket, pk: int | None) -> Message | None:
     """Message `pk` if it belongs to `ticket` (a posted id is never trusted)."""
     if not pk:
         return None
-    return Message.objects.filter(ticket=ticket, pk=pk).select_related("author").first()
+    return Message.objects.filter(ticket=ticket, pk=pk).select_related("author", "thread").first()
 
 
 def _message(ticket: Ticket, pk: int | None, loaded: dict) -> Message | None:

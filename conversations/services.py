@@ -53,6 +53,7 @@ def latest_message(ticket: Ticket) -> Message | None:
     an internal comment."""
     return (
         Message.objects.filter(ticket=ticket, kind=Message.Kind.MESSAGE)
+        .select_related("thread")
         .order_by("-created_at", "-id")
         .first()
     )
@@ -155,11 +156,16 @@ def reply_send(
     html = clean_editor_html(html)
     if is_blank(html):
         raise ValidationError({"html": _("Write a message before sending.")})
-    if not (to or cc or bcc):
-        raise ValidationError({"to": _("Add at least one recipient (To, CC or BCC).")})
     reply_to = reply_to or latest_message(ticket)
     if reply_to and reply_to.ticket_id != ticket.pk:
         raise ValidationError(_("That message belongs to another ticket."))
+    if reply_to and reply_to.thread.channel == Channel.CHAT:
+        return chat_reply_send(
+            actor=actor, ticket=ticket, html=html, reply_to=reply_to, stage=stage,
+            stage_values=stage_values, seen_message_id=seen_message_id,
+        )  # fmt: skip
+    if not (to or cc or bcc):
+        raise ValidationError({"to": _("Add at least one recipient (To, CC or BCC).")})
     sender = from_address or default_from_address(actor, reply_to)
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
@@ -259,6 +265,44 @@ def ticket_start_by_email(
             subject=subject,
         )
     return ticket
+
+
+def chat_reply_send(
+    *,
+    actor: User,
+    ticket: Ticket,
+    html: str,
+    reply_to: Message,
+    stage: Stage | None = None,
+    stage_values: dict | None = None,
+    seen_message_id: int | None = None,
+) -> Message:
+    """A reply in a live chat: stored on the chat's thread, where the visitor's
+    window shows it; nothing is mailed. Same collision check and statuses as
+    an email reply (S20, S21)."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        _check_collision(ticket, actor, seen_message_id)
+        message = Message.objects.create(
+            thread=reply_to.thread,
+            ticket=ticket,
+            kind=Message.Kind.MESSAGE,
+            direction=Message.Direction.OUTBOUND,
+            author=actor,
+            sanitizer_version=SANITIZER_VERSION,
+            from_name=actor.display_name,
+            html=html,
+            text=html_to_text(html),
+            reply_to=reply_to,
+        )
+        _touch(ticket, message)
+        target = stage or ticket.pipeline.stage_on_agent_reply
+        if target and target.pk != ticket.stage_id:
+            ticket_services.ticket_set_stage(
+                actor=actor, ticket=ticket, stage=target, **_split(stage_values)
+            )
+        Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.REPLY).delete()
+    return message
 
 
 def _attach_uploads(actor: User, ticket: Ticket, message: Message, ids) -> None:

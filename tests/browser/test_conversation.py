@@ -14,6 +14,7 @@ from tests.factories import (
     UserFactory,
     inbound_message,
 )
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.browser
 
@@ -451,3 +452,31 @@ def test_new_customer_mail_shows_up_without_a_reload(page, sign_in, desk):
     refresh.click()
     expect(page.locator("#list-pane")).to_contain_text("Brand new ticket")
     expect(page.locator("#detail-pane")).to_contain_text("Third mail: hello again?")
+
+
+def test_a_chat_visitor_and_an_agent_talk_without_reloading(
+    page, sign_in, desk, browser, live_server
+):
+    from channels_inbound.models import ChatWidget
+
+    widget = ChatWidget.objects.create(
+        name="Acme help", pipeline=desk["pipeline"], stage=desk["pipeline"].stages.first()
+    )
+    visitor = browser.new_context(viewport={"width": 400, "height": 600}, base_url=live_server.url)
+    chat = visitor.new_page()
+    chat.goto(f"/chat/{widget.key}/")
+    expect(chat.get_by_text("Hi! How can we help you today?")).to_be_visible()
+    chat.locator("textarea[name=text]").fill("Is the shop open on Sunday?")
+    chat.keyboard.press("Enter")
+    expect(chat.locator(".chat-mine")).to_have_text("Is the shop open on Sunday?")
+    expect(chat.locator(".chat-mine.is-pending")).to_have_count(0, timeout=5000)
+
+    ticket = Ticket.objects.get(name="Is the shop open on Sunday?")
+    sign_in(desk["agent"])
+    page.goto(f"/views/all-open/tickets/{ticket.pk}/")
+    expect(page.get_by_text("appears in the visitor's chat window")).to_be_visible()
+    type_in(page, "#composer-reply", "Yes, from 10 to 16.")
+    page.locator("#composer-reply button[type=submit]").click()
+    expect(page.locator(".message-outbound")).to_contain_text("Yes, from 10 to 16.")
+    expect(chat.locator(".chat-agent").last).to_contain_text("Yes, from 10 to 16.", timeout=5000)
+    visitor.close()

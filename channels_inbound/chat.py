@@ -1,0 +1,216 @@
+"""Live chat (S12): a widget any website embeds with one script tag.
+
+The script adds a button that opens our chat page in an iframe. The page
+talks to two endpoints of its own origin: send a message, and poll the
+conversation every 2 seconds (polling rather than server-sent events: a held
+connection per visitor would cost one web worker each on this stack).
+
+A visitor is known by a random key the page keeps in its storage; the key is
+the only way to read a conversation (RELIABILITY 60), and typing someone's
+email address gives access to nothing (RELIABILITY 35): linking a visitor to a
+contact stays an agent's action (S22). Messages are stored raw-first like
+every channel; the worker opens the ticket with the first one.
+"""
+
+import json
+import re
+import secrets
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from conversations import services as conversation_services
+from conversations.models import Channel, Message, Thread
+from tickets import services as ticket_services
+from tickets.models import Source
+
+from .ingest import inbound_store
+from .models import ChatWidget, InboundItem
+from .webforms import rate_limited
+
+VISITOR = re.compile(r"^[0-9a-f]{32}$")
+CLIENT_ID = re.compile(r"^[0-9a-zA-Z-]{8,64}$")
+MAX_TEXT = 5000
+POLL_PAGE = 100
+
+
+def _widget(key: str) -> ChatWidget:
+    return get_object_or_404(ChatWidget, key=key, is_active=True)
+
+
+@require_GET
+def widget_script(request, key):
+    """The loader a site includes: a button and the chat window's iframe."""
+    widget = _widget(key)
+    response = render(
+        request,
+        "channels_inbound/chat_widget.js",
+        {"widget": widget, "base": f"{request.scheme}://{request.get_host()}"},
+        content_type="text/javascript; charset=utf-8",
+    )
+    response["Cache-Control"] = "public, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@xframe_options_exempt  # framing is decided per widget, in the CSP below
+@require_GET
+def chat_page(request, key):
+    widget = _widget(key)
+    response = render(request, "channels_inbound/chat_page.html", {"widget": widget})
+    ancestors = " ".join(["'self'", *widget.origins])
+    response["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+    )
+    return response
+
+
+@csrf_exempt  # no session: the visitor key in the body is the credential
+@require_http_methods(["GET", "POST"])
+def chat_messages(request, key):
+    widget = _widget(key)
+    own = f"{request.scheme}://{request.get_host()}"
+    if request.headers.get("Origin", own) != own:
+        return JsonResponse({"error": _("Not allowed.")}, status=403)
+    if request.method == "GET":
+        return _poll(widget, request)
+    return _send(widget, request)
+
+
+def _poll(widget: ChatWidget, request) -> JsonResponse:
+    """The visitor's conversation after message `after`: their messages and the
+    agents' replies, never internal comments."""
+    visitor = request.GET.get("visitor", "")
+    after = request.GET.get("after", "0")
+    if not VISITOR.match(visitor) or not after.isdigit():
+        return JsonResponse({"messages": []})
+    thread = Thread.objects.filter(visitor_key=f"{widget.key}:{visitor}").order_by("-id").first()
+    if thread is None:
+        return JsonResponse({"messages": []})
+    messages = (
+        Message.objects.filter(thread=thread, kind=Message.Kind.MESSAGE, pk__gt=int(after))
+        .select_related("author")
+        .order_by("id")[:POLL_PAGE]
+    )
+    return JsonResponse(
+        {
+            "messages": [
+                {
+                    "id": m.pk,
+                    "mine": m.is_inbound,
+                    "name": m.author.first_name or m.author.display_name if m.author else "",
+                    "text": m.text,
+                    "at": m.created_at.isoformat(),
+                }
+                for m in messages
+            ]
+        }
+    )
+
+
+def _send(widget: ChatWidget, request) -> JsonResponse:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, RecursionError):
+        return JsonResponse({"error": _("The message could not be read.")}, status=400)
+    if not isinstance(data, dict):
+        return JsonResponse({"error": _("The message could not be read.")}, status=400)
+    text = str(data.get("text") or "").replace("\x00", "").strip()
+    if not text:
+        return JsonResponse({"error": _("Write a message first.")}, status=400)
+    if len(text) > MAX_TEXT:
+        return JsonResponse(
+            {"error": _("Messages can be at most %(count)d characters.") % {"count": MAX_TEXT}},
+            status=400,
+        )
+    if rate_limited(request):
+        return JsonResponse({"error": _("Too many messages. Please wait a moment.")}, status=429)
+    visitor = str(data.get("visitor") or "")
+    if not VISITOR.match(visitor):
+        visitor = secrets.token_hex(16)  # 128 bits: a new visitor
+    client_id = str(data.get("id") or "")
+    payload = {
+        "widget": widget.pk,
+        "visitor": visitor,
+        "text": text,
+        "name": str(data.get("name") or "").replace("\x00", "")[:100],
+        "email": str(data.get("email") or "").replace("\x00", "")[:254],
+    }
+    inbound_store(
+        source=InboundItem.Source.CHAT,
+        payload=json.dumps(payload).encode(),
+        content_type="application/json",
+        # The page's id for this message: a resend after a network error is one message.
+        event_id=f"{visitor}:{client_id}" if CLIENT_ID.match(client_id) else "",
+    )
+    return JsonResponse({"visitor": visitor})
+
+
+class ChatPayloadError(Exception):
+    pass
+
+
+def chat_deliver(item: InboundItem) -> None:
+    """The worker's part: the message on the visitor's thread, opening a ticket
+    with the first one (or when the last ticket was closed)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        payload = json.loads(bytes(item.payload))
+        widget = ChatWidget.objects.select_related("pipeline", "stage").get(pk=payload["widget"])
+        visitor, text = payload["visitor"], payload["text"]
+    except (ValueError, KeyError, TypeError, ChatWidget.DoesNotExist):
+        raise ChatPayloadError("The stored chat message cannot be read.") from None
+    email = payload.get("email", "")
+    try:
+        validate_email(email)
+    except ValidationError:
+        email = ""
+    name = payload.get("name") or email or _("Visitor")
+    thread = (
+        Thread.objects.filter(visitor_key=f"{widget.key}:{visitor}", ticket__is_open=True)
+        .select_related("ticket")
+        .order_by("-id")
+        .first()
+    )
+    if thread is None:
+        ticket = ticket_services.ticket_create(
+            actor=None,
+            name=text.splitlines()[0][:80] or _("Chat"),
+            pipeline=widget.pipeline,
+            stage=widget.stage,
+            team=widget.team,
+            source=Source.CHAT,
+        )
+        thread = Thread.objects.create(
+            ticket=ticket,
+            inbox=conversation_services.help_desk_inbox(),
+            channel=Channel.CHAT,
+            visitor_key=f"{widget.key}:{visitor}",
+        )
+        disposition = f"chat “{widget.name}”: new ticket"
+    else:
+        ticket = thread.ticket
+        disposition = f"chat “{widget.name}”: visitor's open ticket"
+    message = conversation_services.message_receive(
+        ticket=ticket,
+        thread=thread,
+        channel=Channel.CHAT,
+        contact=None,  # an agent links the visitor to a contact (S22)
+        from_name=name,
+        from_email=email,
+        to=[],
+        cc=[],
+        subject=ticket.name,
+        html="",
+        text=text,
+    )
+    item.ticket, item.message = ticket, message
+    item.status = InboundItem.Status.DONE
+    item.disposition = disposition
