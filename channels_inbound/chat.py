@@ -49,7 +49,11 @@ def widget_script(request, key):
     response = render(
         request,
         "channels_inbound/chat_widget.js",
-        {"widget": widget, "base": f"{request.scheme}://{request.get_host()}"},
+        {
+            "widget": widget,
+            "base": f"{request.scheme}://{request.get_host()}",
+            "label": _("Chat"),
+        },
         content_type="text/javascript; charset=utf-8",
     )
     response["Cache-Control"] = "public, max-age=300"

@@ -1,4 +1,4 @@
-{% load i18n %}/* Help desk live chat: adds a chat button to this page (one script tag). */
+/* Help desk live chat: adds a chat button to this page (one script tag). */
 (function () {
   "use strict";
   if (window.helpdeskChatLoaded) return;
@@ -9,7 +9,7 @@
   button.type = "button";
   button.setAttribute("aria-label", "{{ widget.name|escapejs }}");
   button.setAttribute("aria-expanded", "false");
-  button.textContent = "{% translate 'Chat' as chat %}{{ chat|escapejs }}";
+  button.textContent = "{{ label|escapejs }}";
   button.style.cssText = "position:fixed;right:20px;bottom:20px;z-index:2147483000;min-width:64px;height:48px;" +
     "padding:0 18px;border:0;border-radius:24px;background:#1d4ed8;color:#fff;font:600 15px system-ui,sans-serif;" +
     "box-shadow:0 6px 20px rgba(0,0,0,.25);cursor:pointer";
