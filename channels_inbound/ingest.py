@@ -323,7 +323,7 @@ def _contact(parsed: ParsedEmail) -> Contact | None:
     message is kept as an unknown visitor's, for an agent to link, S22)."""
     if not parsed.from_email:
         return None
-    contact = Contact.objects.with_email(parsed.from_email).order_by("id").first()
+    contact = Contact.objects.oldest_with_email(parsed.from_email)
     if contact:
         return contact
     first, _space, last = parsed.from_name.partition(" ")
@@ -339,7 +339,7 @@ def _company(address: str) -> Company | None:
     domain = address.rpartition("@")[2].lower()
     if not domain or domain in FREEMAIL:
         return None
-    company = Company.objects.with_domain(domain).order_by("id").first()
+    company = Company.objects.oldest_with_domain(domain)
     return company or Company.objects.create(name=domain, domain=domain)
 
 

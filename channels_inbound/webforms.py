@@ -206,7 +206,7 @@ def form_deliver(item: InboundItem) -> None:
     email = by_kind.get(WebFormField.Kind.EMAIL, "")
     contact = None
     if email:
-        contact = Contact.objects.with_email(email).order_by("id").first()
+        contact = Contact.objects.oldest_with_email(email)
         if contact is None:
             contact = Contact.objects.create(
                 email=email,

@@ -5,10 +5,20 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import person_name
 
 
+def _oldest(queryset):
+    """The first-created row of a small set. Sorting in Python on purpose: with
+    ORDER BY id LIMIT 1 PostgreSQL walks the primary key and filters every row
+    when nothing matches."""
+    return min(queryset, key=lambda row: row.pk, default=None)
+
+
 class CompanyQuerySet(models.QuerySet):
     def with_domain(self, domain: str):
         """Companies of `domain`, any case, through the lower(domain) index."""
         return self.annotate(domain_lower=Lower("domain")).filter(domain_lower=domain.lower())
+
+    def oldest_with_domain(self, domain: str):
+        return _oldest(self.with_domain(domain)[:20])
 
 
 class ContactQuerySet(models.QuerySet):
@@ -16,6 +26,9 @@ class ContactQuerySet(models.QuerySet):
         """Contacts with `address`, any case, through the lower(email) index
         (`email__iexact` compares upper() and would read the whole table)."""
         return self.annotate(email_lower=Lower("email")).filter(email_lower=address.lower())
+
+    def oldest_with_email(self, address: str):
+        return _oldest(self.with_email(address)[:20])
 
 
 class Company(models.Model):
