@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import ChatWidget, EmailChannel, InboundItem, WebForm, WebFormField
+from .models import ChatWidget, EmailChannel, InboundItem, MessengerPage, WebForm, WebFormField
 
 
 @admin.register(EmailChannel)
@@ -225,3 +225,11 @@ class ChatWidgetAdmin(admin.ModelAdmin):
         base = settings.HELPDESK_BASE_URL.rstrip("/")
         src = base + reverse("channels_inbound:chat_widget", args=[widget.key])
         return format_html("<code>{}</code>", f'<script src="{src}" async></script>')
+
+
+@admin.register(MessengerPage)
+class MessengerPageAdmin(admin.ModelAdmin):
+    """Facebook Pages whose Messenger conversations become tickets (S12). The
+    webhook is /inbound/messenger/ (MESSENGER_APP_SECRET, MESSENGER_VERIFY_TOKEN)."""
+
+    list_display = ["name", "page_id", "pipeline", "team", "is_active"]

@@ -92,6 +92,10 @@ def inbound_process(item_id: int) -> str:
         from .webforms import FormPayloadError, form_deliver
 
         return _process_payload(item_id, form_deliver, FormPayloadError)
+    if item.source == InboundItem.Source.MESSENGER:
+        from .messenger import MessengerPayloadError, messenger_deliver
+
+        return _process_payload(item_id, messenger_deliver, MessengerPayloadError)
     if item.source == InboundItem.Source.CHAT:
         from .chat import ChatPayloadError, chat_deliver
 

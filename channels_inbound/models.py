@@ -83,6 +83,7 @@ class InboundItem(models.Model):
         PIPE = "pipe", _("Mail server pipe")
         FORM = "form", _("Web form")
         CHAT = "chat", _("Live chat")
+        MESSENGER = "messenger", "Facebook Messenger"
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -256,3 +257,52 @@ class ChatWidget(models.Model):
     @property
     def origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()]
+
+
+class MessengerPage(models.Model):
+    """A Facebook Page whose Messenger conversations become tickets (S12)."""
+
+    page_id = models.CharField(_("page ID"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("status of new tickets"), on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # The page access token lives in the environment, never in the database.
+    access_token_env = models.CharField(
+        _("environment variable with the page access token"), max_length=100
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("Messenger page")
+        verbose_name_plural = _("Messenger pages")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MessengerOutbound(models.Model):
+    """An agent's reply waiting for the Send API, claimed like the email outbox
+    so a retried task never sends it twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Sending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="messenger")
+    page = models.ForeignKey(MessengerPage, on_delete=models.CASCADE)
+    recipient = models.CharField(max_length=50)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"messenger {self.message_id} {self.status}"

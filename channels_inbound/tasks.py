@@ -67,3 +67,16 @@ def poll_imap_mailboxes() -> int:
         except Exception as error:  # one broken mailbox must not stop the others
             log.warning("IMAP poll of channel %s failed: %s", channel.pk, type(error).__name__)
     return stored
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def send_messenger_reply(outbound_id: int) -> None:
+    from .messenger import messenger_send
+
+    messenger_send(outbound_id)

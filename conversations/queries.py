@@ -4,8 +4,9 @@ tickets.access; everything here hangs off that ticket."""
 from accounts.models import User
 from tickets.models import Source, Ticket
 
-from .models import Attachment, Channel, Draft, Message
+from .models import Attachment, Draft, Message
 from .services import (
+    THREAD_CHANNELS,
     default_from_address,
     default_recipients,
     latest_message,
@@ -83,7 +84,8 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
         }
     composer |= {
         # A reply to a chat message goes into the chat: no addresses to fill.
-        "in_chat": bool(reply_to) and reply_to.thread.channel == Channel.CHAT,
+        "in_chat": bool(reply_to) and reply_to.thread.channel in THREAD_CHANNELS,
+        "reply_channel": reply_to.thread.channel if reply_to else "",
         "reply_to_id": reply_to.pk if reply_to else None,
         "reply_to_label": reply_to.sender_display if reply_to else "",
     }

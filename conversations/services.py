@@ -159,8 +159,8 @@ def reply_send(
     reply_to = reply_to or latest_message(ticket)
     if reply_to and reply_to.ticket_id != ticket.pk:
         raise ValidationError(_("That message belongs to another ticket."))
-    if reply_to and reply_to.thread.channel == Channel.CHAT:
-        return chat_reply_send(
+    if reply_to and reply_to.thread.channel in THREAD_CHANNELS:
+        return thread_reply_send(
             actor=actor, ticket=ticket, html=html, reply_to=reply_to, stage=stage,
             stage_values=stage_values, seen_message_id=seen_message_id,
         )  # fmt: skip
@@ -267,7 +267,21 @@ def ticket_start_by_email(
     return ticket
 
 
-def chat_reply_send(
+# Channels whose replies stay on the thread instead of going out by email. A
+# channel app registers what else a reply needs (Messenger: its Send API).
+THREAD_CHANNELS = {Channel.CHAT, Channel.MESSENGER}
+THREAD_REPLY_HOOKS: dict = {}
+
+
+def register_thread_reply_hook(channel: str):
+    def register(function):
+        THREAD_REPLY_HOOKS[channel] = function
+        return function
+
+    return register
+
+
+def thread_reply_send(
     *,
     actor: User,
     ticket: Ticket,
@@ -277,9 +291,9 @@ def chat_reply_send(
     stage_values: dict | None = None,
     seen_message_id: int | None = None,
 ) -> Message:
-    """A reply in a live chat: stored on the chat's thread, where the visitor's
-    window shows it; nothing is mailed. Same collision check and statuses as
-    an email reply (S20, S21)."""
+    """A reply in a chat or Messenger conversation: stored on its thread (the
+    chat window shows it; Messenger's hook queues it for the Send API); nothing
+    is mailed. Same collision check and statuses as an email reply (S20, S21)."""
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
         _check_collision(ticket, actor, seen_message_id)
@@ -295,6 +309,9 @@ def chat_reply_send(
             text=html_to_text(html),
             reply_to=reply_to,
         )
+        hook = THREAD_REPLY_HOOKS.get(reply_to.thread.channel)
+        if hook:
+            hook(message)
         _touch(ticket, message)
         target = stage or ticket.pipeline.stage_on_agent_reply
         if target and target.pk != ticket.stage_id:

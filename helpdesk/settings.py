@@ -245,6 +245,11 @@ ANYMAIL = {
     }.items()
     if value
 }
+# Facebook Messenger: the app secret(s) that sign webhooks (two while
+# rotating), the verify token of the subscription handshake, the Graph API.
+MESSENGER_APP_SECRETS = env_list("MESSENGER_APP_SECRET", [])
+MESSENGER_VERIFY_TOKEN = env_secret("MESSENGER_VERIFY_TOKEN", "")
+MESSENGER_API_URL = os.environ.get("MESSENGER_API_URL", "https://graph.facebook.com/v21.0")
 # Where links in notification emails point.
 HELPDESK_BASE_URL = os.environ.get("HELPDESK_BASE_URL", "http://127.0.0.1:8000")
 
