@@ -265,3 +265,13 @@ def test_a_failed_reply_shows_and_can_be_sent_again(client, agent, outsider, set
     )
     assert "Not sent" not in html
     assert OutboundEmail.objects.get(message=message).status in {"pending", "sent"}
+
+
+def test_each_message_shows_its_channel(client, agent):
+    from tests.factories import TicketFactory, inbound_message
+
+    ticket = TicketFactory()
+    inbound_message(ticket, text="By mail")
+    client.force_login(agent)
+    html = client.get(f"/views/all-open/tickets/{ticket.pk}/").content.decode()
+    assert 'class="message-channel" title="Email"' in html
