@@ -176,7 +176,7 @@ def chat_deliver(item: InboundItem) -> None:
         validate_email(email)
     except ValidationError:
         email = ""
-    name = payload.get("name") or email or _("Visitor")
+    name = payload.get("name") or ""  # shown as "Visitor" in the reader's language
     thread = (
         Thread.objects.filter(visitor_key=f"{widget.key}:{visitor}", ticket__is_open=True)
         .select_related("ticket")

@@ -26,7 +26,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.http import Http404, HttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -144,7 +143,7 @@ def _event(page_id: str, event: dict):
         if isinstance(attachment, dict):
             url = str((attachment.get("payload") or {}).get("url") or "")[:500]
             lines.append(f"[{str(attachment.get('type') or 'file')[:20]}] {url}".strip())
-    text = "\n".join(line for line in lines if line) or _("(empty message)")
+    text = "\n".join(line for line in lines if line)
     key = f"messenger:{page.page_id}:{sender}"
     thread = (
         Thread.objects.filter(visitor_key=key, ticket__is_open=True)
@@ -155,7 +154,7 @@ def _event(page_id: str, event: dict):
     if thread is None:
         ticket = ticket_services.ticket_create(
             actor=None,
-            name=text.splitlines()[0][:80],
+            name=(text.splitlines() or ["Messenger"])[0][:80],
             pipeline=page.pipeline,
             stage=page.stage,
             team=page.team,
@@ -172,7 +171,7 @@ def _event(page_id: str, event: dict):
         thread=thread,
         channel=Channel.MESSENGER,
         contact=None,  # an agent links the person to a contact (S22)
-        from_name=_("Messenger user"),
+        from_name="",  # shown as "Messenger user" in the reader's language
         from_email="",
         to=[],
         cc=[],

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
@@ -162,9 +163,15 @@ class Message(models.Model):
 
     @property
     def sender_display(self) -> str:
+        """The author, the sender's name or address, else a word for a sender
+        we know nothing of, in the reader's language."""
         if self.author_id:
             return self.author.display_name
-        return self.from_name or self.from_email
+        if self.from_name or self.from_email:
+            return self.from_name or self.from_email
+        if self.thread.channel == Channel.MESSENGER:
+            return gettext("Messenger user")
+        return gettext("Visitor")
 
 
 class OutboundEmail(models.Model):

@@ -164,3 +164,15 @@ def test_the_widget_script_and_the_window_can_be_embedded_only_where_allowed(cli
     assert cross.status_code == 403
     ChatWidget.objects.filter(pk=widget.pk).update(is_active=False)
     assert client.get(f"/chat/{widget.key}/").status_code == 404
+
+
+def test_a_nameless_visitor_is_called_visitor_in_the_agents_language(
+    client, widget, agent, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    send(client, widget, django_capture_on_commit_callbacks, "Hello?")
+    message = Ticket.objects.get().messages.get()
+    assert message.from_name == ""  # nothing stored in any language
+    with translation.override("de"):
+        assert message.sender_display == "Besucher"
