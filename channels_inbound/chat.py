@@ -25,10 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from conversations import services as conversation_services
 from conversations.models import Channel, Message, Thread
-from tickets import services as ticket_services
 from tickets.models import Source
 
-from .ingest import inbound_store
+from .ingest import inbound_store, visitor_thread
 from .models import ChatWidget, InboundItem
 from .webforms import rate_limited
 
@@ -177,31 +176,16 @@ def chat_deliver(item: InboundItem) -> None:
     except ValidationError:
         email = ""
     name = payload.get("name") or ""  # shown as "Visitor" in the reader's language
-    thread = (
-        Thread.objects.filter(visitor_key=f"{widget.key}:{visitor}", ticket__is_open=True)
-        .select_related("ticket")
-        .order_by("-id")
-        .first()
+    thread, new = visitor_thread(
+        f"{widget.key}:{visitor}",
+        channel=Channel.CHAT,
+        source=Source.CHAT,
+        name=text.splitlines()[0],
+        target=widget,
     )
-    if thread is None:
-        ticket = ticket_services.ticket_create(
-            actor=None,
-            name=text.splitlines()[0][:80] or _("Chat"),
-            pipeline=widget.pipeline,
-            stage=widget.stage,
-            team=widget.team,
-            source=Source.CHAT,
-        )
-        thread = Thread.objects.create(
-            ticket=ticket,
-            inbox=conversation_services.help_desk_inbox(),
-            channel=Channel.CHAT,
-            visitor_key=f"{widget.key}:{visitor}",
-        )
-        disposition = f"chat “{widget.name}”: new ticket"
-    else:
-        ticket = thread.ticket
-        disposition = f"chat “{widget.name}”: visitor's open ticket"
+    ticket = thread.ticket
+    state = "new ticket" if new else "visitor's open ticket"
+    disposition = f"chat “{widget.name}”: {state}"
     message = conversation_services.message_receive(
         ticket=ticket,
         thread=thread,

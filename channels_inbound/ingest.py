@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conversations import services as conversation_services
-from conversations.models import Channel, EmailAddress, Message, OutboundEmail
+from conversations.models import Channel, EmailAddress, Message, OutboundEmail, Thread
 from conversations.outbox import tell_author
 from crm.models import Company, Contact
 from helpdesk.queue import enqueue
@@ -275,6 +275,35 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
     notes += parsed.notes
     item.message, item.ticket = message, ticket
     _set(item, done, "; ".join(n for n in notes if n))
+
+
+def visitor_thread(key: str, *, channel: str, source: str, name: str, target) -> tuple:
+    """The thread of a chat visitor or Messenger user (`key`) on their open
+    ticket, else a new ticket in `target`'s pipeline, status and team with a
+    thread for them. Returns (thread, whether the ticket is new)."""
+    thread = (
+        Thread.objects.filter(visitor_key=key, ticket__is_open=True)
+        .select_related("ticket")
+        .order_by("-id")
+        .first()
+    )
+    if thread is not None:
+        return thread, False
+    ticket = ticket_services.ticket_create(
+        actor=None,
+        name=name[:80],
+        pipeline=target.pipeline,
+        stage=target.stage,
+        team=target.team,
+        source=source,
+    )
+    thread = Thread.objects.create(
+        ticket=ticket,
+        inbox=conversation_services.help_desk_inbox(),
+        channel=channel,
+        visitor_key=key,
+    )
+    return thread, True
 
 
 def _set(item: InboundItem, status: str, disposition: str) -> None:

@@ -23,26 +23,23 @@ import urllib.request
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from conversations import services as conversation_services
-from conversations.models import Channel, Message, Thread
-from conversations.outbox import tell_author
+from conversations.models import Channel, Message
+from conversations.outbox import claim, tell_author
 from helpdesk.queue import enqueue
-from tickets import services as ticket_services
 from tickets.models import Source
 
-from .ingest import inbound_store
+from .ingest import inbound_store, visitor_thread
 from .models import InboundItem, MessengerOutbound, MessengerPage
 
 log = logging.getLogger(__name__)
 CHALLENGE = re.compile(r"^[0-9A-Za-z_-]{1,100}$")
 MAX_AGE = datetime.timedelta(days=1)
-CLAIM_TIMEOUT = datetime.timedelta(minutes=5)
 
 
 class MessengerPayloadError(Exception):
@@ -144,28 +141,13 @@ def _event(page_id: str, event: dict):
             url = str((attachment.get("payload") or {}).get("url") or "")[:500]
             lines.append(f"[{str(attachment.get('type') or 'file')[:20]}] {url}".strip())
     text = "\n".join(line for line in lines if line)
-    key = f"messenger:{page.page_id}:{sender}"
-    thread = (
-        Thread.objects.filter(visitor_key=key, ticket__is_open=True)
-        .select_related("ticket")
-        .order_by("-id")
-        .first()
+    thread, _new = visitor_thread(
+        f"messenger:{page.page_id}:{sender}",
+        channel=Channel.MESSENGER,
+        source=Source.MESSENGER,
+        name=(text.splitlines() or ["Messenger"])[0],
+        target=page,
     )
-    if thread is None:
-        ticket = ticket_services.ticket_create(
-            actor=None,
-            name=(text.splitlines() or ["Messenger"])[0][:80],
-            pipeline=page.pipeline,
-            stage=page.stage,
-            team=page.team,
-            source=Source.MESSENGER,
-        )
-        thread = Thread.objects.create(
-            ticket=ticket,
-            inbox=conversation_services.help_desk_inbox(),
-            channel=Channel.MESSENGER,
-            visitor_key=key,
-        )
     return conversation_services.message_receive(
         ticket=thread.ticket,
         thread=thread,
@@ -196,14 +178,7 @@ def messenger_reply_queue(message: Message) -> None:
 def messenger_send(outbound_id: int) -> bool:
     """Send one queued reply if it is ours to send (claimed by a conditional
     UPDATE, like the email outbox). Returns whether it was sent now."""
-    now = timezone.now()
-    claimable = Q(status=MessengerOutbound.Status.PENDING) | Q(
-        status=MessengerOutbound.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
-    )
-    claimed = MessengerOutbound.objects.filter(claimable, pk=outbound_id).update(
-        status=MessengerOutbound.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
+    if not claim(MessengerOutbound, outbound_id):
         return False
     outbound = MessengerOutbound.objects.select_related("page", "message").get(pk=outbound_id)
     token = os.environ.get(outbound.page.access_token_env, "")

@@ -29,21 +29,23 @@ class SendFailed(Exception):
     """The backend refused or failed; the task retries with back-off."""
 
 
-def _claim(outbound_id: int) -> bool:
+def claim(model, pk: int) -> bool:
+    """Take outbox row `pk` of `model` (any outbox with pending/sending status,
+    claimed_at and attempts) for sending: pending, or claimed by a worker that
+    died more than CLAIM_TIMEOUT ago. One conditional UPDATE, so two workers
+    never both win."""
     now = timezone.now()
-    claimable = Q(status=OutboundEmail.Status.PENDING) | Q(
-        status=OutboundEmail.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
-    )
+    claimable = Q(status="pending") | Q(status="sending", claimed_at__lt=now - CLAIM_TIMEOUT)
     return bool(
-        OutboundEmail.objects.filter(claimable, pk=outbound_id).update(
-            status=OutboundEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        model.objects.filter(claimable, pk=pk).update(
+            status="sending", claimed_at=now, attempts=F("attempts") + 1
         )
     )
 
 
 def outbound_send(outbound_id: int) -> bool:
     """Send one outbox row if it is ours to send. Returns whether it was sent now."""
-    if not _claim(outbound_id):
+    if not claim(OutboundEmail, outbound_id):
         return False
     outbound = OutboundEmail.objects.select_related("message").get(pk=outbound_id)
     try:

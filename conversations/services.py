@@ -204,12 +204,7 @@ def reply_send(
         _attach_uploads(actor, ticket, message, attachments)
         outbound = OutboundEmail.objects.create(message=message)
         _touch(ticket, message)
-        target = stage or ticket.pipeline.stage_on_agent_reply
-        if target and target.pk != ticket.stage_id:
-            ticket_services.ticket_set_stage(
-                actor=actor, ticket=ticket, stage=target, **_split(stage_values)
-            )
-        Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.REPLY).delete()
+        _after_agent_reply(actor, ticket, stage, stage_values)
         from .tasks import send_outbound_email
 
         transaction.on_commit(lambda: enqueue(send_outbound_email, outbound.pk))
@@ -313,13 +308,20 @@ def thread_reply_send(
         if hook:
             hook(message)
         _touch(ticket, message)
-        target = stage or ticket.pipeline.stage_on_agent_reply
-        if target and target.pk != ticket.stage_id:
-            ticket_services.ticket_set_stage(
-                actor=actor, ticket=ticket, stage=target, **_split(stage_values)
-            )
-        Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.REPLY).delete()
+        _after_agent_reply(actor, ticket, stage, stage_values)
     return message
+
+
+def _after_agent_reply(actor: User, ticket: Ticket, stage, stage_values) -> None:
+    """What every agent reply does, whatever its channel: the status the agent
+    chose, else the pipeline's "after an agent's reply" one (S20, S21), and the
+    reply draft is gone."""
+    target = stage or ticket.pipeline.stage_on_agent_reply
+    if target and target.pk != ticket.stage_id:
+        ticket_services.ticket_set_stage(
+            actor=actor, ticket=ticket, stage=target, **_split(stage_values)
+        )
+    Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.REPLY).delete()
 
 
 def _attach_uploads(actor: User, ticket: Ticket, message: Message, ids) -> None:
