@@ -29,7 +29,7 @@ from tickets.models import Source
 
 from .ingest import inbound_store, visitor_thread
 from .models import ChatWidget, InboundItem
-from .webforms import rate_limited
+from .public import frameable, rate_limited
 
 VISITOR = re.compile(r"^[0-9a-f]{32}$")
 CLIENT_ID = re.compile(r"^[0-9a-zA-Z-]{8,64}$")
@@ -65,12 +65,7 @@ def widget_script(request, key):
 def chat_page(request, key):
     widget = _widget(key)
     response = render(request, "channels_inbound/chat_page.html", {"widget": widget})
-    ancestors = " ".join(["'self'", *widget.origins])
-    response["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
-    )
-    return response
+    return frameable(response, widget.origins, scripts=True)
 
 
 @csrf_exempt  # no session: the visitor key in the body is the credential

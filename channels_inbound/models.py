@@ -17,7 +17,34 @@ from conversations.models import EmailAddress, Message
 from tickets.models import Pipeline, PropertyDefinition, Stage, Ticket
 
 
-class EmailChannel(models.Model):
+class NewTickets(models.Model):
+    """Where the tickets of a channel land: pipeline, first status and team."""
+
+    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("status of new tickets"), on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+
+
+class Embeddable(NewTickets):
+    """A public page other sites may frame: `allowed_origins` lists them."""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()]
+
+
+class EmailChannel(NewTickets):
     """A team email address connected to the help desk (S12): where its mail
     lands, and how it is fetched when not pushed by an ESP webhook."""
 
@@ -32,20 +59,12 @@ class EmailChannel(models.Model):
         related_name="channel",
         help_text=_("Replies to this channel's tickets are sent from this address by default."),
     )
-    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
-    stage = models.ForeignKey(
-        Stage, verbose_name=_("status of new tickets"), on_delete=models.PROTECT, related_name="+"
-    )
-    team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
-    )
     cc_only = models.CharField(
         _("mail with this address only in CC"),
         max_length=20,
         choices=CcOnly,
         default=CcOnly.THREAD_ONLY,
     )
-    is_active = models.BooleanField(_("active"), default=True)
     # IMAP polling (optional: ESP webhooks and the MTA pipe need none of this).
     imap_host = models.CharField(_("IMAP server"), max_length=255, blank=True)
     imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
@@ -136,7 +155,7 @@ class InboundItem(models.Model):
         return f"{self.get_source_display()} {self.received_at:%Y-%m-%d %H:%M} {self.status}"
 
 
-class WebForm(models.Model):
+class WebForm(Embeddable):
     """A public form whose submissions become tickets (S12): its own page, which
     other sites can embed, with fields mapped to the contact and the ticket."""
 
@@ -151,19 +170,11 @@ class WebForm(models.Model):
         max_length=300,
         default=_("Thank you! We received your message and will answer by email."),
     )
-    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
-    stage = models.ForeignKey(
-        Stage, verbose_name=_("status of new tickets"), on_delete=models.PROTECT, related_name="+"
-    )
-    team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
-    )
     allowed_origins = models.TextField(
         _("sites that may embed the form"),
         blank=True,
         help_text=_("One origin per line, such as https://www.example.com. Empty: none."),
     )
-    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("web form")
@@ -171,10 +182,6 @@ class WebForm(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def origins(self) -> list[str]:
-        return [o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()]
 
 
 class WebFormField(models.Model):
@@ -224,7 +231,7 @@ def widget_key() -> str:
     return secrets.token_hex(8)
 
 
-class ChatWidget(models.Model):
+class ChatWidget(Embeddable):
     """A live chat for websites (S12): a button and a small window that sites
     embed with one script tag. A visitor's first message opens a ticket."""
 
@@ -233,19 +240,11 @@ class ChatWidget(models.Model):
     greeting = models.CharField(
         _("greeting"), max_length=300, default=_("Hi! How can we help you today?")
     )
-    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
-    stage = models.ForeignKey(
-        Stage, verbose_name=_("status of new tickets"), on_delete=models.PROTECT, related_name="+"
-    )
-    team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
-    )
     allowed_origins = models.TextField(
         _("sites that may embed the chat"),
         blank=True,
         help_text=_("One origin per line, such as https://www.example.com. Empty: none."),
     )
-    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("chat widget")
@@ -254,28 +253,16 @@ class ChatWidget(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def origins(self) -> list[str]:
-        return [o.strip().rstrip("/") for o in self.allowed_origins.split() if o.strip()]
 
-
-class MessengerPage(models.Model):
+class MessengerPage(NewTickets):
     """A Facebook Page whose Messenger conversations become tickets (S12)."""
 
     page_id = models.CharField(_("page ID"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
-    stage = models.ForeignKey(
-        Stage, verbose_name=_("status of new tickets"), on_delete=models.PROTECT, related_name="+"
-    )
-    team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
-    )
     # The page access token lives in the environment, never in the database.
     access_token_env = models.CharField(
         _("environment variable with the page access token"), max_length=100
     )
-    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("Messenger page")

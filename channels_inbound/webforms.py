@@ -13,10 +13,8 @@ import json
 import re
 import uuid
 
-from axes.helpers import get_client_ip_address
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +32,7 @@ from tickets.models import PropertyDefinition, Source
 
 from .ingest import inbound_store
 from .models import InboundItem, WebForm, WebFormField
+from .public import frameable, rate_limited
 
 HONEYPOT = "website"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -72,25 +71,6 @@ def _field(field: WebFormField) -> forms.Field:
         if definition.type == PropertyDefinition.Type.DATE:
             return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     return forms.CharField(max_length=500, **common)
-
-
-def rate_limited(request) -> bool:
-    """At most HELPDESK_FORM_RATE submissions per address per minute, and ten
-    times that per hour, for all forms together (RELIABILITY 67)."""
-    # The same client address as login throttling (PROXY_COUNT proxies trusted).
-    address = get_client_ip_address(request) or ""
-    per_minute = settings.HELPDESK_FORM_RATE
-    for window, limit in ((60, per_minute), (3600, per_minute * 10)):
-        key = f"webform-rate:{window}:{address}"
-        cache.add(key, 0, window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window)
-            count = 1
-        if count > limit:
-            return True
-    return False
 
 
 @csrf_exempt  # public and unauthenticated: nothing of a session to protect
@@ -142,12 +122,7 @@ def _page(request, webform, form, status=200, limited=False) -> HttpResponse:
         },
         status=status,
     )
-    ancestors = " ".join(["'self'", *webform.origins])
-    response["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
-        f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
-    )
-    return response
+    return frameable(response, webform.origins, scripts=False)
 
 
 def _store(webform: WebForm, form: forms.Form, request) -> InboundItem:

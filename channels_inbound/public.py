@@ -1,0 +1,37 @@
+"""What the public pages (web forms, the chat window) share: the rate limit per
+client address, and a CSP that lets only the listed sites frame them."""
+
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.core.cache import cache
+
+
+def rate_limited(request) -> bool:
+    """At most HELPDESK_FORM_RATE submissions per address per minute, and ten
+    times that per hour, for all public pages together (RELIABILITY 67)."""
+    # The same client address as login throttling (PROXY_COUNT proxies trusted).
+    address = get_client_ip_address(request) or ""
+    per_minute = settings.HELPDESK_FORM_RATE
+    for window, limit in ((60, per_minute), (3600, per_minute * 10)):
+        key = f"webform-rate:{window}:{address}"
+        cache.add(key, 0, window)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, window)
+            count = 1
+        if count > limit:
+            return True
+    return False
+
+
+def frameable(response, origins: list[str], *, scripts: bool):
+    """Our own strict policy, framable by `origins` only; scripts from our
+    origin when the page needs them."""
+    ancestors = " ".join(["'self'", *origins])
+    script = "'self'" if scripts else "'none'"
+    response["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src {script}; style-src 'self'; img-src 'self' data:; "
+        f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+    )
+    return response
