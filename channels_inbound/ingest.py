@@ -111,29 +111,15 @@ def inbound_process(item_id: int) -> str:
             processed_at=timezone.now(),
         )
         return InboundItem.Status.FAILED
-    try:
-        with transaction.atomic():
-            item = InboundItem.objects.select_for_update().get(pk=item_id)
-            if item.status != InboundItem.Status.PENDING:
-                return item.status  # another worker did it meanwhile
-            _deliver(item, parsed, spam=spam)
-            item.attempts += 1
-            item.error = ""
-            item.processed_at = timezone.now()
-            item.message_hash = parsed.content_hash
-            item.save(update_fields=RESULT_FIELDS)  # never rewrites the payload
-    except Exception as error:
-        # Nothing of the delivery was kept; the row stays pending with the
-        # error's type (never its text: it can hold the message) for a retry.
-        InboundItem.objects.filter(pk=item_id).update(
-            attempts=F("attempts") + 1, error=type(error).__name__
-        )
-        raise
-    return item.status
+    return _process_payload(item_id, lambda locked: _deliver(locked, parsed, spam=spam))
 
 
-def _process_payload(item_id: int, deliver, payload_error) -> str:
-    """A form or chat row: `deliver` turns its JSON into a ticket or message."""
+def _process_payload(item_id: int, deliver, payload_error=()) -> str:
+    """Run `deliver` on the locked row and record the result, all in one
+    transaction: a row another worker finished is left alone, an unreadable
+    payload (`payload_error`) fails with its reason, any other error leaves the
+    row pending with the error's type (never its text: it can hold the message)
+    for a retry, and nothing of the delivery is kept."""
     try:
         with transaction.atomic():
             item = InboundItem.objects.select_for_update().get(pk=item_id)
@@ -172,6 +158,7 @@ def raw_message(item: InboundItem) -> tuple[bytes, bool]:
 def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None:
     """Decide what the mail is and store it; sets item.status and disposition."""
     done, ignored = InboundItem.Status.DONE, InboundItem.Status.IGNORED
+    item.message_hash = parsed.content_hash
     earlier = (
         InboundItem.objects.filter(message_hash=parsed.content_hash, status=done)
         .exclude(pk=item.pk)

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
-from conversations.models import EmailAddress, Message
+from conversations.models import EmailAddress, Message, OutboxRow
 from tickets.models import Pipeline, PropertyDefinition, Stage, Ticket
 
 
@@ -272,24 +272,12 @@ class MessengerPage(NewTickets):
         return self.name
 
 
-class MessengerOutbound(models.Model):
-    """An agent's reply waiting for the Send API, claimed like the email outbox
-    so a retried task never sends it twice."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Sending")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+class MessengerOutbound(OutboxRow):
+    """An agent's reply waiting for the Send API."""
 
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="messenger")
     page = models.ForeignKey(MessengerPage, on_delete=models.CASCADE)
     recipient = models.CharField(max_length=50)
-    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=200, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"messenger {self.message_id} {self.status}"

@@ -174,9 +174,9 @@ class Message(models.Model):
         return gettext("Visitor")
 
 
-class OutboundEmail(models.Model):
-    """The outbox (RELIABILITY L): one row per outbound email, written with its
-    message, sent by a task that claims it; a retried task never sends twice."""
+class OutboxRow(models.Model):
+    """A reply waiting to leave, sent by a task that claims it first
+    (conversations.outbox.claim), so a retried task never sends twice."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Sending")
@@ -184,12 +184,21 @@ class OutboundEmail(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="outbound")
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class OutboundEmail(OutboxRow):
+    """The email outbox (RELIABILITY L): one row per outbound email, written
+    with its message."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="outbound")
 
     class Meta:
         indexes = [
