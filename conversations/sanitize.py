@@ -60,15 +60,23 @@ def nesting_depth(html: str) -> int:
     return deepest
 
 
+def _bounded(html: str) -> str:
+    return (html or "")[:MAX_HTML_BYTES].replace("\x00", "")
+
+
+def _flattened(html: str) -> str:
+    """Keep the words, drop the structure: linear time whatever the depth."""
+    text = re.sub(r"\s+", " ", unescape(TAG.sub(" ", html))).strip()
+    return f"<p>{escape(text)}</p>"
+
+
 def clean_editor_html(html: str) -> str:
     """What an agent wrote in the reply or comment editor, reduced to the
     formatting the editor offers: no scripts, styles, event handlers or foreign
     attributes; links open safely."""
-    html = (html or "")[:MAX_HTML_BYTES].replace("\x00", "")
+    html = _bounded(html)
     if nesting_depth(html) > MAX_DEPTH:
-        # Keep the words, drop the structure: linear time whatever the depth.
-        text = re.sub(r"\s+", " ", unescape(TAG.sub(" ", html))).strip()
-        return f"<p>{escape(text)}</p>"
+        return _flattened(html)
     cleaned = nh3.clean(
         html,
         tags=EDITOR_TAGS,
@@ -148,10 +156,9 @@ def clean_inbound_html(
     agent can be offered to load them. `styles` keeps inline styles that cannot
     fetch anything, for the isolated frame.
     """
-    html = (html or "")[:MAX_HTML_BYTES].replace("\x00", "")
+    html = _bounded(html)
     if nesting_depth(html) > MAX_DEPTH:
-        text = re.sub(r"\s+", " ", unescape(TAG.sub(" ", html))).strip()
-        return InboundHtml(f"<p>{escape(text)}</p>", 0)
+        return InboundHtml(_flattened(html), 0)
     blocked = 0
 
     def keep(element: str, attribute: str, value: str) -> str | None:
