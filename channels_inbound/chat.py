@@ -193,6 +193,7 @@ def chat_deliver(item: InboundItem) -> None:
         subject=ticket.name,
         html="",
         text=text,
+        joined_by=Message.JoinedBy.NEW if new else Message.JoinedBy.VISITOR,
     )
     item.ticket, item.message = ticket, message
     item.status = InboundItem.Status.DONE

@@ -187,6 +187,7 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
     item.channel = channel
     match = find_ticket(parsed)
     ticket, thread, reason = match.ticket, match.thread, match.reason
+    joined_by, joined_ticket_id = match.joined_by, match.refused_ticket_id
     automatic = parsed.auto_reply
     if ticket is not None and not ticket.is_open and not automatic:
         ticket, thread, reason = _closed_ticket(ticket, thread, reason)
@@ -219,6 +220,9 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
         )
         if match.ticket is not None:  # a follow-up of a closed ticket
             ticket_services.ticket_link(actor=None, ticket=ticket, other=match.ticket)
+            joined_by, joined_ticket_id = Message.JoinedBy.CLOSED_FOLLOW_UP, match.ticket.pk
+        elif joined_by != Message.JoinedBy.NOT_PARTICIPANT:
+            joined_by = Message.JoinedBy.NEW
         if spam:
             ticket = ticket_services.ticket_mark_spam(actor=None, ticket=ticket)
             reason = f"{reason}; the ESP judged it spam"
@@ -246,6 +250,8 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
             for p in parsed.attachments
         ],
         automatic=bool(automatic),
+        joined_by=joined_by,
+        joined_ticket_id=joined_ticket_id,
     )
     notes = [reason]
     if contact is None:

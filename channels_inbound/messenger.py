@@ -141,7 +141,7 @@ def _event(page_id: str, event: dict):
             url = str((attachment.get("payload") or {}).get("url") or "")[:500]
             lines.append(f"[{str(attachment.get('type') or 'file')[:20]}] {url}".strip())
     text = "\n".join(line for line in lines if line)
-    thread, _new = visitor_thread(
+    thread, new = visitor_thread(
         f"messenger:{page.page_id}:{sender}",
         channel=Channel.MESSENGER,
         source=Source.MESSENGER,
@@ -161,6 +161,7 @@ def _event(page_id: str, event: dict):
         html="",
         text=text,
         message_id=message_id,
+        joined_by=Message.JoinedBy.NEW if new else Message.JoinedBy.VISITOR,
     )
 
 

@@ -20,17 +20,24 @@ REPLY_TOKEN = re.compile(r"^[^+@]+\+([0-9a-f]{32})@", re.IGNORECASE)
 PARTICIPANT_MESSAGES = 500
 
 
+JoinedBy = Message.JoinedBy
+
+
 @dataclass
 class Match:
     ticket: Ticket | None
     thread: Thread | None
-    reason: str
+    reason: str  # for the inbound log
+    joined_by: str = JoinedBy.NEW  # for the message (shown to agents)
+    # The ticket a refused match pointed at.
+    refused_ticket_id: int | None = None
 
 
 def find_ticket(parsed: ParsedEmail) -> Match:
     """The ticket to add this mail to, or Match(None, None, why not)."""
     sender = parsed.from_email.lower()
     refused = []
+    refused_ids = []
     ids = [i for i in [parsed.in_reply_to, *reversed(parsed.references)] if i]
     if ids:
         known = (
@@ -42,9 +49,13 @@ def find_ticket(parsed: ParsedEmail) -> Match:
             header = "In-Reply-To" if message.message_id == parsed.in_reply_to else "References"
             if is_participant(sender, message.ticket):
                 return Match(
-                    message.ticket, message.thread, f"{header} matched message {message.pk}"
+                    message.ticket,
+                    message.thread,
+                    f"{header} matched message {message.pk}",
+                    JoinedBy.IN_REPLY_TO if header == "In-Reply-To" else JoinedBy.REFERENCES,
                 )
             refused.append(f"{header} matched ticket {message.ticket_id}")
+            refused_ids.append(message.ticket_id)
     for address in parsed.recipients:
         token = REPLY_TOKEN.match(address)
         if not token:
@@ -59,18 +70,28 @@ def find_ticket(parsed: ParsedEmail) -> Match:
         if thread is None:
             continue
         if is_participant(sender, thread.ticket):
-            return Match(thread.ticket, thread, "reply address token")
+            return Match(thread.ticket, thread, "reply address token", JoinedBy.REPLY_TOKEN)
         refused.append(f"reply address token of ticket {thread.ticket_id}")
+        refused_ids.append(thread.ticket_id)
     for number in SUBJECT_NUMBER.findall(parsed.subject):
         ticket = Ticket.objects.alive().filter(pk=int(number)).first()
         if ticket is None:
             continue
         if is_participant(sender, ticket):
             thread = ticket.threads.order_by("-created_at", "-id").first()
-            return Match(ticket, thread, f"ticket number [#{number}] in the subject")
+            return Match(
+                ticket, thread, f"ticket number [#{number}] in the subject", JoinedBy.SUBJECT_NUMBER
+            )
         refused.append(f"[#{number}] in the subject")
+        refused_ids.append(ticket.pk)
     if refused:
-        return Match(None, None, "sender takes no part in the ticket (" + "; ".join(refused) + ")")
+        return Match(
+            None,
+            None,
+            "sender takes no part in the ticket (" + "; ".join(refused) + ")",
+            JoinedBy.NOT_PARTICIPANT,
+            refused_ids[0],
+        )
     return Match(None, None, "")
 
 

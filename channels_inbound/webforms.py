@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from conversations import services as conversation_services
-from conversations.models import Channel
+from conversations.models import Channel, Message
 from crm.models import Contact
 from tickets import services as ticket_services
 from tickets.models import PropertyDefinition, Source
@@ -225,6 +225,7 @@ def form_deliver(item: InboundItem) -> None:
             conversation_services.InboundFile(f["name"], "", base64.b64decode(f["data"]))
             for f in files
         ],
+        joined_by=Message.JoinedBy.NEW,
     )
     item.ticket, item.message = ticket, message
     item.status = InboundItem.Status.DONE

@@ -106,6 +106,23 @@ class Message(models.Model):
         INBOUND = "inbound", _("Inbound")
         OUTBOUND = "outbound", _("Outbound")
 
+    class JoinedBy(models.TextChoices):
+        """How an inbound message came to be on its ticket (ARCHITECTURE rule
+        3), shown on hover so an agent can trust, or correct, the threading."""
+
+        NEW = "new", _("Started this ticket")
+        CLOSED_FOLLOW_UP = "closed", _("Started this ticket because the earlier ticket is closed")
+        NOT_PARTICIPANT = (
+            "stranger",
+            _("Started this ticket: the sender takes no part in the ticket it refers to"),
+        )
+        IN_REPLY_TO = "in_reply_to", _("Joined as a reply to one of this ticket's messages")
+        REFERENCES = "references", _("Joined by a message of this ticket in its References")
+        REPLY_TOKEN = "reply_token", _("Joined by this conversation's reply address")
+        SUBJECT_NUMBER = "subject", _("Joined by the ticket number in the subject")
+        VISITOR = "visitor", _("Joined the open conversation of the same visitor")
+        MOVED = "moved", _("Moved here by an agent")
+
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     # Denormalised from the thread: a ticket's messages in one index range.
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
@@ -135,6 +152,10 @@ class Message(models.Model):
     reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
     )
+    joined_by = models.CharField(max_length=20, choices=JoinedBy, blank=True)
+    # The other ticket the reason names (the closed one, the refused one, the
+    # one it was moved from), when there is one.
+    joined_ticket_id = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

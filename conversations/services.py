@@ -16,7 +16,7 @@ from crm.models import Contact
 from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.access import users_who_see
-from tickets.models import Pipeline, Source, Stage, Ticket
+from tickets.models import Pipeline, Source, Stage, Ticket, TicketEvent
 
 from .attachments import claim_uploads, store_file
 from .models import (
@@ -433,6 +433,94 @@ def visitor_associate(
     return contact
 
 
+def message_move(*, actor: User, message: Message, to_ticket: Ticket | None = None) -> Ticket:
+    """Correct a customer's message that joined the wrong ticket (ARCHITECTURE
+    rule 3): move it with its files to a ticket of its own (`to_ticket` None:
+    same pipeline, team and contact, first open status) or to `to_ticket`.
+
+    The two tickets are linked and both timelines say who moved it; the
+    message says so on hover. A later reply to it follows it, since threading
+    finds its Message-ID on the ticket it is on now. Returns the destination.
+    """
+    if message.is_comment or not message.is_inbound:
+        raise ValidationError(_("Only a customer's message can be moved to another ticket."))
+    if message.thread.visitor_key:
+        raise ValidationError(_("Chat and Messenger messages stay in their conversation."))
+    if to_ticket is not None and to_ticket.pk == message.ticket_id:
+        raise ValidationError(_("The message is already on this ticket."))
+    with transaction.atomic():
+        # Lock both tickets in id order, so two moves between them cannot deadlock.
+        ids = sorted({message.ticket_id, *([to_ticket.pk] if to_ticket else [])})
+        locked = {
+            t.pk: t
+            for t in Ticket.objects.select_for_update(of=("self",))
+            .select_related("pipeline")
+            .filter(pk__in=ids, deleted_at__isnull=True)
+        }
+        source = locked.get(message.ticket_id)
+        if source is None or (to_ticket is not None and to_ticket.pk not in locked):
+            raise ValidationError(_("That ticket was deleted."))
+        others = Message.objects.filter(ticket=source, kind=Message.Kind.MESSAGE).exclude(
+            pk=message.pk
+        )
+        if not others.exists():
+            raise ValidationError(
+                _("This is the ticket's only message: there is nothing to separate it from.")
+            )
+        contacts = [message.contact] if message.contact_id else []
+        if to_ticket is None:
+            stage = source.pipeline.stages.filter(is_closed=False, required_properties=[]).first()
+            if stage is None:
+                raise ValidationError(
+                    _("The pipeline has no open status without required properties.")
+                )
+            to_ticket = ticket_services.ticket_create(
+                actor=actor,
+                name=(message.subject or source.name)[:255],
+                pipeline=source.pipeline,
+                stage=stage,
+                team=source.team,
+                source=source.source,
+                contacts=contacts,
+            )
+        else:
+            to_ticket = locked[to_ticket.pk]
+            for contact in contacts:
+                ticket_services.ticket_associate(actor=actor, ticket=to_ticket, record=contact)
+        old_thread = message.thread
+        thread = Thread.objects.create(
+            ticket=to_ticket, inbox=old_thread.inbox, channel=old_thread.channel
+        )
+        Message.objects.filter(pk=message.pk).update(
+            ticket=to_ticket,
+            thread=thread,
+            joined_by=Message.JoinedBy.MOVED,
+            joined_ticket_id=source.pk,
+        )
+        Attachment.objects.filter(message=message).update(ticket=to_ticket)
+        if not old_thread.messages.exists():
+            old_thread.delete()
+        if not source.linked_tickets.filter(pk=to_ticket.pk).exists():
+            ticket_services.ticket_link(actor=actor, ticket=source, other=to_ticket)
+        TicketEvent.objects.bulk_create(
+            TicketEvent(
+                ticket=t,
+                actor=actor,
+                kind=TicketEvent.Kind.MESSAGE_MOVED,
+                field="message",
+                old_value=f"#{source.pk}",
+                new_value=f"#{to_ticket.pk}",
+            )
+            for t in (source, to_ticket)
+        )
+        for ticket in (source, to_ticket):
+            latest = Message.objects.filter(ticket=ticket).order_by("-created_at", "-id").first()
+            if latest is not None:
+                _touch(ticket, latest)
+    message.refresh_from_db()
+    return to_ticket
+
+
 @dataclass
 class InboundFile:
     filename: str
@@ -459,6 +547,8 @@ def message_receive(
     references: str = "",
     files: list[InboundFile] = (),
     automatic: bool = False,
+    joined_by: str = "",
+    joined_ticket_id: int | None = None,
 ) -> Message:
     """Store a customer's message on `ticket` (channels call this, ARCHITECTURE
     rule 3): body cleaned and its quoted history split off, files stored under
@@ -491,6 +581,8 @@ def message_receive(
             in_reply_to=in_reply_to[:998],
             references=references[-4000:],
             reply_to=reply_to,
+            joined_by=joined_by,
+            joined_ticket_id=joined_ticket_id,
         )
         for file in files:
             store_file(ticket=ticket, message=message, file=file)

@@ -23,6 +23,7 @@ urlpatterns = [
         name="attachment_inline",
     ),
     path("messages/<int:pk>/resend/", views.message_resend, name="message_resend"),
+    path("messages/<int:pk>/move/", views.message_move, name="message_move"),
     path("messages/<int:pk>/frame/", views.message_frame, name="message_frame"),
     path("messages/<int:pk>/original/", views.message_original, name="message_original"),
     path("records/<str:kind>/<int:pk>/email/", views.record_email, name="record_email"),

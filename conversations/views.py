@@ -473,6 +473,39 @@ def message_resend(request, pk):
     return render(request, f"{COMPOSER}#message", {"ticket": ticket, "m": message})
 
 
+@login_required
+@require_POST
+def message_move(request, pk):
+    """Move a customer's message that joined the wrong ticket to a new ticket,
+    or to the ticket numbered in `to` (ARCHITECTURE rule 3)."""
+    message = get_object_or_404(Message.objects.select_related("thread"), pk=pk)
+    ticket = get_ticket_for_user(request.user, message.ticket_id)
+    number = request.POST.get("to", "").strip().lstrip("#")
+    error = ""
+    target = None
+    if number:
+        try:
+            target = get_ticket_for_user(request.user, int(number))
+        except (ValueError, Http404):
+            error = _("There is no ticket #%(number)s that you can open.") % {"number": number[:12]}
+    if not error:
+        try:
+            services.message_move(actor=request.user, message=message, to_ticket=target)
+        except ValidationError as invalid:
+            error = invalid.messages[0]
+    if not error:
+        return detail_changed_response(request, ticket, toast="moved")
+    message = messages_for_ticket(ticket, before=message.pk + 1, limit=1)[0][0]
+    response = render(
+        request,
+        f"{COMPOSER}#message",
+        {"ticket": ticket, "m": message, "move_error": error, "move_to": number[:12]},
+    )
+    response["HX-Retarget"] = f"#message-{message.pk}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
 RECORD_KINDS = {"contact": Contact, "company": Company}
 
 

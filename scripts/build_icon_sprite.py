@@ -14,6 +14,9 @@ from pathlib import Path
 
 ICONS = [
     "image-off",
+    "split",
+    "route",
+    "bot",
     "external-link",
     "rotate-cw",
     "mail-plus",

@@ -306,6 +306,7 @@ class TicketEvent(models.Model):
         ASSOCIATED = "associated", _("Added an association")
         DISSOCIATED = "dissociated", _("Removed an association")
         LINKED = "linked", _("Linked a ticket")
+        MESSAGE_MOVED = "message_moved", _("Moved a message")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

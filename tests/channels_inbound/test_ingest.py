@@ -57,6 +57,7 @@ def test_a_new_email_becomes_a_ticket_with_its_contact_and_company(channel):
         contact,
     )
     assert item.channel == channel and "new ticket" in item.disposition
+    assert message.get_joined_by_display() == "Started this ticket"
 
 
 def test_mail_from_a_mailbox_provider_makes_no_company_and_reuses_the_contact(channel):
@@ -91,6 +92,7 @@ def test_a_reply_joins_its_ticket_by_our_message_id(conversation):
     assert item.ticket == conversation["ticket"]
     assert item.disposition.startswith(f"In-Reply-To matched message {reply.pk}")
     assert item.message.text == "Thanks!" and "On it" in item.message.quoted_html
+    assert item.message.joined_by == Message.JoinedBy.IN_REPLY_TO
     assert Ticket.objects.count() == 1
 
 
@@ -100,15 +102,21 @@ def test_a_reply_without_headers_joins_by_the_reply_address_token(conversation):
         mail(sender="ana@acme.example", to=f"support+{token}@helpdesk.example", subject="Hi")
     )
     assert item.ticket == conversation["ticket"] and "reply address token" in item.disposition
+    assert item.message.joined_by == Message.JoinedBy.REPLY_TOKEN
 
 
 def test_a_ticket_number_in_the_subject_joins_only_for_participants(conversation):
     number = conversation["ticket"].pk
     joined = deliver(mail(sender="ana@acme.example", subject=f"More about [#{number}]"))
     assert joined.ticket == conversation["ticket"]
+    assert joined.message.joined_by == Message.JoinedBy.SUBJECT_NUMBER
     stranger = deliver(mail(sender="eve@evil.example", subject=f"About [#{number}]"))
     assert stranger.ticket != conversation["ticket"]
     assert "sender takes no part" in stranger.disposition
+    assert (stranger.message.joined_by, stranger.message.joined_ticket_id) == (
+        Message.JoinedBy.NOT_PARTICIPANT,
+        number,
+    )
 
 
 def test_a_stranger_with_valid_references_gets_a_ticket_of_their_own(conversation):
@@ -188,6 +196,7 @@ def test_replies_to_closed_tickets_follow_the_pipeline_policy(
     else:
         assert item.ticket != ticket and not ticket.is_open
         assert list(item.ticket.linked_tickets.all()) == [ticket]
+        assert (item.message.joined_by, item.message.joined_ticket_id) == ("closed", ticket.pk)
 
 
 def test_automatic_replies_and_our_own_mail_make_no_tickets(channel):
@@ -396,3 +405,26 @@ def test_the_books_balance_and_a_backlog_raises_an_alert(channel, super_admin, c
     assert "Waiting: 1" in page and "the oldest has waited 7 minutes" in page
     tasks.sweep_pending_inbound()
     assert "Inbound backlog" in caplog.text
+
+
+def test_a_reply_to_a_moved_message_follows_it_to_its_new_ticket(conversation):
+    """The agent's correction sticks: threading finds the message where it is now."""
+    ticket, agent = conversation["ticket"], conversation["agent"]
+    stray = deliver(
+        mail(
+            sender="ana@acme.example",
+            subject=f"Another question [#{ticket.pk}]",
+            message_id="<another@acme.example>",
+        )
+    )
+    assert stray.ticket == ticket
+    new = services.message_move(actor=agent, message=stray.message)
+    follow_up = deliver(
+        mail(
+            sender="ana@acme.example",
+            subject="Re: Another question",
+            in_reply_to="<another@acme.example>",
+        )
+    )
+    assert follow_up.ticket == new
+    assert follow_up.message.joined_by == Message.JoinedBy.IN_REPLY_TO

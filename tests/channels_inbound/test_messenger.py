@@ -106,6 +106,7 @@ def test_messages_open_a_ticket_per_person_and_continue_it(
         "Hello from Messenger",
         "Second",
     ]
+    assert list(ticket.messages.values_list("joined_by", flat=True)) == ["new", "visitor"]
 
 
 def test_bad_signatures_echoes_duplicates_and_old_events_store_no_messages(
