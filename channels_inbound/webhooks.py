@@ -12,6 +12,8 @@ import json
 import time
 
 from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
+from anymail.utils import get_request_basic_auth
+from anymail.webhooks.amazon_ses import AmazonSESBaseWebhookView, AmazonSESInboundWebhookView
 from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
@@ -19,18 +21,23 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.test import RequestFactory
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .ingest import inbound_store
 from .models import InboundItem
 from .parsing import InboundParseError
+from .sns import SnsError, confirm_subscription, verify
 
 VIEWS = {
     InboundItem.Source.MAILGUN: MailgunInboundWebhookView,
     InboundItem.Source.POSTMARK: PostmarkInboundWebhookView,
     InboundItem.Source.SENDGRID: SendGridInboundWebhookView,
+    InboundItem.Source.AMAZON_SES: AmazonSESInboundWebhookView,
 }
+# What SNS sends once after a subscription is confirmed: not a mail.
+SNS_TOPIC_CHECK = "Successfully validated SNS topic for Amazon SES event publishing."
 # Mailgun signs only timestamp and token: a signed request is accepted within
 # this window of its timestamp (wide enough for a clock 10 minutes off,
 # RELIABILITY 20), and each token once.
@@ -45,6 +52,8 @@ def inbound_webhook(request, provider: str):
         raise Http404
     if provider != InboundItem.Source.MAILGUN and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
         raise Http404  # never open to anyone: no basic auth configured, no webhook
+    if provider == InboundItem.Source.AMAZON_SES:
+        return _amazon_ses(request)
     mailgun = provider == InboundItem.Source.MAILGUN
     if mailgun:
         # Mailgun is checked by its signature, with any of the configured keys
@@ -86,6 +95,49 @@ def inbound_webhook(request, provider: str):
     return HttpResponse("Stored", content_type="text/plain")
 
 
+def _amazon_ses(request):
+    """SES mail arrives as an SNS notification: basic auth (from the headers,
+    before the body is read), then the SNS signature and topic, then stored
+    under the SNS message id, which SNS keeps for its retries."""
+    if not request.META.get("HTTP_AUTHORIZATION"):
+        # SNS sends its credentials only after a 401 that asks for them.
+        response = HttpResponse("Authentication required", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Basic realm="inbound"'
+        return response
+    try:
+        view = AmazonSESInboundWebhookView()
+    except ImproperlyConfigured:
+        raise Http404 from None
+    given = get_request_basic_auth(request) or ""
+    if not any(constant_time_compare(given, allowed) for allowed in view.basic_auth):
+        return HttpResponse("Not authentic", status=403, content_type="text/plain")
+    try:
+        # anymail's own check that the SNS headers match the body.
+        AmazonSESBaseWebhookView.validate_request(view, request)
+        message = json.loads(request.body)
+        verify(message)
+    except (AnymailError, ValueError, RecursionError, AttributeError):
+        return HttpResponseBadRequest("Not an SNS message", content_type="text/plain")
+    except SnsError as error:
+        return HttpResponse(f"Not authentic: {error}", status=403, content_type="text/plain")
+    kind = message["Type"]
+    if kind == "SubscriptionConfirmation":
+        try:
+            confirm_subscription(message)
+        except SnsError:
+            return HttpResponse("Confirmation failed", status=502, content_type="text/plain")
+        return HttpResponse("Subscribed", content_type="text/plain")
+    if kind != "Notification" or message.get("Message") == SNS_TOPIC_CHECK:
+        return HttpResponse("Nothing to store", content_type="text/plain")
+    inbound_store(
+        source=InboundItem.Source.AMAZON_SES,
+        payload=request.body,
+        content_type="application/json",
+        event_id=str(message.get("MessageId") or "")[:200],
+    )
+    return HttpResponse("Stored", content_type="text/plain")
+
+
 def _authentic(view, request) -> bool:
     try:
         view.run_validators(request)
@@ -119,8 +171,12 @@ def message_from_webhook(provider: str, payload: bytes, content_type: str) -> tu
     view_class = VIEWS.get(provider)
     if view_class is None:
         raise InboundParseError(f"Unknown webhook source {provider!r}.")
-    # Authenticity was checked when the request came in: the parser alone is needed.
-    view = view_class.__new__(view_class)
+    # Authenticity was checked when the request came in: the parser alone is
+    # needed, with its settings where it has them (SES's S3 downloads).
+    try:
+        view = view_class()
+    except ImproperlyConfigured:
+        view = view_class.__new__(view_class)
     request = RequestFactory().generic(
         "POST", "/", data=payload, content_type=content_type or "application/octet-stream"
     )

@@ -231,7 +231,7 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM", "helpdesk@localhost")
 # ESPs (django-anymail): outbound through EMAIL_BACKEND, e.g.
 # anymail.backends.mailgun.EmailBackend; inbound webhooks at
-# /inbound/email/<mailgun|postmark|sendgrid>/. Mailgun requests are checked by
+# /inbound/email/<mailgun|postmark|sendgrid|amazon_ses>/. Mailgun requests are checked by
 # signature; Postmark and SendGrid by the basic auth in the webhook URL
 # (WEBHOOK_SECRET "user:password"; several, comma-separated, while rotating).
 ANYMAIL = {
@@ -245,6 +245,11 @@ ANYMAIL = {
     }.items()
     if value
 }
+# Amazon SES inbound comes through SNS (/inbound/email/amazon_ses/, with the
+# basic auth of WEBHOOK_SECRET): the topics we accept (empty: any topic that
+# knows the password) and where SNS certificates and confirmations may come from.
+AMAZON_SNS_TOPIC_ARNS = env_list("AMAZON_SNS_TOPIC_ARNS", [])
+AMAZON_SNS_ORIGIN = r"https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?"
 # Facebook Messenger: the app secret(s) that sign webhooks (two while
 # rotating), the verify token of the subscription handshake, the Graph API.
 MESSENGER_APP_SECRETS = env_list("MESSENGER_APP_SECRET", [])
