@@ -11,7 +11,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import ChatWidget, EmailChannel, InboundItem, MessengerPage, WebForm, WebFormField
+from .models import (
+    ChatBotAnswer,
+    ChatWidget,
+    EmailChannel,
+    InboundItem,
+    MessengerPage,
+    WebForm,
+    WebFormField,
+)
 
 
 @admin.register(EmailChannel)
@@ -201,21 +209,47 @@ class WebFormAdmin(admin.ModelAdmin):
         return format_html("<code>{}</code>", snippet)
 
 
+class ChatBotAnswerInline(admin.StackedInline):
+    model = ChatBotAnswer
+    extra = 0
+    fields = ["position", "question", "keywords", "answer"]
+
+
 @admin.register(ChatWidget)
 class ChatWidgetAdmin(admin.ModelAdmin):
-    """Live chat for websites (S12)."""
+    """Live chat for websites (S12), with its optional rule-based chatbot."""
 
-    list_display = ["name", "pipeline", "team", "is_active"]
+    list_display = ["name", "pipeline", "team", "bot_enabled", "is_active"]
     readonly_fields = ["embed_code"]
-    fields = [
-        "name",
-        "greeting",
-        "pipeline",
-        "stage",
-        "team",
-        "allowed_origins",
-        "is_active",
-        "embed_code",
+    inlines = [ChatBotAnswerInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "greeting",
+                    "pipeline",
+                    "stage",
+                    "team",
+                    "allowed_origins",
+                    "is_active",
+                    "embed_code",
+                ]
+            },
+        ),
+        (
+            _("Chatbot"),
+            {
+                "fields": [
+                    "bot_enabled",
+                    "handoff_label",
+                    "handoff_keywords",
+                    "handoff_reply",
+                    "bot_fallback",
+                ]
+            },
+        ),
     ]
 
     @admin.display(description=_("code to add the chat to a site"))

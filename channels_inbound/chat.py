@@ -12,12 +12,14 @@ contact stays an agent's action (S22). Messages are stored raw-first like
 every channel; the worker opens the ticket with the first one.
 """
 
+import datetime
 import json
 import re
 import secrets
 
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -27,8 +29,9 @@ from conversations import services as conversation_services
 from conversations.models import Channel, Message, Thread
 from tickets.models import Source
 
+from .chatbot import bot_session, bot_turn
 from .ingest import inbound_store, visitor_thread
-from .models import ChatWidget, InboundItem
+from .models import ChatBotSession, ChatWidget, InboundItem
 from .public import frameable, rate_limited
 
 VISITOR = re.compile(r"^[0-9a-f]{32}$")
@@ -88,27 +91,39 @@ def _poll(widget: ChatWidget, request) -> JsonResponse:
     if not VISITOR.match(visitor) or not after.isdigit():
         return JsonResponse({"messages": []})
     thread = Thread.objects.filter(visitor_key=f"{widget.key}:{visitor}").order_by("-id").first()
-    if thread is None:
-        return JsonResponse({"messages": []})
-    messages = (
-        Message.objects.filter(thread=thread, kind=Message.Kind.MESSAGE, pk__gt=int(after))
-        .select_related("author")
-        .order_by("id")[:POLL_PAGE]
-    )
-    return JsonResponse(
-        {
-            "messages": [
-                {
-                    "id": m.pk,
-                    "mine": m.is_inbound,
-                    "name": m.author.first_name or m.author.display_name if m.author else "",
-                    "text": m.text,
-                    "at": m.created_at.isoformat(),
-                }
-                for m in messages
-            ]
-        }
-    )
+    answer = {"messages": []}
+    if thread is not None:
+        messages = (
+            Message.objects.filter(
+                thread=thread, kind__in=[Message.Kind.MESSAGE, Message.Kind.BOT], pk__gt=int(after)
+            )
+            .select_related("author")
+            .order_by("id")[:POLL_PAGE]
+        )
+        answer["messages"] = [
+            {
+                "id": m.pk,
+                "mine": m.is_inbound,
+                "name": (
+                    (m.author.first_name or m.author.display_name)
+                    if m.author
+                    else (_("Chatbot") if m.is_bot else "")
+                ),
+                "text": m.text,
+                "at": m.created_at.isoformat(),
+            }
+            for m in messages
+        ]
+    if widget.bot_enabled and after == "0" and (thread is None or not thread.ticket.is_open):
+        # A reloaded window shows the bot conversation that has no ticket yet.
+        session = ChatBotSession.objects.filter(
+            widget=widget, visitor=visitor, handoff__isnull=True
+        ).first()
+        answer["bot"] = [
+            {"mine": line["who"] == "visitor", "text": line["text"]}
+            for line in (session.transcript if session else [])
+        ]
+    return JsonResponse(answer)
 
 
 def _send(widget: ChatWidget, request) -> JsonResponse:
@@ -126,19 +141,20 @@ def _send(widget: ChatWidget, request) -> JsonResponse:
             {"error": _("Messages can be at most %(count)d characters.") % {"count": MAX_TEXT}},
             status=400,
         )
-    if rate_limited(request):
+    if rate_limited(request, "chat"):
         return JsonResponse({"error": _("Too many messages. Please wait a moment.")}, status=429)
     visitor = str(data.get("visitor") or "")
     if not VISITOR.match(visitor):
         visitor = secrets.token_hex(16)  # 128 bits: a new visitor
     client_id = str(data.get("id") or "")
-    payload = {
-        "widget": widget.pk,
-        "visitor": visitor,
-        "text": text,
+    contact = {
         "name": str(data.get("name") or "").replace("\x00", "")[:100],
         "email": str(data.get("email") or "").replace("\x00", "")[:254],
     }
+    session = bot_session(widget, visitor)
+    if session is not None:
+        return JsonResponse(bot_turn(session, text, str(data.get("option") or "")[:20], contact))
+    payload = {"widget": widget.pk, "visitor": visitor, "text": text, **contact}
     inbound_store(
         source=InboundItem.Source.CHAT,
         payload=json.dumps(payload).encode(),
@@ -171,6 +187,8 @@ def chat_deliver(item: InboundItem) -> None:
     except ValidationError:
         email = ""
     name = payload.get("name") or ""  # shown as "Visitor" in the reader's language
+    lines = _transcript(payload.get("transcript")) or [("visitor", text, None)]
+    text = next(line_text for who, line_text, _at in lines if who == "visitor")
     thread, new = visitor_thread(
         f"{widget.key}:{visitor}",
         channel=Channel.CHAT,
@@ -180,21 +198,50 @@ def chat_deliver(item: InboundItem) -> None:
     )
     ticket = thread.ticket
     state = "new ticket" if new else "visitor's open ticket"
-    disposition = f"chat “{widget.name}”: {state}"
-    message = conversation_services.message_receive(
-        ticket=ticket,
-        thread=thread,
-        channel=Channel.CHAT,
-        contact=None,  # an agent links the visitor to a contact (S22)
-        from_name=name,
-        from_email=email,
-        to=[],
-        cc=[],
-        subject=ticket.name,
-        html="",
-        text=text,
-        joined_by=Message.JoinedBy.NEW if new else Message.JoinedBy.VISITOR,
-    )
+    if len(lines) > 1:
+        state += f", with {len(lines)} lines of the chatbot conversation"
+    message = None
+    stored = []
+    for who, line_text, _at in lines:
+        if who == "bot":
+            stored.append(conversation_services.bot_message_add(thread=thread, text=line_text))
+        else:
+            message = conversation_services.message_receive(
+                ticket=ticket,
+                thread=thread,
+                channel=Channel.CHAT,
+                contact=None,  # an agent links the visitor to a contact (S22)
+                from_name=name,
+                from_email=email,
+                to=[],
+                cc=[],
+                subject=ticket.name,
+                html="",
+                text=line_text,
+                joined_by=(
+                    Message.JoinedBy.NEW if new and message is None else Message.JoinedBy.VISITOR
+                ),
+            )
+            stored.append(message)
+    times = [at for _who, _text, at in lines]
+    if len(stored) > 1 and all(times) and times == sorted(times):
+        # The bot conversation keeps the times it happened at (when they make sense).
+        for stored_message, at in zip(stored, times, strict=True):
+            stored_message.created_at = at
+        Message.objects.bulk_update(stored, ["created_at"])
     item.ticket, item.message = ticket, message
     item.status = InboundItem.Status.DONE
-    item.disposition = disposition
+    item.disposition = f"chat “{widget.name}”: {state}"
+
+
+def _transcript(lines) -> list[tuple[str, str, datetime.datetime | None]]:
+    """The bot conversation stored with a request for a person, as (who,
+    text, when); whatever is malformed in it is left out."""
+    result = []
+    for line in lines if isinstance(lines, list) else []:
+        if not isinstance(line, dict) or line.get("who") not in ("visitor", "bot"):
+            continue
+        text = str(line.get("text") or "").replace("\x00", "").strip()[:MAX_TEXT]
+        if text:
+            result.append((line["who"], text, parse_datetime(str(line.get("at") or ""))))
+    return result if any(who == "visitor" for who, _text, _at in result) else []

@@ -6,6 +6,7 @@ later. A parse failure keeps the row with its error for an admin to retry; a
 repeated delivery finds its row by `dedupe_key` and changes nothing.
 """
 
+import re
 import secrets
 
 from django.db import models
@@ -245,6 +246,35 @@ class ChatWidget(Embeddable):
         blank=True,
         help_text=_("One origin per line, such as https://www.example.com. Empty: none."),
     )
+    # The rule-based bot (S12): it answers from its answers below, and no
+    # ticket exists until the visitor asks for a person.
+    bot_enabled = models.BooleanField(
+        _("answer with the chatbot first"),
+        default=False,
+        help_text=_(
+            "Visitors get the chatbot's answers; a ticket is created only when they ask "
+            "for a person."
+        ),
+    )
+    handoff_label = models.CharField(
+        _("button to ask for a person"), max_length=60, default=_("Talk to a person")
+    )
+    handoff_keywords = models.CharField(
+        _("words that ask for a person"),
+        max_length=300,
+        default=_("person, human, agent, someone"),
+        help_text=_("Separated by commas. A message containing one of them asks for a person."),
+    )
+    handoff_reply = models.CharField(
+        _("chatbot's answer when a person is asked for"),
+        max_length=300,
+        default=_("Thanks! Someone from our team will answer here shortly."),
+    )
+    bot_fallback = models.CharField(
+        _("chatbot's answer when it does not understand"),
+        max_length=300,
+        default=_("Sorry, I did not understand. Choose a topic below, or ask for a person."),
+    )
 
     class Meta:
         verbose_name = _("chat widget")
@@ -252,6 +282,63 @@ class ChatWidget(Embeddable):
 
     def __str__(self) -> str:
         return self.name
+
+
+def keyword_list(text: str) -> list[str]:
+    return [w.strip().lower() for w in re.split(r"[,\n]", text) if w.strip()]
+
+
+class ChatBotAnswer(models.Model):
+    """One thing the chatbot knows: a topic button and the words that ask
+    about it, and its answer."""
+
+    widget = models.ForeignKey(ChatWidget, on_delete=models.CASCADE, related_name="bot_answers")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    question = models.CharField(
+        _("topic button"), max_length=80, help_text=_("Shown to visitors as a button.")
+    )
+    keywords = models.CharField(
+        _("words that ask about it"),
+        max_length=300,
+        blank=True,
+        help_text=_("Separated by commas. A message containing one of them gets this answer."),
+    )
+    answer = models.TextField(_("answer"), max_length=2000)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("chatbot answer")
+        verbose_name_plural = _("chatbot answers")
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class ChatBotSession(models.Model):
+    """A visitor's conversation with the chatbot, kept out of the tickets
+    until they ask for a person; then it becomes the ticket's first messages."""
+
+    widget = models.ForeignKey(ChatWidget, on_delete=models.CASCADE, related_name="+")
+    visitor = models.CharField(max_length=32)
+    # [{"who": "visitor" | "bot", "text": ..., "at": iso time}], the latest 40.
+    transcript = models.JSONField(default=list)
+    # What the visitor said of themselves, as typed (never linked to a contact, S22).
+    name = models.CharField(max_length=100, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    # The inbound row that asked for a person: while it waits, the visitor's
+    # messages go to it; once its ticket is closed, the bot starts again.
+    handoff = models.ForeignKey(
+        "InboundItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["widget", "visitor"], name="chatbot_one_per_visitor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.widget_id}:{self.visitor}"
 
 
 class MessengerPage(NewTickets):

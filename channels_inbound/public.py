@@ -6,14 +6,15 @@ from django.conf import settings
 from django.core.cache import cache
 
 
-def rate_limited(request) -> bool:
-    """At most HELPDESK_FORM_RATE submissions per address per minute, and ten
-    times that per hour, for all public pages together (RELIABILITY 67)."""
+def rate_limited(request, bucket: str = "form") -> bool:
+    """At most HELPDESK_FORM_RATE form submissions (HELPDESK_CHAT_RATE chat
+    messages) per address per minute, and ten times that per hour
+    (RELIABILITY 67)."""
     # The same client address as login throttling (PROXY_COUNT proxies trusted).
     address = get_client_ip_address(request) or ""
-    per_minute = settings.HELPDESK_FORM_RATE
+    per_minute = settings.HELPDESK_CHAT_RATE if bucket == "chat" else settings.HELPDESK_FORM_RATE
     for window, limit in ((60, per_minute), (3600, per_minute * 10)):
-        key = f"webform-rate:{window}:{address}"
+        key = f"{bucket}-rate:{window}:{address}"
         cache.add(key, 0, window)
         try:
             count = cache.incr(key)

@@ -55,6 +55,13 @@ def sweep_pending_inbound() -> int:
 
 
 @shared_task
+def purge_chatbot_sessions() -> int:
+    from .chatbot import purge_sessions
+
+    return purge_sessions()
+
+
+@shared_task
 def poll_imap_mailboxes() -> int:
     """Poll every active channel that has IMAP settings."""
     from .imap import imap_poll

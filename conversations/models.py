@@ -101,6 +101,9 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         MESSAGE = "message", _("Message")
         COMMENT = "comment", _("Internal comment")
+        # A chat widget's rule-based bot answering before a person was asked
+        # for: part of the conversation, never an agent's reply.
+        BOT = "bot", _("Chatbot message")
 
     class Direction(models.TextChoices):
         INBOUND = "inbound", _("Inbound")
@@ -174,6 +177,10 @@ class Message(models.Model):
         return self.direction == self.Direction.INBOUND
 
     @property
+    def is_bot(self) -> bool:
+        return self.kind == self.Kind.BOT
+
+    @property
     def delivery(self):
         """The outbox row of an outbound email, else None (no exception, so a
         template can ask every message)."""
@@ -188,6 +195,8 @@ class Message(models.Model):
         we know nothing of, in the reader's language."""
         if self.author_id:
             return self.author.display_name
+        if self.is_bot:
+            return gettext("Chatbot")
         if self.from_name or self.from_email:
             return self.from_name or self.from_email
         if self.thread.channel == Channel.MESSENGER:

@@ -47,7 +47,7 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
         comment_html, posted = posted.get("html", ""), None
     reply_draft = drafts.get(Draft.Kind.REPLY)
     addresses = sending_addresses()
-    latest = next((m for m in reversed(messages) if not m.is_comment), None)
+    latest = next((m for m in reversed(messages) if not m.is_comment and not m.is_bot), None)
     if latest is None and has_earlier:
         latest = latest_message(ticket)
     by_id = {m.pk: m for m in messages}

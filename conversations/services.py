@@ -30,7 +30,7 @@ from .models import (
     OutboundEmail,
     Thread,
 )
-from .quoting import inbound_body
+from .quoting import inbound_body, text_to_html
 from .sanitize import MENTION, SANITIZER_VERSION, clean_editor_html, html_to_text, is_blank
 
 PREVIEW_LENGTH = 200
@@ -519,6 +519,20 @@ def message_move(*, actor: User, message: Message, to_ticket: Ticket | None = No
                 _touch(ticket, latest)
     message.refresh_from_db()
     return to_ticket
+
+
+def bot_message_add(*, thread: Thread, text: str) -> Message:
+    """A chat widget's bot answer, kept in the conversation it was part of
+    (S12): shown to agents and the visitor, never counted as an agent's reply."""
+    return Message.objects.create(
+        thread=thread,
+        ticket_id=thread.ticket_id,
+        kind=Message.Kind.BOT,
+        direction=Message.Direction.OUTBOUND,
+        subject=thread.ticket.name[:998],
+        html=text_to_html(text),
+        text=text,
+    )
 
 
 @dataclass

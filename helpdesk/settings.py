@@ -215,6 +215,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels_inbound.tasks.sweep_pending_inbound",
         "schedule": 60.0,
     },
+    "purge-chatbot-sessions": {
+        "task": "channels_inbound.tasks.purge_chatbot_sessions",
+        "schedule": 24 * 3600.0,
+    },
     "purge-abandoned-uploads": {
         "task": "conversations.tasks.purge_abandoned_uploads",
         "schedule": 3600.0,
@@ -308,6 +312,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = None
 HELPDESK_FORM_MAX_BYTES = 3 * 2**20
 # Web form submissions per client address and minute (ten times that per hour).
 HELPDESK_FORM_RATE = env_int("FORM_RATE_PER_MINUTE", 5)
+# Chat messages per client address and minute (a conversation, or an office
+# behind one address, writes more than forms do).
+HELPDESK_CHAT_RATE = env_int("CHAT_RATE_PER_MINUTE", 30)
 
 LOGGING = {
     "version": 1,

@@ -304,3 +304,22 @@ ARTICLES = [
 ]
 
 MEETINGS = [("Book a 30-minute call", "https://meet.example.com/support-30")]
+
+# The demo chat widget's chatbot: (topic button, words that ask about it, answer).
+BOT_ANSWERS = [
+    (
+        "Delivery times",
+        "delivery, shipping, parcel, Lieferung, toimitus, 배송, 配送, dostawa",
+        "Orders leave our warehouse within one working day and arrive in 2-3 working days.",
+    ),
+    (
+        "Reset my password",
+        "password, login, Passwort, salasana, 비밀번호, 密碼, hasło",
+        "Use “Forgot password” on the sign-in page; the link in the email works for one hour.",
+    ),
+    (
+        "Invoices",
+        "invoice, bill, Rechnung, lasku, 청구서, 發票, faktura",
+        "Invoices are under Account → Billing, as PDF, for the last 24 months.",
+    ),
+]

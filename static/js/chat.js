@@ -9,9 +9,13 @@
   var log = root.querySelector("[data-log]");
   var form = root.querySelector("[data-form]");
   var error = root.querySelector("[data-error]");
+  var options = root.querySelector("[data-options]");
   var visitor = null;
   var lastId = 0;
   var polling = false;
+  // Bubbles of the chatbot conversation, shown until the ticket's messages
+  // (which include that conversation) replace them.
+  var botBubbles = [];
   try { visitor = window.localStorage.getItem(storageKey); } catch (e) { visitor = null; }
 
   function bubble(text, mine, name, pending) {
@@ -37,7 +41,14 @@
     fetch(url + "?visitor=" + encodeURIComponent(visitor) + "&after=" + lastId, { credentials: "omit" })
       .then(function (response) { return response.json(); })
       .then(function (data) {
-        (data.messages || []).forEach(function (m) {
+        var messages = data.messages || [];
+        if (messages.length && !data.bot) {
+          // A person has the conversation now (the ticket holds the bot's part).
+          botBubbles.forEach(function (item) { item.remove(); });
+          botBubbles = [];
+          if (options) options.hidden = true;
+        }
+        messages.forEach(function (m) {
           lastId = Math.max(lastId, m.id);
           if (m.mine) {
             var pending = log.querySelector(".is-pending");
@@ -45,6 +56,11 @@
           }
           bubble(m.text, m.mine, m.mine ? "" : m.name, false);
         });
+        if (data.bot && !botBubbles.length) {
+          data.bot.forEach(function (line) {
+            botBubbles.push(bubble(line.text, line.mine, line.mine ? "" : root.dataset.bot, false));
+          });
+        }
       })
       .catch(function () {})
       .then(function () { polling = false; });
@@ -56,17 +72,14 @@
     return Array.from(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var text = form.elements.text.value.trim();
-    if (!text) return;
+  function send(text, option) {
     error.hidden = true;
     var pending = bubble(text, true, "", true);
     var payload = {
-      visitor: visitor, text: text, id: newId(),
+      visitor: visitor, text: text, id: newId(), option: option || "",
       name: form.elements.name.value, email: form.elements.email.value,
     };
-    form.elements.text.value = "";
+    if (!option) form.elements.text.value = "";
     fetch(url, {
       method: "POST", credentials: "omit",
       headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload),
@@ -76,14 +89,36 @@
       if (!result.ok) throw new Error(result.data.error || root.dataset.failed);
       visitor = result.data.visitor;
       try { window.localStorage.setItem(storageKey, visitor); } catch (e) { /* private mode */ }
+      if (result.data.bot) {
+        // The chatbot answered at once; nothing reaches an agent yet.
+        pending.classList.remove("is-pending");
+        botBubbles.push(pending);
+        result.data.bot.forEach(function (reply) {
+          botBubbles.push(bubble(reply, false, root.dataset.bot, false));
+        });
+        if (options) options.hidden = result.data.person;
+      }
       poll();
     }).catch(function (failure) {
       pending.remove();
-      form.elements.text.value = text;
+      if (!option) form.elements.text.value = text;
       error.textContent = failure.message || root.dataset.failed;
       error.hidden = false;
     });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = form.elements.text.value.trim();
+    if (text) send(text, "");
   });
+
+  if (options) {
+    options.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-option]");
+      if (button) send(button.textContent.trim(), button.dataset.option);
+    });
+  }
 
   form.elements.text.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) {

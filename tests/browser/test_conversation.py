@@ -480,3 +480,60 @@ def test_a_chat_visitor_and_an_agent_talk_without_reloading(
     expect(page.locator(".message-outbound")).to_contain_text("Yes, from 10 to 16.")
     expect(chat.locator(".chat-agent").last).to_contain_text("Yes, from 10 to 16.", timeout=5000)
     visitor.close()
+
+
+def test_the_chatbot_answers_then_hands_the_visitor_to_an_agent(
+    page, sign_in, desk, browser, live_server
+):
+    from channels_inbound.models import ChatBotAnswer, ChatWidget
+
+    widget = ChatWidget.objects.create(
+        name="Acme help",
+        pipeline=desk["pipeline"],
+        stage=desk["pipeline"].stages.first(),
+        bot_enabled=True,
+    )
+    ChatBotAnswer.objects.create(
+        widget=widget, question="Opening hours", keywords="open", answer="We are open 9-17."
+    )
+    visitor = browser.new_context(viewport={"width": 400, "height": 600}, base_url=live_server.url)
+    chat = visitor.new_page()
+    chat.goto(f"/chat/{widget.key}/")
+    chat.get_by_role("button", name="Opening hours").click()
+    expect(chat.locator(".chat-agent").last).to_have_text("ChatbotWe are open 9-17.")
+    assert not Ticket.objects.filter(source="chat").exists()
+    # A reload keeps the bot conversation.
+    chat.reload()
+    expect(chat.locator(".chat-agent").last).to_have_text("ChatbotWe are open 9-17.")
+    chat.get_by_role("button", name="Talk to a person").click()
+    expect(chat.locator(".chat-agent").last).to_contain_text("Someone from our team")
+    expect(chat.locator("[data-options]")).to_be_hidden()
+
+    ticket = Ticket.objects.get(source="chat")
+    sign_in(desk["agent"])
+    page.goto(f"/views/all-open/tickets/{ticket.pk}/")
+    expect(page.locator(".message-bot")).to_have_count(2)
+    expect(page.locator(".replying-to")).to_contain_text("Visitor")
+    type_in(page, "#composer-reply", "Hello, this is Maya.")
+    page.locator("#composer-reply button[type=submit]").click()
+    expect(chat.locator(".chat-agent").last).to_contain_text("Hello, this is Maya.", timeout=5000)
+    # The window shows each line once, bot conversation included.
+    expect(chat.locator(".chat-message")).to_have_count(6)
+    visitor.close()
+
+
+def test_move_a_misthreaded_message_to_a_new_ticket(page, sign_in, desk):
+    open_ticket(page, sign_in, desk)
+    second = page.locator(f"#message-{desk['second'].pk}")
+    second.get_by_label("Move to another ticket").click()
+    second.get_by_label("Or to ticket number").fill("424242")
+    second.get_by_role("button", name="Move", exact=True).click()
+    expect(page.get_by_text("There is no ticket #424242 that you can open.")).to_be_visible()
+    second = page.locator(f"#message-{desk['second'].pk}")
+    second.get_by_role("button", name="Move to a new ticket").click()
+    expect(page.get_by_text("Message moved. The two tickets are linked.")).to_be_visible()
+    expect(page.locator(f"#message-{desk['second'].pk}")).to_have_count(0)
+    moved = Message.objects.get(pk=desk["second"].pk)
+    expect(page.locator(".sidebar-section").filter(has_text="Linked tickets")).to_contain_text(
+        f"#{moved.ticket_id}"
+    )

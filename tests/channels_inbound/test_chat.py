@@ -130,7 +130,7 @@ def test_bad_chat_input_gets_a_clear_400(client, widget, body, status):
 def test_a_resent_message_is_stored_once_and_floods_are_throttled(
     client, widget, settings, django_capture_on_commit_callbacks
 ):
-    settings.HELPDESK_FORM_RATE = 3
+    settings.HELPDESK_CHAT_RATE = 3
     visitor = send(
         client, widget, django_capture_on_commit_callbacks, "Hi", id="client-message-1"
     ).json()["visitor"]

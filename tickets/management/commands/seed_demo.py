@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Team, User
-from channels_inbound.models import EmailChannel
+from channels_inbound.models import ChatBotAnswer, ChatWidget, EmailChannel
 from conversations.models import (
     Channel,
     EmailAddress,
@@ -125,6 +125,23 @@ class Command(BaseCommand):
                 pipeline=pipelines[0],
                 stage=pipelines[0].stages.filter(is_closed=False, required_properties=[]).first(),
                 team=teams[default_for[0]],
+            )
+
+        # A chat widget with its chatbot: open /chat/<key>/ to try it.
+        widget = ChatWidget.objects.create(
+            name="Northwind help",
+            pipeline=pipelines[0],
+            stage=pipelines[0].stages.filter(is_closed=False, required_properties=[]).first(),
+            team=teams[demo_data.ADDRESSES[0][2][0]],
+            bot_enabled=True,
+        )
+        for position, (question, keywords, answer) in enumerate(demo_data.BOT_ANSWERS):
+            ChatBotAnswer.objects.create(
+                widget=widget,
+                position=position,
+                question=question,
+                keywords=keywords,
+                answer=answer,
             )
 
         for name, shortcut, body in demo_data.SNIPPETS:
