@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BENCH_ENV) $(PY) manage.py collectstatic --no-input -v0
 	$(BENCH_ENV) $(PY) manage.py migrate --no-input
 	$(BENCH_ENV) $(PY) manage.py bench --tickets $(TICKETS)
+	$(BENCH_ENV) $(PY) manage.py bench_ingest --messages 2000 --clients 2
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A helpdesk worker --loglevel=info

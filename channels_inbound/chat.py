@@ -32,6 +32,7 @@ from tickets.models import Source
 from .chatbot import bot_session, bot_turn
 from .ingest import inbound_store, visitor_thread
 from .models import ChatBotSession, ChatWidget, InboundItem
+from .parsing import InboundParseError
 from .public import frameable, rate_limited
 
 VISITOR = re.compile(r"^[0-9a-f]{32}$")
@@ -165,7 +166,7 @@ def _send(widget: ChatWidget, request) -> JsonResponse:
     return JsonResponse({"visitor": visitor})
 
 
-class ChatPayloadError(Exception):
+class ChatPayloadError(InboundParseError):
     pass
 
 

@@ -36,13 +36,14 @@ from tickets.models import Source
 
 from .ingest import inbound_store, visitor_thread
 from .models import InboundItem, MessengerOutbound, MessengerPage
+from .parsing import InboundParseError
 
 log = logging.getLogger(__name__)
 CHALLENGE = re.compile(r"^[0-9A-Za-z_-]{1,100}$")
 MAX_AGE = datetime.timedelta(days=1)
 
 
-class MessengerPayloadError(Exception):
+class MessengerPayloadError(InboundParseError):
     pass
 
 

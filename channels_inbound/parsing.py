@@ -105,6 +105,8 @@ class ParsedEmail:
     bulk: str = ""  # why it is a list or bulk mail, else empty
     bounce: bool = False
     bounced_message_id: str = ""
+    # The addresses a delivery report says failed (Final-Recipient).
+    bounced_recipients: list[str] = field(default_factory=list)
     loop_marker: str = ""
     content_hash: str = ""
     notes: list[str] = field(default_factory=list)  # what was truncated or repaired
@@ -334,6 +336,9 @@ def _read_body(mime: MimeMessage, parsed: ParsedEmail) -> None:
             continue
         if content_type in {"message/rfc822-headers", "text/rfc822-headers"} and parsed.bounce:
             parsed.bounced_message_id = _bounced_id(_payload(part))
+        if content_type == "message/delivery-status" and parsed.bounce:
+            parsed.bounced_recipients += _failed_recipients(part)
+            continue
         data = _payload(part) if not part.is_multipart() else _attached_message(part)
         if content_type == "message/rfc822":
             if parsed.bounce and not parsed.bounced_message_id:
@@ -390,6 +395,26 @@ def _default_name(content_type: str) -> str:
     main, _slash, sub = content_type.partition("/")
     extension = {"jpeg": "jpg", "plain": "txt", "ms-tnef": "dat"}.get(sub, sub[:10] or "bin")
     return f"{main or 'attachment'}.{extension}"
+
+
+def _failed_recipients(part: MimeMessage) -> list[str]:
+    """The Final-Recipient of each per-recipient block whose Action is
+    "failed" (RFC 3464); the blocks are parsed as header sets."""
+    blocks = part.get_payload()
+    failed = []
+    for block in blocks[1:21] if isinstance(blocks, list) else []:
+        action = str(block.get("Action") or "").strip().lower()
+        status = str(block.get("Status") or "").strip()
+        if action == "failed" or (not action and status.startswith("5")):
+            kind, _semicolon, address = str(block.get("Final-Recipient") or "").partition(";")
+            address = address.strip().strip("<>").lower()
+            if kind.strip().lower() == "rfc822":
+                try:
+                    validate_email(address)
+                except ValidationError:
+                    continue
+                failed.append(address)
+    return failed
 
 
 def _bounced_id(data: bytes) -> str:

@@ -32,6 +32,7 @@ from tickets.models import PropertyDefinition, Source
 
 from .ingest import inbound_store
 from .models import InboundItem, WebForm, WebFormField
+from .parsing import InboundParseError
 from .public import frameable, rate_limited
 
 HONEYPOT = "website"
@@ -232,5 +233,5 @@ def form_deliver(item: InboundItem) -> None:
     item.disposition = f"web form “{webform.name}”: new ticket"
 
 
-class FormPayloadError(Exception):
+class FormPayloadError(InboundParseError):
     pass

@@ -563,15 +563,19 @@ def message_receive(
     automatic: bool = False,
     joined_by: str = "",
     joined_ticket_id: int | None = None,
+    new_ticket: bool = False,
 ) -> Message:
     """Store a customer's message on `ticket` (channels call this, ARCHITECTURE
     rule 3): body cleaned and its quoted history split off, files stored under
     our names with the type decided by content, the list columns updated. A
     person's reply applies the pipeline's "after the customer's reply" status
     (S21); an automatic one (out of office) changes nothing (RELIABILITY 23).
+    `new_ticket`: the caller created `ticket` for this message in its
+    transaction (nothing to lock, no status to change).
     """
-    with transaction.atomic():
-        ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    with transaction.atomic(savepoint=False):  # see ticket_create
+        if not new_ticket:
+            ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
         if thread is None:
             thread = Thread.objects.create(ticket=ticket, inbox=help_desk_inbox(), channel=channel)
         reply_to = (
@@ -601,13 +605,8 @@ def message_receive(
         for file in files:
             store_file(ticket=ticket, message=message, file=file)
         _touch(ticket, message)
-        target = ticket.pipeline.stage_on_customer_reply
-        if (
-            not automatic
-            and target
-            and target.pk != ticket.stage_id
-            and ticket.messages.count() > 1
-        ):
+        target = None if new_ticket or automatic else ticket.pipeline.stage_on_customer_reply
+        if target and target.pk != ticket.stage_id and ticket.messages.count() > 1:
             # A conditional status the ticket cannot enter yet is left to an agent.
             with contextlib.suppress(ValidationError):
                 ticket_services.ticket_set_stage(actor=None, ticket=ticket, stage=target)

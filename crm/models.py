@@ -63,6 +63,9 @@ class Contact(models.Model):
         related_name="contacts",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Mail to `email` bounced (a delivery report for one of our replies); cleared
+    # when mail from the address arrives again.
+    email_bounced_at = models.DateTimeField(_("email bounced"), null=True, blank=True)
 
     objects = ContactQuerySet.as_manager()
 

@@ -1,9 +1,24 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def recycle_database_connections(task=None, **kwargs):
+    """Treat each task like a web request: keep the database connection while
+    it is healthy and younger than CONN_MAX_AGE, drop it after an error.
+    (Celery's own default closes it around every task; opening a new one cost
+    more than the work of a typical ingestion task.)"""
+    from django.db import close_old_connections
+
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # run inline by the caller, inside the caller's connection use
+    close_old_connections()

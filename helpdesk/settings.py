@@ -202,6 +202,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A task taken by a worker that died is handed out again after this long.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_IGNORE_RESULT = True
+# Connections are recycled per task like per request (helpdesk/celery.py);
+# Celery itself closes them only after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE = {
     "send-stuck-outbound-email": {
         "task": "conversations.tasks.send_stuck_outbound_email",

@@ -126,7 +126,9 @@ def ticket_create(
     _require_stage_properties(stage, values)
     now = created_at or timezone.now()
     contacts, companies, deals = list(contacts), list(companies), list(deals)
-    with transaction.atomic():
+    # No savepoint when called inside a transaction (ingestion, a split): a
+    # failure here fails the caller's whole transaction, which is what they want.
+    with transaction.atomic(savepoint=False):
         ticket = Ticket.objects.create(
             name=name,
             description=description,
@@ -144,9 +146,18 @@ def ticket_create(
             preview=description[:PREVIEW_LENGTH],
             contact_name=contacts[0].display_name[:200] if contacts else "",
         )
-        ticket.contacts.set(contacts)
-        ticket.companies.set(companies)
-        ticket.deals.set(deals)
+        # A new ticket has no associations: insert them, nothing to compare.
+        for relation, records in (
+            (Ticket.contacts, contacts),
+            (Ticket.companies, companies),
+            (Ticket.deals, deals),
+        ):
+            if records:
+                field, through = relation.field, relation.through
+                through.objects.bulk_create(
+                    through(**{field.m2m_field_name(): ticket, field.m2m_reverse_field_name(): r})
+                    for r in {*records}
+                )
         _event(ticket, actor, TicketEvent.Kind.CREATED, new=stage.name).save()
     return ticket
 

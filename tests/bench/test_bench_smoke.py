@@ -24,3 +24,16 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
     results = {r["name"]: r for r in report["results"]}
     assert results["sidebar counts (7 views)"]["queries"] == 7  # one per view
     assert all(r["p95"] > 0 and r["queries"] > 0 for r in results.values())
+
+
+def test_the_end_to_end_ingestion_bench_loses_nothing(transactional_db, pipeline, capsys):
+    """gunicorn and a real worker on the test database: every webhook becomes
+    one ticket (the command fails otherwise), and the figures are reported."""
+    from tests.celery_worker import require_worker_setup
+
+    require_worker_setup()
+    call_command("bench_ingest", messages=20, clients=2)
+    output = capsys.readouterr().out
+    assert "messages/s from first post to last ticket" in output
+    assert "20 rows done, 20 tickets, 0 not done" in output
+    assert not Ticket.objects.filter(name__startswith="Bench inbound").exists()

@@ -428,3 +428,32 @@ def test_a_reply_to_a_moved_message_follows_it_to_its_new_ticket(conversation):
     )
     assert follow_up.ticket == new
     assert follow_up.message.joined_by == Message.JoinedBy.IN_REPLY_TO
+
+
+def test_a_delivery_report_marks_the_failed_address_until_mail_comes_from_it(conversation, client):
+    """RELIABILITY 25: the report names the failed recipient (RFC 3464); the
+    contact shows it until the address writes to us again."""
+    reply = conversation["reply"]
+    dsn = (
+        b"From: MAILER-DAEMON@mx.acme.example\r\nTo: support@helpdesk.example\r\n"
+        b"Subject: Delivery Status Notification (Failure)\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n'
+        b"--r\r\nContent-Type: text/plain\r\n\r\nThe mailbox is full.\r\n"
+        b"--r\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.acme.example\r\n\r\n"
+        b"Final-Recipient: rfc822; other@acme.example\r\nAction: delayed\r\nStatus: 4.2.2\r\n\r\n"
+        b"Final-Recipient: rfc822; ANA@acme.example\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+        b"\r\n--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: "
+        + reply.message_id.encode()
+        + b"\r\n--r--\r\n"
+    )
+    item = deliver(dsn)
+    assert "1 contact address(es) marked" in item.disposition
+    ana = Contact.objects.get(email="ana@acme.example")
+    assert ana.email_bounced_at is not None
+    client.force_login(conversation["agent"])
+    page = client.get(f"/tickets/{conversation['ticket'].pk}/", follow=True).content.decode()
+    assert "Email to this address bounced" in page
+    deliver(mail(sender="ana@acme.example", subject="I cleaned up my mailbox"))
+    ana.refresh_from_db()
+    assert ana.email_bounced_at is None

@@ -1,0 +1,205 @@
+"""End-to-end ingestion throughput on real infrastructure (issue 4's target:
+at least 100 messages/s, webhook p95 at most 20 ms).
+
+Starts gunicorn and a Celery worker on Redis against the current PostgreSQL
+database, posts signed Mailgun webhooks from several client threads, and
+waits until every stored row is a ticket. Reports messages per second from
+the first post to the last ticket, and the webhook's answer times under
+that load. Run by `make bench` after the page timings.
+"""
+
+import concurrent.futures
+import hashlib
+import hmac
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from email.message import EmailMessage
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.utils import timezone
+
+from channels_inbound.models import EmailChannel, InboundItem
+from conversations.models import EmailAddress
+from tickets.models import Pipeline, Ticket
+
+KEY = "bench-signing-key"
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+TEXT = (
+    "Hello, since this morning the export of our monthly report fails with an error. "
+    "We tried again twice and cleared the browser cache. Could you have a look? "
+)
+
+
+class Command(BaseCommand):
+    help = "Post N webhook emails to gunicorn with a real worker; report messages/s."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--messages", type=int, default=2000)
+        parser.add_argument("--clients", type=int, default=8)
+        parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--worker-concurrency", type=int, default=2)
+
+    def handle(self, *args, messages, clients, web_workers, worker_concurrency, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("The ingestion benchmark needs PostgreSQL.")
+        self.channel()
+        import redis
+
+        redis.Redis.from_url(REDIS).flushdb()  # no tasks left over from an earlier run
+        stamp = timezone.now().strftime("%H%M%S%f")
+        port = free_port()
+        env = self.environment()
+        web = spawn(
+            [
+                "-m",
+                "gunicorn",
+                "helpdesk.wsgi",
+                f"--bind=127.0.0.1:{port}",
+                f"--workers={web_workers}",
+                "--log-level=warning",
+            ],
+            env,
+        )
+        worker = spawn(
+            [
+                "-m",
+                "celery",
+                "-A",
+                "helpdesk",
+                "worker",
+                f"--concurrency={worker_concurrency}",
+                "--loglevel=warning",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            env,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/inbound/email/mailgun/"
+            wait_until_up(url)
+            bodies = [self.body(stamp, n) for n in range(messages)]
+            timings = []
+            started = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+                timings = list(pool.map(lambda body: post(url, body), bodies))
+            posted = time.perf_counter() - started
+            rows = InboundItem.objects.filter(event_id__startswith=f"bench-{stamp}-")
+            deadline = time.monotonic() + 600
+            while rows.filter(status=InboundItem.Status.PENDING).exists():
+                if time.monotonic() > deadline:
+                    raise CommandError("The worker did not finish within 10 minutes.")
+                time.sleep(0.05)
+            finished = time.perf_counter() - started
+            done = rows.filter(status=InboundItem.Status.DONE).count()
+            tickets = Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ").count()
+        finally:
+            for process in (web, worker):
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+        timings.sort()
+        p95 = timings[int(len(timings) * 0.95) - 1]
+        self.stdout.write(
+            f"\nend-to-end ingestion ({messages} webhooks from {clients} clients; gunicorn "
+            f"{web_workers} workers, Celery concurrency {worker_concurrency}):\n"
+            f"  {messages / finished:.0f} messages/s from first post to last ticket "
+            f"({finished:.1f} s; all posted after {posted:.1f} s)\n"
+            f"  webhook answer under load: p50 {statistics.median(timings):.1f} ms, "
+            f"p95 {p95:.1f} ms\n"
+            f"  {done} rows done, {tickets} tickets, {messages - done} not done"
+        )
+        Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ").delete()
+        if done != messages or tickets != messages:
+            raise CommandError("Messages were lost or duplicated.")
+
+    def channel(self):
+        address, _created = EmailAddress.objects.get_or_create(email="support@bench.example")
+        pipeline = Pipeline.objects.order_by("position", "id").first()
+        EmailChannel.objects.get_or_create(
+            address=address,
+            defaults={"pipeline": pipeline, "stage": pipeline.stages.filter(is_closed=False)[0]},
+        )
+
+    def environment(self) -> dict:
+        db = connection.settings_dict
+        return {
+            **os.environ,
+            "DATABASE_URL": (
+                f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}"
+                f"/{db['NAME']}"
+            ),
+            "REDIS_URL": REDIS,
+            "MAILGUN_WEBHOOK_SIGNING_KEY": KEY,
+            "DEBUG": "false",
+            "SECURE": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECRET_KEY": settings.SECRET_KEY,
+        }
+
+    def body(self, stamp: str, n: int) -> bytes:
+        message = EmailMessage()
+        message["From"] = f"Customer {n} <customer{n}@bench-customer{n % 200}.example>"
+        message["To"] = "support@bench.example"
+        message["Subject"] = f"Bench inbound {stamp} {n}"
+        message["Message-ID"] = f"<bench-e2e-{stamp}-{n}@bench.example>"
+        message.set_content(TEXT * 3)
+        token, now = f"bench-{stamp}-{n}", str(int(time.time()))
+        signature = hmac.new(KEY.encode(), f"{now}{token}".encode(), hashlib.sha256).hexdigest()
+        return urllib.parse.urlencode(
+            {
+                "body-mime": message.as_string(),
+                "token": token,
+                "timestamp": now,
+                "signature": signature,
+            }
+        ).encode()
+
+
+def spawn(arguments: list[str], env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, *arguments],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+        except urllib.error.HTTPError:
+            return  # answering (405 to a GET)
+        except OSError:
+            time.sleep(0.2)
+    raise CommandError("gunicorn did not start.")
+
+
+def post(url: str, body: bytes) -> float:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+        if response.status != 200:
+            raise CommandError(f"webhook: HTTP {response.status}")
+    return (time.perf_counter() - started) * 1000
