@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .models import (
+    BlockedSender,
     ChatBotAnswer,
     ChatWidget,
     EmailChannel,
@@ -267,3 +268,17 @@ class MessengerPageAdmin(admin.ModelAdmin):
     webhook is /inbound/messenger/ (MESSENGER_APP_SECRET, MESSENGER_VERIFY_TOKEN)."""
 
     list_display = ["name", "page_id", "pipeline", "team", "is_active"]
+
+
+@admin.register(BlockedSender)
+class BlockedSenderAdmin(admin.ModelAdmin):
+    """Addresses and domains whose mail goes to Spam (S26)."""
+
+    list_display = ["pattern", "created_by", "created_at"]
+    search_fields = ["pattern"]
+    fields = ["pattern"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -24,9 +24,9 @@ from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.models import Pipeline, Source, Ticket
 
-from .models import EmailChannel, InboundItem
+from .models import BlockedSender, EmailChannel, InboundItem
 from .parsing import InboundParseError, ParsedEmail, parse_email
-from .threading import find_ticket
+from .threading import Match, find_ticket
 
 # Domains of mailbox providers: their users are people, not one company.
 FREEMAIL = {
@@ -195,7 +195,9 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
             "No connected email channel for " + ", ".join(parsed.recipients[:5]),
         )
     item.channel = channel
-    match = find_ticket(parsed)
+    blocked = BlockedSender.objects.blocks(parsed.from_email)
+    # A blocked sender joins nothing: each mail is a new ticket, in Spam.
+    match = Match(None, None, "blocked sender") if blocked else find_ticket(parsed)
     ticket, thread, reason = match.ticket, match.thread, match.reason
     joined_by, joined_ticket_id = match.joined_by, match.refused_ticket_id
     automatic = parsed.auto_reply
@@ -236,9 +238,10 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
             joined_by, joined_ticket_id = Message.JoinedBy.CLOSED_FOLLOW_UP, match.ticket.pk
         elif joined_by != Message.JoinedBy.NOT_PARTICIPANT:
             joined_by = Message.JoinedBy.NEW
-        if spam:
+        if spam or blocked:
             ticket = ticket_services.ticket_mark_spam(actor=None, ticket=ticket)
-            reason = f"{reason}; the ESP judged it spam"
+            if spam:
+                reason = f"{reason}; the ESP judged it spam"
         reason = "; ".join(r for r in (reason, "new ticket") if r)
         thread = None
     elif contact and not ticket.contacts.filter(pk=contact.pk).exists():

@@ -9,6 +9,7 @@ repeated delivery finds its row by `dedupe_key` and changes nothing.
 import re
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -375,3 +376,45 @@ class MessengerOutbound(OutboxRow):
 
     def __str__(self) -> str:
         return f"messenger {self.message_id} {self.status}"
+
+
+class BlockedSenderQuerySet(models.QuerySet):
+    def blocks(self, address: str) -> bool:
+        """Whether mail from `address` goes to Spam: it or its domain is blocked."""
+        address = address.strip().lower()
+        if "@" not in address:
+            return False
+        return self.filter(pattern__in=[address, address.rpartition("@")[2]]).exists()
+
+
+class BlockedSender(models.Model):
+    """An address or a whole domain whose mail goes to the Spam view (S26)."""
+
+    pattern = models.CharField(
+        _("address or domain"),
+        max_length=254,
+        unique=True,
+        help_text=_("name@example.com blocks one address; example.com blocks the whole domain."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("blocked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    created_at = models.DateTimeField(_("blocked"), auto_now_add=True)
+
+    objects = BlockedSenderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pattern"]
+        verbose_name = _("blocked sender")
+        verbose_name_plural = _("blocked senders")
+
+    def __str__(self) -> str:
+        return self.pattern
+
+    def save(self, *args, **kwargs):
+        self.pattern = self.pattern.strip().lower().lstrip("@")
+        super().save(*args, **kwargs)

@@ -31,7 +31,7 @@ from tickets import services as ticket_services
 from tickets.models import PropertyDefinition, Source
 
 from .ingest import inbound_store
-from .models import InboundItem, WebForm, WebFormField
+from .models import BlockedSender, InboundItem, WebForm, WebFormField
 from .parsing import InboundParseError
 from .public import frameable, rate_limited
 
@@ -205,6 +205,8 @@ def form_deliver(item: InboundItem) -> None:
         properties=properties,
         contacts=[contact] if contact else [],
     )
+    if email and BlockedSender.objects.blocks(email):
+        ticket = ticket_services.ticket_mark_spam(actor=None, ticket=ticket)
     message_text = by_kind.get(WebFormField.Kind.MESSAGE, "")
     details = "".join(f"<li><b>{escape(label)}</b>: {escape(value)}</li>" for label, value in lines)
     html = "".join(f"<p>{escape(p)}</p>" for p in message_text.split("\n\n") if p.strip())

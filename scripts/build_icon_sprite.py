@@ -17,6 +17,8 @@ ICONS = [
     "split",
     "route",
     "bot",
+    "ellipsis",
+    "shield-check",
     "external-link",
     "rotate-cw",
     "mail-plus",

@@ -181,3 +181,13 @@ def test_inactive_or_unknown_forms_are_404(client, webform):
     WebForm.objects.filter(pk=webform.pk).update(is_active=False)
     assert client.get("/forms/contact/").status_code == 404
     assert client.get("/forms/nope/").status_code == 404
+
+
+def test_a_submission_from_a_blocked_address_lands_in_spam(
+    client, webform, django_capture_on_commit_callbacks
+):
+    from channels_inbound.models import BlockedSender
+
+    BlockedSender.objects.create(pattern="acme.example")
+    post(client, webform, django_capture_on_commit_callbacks, submission(webform))
+    assert Ticket.objects.get().is_spam
