@@ -140,17 +140,20 @@ def _deliverer(source: str):
 
 
 def _deliver_email(item: InboundItem) -> None:
-    raw, spam = raw_message(item)
-    _deliver(item, parse_email(raw), spam=spam)
+    raw, spam, dmarc = raw_message(item)
+    parsed = parse_email(raw)
+    parsed.dmarc = dmarc or parsed.dmarc  # the ESP's own verdict first
+    _deliver(item, parsed, spam=spam)
 
 
-def raw_message(item: InboundItem) -> tuple[bytes, bool]:
-    """The RFC 5322 bytes of the item and the ESP's spam verdict: as stored for
-    IMAP and the pipe (no verdict: spam headers there could be the sender's,
-    RELIABILITY 34); for an ESP webhook, what anymail reads out of the request."""
+def raw_message(item: InboundItem) -> tuple[bytes, bool, str]:
+    """The RFC 5322 bytes of the item and the ESP's spam and DMARC verdicts: as
+    stored for IMAP and the pipe (no verdict: spam headers there could be the
+    sender's, RELIABILITY 34); for an ESP webhook, what anymail reads out of
+    the request."""
     payload = bytes(item.payload)
     if item.source in (InboundItem.Source.IMAP, InboundItem.Source.PIPE):
-        return payload, False
+        return payload, False, ""
     from .webhooks import message_from_webhook
 
     return message_from_webhook(item.source, payload, item.content_type)
@@ -196,8 +199,14 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
         )
     item.channel = channel
     blocked = BlockedSender.objects.blocks(parsed.from_email)
-    # A blocked sender joins nothing: each mail is a new ticket, in Spam.
-    match = Match(None, None, "blocked sender") if blocked else find_ticket(parsed)
+    if blocked:  # a blocked sender joins nothing: each mail is a new ticket, in Spam
+        match = Match(None, None, "blocked sender")
+    elif parsed.dmarc == "fail":
+        # Whoever wrote it is not provably the sender, so it cannot take part
+        # in the sender's tickets (RELIABILITY 31): a new ticket, shown unverified.
+        match = Match(None, None, "DMARC failed for the sender's domain")
+    else:
+        match = find_ticket(parsed)
     ticket, thread, reason = match.ticket, match.thread, match.reason
     joined_by, joined_ticket_id = match.joined_by, match.refused_ticket_id
     automatic = parsed.auto_reply
@@ -269,6 +278,7 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
         joined_by=joined_by,
         joined_ticket_id=joined_ticket_id,
         new_ticket=created,
+        dmarc=parsed.dmarc,
     )
     notes = [reason]
     if contact is None:

@@ -102,6 +102,9 @@ class ParsedEmail:
     html: str = ""
     attachments: list[ParsedPart] = field(default_factory=list)
     auto_reply: str = ""  # why it is automatic, else empty
+    # DMARC for the From domain, as a mail server we trust recorded it in
+    # Authentication-Results ("pass", "fail", or "" when none did).
+    dmarc: str = ""
     bulk: str = ""  # why it is a list or bulk mail, else empty
     bounce: bool = False
     bounced_message_id: str = ""
@@ -179,6 +182,22 @@ def _read_headers(mime: MimeMessage, parsed: ParsedEmail) -> None:
     parsed.auto_reply = _auto_reply(mime)
     parsed.bulk = _bulk(mime)
     parsed.loop_marker = _one_line(_raw(mime, "X-Loop"))[:200]
+    parsed.dmarc = _dmarc(mime.get_all("Authentication-Results") or [])
+
+
+def _dmarc(results: list) -> str:
+    """The DMARC result of the first (topmost, so added last, by the server
+    closest to us) Authentication-Results header whose authserv-id is one of
+    HELPDESK_TRUSTED_AUTHSERV_IDS. Headers further down could have been
+    written by the sender and are never read (RELIABILITY 31, 34)."""
+    trusted = settings.HELPDESK_TRUSTED_AUTHSERV_IDS
+    for header in results[:20]:
+        text = _one_line(str(header))
+        authserv_id = text.split(";", 1)[0].strip().split()[0].lower() if text.strip() else ""
+        if authserv_id in trusted:
+            match = re.search(r"(?i)\bdmarc\s*=\s*([a-z]+)", text)
+            return match.group(1).lower() if match else ""
+    return ""
 
 
 def _raw(mime: MimeMessage, name: str) -> str:

@@ -165,9 +165,12 @@ def _json_field(body: bytes, name: str) -> str:
     return str(value or "")[:255]
 
 
-def message_from_webhook(provider: str, payload: bytes, content_type: str) -> tuple[bytes, bool]:
-    """The raw message inside a stored webhook request, as anymail reads it, and
-    whether the ESP judged it spam (its verdict, not a header the sender wrote)."""
+def message_from_webhook(
+    provider: str, payload: bytes, content_type: str
+) -> tuple[bytes, bool, str]:
+    """The raw message inside a stored webhook request, as anymail reads it,
+    whether the ESP judged it spam, and its DMARC verdict ("pass", "fail" or
+    ""; Amazon SES gives one): the ESP's verdicts, not headers the sender wrote."""
     view_class = VIEWS.get(provider)
     if view_class is None:
         raise InboundParseError(f"Unknown webhook source {provider!r}.")
@@ -181,8 +184,13 @@ def message_from_webhook(provider: str, payload: bytes, content_type: str) -> tu
         "POST", "/", data=payload, content_type=content_type or "application/octet-stream"
     )
     try:
-        message = view.parse_events(request)[0].message
-        return message.as_bytes(), bool(message.spam_detected)
+        event = view.parse_events(request)[0]
+        message = event.message
+        dmarc = ""
+        if provider == InboundItem.Source.AMAZON_SES:
+            verdict = (event.esp_event.get("receipt") or {}).get("dmarcVerdict") or {}
+            dmarc = {"PASS": "pass", "FAIL": "fail"}.get(str(verdict.get("status")).upper(), "")
+        return message.as_bytes(), bool(message.spam_detected), dmarc
     except (
         AnymailError,
         LookupError,

@@ -156,6 +156,9 @@ class Message(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
     )
     joined_by = models.CharField(max_length=20, choices=JoinedBy, blank=True)
+    # Inbound email: DMARC for the From domain as a trusted server or the ESP
+    # saw it ("pass", "fail", "" unknown). "fail" is shown as unverified.
+    dmarc = models.CharField(max_length=10, blank=True)
     # The other ticket the reason names (the closed one, the refused one, the
     # one it was moved from), when there is one.
     joined_ticket_id = models.PositiveBigIntegerField(null=True, blank=True)

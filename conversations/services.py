@@ -564,6 +564,7 @@ def message_receive(
     joined_by: str = "",
     joined_ticket_id: int | None = None,
     new_ticket: bool = False,
+    dmarc: str = "",
 ) -> Message:
     """Store a customer's message on `ticket` (channels call this, ARCHITECTURE
     rule 3): body cleaned and its quoted history split off, files stored under
@@ -601,6 +602,7 @@ def message_receive(
             reply_to=reply_to,
             joined_by=joined_by,
             joined_ticket_id=joined_ticket_id,
+            dmarc=dmarc[:10],
         )
         for file in files:
             store_file(ticket=ticket, message=message, file=file)

@@ -257,6 +257,10 @@ ANYMAIL = {
 # knows the password) and where SNS certificates and confirmations may come from.
 AMAZON_SNS_TOPIC_ARNS = env_list("AMAZON_SNS_TOPIC_ARNS", [])
 AMAZON_SNS_ORIGIN = r"https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?"
+# Mail servers whose Authentication-Results header we believe (their
+# authserv-id, e.g. "mx.example.com"): a DMARC failure they record marks the
+# sender as unverified, and such mail joins no existing ticket.
+HELPDESK_TRUSTED_AUTHSERV_IDS = [a.lower() for a in env_list("TRUSTED_AUTHSERV_IDS", [])]
 # Facebook Messenger: the app secret(s) that sign webhooks (two while
 # rotating), the verify token of the subscription handshake, the Graph API.
 MESSENGER_APP_SECRETS = env_list("MESSENGER_APP_SECRET", [])

@@ -75,7 +75,9 @@ def channel(db, pipeline, settings):
     return EmailChannelFactory(address=address, pipeline=pipeline)
 
 
-def sns_message(sns_host, kind="Notification", *, raw=None, spam="PASS", version="2", **extra):
+def sns_message(
+    sns_host, kind="Notification", *, raw=None, spam="PASS", dmarc="PASS", version="2", **extra
+):
     content = (raw or mail(subject="From SES")).decode()
     message = {
         "Type": kind,
@@ -94,6 +96,7 @@ def sns_message(sns_host, kind="Notification", *, raw=None, spam="PASS", version
                 "receipt": {
                     "recipients": ["support@helpdesk.example"],
                     "spamVerdict": {"status": spam},
+                    "dmarcVerdict": {"status": dmarc},
                     "action": {"type": "SNS", "encoding": "UTF8"},
                 },
                 "content": content,
@@ -209,3 +212,11 @@ def test_the_subscription_is_confirmed_by_loading_its_url_from_sns(
         SubscribeURL="http://127.0.0.2/?Action=ConfirmSubscription",
     )
     assert post(client, django_capture_on_commit_callbacks, foreign).status_code == 502
+
+
+def test_the_ses_dmarc_verdict_marks_the_sender_unverified(
+    client, channel, sns_host, django_capture_on_commit_callbacks
+):
+    post(client, django_capture_on_commit_callbacks, sns_message(sns_host, dmarc="FAIL"))
+    item = InboundItem.objects.get()
+    assert item.message.dmarc == "fail" and "DMARC failed" in item.disposition

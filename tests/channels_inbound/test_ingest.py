@@ -457,3 +457,51 @@ def test_a_delivery_report_marks_the_failed_address_until_mail_comes_from_it(con
     deliver(mail(sender="ana@acme.example", subject="I cleaned up my mailbox"))
     ana.refresh_from_db()
     assert ana.email_bounced_at is None
+
+
+def test_a_spoofed_customer_reply_failing_dmarc_joins_nothing_and_shows_unverified(
+    conversation, settings, client
+):
+    """RELIABILITY 31: only the topmost Authentication-Results of a server we
+    trust counts; a failed DMARC check keeps the mail out of the customer's
+    ticket and marks it."""
+    settings.HELPDESK_TRUSTED_AUTHSERV_IDS = ["mx.helpdesk.example"]
+    ticket, reply = conversation["ticket"], conversation["reply"]
+    spoof = deliver(
+        mail(
+            sender="Ana <ana@acme.example>",
+            subject="Re: Refund",
+            text="Please send the refund to IBAN XX00 instead.",
+            in_reply_to=reply.message_id,
+            headers={
+                "Authentication-Results": "mx.helpdesk.example; spf=fail; dmarc=fail "
+                "(p=NONE) header.from=acme.example"
+            },
+        )
+    )
+    assert spoof.ticket != ticket and ticket.messages.count() == 2
+    assert spoof.message.dmarc == "fail" and "DMARC failed" in spoof.disposition
+    client.force_login(conversation["agent"])
+    page = client.get(f"/tickets/{spoof.ticket_id}/", follow=True).content.decode()
+    assert "Unverified sender" in page
+
+
+def test_authentication_results_below_the_trusted_one_or_from_others_are_ignored(
+    conversation, settings
+):
+    settings.HELPDESK_TRUSTED_AUTHSERV_IDS = ["mx.helpdesk.example"]
+    reply = conversation["reply"]
+    raw = mail(sender="ana@acme.example", subject="Re: Refund", in_reply_to=reply.message_id)
+    # What a sender can write: headers under ours, or from a server we do not trust.
+    forged = (
+        b"Authentication-Results: mx.helpdesk.example; dmarc=pass header.from=acme.example\r\n"
+        b"Authentication-Results: mx.helpdesk.example; dmarc=fail header.from=acme.example\r\n"
+        b"Authentication-Results: evil.example; dmarc=fail\r\n" + raw
+    )
+    item = deliver(forged)
+    assert item.ticket == conversation["ticket"] and item.message.dmarc == "pass"
+    untrusted = deliver(
+        b"Authentication-Results: evil.example; dmarc=fail\r\n"
+        + mail(sender="ana@acme.example", subject="Again", in_reply_to=reply.message_id)
+    )
+    assert untrusted.ticket == conversation["ticket"] and untrusted.message.dmarc == ""
