@@ -370,6 +370,8 @@ class MessengerPage(NewTickets):
 class MessengerOutbound(OutboxRow):
     """An agent's reply waiting for the Send API."""
 
+    send_task = "channels_inbound.tasks.send_messenger_reply"
+
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="messenger")
     page = models.ForeignKey(MessengerPage, on_delete=models.CASCADE)
     recipient = models.CharField(max_length=50)

@@ -185,12 +185,14 @@ class Message(models.Model):
 
     @property
     def delivery(self):
-        """The outbox row of an outbound email, else None (no exception, so a
-        template can ask every message)."""
-        try:
-            return self.outbound
-        except ObjectDoesNotExist:
-            return None
+        """The outbox row of an outbound email or Messenger reply, else None (no
+        exception, so a template can ask every message)."""
+        for outbox in ("outbound", "messenger"):
+            try:
+                return getattr(self, outbox)
+            except ObjectDoesNotExist:
+                continue
+        return None
 
     @property
     def sender_display(self) -> str:
@@ -211,6 +213,9 @@ class OutboxRow(models.Model):
     """A reply waiting to leave, sent by a task that claims it first
     (conversations.outbox.claim), so a retried task never sends twice."""
 
+    # The name of the Celery task that sends a row (it takes the row's id).
+    send_task = ""
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Sending")
         SENDING = "sending", _("Sending")
@@ -230,6 +235,8 @@ class OutboxRow(models.Model):
 class OutboundEmail(OutboxRow):
     """The email outbox (RELIABILITY L): one row per outbound email, written
     with its message."""
+
+    send_task = "conversations.tasks.send_outbound_email"
 
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="outbound")
 

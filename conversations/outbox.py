@@ -16,7 +16,7 @@ from django.utils import timezone
 from helpdesk.queue import enqueue
 
 from .emails import build_reply
-from .models import Notification, OutboundEmail
+from .models import Notification, OutboundEmail, OutboxRow
 
 log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = datetime.timedelta(minutes=5)
@@ -86,16 +86,19 @@ def tell_author(message) -> None:
         )
 
 
-def outbound_retry(outbound_id: int) -> bool:
-    """Send a failed reply again (the agent asked): a fresh round of tries, with
-    the same Message-ID. Returns whether it was failed and is now queued."""
-    from .tasks import send_outbound_email
+def outbox_retry(row: OutboxRow) -> bool:
+    """Send a failed reply again (the agent asked), by email or Messenger: a
+    fresh round of tries (an email keeps its Message-ID). Returns whether it
+    was failed and is now queued."""
+    from celery import current_app
 
-    queued = OutboundEmail.objects.filter(
-        pk=outbound_id, status=OutboundEmail.Status.FAILED
-    ).update(status=OutboundEmail.Status.PENDING, attempts=0, last_error="", claimed_at=None)
+    model = type(row)
+    queued = model.objects.filter(pk=row.pk, status=OutboxRow.Status.FAILED).update(
+        status=OutboxRow.Status.PENDING, attempts=0, last_error="", claimed_at=None
+    )
     if queued:
-        transaction.on_commit(lambda: enqueue(send_outbound_email, outbound_id))
+        task = current_app.tasks[model.send_task]
+        transaction.on_commit(lambda: enqueue(task, row.pk))
     return bool(queued)
 
 

@@ -26,7 +26,7 @@ def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = 
     if before:
         messages = messages.filter(pk__lt=before)
     page = list(
-        messages.select_related("author", "outbound", "thread")
+        messages.select_related("author", "outbound", "messenger", "thread")
         .prefetch_related("attachments")
         .defer("references", "bcc")
         .order_by("-id")[: limit + 1]

@@ -464,11 +464,11 @@ def message_frame(request, pk):
 @require_POST
 def message_resend(request, pk):
     """Send a reply again after the outbox gave up on it (RELIABILITY 17)."""
-    message = get_object_or_404(Message.objects.select_related("outbound"), pk=pk)
+    message = get_object_or_404(Message.objects.select_related("outbound", "messenger"), pk=pk)
     ticket = get_ticket_for_user(request.user, message.ticket_id)
-    if not hasattr(message, "outbound"):
+    if message.delivery is None:
         raise Http404
-    outbox.outbound_retry(message.outbound.pk)
+    outbox.outbox_retry(message.delivery)
     message = messages_for_ticket(ticket, before=message.pk + 1, limit=1)[0][0]
     return render(request, f"{COMPOSER}#message", {"ticket": ticket, "m": message})
 

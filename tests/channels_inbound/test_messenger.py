@@ -193,3 +193,33 @@ def test_the_composer_says_the_reply_goes_to_messenger(
     client.force_login(agent)
     html = client.get(f"/views/all-open/tickets/{Ticket.objects.get().pk}/").content.decode()
     assert "Your reply is sent in Messenger." in html and 'name="to"' not in html
+
+
+def test_a_reply_messenger_refuses_shows_not_sent_and_can_be_sent_again(
+    client, page, agent, send_api, settings, django_capture_on_commit_callbacks, htmx
+):
+    """RELIABILITY 17 for Messenger: the agent sees the failure and resends."""
+    from channels_inbound.messenger import SendFailed, messenger_send
+
+    post(client, django_capture_on_commit_callbacks, event())
+    ticket = Ticket.objects.get()
+    working_api = settings.MESSENGER_API_URL
+    settings.MESSENGER_API_URL = "http://127.0.0.1:9/v21.0"  # nothing listens there
+    with django_capture_on_commit_callbacks(execute=False):
+        reply = services.reply_send(actor=agent, ticket=ticket, html="<p>Hello</p>", to=[])
+    outbound = MessengerOutbound.objects.get(message=reply)
+    MessengerOutbound.objects.filter(pk=outbound.pk).update(attempts=6)
+    with pytest.raises(SendFailed):
+        messenger_send(outbound.pk)
+    assert messenger_send(outbound.pk) is False  # the 8th try gives up
+    outbound.refresh_from_db()
+    assert outbound.status == "failed"
+    client.force_login(agent)
+    html = client.get(f"/views/all-open/tickets/{ticket.pk}/").content.decode()
+    assert "Not sent" in html and "Send again" in html
+    settings.MESSENGER_API_URL = working_api
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(f"/messages/{reply.pk}/resend/", headers=htmx())
+    assert again.status_code == 200
+    outbound.refresh_from_db()
+    assert outbound.status == "sent" and len(send_api) == 1

@@ -238,11 +238,11 @@ def test_after_the_last_try_the_reply_is_failed_and_its_author_told(
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
-        assert outbox.outbound_retry(message.outbound.pk)
+        assert outbox.outbox_retry(message.outbound)
     message.outbound.refresh_from_db()
     assert (message.outbound.status, message.outbound.attempts) == ("sent", 1)
     assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [message.message_id]
-    assert not outbox.outbound_retry(message.outbound.pk)  # only a failed reply is resent
+    assert not outbox.outbox_retry(message.outbound)  # only a failed reply is resent
 
 
 def test_replies_ask_for_answers_at_a_plus_address_with_the_thread_token(send, ticket, address):

@@ -98,6 +98,9 @@ class Command(BaseCommand):
             while rows.filter(status=InboundItem.Status.PENDING).exists():
                 if time.monotonic() > deadline:
                     raise CommandError("The worker did not finish within 10 minutes.")
+                errors = set(rows.filter(attempts__gte=3).exclude(error="").values_list("error"))
+                if errors:
+                    raise CommandError(f"The worker keeps failing: {sorted(errors)}")
                 time.sleep(0.05)
             finished = time.perf_counter() - started
             done = rows.filter(status=InboundItem.Status.DONE).count()
@@ -165,12 +168,14 @@ class Command(BaseCommand):
 
 
 def spawn(arguments: list[str], env: dict) -> subprocess.Popen:
+    log = os.environ.get("BENCH_LOG")
+    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(
         [sys.executable, *arguments],
         cwd=settings.BASE_DIR,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
         start_new_session=True,
     )
 
