@@ -1,0 +1,145 @@
+"""RELIABILITY item A1: kill the web process while it takes a webhook, replay
+the ESP's retry, and count what was lost or stored twice.
+
+Each trial forks a "web process" that answers one signed Mailgun webhook and
+is SIGKILLed either right after the inbound row committed and before the 2xx
+was written (the case A1 names), or at a random moment of the request. The
+ESP saw no answer, so it sends the same request again, until one is
+answered. Then the rows are processed as the worker would. Every trial must
+end with exactly one row and one message.
+
+    manage.py inbound_crash_trials --trials 200
+"""
+
+import hashlib
+import hmac
+import os
+import random
+import signal
+import time
+from email.message import EmailMessage
+from unittest import mock
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from django.test import Client, override_settings
+
+from channels_inbound import ingest
+from channels_inbound.models import EmailChannel, InboundItem
+from conversations.models import Message
+
+KEY = "crash-trial-key"
+
+
+class Command(BaseCommand):
+    help = "Kill the webhook's web process mid-request; replay; report losses and duplicates."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--trials", type=int, default=200)
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args, trials: int, seed: int, **options):
+        channel = EmailChannel.objects.filter(is_active=True).select_related("address").first()
+        if channel is None:
+            raise CommandError("Needs an active email channel: run seed_demo first.")
+        rng = random.Random(seed)
+        run = f"{time.time_ns():x}"
+        counts = {"after commit, before the answer": 0, "at a random moment": 0}
+        retries = lost = duplicates = 0
+        # The rows are processed below, as the worker would, not inside the killed request.
+        with (
+            override_settings(ANYMAIL={"MAILGUN_WEBHOOK_SIGNING_KEY": KEY}),
+            mock.patch.object(ingest, "enqueue"),
+        ):
+            span = 1.5 * self._request_duration(channel, run)
+            for trial in range(trials):
+                body = self._webhook(channel, f"{run}-{trial}")
+                after_commit = trial % 2 == 0
+                counts[
+                    "after commit, before the answer" if after_commit else "at a random moment"
+                ] += 1
+                self._killed_request(body, after_commit, rng.uniform(0, span))
+                # The ESP got no answer: it retries until one comes.
+                for _retry in range(20):
+                    retries += 1
+                    if self._request(body) == 200:
+                        break
+                else:
+                    raise CommandError("The webhook never answered 200.")
+            for pk in InboundItem.objects.filter(
+                event_id__startswith=f"crash-{run}-", status="pending"
+            ).values_list("pk", flat=True):
+                ingest.inbound_process(pk)
+        for trial in range(trials):
+            rows = InboundItem.objects.filter(event_id=f"crash-{run}-{trial}").count()
+            messages = Message.objects.filter(
+                message_id=f"<crash-{run}-{trial}@trial.example>"
+            ).count()
+            lost += rows == 0 or messages == 0
+            duplicates += max(0, rows - 1) + max(0, messages - 1)
+        for phase, count in counts.items():
+            self.stdout.write(f"killed {phase}: {count} trials")
+        self.stdout.write(f"requests the ESP retried: {retries}")
+        self.stdout.write(f"lost: {lost}, stored twice: {duplicates}")
+        self.results = {"trials": trials, "lost": lost, "duplicates": duplicates}
+
+    def _webhook(self, channel, name: str) -> dict:
+        message = EmailMessage()
+        message["From"] = f"Customer <{name}@customer.example>"
+        message["To"] = channel.address.email
+        message["Subject"] = f"Crash trial {name}"
+        message["Message-ID"] = f"<crash-{name}@trial.example>"
+        message.set_content("Does this survive?")
+        token, stamp = f"crash-{name}", str(int(time.time()))
+        signature = hmac.new(KEY.encode(), f"{stamp}{token}".encode(), hashlib.sha256)
+        return {
+            "body-mime": message.as_string(),
+            "token": token,
+            "timestamp": stamp,
+            "signature": signature.hexdigest(),
+        }
+
+    def _request(self, body: dict) -> int:
+        return Client(SERVER_NAME="localhost").post("/inbound/email/mailgun/", body).status_code
+
+    def _request_duration(self, channel, run: str) -> float:
+        """Seconds one webhook takes here, timed unkilled (its row is processed
+        with the others)."""
+        durations = []
+        for sample in range(5):
+            started = time.perf_counter()
+            self._request(self._webhook(channel, f"{run}-timing-{sample}"))
+            durations.append(time.perf_counter() - started)
+        return sorted(durations)[2]
+
+    def _killed_request(self, body: dict, after_commit: bool, delay: float) -> None:
+        """Fork a web process for one request and kill it: right after the
+        row is stored, or `delay` seconds into the request."""
+        connections.close_all()  # the child opens its own database connection
+        ready, go = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the web process
+            try:
+                os.close(ready)
+                connections["default"].ensure_connection()
+                os.write(go, b"1")
+                if after_commit:
+                    store = ingest.inbound_store
+
+                    def store_then_die(**kwargs):
+                        store(**kwargs)
+                        os.kill(os.getpid(), signal.SIGKILL)
+
+                    with mock.patch("channels_inbound.webhooks.inbound_store", store_then_die):
+                        self._request(body)
+                else:
+                    self._request(body)
+            finally:
+                os._exit(0)
+        os.close(go)
+        os.read(ready, 1)
+        os.close(ready)
+        if not after_commit:
+            time.sleep(delay)
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
