@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "tickets",
     "conversations",
     "channels_inbound",
+    "sla",
     "anymail",
 ]
 
