@@ -290,6 +290,8 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         MENTION = "mention", _("Mention")
         SEND_FAILED = "send_failed", _("Reply not sent")
+        SLA_DUE_SOON = "sla_due_soon", _("SLA due soon")
+        SLA_OVERDUE = "sla_overdue", _("SLA overdue")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -17,6 +18,7 @@ from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.access import users_who_see
 from tickets.models import Pipeline, Source, Stage, Ticket, TicketEvent
+from tickets.signals import ticket_activity
 
 from .attachments import claim_uploads, store_file
 from .models import (
@@ -316,6 +318,8 @@ def _after_agent_reply(actor: User, ticket: Ticket, stage, stage_values) -> None
     """What every agent reply does, whatever its channel: the status the agent
     chose, else the pipeline's "after an agent's reply" one (S20, S21), and the
     reply draft is gone."""
+    # First the reply counts (SLA), then the status it sets.
+    ticket_activity.send(Ticket, ticket=ticket, kind="agent_reply", at=timezone.now())
     target = stage or ticket.pipeline.stage_on_agent_reply
     if target and target.pk != ticket.stage_id:
         ticket_services.ticket_set_stage(
@@ -607,6 +611,10 @@ def message_receive(
         for file in files:
             store_file(ticket=ticket, message=message, file=file)
         _touch(ticket, message)
+        if not automatic:
+            ticket_activity.send(
+                Ticket, ticket=ticket, kind="customer_message", at=message.created_at
+            )
         target = None if new_ticket or automatic else ticket.pipeline.stage_on_customer_reply
         if target and target.pk != ticket.stage_id and ticket.messages.count() > 1:
             # A conditional status the ticket cannot enter yet is left to an agent.

@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels_inbound.tasks.sweep_pending_inbound",
         "schedule": 60.0,
     },
+    "sweep-sla-deadlines": {
+        "task": "sla.tasks.sweep_sla_deadlines",
+        "schedule": 60.0,
+    },
     "purge-chatbot-sessions": {
         "task": "channels_inbound.tasks.purge_chatbot_sessions",
         "schedule": 24 * 3600.0,

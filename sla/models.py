@@ -134,3 +134,92 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}".strip()
+
+
+class SlaSettings(models.Model):
+    """The help desk's SLA settings (one row): on or off, working hours or
+    24/7 (S32), and which ticket property selects the goals (S31)."""
+
+    class Mode(models.TextChoices):
+        WORKING_HOURS = "working_hours", _("Working hours")
+        ALWAYS = "always", _("24/7")
+
+    class GoalsBy(models.TextChoices):
+        ALL = "", _("All help desk tickets")
+        PRIORITY = "priority", _("Priority")
+        TEAM = "team", _("Team")
+        SOURCE = "source", _("Source")
+        PIPELINE = "pipeline", _("Pipeline")
+
+    enabled = models.BooleanField(_("SLAs are on"), default=False)
+    mode = models.CharField(_("clocks run on"), max_length=20, choices=Mode, default=Mode.ALWAYS)
+    goals_by = models.CharField(
+        _("goals vary by"), max_length=20, choices=GoalsBy, default=GoalsBy.ALL, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("SLA settings")
+        verbose_name_plural = _("SLA settings")
+
+    def __str__(self) -> str:
+        return str(_("SLA settings"))
+
+    @classmethod
+    def current(cls) -> "SlaSettings":
+        settings, _created = cls.objects.get_or_create(pk=1)
+        return settings
+
+
+class SlaGoal(models.Model):
+    """The goals for tickets whose selecting property has `value` (or for all
+    tickets when goals do not vary), with their "due soon" warning (S30, S33).
+    Times are working minutes; empty means no goal."""
+
+    value = models.CharField(
+        _("for tickets with"),
+        max_length=100,
+        blank=True,
+        unique=True,
+        help_text=_("The value of the property goals vary by (empty: all tickets)."),
+    )
+    is_enabled = models.BooleanField(_("on"), default=True)
+    first_response_minutes = models.PositiveIntegerField(
+        _("time to first response (minutes)"), null=True, blank=True
+    )
+    next_response_minutes = models.PositiveIntegerField(
+        _("time to next response (minutes)"), null=True, blank=True
+    )
+    close_minutes = models.PositiveIntegerField(_("time to close (minutes)"), null=True, blank=True)
+    due_soon_minutes = models.PositiveIntegerField(
+        _("due soon this many minutes before the deadline"), default=60
+    )
+
+    class Meta:
+        ordering = ["value"]
+        verbose_name = _("SLA goal")
+        verbose_name_plural = _("SLA goals")
+
+    def __str__(self) -> str:
+        return self.value or str(_("All tickets"))
+
+
+class SlaOutcome(models.Model):
+    """A goal met or missed, written when its clock stops: what the report counts."""
+
+    class Goal(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("First response")
+        NEXT_RESPONSE = "next_response", _("Next response")
+        CLOSE = "close", _("Time to close")
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+    goal = models.CharField(max_length=20, choices=Goal)
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField()
+    met = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["done_at", "goal"], name="sla_outcome_period")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.goal} {'met' if self.met else 'missed'}"

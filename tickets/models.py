@@ -72,6 +72,11 @@ class Stage(models.Model):
         blank=True,
         help_text=_("Properties a ticket must have to enter this stage."),
     )
+    pauses_sla = models.BooleanField(
+        _("pauses SLA clocks"),
+        default=False,
+        help_text=_("Such as “Waiting on contact”: deadlines stop while a ticket is here."),
+    )
 
     class Meta:
         ordering = ["pipeline", "position", "id"]
@@ -234,6 +239,19 @@ class Ticket(models.Model):
     contact_name = models.CharField(max_length=200, blank=True, editable=False)
     preview = models.CharField(max_length=200, blank=True, editable=False)
 
+    # SLA (ARCHITECTURE rule 4): deadlines computed when something happens,
+    # written only by the sla app; the status is derived from them at read time.
+    sla_first_response_due = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_next_response_due = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_close_due = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_due_soon_minutes = models.PositiveIntegerField(default=0, editable=False)
+    # The next moment the sweep has something to say about this ticket (a
+    # deadline becoming due soon or passing), and what it already said.
+    sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_notified = models.PositiveSmallIntegerField(default=0, editable=False)
+
     objects = TicketQuerySet.as_manager()
 
     class Meta:
@@ -272,6 +290,12 @@ class Ticket(models.Model):
             models.Index(
                 fields=["team", "owner"], name="ticket_open_team_owner", condition=OPEN_TICKETS
             ),
+            # The SLA sweep reads only the rows with something due.
+            models.Index(
+                fields=["sla_next_check_at"],
+                name="ticket_sla_next_check",
+                condition=Q(sla_next_check_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -307,6 +331,7 @@ class TicketEvent(models.Model):
         DISSOCIATED = "dissociated", _("Removed an association")
         LINKED = "linked", _("Linked a ticket")
         MESSAGE_MOVED = "message_moved", _("Moved a message")
+        SLA = "sla", _("SLA")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

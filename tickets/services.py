@@ -23,6 +23,7 @@ from .models import (
     Ticket,
     TicketEvent,
 )
+from .signals import ticket_activity
 
 EDITABLE_FIELDS = ("name", "description", "owner", "team", "priority", "category")
 PREVIEW_LENGTH = 200
@@ -227,6 +228,14 @@ def ticket_set_stage(
             current.closed_at = None
         current.save()
         _event(current, actor, TicketEvent.Kind.CHANGED, "stage", old_stage, stage).save()
+        ticket_activity.send(
+            Ticket,
+            ticket=current,
+            kind="stage",
+            at=timezone.now(),
+            old_stage=old_stage,
+            new_stage=stage,
+        )
     return current
 
 

@@ -1,0 +1,337 @@
+"""SLA clocks (S30-S33, ARCHITECTURE rule 4): deadlines written on the ticket
+when something happens, a status derived from them when read, and a sweep
+that speaks when a deadline comes near or passes.
+
+The three goals and when their clocks run:
+
+- First response: from the customer's first message until the first agent
+  reply to them (an internal comment is not one). It stops once.
+- Next response: from a customer message that follows an agent reply until
+  the agent's next reply. Each such message starts a new clock unless one is
+  already running.
+- Close: from the ticket's creation until it enters a closed stage. Reopening
+  starts it again from the moment of reopening.
+
+Stages marked "pauses SLA clocks" (such as waiting on the contact) stop every
+running clock; leaving them moves each deadline by the working time spent
+paused. A clock started during a pause starts when the pause ends. A goal that
+was met or missed is recorded once (`SlaOutcome`) and on the timeline.
+
+Working time comes from the calendar of the ticket's team, else the default
+calendar, unless the settings say 24/7 (S32).
+"""
+
+import datetime
+
+from django.db import connection, transaction
+from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import Ticket, TicketEvent
+from tickets.signals import ticket_activity
+
+from .business import NoWorkingTime, Schedule
+from .models import Calendar, SlaGoal, SlaOutcome, SlaSettings
+
+CLOCKS = {
+    "first_response": "sla_first_response_due",
+    "next_response": "sla_next_response_due",
+    "close": "sla_close_due",
+}
+# sla_notified bits: (clock, "soon" | "over") -> bit
+BITS = {
+    (clock, stage): 1 << (2 * index + offset)
+    for index, clock in enumerate(CLOCKS)
+    for offset, stage in enumerate(("soon", "over"))
+}
+SLA_FIELDS = [
+    *CLOCKS.values(),
+    "sla_first_response_at",
+    "sla_paused_at",
+    "sla_due_soon_minutes",
+    "sla_next_check_at",
+    "sla_notified",
+]
+
+
+# What the goals are for a ticket ------------------------------------------
+
+
+def goal_for(ticket: Ticket, settings: SlaSettings) -> SlaGoal | None:
+    if not settings.enabled:
+        return None
+    field = settings.goals_by
+    value = (
+        ""
+        if not field
+        else str(getattr(ticket, f"{field}_id" if field in ("team", "pipeline") else field) or "")
+    )
+    return SlaGoal.objects.filter(value=value, is_enabled=True).first()
+
+
+def schedule_for(ticket: Ticket, settings: SlaSettings) -> Schedule:
+    if settings.mode == SlaSettings.Mode.ALWAYS:
+        return Schedule.around_the_clock()
+    calendar = (
+        Calendar.objects.filter(teams=ticket.team_id).first() if ticket.team_id else None
+    ) or Calendar.objects.filter(is_default=True).first()
+    if calendar is None:
+        return Schedule.around_the_clock()  # working hours asked for, none defined yet
+    return calendar_schedule(calendar)
+
+
+def calendar_schedule(calendar: Calendar) -> Schedule:
+    own = set(calendar.holidays.values_list("date", flat=True))
+    public = None
+    if calendar.holiday_country:
+        import holidays
+
+        public = holidays.country_holidays(
+            calendar.holiday_country.upper(), subdiv=calendar.holiday_subdivision or None
+        )
+    return Schedule.weekly(
+        calendar.time_zone,
+        [(p.weekday, p.start, p.end) for p in calendar.periods.all()],
+        is_holiday=lambda day: day in own or (public is not None and day in public),
+    )
+
+
+# Events ---------------------------------------------------------------------
+
+
+@receiver(ticket_activity)
+def on_ticket_activity(sender, ticket: Ticket, kind: str, at: datetime.datetime, **details):
+    settings = SlaSettings.current()
+    if not settings.enabled:
+        return
+    clock = Clocks(ticket, settings)
+    if kind == "customer_message":
+        clock.customer_message(at)
+    elif kind == "agent_reply":
+        clock.agent_reply(at)
+    elif kind == "stage":
+        clock.stage_changed(details["old_stage"], details["new_stage"], at)
+    clock.save()
+
+
+class Clocks:
+    """The SLA fields of one locked ticket, changed by events and saved once."""
+
+    def __init__(self, ticket: Ticket, settings: SlaSettings):
+        self.ticket = ticket
+        self.settings = settings
+        self.goal = goal_for(ticket, settings)
+        self._schedule = None
+        self.changed = False
+
+    @property
+    def schedule(self) -> Schedule:
+        if self._schedule is None:
+            self._schedule = schedule_for(self.ticket, self.settings)
+        return self._schedule
+
+    def _due(self, start: datetime.datetime, minutes: int | None):
+        if not minutes:
+            return None
+        start = self.ticket.sla_paused_at or start  # started in a pause: runs after it
+        try:
+            return self.schedule.add(start, datetime.timedelta(minutes=minutes))
+        except NoWorkingTime:
+            return None
+
+    def _set(self, field: str, value) -> None:
+        if getattr(self.ticket, field) != value:
+            setattr(self.ticket, field, value)
+            self.changed = True
+
+    def _start(self, clock: str, due) -> None:
+        self._set(CLOCKS[clock], due)
+        self._set(
+            "sla_notified",
+            self.ticket.sla_notified & ~(BITS[(clock, "soon")] | BITS[(clock, "over")]),
+        )
+        if due is not None:
+            self._set("sla_due_soon_minutes", self.goal.due_soon_minutes)
+
+    def _stop(self, clock: str, at: datetime.datetime) -> None:
+        due = getattr(self.ticket, CLOCKS[clock])
+        if due is None:
+            return
+        met = at <= due
+        SlaOutcome.objects.create(
+            ticket=self.ticket,
+            team_id=self.ticket.team_id,
+            goal=clock,
+            due_at=due,
+            done_at=at,
+            met=met,
+        )
+        TicketEvent.objects.create(
+            ticket=self.ticket,
+            kind=TicketEvent.Kind.SLA,
+            field=clock,
+            new_value="met" if met else "missed",
+        )
+
+    def customer_message(self, at: datetime.datetime) -> None:
+        ticket = self.ticket
+        if self.goal is None:
+            return
+        if ticket.sla_first_response_at is None:
+            if ticket.sla_first_response_due is None:
+                self._start("first_response", self._due(at, self.goal.first_response_minutes))
+        elif ticket.sla_next_response_due is None:
+            self._start("next_response", self._due(at, self.goal.next_response_minutes))
+        if ticket.is_open and ticket.sla_close_due is None:
+            self._start("close", self._due(ticket.created_at or at, self.goal.close_minutes))
+
+    def agent_reply(self, at: datetime.datetime) -> None:
+        ticket = self.ticket
+        if ticket.sla_first_response_at is None:
+            self._stop("first_response", at)
+            self._set("sla_first_response_at", at)
+        if ticket.sla_next_response_due is not None:
+            self._stop("next_response", at)
+            self._set("sla_next_response_due", None)
+
+    def stage_changed(self, old, new, at: datetime.datetime) -> None:
+        ticket = self.ticket
+        if new.is_closed and not old.is_closed:
+            self._stop("close", at)
+            self._set("sla_next_response_due", None)
+        elif old.is_closed and not new.is_closed and self.goal is not None:
+            self._start("close", self._due(at, self.goal.close_minutes))
+        if new.pauses_sla and not old.pauses_sla and ticket.sla_paused_at is None:
+            self._set("sla_paused_at", at)
+        elif old.pauses_sla and not new.pauses_sla and ticket.sla_paused_at is not None:
+            self._resume(at)
+
+    def _resume(self, at: datetime.datetime) -> None:
+        """Move each running deadline by the working time spent paused."""
+        paused = self.ticket.sla_paused_at
+        self._set("sla_paused_at", None)
+        for clock, field in CLOCKS.items():
+            due = getattr(self.ticket, field)
+            if due is None or due <= paused or not _running(self.ticket, clock):
+                continue
+            left = self.schedule.between(paused, due)
+            self._set(field, self.schedule.add(at, left))
+            TicketEvent.objects.create(
+                ticket=self.ticket,
+                kind=TicketEvent.Kind.SLA,
+                field=clock,
+                old_value=due.isoformat(),
+                new_value=getattr(self.ticket, field).isoformat(),
+            )
+
+    def save(self) -> None:
+        self._set("sla_next_check_at", next_check(self.ticket))
+        if self.changed:
+            Ticket.objects.filter(pk=self.ticket.pk).update(
+                **{field: getattr(self.ticket, field) for field in SLA_FIELDS}
+            )
+
+
+def next_check(ticket: Ticket):
+    """When the sweep next has something to say: the earliest "due soon" or
+    deadline of a running clock it has not announced; None while paused."""
+    if ticket.sla_paused_at is not None or not ticket.is_open:
+        return None
+    soon = datetime.timedelta(minutes=ticket.sla_due_soon_minutes)
+    moments = []
+    for clock, field in CLOCKS.items():
+        due = getattr(ticket, field)
+        if due is None or not _running(ticket, clock):
+            continue
+        if not ticket.sla_notified & BITS[(clock, "soon")]:
+            moments.append(due - soon)
+        if not ticket.sla_notified & BITS[(clock, "over")]:
+            moments.append(due)
+    return min(moments, default=None)
+
+
+def _running(ticket: Ticket, clock: str) -> bool:
+    """Whether `clock` still counts (its deadline, if set, matters)."""
+    if clock == "first_response":
+        return ticket.sla_first_response_at is None
+    if clock == "close":
+        return ticket.is_open
+    return True  # next response: cleared when answered
+
+
+# Status at read time ----------------------------------------------------------
+
+
+STATUS_LABELS = {
+    "on_track": _("On track"),
+    "due_soon": _("Due soon"),
+    "overdue": _("Overdue"),
+}
+
+
+def status(ticket: Ticket, now: datetime.datetime) -> dict | None:
+    """The most urgent running clock of an open ticket: {"goal", "state",
+    "due"}, or None. Paused tickets show no clock."""
+    if not ticket.is_open or ticket.sla_paused_at is not None:
+        return None
+    soon = datetime.timedelta(minutes=ticket.sla_due_soon_minutes)
+    running = [
+        (due, clock)
+        for clock, field in CLOCKS.items()
+        if (due := getattr(ticket, field)) is not None and _running(ticket, clock)
+    ]
+    if not running:
+        return None
+    due, clock = min(running)
+    state = "overdue" if now >= due else "due_soon" if now >= due - soon else "on_track"
+    return {"goal": clock, "state": state, "due": due}
+
+
+# The sweep ----------------------------------------------------------------------
+
+
+def database_now() -> datetime.datetime:
+    """PostgreSQL's clock, not this process's (RELIABILITY 20)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT now()")
+            return cursor.fetchone()[0]
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def sweep(limit: int = 1000) -> int:
+    """Announce each deadline that became due soon or passed, once: rows come
+    from the sla_next_check_at index, locked with SKIP LOCKED so two sweeps
+    never take the same row (RELIABILITY 19). Returns how many were announced."""
+    from .notify import announce
+
+    now = database_now()
+    announced = 0
+    with transaction.atomic():
+        rows = list(
+            Ticket.objects.filter(sla_next_check_at__lte=now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("owner")
+            .order_by("sla_next_check_at")[:limit]
+        )
+        for ticket in rows:
+            soon = datetime.timedelta(minutes=ticket.sla_due_soon_minutes)
+            for clock, field in CLOCKS.items():
+                due = getattr(ticket, field)
+                if due is None or not _running(ticket, clock):
+                    continue
+                for stage, moment in (("soon", due - soon), ("over", due)):
+                    bit = BITS[(clock, stage)]
+                    if moment <= now and not ticket.sla_notified & bit:
+                        ticket.sla_notified |= bit
+                        if stage == "soon" and now >= due:
+                            continue  # already overdue: say that, not both
+                        announce(ticket, clock, "due_soon" if stage == "soon" else "overdue")
+                        announced += 1
+            ticket.sla_next_check_at = next_check(ticket)
+            Ticket.objects.filter(pk=ticket.pk).update(
+                sla_notified=ticket.sla_notified, sla_next_check_at=ticket.sla_next_check_at
+            )
+    return announced

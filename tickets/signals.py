@@ -1,0 +1,14 @@
+"""What happened to a ticket, for apps that keep state about it (the SLA
+clocks) without the ticket and conversation code depending on them.
+
+`ticket_activity` is sent inside the transaction of the change, with the
+locked ticket, `kind` and `at`:
+
+- "customer_message": a person (not an auto-reply) wrote on the ticket;
+- "agent_reply": an agent answered the customer (not a comment);
+- "stage": the status changed (`old_stage`, `new_stage` given too).
+"""
+
+from django.dispatch import Signal
+
+ticket_activity = Signal()
