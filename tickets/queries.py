@@ -130,6 +130,14 @@ ROW_FIELDS = (
     "owner__username",
     "owner__first_name",
     "owner__last_name",
+    # The SLA badge, derived from the deadlines (rule 4).
+    "is_open",
+    "sla_first_response_due",
+    "sla_first_response_at",
+    "sla_next_response_due",
+    "sla_close_due",
+    "sla_paused_at",
+    "sla_due_soon_minutes",
 )
 
 

@@ -4,33 +4,19 @@ threshold once, at a cost that follows what is due."""
 
 import datetime
 
-import pytest
 import time_machine
 from django.utils import timezone
 
 from conversations import services
 from conversations.models import Channel, Notification
 from sla import clocks
-from sla.models import Calendar, SlaGoal, SlaOutcome, SlaSettings, WorkingPeriod
-from tests.factories import EmailAddressFactory, TicketFactory
+from sla.models import Calendar, SlaOutcome, SlaSettings, WorkingPeriod
+from tests.factories import TicketFactory
 from tickets import services as ticket_services
 from tickets.models import Ticket
 
 T0 = datetime.datetime(2026, 11, 23, 9, 0, tzinfo=datetime.UTC)  # a Monday
 MIN = datetime.timedelta(minutes=1)
-
-
-@pytest.fixture
-def goals(db, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    EmailAddressFactory(email="support@helpdesk.example")
-    SlaSettings.objects.create(pk=1, enabled=True, mode=SlaSettings.Mode.ALWAYS)
-    return SlaGoal.objects.create(
-        first_response_minutes=60,
-        next_response_minutes=30,
-        close_minutes=480,
-        due_soon_minutes=15,
-    )
 
 
 def customer_writes(ticket, text="Help?"):
