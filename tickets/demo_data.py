@@ -323,3 +323,13 @@ BOT_ANSWERS = [
         "Invoices are under Account → Billing, as PDF, for the last 24 months.",
     ),
 ]
+
+# SLA goals by priority: (priority, first response, next response, close, due
+# soon), in working minutes.
+SLA_GOALS = [
+    ("urgent", 30, 60, 8 * 60, 15),
+    ("high", 60, 2 * 60, 2 * 10 * 60, 30),
+    ("medium", 4 * 60, 4 * 60, 5 * 10 * 60, 60),
+    ("low", 10 * 60, 10 * 60, 10 * 10 * 60, 120),
+    ("", 4 * 60, 4 * 60, 5 * 10 * 60, 60),
+]

@@ -10,6 +10,7 @@ from html import escape
 
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             self.load()
+            self.sla()
         self.stdout.write(self.style.SUCCESS(f"Loaded the demo: {Ticket.objects.count()} tickets."))
 
     def load(self):
@@ -215,6 +217,43 @@ class Command(BaseCommand):
                 inbox,
                 addresses[0],
             )
+
+    def sla(self):
+        """SLAs on working hours (Helsinki office, Finnish holidays), goals by
+        priority, and the open tickets' clocks as their history started them."""
+        from django.db.models import Min
+
+        from sla.clocks import Clocks
+        from sla.models import Calendar, SlaGoal, SlaSettings, WorkingPeriod
+
+        settings = SlaSettings.objects.create(
+            pk=1, enabled=True, mode=SlaSettings.Mode.WORKING_HOURS, goals_by="priority"
+        )
+        calendar = Calendar.objects.create(
+            name="Helsinki office", time_zone="Europe/Helsinki", is_default=True,
+            holiday_country="FI",
+        )  # fmt: skip
+        for weekday in range(5):
+            WorkingPeriod.objects.create(
+                calendar=calendar, weekday=weekday, start=datetime.time(8), end=datetime.time(18)
+            )
+        for value, first, following, close, soon in demo_data.SLA_GOALS:
+            SlaGoal.objects.create(
+                value=value,
+                first_response_minutes=first,
+                next_response_minutes=following,
+                close_minutes=close,
+                due_soon_minutes=soon,
+            )
+        tickets = Ticket.objects.filter(is_open=True).annotate(
+            answered=Min("messages__created_at", filter=Q(messages__direction="outbound"))
+        )
+        for ticket in tickets:
+            clock = Clocks(ticket, settings)
+            clock.customer_message(ticket.created_at)
+            ticket.sla_first_response_at = ticket.answered  # answered: first response done
+            clock.changed = True
+            clock.save()
 
     def conversation(
         self,
