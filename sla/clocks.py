@@ -304,11 +304,12 @@ def database_now() -> datetime.datetime:
 def sweep(limit: int = 1000) -> int:
     """Announce each deadline that became due soon or passed, once: rows come
     from the sla_next_check_at index, locked with SKIP LOCKED so two sweeps
-    never take the same row (RELIABILITY 19). Returns how many were announced."""
-    from .notify import announce
+    never take the same row (RELIABILITY 19), and everything is written in
+    bulk. Returns how many were announced."""
+    from .notify import announce_all
 
     now = database_now()
-    announced = 0
+    announcements = []
     with transaction.atomic():
         rows = list(
             Ticket.objects.filter(sla_next_check_at__lte=now)
@@ -328,10 +329,9 @@ def sweep(limit: int = 1000) -> int:
                         ticket.sla_notified |= bit
                         if stage == "soon" and now >= due:
                             continue  # already overdue: say that, not both
-                        announce(ticket, clock, "due_soon" if stage == "soon" else "overdue")
-                        announced += 1
+                        state = "due_soon" if stage == "soon" else "overdue"
+                        announcements.append((ticket, clock, state))
             ticket.sla_next_check_at = next_check(ticket)
-            Ticket.objects.filter(pk=ticket.pk).update(
-                sla_notified=ticket.sla_notified, sla_next_check_at=ticket.sla_next_check_at
-            )
-    return announced
+        Ticket.objects.bulk_update(rows, ["sla_notified", "sla_next_check_at"], batch_size=500)
+        announce_all(announcements)
+    return len(announcements)

@@ -36,8 +36,9 @@ def flush_redis() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-def start_worker(concurrency: int = 2, **env_extra) -> subprocess.Popen:
-    """A worker in its own process group (so a test can kill it whole)."""
+def start_worker(concurrency: int = 2, beat_schedule: str = "", **env_extra) -> subprocess.Popen:
+    """A worker in its own process group (so a test can kill it whole); with
+    `beat_schedule` (a file path) it also runs beat."""
     settings = connection.settings_dict
     env = {
         **os.environ,
@@ -62,6 +63,7 @@ def start_worker(concurrency: int = 2, **env_extra) -> subprocess.Popen:
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *(["--beat", f"--schedule={beat_schedule}"] if beat_schedule else []),
         ],
         cwd=ROOT,
         env=env,
