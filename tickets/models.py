@@ -246,11 +246,12 @@ class Ticket(models.Model):
     sla_next_response_due = models.DateTimeField(null=True, blank=True, editable=False)
     sla_close_due = models.DateTimeField(null=True, blank=True, editable=False)
     sla_paused_at = models.DateTimeField(null=True, blank=True, editable=False)
-    sla_due_soon_minutes = models.PositiveIntegerField(default=0, editable=False)
+    # Database defaults too: the bench seeds tickets with COPY.
+    sla_due_soon_minutes = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     # The next moment the sweep has something to say about this ticket (a
     # deadline becoming due soon or passing), and what it already said.
     sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
-    sla_notified = models.PositiveSmallIntegerField(default=0, editable=False)
+    sla_notified = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
 
     objects = TicketQuerySet.as_manager()
 
