@@ -4,6 +4,7 @@ A `Schedule` is working time: periods per weekday in a time zone, minus
 holidays, or every minute (24/7). Its two operations:
 
 - `add(start, duration)`: the moment `duration` of working time after `start`;
+- `subtract(end, duration)`: the moment `duration` of working time before `end`;
 - `between(start, end)`: how much working time lies between two moments.
 
 Definitions, tested against a minute-by-minute reference (tests/sla):
@@ -131,6 +132,24 @@ class Schedule:
                     return begin + left
                 left -= end - begin
             day += datetime.timedelta(days=1)
+        raise NoWorkingTime
+
+    def subtract(self, end: datetime.datetime, duration: datetime.timedelta) -> datetime.datetime:
+        """The moment `duration` of working time before `end` (the latest
+        such moment: it may lie at the end of an earlier working period)."""
+        if self.always or duration <= datetime.timedelta(0):
+            return end - max(duration, datetime.timedelta(0))
+        left = duration
+        day = self._local_day(end) + datetime.timedelta(days=1)
+        for _ in range(MAX_DAYS):
+            for begin, finish in reversed(self.intervals(day)):
+                if begin >= end:
+                    continue
+                finish = min(finish, end)
+                if finish - begin >= left:
+                    return finish - left
+                left -= finish - begin
+            day -= datetime.timedelta(days=1)
         raise NoWorkingTime
 
     def between(self, start: datetime.datetime, end: datetime.datetime) -> datetime.timedelta:

@@ -69,6 +69,10 @@ def goal_for(ticket: Ticket, settings: SlaSettings) -> SlaGoal | None:
     return SlaGoal.objects.filter(value=value, is_enabled=True).first()
 
 
+def _goal_with_value(value) -> SlaGoal | None:
+    return SlaGoal.objects.filter(value=str(value or ""), is_enabled=True).first()
+
+
 def schedule_for(ticket: Ticket, settings: SlaSettings) -> Schedule:
     if settings.mode == SlaSettings.Mode.ALWAYS:
         return Schedule.around_the_clock()
@@ -111,6 +115,8 @@ def on_ticket_activity(sender, ticket: Ticket, kind: str, at: datetime.datetime,
         clock.agent_reply(at)
     elif kind == "stage":
         clock.stage_changed(details["old_stage"], details["new_stage"], at)
+    elif kind == "properties":
+        clock.properties_changed(details["previous"], at)
     clock.save()
 
 
@@ -206,6 +212,57 @@ class Clocks:
         elif old.pauses_sla and not new.pauses_sla and ticket.sla_paused_at is not None:
             self._resume(at)
 
+    def properties_changed(self, previous: dict, at: datetime.datetime) -> None:
+        """The property goals vary by changed (or the team, whose calendar
+        counts): each running deadline keeps the working time already spent
+        and gets the new goal, and the timeline says it moved."""
+        selector = self.settings.goals_by
+        if not (selector and selector in previous) and "team" not in previous:
+            return
+        old_goal = _goal_with_value(previous[selector]) if selector in previous else self.goal
+        self._schedule = None  # the team's calendar may differ
+        goals = {
+            "first_response": "first_response_minutes",
+            "next_response": "next_response_minutes",
+            "close": "close_minutes",
+        }
+        now = self.ticket.sla_paused_at or at
+        for clock, field in CLOCKS.items():
+            due = getattr(self.ticket, field)
+            if due is None or not _running(self.ticket, clock) or old_goal is None:
+                continue
+            new_minutes = getattr(self.goal, goals[clock]) if self.goal else None
+            if not new_minutes:
+                self._set(field, None)  # no goal any more for this value
+                self._moved(clock, due, None)
+                continue
+            schedule = self.schedule
+            old_total = datetime.timedelta(minutes=getattr(old_goal, goals[clock]) or 0)
+            left = schedule.between(now, due) if due >= now else -schedule.between(due, now)
+            spent = old_total - left
+            rest = datetime.timedelta(minutes=new_minutes) - spent
+            try:
+                new_due = (
+                    schedule.add(now, rest)
+                    if rest >= datetime.timedelta(0)
+                    else (schedule.subtract(now, -rest))
+                )
+            except NoWorkingTime:
+                continue
+            if new_due != due:
+                self._set(field, new_due)
+                self._set("sla_due_soon_minutes", self.goal.due_soon_minutes)
+                self._moved(clock, due, new_due)
+
+    def _moved(self, clock: str, old, new) -> None:
+        TicketEvent.objects.create(
+            ticket=self.ticket,
+            kind=TicketEvent.Kind.SLA,
+            field=clock,
+            old_value=old.isoformat() if old else "",
+            new_value=new.isoformat() if new else "",
+        )
+
     def _resume(self, at: datetime.datetime) -> None:
         """Move each running deadline by the working time spent paused."""
         paused = self.ticket.sla_paused_at
@@ -216,13 +273,7 @@ class Clocks:
                 continue
             left = self.schedule.between(paused, due)
             self._set(field, self.schedule.add(at, left))
-            TicketEvent.objects.create(
-                ticket=self.ticket,
-                kind=TicketEvent.Kind.SLA,
-                field=clock,
-                old_value=due.isoformat(),
-                new_value=getattr(self.ticket, field).isoformat(),
-            )
+            self._moved(clock, due, getattr(self.ticket, field))
 
     def save(self) -> None:
         self._set("sla_next_check_at", next_check(self.ticket))

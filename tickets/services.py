@@ -178,16 +178,21 @@ def ticket_update(*, actor: User | None, ticket: Ticket, properties=None, **fiel
     with transaction.atomic():
         ticket = _lock(ticket)
         events = []
+        previous = {}  # what changed, with its value before (ids for records)
         for field, new in fields.items():
             old = getattr(ticket, field)
             if (old or "") == (new or ""):
                 continue
+            previous[field] = getattr(
+                ticket, f"{field}_id" if field in ("owner", "team") else field
+            )
             setattr(ticket, field, new)
             events.append(_event(ticket, actor, TicketEvent.Kind.CHANGED, field, old, new))
         for key, new in properties.items():
             old = ticket.properties.get(key, "")
             if old == new:
                 continue
+            previous[key] = old
             ticket.properties[key] = new
             events.append(_event(ticket, actor, TicketEvent.Kind.CHANGED, key, old, new))
         if events:
@@ -195,6 +200,13 @@ def ticket_update(*, actor: User | None, ticket: Ticket, properties=None, **fiel
                 ticket.preview = ticket.description[:PREVIEW_LENGTH]
             ticket.save()
             TicketEvent.objects.bulk_create(events)
+            ticket_activity.send(
+                Ticket,
+                ticket=ticket,
+                kind="properties",
+                at=timezone.now(),
+                previous=previous,
+            )
     return ticket
 
 

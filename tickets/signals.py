@@ -6,7 +6,9 @@ locked ticket, `kind` and `at`:
 
 - "customer_message": a person (not an auto-reply) wrote on the ticket;
 - "agent_reply": an agent answered the customer (not a comment);
-- "stage": the status changed (`old_stage`, `new_stage` given too).
+- "stage": the status changed (`old_stage`, `new_stage` given too);
+- "properties": fields or custom properties changed (`previous`: their
+  values before, by name; record ids for owner and team).
 """
 
 from django.dispatch import Signal

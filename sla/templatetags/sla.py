@@ -1,17 +1,15 @@
+import datetime
+
 from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
 from sla import clocks
+from sla.models import SlaOutcome
 
 register = template.Library()
-
-GOALS = {
-    "first_response": _("First response"),
-    "next_response": _("Next response"),
-    "close": _("Time to close"),
-}
+GOALS = SlaOutcome.Goal  # labels translated when read
 
 
 @register.inclusion_tag("sla/badge.html")
@@ -27,5 +25,61 @@ def sla_badge(ticket, long=False):
         text = _("Overdue by %(time)s") % {"time": timesince(due, now, depth=1)}
     else:
         text = _("%(time)s left") % {"time": timeuntil(due, now, depth=1)}
-    goal = str(GOALS[state["goal"]])
+    goal = str(GOALS(state["goal"]).label)
     return {"state": state["state"], "text": text, "goal": goal, "due": due, "long": long}
+
+
+@register.simple_tag
+def sla_event(event) -> str:
+    """A timeline line for an SLA event, in the reader's language."""
+    goal = str(GOALS(event.field).label) if event.field in GOALS.values else event.field
+    state = event.new_value
+    if state == "met":
+        return _("%(goal)s goal met") % {"goal": goal}
+    if state == "missed":
+        return _("%(goal)s goal missed") % {"goal": goal}
+    if state == "due_soon":
+        return _("%(goal)s is due soon") % {"goal": goal}
+    if state == "overdue":
+        return _("%(goal)s is overdue") % {"goal": goal}
+    moved = {"goal": goal, "old": _when(event.old_value), "new": _when(state)}
+    if event.old_value and not state:
+        return _("%(goal)s no longer has a goal (it was due %(old)s)") % moved
+    if event.old_value and state:
+        return _("%(goal)s deadline moved from %(old)s to %(new)s") % moved
+    return _("%(goal)s deadline set to %(new)s") % moved
+
+
+def _when(value: str) -> str:
+    from django.utils.dateparse import parse_datetime
+    from django.utils.formats import date_format
+
+    moment = parse_datetime(value) if value else None
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else "—"
+
+
+@register.inclusion_tag("sla/clocks.html")
+def sla_clocks(ticket):
+    """Every SLA goal the ticket has a deadline for, with its state (the
+    sidebar): running ones with the time left or past, stopped ones met or
+    missed."""
+    now = timezone.now()
+    soon = datetime.timedelta(minutes=ticket.sla_due_soon_minutes)
+    rows = []
+    for clock, field in clocks.CLOCKS.items():
+        due = getattr(ticket, field)
+        if due is None:
+            continue
+        done = None
+        if clock == "first_response":
+            done = ticket.sla_first_response_at
+        elif clock == "close" and not ticket.is_open:
+            done = ticket.closed_at
+        if done is not None:
+            state = "met" if done <= due else "missed"
+        elif ticket.sla_paused_at is not None:
+            state = "paused"
+        else:
+            state = "overdue" if now >= due else "due_soon" if now >= due - soon else "on_track"
+        rows.append({"goal": GOALS(clock).label, "state": state, "due": due})
+    return {"rows": rows}

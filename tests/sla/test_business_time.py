@@ -146,3 +146,17 @@ def test_around_the_clock_is_plain_time_and_an_empty_calendar_says_so():
     assert always.add(start, datetime.timedelta(hours=30)) == start + datetime.timedelta(hours=30)
     with pytest.raises(NoWorkingTime):
         Schedule(periods=((),) * 7).add(start, datetime.timedelta(minutes=1))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schedules(), moments, st.integers(min_value=1, max_value=600))
+def test_subtract_is_the_way_back(schedule, end, minutes):
+    duration = minutes * MINUTE
+    try:
+        start = schedule.subtract(end, duration)
+    except NoWorkingTime:
+        assume(False)
+    assume(end - start < datetime.timedelta(days=9))
+    assume(boundaries_exist(schedule, start, (end - start).days + 2))
+    assert schedule.between(start, end) == duration
+    assert reference_between(schedule, start, end) == duration

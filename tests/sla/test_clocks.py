@@ -10,7 +10,7 @@ from django.utils import timezone
 from conversations import services
 from conversations.models import Channel, Notification
 from sla import clocks
-from sla.models import Calendar, SlaOutcome, SlaSettings, WorkingPeriod
+from sla.models import Calendar, SlaGoal, SlaOutcome, SlaSettings, WorkingPeriod
 from tests.factories import TicketFactory
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -148,3 +148,27 @@ def test_the_sweep_announces_due_soon_then_overdue_once_each(
     assert Notification.objects.filter(user=agent, kind="sla_overdue").count() == 1
     assert fresh(ticket).sla_next_check_at is None or fresh(ticket).sla_next_check_at > now
     assert ticket.events.filter(kind="sla", new_value="overdue").count() == 1
+
+
+def test_changing_the_property_goals_vary_by_moves_the_deadline_and_says_so(
+    goals, agent, pipeline, client
+):
+    SlaSettings.objects.filter(pk=1).update(goals_by="priority")
+    SlaGoal.objects.create(value="urgent", first_response_minutes=15, due_soon_minutes=5)
+    SlaGoal.objects.create(value="low", first_response_minutes=None, close_minutes=2880)
+    with time_machine.travel(T0, tick=False) as clock:
+        ticket = TicketFactory(pipeline=pipeline, team=agent.main_team)
+        customer_writes(ticket)  # no priority: the goals for "" (60 minutes)
+        assert fresh(ticket).sla_first_response_due == T0 + 60 * MIN
+        clock.move_to(T0 + 10 * MIN)
+        ticket_services.ticket_update(actor=agent, ticket=fresh(ticket), priority="urgent")
+        # 10 minutes spent of the new 15.
+        assert fresh(ticket).sla_first_response_due == T0 + 15 * MIN
+        clock.move_to(T0 + 30 * MIN)
+        ticket_services.ticket_update(actor=agent, ticket=fresh(ticket), priority="medium")
+        # No goal for "medium": the deadline is gone, and the timeline says so.
+        assert fresh(ticket).sla_first_response_due is None
+        client.force_login(agent)
+        page = client.get(f"/tickets/{ticket.pk}/", follow=True).content.decode()
+    assert "First response deadline moved from" in page
+    assert "First response no longer has a goal" in page
