@@ -12,5 +12,6 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("", include("channels_inbound.urls")),
     path("", include("conversations.urls")),
+    path("", include("sla.urls")),
     path("", include("tickets.urls")),
 ]

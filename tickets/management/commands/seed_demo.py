@@ -245,6 +245,31 @@ class Command(BaseCommand):
                 close_minutes=close,
                 due_soon_minutes=soon,
             )
+        # The week's history as outcomes, for the SLA report.
+        from sla.clocks import schedule_for
+        from sla.models import SlaOutcome
+
+        schedule = schedule_for(Ticket(team=None), settings)
+        goals = {g.value: g for g in SlaGoal.objects.all()}
+        history = Ticket.objects.annotate(
+            answered=Min("messages__created_at", filter=Q(messages__direction="outbound"))
+        )
+        outcomes = []
+        for ticket in history:
+            goal = goals[ticket.priority]
+            for name, minutes, done in (
+                ("first_response", goal.first_response_minutes, ticket.answered),
+                ("close", goal.close_minutes, ticket.closed_at),
+            ):
+                if done:
+                    due = schedule.add(ticket.created_at, datetime.timedelta(minutes=minutes))
+                    outcomes.append(
+                        SlaOutcome(
+                            ticket=ticket, team_id=ticket.team_id, goal=name,
+                            due_at=due, done_at=done, met=done <= due,
+                        )
+                    )  # fmt: skip
+        SlaOutcome.objects.bulk_create(outcomes)
         tickets = Ticket.objects.filter(is_open=True).annotate(
             answered=Min("messages__created_at", filter=Q(messages__direction="outbound"))
         )
