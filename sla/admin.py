@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Calendar, Holiday, SlaGoal, SlaSettings, WorkingPeriod
 
@@ -22,8 +24,24 @@ class CalendarAdmin(admin.ModelAdmin):
     inlines = [WorkingPeriodInline, HolidayInline]
 
 
+class SlaSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SlaSettings
+        fields = ["enabled", "mode", "goals_by"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["goals_by"] = forms.ChoiceField(
+            label=self.fields["goals_by"].label,
+            choices=SlaSettings.goals_by_choices(),
+            required=False,
+            help_text=_("Built-in properties, or a custom property of the choice type."),
+        )
+
+
 @admin.register(SlaSettings)
 class SlaSettingsAdmin(admin.ModelAdmin):
+    form = SlaSettingsForm
     list_display = ["__str__", "enabled", "mode", "goals_by"]
 
     def has_add_permission(self, request):

@@ -33,6 +33,7 @@ from tickets.signals import ticket_activity
 from .business import NoWorkingTime, Schedule
 from .models import Calendar, SlaGoal, SlaOutcome, SlaSettings
 
+CUSTOM = "property:"  # goals_by prefix of a custom choice property
 CLOCKS = {
     "first_response": "sla_first_response_due",
     "next_response": "sla_next_response_due",
@@ -58,15 +59,18 @@ SLA_FIELDS = [
 
 
 def goal_for(ticket: Ticket, settings: SlaSettings) -> SlaGoal | None:
+    """The enabled goals for the ticket's value of the property goals vary
+    by (a built-in one, or a custom choice property "property:<key>")."""
     if not settings.enabled:
         return None
     field = settings.goals_by
-    value = (
-        ""
-        if not field
-        else str(getattr(ticket, f"{field}_id" if field in ("team", "pipeline") else field) or "")
+    if not field:
+        return _goal_with_value("")
+    if field.startswith(CUSTOM):
+        return _goal_with_value(ticket.properties.get(field.removeprefix(CUSTOM), ""))
+    return _goal_with_value(
+        getattr(ticket, f"{field}_id" if field in ("team", "pipeline") else field)
     )
-    return SlaGoal.objects.filter(value=value, is_enabled=True).first()
 
 
 def _goal_with_value(value) -> SlaGoal | None:
@@ -216,7 +220,7 @@ class Clocks:
         """The property goals vary by changed (or the team, whose calendar
         counts): each running deadline keeps the working time already spent
         and gets the new goal, and the timeline says it moved."""
-        selector = self.settings.goals_by
+        selector = self.settings.goals_by.removeprefix(CUSTOM)
         if not (selector and selector in previous) and "team" not in previous:
             return
         old_goal = _goal_with_value(previous[selector]) if selector in previous else self.goal

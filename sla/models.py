@@ -153,9 +153,8 @@ class SlaSettings(models.Model):
 
     enabled = models.BooleanField(_("SLAs are on"), default=False)
     mode = models.CharField(_("clocks run on"), max_length=20, choices=Mode, default=Mode.ALWAYS)
-    goals_by = models.CharField(
-        _("goals vary by"), max_length=20, choices=GoalsBy, default=GoalsBy.ALL, blank=True
-    )
+    # A GoalsBy value, or "property:<key>" for a custom choice property.
+    goals_by = models.CharField(_("goals vary by"), max_length=80, default="", blank=True)
 
     class Meta:
         verbose_name = _("SLA settings")
@@ -163,6 +162,17 @@ class SlaSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("SLA settings"))
+
+    @staticmethod
+    def goals_by_choices() -> list[tuple[str, str]]:
+        from tickets.models import PropertyDefinition
+
+        custom = PropertyDefinition.objects.filter(type=PropertyDefinition.Type.CHOICE)
+        return [*SlaSettings.GoalsBy.choices, *((f"property:{p.key}", p.label) for p in custom)]
+
+    def clean(self):
+        if self.goals_by not in dict(self.goals_by_choices()):
+            raise ValidationError({"goals_by": _("Choose a property from the list.")})
 
     @classmethod
     def current(cls) -> "SlaSettings":

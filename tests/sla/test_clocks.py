@@ -172,3 +172,23 @@ def test_changing_the_property_goals_vary_by_moves_the_deadline_and_says_so(
         page = client.get(f"/tickets/{ticket.pk}/", follow=True).content.decode()
     assert "First response deadline moved from" in page
     assert "First response no longer has a goal" in page
+
+
+def test_goals_can_vary_by_a_custom_choice_property(goals, agent, pipeline, super_admin, client):
+    from tickets.models import PropertyDefinition
+
+    PropertyDefinition.objects.create(
+        key="plan", label="Plan", type="choice", choices=["Basic", "Enterprise"]
+    )
+    SlaSettings.objects.filter(pk=1).update(goals_by="property:plan")
+    SlaGoal.objects.create(value="Enterprise", first_response_minutes=20)
+    with time_machine.travel(T0, tick=False):
+        ticket = TicketFactory(pipeline=pipeline, properties={"plan": "Enterprise"})
+        customer_writes(ticket)
+    assert fresh(ticket).sla_first_response_due == T0 + 20 * MIN
+    # The settings page offers it, and refuses a property that is not a choice.
+    client.force_login(super_admin)
+    url = "/admin/sla/slasettings/1/change/"
+    assert "property:plan" in client.get(url).content.decode()
+    refused = client.post(url, {"enabled": "on", "mode": "always", "goals_by": "property:nope"})
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
