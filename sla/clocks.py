@@ -25,7 +25,6 @@ import datetime
 
 from django.db import connection, transaction
 from django.dispatch import receiver
-from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Ticket, TicketEvent
 from tickets.signals import ticket_activity
@@ -315,13 +314,6 @@ def _running(ticket: Ticket, clock: str) -> bool:
 
 
 # Status at read time ----------------------------------------------------------
-
-
-STATUS_LABELS = {
-    "on_track": _("On track"),
-    "due_soon": _("Due soon"),
-    "overdue": _("Overdue"),
-}
 
 
 def status(ticket: Ticket, now: datetime.datetime) -> dict | None:

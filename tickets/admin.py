@@ -28,7 +28,7 @@ class StageForm(forms.ModelForm):
 
     class Meta:
         model = Stage
-        fields = ["name", "position", "is_closed", "required_properties"]
+        fields = ["name", "position", "is_closed", "pauses_sla", "required_properties"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -270,10 +270,17 @@ class Command(BaseCommand):
                         )
                     )  # fmt: skip
         SlaOutcome.objects.bulk_create(outcomes)
-        tickets = Ticket.objects.filter(is_open=True).annotate(
-            answered=Min("messages__created_at", filter=Q(messages__direction="outbound"))
+        Stage.objects.filter(name="Waiting on contact").update(pauses_sla=True)
+        tickets = (
+            Ticket.objects.filter(is_open=True)
+            .select_related("stage")
+            .annotate(
+                answered=Min("messages__created_at", filter=Q(messages__direction="outbound"))
+            )
         )
         for ticket in tickets:
+            if ticket.stage.name == "Waiting on contact":
+                ticket.sla_paused_at = ticket.last_activity_at
             clock = Clocks(ticket, settings)
             clock.customer_message(ticket.created_at)
             ticket.sla_first_response_at = ticket.answered  # answered: first response done
