@@ -266,6 +266,8 @@ def test_associate_an_unknown_visitor(page, sign_in, desk):
     open_ticket(page, sign_in, desk)
     page.locator(f"#message-{visitor.pk} [data-toggle-visitor]").click()
     panel = page.locator(f"#visitor-{visitor.pk}")
+    # The form loads on first use; it is ready (htmx bound) once it has the focus.
+    expect(panel.get_by_role("searchbox")).to_be_focused()
     panel.get_by_role("searchbox").fill("grace")
     panel.get_by_role("button", name=re.compile("Grace Taylor")).click()
     expect(
