@@ -91,7 +91,12 @@ def _poll(widget: ChatWidget, request) -> JsonResponse:
     after = request.GET.get("after", "0")
     if not VISITOR.match(visitor) or not after.isdigit():
         return JsonResponse({"messages": []})
-    thread = Thread.objects.filter(visitor_key=f"{widget.key}:{visitor}").order_by("-id").first()
+    thread = (
+        Thread.objects.filter(visitor_key=f"{widget.key}:{visitor}")
+        .select_related("ticket")
+        .order_by("-id")
+        .first()
+    )
     answer = {"messages": []}
     if thread is not None:
         messages = (
