@@ -82,6 +82,8 @@ class DraftForm(forms.Form):
     bcc = forms.CharField(required=False, max_length=2000)
     from_address = forms.ModelChoiceField(queryset=EmailAddress.objects.all(), required=False)
     reply_to = forms.IntegerField(required=False, min_value=1)
+    # The latest message the editor's page showed (see services.draft_save).
+    seen = forms.IntegerField(required=False, min_value=0)
 
 
 class NewContactForm(forms.Form):

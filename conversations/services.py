@@ -394,16 +394,40 @@ def comment_add(
     return message
 
 
-def draft_save(*, user: User, ticket: Ticket, kind: str, html: str, **fields) -> Draft | None:
+def draft_save(
+    *,
+    user: User,
+    ticket: Ticket,
+    kind: str,
+    html: str,
+    seen_message_id: int | None = None,
+    **fields,
+) -> Draft | None:
     """Save what the agent typed (S19); an editor with no text removes the draft.
-    Recipients alone are not a draft: they are prefilled when a ticket opens."""
+    Recipients alone are not a draft: they are prefilled when a ticket opens.
+
+    An autosave can still be on its way when its text is sent. When the user
+    has sent a reply (or comment) after `seen_message_id`, the latest message
+    of the page the editor belongs to, that editor's text is gone already and
+    the save is dropped. The ticket row is locked, like sending locks it, so a
+    save and a send are ordered: sent text never comes back as a draft."""
     html = clean_editor_html(html)
-    if is_blank(html):
-        Draft.objects.filter(user=user, ticket=ticket, kind=kind).delete()
-        return None
-    draft, _created = Draft.objects.update_or_create(
-        user=user, ticket=ticket, kind=kind, defaults={"html": html, **fields}
-    )
+    with transaction.atomic():
+        Ticket.objects.select_for_update(of=("self",)).filter(pk=ticket.pk).first()
+        if seen_message_id is not None:
+            sent = Message.objects.filter(ticket=ticket, author=user, pk__gt=seen_message_id)
+            if kind == Draft.Kind.COMMENT:
+                sent = sent.filter(kind=Message.Kind.COMMENT)
+            else:
+                sent = sent.filter(kind=Message.Kind.MESSAGE, direction=Message.Direction.OUTBOUND)
+            if sent.exists():
+                return None
+        if is_blank(html):
+            Draft.objects.filter(user=user, ticket=ticket, kind=kind).delete()
+            return None
+        draft, _created = Draft.objects.update_or_create(
+            user=user, ticket=ticket, kind=kind, defaults={"html": html, **fields}
+        )
     return draft
 
 

@@ -141,6 +141,7 @@ def draft_save(request, pk):
         ticket=ticket,
         kind=data["kind"],
         html=data["html"],
+        seen_message_id=data["seen"],
         **(
             {
                 "to": data["to"],

@@ -165,6 +165,29 @@ def test_sending_removes_the_reply_draft_only(send, agent, ticket):
     assert list(Draft.objects.values_list("kind", flat=True)) == ["comment"]
 
 
+def test_an_autosave_arriving_after_its_text_was_sent_is_dropped(send, agent, ticket):
+    """The editor's last autosave can reach the server after the send: the
+    sent text must not come back as a draft (seen in a browser test under load)."""
+    seen = ticket.messages.order_by("-id").values_list("id", flat=True).first() or 0
+    send(html="<p>Your refund is on its way.</p>", to=["a@b.example"])
+    late = services.draft_save(
+        user=agent,
+        ticket=ticket,
+        kind="reply",
+        html="<p>Your refund is on its way.</p>",
+        seen_message_id=seen,
+    )
+    assert late is None and not Draft.objects.exists()
+    # A comment draft is not affected by a sent reply, and the new editor saves.
+    assert services.draft_save(
+        user=agent, ticket=ticket, kind="comment", html="<p>note</p>", seen_message_id=seen
+    )
+    newest = ticket.messages.order_by("-id").values_list("id", flat=True).first()
+    assert services.draft_save(
+        user=agent, ticket=ticket, kind="reply", html="<p>More</p>", seen_message_id=newest
+    )
+
+
 def test_an_emptied_editor_removes_its_draft(agent, ticket):
     services.draft_save(user=agent, ticket=ticket, kind="comment", html="<p>note</p>")
     assert services.draft_save(user=agent, ticket=ticket, kind="comment", html="<p></p>") is None
