@@ -2,6 +2,7 @@ from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -133,3 +134,10 @@ class User(AbstractUser):
     def has_seat(self) -> bool:
         """Super admins and agents with a seat get default views and customisation (S2)."""
         return self.role in (self.Role.SUPER_ADMIN, self.Role.AGENT)
+
+
+def member_of(team_id) -> Q:
+    """Users of a team: their main team, or one of their other teams."""
+    return Q(main_team_id=team_id) | Q(
+        pk__in=User.teams.through.objects.filter(team_id=team_id).values("user_id")
+    )

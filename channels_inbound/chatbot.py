@@ -12,7 +12,6 @@ import datetime
 import json
 import re
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conversations.models import Thread
@@ -33,15 +32,10 @@ def bot_session(widget: ChatWidget, visitor: str) -> ChatBotSession | None:
         return None
     if Thread.objects.filter(visitor_key=f"{widget.key}:{visitor}", ticket__is_open=True).exists():
         return None
-    try:
-        with transaction.atomic():
-            session, _created = ChatBotSession.objects.select_related("handoff").get_or_create(
-                widget=widget, visitor=visitor
-            )
-    except IntegrityError:  # the visitor's other tab made it first
-        session = ChatBotSession.objects.select_related("handoff").get(
-            widget=widget, visitor=visitor
-        )
+    # get_or_create also copes with the visitor's other tab creating it first.
+    session, _created = ChatBotSession.objects.select_related("handoff").get_or_create(
+        widget=widget, visitor=visitor
+    )
     if session.handoff_id is not None:
         if session.handoff.status != InboundItem.Status.DONE:
             return None  # the ticket is on its way: the message joins it

@@ -330,8 +330,12 @@ def status(ticket: Ticket, now: datetime.datetime) -> dict | None:
     if not running:
         return None
     due, clock = min(running)
-    state = "overdue" if now >= due else "due_soon" if now >= due - soon else "on_track"
-    return {"goal": clock, "state": state, "due": due}
+    return {"goal": clock, "state": running_state(due, soon, now), "due": due}
+
+
+def running_state(due: datetime.datetime, soon: datetime.timedelta, now) -> str:
+    """ "overdue", "due_soon" or "on_track" for a running clock."""
+    return "overdue" if now >= due else "due_soon" if now >= due - soon else "on_track"
 
 
 # The sweep ----------------------------------------------------------------------

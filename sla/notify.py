@@ -3,9 +3,7 @@ timeline, and a notification to the owner, or to the team when nobody owns
 the ticket, only for people who can see it (S3). Written in bulk: a sweep's
 cost follows what is due, in a handful of statements."""
 
-from django.db.models import Q
-
-from accounts.models import User
+from accounts.models import member_of
 from conversations.models import Notification
 from tickets.access import users_who_see
 from tickets.models import Ticket, TicketEvent
@@ -29,14 +27,7 @@ def announce_all(announcements: list[tuple[Ticket, str, str]]) -> None:
             if ticket.team_id not in team_people:
                 team_people[ticket.team_id] = list(
                     users_who_see(ticket)
-                    .filter(
-                        Q(main_team_id=ticket.team_id)
-                        | Q(
-                            pk__in=User.teams.through.objects.filter(team_id=ticket.team_id).values(
-                                "user_id"
-                            )
-                        )
-                    )
+                    .filter(member_of(ticket.team_id))
                     .values_list("pk", flat=True)[:50]
                 )
             people = team_people[ticket.team_id]

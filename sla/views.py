@@ -50,16 +50,11 @@ def sla_report(request):
     )
     counted = {"total": Count("id"), "met": Count("id", filter=Q(met=True))}
     by_goal = {row["goal"]: row for row in outcomes.values("goal").annotate(**counted)}
+    empty = {"total": 0, "met": 0}
     goals = [
-        {
-            "label": label,
-            "total": by_goal.get(value, {}).get("total", 0),
-            "met": by_goal.get(value, {}).get("met", 0),
-            "rate": _rate(
-                by_goal.get(value, {}).get("met", 0), by_goal.get(value, {}).get("total", 0)
-            ),
-        }
+        {"label": label, **row, "rate": _rate(row["met"], row["total"])}
         for value, label in SlaOutcome.Goal.choices
+        for row in [by_goal.get(value, empty)]
     ]
     team_names = dict(Team.objects.values_list("pk", "name"))
     cells = {}
@@ -69,8 +64,9 @@ def sla_report(request):
         {
             "name": team_names.get(team, "—"),
             "cells": [
-                _rate(cells[team].get(g, {}).get("met", 0), cells[team].get(g, {}).get("total", 0))
+                _rate(row["met"], row["total"])
                 for g in SlaOutcome.Goal.values
+                for row in [cells[team].get(g, empty)]
             ],
         }
         for team in sorted(cells, key=lambda t: team_names.get(t, ""))

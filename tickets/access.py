@@ -8,7 +8,7 @@ exactly like a ticket that does not exist.
 from django.db.models import Q
 from django.http import Http404
 
-from accounts.models import User
+from accounts.models import User, member_of
 
 from .models import Ticket, TicketQuerySet
 
@@ -58,10 +58,6 @@ def users_who_see(ticket: Ticket):
         Q(role=User.Role.SUPER_ADMIN)
         | Q(visibility=User.Visibility.ALL)
         | Q(pk=ticket.owner_id)
-        | Q(visibility=User.Visibility.TEAMS, main_team_id=ticket.team_id)
-        | Q(
-            visibility=User.Visibility.TEAMS,
-            pk__in=User.teams.through.objects.filter(team_id=ticket.team_id).values("user_id"),
-        )
+        | (Q(visibility=User.Visibility.TEAMS) & member_of(ticket.team_id))
     )
     return User.objects.filter(scope, is_active=True)

@@ -2,6 +2,8 @@ import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
@@ -51,9 +53,6 @@ def sla_event(event) -> str:
 
 
 def _when(value: str) -> str:
-    from django.utils.dateparse import parse_datetime
-    from django.utils.formats import date_format
-
     moment = parse_datetime(value) if value else None
     return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else "—"
 
@@ -80,6 +79,6 @@ def sla_clocks(ticket):
         elif ticket.sla_paused_at is not None:
             state = "paused"
         else:
-            state = "overdue" if now >= due else "due_soon" if now >= due - soon else "on_track"
+            state = clocks.running_state(due, soon, now)
         rows.append({"goal": GOALS(clock).label, "state": state, "due": due})
     return {"rows": rows}

@@ -246,10 +246,10 @@ class Command(BaseCommand):
                 due_soon_minutes=soon,
             )
         # The week's history as outcomes, for the SLA report.
-        from sla.clocks import schedule_for
+        from sla.clocks import calendar_schedule
         from sla.models import SlaOutcome
 
-        schedule = schedule_for(Ticket(team=None), settings)
+        schedule = calendar_schedule(calendar)
         goals = {g.value: g for g in SlaGoal.objects.all()}
         history = Ticket.objects.annotate(
             answered=Min("messages__created_at", filter=Q(messages__direction="outbound"))
