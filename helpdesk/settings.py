@@ -311,6 +311,9 @@ CONTENT_SECURITY_POLICY = {
 
 # Product settings that are not per-team data.
 HELPDESK_LIST_PAGE_SIZE = 50
+HELPDESK_TABLE_PAGE_SIZE = 50
+# Custom views the help desk may hold in all (S27: the plan's limit).
+HELPDESK_MAX_CUSTOM_VIEWS = env_int("MAX_CUSTOM_VIEWS", 50)
 HELPDESK_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 2**20
 HELPDESK_MESSAGE_MAX_BYTES = env_int("MESSAGE_ATTACHMENTS_MAX_MB", 25) * 2**20
 # Inbound mail larger than this is kept raw and marked failed, not parsed.

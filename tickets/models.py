@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team
 from crm.models import Company, Contact, Deal
 
+from .search import SearchVectorField
+
 
 class Pipeline(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -253,6 +255,10 @@ class Ticket(models.Model):
     sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_notified = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
 
+    # Name, description and associated contacts and companies as search lexemes
+    # (tickets.search); GIN-indexed on PostgreSQL. Kept current by tickets.services.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+
     objects = TicketQuerySet.as_manager()
 
     class Meta:
@@ -291,6 +297,19 @@ class Ticket(models.Model):
             models.Index(
                 fields=["team", "owner"], name="ticket_open_team_owner", condition=OPEN_TICKETS
             ),
+            # The ticket list over every ticket, open or closed (S28), sorted by
+            # last activity or creation.
+            models.Index(
+                fields=["-last_activity_at", "-id"],
+                name="ticket_activity",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="ticket_created",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(fields=["priority"], name="ticket_priority"),
             # The SLA sweep reads only the rows with something due.
             models.Index(
                 fields=["sla_next_check_at"],
@@ -352,3 +371,79 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.field}"
+
+
+class SavedView(models.Model):
+    """A custom view (S27): AND-ed filters and a sort, private or shared.
+
+    `filters` holds [property, operator, value] triples as tickets.filters reads
+    them from the URL; a shared view still shows each viewer only the tickets
+    they may see (S3).
+    """
+
+    class Sharing(models.TextChoices):
+        PRIVATE = "private", _("Private")
+        TEAMS = "teams", _("Chosen teams")
+        EVERYONE = "everyone", _("Everyone")
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+    )
+    sharing = models.CharField(
+        _("sharing"), max_length=10, choices=Sharing, default=Sharing.PRIVATE
+    )
+    teams = models.ManyToManyField(Team, verbose_name=_("teams"), blank=True)
+    filters = models.JSONField(_("filters"), default=list, blank=True)
+    sort = models.CharField(_("sort"), max_length=60, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("custom view")
+        verbose_name_plural = _("custom views")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def slug(self) -> str:
+        return f"v{self.pk}"
+
+    @property
+    def is_shared(self) -> bool:
+        return self.sharing != self.Sharing.PRIVATE
+
+
+class WorkspaceLayout(models.Model):
+    """The help desk's choice of what the ticket information section shows (S29,
+    set by admins). One row."""
+
+    properties = models.JSONField(
+        _("properties in the ticket information section"), default=list, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("ticket sidebar layout")
+        verbose_name_plural = _("ticket sidebar layout")
+
+    def __str__(self) -> str:
+        return str(_("Ticket sidebar layout"))
+
+
+class WorkspacePreference(models.Model):
+    """One agent's arrangement of the workspace (S26, S28, S29)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workspace_preference"
+    )
+    last_view = models.CharField(max_length=40, blank=True)
+    property_order = models.JSONField(default=list, blank=True)
+    card_order = models.JSONField(default=list, blank=True)
+    list_columns = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}"

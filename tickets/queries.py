@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from crm.models import Contact
 
+from . import filters, search
 from .access import visible_tickets
-from .models import Ticket, TicketEvent, TicketQuerySet
+from .models import SavedView, Ticket, TicketEvent, TicketQuerySet
 
 
 def _related(name: str):
@@ -102,18 +103,75 @@ DEFAULT_VIEWS = [
 ]
 
 
+@dataclass(frozen=True)
+class CustomView:
+    """A saved view (S27) in the shape of a DefaultView."""
+
+    saved: SavedView
+    icon = "list-filter"
+    empty = _("No tickets match this view's filters.")
+
+    @property
+    def slug(self) -> str:
+        return self.saved.slug
+
+    @property
+    def label(self) -> str:
+        return self.saved.name
+
+    def state(self) -> filters.ListState:
+        return filters.ListState.from_saved(self.saved)
+
+    def filter(self, tickets: TicketQuerySet, user: User) -> TicketQuerySet:
+        return filters.apply(tickets, self.state(), user)
+
+
 def views_for_user(user: User) -> list[DefaultView]:
     return [v for v in DEFAULT_VIEWS if user.has_seat or not v.seat_only]
 
 
-def get_view_for_user(user: User, slug: str) -> DefaultView | None:
+def saved_views_for_user(user: User):
+    """The custom views `user` may open: their own, and those shared with everyone
+    or with one of their teams. Sharing never widens what a view shows (S3)."""
+    shared = Q(sharing=SavedView.Sharing.EVERYONE) | Q(
+        sharing=SavedView.Sharing.TEAMS, teams__in=user.team_ids
+    )
+    mine = Q(owner=user)
+    return SavedView.objects.filter(mine | shared).select_related("owner").distinct()
+
+
+def custom_views_for_user(user: User) -> list[CustomView]:
+    return [CustomView(saved) for saved in saved_views_for_user(user)]
+
+
+def get_view_for_user(user: User, slug: str) -> DefaultView | CustomView | None:
+    if slug.startswith("v") and slug[1:].isdigit():
+        saved = saved_views_for_user(user).filter(pk=int(slug[1:])).first()
+        return CustomView(saved) if saved else None
     return next((v for v in views_for_user(user) if v.slug == slug), None)
 
 
-def view_counts_for_sidebar(user: User) -> dict[str, int]:
-    """One COUNT per view, each served by the view's partial index."""
+COUNT_CAP = 10_000
+
+
+def count_capped(tickets, cap: int = COUNT_CAP) -> int:
+    """An exact count up to `cap`, else cap + 1 (shown as "10,000+"): the cost of
+    counting a broad filter at a million tickets stays bounded."""
+    return tickets.values("pk")[: cap + 1].count()
+
+
+def view_counts_for_sidebar(user: User, custom: list[CustomView] = ()) -> dict[str, int | None]:
+    """One COUNT per view: each default view's served by its partial index; custom
+    views counted up to COUNT_CAP. A custom view whose filters no longer apply (a
+    deleted property) counts None."""
     tickets = visible_tickets(user)
-    return {v.slug: v.filter(tickets, user).count() for v in views_for_user(user)}
+    counts = {v.slug: v.filter(tickets, user).count() for v in views_for_user(user)}
+    for view in custom:
+        try:
+            counts[view.slug] = count_capped(view.filter(tickets, user))
+        except filters.FilterError:
+            counts[view.slug] = None
+    return counts
 
 
 # What a list row shows (ARCHITECTURE rule 5): the denormalised columns, the
@@ -201,6 +259,94 @@ def tickets_for_view(user: User, view: DefaultView, cursor: str | None = None) -
         rows = rows[:size]
         next_cursor = encode_cursor(rows[-1].last_activity_at, rows[-1].pk)
     return TicketPage(rows, next_cursor)
+
+
+# The table mode (S28) ---------------------------------------------------------
+
+TABLE_FIELDS = (
+    *ROW_FIELDS,
+    "created_at",
+    "closed_at",
+    "category",
+    "source",
+    "properties",
+    "team__name",
+    "pipeline__name",
+)
+
+
+@dataclass
+class ListPage:
+    """One page of the table: rows, how many match (capped), and the page."""
+
+    tickets: list
+    total: int
+    page: int
+    size: int
+    has_next: bool
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.size + 1 if self.tickets else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.tickets) - 1 if self.tickets else 0
+
+    @property
+    def total_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+
+def tickets_for_table(user: User, view, state: filters.ListState) -> ListPage:
+    """The view's tickets narrowed by the list state, searched, sorted, one page.
+
+    Without a chosen sort, search results come ranked: the ticket whose number
+    was typed, then tickets whose name matches, then the rest, each by latest
+    activity. Raises filters.FilterError for a condition that does not apply.
+    """
+    size = settings.HELPDESK_TABLE_PAGE_SIZE
+    tickets = filters.apply(view.filter(visible_tickets(user), user), state, user)
+    start = (state.page - 1) * size
+    query = search.parse(state.search) if state.search else None
+    if query:
+        found = search.matches(query)
+        if query.ticket_id is not None:
+            found |= Q(pk=query.ticket_id)
+        tickets = tickets.filter(found)
+    rows_of = lambda qs: qs.select_related("owner", "stage", "team", "pipeline").only(  # noqa: E731
+        *TABLE_FIELDS
+    )
+    if query and not state.sort:
+        rows = _ranked(tickets, query, start, size + 1, rows_of)
+    else:
+        rows = list(rows_of(filters.sort(tickets, state.sort))[start : start + size + 1])
+    total = count_capped(tickets)
+    return ListPage(rows[:size], total, state.page, size, len(rows) > size)
+
+
+def _ranked(tickets, query: search.Query, start: int, limit: int, rows_of) -> list:
+    """Rows start..start+limit of the search ranking, one query per rank reached."""
+    tiers = []
+    if query.ticket_id is not None:
+        tiers.append(tickets.filter(pk=query.ticket_id))
+        tickets = tickets.exclude(pk=query.ticket_id)
+    names = search.matches(query, name_only=True)
+    tiers += [tickets.filter(names), tickets.exclude(names)] if query.terms else []
+    rows = []
+    skip = start
+    for tier in tiers:
+        if skip:
+            size = count_capped(tier)
+            if skip >= size:
+                skip -= size
+                continue
+        ordered = rows_of(tier.order_by("-last_activity_at", "-id"))
+        rows += ordered[skip : skip + limit - len(rows)]
+        skip = 0
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 def events_for_timeline(ticket, limit: int = 100) -> list[TicketEvent]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from crm.models import Company, Contact, Deal
 
+from .indexing import refresh_search_vectors
 from .models import (
     Pipeline,
     PropertyDefinition,
@@ -160,6 +161,7 @@ def ticket_create(
                     for r in {*records}
                 )
         _event(ticket, actor, TicketEvent.Kind.CREATED, new=stage.name).save()
+        ticket.search_vector = refresh_search_vectors([ticket.pk])[ticket.pk]
     return ticket
 
 
@@ -200,6 +202,8 @@ def ticket_update(*, actor: User | None, ticket: Ticket, properties=None, **fiel
                 ticket.preview = ticket.description[:PREVIEW_LENGTH]
             ticket.save()
             TicketEvent.objects.bulk_create(events)
+            if {"name", "description"} & fields.keys():
+                ticket.search_vector = refresh_search_vectors([ticket.pk])[ticket.pk]
             ticket_activity.send(
                 Ticket,
                 ticket=ticket,
@@ -264,6 +268,7 @@ def ticket_associate(*, actor: User | None, ticket: Ticket, record) -> bool:
         relation.add(record)
         if isinstance(record, Contact):
             Ticket.objects.filter(pk=ticket.pk).update(contact_name=_contact_name(ticket))
+        refresh_search_vectors([ticket.pk])
         field = record._meta.model_name
         _event(ticket, actor, TicketEvent.Kind.ASSOCIATED, field, new=record).save()
     return True
@@ -279,6 +284,7 @@ def ticket_dissociate(*, actor: User | None, ticket: Ticket, record) -> bool:
         relation.remove(record)
         if isinstance(record, Contact):
             Ticket.objects.filter(pk=ticket.pk).update(contact_name=_contact_name(ticket))
+        refresh_search_vectors([ticket.pk])
         field = record._meta.model_name
         _event(ticket, actor, TicketEvent.Kind.DISSOCIATED, field, old=record).save()
     return True

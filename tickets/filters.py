@@ -1,0 +1,497 @@
+"""The ticket list's filters and sort (S27, S28), as they travel in the URL.
+
+A condition is a property, an operator that fits the property's type and a
+value: `?f=priority:any_of:high,urgent&f=created_at:last_days:7&sort=-created_at`.
+The quick filters (`?owner=3&team=2`) are conditions too. A custom view stores
+the same triples, so "save as view" is the URL's state written down.
+
+Conditions become one SQL filter, applied after access.visible_tickets(): a
+filter never widens what a user may see.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, NullIf
+from django.db.models.lookups import Exact, GreaterThan, LessThan, LessThanOrEqual
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.functional import Promise
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team, User
+from crm.models import Company
+
+from .models import (
+    Category,
+    Pipeline,
+    Priority,
+    PropertyDefinition,
+    Source,
+    Stage,
+    Ticket,
+)
+
+MAX_CONDITIONS = 20
+MAX_VALUES = 50
+
+OPERATORS: dict[str, Promise] = {
+    "is": _("is"),
+    "is_not": _("is not"),
+    "any_of": _("is any of"),
+    "contains": _("contains"),
+    "starts_with": _("starts with"),
+    "known": _("is known"),
+    "unknown": _("is unknown"),
+    "gt": _("is greater than"),
+    "lt": _("is less than"),
+    "after": _("is after"),
+    "before": _("is before"),
+    "between": _("is between"),
+    "last_days": _("in the last … days"),
+}
+# Operators that need no value.
+VALUELESS = {"known", "unknown"}
+OPERATORS_BY_TYPE = {
+    "choice": ["any_of", "is_not", "known", "unknown"],
+    "text": ["is", "is_not", "contains", "starts_with", "known", "unknown"],
+    "number": ["is", "gt", "lt", "known", "unknown"],
+    "date": ["after", "before", "between", "last_days", "known", "unknown"],
+    "record": ["is", "contains", "known", "unknown"],
+    "sla": ["any_of"],
+}
+
+SLA_STATES = {
+    "due_soon": _("Due soon"),
+    "overdue": _("Overdue"),
+    "first_response_overdue": _("First response overdue"),
+    "next_response_overdue": _("Next response overdue"),
+    "close_overdue": _("Time to close overdue"),
+}
+
+
+class FilterError(ValueError):
+    """A condition that cannot be applied, with a message for the agent."""
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property the list can filter on: its key, label, type and column."""
+
+    key: str
+    label: Promise | str
+    type: str
+    column: str = ""
+    choices: Callable[[], list[tuple[str, str]]] | None = None
+    definition: PropertyDefinition | None = None
+
+    @property
+    def operators(self) -> list[tuple[str, Promise]]:
+        return [(op, OPERATORS[op]) for op in OPERATORS_BY_TYPE[self.type]]
+
+
+def _users():
+    people = User.objects.filter(is_active=True).exclude(role=User.Role.COLLABORATOR)
+    return [("me", str(_("Me"))), *((str(u.pk), u.display_name) for u in people)]
+
+
+def _stages():
+    pipelines = Pipeline.objects.count()
+    stages = Stage.objects.select_related("pipeline")
+    return [
+        (str(s.pk), f"{s.pipeline.name} · {s.name}" if pipelines > 1 else s.name) for s in stages
+    ]
+
+
+BUILTIN = [
+    Property("owner", _("Ticket owner"), "choice", "owner_id", _users),
+    Property("team", _("Team"), "choice", "team_id", lambda: _pairs(Team.objects.all())),
+    Property("priority", _("Priority"), "choice", "priority", lambda: Priority.choices),
+    Property("pipeline", _("Pipeline"), "choice", "pipeline_id", lambda: _pairs(Pipeline.objects)),
+    Property("stage", _("Ticket status"), "choice", "stage_id", _stages),
+    Property("category", _("Category"), "choice", "category", lambda: Category.choices),
+    Property("source", _("Source"), "choice", "source", lambda: Source.choices),
+    Property("name", _("Ticket name"), "text", "name"),
+    Property("created_at", _("Created"), "date", "created_at"),
+    Property("last_activity_at", _("Last activity"), "date", "last_activity_at"),
+    Property("closed_at", _("Closed"), "date", "closed_at"),
+    Property("contact", _("Contact (email)"), "record", "contact"),
+    Property("company", _("Company"), "record", "company"),
+    Property("sla", _("SLA status"), "sla", "sla", lambda: list(SLA_STATES.items())),
+]
+QUICK = ("owner", "priority", "pipeline", "stage", "team")
+
+
+def _pairs(queryset) -> list[tuple[str, str]]:
+    return [(str(obj.pk), str(obj)) for obj in queryset.all()]
+
+
+def properties() -> dict[str, Property]:
+    """Every filterable property, built-in and custom (one query)."""
+    found = {p.key: p for p in BUILTIN}
+    for definition in PropertyDefinition.objects.all():
+        found[definition.key] = Property(
+            definition.key,
+            definition.label,
+            definition.type,
+            definition.key,
+            (lambda d=definition: [(c, c) for c in d.choices])
+            if definition.type == PropertyDefinition.Type.CHOICE
+            else None,
+            definition,
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Condition:
+    key: str
+    operator: str
+    value: str = ""
+
+    def encode(self) -> str:
+        return f"{self.key}:{self.operator}:{self.value}"
+
+    @classmethod
+    def decode(cls, text: str) -> "Condition | None":
+        parts = text.split(":", 2)
+        if len(parts) < 2:
+            return None
+        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
+
+    @property
+    def values(self) -> list[str]:
+        return [v for v in (s.strip() for s in self.value.split(",")) if v][:MAX_VALUES]
+
+
+SORTS = {
+    # key: (label, order expression or column, indexed)
+    "id": (_("Ticket ID"), "id"),
+    "name": (_("Ticket name"), "name"),
+    "priority": (_("Priority"), "priority_rank"),
+    "stage": (_("Ticket status"), "stage__position"),
+    "owner": (_("Ticket owner"), "owner__first_name"),
+    "created_at": (_("Created"), "created_at"),
+    "last_activity_at": (_("Last activity"), "last_activity_at"),
+}
+DEFAULT_SORT = "-last_activity_at"
+
+
+@dataclass
+class ListState:
+    """What a list shows: conditions, search text, sort and page."""
+
+    conditions: list[Condition] = field(default_factory=list)
+    search: str = ""
+    sort: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> "ListState":
+        conditions = []
+        for key in QUICK:
+            values = [v for v in query.getlist(key) if v]
+            if values:
+                conditions.append(Condition(key, "any_of", ",".join(values)))
+        for text in query.getlist("f")[:MAX_CONDITIONS]:
+            condition = Condition.decode(text)
+            if condition:
+                conditions.append(condition)
+        sort = query.get("sort", "")
+        try:
+            page = max(1, min(int(query.get("page", 1)), 10_000))
+        except ValueError:
+            page = 1
+        return cls(conditions, query.get("q", "").strip()[:200], sort, page)
+
+    @classmethod
+    def from_saved(cls, view) -> "ListState":
+        conditions = [Condition(*triple) for triple in view.filters if len(triple) == 3]
+        return cls(conditions, "", view.sort)
+
+    def quick(self, key: str) -> list[str]:
+        """The values of quick filter `key` (its "is any of" condition)."""
+        for c in self.conditions:
+            if c.key == key and c.operator == "any_of":
+                return c.values
+        return []
+
+    @property
+    def advanced(self) -> list[Condition]:
+        """The conditions the quick filters do not show."""
+        shown = {key for key in QUICK if self.quick(key)}
+        seen = set()
+        rest = []
+        for c in self.conditions:
+            if c.key in shown and c.operator == "any_of" and c.key not in seen:
+                seen.add(c.key)
+                continue
+            rest.append(c)
+        return rest
+
+    def querystring(self, **changes) -> str:
+        """This state as a query string, with `changes` (sort=, page=, q=) applied."""
+        params = []
+        for key in QUICK:
+            params += [(key, v) for v in self.quick(key)]
+        params += [("f", c.encode()) for c in self.advanced]
+        values = {"q": self.search, "sort": self.sort, "page": self.page} | changes
+        if values["q"]:
+            params.append(("q", values["q"]))
+        if values["sort"]:
+            params.append(("sort", values["sort"]))
+        if values["page"] and values["page"] != 1:
+            params.append(("page", values["page"]))
+        return urlencode(params)
+
+    def triples(self) -> list[list[str]]:
+        return [[c.key, c.operator, c.value] for c in self.conditions]
+
+
+# From conditions to SQL --------------------------------------------------------
+
+
+def apply(tickets, state: ListState, user: User, known: dict[str, Property] | None = None):
+    """`tickets` narrowed by every condition of `state` (AND). Raises FilterError."""
+    known = known if known is not None else properties()
+    for condition in state.conditions:
+        prop = known.get(condition.key)
+        if prop is None:
+            raise FilterError(_("There is no property “%(key)s”.") % {"key": condition.key})
+        if condition.operator not in OPERATORS_BY_TYPE[prop.type]:
+            raise FilterError(
+                _("“%(operator)s” does not apply to %(property)s.")
+                % {"operator": condition.operator, "property": prop.label}
+            )
+        if condition.operator not in VALUELESS and not condition.values:
+            raise FilterError(_("Enter a value for %(property)s.") % {"property": prop.label})
+        tickets = tickets.filter(_condition(prop, condition, user))
+    return tickets
+
+
+def _condition(prop: Property, condition: Condition, user: User) -> Q:
+    if prop.type == "sla":
+        return _any(_sla_state(value) for value in condition.values)
+    if prop.type == "record":
+        return _record(prop, condition)
+    if prop.definition is not None:
+        return _custom(prop, condition)
+    column, op = prop.column, condition.operator
+    if op in VALUELESS:
+        empty = Q(**{f"{column}__isnull": True})
+        if prop.type in ("text", "choice") and not column.endswith("_id"):
+            empty |= Q(**{column: ""})
+        return ~empty if op == "known" else empty
+    values = [str(user.pk) if v == "me" else v for v in condition.values]
+    if prop.type == "choice":
+        if column.endswith("_id"):
+            values = [_int(v, prop) for v in values]
+        matched = Q(**{f"{column}__in": values})
+        return matched if op == "any_of" else ~matched | Q(**{f"{column}__isnull": True})
+    if prop.type == "text":
+        text = condition.value
+        return {
+            "is": Q(**{f"{column}__iexact": text}),
+            "is_not": ~Q(**{f"{column}__iexact": text}),
+            "contains": Q(**{f"{column}__icontains": text}),
+            "starts_with": Q(**{f"{column}__istartswith": text}),
+        }[op]
+    return _dates(column, op, values, prop)
+
+
+def _any(conditions) -> Q:
+    combined = Q(pk__in=[])
+    for condition in conditions:
+        combined |= condition
+    return combined
+
+
+def _int(value: str, prop: Property) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise FilterError(
+            _("“%(value)s” is not a value of %(property)s.")
+            % {"value": value, "property": prop.label}
+        ) from None
+
+
+def _day(value: str, prop: Property) -> datetime.datetime:
+    """Midnight at the start of a YYYY-MM-DD day in the user's time zone."""
+    day = parse_date(value) if value else None
+    if day is None:
+        raise FilterError(
+            _("Enter dates as YYYY-MM-DD for %(property)s.") % {"property": prop.label}
+        )
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def _dates(column: str, op: str, values: list[str], prop: Property) -> Q:
+    one_day = datetime.timedelta(days=1)
+    if op == "after":
+        return Q(**{f"{column}__gte": _day(values[0], prop) + one_day})
+    if op == "before":
+        return Q(**{f"{column}__lt": _day(values[0], prop)})
+    if op == "between":
+        if len(values) != 2:
+            raise FilterError(_("Enter two dates for %(property)s.") % {"property": prop.label})
+        start, end = sorted([_day(values[0], prop), _day(values[1], prop)])
+        return Q(**{f"{column}__gte": start, f"{column}__lt": end + one_day})
+    # last_days
+    days = _int(values[0], prop)
+    if not 0 < days <= 3650:
+        raise FilterError(_("Enter a number of days between 1 and 3650."))
+    return Q(**{f"{column}__gte": timezone.now() - datetime.timedelta(days=days)})
+
+
+def _record(prop: Property, condition: Condition) -> Q:
+    """Associations: the contact by email address, the company by name."""
+    op, text = condition.operator, condition.value.strip()
+    if prop.key == "contact":
+        through, lookup = Ticket.contacts.through, "contact__email"
+    else:
+        through, lookup = Ticket.companies.through, "company__name"
+    linked = through.objects.filter(ticket_id=OuterRef("pk"))
+    if op in VALUELESS:
+        return Q(Exists(linked)) if op == "known" else ~Q(Exists(linked))
+    if prop.key == "company":
+        # A company is also reached through the ticket's contacts.
+        companies = Company.objects.filter(
+            **{"name__iexact" if op == "is" else "name__icontains": text}
+        )
+        return Q(Exists(linked.filter(company__in=companies))) | Q(
+            Exists(
+                Ticket.contacts.through.objects.filter(
+                    ticket_id=OuterRef("pk"), contact__company__in=companies
+                )
+            )
+        )
+    match = "__iexact" if op == "is" else "__icontains"
+    return Q(Exists(linked.filter(**{lookup + match: text})))
+
+
+def _custom(prop: Property, condition: Condition) -> Q:
+    """Custom properties live in Ticket.properties (JSON); "" means empty."""
+    key, op, values = prop.key, condition.operator, condition.values
+    text = KeyTextTransform(key, "properties")
+    known = Q(properties__has_key=key) & ~Q(**{f"properties__{key}": ""})
+    if op in VALUELESS:
+        return known if op == "known" else ~known
+    if prop.type == "choice" or (prop.type == "text" and op in ("is", "is_not")):
+        if prop.type == "text":
+            values = [condition.value]
+        matched = _any(_json_equals(key, v) for v in values)
+        return matched if op in ("any_of", "is") else ~matched
+    if prop.type == "text":
+        match = "icontains" if op == "contains" else "istartswith"
+        return Q(**{f"properties__{key}__{match}": condition.value})
+    if prop.type == "number":
+        try:
+            number = float(values[0])
+        except ValueError:
+            raise FilterError(
+                _("Enter a number for %(property)s.") % {"property": prop.label}
+            ) from None
+        cast = Cast(NullIf(text, Value("")), FloatField())
+        lookup = {"is": Exact, "gt": GreaterThan, "lt": LessThan}[op]
+        return Q(lookup(cast, number))
+    # Dates are stored as ISO text, which sorts as the dates do.
+    days = {
+        "after": lambda: Q(**{f"properties__{key}__gt": values[0]}),
+        "before": lambda: Q(**{f"properties__{key}__lt": values[0]}),
+    }
+    if op in days:
+        _day(values[0], prop)
+        return known & days[op]()
+    if op == "between":
+        if len(values) != 2:
+            raise FilterError(_("Enter two dates for %(property)s.") % {"property": prop.label})
+        start, end = sorted(values)
+        _day(start, prop), _day(end, prop)
+        return known & Q(**{f"properties__{key}__gte": start, f"properties__{key}__lte": end})
+    since = (timezone.localdate() - datetime.timedelta(days=_int(values[0], prop))).isoformat()
+    return known & Q(**{f"properties__{key}__gte": since})
+
+
+def _json_equals(key: str, value: str) -> Q:
+    """Containment (@>) on PostgreSQL, served by the GIN index on properties."""
+    if connection.vendor == "postgresql":
+        return Q(properties__contains={key: value})
+    return Q(**{f"properties__{key}": value})
+
+
+def _sla_state(state: str) -> Q:
+    """Tickets whose SLA clocks are in `state` now (the rules of sla.clocks.status)."""
+    now = timezone.now()
+    running = Q(is_open=True, sla_paused_at__isnull=True)
+    overdue = {
+        "first_response_overdue": Q(
+            sla_first_response_due__lte=now, sla_first_response_at__isnull=True
+        ),
+        "next_response_overdue": Q(sla_next_response_due__lte=now),
+        "close_overdue": Q(sla_close_due__lte=now),
+    }
+    if state in overdue:
+        return running & overdue[state]
+    if state == "overdue":
+        return running & _any(overdue.values())
+    if state == "due_soon":
+        soon = ExpressionWrapper(
+            F("sla_due_soon_minutes") * datetime.timedelta(minutes=1), output_field=DurationField()
+        )
+        clocks = [
+            Q(sla_first_response_at__isnull=True) & _soon("sla_first_response_due", now, soon),
+            _soon("sla_next_response_due", now, soon),
+            _soon("sla_close_due", now, soon),
+        ]
+        return running & _any(clocks)
+    raise FilterError(_("Unknown SLA status “%(state)s”.") % {"state": state})
+
+
+def _soon(column: str, now, soon) -> Q:
+    """The deadline in `column` is ahead, but closer than its due-soon threshold."""
+    threshold = ExpressionWrapper(Value(now) + soon, output_field=DateTimeField())
+    return Q(**{f"{column}__gt": now}) & Q(LessThanOrEqual(F(column), threshold))
+
+
+# Sorting -------------------------------------------------------------------------
+
+
+PRIORITY_RANK = Case(
+    *(When(priority=value, then=Value(rank)) for rank, value in enumerate(Priority.values, 1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+
+
+def sort(tickets, key: str):
+    """Order by a sortable column ("-" first for descending), then by id."""
+    descending = key.startswith("-")
+    name = key.lstrip("-")
+    if name not in SORTS:
+        name, descending = DEFAULT_SORT.lstrip("-"), True
+    column = SORTS[name][1]
+    if column == "priority_rank":
+        tickets = tickets.annotate(priority_rank=PRIORITY_RANK)
+    if descending:
+        return tickets.order_by(F(column).desc(nulls_last=True), "-id")
+    return tickets.order_by(F(column).asc(nulls_last=True), "id")
