@@ -13,6 +13,16 @@ import sys
 from pathlib import Path
 
 ICONS = [
+    "table",
+    "panels-top-left",
+    "save",
+    "list-plus",
+    "columns-3",
+    "sliders-horizontal",
+    "list-filter",
+    "info",
+    "chevron-right",
+    "grip-vertical",
     "image-off",
     "split",
     "route",

@@ -22,6 +22,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -204,6 +205,9 @@ class ListState:
     search: str = ""
     sort: str = ""
     page: int = 1
+    # A custom view's state edited in its table: URLs carry "state=1" so that an
+    # empty filter list stays empty instead of falling back to the saved one.
+    edited_view: bool = False
 
     @classmethod
     def from_query(cls, query: QueryDict) -> "ListState":
@@ -228,38 +232,37 @@ class ListState:
         conditions = [Condition(*triple) for triple in view.filters if len(triple) == 3]
         return cls(conditions, "", view.sort)
 
-    def quick(self, key: str) -> list[str]:
-        """The values of quick filter `key` (its "is any of" condition)."""
+    def _quick_condition(self, key: str) -> Condition | None:
+        """The condition quick filter `key` shows: the first "is any of" with a
+        single value (more values are shown as an advanced filter)."""
         for c in self.conditions:
-            if c.key == key and c.operator == "any_of":
-                return c.values
-        return []
+            if c.key == key and c.operator == "any_of" and len(c.values) == 1:
+                return c
+        return None
+
+    def quick(self, key: str) -> list[str]:
+        condition = self._quick_condition(key)
+        return condition.values if condition else []
 
     @property
     def advanced(self) -> list[Condition]:
         """The conditions the quick filters do not show."""
-        shown = {key for key in QUICK if self.quick(key)}
-        seen = set()
-        rest = []
-        for c in self.conditions:
-            if c.key in shown and c.operator == "any_of" and c.key not in seen:
-                seen.add(c.key)
-                continue
-            rest.append(c)
-        return rest
+        shown = [self._quick_condition(key) for key in QUICK]
+        return [c for c in self.conditions if not any(c is s for s in shown)]
 
-    def querystring(self, **changes) -> str:
-        """This state as a query string, with `changes` (sort=, page=, q=) applied."""
-        params = []
+    def querystring(self, without: Condition | None = None, **changes) -> str:
+        """This state as a query string, with `changes` (sort=, page=, q=) applied
+        and the condition `without` left out."""
+        params = [("state", 1)] if self.edited_view else []
         for key in QUICK:
             params += [(key, v) for v in self.quick(key)]
-        params += [("f", c.encode()) for c in self.advanced]
+        params += [("f", c.encode()) for c in self.advanced if c != without]
         values = {"q": self.search, "sort": self.sort, "page": self.page} | changes
         if values["q"]:
             params.append(("q", values["q"]))
         if values["sort"]:
             params.append(("sort", values["sort"]))
-        if values["page"] and values["page"] != 1:
+        if values["page"] and str(values["page"]) != "1":
             params.append(("page", values["page"]))
         return urlencode(params)
 
@@ -455,9 +458,7 @@ def _sla_state(state: str) -> Q:
     if state == "overdue":
         return running & _any(overdue.values())
     if state == "due_soon":
-        soon = ExpressionWrapper(
-            F("sla_due_soon_minutes") * datetime.timedelta(minutes=1), output_field=DurationField()
-        )
+        soon = Minutes(F("sla_due_soon_minutes"))
         clocks = [
             Q(sla_first_response_at__isnull=True) & _soon("sla_first_response_due", now, soon),
             _soon("sla_next_response_due", now, soon),
@@ -465,6 +466,18 @@ def _sla_state(state: str) -> Q:
         ]
         return running & _any(clocks)
     raise FilterError(_("Unknown SLA status “%(state)s”.") % {"state": state})
+
+
+class Minutes(Func):
+    """A whole number of minutes as a duration (SQLite keeps microseconds)."""
+
+    output_field = DurationField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="make_interval(mins => %(expressions)s)")
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s * 60000000)")
 
 
 def _soon(column: str, now, soon) -> Q:

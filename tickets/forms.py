@@ -5,7 +5,15 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team, User
 from crm.models import Company, Contact
 
-from .models import BUILTIN_PROPERTIES, Category, Pipeline, Priority, PropertyDefinition, Stage
+from .models import (
+    BUILTIN_PROPERTIES,
+    Category,
+    Pipeline,
+    Priority,
+    PropertyDefinition,
+    SavedView,
+    Stage,
+)
 
 
 def property_field(definition: PropertyDefinition, *, required: bool = False) -> forms.Field:
@@ -195,3 +203,41 @@ def attach_errors(form: forms.Form, error: ValidationError) -> None:
         field = key if key in form.fields else f"prop_{key}"
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+class SavedViewForm(forms.ModelForm):
+    """Name and sharing of a custom view (S27); its filters come from the table."""
+
+    class Meta:
+        model = SavedView
+        fields = ["name", "sharing", "teams"]
+        widgets = {
+            "sharing": forms.RadioSelect,
+            "teams": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["teams"].queryset = Team.objects.all()
+        self.fields["teams"].help_text = _("Members of these teams see the view.")
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Give the view a name."))
+        owner = self.instance.owner if self.instance.pk else self.user
+        taken = SavedView.objects.filter(owner=owner, name__iexact=name).exclude(
+            pk=self.instance.pk
+        )
+        if taken.exists():
+            raise ValidationError(_("You already have a view with this name."))
+        return name
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sharing") == SavedView.Sharing.TEAMS and not data.get("teams"):
+            self.add_error("teams", _("Choose at least one team to share the view with."))
+        if data.get("sharing") != SavedView.Sharing.TEAMS:
+            data["teams"] = Team.objects.none()
+        return data

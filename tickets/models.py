@@ -352,6 +352,7 @@ class TicketEvent(models.Model):
         LINKED = "linked", _("Linked a ticket")
         MESSAGE_MOVED = "message_moved", _("Moved a message")
         SLA = "sla", _("SLA")
+        DELETED = "deleted", _("Deleted the ticket")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -447,3 +448,9 @@ class WorkspacePreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}"
+
+    @classmethod
+    def remember_view(cls, user, slug: str) -> None:
+        """The view the agent opened last (home opens it); writes only on change."""
+        if not cls.objects.filter(user=user).exclude(last_view=slug).update(last_view=slug):
+            cls.objects.get_or_create(user=user, defaults={"last_view": slug})

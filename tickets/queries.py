@@ -46,6 +46,8 @@ class DefaultView:
     empty: Promise
     # Collaborators get only the views that are not seat-only (S2).
     seat_only: bool = True
+    # Counted up to COUNT_CAP: no index makes an exact count of everything cheap.
+    capped: bool = False
 
 
 DEFAULT_VIEWS = [
@@ -77,6 +79,14 @@ DEFAULT_VIEWS = [
         "layers",
         lambda tickets, user: tickets.open(),
         _("No open tickets. Nice work."),
+    ),
+    DefaultView(
+        "all",
+        _("All tickets"),
+        "list",
+        lambda tickets, user: tickets.filter(is_spam=False),
+        _("No tickets yet. Tickets from every channel will appear here."),
+        capped=True,
     ),
     DefaultView(
         "sent",
@@ -123,7 +133,12 @@ class CustomView:
         return filters.ListState.from_saved(self.saved)
 
     def filter(self, tickets: TicketQuerySet, user: User) -> TicketQuerySet:
-        return filters.apply(tickets, self.state(), user)
+        """The view's tickets; none while a filter no longer applies (a deleted
+        property): its table says which."""
+        try:
+            return filters.apply(tickets, self.state(), user)
+        except filters.FilterError:
+            return tickets.none()
 
 
 def views_for_user(user: User) -> list[DefaultView]:
@@ -160,17 +175,18 @@ def count_capped(tickets, cap: int = COUNT_CAP) -> int:
     return tickets.values("pk")[: cap + 1].count()
 
 
-def view_counts_for_sidebar(user: User, custom: list[CustomView] = ()) -> dict[str, int | None]:
+def view_counts_for_sidebar(user: User, custom: list[CustomView] = ()) -> dict[str, int]:
     """One COUNT per view: each default view's served by its partial index; custom
-    views counted up to COUNT_CAP. A custom view whose filters no longer apply (a
-    deleted property) counts None."""
+    views counted up to COUNT_CAP."""
     tickets = visible_tickets(user)
-    counts = {v.slug: v.filter(tickets, user).count() for v in views_for_user(user)}
+    counts = {
+        v.slug: count_capped(v.filter(tickets, user))
+        if v.capped
+        else v.filter(tickets, user).count()
+        for v in views_for_user(user)
+    }
     for view in custom:
-        try:
-            counts[view.slug] = count_capped(view.filter(tickets, user))
-        except filters.FilterError:
-            counts[view.slug] = None
+        counts[view.slug] = count_capped(view.filter(tickets, user))
     return counts
 
 
@@ -298,15 +314,20 @@ class ListPage:
         return self.total > COUNT_CAP
 
 
-def tickets_for_table(user: User, view, state: filters.ListState) -> ListPage:
+def tickets_for_table(user: User, view, state: filters.ListState, known=None) -> ListPage:
     """The view's tickets narrowed by the list state, searched, sorted, one page.
 
     Without a chosen sort, search results come ranked: the ticket whose number
     was typed, then tickets whose name matches, then the rest, each by latest
     activity. Raises filters.FilterError for a condition that does not apply.
+    `known` is filters.properties(), when the caller has it already.
     """
     size = settings.HELPDESK_TABLE_PAGE_SIZE
-    tickets = filters.apply(view.filter(visible_tickets(user), user), state, user)
+    tickets = visible_tickets(user)
+    if not isinstance(view, CustomView):
+        # A custom view's filters are the state itself (its table edits them).
+        tickets = view.filter(tickets, user)
+    tickets = filters.apply(tickets, state, user, known)
     start = (state.page - 1) * size
     query = search.parse(state.search) if state.search else None
     if query:

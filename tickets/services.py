@@ -331,3 +331,15 @@ def ticket_mark_spam(*, actor: User | None, ticket: Ticket, spam: bool = True) -
             ).save()
             current.is_spam = spam
     return current
+
+
+def ticket_delete(*, actor: User | None, ticket: Ticket) -> Ticket:
+    """Move a ticket to Recently deleted: out of every view, count, search and
+    notification (access.visible_tickets() excludes it); the timeline says who."""
+    with transaction.atomic():
+        current = _lock(ticket)
+        if current.deleted_at is None:
+            current.deleted_at = timezone.now()
+            Ticket.objects.filter(pk=current.pk).update(deleted_at=current.deleted_at)
+            _event(current, actor, TicketEvent.Kind.DELETED).save()
+    return current

@@ -1,12 +1,22 @@
 from django.urls import path
 
-from . import records, views
+from . import lists, records, views
 
 app_name = "tickets"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("views/new/", lists.view_create, name="view_create"),
     path("views/<slug:slug>/", views.view_tickets, name="view_tickets"),
+    path("views/<slug:slug>/nav/", views.view_nav, name="view_nav"),
+    path("views/<slug:slug>/list/", lists.view_list, name="view_list"),
+    path("views/<slug:slug>/list/back/", lists.back_to_list, name="back_to_list"),
+    path("views/<slug:slug>/list/condition/", lists.condition_editor, name="condition_editor"),
+    path("views/<slug:slug>/list/bulk/", lists.bulk_action, name="bulk_action"),
+    path("views/<slug:slug>/edit/", lists.view_edit, name="view_edit"),
+    path("views/<slug:slug>/save/", lists.view_save_filters, name="view_save_filters"),
+    path("views/<slug:slug>/delete/", lists.view_delete, name="view_delete"),
+    path("preferences/<str:what>/", lists.preference_order, name="preference_order"),
     path("views/<slug:slug>/tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
     path("contacts/<int:pk>/", records.contact_record, name="contact_record"),
     path("companies/<int:pk>/", records.company_record, name="company_record"),

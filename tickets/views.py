@@ -28,7 +28,13 @@ from .forms import (
     attach_errors,
     owner_choices,
 )
-from .models import BUILTIN_PROPERTIES, Category, Priority, PropertyDefinition
+from .models import (
+    BUILTIN_PROPERTIES,
+    Category,
+    Priority,
+    PropertyDefinition,
+    WorkspacePreference,
+)
 
 WORKSPACE = "tickets/workspace.html"
 PANES_BY_TARGET = {
@@ -69,9 +75,17 @@ def _row_url(view) -> str:
 
 
 def _nav_context(user, view) -> dict:
-    counts = queries.view_counts_for_sidebar(user)
-    views = [(v, counts[v.slug]) for v in queries.views_for_user(user)]
-    return {"views": views, "view": view}
+    """The views sidebar: default views, then shared and private custom views,
+    each with its count (custom views' capped at queries.COUNT_CAP)."""
+    custom = queries.custom_views_for_user(user)
+    counts = queries.view_counts_for_sidebar(user, custom)
+    return {
+        "views": [(v, counts[v.slug]) for v in queries.views_for_user(user)],
+        "shared_views": [(v, counts[v.slug]) for v in custom if v.saved.is_shared],
+        "private_views": [(v, counts[v.slug]) for v in custom if not v.saved.is_shared],
+        "count_cap": queries.COUNT_CAP,
+        "view": view,
+    }
 
 
 # Apps that add to the open ticket (the conversation, later SLA) register a
@@ -150,7 +164,21 @@ def _header_fields(ticket, errors: dict | None = None) -> list[dict]:
 @login_required
 @require_GET
 def home(request):
-    return redirect("tickets:view_tickets", slug=queries.views_for_user(request.user)[0].slug)
+    """The view the agent was in last, else their first."""
+    last = WorkspacePreference.objects.filter(user=request.user).values_list("last_view", flat=True)
+    slug = next(iter(last), "")
+    if not slug or queries.get_view_for_user(request.user, slug) is None:
+        slug = queries.views_for_user(request.user)[0].slug
+    return redirect("tickets:view_tickets", slug=slug)
+
+
+@login_required
+@require_GET
+def view_nav(request, slug):
+    """The views sidebar alone: its counts refresh while the workspace is open."""
+    view = _view_or_404(request.user, slug)
+    context = _nav_context(request.user, view) | {"table_mode": "table" in request.GET}
+    return _render(request, f"{WORKSPACE}#nav-pane", context)
 
 
 @login_required
@@ -165,6 +193,8 @@ def view_tickets(request, slug):
         return _render(request, f"{WORKSPACE}#list-news", {"view": view, "newer": newer})
     page = queries.tickets_for_view(request.user, view, request.GET.get("after"))
     context = {"view": view, "page": page, "row_url": _row_url(view)}
+    if not request.GET.get("after"):
+        WorkspacePreference.remember_view(request.user, view.slug)
     if request.htmx and request.GET.get("after"):
         return _render(request, f"{WORKSPACE}#ticket-rows", context)
     partial = _target_partial(request)

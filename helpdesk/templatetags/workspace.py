@@ -75,3 +75,21 @@ def get(mapping, key):
 def get_field(form, key):
     """The bound field of custom property `key` in a property form."""
     return form[f"prop_{key}"]
+
+
+@register.simple_tag
+def view_count(count: int):
+    """A view's count; a capped one reads "10,000+" (tickets.queries.COUNT_CAP)."""
+    from tickets.queries import COUNT_CAP
+
+    if count > COUNT_CAP:
+        return f"{formats.number_format(COUNT_CAP, force_grouping=True)}+"
+    return formats.number_format(count, force_grouping=True)
+
+
+@register.simple_tag
+def highlight(text: str, query):
+    """`text` with the search's matched words marked (tickets.search)."""
+    from tickets.search import highlight as mark
+
+    return mark(text or "", query)

@@ -483,6 +483,49 @@
     event.preventDefault();
   });
 
+  // The ticket table: select rows, then change them together (S28).
+  function bulkBar() { return document.querySelector("[data-bulk-bar]"); }
+  function selectedRows() {
+    return Array.from(document.querySelectorAll("input[name=ids][form=bulk-form]:checked"));
+  }
+  function updateBulkBar() {
+    var bar = bulkBar();
+    if (!bar) return;
+    var count = selectedRows().length;
+    var label = bar.querySelector("[data-bulk-count]");
+    bar.classList.toggle("has-selection", count > 0);
+    if (!label.dataset.idle) label.dataset.idle = label.textContent;
+    label.textContent = count ? (bar.dataset.selectedLabel || "%s").replace("%s", count) : label.dataset.idle;
+    var all = document.querySelector("[data-select-all]");
+    var boxes = document.querySelectorAll("input[name=ids][form=bulk-form]");
+    if (all) {
+      all.checked = count > 0 && count === boxes.length;
+      all.indeterminate = count > 0 && count < boxes.length;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("[data-select-all]")) {
+      document.querySelectorAll("input[name=ids][form=bulk-form]").forEach(function (box) { box.checked = target.checked; });
+      updateBulkBar();
+    } else if (target.matches("input[name=ids][form=bulk-form]")) {
+      updateBulkBar();
+    } else if (target.matches("[data-bulk-action]") && target.value) {
+      var form = target.form;
+      var action = document.createElement("input");
+      action.type = "hidden";
+      action.name = "action";
+      action.value = target.dataset.bulkAction;
+      form.appendChild(action);
+      form.submit();
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) event.preventDefault();
+  });
+  window.addEventListener("pageshow", updateBulkBar);
+
   document.addEventListener("DOMContentLoaded", function () { setupEditors(document); });
   document.addEventListener("htmx:load", function (event) { setupEditors(event.detail.elt); });
 

@@ -1,0 +1,366 @@
+"""The ticket table (S28), custom views (S27) and their limits and permissions."""
+
+import datetime
+
+import pytest
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from tests.factories import (
+    ContactFactory,
+    PropertyDefinitionFactory,
+    TicketFactory,
+    UserFactory,
+)
+from tickets import filters, queries
+from tickets.models import Priority, SavedView, Ticket, TicketEvent
+
+
+def table(client, slug="all", **params):
+    return client.get(reverse("tickets:view_list", args=[slug]), params)
+
+
+def names(response) -> list[str]:
+    return [t.name for t in response.context["page"].tickets]
+
+
+@pytest.fixture
+def desk(pipeline, agent, team_a, team_b):
+    other = UserFactory(username="other", main_team=team_b)
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    return {
+        "mine_high": TicketFactory(
+            pipeline=pipeline, name="Mine high", owner=agent, priority=Priority.HIGH
+        ),
+        "mine_low": TicketFactory(
+            pipeline=pipeline, name="Mine low", owner=agent, priority=Priority.LOW
+        ),
+        "other_high": TicketFactory(
+            pipeline=pipeline,
+            name="Other high",
+            owner=other,
+            team=team_b,
+            priority=Priority.HIGH,
+            stage=waiting,
+        ),
+        "nobody": TicketFactory(pipeline=pipeline, name="Nobody's", team=team_a),
+        "other": other,
+    }
+
+
+def test_quick_filters_combine(client, agent, desk):
+    client.force_login(agent)
+    response = table(client, owner=agent.pk, priority="high")
+    assert names(response) == ["Mine high"]
+    assert response.context["page"].total == 1
+
+
+def test_me_in_a_filter_is_the_viewer(client, agent, desk):
+    client.force_login(agent)
+    assert sorted(names(table(client, owner="me"))) == ["Mine high", "Mine low"]
+
+
+def test_sort_by_a_column_both_ways(client, agent, desk):
+    client.force_login(agent)
+    ascending = names(table(client, sort="name"))
+    assert ascending == sorted(ascending)
+    assert names(table(client, sort="-name")) == list(reversed(ascending))
+    by_priority = names(table(client, sort="-priority"))
+    assert by_priority[:2] == ["Other high", "Mine high"]  # high first; ties newest first
+
+
+def test_advanced_filters_and_each_other(client, agent, desk):
+    client.force_login(agent)
+    response = table(client, f=["priority:any_of:high", "name:contains:other"])
+    assert names(response) == ["Other high"]
+    response = table(client, f=["owner:unknown:", "team:known:"])
+    assert names(response) == ["Nobody's"]
+
+
+def test_adding_a_condition_redirects_to_the_state_url(client, agent, desk):
+    client.force_login(agent)
+    response = table(client, add_key="priority", add_op="any_of", add_value=["high", "low"])
+    assert response.status_code == 302
+    assert "f=priority%3Aany_of%3Ahigh%2Clow" in response.url
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["nothing:is:x", "priority:contains:x", "created_at:after:yesterday", "name:is:"],
+)
+def test_a_bad_condition_explains_itself(client, agent, desk, condition):
+    client.force_login(agent)
+    response = table(client, f=condition)
+    assert response.status_code == 200
+    assert response.context["error"]
+    assert names(response) == []
+
+
+def test_date_filters(client, agent, desk):
+    old = desk["mine_low"]
+    Ticket.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=40))
+    client.force_login(agent)
+    assert "Mine low" not in names(table(client, f="created_at:last_days:7"))
+    day = (timezone.localdate() - datetime.timedelta(days=40)).isoformat()
+    assert names(table(client, f=f"created_at:between:{day},{day}")) == ["Mine low"]
+
+
+def test_custom_property_filters(client, agent, pipeline):
+    PropertyDefinitionFactory(key="plan", type="choice", choices=["free", "pro"])
+    PropertyDefinitionFactory(key="seats", type="number")
+    TicketFactory(pipeline=pipeline, name="Pro", properties={"plan": "pro", "seats": 80})
+    TicketFactory(pipeline=pipeline, name="Free", properties={"plan": "free", "seats": 3})
+    TicketFactory(pipeline=pipeline, name="Unknown")
+    client.force_login(agent)
+    assert names(table(client, f="plan:any_of:pro")) == ["Pro"]
+    assert names(table(client, f="seats:gt:10")) == ["Pro"]
+    assert names(table(client, f="seats:lt:10")) == ["Free"]
+    assert names(table(client, f="plan:unknown:")) == ["Unknown"]
+    assert names(table(client, f=["plan:is_not:pro", "plan:known:"])) == ["Free"]
+
+
+def test_association_filters(client, agent, pipeline):
+    emma = ContactFactory(email="emma@example.com")
+    TicketFactory(pipeline=pipeline, name="Emma's", contacts=[emma])
+    TicketFactory(pipeline=pipeline, name="Nobody's")
+    client.force_login(agent)
+    assert names(table(client, f="contact:is:EMMA@example.com")) == ["Emma's"]
+    assert names(table(client, f="contact:unknown:")) == ["Nobody's"]
+
+
+def test_sla_status_filters(client, agent, pipeline):
+    now = timezone.now()
+    late = TicketFactory(pipeline=pipeline, name="Late")
+    soon = TicketFactory(pipeline=pipeline, name="Soon")
+    TicketFactory(pipeline=pipeline, name="Fine")
+    Ticket.objects.filter(pk=late.pk).update(
+        sla_first_response_due=now - datetime.timedelta(minutes=5)
+    )
+    Ticket.objects.filter(pk=soon.pk).update(
+        sla_close_due=now + datetime.timedelta(minutes=10), sla_due_soon_minutes=30
+    )
+    client.force_login(agent)
+    assert names(table(client, f="sla:any_of:first_response_overdue")) == ["Late"]
+    assert names(table(client, f="sla:any_of:due_soon")) == ["Soon"]
+    assert sorted(names(table(client, f="sla:any_of:overdue,due_soon"))) == ["Late", "Soon"]
+
+
+def test_table_queries_do_not_grow_with_rows(
+    client, agent, pipeline, django_assert_max_num_queries
+):
+    for i in range(3):
+        TicketFactory(pipeline=pipeline, name=f"T{i}", contacts=[ContactFactory()])
+    client.force_login(agent)
+    table(client)
+    with django_assert_max_num_queries(30) as few:
+        table(client, q="T", sort="-created_at")
+    for i in range(20):
+        TicketFactory(pipeline=pipeline, name=f"T{i + 3}", contacts=[ContactFactory()])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        table(client, q="T", sort="-created_at")
+
+
+# Custom views -------------------------------------------------------------------
+
+
+def create_view(client, name, sharing="private", teams=(), **state):
+    data = {"name": name, "sharing": sharing, "teams": [t.pk for t in teams]}
+    data |= {f"state_{key}": value for key, value in state.items()}
+    return client.post(reverse("tickets:view_create"), data)
+
+
+def test_save_the_list_as_a_private_view(client, agent, desk):
+    client.force_login(agent)
+    response = create_view(client, "My high", priority="high", f=["owner:any_of:me"])
+    assert response.status_code == 302
+    saved = SavedView.objects.get()
+    assert saved.filters == [["priority", "any_of", "high"], ["owner", "any_of", "me"]]
+    response = client.get(response.url)
+    assert names(response) == ["Mine high"]
+    nav = client.get(reverse("tickets:view_tickets", args=[saved.slug]))
+    assert [(v.label, count) for v, count in nav.context["private_views"]] == [("My high", 1)]
+
+
+def test_views_are_shared_with_chosen_teams_or_everyone(client, agent, desk, team_b, team_a):
+    client.force_login(agent)
+    create_view(client, "For B", "teams", [team_b])
+    create_view(client, "For all", "everyone")
+    create_view(client, "Mine only")
+    seen = {v.label for v in queries.custom_views_for_user(desk["other"])}
+    assert seen == {"For B", "For all"}
+    loner = UserFactory(main_team=None)
+    assert {v.label for v in queries.custom_views_for_user(loner)} == {"For all"}
+
+
+def test_sharing_with_teams_needs_a_team(client, agent, desk):
+    client.force_login(agent)
+    response = create_view(client, "Nobody", "teams")
+    assert response.status_code == 200
+    assert response.context["form"].errors["teams"]
+    assert not SavedView.objects.exists()
+
+
+def test_a_shared_view_never_shows_what_the_viewer_may_not_see(client, agent, team_agent, desk):
+    client.force_login(agent)
+    create_view(client, "All high", "everyone", priority="high")
+    saved = SavedView.objects.get()
+    client.force_login(team_agent)  # team A only
+    response = client.get(reverse("tickets:view_list", args=[saved.slug]))
+    assert names(response) == ["Mine high"]  # team A's; "Other high" is team B's
+
+
+def test_collaborators_cannot_create_views(client, collaborator):
+    client.force_login(collaborator)
+    assert create_view(client, "Nope").status_code == 403
+    assert client.get(reverse("tickets:view_create")).status_code == 403
+
+
+def test_agents_without_the_permission_cannot_create_views(client, agent):
+    agent.can_manage_views = False
+    agent.save()
+    client.force_login(agent)
+    assert create_view(client, "Nope").status_code == 403
+
+
+def test_the_view_limit_says_so(client, agent, settings):
+    settings.HELPDESK_MAX_CUSTOM_VIEWS = 1
+    client.force_login(agent)
+    create_view(client, "First")
+    response = create_view(client, "Second")
+    assert response.status_code == 200
+    assert "maximum of 1 custom view" in response.content.decode()
+    assert SavedView.objects.count() == 1
+
+
+def test_only_the_owner_edits_or_deletes_a_shared_view(client, agent, desk):
+    client.force_login(agent)
+    create_view(client, "Shared", "everyone")
+    saved = SavedView.objects.get()
+    client.force_login(desk["other"])
+    assert client.post(reverse("tickets:view_delete", args=[saved.slug])).status_code == 403
+    client.force_login(agent)
+    client.post(reverse("tickets:view_delete", args=[saved.slug]))
+    assert not SavedView.objects.exists()
+
+
+def test_save_view_writes_the_tables_filters(client, agent, desk):
+    client.force_login(agent)
+    create_view(client, "Changing")
+    saved = SavedView.objects.get()
+    response = table(client, saved.slug, state=1, priority="low")
+    assert response.context["unsaved"]
+    client.post(
+        reverse("tickets:view_save_filters", args=[saved.slug]),
+        {"state_priority": "low", "state_sort": "name"},
+    )
+    saved.refresh_from_db()
+    assert saved.filters == [["priority", "any_of", "low"]] and saved.sort == "name"
+    assert names(table(client, saved.slug)) == ["Mine low"]
+
+
+def test_a_view_with_a_deleted_property_shows_an_error_not_a_crash(client, agent, desk):
+    definition = PropertyDefinitionFactory(key="plan", type="choice", choices=["pro"])
+    client.force_login(agent)
+    create_view(client, "By plan", f=["plan:any_of:pro"])
+    definition.delete()
+    saved = SavedView.objects.get()
+    assert client.get(reverse("tickets:view_tickets", args=[saved.slug])).status_code == 200
+    response = table(client, saved.slug)
+    assert "There is no property" in response.context["error"]
+
+
+def test_home_opens_the_last_view(client, agent, desk):
+    client.force_login(agent)
+    client.get(reverse("tickets:view_tickets", args=["spam"]))
+    assert client.get(reverse("tickets:home")).url == reverse("tickets:view_tickets", args=["spam"])
+
+
+def test_back_to_list_returns_to_the_same_filters(client, agent, desk):
+    client.force_login(agent)
+    table(client, priority="high", sort="name", page=1)
+    response = client.get(reverse("tickets:back_to_list", args=["all"]))
+    assert response.url.endswith("?priority=high&sort=name")
+
+
+# Bulk actions ---------------------------------------------------------------------
+
+
+def bulk(client, tickets, action, value="", slug="all", **extra):
+    data = {"ids": [t.pk for t in tickets], "action": action, f"{action}_value": value}
+    return client.post(reverse("tickets:bulk_action", args=[slug]), data | extra)
+
+
+def test_bulk_assign_writes_each_timeline(client, agent, desk):
+    client.force_login(agent)
+    tickets = [desk["nobody"], desk["other_high"]]
+    bulk(client, tickets, "owner", agent.pk)
+    assert Ticket.objects.filter(owner=agent).count() == 4
+    assert TicketEvent.objects.filter(field="owner", actor=agent).count() == 2
+
+
+def test_bulk_priority_team_spam_and_delete(client, agent, desk, team_b):
+    client.force_login(agent)
+    bulk(client, [desk["nobody"]], "priority", "urgent")
+    bulk(client, [desk["nobody"]], "team", team_b.pk)
+    bulk(client, [desk["mine_low"]], "spam")
+    bulk(client, [desk["mine_high"]], "delete")
+    nobody = Ticket.objects.get(pk=desk["nobody"].pk)
+    assert (nobody.priority, nobody.team_id) == ("urgent", team_b.pk)
+    assert Ticket.objects.get(pk=desk["mine_low"].pk).is_spam
+    assert "Mine high" not in names(table(client))
+    assert TicketEvent.objects.filter(kind="deleted").count() == 1
+
+
+def test_bulk_status_asks_for_what_a_conditional_stage_requires(client, agent, desk, pipeline):
+    closed = pipeline.stages.get(name="Closed")  # requires a category
+    client.force_login(agent)
+    tickets = [desk["nobody"], desk["mine_low"]]
+    response = bulk(client, tickets, "stage", closed.pk)
+    assert response.status_code == 200
+    assert "category" in response.context["form"].fields
+    assert Ticket.objects.filter(stage=closed).count() == 0
+    bulk(client, tickets, "stage", closed.pk, confirm="1", category="billing_issue")
+    assert Ticket.objects.filter(stage=closed, category="billing_issue").count() == 2
+    assert TicketEvent.objects.filter(field="stage").count() == 2
+
+
+def test_bulk_skips_tickets_the_user_cannot_see(client, owned_agent, desk):
+    client.force_login(owned_agent)
+    response = bulk(client, [desk["nobody"]], "priority", "urgent")
+    assert response.status_code == 302
+    assert Ticket.objects.get(pk=desk["nobody"].pk).priority == ""
+
+
+def test_bulk_refuses_an_unknown_value(client, agent, desk):
+    client.force_login(agent)
+    bulk(client, [desk["nobody"]], "priority", "enormous")
+    bulk(client, [desk["nobody"]], "owner", "99999")
+    nobody = Ticket.objects.get(pk=desk["nobody"].pk)
+    assert (nobody.priority, nobody.owner_id) == ("", None)
+
+
+def test_columns_are_a_personal_choice(client, agent, desk):
+    client.force_login(agent)
+    client.post(
+        reverse("tickets:preference_order", args=["columns"]),
+        {"order": ["created_at", "bogus", "priority"]},
+    )
+    response = table(client)
+    assert [key for key, _label in response.context["columns"]] == ["created_at", "priority"]
+    assert User.objects.get(pk=agent.pk).workspace_preference.list_columns == [
+        "created_at",
+        "priority",
+    ]
+
+
+def test_list_state_round_trips_through_the_url():
+    state = filters.ListState(
+        [filters.Condition("owner", "any_of", "3,4"), filters.Condition("name", "contains", "a:b")],
+        "needle",
+        "-created_at",
+        2,
+    )
+    again = filters.ListState.from_query(QueryDict(state.querystring()))
+    assert again == state

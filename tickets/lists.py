@@ -1,0 +1,466 @@
+"""The ticket table (S28), custom views (S27) and workspace preferences (S29).
+
+The table's whole state (quick and advanced filters, search, sort, page) is in
+its URL, so a list can be bookmarked, shared, returned to with Back and saved
+as a view. A custom view's table starts from the view's saved state; editing
+its filters and pressing "Save view" writes them back.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Team, User
+
+from . import filters, queries, search, services
+from .access import visible_tickets
+from .forms import SavedViewForm, StageChangeForm, attach_errors, owner_choices
+from .models import Pipeline, Priority, SavedView, Stage, Ticket, WorkspacePreference
+from .views import _nav_context, _render, _view_or_404
+
+TABLE = "tickets/table.html"
+BULK_MAX = 200
+
+# Columns the table can show: key -> label. Custom properties are added by key.
+COLUMNS = {
+    "contact": gettext_lazy("Contact"),
+    "stage": gettext_lazy("Ticket status"),
+    "priority": gettext_lazy("Priority"),
+    "owner": gettext_lazy("Ticket owner"),
+    "team": gettext_lazy("Team"),
+    "sla": gettext_lazy("SLA"),
+    "pipeline": gettext_lazy("Pipeline"),
+    "category": gettext_lazy("Category"),
+    "source": gettext_lazy("Source"),
+    "last_activity_at": gettext_lazy("Last activity"),
+    "created_at": gettext_lazy("Created"),
+    "closed_at": gettext_lazy("Closed"),
+}
+DEFAULT_COLUMNS = ["contact", "stage", "priority", "owner", "team", "sla", "last_activity_at"]
+SORTABLE_COLUMNS = {"name", "id", "stage", "priority", "owner", "created_at", "last_activity_at"}
+
+
+def preference(user: User) -> WorkspacePreference:
+    found, _created = WorkspacePreference.objects.get_or_create(user=user)
+    return found
+
+
+def _state(request, view) -> filters.ListState:
+    """The URL's state; a custom view opened without one starts from its own
+    (searched, when the URL has only a search)."""
+    if isinstance(view, queries.CustomView) and "state" not in request.GET:
+        state = view.state()
+        state.search = request.GET.get("q", "").strip()[:200]
+        state.page = filters.ListState.from_query(request.GET).page
+        state.edited_view = True
+        return state
+    state = filters.ListState.from_query(request.GET)
+    state.edited_view = isinstance(view, queries.CustomView)
+    add_key = request.GET.get("add_key")
+    if add_key:
+        value = ",".join(v for v in request.GET.getlist("add_value") if v)
+        state.conditions.append(filters.Condition(add_key, request.GET.get("add_op", ""), value))
+        state.page = 1
+    return state
+
+
+def _columns(user, known: dict) -> list[tuple[str, str]]:
+    chosen = preference(user).list_columns or DEFAULT_COLUMNS
+    labels = {**COLUMNS, **{k: p.label for k, p in known.items() if p.definition}}
+    return [(key, labels[key]) for key in chosen if key in labels]
+
+
+def _table_context(request, view, state: filters.ListState, error: str = "") -> dict:
+    user = request.user
+    known = filters.properties()
+    try:
+        page = queries.tickets_for_table(user, view, state, known)
+    except filters.FilterError as problem:
+        error = error or str(problem)
+        page = queries.ListPage([], 0, 1, settings.HELPDESK_TABLE_PAGE_SIZE, False)
+    editable = isinstance(view, queries.CustomView) and _may_edit(user, view.saved)
+    saved_state = view.state() if isinstance(view, queries.CustomView) else None
+    return {
+        "view": view,
+        "state": state,
+        "query": search.parse(state.search) if state.search else None,
+        "page": page,
+        "error": error,
+        "known": known,
+        "quick": [(key, known[key]) for key in filters.QUICK],
+        "state_quick": _quick_values(state),
+        "advanced": [(c, known.get(c.key)) for c in state.advanced],
+        "columns": (columns := _columns(user, known)),
+        "shown_columns": {key for key, _label in columns},
+        "all_columns": list(COLUMNS.items())
+        + [(k, p.label) for k, p in known.items() if p.definition],
+        "sortable": SORTABLE_COLUMNS,
+        "operators": filters.OPERATORS,
+        "sla_states": filters.SLA_STATES,
+        "may_create_view": may_create_views(user),
+        "may_edit_view": editable,
+        "unsaved": editable and saved_state is not None and _differs(state, saved_state),
+        "bulk_owners": owner_choices(),
+        "bulk_teams": Team.objects.all(),
+        "bulk_pipelines": Pipeline.objects.prefetch_related("stages"),
+        "priorities": Priority.choices,
+        "list_url": request.get_full_path(),
+    }
+
+
+def _quick_values(state: filters.ListState) -> list[tuple[str, list[str]]]:
+    return [(key, state.quick(key)) for key in filters.QUICK]
+
+
+def _differs(state: filters.ListState, saved: filters.ListState) -> bool:
+    return state.triples() != saved.triples() or (state.sort or "") != (saved.sort or "")
+
+
+@login_required
+@require_GET
+def view_list(request, slug):
+    """A view as a table: columns, sort, quick and advanced filters, search, bulk."""
+    view = _view_or_404(request.user, slug)
+    state = _state(request, view)
+    context = _table_context(request, view, state) | _nav_context(request.user, view)
+    canonical = reverse("tickets:view_list", args=[view.slug]) + _query(state)
+    # "Back to list" from the open ticket returns here, filters and page included.
+    request.session[f"list:{view.slug}"] = canonical
+    WorkspacePreference.remember_view(request.user, view.slug)
+    if "add_key" in request.GET and not request.htmx:
+        return redirect(canonical)
+    partial = "table-pane" if request.htmx and request.htmx.target == "table-pane" else None
+    response = _render(request, f"{TABLE}#{partial}" if partial else TABLE, context)
+    if request.htmx and "add_key" in request.GET:
+        response["HX-Replace-Url"] = canonical
+    return response
+
+
+def _query(state: filters.ListState) -> str:
+    text = state.querystring()
+    return "?" + text if text else ""
+
+
+@login_required
+@require_GET
+def condition_editor(request, slug):
+    """The operator and value inputs that fit the chosen property."""
+    view = _view_or_404(request.user, slug)
+    known = filters.properties()
+    prop = known.get(request.GET.get("add_key", ""))
+    operator = request.GET.get("add_op", "")
+    if prop and operator not in filters.OPERATORS_BY_TYPE[prop.type]:
+        operator = filters.OPERATORS_BY_TYPE[prop.type][0]
+    return _render(
+        request,
+        f"{TABLE}#condition-editor",
+        {
+            "view": view,
+            "prop": prop,
+            "operator": operator,
+            "choices": prop.choices() if prop and prop.choices else [],
+            "valueless": filters.VALUELESS,
+        },
+    )
+
+
+# Bulk actions ---------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def bulk_action(request, slug):
+    """Apply one change to the selected tickets, each through the ticket services
+    (so each writes its timeline). Tickets the user may not see are skipped."""
+    view = _view_or_404(request.user, slug)
+    back = _safe_back(request, view)
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:BULK_MAX]
+    tickets = list(
+        visible_tickets(request.user).filter(pk__in=ids).select_related("pipeline", "stage")
+    )
+    action = request.POST.get("action", "")
+    if not tickets:
+        messages.error(request, _("Select at least one ticket."))
+        return _back(request, back)
+    if action == "stage":
+        return _bulk_stage(request, view, tickets, back)
+    try:
+        change = _bulk_change(request, action)
+    except (ValueError, Stage.DoesNotExist, User.DoesNotExist, Team.DoesNotExist):
+        messages.error(request, _("Choose a value for the selected tickets."))
+        return _back(request, back)
+    for ticket in tickets:
+        change(ticket)
+    messages.success(
+        request,
+        ngettext("Updated %(count)d ticket.", "Updated %(count)d tickets.", len(tickets))
+        % {"count": len(tickets)},
+    )
+    return _back(request, back)
+
+
+def _bulk_change(request, action: str):
+    """The change one action makes to one ticket. Raises ValueError when unknown."""
+    actor = request.user
+    value = request.POST.get(f"{action}_value", "")
+    value = "" if value == "-" else value  # "Unassigned", "No team", "No priority"
+    if action == "owner":
+        owner = owner_choices().get(pk=value) if value else None
+        return lambda t: services.ticket_update(actor=actor, ticket=t, owner=owner)
+    if action == "team":
+        team = Team.objects.get(pk=value) if value else None
+        return lambda t: services.ticket_update(actor=actor, ticket=t, team=team)
+    if action == "priority":
+        if value not in Priority.values and value != "":
+            raise ValueError(value)
+        return lambda t: services.ticket_update(actor=actor, ticket=t, priority=value)
+    if action == "spam":
+        return lambda t: services.ticket_mark_spam(actor=actor, ticket=t)
+    if action == "delete":
+        return lambda t: services.ticket_delete(actor=actor, ticket=t)
+    raise ValueError(action)
+
+
+def _bulk_stage(request, view, tickets, back):
+    """A status for the selected tickets of that status's pipeline. A conditional
+    status first asks for what it requires, once for all of them (S7)."""
+    chosen = request.POST.get("stage_value", "")
+    stages = Stage.objects.select_related("pipeline")
+    stage = stages.filter(pk=chosen).first() if chosen.isdigit() else None
+    if stage is None:
+        messages.error(request, _("Choose a status."))
+        return _back(request, back)
+    data = request.POST.copy()
+    data["stage"] = stage.pk
+    form = StageChangeForm(
+        data if "confirm" in request.POST else None,
+        ticket=Ticket(pipeline=stage.pipeline),
+        stage=stage,
+        initial={"stage": stage.pk},
+    )
+    asks = len(form.fields) > 1
+    if asks and not form.is_bound:
+        return _bulk_stage_dialog(request, view, tickets, stage, form, back)
+    if asks and not form.is_valid():
+        return _bulk_stage_dialog(request, view, tickets, stage, form, back)
+    values = form.builtin_values() if asks else {}
+    properties = form.custom_properties() if asks else {}
+    moved, skipped = 0, 0
+    for ticket in tickets:
+        if ticket.pipeline_id != stage.pipeline_id:
+            skipped += 1
+            continue
+        try:
+            with transaction.atomic():
+                services.ticket_set_stage(
+                    actor=request.user,
+                    ticket=ticket,
+                    stage=stage,
+                    properties=properties,
+                    **values,
+                )
+        except ValidationError as error:
+            attach_errors(form, error)
+            return _bulk_stage_dialog(request, view, tickets, stage, form, back)
+        moved += 1
+    messages.success(
+        request,
+        ngettext(
+            "Moved %(count)d ticket to “%(stage)s”.",
+            "Moved %(count)d tickets to “%(stage)s”.",
+            moved,
+        )
+        % {"count": moved, "stage": stage.name},
+    )
+    if skipped:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d ticket is in another pipeline and was left as it was.",
+                "%(count)d tickets are in another pipeline and were left as they were.",
+                skipped,
+            )
+            % {"count": skipped},
+        )
+    return _back(request, back)
+
+
+def _bulk_stage_dialog(request, view, tickets, stage, form, back) -> HttpResponse:
+    context = {"view": view, "tickets": tickets, "stage": stage, "form": form, "back": back}
+    return _render(request, "tickets/bulk_stage.html", context)
+
+
+def _safe_back(request, view) -> str:
+    """Where to return: the table URL posted with the form, if it is ours."""
+    back = request.POST.get("back", "")
+    base = reverse("tickets:view_list", args=[view.slug])
+    return back if back.startswith(base) else base
+
+
+def _back(request, url: str) -> HttpResponse:
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Location"] = url
+        return response
+    return redirect(url)
+
+
+# Custom views ---------------------------------------------------------------------
+
+
+def may_create_views(user) -> bool:
+    """S27: agents with a seat and the custom-views permission."""
+    return user.has_seat and user.can_manage_views
+
+
+def _may_edit(user, saved: SavedView) -> bool:
+    return may_create_views(user) and (saved.owner_id == user.pk or user.is_super_admin)
+
+
+def _limit_reached() -> bool:
+    return SavedView.objects.count() >= settings.HELPDESK_MAX_CUSTOM_VIEWS
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def view_create(request):
+    """ "+ Create view", or "Save as view" from a table: name and sharing; the
+    filters come from the table's state (posted as hidden fields)."""
+    if not may_create_views(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        state = filters.ListState.from_query(_state_query(request.POST))
+    else:
+        state = filters.ListState.from_query(request.GET)
+    form = SavedViewForm(request.POST or None, user=request.user)
+    limit = settings.HELPDESK_MAX_CUSTOM_VIEWS
+    if _limit_reached():
+        form.add_error(
+            None,
+            ngettext(
+                "The help desk already has its maximum of %(limit)d custom view. "
+                "Delete one before creating another.",
+                "The help desk already has its maximum of %(limit)d custom views. "
+                "Delete one before creating another.",
+                limit,
+            )
+            % {"limit": limit},
+        )
+    elif request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.owner = request.user
+        saved.filters = state.triples()
+        saved.sort = state.sort
+        with transaction.atomic():
+            saved.save()
+            form.save_m2m()
+        url = reverse("tickets:view_list", args=[saved.slug])
+        return _back(request, url)
+    return _render(
+        request,
+        "tickets/view_form.html",
+        {
+            "form": form,
+            "state": state,
+            "state_quick": _quick_values(state),
+            "limit_reached": _limit_reached(),
+            "saved": None,
+        },
+    )
+
+
+def _state_query(source):
+    """The table state carried by a form as `state_*` hidden fields."""
+    query = source.copy()
+    query.setlist("f", source.getlist("state_f"))
+    for key in filters.QUICK:
+        query.setlist(key, source.getlist(f"state_{key}"))
+    query["sort"] = source.get("state_sort", "")
+    return query
+
+
+def _editable_view(request, slug) -> SavedView:
+    view = _view_or_404(request.user, slug)
+    if not isinstance(view, queries.CustomView):
+        raise Http404
+    if not _may_edit(request.user, view.saved):
+        raise PermissionDenied
+    return view.saved
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def view_edit(request, slug):
+    """Rename a custom view, change its sharing, or delete it."""
+    saved = _editable_view(request, slug)
+    form = SavedViewForm(request.POST or None, instance=saved, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return _back(request, reverse("tickets:view_list", args=[saved.slug]))
+    return _render(request, "tickets/view_form.html", {"form": form, "saved": saved})
+
+
+@login_required
+@require_POST
+def view_save_filters(request, slug):
+    """ "Save view": the table's current filters and sort become the view's."""
+    saved = _editable_view(request, slug)
+    state = filters.ListState.from_query(_state_query(request.POST))
+    try:
+        filters.apply(Ticket.objects.none(), state, request.user)
+    except filters.FilterError as problem:
+        messages.error(request, str(problem))
+    else:
+        saved.filters, saved.sort = state.triples(), state.sort
+        saved.save(update_fields=["filters", "sort"])
+        messages.success(request, _("Saved the view's filters."))
+    return _back(request, reverse("tickets:view_list", args=[saved.slug]))
+
+
+@login_required
+@require_POST
+def view_delete(request, slug):
+    saved = _editable_view(request, slug)
+    saved.delete()
+    messages.success(request, _("Deleted the view “%(name)s”.") % {"name": saved.name})
+    return _back(request, reverse("tickets:home"))
+
+
+# Preferences (S29) -----------------------------------------------------------------
+
+ORDERABLE = {"properties": "property_order", "cards": "card_order", "columns": "list_columns"}
+
+
+@login_required
+@require_POST
+def preference_order(request, what):
+    """An agent's own order of sidebar properties, sidebar cards or table columns."""
+    field = ORDERABLE.get(what)
+    if field is None:
+        raise Http404
+    keys = [k for k in request.POST.getlist("order") if k and len(k) <= 60][:100]
+    if what == "columns":
+        known = set(COLUMNS) | {k for k, p in filters.properties().items() if p.definition}
+        keys = [k for k in dict.fromkeys(keys) if k in known]
+    WorkspacePreference.objects.update_or_create(user=request.user, defaults={field: keys})
+    if what == "columns":
+        return _back(request, request.POST.get("back") or reverse("tickets:home"))
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_GET
+def back_to_list(request, slug):
+    """The table of a view as the agent last left it."""
+    view = _view_or_404(request.user, slug)
+    url = request.session.get(f"list:{view.slug}", "")
+    base = reverse("tickets:view_list", args=[view.slug])
+    return redirect(url if url.startswith(base) else base)
