@@ -48,11 +48,6 @@ DEFAULT_COLUMNS = ["contact", "stage", "priority", "owner", "team", "sla", "last
 SORTABLE_COLUMNS = {"name", "id", "stage", "priority", "owner", "created_at", "last_activity_at"}
 
 
-def preference(user: User) -> WorkspacePreference:
-    found, _created = WorkspacePreference.objects.get_or_create(user=user)
-    return found
-
-
 def _state(request, view) -> filters.ListState:
     """The URL's state; a custom view opened without one starts from its own
     (searched, when the URL has only a search)."""
@@ -73,7 +68,7 @@ def _state(request, view) -> filters.ListState:
 
 
 def _columns(user, known: dict) -> list[tuple[str, str]]:
-    chosen = preference(user).list_columns or DEFAULT_COLUMNS
+    chosen = WorkspacePreference.for_user(user).list_columns or DEFAULT_COLUMNS
     labels = {**COLUMNS, **{k: p.label for k, p in known.items() if p.definition}}
     return [(key, labels[key]) for key in chosen if key in labels]
 
@@ -450,7 +445,9 @@ def preference_order(request, what):
     if what == "columns":
         known = set(COLUMNS) | {k for k, p in filters.properties().items() if p.definition}
         keys = [k for k in dict.fromkeys(keys) if k in known]
-    WorkspacePreference.objects.update_or_create(user=request.user, defaults={field: keys})
+    preference = WorkspacePreference.for_user(request.user)
+    setattr(preference, field, keys)
+    preference.save(update_fields=[field])
     if what == "columns":
         return _back(request, request.POST.get("back") or reverse("tickets:home"))
     return HttpResponse(status=204)

@@ -450,7 +450,17 @@ class WorkspacePreference(models.Model):
         return f"{self.user}"
 
     @classmethod
+    def for_user(cls, user) -> "WorkspacePreference":
+        """The user's preferences, read once per request (the user object lives
+        for one request) and created on first use."""
+        if not hasattr(user, "_workspace_preference"):
+            user._workspace_preference, _created = cls.objects.get_or_create(user=user)
+        return user._workspace_preference
+
+    @classmethod
     def remember_view(cls, user, slug: str) -> None:
         """The view the agent opened last (home opens it); writes only on change."""
-        if not cls.objects.filter(user=user).exclude(last_view=slug).update(last_view=slug):
-            cls.objects.get_or_create(user=user, defaults={"last_view": slug})
+        preference = cls.for_user(user)
+        if preference.last_view != slug:
+            preference.last_view = slug
+            preference.save(update_fields=["last_view"])

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString
 
 # Hangul (jamo, compatibility jamo, syllables), kana, CJK ideographs.
 _CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -232,10 +232,10 @@ def highlight(text: str, query: Query | None) -> SafeString:
                     start = folded.find(lexeme, start + 1)
         elif any(folded.startswith(lexeme) for lexeme in lexemes):
             marked = [True] * len(word)  # folding changed its length (ß -> ss)
-        out.append(escape(text[last : match.start()]))
+        out.append(text[last : match.start()])
         for is_marked, run in itertools.groupby(zip(marked, word, strict=True), key=lambda p: p[0]):
-            chunk = escape("".join(c for _m, c in run))
-            out.append(f"<mark>{chunk}</mark>" if is_marked else chunk)
+            chunk = "".join(c for _m, c in run)
+            out.append(format_html("<mark>{}</mark>", chunk) if is_marked else chunk)
         last = match.end()
-    out.append(escape(text[last:]))
-    return mark_safe("".join(out))
+    out.append(text[last:])
+    return format_html_join("", "{}", ((piece,) for piece in out))

@@ -165,8 +165,7 @@ def _header_fields(ticket, errors: dict | None = None) -> list[dict]:
 @require_GET
 def home(request):
     """The view the agent was in last, else their first."""
-    last = WorkspacePreference.objects.filter(user=request.user).values_list("last_view", flat=True)
-    slug = next(iter(last), "")
+    slug = WorkspacePreference.for_user(request.user).last_view
     if not slug or queries.get_view_for_user(request.user, slug) is None:
         slug = queries.views_for_user(request.user)[0].slug
     return redirect("tickets:view_tickets", slug=slug)

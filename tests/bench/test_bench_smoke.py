@@ -4,26 +4,49 @@ import json
 
 from django.core.management import call_command
 
+from crm.models import Contact
+from tickets import queries
+from tickets.indexing import refresh_search_vectors
 from tickets.models import Ticket
 
 
 def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
     call_command("bench", tickets=400, runs=2, out=str(tmp_path))
     assert Ticket.objects.count() == 400
+    assert Contact.objects.filter(company__name__startswith="Bench company").count() == 1200
     assert Ticket.objects.filter(is_open=True).exists()
     output = capsys.readouterr().out
     for page in (
         "view all-open",
         "ticket page (full)",
         "sidebar counts",
+        "search rare Korean word",
+        "search phone",
+        "quick filters owner+priority",
+        "filter seats:gt:50",
+        "custom view, 2 conditions (table)",
         "webhook answer",
         "ingestion:",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())
     results = {r["name"]: r for r in report["results"]}
-    assert results["sidebar counts (7 views)"]["queries"] == 7  # one per view
+    views = len(queries.DEFAULT_VIEWS)
+    assert results[f"sidebar counts ({views} views)"]["queries"] == views  # one per view
     assert all(r["p95"] > 0 and r["queries"] > 0 for r in results.values())
+
+
+def test_the_seeded_search_vectors_are_those_the_app_computes(db, tmp_path):
+    """The seed writes the vectors itself (COPY): they hold what
+    refresh_search_vectors() would, the associated contacts included."""
+    call_command("bench", tickets=50, runs=1, out=str(tmp_path))
+    tickets = Ticket.objects.order_by("pk")
+    seeded = dict(tickets.values_list("pk", "search_vector"))
+    assert all(1 <= t.contacts.count() <= 3 for t in tickets)
+    assert Ticket.objects.exclude(properties={}).exists()
+    refreshed = refresh_search_vectors(seeded)
+    for pk, vector in seeded.items():
+        assert sorted(vector.split()) == sorted(refreshed[pk].split())
 
 
 def test_the_end_to_end_ingestion_bench_loses_nothing(transactional_db, pipeline, capsys):

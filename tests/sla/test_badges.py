@@ -26,7 +26,7 @@ def test_the_list_and_header_show_time_left_then_overdue(
             customer_writes(ticket)
     client.force_login(agent)
     url = reverse("tickets:view_tickets", args=["all-open"])
-    with time_machine.travel(T0 + 10 * MIN, tick=False), django_assert_max_num_queries(14):
+    with time_machine.travel(T0 + 10 * MIN, tick=False), django_assert_max_num_queries(18):
         page = client.get(url, headers=htmx("workspace")).content.decode()
     assert page.count("sla sla-on_track") == 20 and "50\xa0minutes left" in page
     with time_machine.travel(T0 + 50 * MIN, tick=False):
