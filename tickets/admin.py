@@ -5,7 +5,16 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import BUILTIN_PROPERTIES, Pipeline, PropertyDefinition, Stage, Ticket
+from .models import (
+    BUILTIN_PROPERTIES,
+    INFO_BUILTINS,
+    Pipeline,
+    PropertyDefinition,
+    SavedView,
+    Stage,
+    Ticket,
+    WorkspaceLayout,
+)
 
 
 def required_property_choices():
@@ -120,3 +129,51 @@ class PropertyDefinitionAdmin(admin.ModelAdmin):
     form = PropertyDefinitionForm
     list_display = ["label", "key", "type", "on_create_form", "in_sidebar", "position"]
     list_editable = ["on_create_form", "in_sidebar", "position"]
+
+
+class WorkspaceLayoutForm(forms.ModelForm):
+    """Which properties the ticket information section shows, in their default
+    order (S29); each agent may reorder them for themselves."""
+
+    properties = forms.MultipleChoiceField(
+        label=_("Properties shown"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Leave all unticked for the default: every built-in property and the "
+            "custom properties marked “show in the ticket sidebar”."
+        ),
+    )
+
+    class Meta:
+        model = WorkspaceLayout
+        fields = ["properties"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["properties"].choices = [
+            *INFO_BUILTINS.items(),
+            *((d.key, d.label) for d in PropertyDefinition.objects.all()),
+        ]
+
+
+@admin.register(WorkspaceLayout)
+class WorkspaceLayoutAdmin(admin.ModelAdmin):
+    form = WorkspaceLayoutForm
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not WorkspaceLayout.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    """Custom views (S27): rename, reshare or delete any of them."""
+
+    list_display = ["name", "owner", "sharing", "created_at"]
+    list_filter = ["sharing"]
+    search_fields = ["name", "owner__username"]
+    filter_horizontal = ["teams"]
+    readonly_fields = ["filters", "sort", "owner"]

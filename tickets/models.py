@@ -185,6 +185,17 @@ BUILTIN_PROPERTIES = {
 }
 
 
+# Built-in properties the ticket information section can show (S29), in their
+# default order. The header's owner, priority and category are fixed.
+INFO_BUILTINS = {
+    "pipeline": _("Pipeline"),
+    "team": _("Team"),
+    "source": _("Source"),
+    "created_at": _("Created"),
+    "closed_at": _("Closed"),
+}
+
+
 class TicketQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(deleted_at__isnull=True)
@@ -433,6 +444,18 @@ class WorkspaceLayout(models.Model):
 
     def __str__(self) -> str:
         return str(_("Ticket sidebar layout"))
+
+    @classmethod
+    def current(cls) -> "WorkspaceLayout":
+        return cls.objects.first() or cls()
+
+    def shown_properties(self, definitions) -> list[str]:
+        """The keys shown: the admin's choice, else every built-in and the custom
+        properties marked "show in the ticket sidebar"."""
+        known = [*INFO_BUILTINS, *(d.key for d in definitions)]
+        if not self.properties:
+            return [*INFO_BUILTINS, *(d.key for d in definitions if d.in_sidebar)]
+        return [key for key in self.properties if key in known]
 
 
 class WorkspacePreference(models.Model):

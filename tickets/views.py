@@ -30,9 +30,11 @@ from .forms import (
 )
 from .models import (
     BUILTIN_PROPERTIES,
+    INFO_BUILTINS,
     Category,
     Priority,
     PropertyDefinition,
+    WorkspaceLayout,
     WorkspacePreference,
 )
 
@@ -117,24 +119,45 @@ def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
         "linked_tickets": queries.linked_tickets(user, ticket),
         "companies": list(ticket.companies.all()),
         "deals": list(ticket.deals.all()),
-        "properties": [
-            (
-                d,
-                ticket.properties.get(d.key, ""),
-                PropertyEditForm(
-                    definition=d, initial={f"prop_{d.key}": ticket.properties.get(d.key, "")}
-                ),
-            )
-            for d in definitions
-            if d.in_sidebar
-        ],
+        "info_properties": _info_properties(user, ticket, definitions),
+        "sidebar_cards": _ordered(SIDEBAR_CARDS, WorkspacePreference.for_user(user).card_order),
         "property_labels": {
             **BUILTIN_PROPERTIES,
+            **INFO_BUILTINS,
             "stage": _("Ticket status"),
             **{d.key: d.label for d in definitions},
         },
         "events": queries.events_for_timeline(ticket),
     }
+
+
+# S29: the ticket information section shows these and the custom properties an
+# admin chose (WorkspaceLayout), in each agent's own order; the cards below it
+# (associations, past and linked tickets, SLA) are in each agent's order too.
+SIDEBAR_CARDS = ["contacts", "past", "sla", "linked", "companies", "deals"]
+
+
+def _ordered(keys: list[str], order: list[str]) -> list[str]:
+    """`keys` in the agent's `order`; keys it does not name keep their place after."""
+    rank = {key: index for index, key in enumerate(order)}
+    return sorted(keys, key=lambda key: (rank.get(key, len(rank)), keys.index(key)))
+
+
+def _info_properties(user, ticket, definitions) -> list[tuple]:
+    """(key, definition or None, value, edit form or None) for each property the
+    ticket information section shows."""
+    by_key = {d.key: d for d in definitions}
+    shown = WorkspaceLayout.current().shown_properties(definitions)
+    rows = []
+    for key in _ordered(shown, WorkspacePreference.for_user(user).property_order):
+        definition = by_key.get(key)
+        if definition is None:
+            rows.append((key, None, None, None))
+            continue
+        value = ticket.properties.get(key, "")
+        form = PropertyEditForm(definition=definition, initial={f"prop_{key}": value})
+        rows.append((key, definition, value, form))
+    return rows
 
 
 HEADER_FIELDS = ("owner", "priority", "category")

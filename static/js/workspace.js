@@ -526,8 +526,29 @@
   });
   window.addEventListener("pageshow", updateBulkBar);
 
-  document.addEventListener("DOMContentLoaded", function () { setupEditors(document); });
-  document.addEventListener("htmx:load", function (event) { setupEditors(event.detail.elt); });
+  // S29: drag sidebar properties and cards into the agent's own order, saved at once.
+  function setupSortables(root) {
+    if (!window.Sortable || !root.querySelectorAll) return;
+    var lists = Array.from(root.querySelectorAll("[data-sortable]"));
+    if (root.matches && root.matches("[data-sortable]")) lists.push(root);
+    lists.forEach(function (list) {
+      if (list.sortable) return;
+      list.sortable = window.Sortable.create(list, {
+        handle: list.dataset.handle,
+        draggable: "[data-key]",
+        animation: 150,
+        onEnd: function () {
+          var body = new URLSearchParams();
+          list.querySelectorAll(":scope > [data-key]").forEach(function (item) { body.append("order", item.dataset.key); });
+          var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+          fetch(list.dataset.orderUrl, { method: "POST", body: body, headers: headers, credentials: "same-origin" });
+        }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { setupEditors(document); setupSortables(document); });
+  document.addEventListener("htmx:load", function (event) { setupEditors(event.detail.elt); setupSortables(event.detail.elt); });
 
   // Toasts say a background action finished, then leave by themselves.
   document.addEventListener("htmx:oobAfterSwap", function (event) {

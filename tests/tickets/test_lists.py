@@ -364,3 +364,47 @@ def test_list_state_round_trips_through_the_url():
     )
     again = filters.ListState.from_query(QueryDict(state.querystring()))
     assert again == state
+
+
+# Sidebar customisation (S29) --------------------------------------------------------
+
+
+def sidebar(client, ticket):
+    response = client.get(reverse("tickets:ticket_detail", args=["all", ticket.pk]))
+    keys = [key for key, *_rest in response.context["info_properties"]]
+    return keys, response.context["sidebar_cards"]
+
+
+def test_admins_choose_the_sidebar_properties_and_agents_their_order(client, agent, desk):
+    from tickets.models import WorkspaceLayout
+
+    PropertyDefinitionFactory(key="plan", in_sidebar=True)
+    PropertyDefinitionFactory(key="hidden", in_sidebar=False)
+    client.force_login(agent)
+    keys, _cards = sidebar(client, desk["nobody"])
+    assert keys == ["pipeline", "team", "source", "created_at", "closed_at", "plan"]
+    WorkspaceLayout.objects.create(properties=["team", "hidden", "created_at", "gone"])
+    client.post(
+        reverse("tickets:preference_order", args=["properties"]),
+        {"order": ["created_at", "team"]},
+    )
+    keys, _cards = sidebar(client, desk["nobody"])
+    assert keys == ["created_at", "team", "hidden"]
+    other = UserFactory()
+    client.force_login(other)
+    assert sidebar(client, desk["nobody"])[0] == ["team", "hidden", "created_at"]
+
+
+def test_each_agent_orders_the_sidebar_cards(client, agent, desk):
+    client.force_login(agent)
+    response = client.post(
+        reverse("tickets:preference_order", args=["cards"]), {"order": ["deals", "contacts"]}
+    )
+    assert response.status_code == 204
+    _keys, cards = sidebar(client, desk["nobody"])
+    assert cards == ["deals", "contacts", "past", "sla", "linked", "companies"]
+
+
+def test_an_unknown_preference_is_a_404(client, agent):
+    client.force_login(agent)
+    assert client.post(reverse("tickets:preference_order", args=["x"])).status_code == 404

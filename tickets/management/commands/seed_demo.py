@@ -30,7 +30,16 @@ from conversations.quoting import inbound_body
 from conversations.services import help_desk_inbox
 from crm.models import Company, Contact, Deal
 from tickets import demo_data, services
-from tickets.models import Category, Pipeline, Priority, PropertyDefinition, Source, Stage, Ticket
+from tickets.models import (
+    Category,
+    Pipeline,
+    Priority,
+    PropertyDefinition,
+    SavedView,
+    Source,
+    Stage,
+    Ticket,
+)
 
 DEMO_PASSWORD = "demo-helpdesk"
 TICKETS = 300
@@ -47,6 +56,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self.load()
             self.sla()
+            self.views()
         self.stdout.write(self.style.SUCCESS(f"Loaded the demo: {Ticket.objects.count()} tickets."))
 
     def load(self):
@@ -217,6 +227,32 @@ class Command(BaseCommand):
                 inbox,
                 addresses[0],
             )
+
+    def views(self):
+        """Custom views (S27): one for everyone, one for a team, one private."""
+        admin, jonas = User.objects.get(username="admin"), User.objects.get(username="jonas")
+        support, billing = (
+            Team.objects.get(name="Customer Support"),
+            Team.objects.get(name="Billing"),
+        )
+        SavedView.objects.create(
+            name="Urgent and high, still open",
+            owner=admin,
+            sharing=SavedView.Sharing.EVERYONE,
+            filters=[["priority", "any_of", "urgent,high"], ["closed_at", "unknown", ""]],
+        )
+        SavedView.objects.create(
+            name="SLA at risk",
+            owner=admin,
+            sharing=SavedView.Sharing.TEAMS,
+            filters=[["sla", "any_of", "overdue,due_soon"]],
+            sort="-priority",
+        ).teams.set([support])
+        SavedView.objects.create(
+            name="My billing tickets",
+            owner=jonas,
+            filters=[["owner", "any_of", "me"], ["team", "any_of", str(billing.pk)]],
+        )
 
     def sla(self):
         """SLAs on working hours (Helsinki office, Finnish holidays), goals by
