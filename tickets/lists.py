@@ -337,18 +337,15 @@ def view_create(request):
         state = filters.ListState.from_query(request.GET)
     form = SavedViewForm(request.POST or None, user=request.user)
     limit = settings.HELPDESK_MAX_CUSTOM_VIEWS
+    limit_message = ""
     if _limit_reached():
-        form.add_error(
-            None,
-            ngettext(
-                "The help desk already has its maximum of %(limit)d custom view. "
-                "Delete one before creating another.",
-                "The help desk already has its maximum of %(limit)d custom views. "
-                "Delete one before creating another.",
-                limit,
-            )
-            % {"limit": limit},
-        )
+        limit_message = ngettext(
+            "The help desk already has its maximum of %(limit)d custom view. "
+            "Delete one before creating another.",
+            "The help desk already has its maximum of %(limit)d custom views. "
+            "Delete one before creating another.",
+            limit,
+        ) % {"limit": limit}
     elif request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
         saved.owner = request.user
@@ -366,7 +363,7 @@ def view_create(request):
             "form": form,
             "state": state,
             "state_quick": _quick_values(state),
-            "limit_reached": _limit_reached(),
+            "limit_message": limit_message,
             "saved": None,
         },
     )

@@ -526,6 +526,19 @@
   });
   window.addEventListener("pageshow", updateBulkBar);
 
+  // The table scrolls inside its pane, which the browser does not restore on
+  // Back: keep its position per URL for this tab.
+  function tableScroll() { return document.querySelector(".table-scroll"); }
+  window.addEventListener("pagehide", function () {
+    var pane = tableScroll();
+    if (pane) sessionStorage.setItem("scroll:" + location.href, String(pane.scrollTop));
+  });
+  window.addEventListener("pageshow", function () {
+    var pane = tableScroll();
+    var saved = pane && sessionStorage.getItem("scroll:" + location.href);
+    if (saved) pane.scrollTop = Number(saved);
+  });
+
   // S29: drag sidebar properties and cards into the agent's own order, saved at once.
   function setupSortables(root) {
     if (!window.Sortable || !root.querySelectorAll) return;
