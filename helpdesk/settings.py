@@ -312,6 +312,8 @@ CONTENT_SECURITY_POLICY = {
 # Product settings that are not per-team data.
 HELPDESK_LIST_PAGE_SIZE = 50
 HELPDESK_TABLE_PAGE_SIZE = 50
+# SLA event times are checked against PostgreSQL's clock (RELIABILITY 20).
+HELPDESK_SLA_DATABASE_CLOCK = True
 # Custom views the help desk may hold in all (S27: the plan's limit).
 HELPDESK_MAX_CUSTOM_VIEWS = env_int("MAX_CUSTOM_VIEWS", 50)
 HELPDESK_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 2**20

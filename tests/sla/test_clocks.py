@@ -4,7 +4,9 @@ threshold once, at a cost that follows what is due."""
 
 import datetime
 
+import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from conversations import services
@@ -192,3 +194,17 @@ def test_goals_can_vary_by_a_custom_choice_property(goals, agent, pipeline, supe
     assert "property:plan" in client.get(url).content.decode()
     refused = client.post(url, {"enabled": "on", "mode": "always", "goals_by": "property:nope"})
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+
+
+def test_a_worker_clock_ten_minutes_fast_still_sets_true_deadlines(goals, pipeline, settings):
+    """RELIABILITY 20: event times follow PostgreSQL's clock, not a skewed one."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the correction reads PostgreSQL's now()")
+    settings.HELPDESK_SLA_DATABASE_CLOCK = True
+    ticket = TicketFactory(pipeline=pipeline)
+    true_now = clocks.database_now()
+    with time_machine.travel(true_now + datetime.timedelta(minutes=10), tick=True):
+        customer_writes(ticket)
+    ticket.refresh_from_db()
+    expected = true_now + datetime.timedelta(minutes=60)
+    assert abs(ticket.sla_first_response_due - expected) < datetime.timedelta(seconds=30)
