@@ -497,7 +497,9 @@ PRIORITY_RANK = Case(
 
 
 def sort(tickets, key: str):
-    """Order by a sortable column ("-" first for descending), then by id."""
+    """Order by a sortable column ("-" first for descending), then by id. Empty
+    values come last; NOT NULL columns are ordered plainly so that their
+    indexes (last activity, creation, id) serve the order."""
     descending = key.startswith("-")
     name = key.lstrip("-")
     if name not in SORTS:
@@ -505,6 +507,9 @@ def sort(tickets, key: str):
     column = SORTS[name][1]
     if column == "priority_rank":
         tickets = tickets.annotate(priority_rank=PRIORITY_RANK)
+    nullable = "__" in column  # through a relation: the owner may be missing
     if descending:
-        return tickets.order_by(F(column).desc(nulls_last=True), "-id")
-    return tickets.order_by(F(column).asc(nulls_last=True), "id")
+        order = F(column).desc(nulls_last=True) if nullable else F(column).desc()
+        return tickets.order_by(order, "-id")
+    order = F(column).asc(nulls_last=True) if nullable else F(column).asc()
+    return tickets.order_by(order, "id")

@@ -125,8 +125,11 @@ def view_list(request, slug):
     """A view as a table: columns, sort, quick and advanced filters, search, bulk."""
     view = _view_or_404(request.user, slug)
     state = _state(request, view)
-    context = _table_context(request, view, state) | _nav_context(request.user, view)
     canonical = reverse("tickets:view_list", args=[view.slug]) + _query(state)
+    if "count" in request.GET:
+        return _count(request, view, state)
+    context = _table_context(request, view, state) | _nav_context(request.user, view)
+    context["count_url"] = canonical + ("&" if "?" in canonical else "?") + "count=1"
     # "Back to list" from the open ticket returns here, filters and page included.
     request.session[f"list:{view.slug}"] = canonical
     WorkspacePreference.remember_view(request.user, view.slug)
@@ -137,6 +140,24 @@ def view_list(request, slug):
     if request.htmx and "add_key" in request.GET:
         response["HX-Replace-Url"] = canonical
     return response
+
+
+def _count(request, view, state) -> HttpResponse:
+    """The table's "1-50 of 1,234", counted after the rows were shown."""
+    try:
+        total = queries.table_count(request.user, view, state)
+    except filters.FilterError:
+        total = queries.Count(0)
+    context = {
+        "total": total,
+        "first": _int(request.GET.get("first")),
+        "last": _int(request.GET.get("last")),
+    }
+    return _render(request, f"{TABLE}#table-count", context)
+
+
+def _int(text) -> int:
+    return int(text) if text and text.isdigit() else 0
 
 
 def _query(state: filters.ListState) -> str:

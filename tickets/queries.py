@@ -46,7 +46,7 @@ class DefaultView:
     empty: Promise
     # Collaborators get only the views that are not seat-only (S2).
     seat_only: bool = True
-    # Counted up to COUNT_CAP: no index makes an exact count of everything cheap.
+    # Counted up to SIDEBAR_COUNT_CAP: no index makes counting everything cheap.
     capped: bool = False
 
 
@@ -166,27 +166,38 @@ def get_view_for_user(user: User, slug: str) -> DefaultView | CustomView | None:
     return next((v for v in views_for_user(user) if v.slug == slug), None)
 
 
-COUNT_CAP = 10_000
+COUNT_CAP = 10_000  # the table's "1-50 of 10,000+"
+SIDEBAR_COUNT_CAP = 1_000  # custom views and All tickets in the sidebar: "1,000+"
 
 
-def count_capped(tickets, cap: int = COUNT_CAP) -> int:
-    """An exact count up to `cap`, else cap + 1 (shown as "10,000+"): the cost of
-    counting a broad filter at a million tickets stays bounded."""
-    return tickets.values("pk")[: cap + 1].count()
+class Count(int):
+    """A count that may have stopped at its cap (`capped`: there are more)."""
+
+    capped = False
+
+
+def count_capped(tickets, cap: int | None = None) -> Count:
+    """An exact count up to `cap` (COUNT_CAP), else `cap` marked capped: the
+    cost of counting a broad filter at a million tickets stays bounded."""
+    cap = cap or COUNT_CAP
+    found = tickets.values("pk")[: cap + 1].count()
+    count = Count(min(found, cap))
+    count.capped = found > cap
+    return count
 
 
 def view_counts_for_sidebar(user: User, custom: list[CustomView] = ()) -> dict[str, int]:
     """One COUNT per view: each default view's served by its partial index; custom
-    views counted up to COUNT_CAP."""
+    views and All tickets counted up to SIDEBAR_COUNT_CAP."""
     tickets = visible_tickets(user)
     counts = {
-        v.slug: count_capped(v.filter(tickets, user))
+        v.slug: count_capped(v.filter(tickets, user), SIDEBAR_COUNT_CAP)
         if v.capped
         else v.filter(tickets, user).count()
         for v in views_for_user(user)
     }
     for view in custom:
-        counts[view.slug] = count_capped(view.filter(tickets, user))
+        counts[view.slug] = count_capped(view.filter(tickets, user), SIDEBAR_COUNT_CAP)
     return counts
 
 
@@ -296,7 +307,7 @@ class ListPage:
     """One page of the table: rows, how many match (capped), and the page."""
 
     tickets: list
-    total: int
+    total: Count | None  # None: counted separately (table_count), after the rows
     page: int
     size: int
     has_next: bool
@@ -309,32 +320,37 @@ class ListPage:
     def last(self) -> int:
         return self.first + len(self.tickets) - 1 if self.tickets else 0
 
-    @property
-    def total_capped(self) -> bool:
-        return self.total > COUNT_CAP
 
-
-def tickets_for_table(user: User, view, state: filters.ListState, known=None) -> ListPage:
-    """The view's tickets narrowed by the list state, searched, sorted, one page.
-
-    Without a chosen sort, search results come ranked: the ticket whose number
-    was typed, then tickets whose name matches, then the rest, each by latest
-    activity. Raises filters.FilterError for a condition that does not apply.
-    `known` is filters.properties(), when the caller has it already.
-    """
-    size = settings.HELPDESK_TABLE_PAGE_SIZE
+def _table_tickets(user: User, view, state: filters.ListState, known=None):
+    """The view's tickets narrowed by the state's conditions and search.
+    Raises filters.FilterError for a condition that does not apply."""
     tickets = visible_tickets(user)
     if not isinstance(view, CustomView):
         # A custom view's filters are the state itself (its table edits them).
         tickets = view.filter(tickets, user)
     tickets = filters.apply(tickets, state, user, known)
-    start = (state.page - 1) * size
     query = search.parse(state.search) if state.search else None
     if query:
         found = search.matches(query)
         if query.ticket_id is not None:
             found |= Q(pk=query.ticket_id)
         tickets = tickets.filter(found)
+    return tickets, query
+
+
+def tickets_for_table(user: User, view, state: filters.ListState, known=None) -> ListPage:
+    """One page of the view's tickets, narrowed, searched and sorted.
+
+    Without a chosen sort, search results come ranked: the ticket whose number
+    was typed, then tickets whose name matches, then the rest, each by latest
+    activity. The total is known here only when the first page holds them all;
+    otherwise table_count() counts them in a request of its own, so the rows
+    never wait for a count. `known` is filters.properties(), when the caller
+    has it already. Raises filters.FilterError.
+    """
+    size = settings.HELPDESK_TABLE_PAGE_SIZE
+    tickets, query = _table_tickets(user, view, state, known)
+    start = (state.page - 1) * size
     rows_of = lambda qs: qs.select_related("owner", "stage", "team", "pipeline").only(  # noqa: E731
         *TABLE_FIELDS
     )
@@ -342,8 +358,15 @@ def tickets_for_table(user: User, view, state: filters.ListState, known=None) ->
         rows = _ranked(tickets, query, start, size + 1, rows_of)
     else:
         rows = list(rows_of(filters.sort(tickets, state.sort))[start : start + size + 1])
-    total = count_capped(tickets)
-    return ListPage(rows[:size], total, state.page, size, len(rows) > size)
+    has_next = len(rows) > size
+    total = Count(len(rows)) if state.page == 1 and not has_next else None
+    return ListPage(rows[:size], total, state.page, size, has_next)
+
+
+def table_count(user: User, view, state: filters.ListState, known=None) -> Count:
+    """How many tickets the table's state matches, up to COUNT_CAP."""
+    tickets, _query = _table_tickets(user, view, state, known)
+    return count_capped(tickets)
 
 
 def _ranked(tickets, query: search.Query, start: int, limit: int, rows_of) -> list:

@@ -38,8 +38,9 @@ _RUNS = re.compile(f"([{_CJK}]+)|([^{_CJK}]+)")
 _WORD = re.compile(r"\w+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _EMAIL_PART = re.compile(r"[.@+_-]")
-# A phone number typed with spaces, dashes, dots or brackets between its digits.
-_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{2,}\d")
+# A phone number typed with spaces, dashes, dots or brackets between its digits,
+# standing on its own (not the digits of an address or a word).
+_PHONE = re.compile(r"(?<![\w@.+-])\+?\(?\d[\d\s().-]{2,}\d(?![\w@])")
 # Latin letters whose diacritic is not a combining mark.
 _LETTERS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe", "\u0131": "i"})
 DESCRIPTION_CHARS = 20_000  # words past this are not indexed

@@ -79,12 +79,9 @@ def get_field(form, key):
 
 @register.simple_tag
 def view_count(count: int):
-    """A view's count; a capped one reads "10,000+" (tickets.queries.COUNT_CAP)."""
-    from tickets.queries import COUNT_CAP
-
-    if count > COUNT_CAP:
-        return f"{formats.number_format(COUNT_CAP, force_grouping=True)}+"
-    return formats.number_format(count, force_grouping=True)
+    """A count; one that stopped at its cap reads "1,000+" (tickets.queries.Count)."""
+    shown = formats.number_format(count, force_grouping=True)
+    return f"{shown}+" if getattr(count, "capped", False) else shown
 
 
 @register.simple_tag

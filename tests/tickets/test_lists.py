@@ -54,7 +54,23 @@ def test_quick_filters_combine(client, agent, desk):
     client.force_login(agent)
     response = table(client, owner=agent.pk, priority="high")
     assert names(response) == ["Mine high"]
-    assert response.context["page"].total == 1
+    assert response.context["page"].total == 1  # the only page: counted already
+
+
+def test_the_count_follows_the_rows_and_stops_at_its_cap(
+    client, agent, pipeline, settings, monkeypatch
+):
+    settings.HELPDESK_TABLE_PAGE_SIZE = 2
+    for i in range(5):
+        TicketFactory(pipeline=pipeline, name=f"T{i}")
+    client.force_login(agent)
+    response = table(client)
+    assert response.context["page"].total is None  # counted in a request of its own
+    assert "count=1" in response.context["count_url"]
+    counted = table(client, count=1, first=1, last=2)
+    assert "1–2 of 5" in counted.content.decode()
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    assert "1–2 of 3+" in table(client, count=1, first=1, last=2).content.decode()
 
 
 def test_me_in_a_filter_is_the_viewer(client, agent, desk):
