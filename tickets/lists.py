@@ -82,6 +82,7 @@ def _table_context(request, view, state: filters.ListState, error: str = "") -> 
         error = error or str(problem)
         page = queries.ListPage([], 0, 1, settings.HELPDESK_TABLE_PAGE_SIZE, False)
     editable = isinstance(view, queries.CustomView) and _may_edit(user, view.saved)
+    choices = {key: known[key].choices() for key in filters.QUICK}
     saved_state = view.state() if isinstance(view, queries.CustomView) else None
     return {
         "view": view,
@@ -90,7 +91,7 @@ def _table_context(request, view, state: filters.ListState, error: str = "") -> 
         "page": page,
         "error": error,
         "known": known,
-        "quick": [(key, known[key]) for key in filters.QUICK],
+        "quick": [(key, known[key], choices[key]) for key in filters.QUICK],
         "state_quick": _quick_values(state),
         "advanced": [(c, known.get(c.key)) for c in state.advanced],
         "columns": (columns := _columns(user, known)),
@@ -103,8 +104,9 @@ def _table_context(request, view, state: filters.ListState, error: str = "") -> 
         "may_create_view": may_create_views(user),
         "may_edit_view": editable,
         "unsaved": editable and saved_state is not None and _differs(state, saved_state),
-        "bulk_owners": owner_choices(),
-        "bulk_teams": Team.objects.all(),
+        # The quick filters' lists, without "Me".
+        "bulk_owners": [choice for choice in choices["owner"] if choice[0] != "me"],
+        "bulk_teams": choices["team"],
         "bulk_pipelines": Pipeline.objects.prefetch_related("stages"),
         "priorities": Priority.choices,
         "list_url": request.get_full_path(),

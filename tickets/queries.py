@@ -46,7 +46,7 @@ class DefaultView:
     empty: Promise
     # Collaborators get only the views that are not seat-only (S2).
     seat_only: bool = True
-    # Counted up to SIDEBAR_COUNT_CAP: no index makes counting everything cheap.
+    # Counted up to COUNT_CAP: no index makes counting everything cheap.
     capped: bool = False
 
 
@@ -166,8 +166,10 @@ def get_view_for_user(user: User, slug: str) -> DefaultView | CustomView | None:
     return next((v for v in views_for_user(user) if v.slug == slug), None)
 
 
-COUNT_CAP = 10_000  # the table's "1-50 of 10,000+"
-SIDEBAR_COUNT_CAP = 1_000  # custom views and All tickets in the sidebar: "1,000+"
+# Broad views and searches are counted to here ("1,000+" in the sidebar, "1-50
+# of 1,000+" in the table): past it, finding 1,000 more rows costs more than the
+# number tells an agent.
+COUNT_CAP = 1_000
 
 
 class Count(int):
@@ -188,16 +190,16 @@ def count_capped(tickets, cap: int | None = None) -> Count:
 
 def view_counts_for_sidebar(user: User, custom: list[CustomView] = ()) -> dict[str, int]:
     """One COUNT per view: each default view's served by its partial index; custom
-    views and All tickets counted up to SIDEBAR_COUNT_CAP."""
+    views and All tickets counted up to COUNT_CAP."""
     tickets = visible_tickets(user)
     counts = {
-        v.slug: count_capped(v.filter(tickets, user), SIDEBAR_COUNT_CAP)
+        v.slug: count_capped(v.filter(tickets, user))
         if v.capped
         else v.filter(tickets, user).count()
         for v in views_for_user(user)
     }
     for view in custom:
-        counts[view.slug] = count_capped(view.filter(tickets, user), SIDEBAR_COUNT_CAP)
+        counts[view.slug] = count_capped(view.filter(tickets, user))
     return counts
 
 
@@ -381,8 +383,8 @@ def _ranked(tickets, query: search.Query, start: int, limit: int, rows_of) -> li
     skip = start
     for tier in tiers:
         if skip:
-            size = count_capped(tier)
-            if skip >= size:
+            size = count_capped(tier, cap=skip)
+            if not size.capped:  # the rank holds no more than `skip` rows
                 skip -= size
                 continue
         ordered = rows_of(tier.order_by("-last_activity_at", "-id"))
