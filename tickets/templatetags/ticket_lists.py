@@ -3,6 +3,11 @@ page, a condition left out), sort indicators, and condition values as labels."""
 
 from django import template
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from helpdesk.templatetags.workspace import when
+from tickets.models import Priority
+from tickets.search import highlight
 
 register = template.Library()
 
@@ -59,7 +64,56 @@ def condition_value(condition, prop) -> str:
     return condition.value
 
 
-@register.filter
-def column_value(ticket, key: str):
-    """A custom property's value in a table row."""
-    return (ticket.properties or {}).get(key, "")
+EMPTY = format_html('<span class="muted">\u2014</span>')
+
+
+def _status(ticket):
+    closed = " status-closed" if ticket.stage.is_closed else ""
+    return format_html('<span class="status{}">{}</span>', closed, ticket.stage.name)
+
+
+def _priority(ticket):
+    if not ticket.priority:
+        return EMPTY
+    label = Priority(ticket.priority).label if ticket.priority in Priority.values else ""
+    return format_html('<span class="priority priority-{}">{}</span>', ticket.priority, label)
+
+
+def _owner(ticket):
+    if not ticket.owner:
+        return format_html('<span class="muted">{}</span>', _("Unassigned"))
+    return format_html(
+        '<span class="avatar avatar-xs">{}</span> {}',
+        ticket.owner.initials,
+        ticket.owner.display_name,
+    )
+
+
+def _moment(value):
+    return when(value) if value else EMPTY
+
+
+CELLS = {
+    "contact": lambda t, q: highlight(t.contact_name, q) if t.contact_name else EMPTY,
+    "stage": lambda t, q: _status(t),
+    "priority": lambda t, q: _priority(t),
+    "owner": lambda t, q: _owner(t),
+    "team": lambda t, q: t.team.name if t.team else EMPTY,
+    "pipeline": lambda t, q: t.pipeline.name,
+    "category": lambda t, q: t.get_category_display() or EMPTY,
+    "source": lambda t, q: t.get_source_display(),
+    "last_activity_at": lambda t, q: _moment(t.last_activity_at),
+    "created_at": lambda t, q: _moment(t.created_at),
+    "closed_at": lambda t, q: _moment(t.closed_at),
+}
+
+
+@register.simple_tag
+def table_cell(ticket, key: str, query=None):
+    """One cell of the ticket table, in Python: 50 rows of up to a dozen columns
+    are rendered here faster than by a chain of template conditions. The SLA
+    badge stays with the sla app's tag; custom properties show their value."""
+    cell = CELLS.get(key)
+    if cell is not None:
+        return cell(ticket, query)
+    return (ticket.properties or {}).get(key, "") or EMPTY
