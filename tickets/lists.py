@@ -130,7 +130,8 @@ def view_list(request, slug):
     canonical = reverse("tickets:view_list", args=[view.slug]) + _query(state)
     if "count" in request.GET:
         return _count(request, view, state)
-    context = _table_context(request, view, state) | _nav_context(request.user, view)
+    # The table's rows first: the sidebar counts follow in their own request.
+    context = _table_context(request, view, state) | _nav_context(request.user, view, counted=False)
     context["count_url"] = canonical + ("&" if "?" in canonical else "?") + "count=1"
     # "Back to list" from the open ticket returns here, filters and page included.
     request.session[f"list:{view.slug}"] = canonical

@@ -76,16 +76,17 @@ def _row_url(view) -> str:
     return reverse("tickets:view_tickets", args=[view.slug]) + "tickets/"
 
 
-def _nav_context(user, view) -> dict:
+def _nav_context(user, view, *, counted: bool = True) -> dict:
     """The views sidebar: default views, then shared and private custom views,
-    each with its count (custom views' capped at queries.COUNT_CAP)."""
+    each with its count (capped at queries.COUNT_CAP for broad ones). Not
+    `counted`: the sidebar fetches its counts right after the page shows."""
     custom = queries.custom_views_for_user(user)
-    counts = queries.view_counts_for_sidebar(user, custom)
+    counts = queries.view_counts_for_sidebar(user, custom) if counted else {}
     return {
-        "views": [(v, counts[v.slug]) for v in queries.views_for_user(user)],
-        "shared_views": [(v, counts[v.slug]) for v in custom if v.saved.is_shared],
-        "private_views": [(v, counts[v.slug]) for v in custom if not v.saved.is_shared],
-        "count_cap": queries.COUNT_CAP,
+        "views": [(v, counts.get(v.slug)) for v in queries.views_for_user(user)],
+        "shared_views": [(v, counts.get(v.slug)) for v in custom if v.saved.is_shared],
+        "private_views": [(v, counts.get(v.slug)) for v in custom if not v.saved.is_shared],
+        "counts_pending": not counted,
         "view": view,
     }
 
