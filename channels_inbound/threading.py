@@ -75,6 +75,9 @@ def find_ticket(parsed: ParsedEmail) -> Match:
         refused_ids.append(thread.ticket_id)
     for number in SUBJECT_NUMBER.findall(parsed.subject):
         ticket = Ticket.objects.alive().filter(pk=int(number)).first()
+        if ticket is not None and ticket.merged_into_id:
+            # A merged ticket's number leads to the ticket it was merged into.
+            ticket = Ticket.objects.alive().filter(pk=ticket.merged_into_id).first()
         if ticket is None:
             continue
         if is_participant(sender, ticket):

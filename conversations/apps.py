@@ -9,11 +9,16 @@ class ConversationsConfig(AppConfig):
     def ready(self):
         from tickets.views import register_detail_extension
 
+        from . import attachments, notifications  # noqa: F401 (connect their receivers)
+        from .moves import may_move_conversations
         from .queries import conversation_for
 
         @register_detail_extension
         def conversation_pane(user, ticket):
+            conversation = conversation_for(user, ticket)
             return {
-                "conversation": conversation_for(user, ticket),
+                "conversation": conversation,
+                "has_threads": bool(conversation["threads"]),
+                "may_move_conversations": may_move_conversations(user),
                 "detail_templates": ["conversations/conversation.html"],
             }

@@ -8,11 +8,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Sum
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from tickets.models import Ticket
+from tickets.signals import tickets_purging
 
 from .models import Attachment
 
@@ -113,3 +115,10 @@ def store_file(*, ticket: Ticket, message, file) -> Attachment:
     attachment.file.save("inbound", ContentFile(file.data), save=False)
     attachment.save()
     return attachment
+
+
+@receiver(tickets_purging, dispatch_uid="conversations.attachments.purge")
+def on_tickets_purging(sender, ticket_ids, **kwargs) -> None:
+    """Deleted tickets leave for good: their stored files go before their rows."""
+    for attachment in Attachment.objects.filter(ticket__in=ticket_ids).only("pk", "file"):
+        attachment.file.delete(save=False)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from tickets.forms import StageChangeForm
 from tickets.models import Stage
 
 from .models import EmailAddress
@@ -98,3 +99,23 @@ class NewContactForm(forms.Form):
         if not any(data.get(k) for k in ("first_name", "last_name", "email")):
             raise ValidationError(_("Give the contact a name or an email address."))
         return data
+
+
+class SplitForm(StageChangeForm):
+    """Split (S11): the messages to move, the new ticket's name, and its
+    pipeline and status with what a conditional status requires."""
+
+    SPLIT_FIELDS = ("stage", "name", "messages")
+
+    def __init__(self, *args, ticket, message_ids, **kwargs):
+        super().__init__(*args, ticket=ticket, **kwargs)
+        self.fields["name"] = forms.CharField(label=_("New ticket name"), max_length=255)
+        self.fields["messages"] = forms.TypedMultipleChoiceField(
+            coerce=int,
+            choices=[(pk, pk) for pk in message_ids],
+            error_messages={"required": _("Choose at least one message to split off.")},
+        )
+
+    def asked_fields(self):
+        """What the chosen status requires, shown under it."""
+        return [self[name] for name in self.fields if name not in self.SPLIT_FIELDS]

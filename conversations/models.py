@@ -292,6 +292,11 @@ class Notification(models.Model):
         SEND_FAILED = "send_failed", _("Reply not sent")
         SLA_DUE_SOON = "sla_due_soon", _("SLA due soon")
         SLA_OVERDUE = "sla_overdue", _("SLA overdue")
+        # Activity on a ticket the user follows (S11).
+        CUSTOMER_MESSAGE = "customer_message", _("New customer message")
+        COMMENT = "comment", _("New comment")
+        STATUS = "status", _("Status changed")
+        OWNER = "owner", _("Owner changed")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -306,6 +311,8 @@ class Notification(models.Model):
         related_name="+",
     )
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.MENTION)
+    # What changed, as shown when it was written (the new status or owner).
+    detail = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)

@@ -1,15 +1,92 @@
-"""Notification emails. The in-app notification is the record; the email is a
-courtesy copy sent once (claimed by a conditional UPDATE before sending)."""
+"""Notifications: mentions (S24), followers told of activity (S11), and their
+emails. The in-app notification is the record; the email is a courtesy copy
+sent once (claimed by a conditional UPDATE before sending)."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from tickets.access import visible_tickets
+from helpdesk.queue import enqueue
+from tickets.access import users_who_see, visible_tickets
+from tickets.models import Ticket
+from tickets.signals import ticket_activity
 
 from .models import Notification
+
+# Kinds that are emailed as well as shown in the app.
+EMAILED = {
+    Notification.Kind.MENTION,
+    Notification.Kind.CUSTOMER_MESSAGE,
+    Notification.Kind.COMMENT,
+    Notification.Kind.STATUS,
+    Notification.Kind.OWNER,
+}
+
+
+def notify(notifications: list[Notification]) -> list[Notification]:
+    """Store in-app notifications and email each after commit."""
+    notifications = Notification.objects.bulk_create(notifications)
+    from .tasks import send_notification_email
+
+    for notification in notifications:
+        if notification.kind in EMAILED:
+            transaction.on_commit(lambda pk=notification.pk: enqueue(send_notification_email, pk))
+    return notifications
+
+
+def notify_followers(
+    ticket: Ticket, *, kind: str, actor=None, message=None, detail: str = "", skip=()
+) -> list[Notification]:
+    """Tell the ticket's followers what happened (S11): never the person who did
+    it, never anyone in `skip` (told otherwise already), only those who may see
+    the ticket now (S3); nothing for spam or deleted tickets."""
+    if ticket.is_spam or ticket.deleted_at is not None:
+        return []
+    users = users_who_see(ticket).filter(follows__ticket=ticket).exclude(pk__in=skip)
+    if actor is not None:
+        users = users.exclude(pk=actor.pk)
+    return notify(
+        [
+            Notification(
+                user_id=pk,
+                ticket=ticket,
+                kind=kind,
+                actor=actor,
+                message=message,
+                detail=detail[:200],
+            )
+            for pk in users.values_list("pk", flat=True)
+        ]
+    )
+
+
+@receiver(ticket_activity, dispatch_uid="conversations.notify_followers")
+def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
+    """Customer messages, and status and owner changes a person made: a status
+    the pipeline sets after a reply is told by the reply's own notification."""
+    actor = details.get("actor")
+    if kind == "customer_message":
+        notify_followers(
+            ticket, kind=Notification.Kind.CUSTOMER_MESSAGE, message=details["message"]
+        )
+    elif actor is None:
+        return
+    elif kind == "stage":
+        notify_followers(
+            ticket, kind=Notification.Kind.STATUS, actor=actor, detail=details["new_stage"].name
+        )
+    elif kind == "properties" and "owner" in details["previous"]:
+        owner = ticket.owner
+        notify_followers(
+            ticket,
+            kind=Notification.Kind.OWNER,
+            actor=actor,
+            detail=owner.display_name if owner else "",
+        )
 
 
 def notification_email_send(notification_id: int) -> bool:
@@ -32,9 +109,9 @@ def notification_email_send(notification_id: int) -> bool:
             + reverse("tickets:ticket_open", args=[notification.ticket_id])
             + (f"#message-{notification.message_id}" if notification.message_id else ""),
         }
-        subject = render_to_string("emails/mention_subject.txt", context).strip()
-        body = render_to_string("emails/mention_body.txt", context)
-        html = render_to_string("emails/mention_body.html", context)
+        subject = render_to_string("emails/notification_subject.txt", context).strip()
+        body = render_to_string("emails/notification_body.txt", context)
+        html = render_to_string("emails/notification_body.html", context)
     email = EmailMultiAlternatives(
         subject=" ".join(subject.splitlines()), body=body, to=[user.email]
     )

@@ -9,6 +9,7 @@ from .services import (
     THREAD_CHANNELS,
     default_from_address,
     default_recipients,
+    help_desk_inbox,
     latest_message,
     sending_addresses,
 )
@@ -82,7 +83,11 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
             "to": ", ".join(default_recipients(ticket, reply_to)),
             "from_address_id": sender.pk if sender else None,
         }
+    threads = list(ticket.threads.select_related("inbox"))
+    outside = {t.pk: t.inbox for t in threads if not t.inbox.is_help_desk}
     composer |= {
+        # A conversation moved to another inbox is answered there (S14).
+        "outside_inbox": outside.get(reply_to.thread_id) if reply_to else None,
         # A reply to a chat message goes into the chat: no addresses to fill.
         "in_chat": bool(reply_to) and reply_to.thread.channel in THREAD_CHANNELS,
         "reply_channel": reply_to.thread.channel if reply_to else "",
@@ -101,6 +106,10 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
         # Files uploaded for the message being written, by kind of editor.
         "uploads": _uploads(user, ticket),
         "composer": composer,
+        "threads": threads,
+        # Conversations of this ticket moved to other inboxes (S14).
+        "outside": [t for t in threads if t.pk in outside],
+        "help_desk_inbox_id": help_desk_inbox().pk if outside else None,
     }
 
 

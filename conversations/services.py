@@ -17,7 +17,7 @@ from crm.models import Contact
 from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.access import users_who_see
-from tickets.models import Pipeline, Source, Stage, Ticket, TicketEvent
+from tickets.models import Pipeline, Source, Stage, Ticket, TicketEvent, TicketSettings
 from tickets.signals import ticket_activity
 
 from .attachments import claim_uploads, store_file
@@ -32,6 +32,7 @@ from .models import (
     OutboundEmail,
     Thread,
 )
+from .notifications import notify, notify_followers
 from .quoting import inbound_body, text_to_html
 from .sanitize import MENTION, SANITIZER_VERSION, clean_editor_html, html_to_text, is_blank
 
@@ -55,7 +56,7 @@ def latest_message(ticket: Ticket) -> Message | None:
     an internal comment."""
     return (
         Message.objects.filter(ticket=ticket, kind=Message.Kind.MESSAGE)
-        .select_related("thread")
+        .select_related("thread__inbox")
         .order_by("-created_at", "-id")
         .first()
     )
@@ -161,6 +162,14 @@ def reply_send(
     reply_to = reply_to or latest_message(ticket)
     if reply_to and reply_to.ticket_id != ticket.pk:
         raise ValidationError(_("That message belongs to another ticket."))
+    if reply_to and not reply_to.thread.inbox.is_help_desk:
+        raise ValidationError(
+            _(
+                "This conversation is in the “%(inbox)s” inbox. Move it back to the help "
+                "desk to reply here."
+            )
+            % {"inbox": reply_to.thread.inbox.name}
+        )
     if reply_to and reply_to.thread.channel in THREAD_CHANNELS:
         return thread_reply_send(
             actor=actor, ticket=ticket, html=html, reply_to=reply_to, stage=stage,
@@ -383,14 +392,23 @@ def comment_add(
         )
         _attach_uploads(actor, ticket, message, attachments)
         Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.COMMENT).delete()
-        notifications = Notification.objects.bulk_create(
-            Notification(user=user, ticket=ticket, message=message, actor=actor)
-            for user in mentioned_users(html, ticket, actor)
+        mentioned = mentioned_users(html, ticket, actor)
+        notify(
+            [
+                Notification(user=user, ticket=ticket, message=message, actor=actor)
+                for user in mentioned
+            ]
         )
-        from .tasks import send_notification_email
-
-        for notification in notifications:
-            transaction.on_commit(lambda pk=notification.pk: enqueue(send_notification_email, pk))
+        # Followers hear of the comment; the mentioned were just told.
+        notify_followers(
+            ticket,
+            kind=Notification.Kind.COMMENT,
+            actor=actor,
+            message=message,
+            skip=[u.pk for u in mentioned],
+        )
+        if mentioned and TicketSettings.current().mentioned_follow:
+            ticket_services.followers_add(ticket, mentioned)
     return message
 
 
@@ -637,7 +655,11 @@ def message_receive(
         _touch(ticket, message)
         if not automatic:
             ticket_activity.send(
-                Ticket, ticket=ticket, kind="customer_message", at=message.created_at
+                Ticket,
+                ticket=ticket,
+                kind="customer_message",
+                at=message.created_at,
+                message=message,
             )
         target = None if new_ticket or automatic else ticket.pipeline.stage_on_customer_reply
         if target and target.pk != ticket.stage_id and ticket.messages.count() > 1:

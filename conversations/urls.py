@@ -1,11 +1,14 @@
 from django.urls import path
 
-from . import views
+from . import manage, views
 
 app_name = "conversations"
 
 urlpatterns = [
     path("tickets/<int:pk>/reply/", views.reply_send, name="reply_send"),
+    path("tickets/<int:pk>/split/", manage.ticket_split, name="ticket_split"),
+    path("tickets/<int:pk>/merge/", manage.ticket_merge, name="ticket_merge"),
+    path("tickets/<int:pk>/inbox/", manage.conversation_move, name="conversation_move"),
     path("tickets/<int:pk>/comment/", views.comment_add, name="comment_add"),
     path("tickets/<int:pk>/draft/", views.draft_save, name="draft_save"),
     path("messages/<int:pk>/visitor/", views.visitor_search, name="visitor_search"),

@@ -186,7 +186,9 @@ def _notifications_for(user):
 @require_GET
 def notification_list(request):
     notifications = list(
-        _notifications_for(request.user).select_related("actor", "ticket", "message")[:20]
+        _notifications_for(request.user).select_related(
+            "actor", "ticket", "message__thread", "message__author"
+        )[:20]
     )
     return render(request, "conversations/notifications.html", {"notifications": notifications})
 

@@ -228,6 +228,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels_inbound.tasks.purge_chatbot_sessions",
         "schedule": 24 * 3600.0,
     },
+    "purge-deleted-tickets": {
+        "task": "tickets.tasks.purge_deleted_tickets",
+        "schedule": 3600.0,
+    },
     "purge-abandoned-uploads": {
         "task": "conversations.tasks.purge_abandoned_uploads",
         "schedule": 3600.0,

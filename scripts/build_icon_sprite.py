@@ -14,6 +14,11 @@ from pathlib import Path
 
 ICONS = [
     "table",
+    "git-merge",
+    "bell-off",
+    "arrow-right-left",
+    "undo-2",
+    "archive-restore",
     "panels-top-left",
     "save",
     "list-plus",

@@ -15,7 +15,24 @@ from .models import Ticket, TicketQuerySet
 
 def visible_tickets(user: User) -> TicketQuerySet:
     """The tickets `user` may see, count and open, as one SQL filter."""
-    tickets = Ticket.objects.alive()
+    return _in_scope(user, Ticket.objects.alive())
+
+
+def deleted_tickets(user: User) -> TicketQuerySet:
+    """Recently deleted tickets `user` would see were they not deleted (S11):
+    the same scope, for the Recently deleted list and restoring. Only agents
+    with a seat delete and restore (collaborators view, edit, reply and
+    comment, S2)."""
+    if not user.is_authenticated or not user.has_seat:
+        return Ticket.objects.none()
+    return _in_scope(user, Ticket.objects.filter(deleted_at__isnull=False))
+
+
+def may_delete(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.has_seat
+
+
+def _in_scope(user: User, tickets: TicketQuerySet) -> TicketQuerySet:
     # Signed-out and deactivated users see nothing.
     if not user.is_authenticated or not user.is_active:
         return tickets.none()

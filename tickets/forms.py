@@ -135,9 +135,11 @@ class StageChangeForm(PropertyFieldsMixin, forms.Form):
 
     stage = forms.ModelChoiceField(queryset=Stage.objects.none())
 
-    def __init__(self, *args, ticket, stage: Stage | None = None, **kwargs):
+    def __init__(self, *args, ticket, stage: Stage | None = None, stages=None, **kwargs):
+        """`stages`: those the agent may choose from; the ticket's pipeline's by
+        default (moving to another pipeline offers the others')."""
         super().__init__(*args, **kwargs)
-        self.fields["stage"].queryset = ticket.pipeline.stages.all()
+        self.fields["stage"].queryset = ticket.pipeline.stages.all() if stages is None else stages
         self.ticket = ticket
         self.stage_obj = stage
         if stage is None:

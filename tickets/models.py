@@ -3,6 +3,7 @@ import decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -243,6 +244,30 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("last modified"), auto_now=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # A ticket merged into another is closed and points to the survivor (S11),
+    # which its address redirects to and its later email replies join.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+        editable=False,
+    )
+    followers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Follower",
+        blank=True,
+        related_name="followed_tickets",
+    )
     is_spam = models.BooleanField(_("spam"), default=False)
 
     # Denormalised for the list, which reads this table only (ARCHITECTURE rule 5).
@@ -321,6 +346,12 @@ class Ticket(models.Model):
                 condition=Q(deleted_at__isnull=True),
             ),
             models.Index(fields=["priority"], name="ticket_priority"),
+            # Recently deleted (S11), newest first, and the purge after it.
+            models.Index(
+                fields=["-deleted_at", "-id"],
+                name="ticket_deleted",
+                condition=Q(deleted_at__isnull=False),
+            ),
             # The SLA sweep reads only the rows with something due.
             models.Index(
                 fields=["sla_next_check_at"],
@@ -347,6 +378,57 @@ class Ticket(models.Model):
         return self.properties.get(key, "")
 
 
+class Follower(models.Model):
+    """An agent who follows a ticket and is told what happens on it (S11)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="follower_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.ticket_id}"
+
+
+class TicketSettings(models.Model):
+    """Help desk rules for managing tickets, set by super admins. One row."""
+
+    owners_follow = models.BooleanField(
+        _("owners follow their tickets"),
+        default=True,
+        help_text=_("An agent who becomes a ticket's owner starts following it."),
+    )
+    mentioned_follow = models.BooleanField(
+        _("mentioned teammates follow the ticket"),
+        default=True,
+        help_text=_("A teammate mentioned in a comment starts following the ticket."),
+    )
+    keep_deleted_days = models.PositiveIntegerField(
+        _("keep deleted tickets (days)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "Deleted tickets can be restored for this long; then they are removed for "
+            "good, with their messages and files."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("ticket settings")
+        verbose_name_plural = _("ticket settings")
+
+    def __str__(self) -> str:
+        return str(_("Ticket settings"))
+
+    @classmethod
+    def current(cls) -> "TicketSettings":
+        return cls.objects.first() or cls()
+
+
 class TicketEvent(models.Model):
     """One line of the activity timeline (S10): who changed what, from what, to what.
 
@@ -364,6 +446,10 @@ class TicketEvent(models.Model):
         MESSAGE_MOVED = "message_moved", _("Moved a message")
         SLA = "sla", _("SLA")
         DELETED = "deleted", _("Deleted the ticket")
+        RESTORED = "restored", _("Restored the ticket")
+        MERGED = "merged", _("Merged tickets")
+        SPLIT = "split", _("Split the ticket")
+        CONVERSATION_MOVED = "conversation_moved", _("Moved a conversation to another inbox")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

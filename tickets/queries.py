@@ -14,8 +14,8 @@ from accounts.models import User
 from crm.models import Contact
 
 from . import filters, search
-from .access import visible_tickets
-from .models import SavedView, Ticket, TicketEvent, TicketQuerySet
+from .access import deleted_tickets, visible_tickets
+from .models import SavedView, Ticket, TicketQuerySet
 
 
 def _related(name: str):
@@ -395,8 +395,72 @@ def _ranked(tickets, query: search.Query, start: int, limit: int, rows_of) -> li
     return rows
 
 
-def events_for_timeline(ticket, limit: int = 100) -> list[TicketEvent]:
-    return list(ticket.events.select_related("actor")[:limit])
+TIMELINE_PAGE = 30
+
+
+@dataclass
+class TimelinePage:
+    events: list
+    next_cursor: str | None  # for the next, older page
+
+
+def events_for_timeline(ticket, cursor: str | None = None, limit: int = TIMELINE_PAGE):
+    """The ticket's latest `limit` events, or those before `cursor`: one
+    range of the (ticket, created, id) index, however long the history."""
+    events = ticket.events.select_related("actor")
+    after = decode_cursor(cursor)
+    if after is not None:
+        at, pk = after
+        events = events.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
+    page = list(events.order_by("-created_at", "-id")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return TimelinePage(page, encode_cursor(page[-1].created_at, page[-1].pk) if more else None)
+
+
+def ticket_suggestions(user: User, text: str, exclude, limit: int = 8) -> list:
+    """Tickets to merge with (S11): by number or by words of their name or
+    contacts, visible to `user`, not merged already, latest activity first."""
+    query = search.parse(text)
+    if query.ticket_id is None and not query.terms:
+        return []
+    found = search.matches(query) if query.terms else Q(pk__in=[])
+    if query.ticket_id is not None:
+        found |= Q(pk=query.ticket_id)
+    return list(
+        visible_tickets(user)
+        .filter(found, merged_into__isnull=True)
+        .exclude(pk=exclude.pk)
+        .select_related("stage")
+        .only("id", "name", "contact_name", "last_activity_at", "stage__name", "stage__is_closed")
+        .order_by("-last_activity_at", "-id")[:limit]
+    )
+
+
+DELETED_PAGE = 50
+
+
+def recently_deleted(user: User, page: int = 1) -> tuple[list, bool]:
+    """One page of the Recently deleted list, latest deletion first, and
+    whether there is a next page."""
+    start = (page - 1) * DELETED_PAGE
+    rows = list(
+        deleted_tickets(user)
+        .select_related("deleted_by", "stage")
+        .only(
+            "id",
+            "name",
+            "contact_name",
+            "deleted_at",
+            "deleted_by__first_name",
+            "deleted_by__last_name",
+            "deleted_by__username",
+            "stage__name",
+            "stage__is_closed",
+        )
+        .order_by("-deleted_at", "-id")[start : start + DELETED_PAGE + 1]
+    )
+    return rows[:DELETED_PAGE], len(rows) > DELETED_PAGE
 
 
 def past_tickets_for_contacts(user: User, ticket, contacts, limit: int = 5) -> list:

@@ -5,6 +5,7 @@ TicketEvent per changed property with the old and new value (S10), and keeps
 the denormalised list columns current (rule 5).
 """
 
+import datetime
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -17,14 +18,16 @@ from crm.models import Company, Contact, Deal
 
 from .indexing import refresh_search_vectors
 from .models import (
+    Follower,
     Pipeline,
     PropertyDefinition,
     Source,
     Stage,
     Ticket,
     TicketEvent,
+    TicketSettings,
 )
-from .signals import ticket_activity
+from .signals import ticket_activity, tickets_purging
 
 EDITABLE_FIELDS = ("name", "description", "owner", "team", "priority", "category")
 PREVIEW_LENGTH = 200
@@ -65,6 +68,47 @@ def clean_properties(properties: dict) -> dict:
     return cleaned
 
 
+class EditConflict(Exception):
+    """Someone changed the field after the agent's page showed it (S11): the
+    edit is refused rather than silently overwriting theirs."""
+
+    def __init__(self, field: str, by: User | None):
+        self.field = field
+        self.by = by
+        super().__init__(field)
+
+    @property
+    def message(self) -> str:
+        if self.by is None:
+            return _("This was changed automatically while you were editing. Reload to see it.")
+        return _("Changed by %(name)s while you were editing. Reload to see it.") % {
+            "name": self.by.display_name
+        }
+
+
+def _check_expected(ticket: Ticket, expected: dict | None) -> None:
+    """Raise EditConflict when a field no longer holds the value the agent saw.
+
+    `expected` maps field names (built-in, "stage", or custom keys) to the value
+    as the page showed it: ids for records, codes for choices, "" for empty.
+    """
+    for field, seen in (expected or {}).items():
+        if field in ("owner", "team", "stage", "pipeline"):
+            current = getattr(ticket, f"{field}_id")
+        elif field in EDITABLE_FIELDS:
+            current = getattr(ticket, field)
+        else:
+            current = ticket.properties.get(field, "")
+        if str(current or "") != str(seen or ""):
+            last = (
+                TicketEvent.objects.filter(ticket=ticket, field=field)
+                .select_related("actor")
+                .order_by("-created_at", "-id")
+                .first()
+            )
+            raise EditConflict(field, last.actor if last else None)
+
+
 def _event(ticket: Ticket, actor: User | None, kind: str, field: str = "", old="", new=""):
     return TicketEvent(
         ticket=ticket,
@@ -85,9 +129,31 @@ def _lock(ticket: Ticket) -> Ticket:
     )
 
 
-def _contact_name(ticket: Ticket) -> str:
+def contact_name(ticket: Ticket) -> str:
     first = ticket.contacts.order_by("id").first()
     return first.display_name[:200] if first else ""
+
+
+def followers_add(ticket: Ticket, users: Iterable[User]) -> None:
+    """Start `users` following `ticket`; those who already do are left alone."""
+    Follower.objects.bulk_create(
+        [Follower(ticket=ticket, user=user) for user in users if user is not None],
+        ignore_conflicts=True,
+    )
+
+
+def ticket_follow(*, user: User, ticket: Ticket, follow: bool = True) -> bool:
+    """Follow or stop following a ticket (S11). Returns whether the user follows it now."""
+    if follow:
+        followers_add(ticket, [user])
+    else:
+        Follower.objects.filter(ticket=ticket, user=user).delete()
+    return follow
+
+
+def _owner_follows(ticket: Ticket, owner: User | None) -> None:
+    if owner is not None and TicketSettings.current().owners_follow:
+        followers_add(ticket, [owner])
 
 
 def ticket_create(
@@ -161,15 +227,20 @@ def ticket_create(
                     for r in {*records}
                 )
         _event(ticket, actor, TicketEvent.Kind.CREATED, new=stage.name).save()
+        _owner_follows(ticket, owner)
         ticket.search_vector = refresh_search_vectors([ticket.pk])[ticket.pk]
     return ticket
 
 
-def ticket_update(*, actor: User | None, ticket: Ticket, properties=None, **fields) -> Ticket:
+def ticket_update(
+    *, actor: User | None, ticket: Ticket, properties=None, expected=None, **fields
+) -> Ticket:
     """Change built-in fields (name, description, owner, team, priority, category)
     and custom properties; one timeline event per value that really changed.
 
-    Returns the updated ticket (a fresh, locked copy of the row).
+    `expected`: the values the agent's page showed ({field: value}); when one
+    changed since, EditConflict is raised and nothing is saved. Returns the
+    updated ticket (a fresh, locked copy of the row).
     """
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
@@ -179,6 +250,7 @@ def ticket_update(*, actor: User | None, ticket: Ticket, properties=None, **fiel
     properties = clean_properties(properties or {})
     with transaction.atomic():
         ticket = _lock(ticket)
+        _check_expected(ticket, expected)
         events = []
         previous = {}  # what changed, with its value before (ids for records)
         for field, new in fields.items():
@@ -204,29 +276,40 @@ def ticket_update(*, actor: User | None, ticket: Ticket, properties=None, **fiel
             TicketEvent.objects.bulk_create(events)
             if {"name", "description"} & fields.keys():
                 ticket.search_vector = refresh_search_vectors([ticket.pk])[ticket.pk]
+            if "owner" in previous:
+                _owner_follows(ticket, ticket.owner)
             ticket_activity.send(
                 Ticket,
                 ticket=ticket,
                 kind="properties",
                 at=timezone.now(),
                 previous=previous,
+                actor=actor,
             )
     return ticket
 
 
 def ticket_set_stage(
-    *, actor: User | None, ticket: Ticket, stage: Stage, properties=None, **fields
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    stage: Stage,
+    properties=None,
+    expected=None,
+    **fields,
 ) -> Ticket:
     """Move the ticket to `stage` of its pipeline (S7).
 
     A conditional stage needs its required properties: taken from the ticket, or
     from `fields`/`properties` given in the same action, which are saved first.
     Entering a closed stage sets the close time; leaving it clears it.
+    `expected` as in ticket_update ({"stage": id seen}).
     """
     if stage.pipeline_id != ticket.pipeline_id:
         raise ValidationError({"stage": _("Choose a status of this ticket's pipeline.")})
     with transaction.atomic():
         current = _lock(ticket)
+        _check_expected(current, expected)
         values = {key: current.property_value(key) for key in stage.required_properties}
         given = {k: v for k, v in {**fields, **(properties or {})}.items() if v not in (None, "")}
         values.update(given)
@@ -235,22 +318,73 @@ def ticket_set_stage(
             current = ticket_update(actor=actor, ticket=current, properties=properties, **fields)
         if current.stage_id == stage.pk:
             return current
-        old_stage = current.stage
-        current.stage = stage
-        current.is_open = not stage.is_closed
-        if stage.is_closed and not old_stage.is_closed:
-            current.closed_at = timezone.now()
-        elif not stage.is_closed:
-            current.closed_at = None
-        current.save()
-        _event(current, actor, TicketEvent.Kind.CHANGED, "stage", old_stage, stage).save()
+        enter_stage(current, actor, stage)
+    return current
+
+
+def enter_stage(ticket: Ticket, actor: User | None, stage: Stage) -> None:
+    """Put the locked `ticket` in `stage`: close time, timeline and SLA clocks."""
+    old_stage = ticket.stage
+    ticket.stage = stage
+    ticket.is_open = not stage.is_closed
+    if stage.is_closed and not old_stage.is_closed:
+        ticket.closed_at = timezone.now()
+    elif not stage.is_closed:
+        ticket.closed_at = None
+    ticket.save()
+    _event(ticket, actor, TicketEvent.Kind.CHANGED, "stage", old_stage, stage).save()
+    ticket_activity.send(
+        Ticket,
+        ticket=ticket,
+        kind="stage",
+        at=timezone.now(),
+        old_stage=old_stage,
+        new_stage=stage,
+        actor=actor,
+    )
+
+
+def ticket_move_pipeline(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    stage: Stage,
+    properties=None,
+    expected=None,
+    **fields,
+) -> Ticket:
+    """Move the ticket to another pipeline, into `stage` of it (S11): the agent
+    maps the status, and a conditional one asks for what it requires, as
+    ticket_set_stage does. The timeline shows both the pipeline and the status."""
+    if stage.pipeline_id == ticket.pipeline_id:
+        return ticket_set_stage(
+            actor=actor, ticket=ticket, stage=stage, properties=properties,
+            expected=expected, **fields,
+        )  # fmt: skip
+    with transaction.atomic():
+        current = _lock(ticket)
+        _check_expected(current, expected)
+        values = {key: current.property_value(key) for key in stage.required_properties}
+        values.update(
+            {k: v for k, v in {**fields, **(properties or {})}.items() if v not in (None, "")}
+        )
+        _require_stage_properties(stage, values)
+        if fields or properties:
+            current = ticket_update(actor=actor, ticket=current, properties=properties, **fields)
+        old_pipeline = current.pipeline
+        current.pipeline = stage.pipeline
+        _event(
+            current, actor, TicketEvent.Kind.CHANGED, "pipeline", old_pipeline, stage.pipeline
+        ).save()
+        enter_stage(current, actor, stage)
+        # SLA goals can vary by pipeline: the clocks see it as a property change.
         ticket_activity.send(
             Ticket,
             ticket=current,
-            kind="stage",
+            kind="properties",
             at=timezone.now(),
-            old_stage=old_stage,
-            new_stage=stage,
+            previous={"pipeline": old_pipeline.pk},
+            actor=actor,
         )
     return current
 
@@ -267,7 +401,7 @@ def ticket_associate(*, actor: User | None, ticket: Ticket, record) -> bool:
             return False
         relation.add(record)
         if isinstance(record, Contact):
-            Ticket.objects.filter(pk=ticket.pk).update(contact_name=_contact_name(ticket))
+            Ticket.objects.filter(pk=ticket.pk).update(contact_name=contact_name(ticket))
         refresh_search_vectors([ticket.pk])
         field = record._meta.model_name
         _event(ticket, actor, TicketEvent.Kind.ASSOCIATED, field, new=record).save()
@@ -283,7 +417,7 @@ def ticket_dissociate(*, actor: User | None, ticket: Ticket, record) -> bool:
             return False
         relation.remove(record)
         if isinstance(record, Contact):
-            Ticket.objects.filter(pk=ticket.pk).update(contact_name=_contact_name(ticket))
+            Ticket.objects.filter(pk=ticket.pk).update(contact_name=contact_name(ticket))
         refresh_search_vectors([ticket.pk])
         field = record._meta.model_name
         _event(ticket, actor, TicketEvent.Kind.DISSOCIATED, field, old=record).save()
@@ -335,11 +469,57 @@ def ticket_mark_spam(*, actor: User | None, ticket: Ticket, spam: bool = True) -
 
 def ticket_delete(*, actor: User | None, ticket: Ticket) -> Ticket:
     """Move a ticket to Recently deleted: out of every view, count, search and
-    notification (access.visible_tickets() excludes it); the timeline says who."""
+    notification (access.visible_tickets() excludes it); the timeline says who.
+    It keeps everything it had and can be restored until the purge
+    (TicketSettings.keep_deleted_days)."""
     with transaction.atomic():
         current = _lock(ticket)
         if current.deleted_at is None:
             current.deleted_at = timezone.now()
-            Ticket.objects.filter(pk=current.pk).update(deleted_at=current.deleted_at)
+            current.deleted_by = actor
+            Ticket.objects.filter(pk=current.pk).update(
+                deleted_at=current.deleted_at, deleted_by=actor
+            )
             _event(current, actor, TicketEvent.Kind.DELETED).save()
     return current
+
+
+def ticket_restore(*, actor: User | None, ticket: Ticket) -> Ticket:
+    """Bring a ticket back from Recently deleted, as it was."""
+    with transaction.atomic():
+        current = _lock(ticket)
+        if current.deleted_at is not None:
+            current.deleted_at = None
+            current.deleted_by = None
+            Ticket.objects.filter(pk=current.pk).update(deleted_at=None, deleted_by=None)
+            _event(current, actor, TicketEvent.Kind.RESTORED).save()
+    return current
+
+
+def purge_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
+    """Tickets deleted before this are removed for good."""
+    days = TicketSettings.current().keep_deleted_days
+    return (now or timezone.now()) - datetime.timedelta(days=days)
+
+
+def tickets_purge_deleted(*, now=None, batch: int = 200) -> int:
+    """Remove tickets deleted longer ago than the setting allows, with
+    everything on them (beat). Apps that keep files or raw payloads of a ticket
+    remove them first, on `tickets_purging`: a crash after that leaves rows
+    without files, which the next run removes, never files without rows.
+    Returns how many tickets were removed."""
+    cutoff = purge_cutoff(now)
+    removed = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Ticket.objects.filter(deleted_at__lt=cutoff)
+                .order_by("deleted_at", "id")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                return removed
+            tickets_purging.send(Ticket, ticket_ids=ids)
+            Ticket.objects.filter(pk__in=ids).delete()
+        removed += len(ids)

@@ -8,9 +8,17 @@ locked ticket, `kind` and `at`:
 - "agent_reply": an agent answered the customer (not a comment);
 - "stage": the status changed (`old_stage`, `new_stage` given too);
 - "properties": fields or custom properties changed (`previous`: their
-  values before, by name; record ids for owner and team).
+  values before, by name; record ids for owner, team and pipeline).
+
+"stage" and "properties" also give the `actor` (None for automation), and
+"customer_message" the `message`.
+
+`tickets_purging` is sent with `ticket_ids` inside the purge's transaction,
+before the rows go: apps remove what they keep outside the database (stored
+files) or outside the ticket's cascade (raw inbound payloads).
 """
 
 from django.dispatch import Signal
 
 ticket_activity = Signal()
+tickets_purging = Signal()

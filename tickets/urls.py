@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import lists, records, views
+from . import lists, manage, records, views
 
 app_name = "tickets"
 
@@ -22,6 +22,12 @@ urlpatterns = [
     path("companies/<int:pk>/", records.company_record, name="company_record"),
     path("tickets/new/", views.ticket_create, name="ticket_create"),
     path("tickets/<int:pk>/", views.ticket_open, name="ticket_open"),
+    path("tickets/<int:pk>/follow/", manage.ticket_follow, name="ticket_follow"),
+    path("tickets/<int:pk>/activity/", manage.ticket_activity, name="ticket_activity"),
+    path("tickets/<int:pk>/move/", manage.ticket_move, name="ticket_move"),
+    path("tickets/<int:pk>/delete/", manage.ticket_delete, name="ticket_delete"),
+    path("tickets/<int:pk>/restore/", manage.ticket_restore, name="ticket_restore"),
+    path("deleted/", manage.recently_deleted, name="recently_deleted"),
     path("tickets/<int:pk>/fields/<str:field>/", views.ticket_edit_field, name="ticket_edit_field"),
     path("tickets/<int:pk>/stage/", views.ticket_set_stage, name="ticket_set_stage"),
     path(

@@ -5,6 +5,7 @@ One URL serves a page and its fragments. An htmx request names its target
 deep link gets the whole page.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -19,7 +20,7 @@ from accounts.models import Team
 from crm.models import Company, Contact, Deal
 
 from . import queries, services
-from .access import get_ticket_for_user
+from .access import get_ticket_for_user, may_delete
 from .forms import (
     FieldEditForm,
     PropertyEditForm,
@@ -34,6 +35,7 @@ from .models import (
     Category,
     Priority,
     PropertyDefinition,
+    TicketSettings,
     WorkspaceLayout,
     WorkspacePreference,
 )
@@ -122,13 +124,24 @@ def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
         "deals": list(ticket.deals.all()),
         "info_properties": _info_properties(user, ticket, definitions),
         "sidebar_cards": _ordered(SIDEBAR_CARDS, WorkspacePreference.for_user(user).card_order),
-        "property_labels": {
-            **BUILTIN_PROPERTIES,
-            **INFO_BUILTINS,
-            "stage": _("Ticket status"),
-            **{d.key: d.label for d in definitions},
-        },
+        "property_labels": property_labels(definitions),
         "events": queries.events_for_timeline(ticket),
+        "followers": (followers := list(ticket.followers.all())),
+        "following": user in followers,
+        "may_delete": may_delete(user),
+        "keep_deleted_days": TicketSettings.current().keep_deleted_days,
+    }
+
+
+def property_labels(definitions=None) -> dict:
+    """Labels of everything the timeline can name, by key."""
+    if definitions is None:
+        definitions = PropertyDefinition.objects.all()
+    return {
+        **BUILTIN_PROPERTIES,
+        **INFO_BUILTINS,
+        "stage": _("Ticket status"),
+        **{d.key: d.label for d in definitions},
     }
 
 
@@ -231,12 +244,25 @@ def ticket_detail(request, slug, pk):
     """The open ticket inside a view: header, description, sidebar and timeline."""
     view = _view_or_404(request.user, slug)
     ticket = get_ticket_for_user(request.user, pk)
+    if ticket.merged_into_id:
+        return _merged_redirect(request, ticket, slug)
     partial = _target_partial(request)
     if partial == "detail-pane":
         context = {"view": view, "row_url": _row_url(view), **_detail_context(request.user, ticket)}
         return _render(request, f"{WORKSPACE}#detail-pane", context)
     context = _workspace_context(request.user, view, ticket)
     return _render(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
+
+
+def _merged_redirect(request, ticket, slug: str | None) -> HttpResponse:
+    """A merged ticket's address leads to the ticket it was merged into (S11)."""
+    messages.info(
+        request,
+        _("#%(number)s was merged into this ticket.") % {"number": ticket.pk},
+    )
+    if slug is None:
+        return redirect("tickets:ticket_open", pk=ticket.merged_into_id)
+    return redirect("tickets:ticket_detail", slug=slug, pk=ticket.merged_into_id)
 
 
 def _workspace_context(user, view, ticket) -> dict:
@@ -255,7 +281,9 @@ def _workspace_context(user, view, ticket) -> dict:
 def ticket_open(request, pk):
     """A ticket's short link: open it in the first of the user's views that lists
     it (so the list around it makes sense), else in their first view."""
-    get_ticket_for_user(request.user, pk)
+    ticket = get_ticket_for_user(request.user, pk)
+    if ticket.merged_into_id:
+        return _merged_redirect(request, ticket, None)
     views = queries.views_for_user(request.user)
     slug = next(
         (v.slug for v in views if queries.view_contains(v, request.user, pk)), views[0].slug
@@ -311,6 +339,14 @@ def _changed(
     return _render(request, f"{WORKSPACE}#ticket-changed", context)
 
 
+def _expected(request, field: str) -> dict | None:
+    """The value the agent's page showed for `field` (a hidden "was" input), so
+    the service can refuse an edit of something a teammate changed since."""
+    if "was" not in request.POST:
+        return None
+    return {field: request.POST["was"]}
+
+
 @login_required
 @require_POST
 def ticket_edit_field(request, pk, field):
@@ -320,7 +356,15 @@ def ticket_edit_field(request, pk, field):
     ticket = get_ticket_for_user(request.user, pk)
     form = FieldEditForm(request.POST, field=field)
     if form.is_valid():
-        services.ticket_update(actor=request.user, ticket=ticket, **form.cleaned_data)
+        try:
+            services.ticket_update(
+                actor=request.user,
+                ticket=ticket,
+                expected=_expected(request, field),
+                **form.cleaned_data,
+            )
+        except services.EditConflict as conflict:
+            form.add_error(field, conflict.message)
     if field in HEADER_FIELDS:
         return _changed(request, ticket, changed=field, errors=form.errors)
     return _changed(request, ticket, changed="sidebar", extra={"team_errors": form.errors})
@@ -346,10 +390,15 @@ def ticket_set_stage(request, pk):
                 ticket=ticket,
                 stage=stage,
                 properties=form.custom_properties(),
+                expected=_expected(request, "stage"),
                 **form.builtin_values(),
             )
         except ValidationError as error:
             attach_errors(form, error)
+        except services.EditConflict as conflict:
+            return _changed(
+                request, ticket, changed="stage", extra={"stage_error": conflict.message}
+            )
     extra = {"stage_form": form} if form.errors else {}
     return _changed(request, ticket, changed="stage", extra=extra)
 
@@ -365,10 +414,15 @@ def ticket_edit_property(request, pk, key):
     if form.is_valid():
         try:
             services.ticket_update(
-                actor=request.user, ticket=ticket, properties=form.custom_properties()
+                actor=request.user,
+                ticket=ticket,
+                properties=form.custom_properties(),
+                expected=_expected(request, key),
             )
         except ValidationError as error:
             extra["property_errors"] = {key: error.messages}
+        except services.EditConflict as conflict:
+            extra["property_errors"] = {key: [conflict.message]}
     else:
         extra["property_errors"] = {key: form.errors[f"prop_{key}"]}
     return _changed(request, ticket, changed="sidebar", extra=extra)

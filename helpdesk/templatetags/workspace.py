@@ -6,6 +6,7 @@ import functools
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
@@ -59,6 +60,26 @@ def event_value(field: str, value: str):
     if choices and value in choices.values:
         return choices(value).label
     return value
+
+
+@register.simple_tag
+def purge_date(deleted_at: datetime.datetime, keep_days: int):
+    """When a deleted ticket is removed for good (the hourly purge may take
+    up to an hour more)."""
+    return formats.date_format(
+        timezone.localtime(deleted_at + datetime.timedelta(days=keep_days)), "SHORT_DATE_FORMAT"
+    )
+
+
+@register.filter
+def ticket_ref(value: str):
+    """A timeline's "#123" as a link to that ticket (it opens wherever it now is)."""
+    number = value.removeprefix("#")
+    if not number.isdigit():
+        return value
+    return format_html(
+        '<a href="{}">#{}</a>', reverse("tickets:ticket_open", args=[int(number)]), number
+    )
 
 
 @register.filter

@@ -569,6 +569,14 @@
       setTimeout(function () { event.detail.target.replaceChildren(); }, 4000);
     }
   });
+  function expireToasts() {
+    document.querySelectorAll("#toasts [data-toast]:not([data-expiring])").forEach(function (toast) {
+      toast.dataset.expiring = "1";
+      setTimeout(function () { toast.remove(); }, 6000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", expireToasts);
+  document.addEventListener("htmx:afterSettle", expireToasts);
 
   document.addEventListener("htmx:afterSettle", function (event) {
     markActiveRow();

@@ -192,7 +192,8 @@ def test_workspace_pages_run_a_constant_number_of_queries(
     # The first request also creates the agent's workspace preferences (4 queries).
     with django_assert_max_num_queries(18):
         signed_in.get(reverse("tickets:view_tickets", args=["all-open"]))
-    with django_assert_max_num_queries(34):
+    # With the followers, the ticket settings and the conversations' inboxes.
+    with django_assert_max_num_queries(35):
         signed_in.get(detail_url(ticket))
     # The sidebar's layout and the agent's own order of its properties and cards.
     with django_assert_max_num_queries(21):

@@ -1,0 +1,165 @@
+"""Managing an open ticket (S11): follow, move to another pipeline, delete and
+restore, Recently deleted, and the timeline's older pages (S10). Split, merge
+and moving a conversation to another inbox move messages, so they live in
+conversations.views."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import queries, services
+from .access import deleted_tickets, get_ticket_for_user, may_delete
+from .forms import StageChangeForm, attach_errors
+from .models import Pipeline, Stage, TicketSettings
+from .views import WORKSPACE, _nav_context, _posted_view, _render, property_labels
+
+
+def _go(request, url: str) -> HttpResponse:
+    """After an action in a dialog: load `url` as the whole workspace (htmx
+    follows HX-Location; a plain form post is redirected)."""
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Location"] = url
+        return response
+    response = HttpResponse(status=303)
+    response["Location"] = url
+    return response
+
+
+def _ticket_url(request, pk: int) -> str:
+    view = _posted_view(request)
+    return reverse("tickets:ticket_detail", kwargs={"slug": view.slug, "pk": pk})
+
+
+@login_required
+@require_POST
+def ticket_follow(request, pk):
+    """Follow or unfollow (S11); answers with the header's button."""
+    ticket = get_ticket_for_user(request.user, pk)
+    services.ticket_follow(
+        user=request.user, ticket=ticket, follow=request.POST.get("follow") == "1"
+    )
+    followers = list(ticket.followers.all())
+    context = {"ticket": ticket, "followers": followers, "following": request.user in followers}
+    return render(request, f"{WORKSPACE}#follow-button", context)
+
+
+@login_required
+@require_GET
+def ticket_activity(request, pk):
+    """An older page of the timeline (S10)."""
+    ticket = get_ticket_for_user(request.user, pk)
+    events = queries.events_for_timeline(ticket, request.GET.get("before"))
+    return render(
+        request,
+        f"{WORKSPACE}#timeline-page",
+        {"ticket": ticket, "events": events, "property_labels": property_labels()},
+    )
+
+
+def _pipeline_groups(ticket) -> list[tuple]:
+    """The other pipelines with their statuses, for the move dialog's select."""
+    pipelines = Pipeline.objects.exclude(pk=ticket.pipeline_id).prefetch_related(
+        Prefetch("stages", queryset=Stage.objects.order_by("position", "id"))
+    )
+    return [(p, list(p.stages.all())) for p in pipelines]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_move(request, pk):
+    """Move the ticket to another pipeline, mapping its status (S11)."""
+    ticket = get_ticket_for_user(request.user, pk)
+    others = Stage.objects.exclude(pipeline=ticket.pipeline_id)
+    chosen = others.filter(pk=request.POST.get("stage") or 0).first() if request.POST else None
+    form = StageChangeForm(request.POST or None, ticket=ticket, stage=chosen, stages=others)
+    # Choosing a status shows what it requires; only the Move button moves.
+    previewing = "preview" in request.POST
+    if request.method == "POST" and not previewing and form.is_valid():
+        try:
+            services.ticket_move_pipeline(
+                actor=request.user,
+                ticket=ticket,
+                stage=form.cleaned_data["stage"],
+                properties=form.custom_properties(),
+                expected={"pipeline": request.POST.get("was", ticket.pipeline_id)},
+                **form.builtin_values(),
+            )
+        except ValidationError as error:
+            attach_errors(form, error)
+        except services.EditConflict as conflict:
+            form.add_error(None, conflict.message)
+        else:
+            messages.success(request, _("Ticket moved to another pipeline."))
+            return _go(request, _ticket_url(request, ticket.pk))
+    if previewing:
+        form = StageChangeForm(ticket=ticket, stage=chosen, stages=others)
+    context = {
+        "ticket": ticket,
+        "form": form,
+        "chosen": chosen,
+        "groups": _pipeline_groups(ticket),
+        "view_slug": (request.POST or request.GET).get("view", ""),
+    }
+    return render(request, "tickets/ticket_move.html", context)
+
+
+@login_required
+@require_POST
+def ticket_delete(request, pk):
+    """Delete: to Recently deleted, restorable for the setting's days (S11)."""
+    if not may_delete(request.user):
+        raise PermissionDenied
+    ticket = get_ticket_for_user(request.user, pk)
+    services.ticket_delete(actor=request.user, ticket=ticket)
+    messages.success(
+        request,
+        _("Ticket #%(number)s deleted. Find it in Recently deleted to restore it.")
+        % {"number": ticket.pk},
+    )
+    view = _posted_view(request)
+    return _go(request, reverse("tickets:view_tickets", args=[view.slug]))
+
+
+@login_required
+@require_POST
+def ticket_restore(request, pk):
+    """Bring a ticket back from Recently deleted, with everything it had."""
+    ticket = deleted_tickets(request.user).filter(pk=pk).first()
+    if ticket is None:
+        raise Http404
+    services.ticket_restore(actor=request.user, ticket=ticket)
+    messages.success(request, _("Ticket #%(number)s restored.") % {"number": ticket.pk})
+    return _go(request, reverse("tickets:ticket_open", args=[ticket.pk]))
+
+
+@login_required
+@require_GET
+def recently_deleted(request):
+    """Tickets deleted in the last days (the setting), latest first, to restore."""
+    if not may_delete(request.user):
+        raise PermissionDenied
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
+    rows, has_next = queries.recently_deleted(request.user, page)
+    settings = TicketSettings.current()
+    view = queries.views_for_user(request.user)[0]
+    context = {
+        "rows": rows,
+        "page": page,
+        "has_next": has_next,
+        "keep_days": settings.keep_deleted_days,
+        "purge_cutoff": services.purge_cutoff(),
+        **_nav_context(request.user, view),
+        "view": None,
+        "deleted_active": True,
+    }
+    return _render(request, "tickets/recently_deleted.html", context)
