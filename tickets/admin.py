@@ -13,6 +13,7 @@ from .models import (
     SavedView,
     Stage,
     Ticket,
+    TicketSettings,
     WorkspaceLayout,
 )
 
@@ -163,6 +164,19 @@ class WorkspaceLayoutAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not WorkspaceLayout.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TicketSettings)
+class TicketSettingsAdmin(admin.ModelAdmin):
+    """Who follows tickets automatically, and how long deleted tickets wait (S11)."""
+
+    list_display = ["__str__", "owners_follow", "mentioned_follow", "keep_deleted_days"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not TicketSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -13,6 +13,8 @@ USERS = [
     ("sam", "Sam", "Ortiz", "collaborator", "teams", "Billing", [], "en"),
 ]
 
+OTHER_INBOXES = ["Sales", "Partnerships"]
+
 COMPANIES = [
     ("Northwind Traders", "northwind.example"),
     ("Fabrikam GmbH", "fabrikam.example"),

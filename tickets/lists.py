@@ -21,9 +21,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Team, User
 
 from . import filters, queries, search, services
-from .access import visible_tickets
+from .access import may_delete, visible_tickets
 from .forms import SavedViewForm, StageChangeForm, attach_errors, owner_choices
-from .models import Pipeline, Priority, SavedView, Stage, Ticket, WorkspacePreference
+from .models import (
+    Pipeline,
+    Priority,
+    SavedView,
+    Stage,
+    Ticket,
+    TicketSettings,
+    WorkspacePreference,
+)
 from .views import _nav_context, _render, _view_or_404
 
 TABLE = "tickets/table.html"
@@ -102,6 +110,8 @@ def _table_context(request, view, state: filters.ListState, error: str = "") -> 
         "operators": filters.OPERATORS,
         "sla_states": filters.SLA_STATES,
         "may_create_view": may_create_views(user),
+        "may_delete": may_delete(user),
+        "keep_deleted_days": TicketSettings.current().keep_deleted_days,
         "may_edit_view": editable,
         "unsaved": editable and saved_state is not None and _differs(state, saved_state),
         # The quick filters' lists, without "Me".
@@ -244,6 +254,8 @@ def _bulk_change(request, action: str):
     if action == "spam":
         return lambda t: services.ticket_mark_spam(actor=actor, ticket=t)
     if action == "delete":
+        if not may_delete(actor):
+            raise PermissionDenied
         return lambda t: services.ticket_delete(actor=actor, ticket=t)
     raise ValueError(action)
 

@@ -69,6 +69,9 @@
 
   document.addEventListener("click", function (event) {
     var target = event.target;
+    // A menu closes once one of its items is chosen (the dialog it opens takes over).
+    var item = target.closest("details.menu [role=menuitem]");
+    if (item) { item.closest("details.menu").open = false; }
     if (target.closest("[data-dismiss]")) {
       var box = target.closest("[data-dismissable]");
       if (box && box.id === "shortcuts") box.hidden = true; else if (box) box.remove();

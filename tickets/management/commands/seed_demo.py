@@ -18,6 +18,7 @@ from channels_inbound.models import ChatBotAnswer, ChatWidget, EmailChannel
 from conversations.models import (
     Channel,
     EmailAddress,
+    Inbox,
     KnowledgeArticle,
     MeetingLink,
     Message,
@@ -125,6 +126,9 @@ class Command(BaseCommand):
         ]
 
         inbox = help_desk_inbox()
+        # Inboxes outside the help desk, for moving conversations (S14).
+        for name in demo_data.OTHER_INBOXES:
+            Inbox.objects.create(name=name)
         addresses = []
         for email, name, default_for in demo_data.ADDRESSES:
             address = EmailAddress.objects.create(email=email, display_name=name)
