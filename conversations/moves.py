@@ -166,16 +166,16 @@ def ticket_split(
 
 
 def _closing_stage(ticket: Ticket) -> Stage:
-    stage = ticket.pipeline.stages.filter(is_closed=True, required_properties=[]).first()
-    if stage is None:
+    """The status a merged ticket is closed with: its pipeline's first closed
+    one, preferring one that requires nothing. What a closed status requires
+    is asked of agents closing a ticket; a merge closes it as merged."""
+    closed = list(ticket.pipeline.stages.filter(is_closed=True))
+    if not closed:
         raise ValidationError(
-            _(
-                "The pipeline “%(pipeline)s” has no closed status without required "
-                "properties to close the merged ticket with."
-            )
+            _("The pipeline “%(pipeline)s” has no closed status to close the merged ticket with.")
             % {"pipeline": ticket.pipeline.name}
         )
-    return stage
+    return next((s for s in closed if not s.required_properties), closed[0])
 
 
 def ticket_merge(*, actor: User, ticket: Ticket, into: Ticket) -> Ticket:

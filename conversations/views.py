@@ -258,8 +258,16 @@ def _file_response(attachment: Attachment) -> FileResponse:
 @require_POST
 def presence(request, pk):
     """A ping from an open ticket every few seconds; answers with the teammates
-    also there, and whether messages arrived since the agent's latest one."""
-    ticket = get_ticket_for_user(request.user, pk)
+    also there, and whether messages arrived since the agent's latest one.
+    A ticket deleted, merged or moved out of the agent's sight meanwhile ends
+    the polling (HTTP 286) with a sentence saying so."""
+    try:
+        ticket = get_ticket_for_user(request.user, pk)
+    except Http404:
+        ticket = None
+    if ticket is None or ticket.merged_into_id:
+        context = {"merged_into": ticket.merged_into_id if ticket else None}
+        return render(request, f"{COMPOSER}#presence-gone", context, status=286)
     others = presence_ping(
         ticket_id=ticket.pk, user=request.user, state=request.POST.get("state", "")
     )
