@@ -25,6 +25,8 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "quick filters owner+priority",
         "filter seats:gt:50",
         "custom view, 2 conditions (table)",
+        "ticket pane, 1,000-event timeline",
+        "older timeline page, 1,000 events",
         "webhook answer",
         "ingestion:",
     ):

@@ -38,7 +38,15 @@ from psycopg.types.json import JsonbDumper
 from accounts.models import Team, User, person_name
 from crm.models import Company, Contact
 from tickets import filters, queries, search
-from tickets.models import Pipeline, Priority, PropertyDefinition, SavedView, Stage, Ticket
+from tickets.models import (
+    Pipeline,
+    Priority,
+    PropertyDefinition,
+    SavedView,
+    Stage,
+    Ticket,
+    TicketEvent,
+)
 
 OPEN_SHARE = 0.08  # a help desk closes most of what it gets: ~8 % of all tickets open
 CONTACTS_PER_TICKET = 3  # contacts in the CRM per ticket; a ticket has 1 to 3 of them
@@ -491,6 +499,29 @@ class Command(BaseCommand):
                     {"HX-Request": "true", "HX-Target": "detail-pane"},
                 )
             )
+        long_history = self.long_history(agent)
+        if long_history:
+            # S10: a timeline of 1,000 events opens on its latest page.
+            url = reverse("tickets:ticket_detail", args=["all-open", long_history.pk])
+            page = queries.events_for_timeline(long_history)
+            cases += [
+                Case(
+                    "ticket pane, 1,000-event timeline",
+                    client,
+                    url,
+                    {},
+                    {"HX-Request": "true", "HX-Target": "detail-pane"},
+                    200,
+                ),
+                Case(
+                    "older timeline page, 1,000 events",
+                    client,
+                    reverse("tickets:ticket_activity", args=[long_history.pk]),
+                    {"before": page.next_cursor},
+                    {"HX-Request": "true"},
+                    50,
+                ),
+            ]
         cases += self.table_cases(agent, client, pane)
         results = [self.time_request(case, runs) for case in cases]
         results.append(self.time_counts(agent, runs))
@@ -575,7 +606,6 @@ class Command(BaseCommand):
         among all the others (issue 7: <= 1 s for 1,000 at 1,000,000)."""
         from conversations.models import Notification
         from sla import clocks
-        from tickets.models import TicketEvent
 
         now = clocks.database_now()
         ids = list(
@@ -634,6 +664,27 @@ class Command(BaseCommand):
             )
             for i in range(200)
         )
+        return ticket
+
+    def long_history(self, agent):
+        """A ticket with 1,000 timeline events (property changes by the agent)."""
+        ticket = Ticket.objects.filter(is_open=True, owner=agent).order_by("id")[1:2].first()
+        if ticket is None:
+            return None
+        missing = 1000 - TicketEvent.objects.filter(ticket=ticket).count()
+        if missing > 0:
+            values = itertools.cycle(Priority.values)
+            TicketEvent.objects.bulk_create(
+                TicketEvent(
+                    ticket=ticket,
+                    actor=agent,
+                    kind=TicketEvent.Kind.CHANGED,
+                    field="priority",
+                    old_value=next(values),
+                    new_value=next(values),
+                )
+                for _ in range(missing)
+            )
         return ticket
 
     def time_request(self, case: "Case", runs: int) -> dict:
