@@ -397,6 +397,8 @@ def sweep(limit: int = 1000) -> int:
                         ticket.sla_notified |= bit
                         if stage == "soon" and now >= due:
                             continue  # already overdue: say that, not both
+                        if ticket.deleted_at is not None:
+                            continue  # deleted tickets are in no notification (S11)
                         state = "due_soon" if stage == "soon" else "overdue"
                         announcements.append((ticket, clock, state))
             ticket.sla_next_check_at = next_check(ticket)

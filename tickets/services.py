@@ -86,11 +86,13 @@ class EditConflict(Exception):
         }
 
 
-def _check_expected(ticket: Ticket, expected: dict | None) -> None:
+def _check_expected(ticket: Ticket, expected: dict | None, wanted: dict) -> None:
     """Raise EditConflict when a field no longer holds the value the agent saw.
 
     `expected` maps field names (built-in, "stage", or custom keys) to the value
     as the page showed it: ids for records, codes for choices, "" for empty.
+    A teammate who already set the value the agent wants (`wanted`) is no
+    conflict.
     """
     for field, seen in (expected or {}).items():
         if field in ("owner", "team", "stage", "pipeline"):
@@ -99,7 +101,10 @@ def _check_expected(ticket: Ticket, expected: dict | None) -> None:
             current = getattr(ticket, field)
         else:
             current = ticket.properties.get(field, "")
-        if str(current or "") != str(seen or ""):
+        current = str(current or "")
+        if field in wanted and current == str(getattr(wanted[field], "pk", wanted[field]) or ""):
+            continue
+        if current != str(seen or ""):
             last = (
                 TicketEvent.objects.filter(ticket=ticket, field=field)
                 .select_related("actor")
@@ -250,7 +255,7 @@ def ticket_update(
     properties = clean_properties(properties or {})
     with transaction.atomic():
         ticket = _lock(ticket)
-        _check_expected(ticket, expected)
+        _check_expected(ticket, expected, {**fields, **properties})
         events = []
         previous = {}  # what changed, with its value before (ids for records)
         for field, new in fields.items():
@@ -309,7 +314,7 @@ def ticket_set_stage(
         raise ValidationError({"stage": _("Choose a status of this ticket's pipeline.")})
     with transaction.atomic():
         current = _lock(ticket)
-        _check_expected(current, expected)
+        _check_expected(current, expected, {"stage": stage})
         values = {key: current.property_value(key) for key in stage.required_properties}
         given = {k: v for k, v in {**fields, **(properties or {})}.items() if v not in (None, "")}
         values.update(given)
@@ -363,7 +368,7 @@ def ticket_move_pipeline(
         )  # fmt: skip
     with transaction.atomic():
         current = _lock(ticket)
-        _check_expected(current, expected)
+        _check_expected(current, expected, {"pipeline": stage.pipeline_id})
         values = {key: current.property_value(key) for key in stage.required_properties}
         values.update(
             {k: v for k, v in {**fields, **(properties or {})}.items() if v not in (None, "")}
