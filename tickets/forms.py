@@ -175,8 +175,13 @@ class StageChangeForm(PropertyFieldsMixin, forms.Form):
 
 
 class FieldEditForm(forms.Form):
-    """One header field edited in place (S8): owner, team, priority or category."""
+    """One field edited in place (S8): the name, owner, priority or category in
+    the header, the team or description in the sidebar."""
 
+    name = forms.CharField(label=_("Ticket name"), max_length=255)
+    description = forms.CharField(
+        label=_("Ticket description"), required=False, max_length=20_000, strip=True
+    )
     owner = forms.ModelChoiceField(queryset=owner_choices(), required=False)
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
     priority = forms.ChoiceField(choices=[("", "—"), *Priority.choices], required=False)

@@ -101,10 +101,10 @@ def _check_expected(ticket: Ticket, expected: dict | None, wanted: dict) -> None
             current = getattr(ticket, field)
         else:
             current = ticket.properties.get(field, "")
-        current = str(current or "")
-        if field in wanted and current == str(getattr(wanted[field], "pk", wanted[field]) or ""):
+        current = _comparable(current)
+        if field in wanted and current == _comparable(getattr(wanted[field], "pk", wanted[field])):
             continue
-        if current != str(seen or ""):
+        if current != _comparable(seen):
             last = (
                 TicketEvent.objects.filter(ticket=ticket, field=field)
                 .select_related("actor")
@@ -112,6 +112,11 @@ def _check_expected(ticket: Ticket, expected: dict | None, wanted: dict) -> None
                 .first()
             )
             raise EditConflict(field, last.actor if last else None)
+
+
+def _comparable(value) -> str:
+    """A value as a form posts it back: text, line ends as \n, no outer blanks."""
+    return str(value if value is not None else "").replace("\r\n", "\n").strip()
 
 
 def _event(ticket: Ticket, actor: User | None, kind: str, field: str = "", old="", new=""):

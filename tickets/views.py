@@ -141,6 +141,7 @@ def property_labels(definitions=None) -> dict:
         **BUILTIN_PROPERTIES,
         **INFO_BUILTINS,
         "stage": _("Ticket status"),
+        "name": _("Ticket name"),
         **{d.key: d.label for d in definitions},
     }
 
@@ -350,8 +351,9 @@ def _expected(request, field: str) -> dict | None:
 @login_required
 @require_POST
 def ticket_edit_field(request, pk, field):
-    """Owner, team, priority or category, edited in place in the header (S8)."""
-    if field not in ("owner", "team", "priority", "category"):
+    """A field edited in place (S8): the name, owner, priority and category in
+    the header; the team and description in the sidebar."""
+    if field not in ("name", "description", "owner", "team", "priority", "category"):
         raise Http404
     ticket = get_ticket_for_user(request.user, pk)
     form = FieldEditForm(request.POST, field=field)
@@ -367,7 +369,9 @@ def ticket_edit_field(request, pk, field):
             form.add_error(field, conflict.message)
     if field in HEADER_FIELDS:
         return _changed(request, ticket, changed=field, errors=form.errors)
-    return _changed(request, ticket, changed="sidebar", extra={"team_errors": form.errors})
+    if field == "name":
+        return _changed(request, ticket, changed="header", extra={"name_errors": form.errors})
+    return _changed(request, ticket, changed="sidebar", extra={f"{field}_errors": form.errors})
 
 
 @login_required

@@ -90,7 +90,7 @@
       var box2 = toggle.parentElement.nextElementSibling;
       box2.hidden = !box2.hidden;
       toggle.setAttribute("aria-expanded", String(!box2.hidden));
-      if (!box2.hidden) box2.querySelector("input").focus();
+      if (!box2.hidden) box2.querySelector("input:not([type=hidden])").focus();
       return;
     }
     var pick = target.closest("[data-pick]");

@@ -229,3 +229,27 @@ def test_the_timeline_loads_older_activity_on_demand(page, sign_in, desk):
     expect(items).to_have_count(ticket.events.count())
     expect(page.locator(".timeline-more")).to_have_count(0)
     expect(page.locator(".timeline")).to_contain_text("created the ticket")
+
+
+def test_rename_in_the_header_and_describe_in_the_sidebar(page, sign_in, desk):
+    ticket = desk["ticket"]
+    open_ticket(page, sign_in, desk)
+    page.locator(".rename-toggle").click()
+    page.locator("#field-name input[name=name]").fill("Refund for order 4821")
+    page.locator("#field-name button[type=submit]").click()
+    expect(page.locator(".ticket-title h2")).to_have_text("Refund for order 4821")
+    expect(page.locator(f"#row-{ticket.pk} .row-subject")).to_have_text("Refund for order 4821")
+    page.locator(".description-form textarea").fill("Customer wants the refund to the card.")
+    page.locator(".description-form textarea").blur()
+    expect(page.locator(".timeline")).to_contain_text("set Description to")
+    expect(page.locator(".timeline")).to_contain_text("set Ticket name from “Refund please”")
+    ticket.refresh_from_db()
+    assert (ticket.name, ticket.description) == (
+        "Refund for order 4821",
+        "Customer wants the refund to the card.",
+    )
+    # An empty name is refused where it was typed.
+    page.locator(".rename-toggle").click()
+    page.locator("#field-name input[name=name]").fill(" ")
+    page.locator("#field-name button[type=submit]").click()
+    expect(page.locator("#field-name .field-error")).to_be_visible()
