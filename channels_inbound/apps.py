@@ -7,17 +7,11 @@ class ChannelsInboundConfig(AppConfig):
     verbose_name = _("Inbound channels")
 
     def ready(self):
-        # Messenger replies need the Send API: register it with conversations.
-        # A purged ticket's raw deliveries go with it (they hold its mail and files).
         from tickets.signals import tickets_purging
 
+        # Messenger replies need the Send API: register it with conversations.
         from . import messenger  # noqa: F401
-        from .models import InboundItem
+        from .ingest import delete_raw_deliveries
 
-        tickets_purging.connect(
-            lambda sender, ticket_ids, **kwargs: InboundItem.objects.filter(
-                ticket__in=ticket_ids
-            ).delete(),
-            dispatch_uid="channels_inbound.purge",
-            weak=False,
-        )
+        # A purged ticket's raw deliveries go with it.
+        tickets_purging.connect(delete_raw_deliveries, dispatch_uid="channels_inbound.purge")

@@ -11,7 +11,7 @@ import datetime
 import hashlib
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -425,3 +425,13 @@ def _bounce(item: InboundItem, parsed: ParsedEmail) -> None:
         InboundItem.Status.IGNORED,
         f"Delivery failure of message {original.pk}; {marked} contact address(es) marked.",
     )
+
+
+def delete_raw_deliveries(sender, ticket_ids, **kwargs) -> None:
+    """A purged ticket's raw deliveries go with it: they hold its mail and files.
+    Found by the message each became, which follows a merge or split to the
+    ticket it now belongs to; a delivery that made no message, by the ticket
+    it was filed under."""
+    InboundItem.objects.filter(
+        Q(message__ticket__in=ticket_ids) | Q(message__isnull=True, ticket__in=ticket_ids)
+    ).delete()

@@ -327,13 +327,14 @@ def conversation_move(
         raise PermissionDenied(
             _("Only super admins and users with account access can move conversations.")
         )
-    if thread.inbox_id == inbox.pk:
-        raise ValidationError({"inbox": _("The conversation is already in this inbox.")})
     with transaction.atomic():
         ticket = _lock(thread.ticket_id).get(thread.ticket_id)
         if ticket is None:
             raise ValidationError(_("This ticket was deleted."))
+        # Read under the ticket's lock: a teammate may have just moved it.
         thread = Thread.objects.select_related("inbox").get(pk=thread.pk, ticket=ticket)
+        if thread.inbox_id == inbox.pk:
+            raise ValidationError({"inbox": _("The conversation is already in this inbox.")})
         old_inbox = thread.inbox
         Thread.objects.filter(pk=thread.pk).update(inbox=inbox)
         _event(

@@ -366,14 +366,14 @@ def ticket_move_pipeline(
     """Move the ticket to another pipeline, into `stage` of it (S11): the agent
     maps the status, and a conditional one asks for what it requires, as
     ticket_set_stage does. The timeline shows both the pipeline and the status."""
-    if stage.pipeline_id == ticket.pipeline_id:
-        return ticket_set_stage(
-            actor=actor, ticket=ticket, stage=stage, properties=properties,
-            expected=expected, **fields,
-        )  # fmt: skip
     with transaction.atomic():
         current = _lock(ticket)
         _check_expected(current, expected, {"pipeline": stage.pipeline_id})
+        if current.pipeline_id == stage.pipeline_id:
+            # Already there (a teammate moved it first): only the status changes.
+            return ticket_set_stage(
+                actor=actor, ticket=current, stage=stage, properties=properties, **fields
+            )
         values = {key: current.property_value(key) for key in stage.required_properties}
         values.update(
             {k: v for k, v in {**fields, **(properties or {})}.items() if v not in (None, "")}
