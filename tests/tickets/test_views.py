@@ -195,8 +195,9 @@ def test_workspace_pages_run_a_constant_number_of_queries(
     # With the followers, the ticket settings and the conversations' inboxes.
     with django_assert_max_num_queries(35):
         signed_in.get(detail_url(ticket))
-    # The sidebar's layout and the agent's own order of its properties and cards.
-    with django_assert_max_num_queries(21):
+    # The sidebar's layout and the agent's own order of its properties and cards;
+    # the followers, the ticket settings and the conversations' inboxes.
+    with django_assert_max_num_queries(24):
         signed_in.get(detail_url(ticket), headers=htmx("detail-pane"))
 
 
@@ -227,9 +228,14 @@ def test_edit_with_an_invalid_value_shows_the_error_and_changes_nothing(signed_i
     assert ticket.priority == ""
 
 
-def test_only_header_fields_are_editable_in_place(signed_in, ticket):
+def test_only_the_in_place_fields_are_editable_through_the_field_url(signed_in, ticket):
+    for field in ("pipeline", "stage", "deleted_at", "merged_into"):
+        url = reverse("tickets:ticket_edit_field", args=[ticket.pk, field])
+        assert signed_in.post(url, {field: "1"}).status_code == 404
     url = reverse("tickets:ticket_edit_field", args=[ticket.pk, "name"])
-    assert signed_in.post(url, {"name": "x"}).status_code == 404
+    assert signed_in.post(url, {"name": "Renamed"}).status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.name == "Renamed"
 
 
 def test_conditional_status_asks_for_its_properties_first(signed_in, pipeline, ticket, htmx):
