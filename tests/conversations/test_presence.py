@@ -46,8 +46,14 @@ def test_presence_expires(client, agent, team_a, ticket):
         assert "Jonas" not in ping(client, ticket)
 
 
-def test_outsider_gets_404_and_get_is_405(client, outsider, ticket):
+def test_outsider_learns_nothing_and_get_is_405(client, outsider, ticket):
+    """A ticket out of sight answers like one that does not exist: the bar says
+    it is gone and polling stops (286), with nothing of the ticket in it."""
     client.force_login(outsider)
     url = reverse("conversations:presence", args=[ticket.pk])
-    assert client.post(url).status_code == 404
+    hidden = client.post(url)
+    missing = client.post(reverse("conversations:presence", args=[ticket.pk + 1000]))
+    assert hidden.status_code == missing.status_code == 286
+    assert hidden.content.decode() == missing.content.decode()
+    assert ticket.name not in hidden.content.decode()
     assert client.get(url).status_code == 405
