@@ -9,16 +9,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tickets import queries
 from tickets.access import get_ticket_for_user
 from tickets.forms import attach_errors, owner_choices
-from tickets.manage import _go
+from tickets.manage import go, opened_url
 from tickets.models import Pipeline, Stage
-from tickets.views import _posted_view
 
 from . import moves
 from .forms import SplitForm
@@ -31,11 +29,6 @@ SPLIT_MESSAGES = 100
 
 def _view_slug(request) -> str:
     return (request.POST or request.GET).get("view", "")
-
-
-def _opened(request, pk: int) -> str:
-    view = _posted_view(request)
-    return reverse("tickets:ticket_detail", kwargs={"slug": view.slug, "pk": pk})
 
 
 def _stage_groups() -> list[tuple]:
@@ -92,7 +85,7 @@ def ticket_split(request, pk):
                 request,
                 _("Split into #%(number)s. The two tickets are linked.") % {"number": new.pk},
             )
-            return _go(request, _opened(request, new.pk))
+            return go(request, opened_url(request, new.pk))
     picked = {int(pk) for pk in request.POST.getlist("messages") if pk.isdigit()}
     if previewing:
         # Another status was chosen: ask what it requires, keep what was typed.
@@ -145,7 +138,7 @@ def ticket_merge(request, pk):
                     _("#%(merged)s was merged into #%(primary)s.")
                     % {"merged": merged.pk, "primary": primary.pk},
                 )
-                return _go(request, _opened(request, primary.pk))
+                return go(request, opened_url(request, primary.pk))
     context = {
         "ticket": ticket,
         "other": other,
@@ -199,7 +192,7 @@ def conversation_move(request, pk):
                     request,
                     _("Conversation moved to “%(inbox)s”.") % {"inbox": inbox.name},
                 )
-                return _go(request, _opened(request, ticket.pk))
+                return go(request, opened_url(request, ticket.pk))
     context = {
         "ticket": ticket,
         "threads": threads,

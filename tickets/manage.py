@@ -20,7 +20,7 @@ from .models import Pipeline, Stage, TicketSettings
 from .views import WORKSPACE, _nav_context, _posted_view, _render, property_labels
 
 
-def _go(request, url: str) -> HttpResponse:
+def go(request, url: str) -> HttpResponse:
     """After an action in a dialog: load `url` as the whole workspace (htmx
     follows HX-Location; a plain form post is redirected)."""
     if request.htmx:
@@ -32,7 +32,8 @@ def _go(request, url: str) -> HttpResponse:
     return response
 
 
-def _ticket_url(request, pk: int) -> str:
+def opened_url(request, pk: int) -> str:
+    """Ticket `pk` in the view the agent posted from."""
     view = _posted_view(request)
     return reverse("tickets:ticket_detail", kwargs={"slug": view.slug, "pk": pk})
 
@@ -97,7 +98,7 @@ def ticket_move(request, pk):
             form.add_error(None, conflict.message)
         else:
             messages.success(request, _("Ticket moved to another pipeline."))
-            return _go(request, _ticket_url(request, ticket.pk))
+            return go(request, opened_url(request, ticket.pk))
     if previewing:
         form = StageChangeForm(ticket=ticket, stage=chosen, stages=others)
     context = {
@@ -124,7 +125,7 @@ def ticket_delete(request, pk):
         % {"number": ticket.pk},
     )
     view = _posted_view(request)
-    return _go(request, reverse("tickets:view_tickets", args=[view.slug]))
+    return go(request, reverse("tickets:view_tickets", args=[view.slug]))
 
 
 @login_required
@@ -136,7 +137,7 @@ def ticket_restore(request, pk):
         raise Http404
     services.ticket_restore(actor=request.user, ticket=ticket)
     messages.success(request, _("Ticket #%(number)s restored.") % {"number": ticket.pk})
-    return _go(request, reverse("tickets:ticket_open", args=[ticket.pk]))
+    return go(request, reverse("tickets:ticket_open", args=[ticket.pk]))
 
 
 @login_required
