@@ -1,7 +1,7 @@
 """Managing an open ticket (S11): follow, move to another pipeline, delete and
 restore, Recently deleted, and the timeline's older pages (S10). Split, merge
 and moving a conversation to another inbox move messages, so they live in
-conversations.views."""
+conversations.manage."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
