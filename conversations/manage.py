@@ -6,7 +6,6 @@ went wrong."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from tickets import queries
 from tickets.access import get_ticket_for_user
 from tickets.forms import attach_errors, owner_choices
 from tickets.manage import go, opened_url
-from tickets.models import Pipeline, Stage
+from tickets.models import Stage
 
 from . import moves
 from .forms import SplitForm
@@ -29,13 +28,6 @@ SPLIT_MESSAGES = 100
 
 def _view_slug(request) -> str:
     return (request.POST or request.GET).get("view", "")
-
-
-def _stage_groups() -> list[tuple]:
-    pipelines = Pipeline.objects.prefetch_related(
-        Prefetch("stages", queryset=Stage.objects.order_by("position", "id"))
-    )
-    return [(p, list(p.stages.all())) for p in pipelines]
 
 
 @login_required
@@ -97,7 +89,7 @@ def ticket_split(request, pk):
         "ticket": ticket,
         "form": form,
         "chosen": chosen,
-        "groups": _stage_groups(),
+        "groups": queries.stages_by_pipeline(),
         "rows": rows,
         "picked": picked,
         "view_slug": _view_slug(request),

@@ -21,6 +21,7 @@ from tickets.indexing import refresh_search_vectors
 from tickets.models import Follower, Stage, Ticket, TicketEvent
 
 from .models import Attachment, Draft, Inbox, Message, Thread
+from .quoting import text_to_html
 from .sanitize import SANITIZER_VERSION, html_to_text
 from .services import _touch, comment_add, help_desk_inbox
 
@@ -283,8 +284,7 @@ def _description_comment(actor: User, source: Ticket, primary: Ticket) -> Messag
         "number": source.pk,
         "name": source.name,
     }
-    body = "".join(f"<p>{escape(line)}</p>" for line in source.description.splitlines() if line)
-    html = f"<p><strong>{escape(heading)}</strong></p>{body}"
+    html = f"<p><strong>{escape(heading)}</strong></p>{text_to_html(source.description)}"
     thread = primary.threads.order_by("-created_at", "-id").first() or Thread.objects.create(
         ticket=primary, inbox=help_desk_inbox()
     )
@@ -343,7 +343,6 @@ def conversation_move(
         if owner is not UNCHANGED and owner != ticket.owner:
             ticket_services.ticket_update(actor=actor, ticket=ticket, owner=owner)
         if comment.strip():
-            html = "".join(f"<p>{escape(line)}</p>" for line in comment.splitlines() if line)
-            comment_add(actor=actor, ticket=ticket, html=html)
+            comment_add(actor=actor, ticket=ticket, html=text_to_html(comment))
     thread.inbox = inbox
     return thread

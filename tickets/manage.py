@@ -6,7 +6,6 @@ conversations.manage."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import queries, services
 from .access import deleted_tickets, get_ticket_for_user, may_delete
 from .forms import StageChangeForm, attach_errors
-from .models import Pipeline, Stage, TicketSettings
+from .models import Stage, TicketSettings
 from .views import WORKSPACE, _nav_context, _posted_view, _render, property_labels
 
 
@@ -64,14 +63,6 @@ def ticket_activity(request, pk):
     )
 
 
-def _pipeline_groups(ticket) -> list[tuple]:
-    """The other pipelines with their statuses, for the move dialog's select."""
-    pipelines = Pipeline.objects.exclude(pk=ticket.pipeline_id).prefetch_related(
-        Prefetch("stages", queryset=Stage.objects.order_by("position", "id"))
-    )
-    return [(p, list(p.stages.all())) for p in pipelines]
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_move(request, pk):
@@ -105,7 +96,7 @@ def ticket_move(request, pk):
         "ticket": ticket,
         "form": form,
         "chosen": chosen,
-        "groups": _pipeline_groups(ticket),
+        "groups": queries.stages_by_pipeline(exclude_pipeline=ticket.pipeline_id),
         "view_slug": (request.POST or request.GET).get("view", ""),
     }
     return render(request, "tickets/ticket_move.html", context)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +15,7 @@ from crm.models import Contact
 
 from . import filters, search
 from .access import deleted_tickets, visible_tickets
-from .models import SavedView, Ticket, TicketQuerySet
+from .models import Pipeline, SavedView, Stage, Ticket, TicketQuerySet
 
 
 def _related(name: str):
@@ -435,6 +435,17 @@ def ticket_suggestions(user: User, text: str, exclude, limit: int = 8) -> list:
         .only("id", "name", "contact_name", "last_activity_at", "stage__name", "stage__is_closed")
         .order_by("-last_activity_at", "-id")[:limit]
     )
+
+
+def stages_by_pipeline(exclude_pipeline=None) -> list[tuple]:
+    """(pipeline, its statuses in order) for a status select grouped by
+    pipeline (split, move), leaving out `exclude_pipeline`'s id if given."""
+    pipelines = Pipeline.objects.prefetch_related(
+        Prefetch("stages", queryset=Stage.objects.order_by("position", "id"))
+    )
+    if exclude_pipeline is not None:
+        pipelines = pipelines.exclude(pk=exclude_pipeline)
+    return [(p, list(p.stages.all())) for p in pipelines]
 
 
 DELETED_PAGE = 50
