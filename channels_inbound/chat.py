@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from conversations import services as conversation_services
 from conversations.models import Channel, Message, Thread
+from conversations.queries import visitor_messages
 from tickets.models import Source
 
 from .chatbot import bot_session, bot_turn
@@ -99,13 +100,7 @@ def _poll(widget: ChatWidget, request) -> JsonResponse:
     )
     answer = {"messages": []}
     if thread is not None:
-        messages = (
-            Message.objects.filter(
-                thread=thread, kind__in=[Message.Kind.MESSAGE, Message.Kind.BOT], pk__gt=int(after)
-            )
-            .select_related("author")
-            .order_by("id")[:POLL_PAGE]
-        )
+        messages = visitor_messages(thread, int(after), POLL_PAGE)
         answer["messages"] = [
             {
                 "id": m.pk,

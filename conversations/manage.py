@@ -19,7 +19,8 @@ from tickets.models import Stage
 
 from . import moves
 from .forms import SplitForm
-from .models import Inbox, Message
+from .models import Inbox
+from .queries import messages_to_split
 
 # The split dialog lists the latest messages; a ticket with more splits the
 # older ones in two steps.
@@ -36,12 +37,7 @@ def ticket_split(request, pk):
     """Split chosen messages off into a new ticket (S11): its name, pipeline
     and status are asked for, and what a conditional status requires."""
     ticket = get_ticket_for_user(request.user, pk)
-    rows = list(
-        Message.objects.filter(ticket=ticket)
-        .select_related("author", "thread")
-        .defer("html", "quoted_html", "references")
-        .order_by("-created_at", "-id")[:SPLIT_MESSAGES]
-    )[::-1]
+    rows = messages_to_split(ticket, SPLIT_MESSAGES)
     stages = Stage.objects.all()
     if request.method == "POST":
         chosen = stages.filter(pk=request.POST.get("stage") or 0).first()

@@ -29,13 +29,12 @@ ASSOCIATIONS = (Ticket.contacts, Ticket.companies, Ticket.deals)
 
 
 def _lock(*ids: int) -> dict[int, Ticket]:
-    """The live tickets among `ids`, locked in id order."""
+    """The live tickets among `ids`, locked."""
     return {
         t.pk: t
-        for t in Ticket.objects.select_for_update(of=("self",))
+        for t in Ticket.objects.locked(*ids)
+        .alive()
         .select_related("pipeline", "stage", "owner", "team")
-        .filter(pk__in=sorted(set(ids)), deleted_at__isnull=True)
-        .order_by("pk")
     }
 
 

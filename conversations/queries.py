@@ -36,6 +36,36 @@ def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = 
     return list(reversed(page[:limit])), has_earlier
 
 
+def messages_since(ticket: Ticket, seen: int, user: User) -> int:
+    """How many messages others added after message `seen` (the presence bar's
+    "2 new messages")."""
+    return Message.objects.filter(ticket=ticket, pk__gt=seen).exclude(author=user).count()
+
+
+def messages_to_split(ticket: Ticket, limit: int) -> list[Message]:
+    """The latest `limit` messages, comments included, oldest first: the split
+    dialog's choice."""
+    rows = (
+        Message.objects.filter(ticket=ticket)
+        .select_related("author", "thread")
+        .defer("html", "quoted_html", "references")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return list(rows)[::-1]
+
+
+def visitor_messages(thread, after: int, limit: int) -> list[Message]:
+    """What a chat visitor's window shows after message `after`: the visitor's,
+    the agents' and the bot's lines of their own thread, never comments."""
+    return list(
+        Message.objects.filter(
+            thread=thread, kind__in=[Message.Kind.MESSAGE, Message.Kind.BOT], pk__gt=after
+        )
+        .select_related("author")
+        .order_by("id")[:limit]
+    )
+
+
 def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
     """The conversation pane: messages, this user's drafts, and the reply editor's
     values: what the agent just posted, else their draft, else the defaults

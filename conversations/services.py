@@ -179,7 +179,7 @@ def reply_send(
         raise ValidationError({"to": _("Add at least one recipient (To, CC or BCC).")})
     sender = from_address or default_from_address(actor, reply_to)
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        ticket = Ticket.objects.locked(ticket.pk).get()
         _check_collision(ticket, actor, seen_message_id)
         references = " ".join(
             part
@@ -301,7 +301,7 @@ def thread_reply_send(
     chat window shows it; Messenger's hook queues it for the Send API); nothing
     is mailed. Same collision check and statuses as an email reply (S20, S21)."""
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        ticket = Ticket.objects.locked(ticket.pk).get()
         _check_collision(ticket, actor, seen_message_id)
         message = Message.objects.create(
             thread=reply_to.thread,
@@ -377,7 +377,7 @@ def comment_add(
     if is_blank(html):
         raise ValidationError({"html": _("Write a comment before saving it.")})
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        ticket = Ticket.objects.locked(ticket.pk).get()
         _check_collision(ticket, actor, seen_message_id)
         message = Message.objects.create(
             thread=_thread_for(ticket, None),
@@ -431,7 +431,7 @@ def draft_save(
     save and a send are ordered: sent text never comes back as a draft."""
     html = clean_editor_html(html)
     with transaction.atomic():
-        Ticket.objects.select_for_update(of=("self",)).filter(pk=ticket.pk).first()
+        Ticket.objects.locked(ticket.pk).first()
         if seen_message_id is not None:
             sent = Message.objects.filter(ticket=ticket, author=user, pk__gt=seen_message_id)
             if kind == Draft.Kind.COMMENT:
@@ -495,14 +495,8 @@ def message_move(*, actor: User, message: Message, to_ticket: Ticket | None = No
     if to_ticket is not None and to_ticket.pk == message.ticket_id:
         raise ValidationError(_("The message is already on this ticket."))
     with transaction.atomic():
-        # Lock both tickets in id order, so two moves between them cannot deadlock.
-        ids = sorted({message.ticket_id, *([to_ticket.pk] if to_ticket else [])})
-        locked = {
-            t.pk: t
-            for t in Ticket.objects.select_for_update(of=("self",))
-            .select_related("pipeline")
-            .filter(pk__in=ids, deleted_at__isnull=True)
-        }
+        ids = [message.ticket_id, *([to_ticket.pk] if to_ticket else [])]
+        locked = {t.pk: t for t in Ticket.objects.locked(*ids).alive().select_related("pipeline")}
         source = locked.get(message.ticket_id)
         if source is None or (to_ticket is not None and to_ticket.pk not in locked):
             raise ValidationError(_("That ticket was deleted."))
@@ -622,7 +616,7 @@ def message_receive(
     """
     with transaction.atomic(savepoint=False):  # see ticket_create
         if not new_ticket:
-            ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+            ticket = Ticket.objects.locked(ticket.pk).get()
         if thread is None:
             thread = Thread.objects.create(ticket=ticket, inbox=help_desk_inbox(), channel=channel)
         reply_to = (

@@ -23,9 +23,10 @@ from tickets.forms import StageChangeForm, attach_errors
 from tickets.views import detail_changed_response
 
 from . import attachments, outbox, services
+from .access import get_attachment_for_user, get_message_for_user
 from .forms import DraftForm, EditorForm, NewContactForm, RecordEmailForm, ReplyForm
 from .inserts import inserts_for
-from .models import Attachment, Document, Draft, Message, Notification
+from .models import Attachment, Document, Draft, Notification
 from .presence import presence_ping
 from .queries import (
     EARLIER_PAGE,
@@ -33,6 +34,7 @@ from .queries import (
     conversation_for,
     message_of_ticket,
     messages_for_ticket,
+    messages_since,
 )
 from .recommend import recommendations_for
 from .sanitize import clean_inbound_html
@@ -233,11 +235,7 @@ def attachment_upload(request, pk):
 def attachment_download(request, pk):
     """A file, for users who can see its ticket (S3); a pending upload only for
     whoever uploaded it. Never rendered by the browser unless a raster image."""
-    attachment = get_object_or_404(Attachment, pk=pk)
-    get_ticket_for_user(request.user, attachment.ticket_id)
-    if attachment.message_id is None and attachment.uploaded_by_id != request.user.pk:
-        raise Http404
-    return _file_response(attachment)
+    return _file_response(get_attachment_for_user(request.user, pk))
 
 
 def _file_response(attachment: Attachment) -> FileResponse:
@@ -272,15 +270,17 @@ def presence(request, pk):
         ticket_id=ticket.pk, user=request.user, state=request.POST.get("state", "")
     )
     seen = request.POST.get("seen", "")
-    newer = (
-        Message.objects.filter(ticket=ticket, pk__gt=int(seen)).exclude(author=request.user).count()
-        if seen.isdigit()
-        else 0
-    )
+    newer = messages_since(ticket, int(seen), request.user) if seen.isdigit() else 0
     return render(
         request,
         "conversations/conversation.html#presence",
-        {"ticket": ticket, "others": others, "newer": newer, "presence_view": _view_slug(request)},
+        {
+            "ticket": ticket,
+            "others": others,
+            "newer": newer,
+            "presence_view": _view_slug(request),
+            "polled": True,
+        },
     )
 
 
@@ -319,8 +319,7 @@ def earlier_messages(request, pk):
 
 
 def _visitor_message(request, pk):
-    message = get_object_or_404(Message.objects.select_related("ticket"), pk=pk)
-    get_ticket_for_user(request.user, message.ticket_id)
+    message = get_message_for_user(request.user, pk)
     if not message.is_inbound or message.contact_id:
         raise Http404
     return message
@@ -407,8 +406,7 @@ def message_original(request, pk):
     frame (RELIABILITY 40): no scripts, no same origin, styles that cannot fetch,
     and remote images only when the agent asked (`?images=1`). The frame cannot
     send our session cookie, so its inline images use short-lived signed URLs."""
-    message = get_object_or_404(Message.objects.prefetch_related("attachments"), pk=pk)
-    get_ticket_for_user(request.user, message.ticket_id)
+    message = get_message_for_user(request.user, pk, prefetch=("attachments",))
     if not message.is_inbound:
         raise Http404
     remote = request.GET.get("images") == "1"
@@ -459,8 +457,7 @@ def attachment_inline(request, pk, token):
 @require_GET
 def message_frame(request, pk):
     """Open (or close) the isolated frame with a message's original formatting."""
-    message = get_object_or_404(Message, pk=pk)
-    get_ticket_for_user(request.user, message.ticket_id)
+    message = get_message_for_user(request.user, pk)
     if not message.is_inbound:
         raise Http404
     partial = "message-frame-closed" if request.GET.get("close") else "message-frame"
@@ -475,8 +472,8 @@ def message_frame(request, pk):
 @require_POST
 def message_resend(request, pk):
     """Send a reply again after the outbox gave up on it (RELIABILITY 17)."""
-    message = get_object_or_404(Message.objects.select_related("outbound", "messenger"), pk=pk)
-    ticket = get_ticket_for_user(request.user, message.ticket_id)
+    message = get_message_for_user(request.user, pk, related=("outbound", "messenger"))
+    ticket = message.ticket
     if message.delivery is None:
         raise Http404
     outbox.outbox_retry(message.delivery)
@@ -489,8 +486,8 @@ def message_resend(request, pk):
 def message_move(request, pk):
     """Move a customer's message that joined the wrong ticket to a new ticket,
     or to the ticket numbered in `to` (ARCHITECTURE rule 3)."""
-    message = get_object_or_404(Message.objects.select_related("thread"), pk=pk)
-    ticket = get_ticket_for_user(request.user, message.ticket_id)
+    message = get_message_for_user(request.user, pk, related=("thread",))
+    ticket = message.ticket
     number = request.POST.get("to", "").strip().lstrip("#")
     error = ""
     target = None

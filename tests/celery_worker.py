@@ -11,7 +11,18 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
-REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url() -> str:
+    """REDIS_TEST_URL's database for the first pytest-xdist process, the ones
+    below it for the others, so that parallel worker tests share no queue."""
+    base = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    head, _, number = base.rpartition("/")
+    return f"{head}/{int(number or 0) - int(worker.removeprefix('gw'))}"
+
+
+REDIS_URL = _redis_url()
 
 
 def redis_reachable() -> bool:

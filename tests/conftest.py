@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test import override_settings
 
 from accounts.models import User
 from tests.factories import PipelineFactory, TeamFactory, UserFactory
@@ -8,6 +9,14 @@ from tests.factories import PipelineFactory, TeamFactory, UserFactory
 def pytest_report_header(config):
     settings = connection.settings_dict
     return f"database: {connection.vendor} ({settings['NAME']})"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Every test user gets a password; PBKDF2 spends a quarter of a second on
+    each, which made password hashing most of the suite's time."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture

@@ -57,9 +57,9 @@ def get_ticket_for_user(user: User, pk: int, *, for_update: bool = False) -> Tic
     reply and comment), so there is no separate write check yet.
     """
     tickets = visible_tickets(user).select_related("pipeline", "stage", "owner", "team")
-    if for_update:
-        tickets = tickets.select_for_update(of=("self",))
     try:
+        if for_update:
+            return tickets.locked(pk).get()
         return tickets.get(pk=pk)
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

@@ -207,6 +207,17 @@ class TicketQuerySet(models.QuerySet):
     def spam(self):
         return self.filter(is_spam=True)
 
+    def locked(self, *ids: int) -> "TicketQuerySet":
+        """These tickets, their rows locked until the transaction ends.
+
+        Always in id order: PostgreSQL locks rows in the order it returns them,
+        which without ORDER BY is their order on disk, so two transactions that
+        lock the same tickets could each hold one and wait for the other.
+        `pk__in=sorted(ids)` alone does not order the locks. Only the ticket rows
+        are locked, never the rows that select_related joins.
+        """
+        return self.filter(pk__in=sorted(set(ids))).select_for_update(of=("self",)).order_by("pk")
+
 
 # The condition shared by the partial indexes that serve the open-ticket views.
 OPEN_TICKETS = Q(is_open=True, is_spam=False, deleted_at__isnull=True)

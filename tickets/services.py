@@ -133,9 +133,7 @@ def _event(ticket: Ticket, actor: User | None, kind: str, field: str = "", old="
 def _lock(ticket: Ticket) -> Ticket:
     """The current row, locked until the transaction ends, so old values are true."""
     return (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("pipeline", "stage", "owner", "team")
-        .get(pk=ticket.pk)
+        Ticket.objects.locked(ticket.pk).select_related("pipeline", "stage", "owner", "team").get()
     )
 
 

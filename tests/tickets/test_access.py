@@ -90,13 +90,21 @@ def test_deleted_tickets_are_invisible_even_to_super_admins(super_admin, pipelin
     assert not visible_tickets(super_admin).exists()
 
 
-def test_get_ticket_for_user_hides_what_it_cannot_see_as_missing(outsider, team_a, pipeline):
+def test_get_ticket_for_user_hides_what_it_cannot_see_as_missing(
+    outsider, team_agent, team_a, pipeline
+):
+    from django.db import transaction
     from django.http import Http404
 
     ticket = TicketFactory(pipeline=pipeline, team=team_a)
+    assert get_ticket_for_user(team_agent, ticket.pk) == ticket
+    with transaction.atomic():
+        assert get_ticket_for_user(team_agent, ticket.pk, for_update=True) == ticket
     for pk in (ticket.pk, 999_999, "abc"):
         with pytest.raises(Http404):
             get_ticket_for_user(outsider, pk)
+        with transaction.atomic(), pytest.raises(Http404):
+            get_ticket_for_user(outsider, pk, for_update=True)
 
 
 def test_users_who_see_a_ticket_agree_with_visible_tickets(world, pipeline):
