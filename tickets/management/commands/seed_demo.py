@@ -350,7 +350,9 @@ class Command(BaseCommand):
         mail["Date"] = formatdate()
         mail["Message-ID"] = f"<demo-screenshot@{domain}>"
         mail.set_content(spec["text"])
-        paragraphs = "".join(f"<p>{escape(p)}</p>" for p in spec["text"].split("\n\n"))
+        paragraphs = "".join(
+            "<p>{}</p>".format(escape(p).replace("\n", "<br>")) for p in spec["text"].split("\n\n")
+        )
         cid = f"screenshot@{domain}"
         mail.add_alternative(
             f'<html><body>{paragraphs}<p><img src="cid:{cid}" alt=""></p></body></html>',
