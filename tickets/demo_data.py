@@ -386,7 +386,8 @@ MESSENGER_PAGE = {
 }
 MESSENGER_MESSAGE = (
     "6518000000000001",  # the person's page-scoped id
-    "안녕하세요, 주문한 상품이 아직 도착하지 않았어요. 주문번호 20931 확인 부탁드립니다.",
+    # Its first line becomes the ticket's name.
+    "주문한 상품이 아직 도착하지 않았어요\n안녕하세요, 주문번호 20931 배송 상태 확인 부탁드립니다.",
 )
 
 # A chat visitor who asks the chatbot first, then for a person.
