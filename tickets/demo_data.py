@@ -163,10 +163,10 @@ REQUESTS = {
         ("배송 조회가 안 됩니다", "주문번호 20931의 배송 상태가 3일째 업데이트되지 않고 있습니다."),
     ],
     "zh-hant": [
-        ("無法登入帳號", "我今天早上開始無法登入,系統一直顯示密碼錯誤,但我確定密碼是正確的。"),
+        ("無法登入帳號", "我今天早上開始無法登入，系統一直顯示密碼錯誤，但我確定密碼是正確的。"),
         ("發票抬頭需要更改", "請協助將十月份的發票抬頭改為我們公司的新名稱。"),
-        ("匯出報表失敗", "匯出上個月的銷售報表時,頁面一直停在載入中。"),
-        ("希望新增多語系介面", "我們的團隊成員來自不同國家,希望系統能支援日文介面。"),
+        ("匯出報表失敗", "匯出上個月的銷售報表時，頁面一直停在載入中。"),
+        ("希望新增多語系介面", "我們的團隊成員來自不同國家，希望系統能支援日文介面。"),
         ("訂單重複扣款", "訂單編號 55120 在信用卡帳單上出現兩筆相同的扣款。"),
     ],
     "pl": [
@@ -249,7 +249,7 @@ REPLIES = {
     "de": "Vielen Dank für Ihre Nachricht. Ich sehe mir das gleich an und melde mich heute noch.",
     "fi": "Kiitos viestistäsi. Selvitän asiaa ja palaan sinulle vielä tänään.",
     "ko": "문의해 주셔서 감사합니다. 지금 확인하고 있으며 오늘 중으로 다시 연락드리겠습니다.",
-    "zh-hant": "感謝您的來信。我正在確認這個問題,今天內會再回覆您。",
+    "zh-hant": "感謝您的來信。我正在確認這個問題，今天內會再回覆您。",
     "pl": "Dziękujemy za wiadomość. Sprawdzam to teraz i odezwę się jeszcze dziś.",
 }
 
@@ -260,7 +260,7 @@ FOLLOW_UPS = {
     "de": ("Danke, das hilft mir weiter!", "Am {date} schrieb {agent}:"),
     "fi": ("Kiitos, tämä auttoi!", "{date} {agent} kirjoitti:"),
     "ko": ("감사합니다. 도움이 많이 되었어요!", "{date}, {agent} 작성:"),
-    "zh-hant": ("謝謝,這對我很有幫助!", "{agent} 於 {date} 寫道:"),
+    "zh-hant": ("謝謝，這對我很有幫助！", "{agent} 於 {date} 寫道："),
     "pl": ("Dziękuję, to bardzo pomogło!", "{date} {agent} napisał(a):"),
 }
 
@@ -335,3 +335,83 @@ SLA_GOALS = [
     ("low", 10 * 60, 10 * 60, 10 * 10 * 60, 120),
     ("", 4 * 60, 4 * 60, 5 * 10 * 60, 60),
 ]
+
+# Every channel connected (S12), and one item from each arriving through it the
+# way customers send them: the tickets of the demo's present moment.
+WEB_FORM = {
+    "name": "Contact support",
+    "slug": "support",
+    "title": "How can we help?",
+    "intro": "Tell us what happened. We answer by email, usually within one working day.",
+    "allowed_origins": "https://www.northwind.example",
+}
+# kind, label, required, property key (for custom property fields)
+WEB_FORM_FIELDS = [
+    ("first_name", "First name", False, ""),
+    ("last_name", "Last name", False, ""),
+    ("email", "Email", True, ""),
+    ("subject", "Subject", True, ""),
+    ("property", "Order number", False, "order_number"),
+    ("message", "How can we help?", True, ""),
+    ("file", "Attachment (screenshot, invoice…)", False, ""),
+]
+# A customer's submission: values by field kind, and the file they attach.
+WEB_FORM_SUBMISSION = {
+    "first_name": "Zofia",
+    "last_name": "Lewandowska",
+    "email": "zofia.lewandowska@mail.example",
+    "subject": "Podwójne obciążenie za zamówienie 4471",
+    "property": "4471",
+    "message": (
+        "Dzień dobry,\n\nza zamówienie 4471 karta została obciążona dwa razy. "
+        "W załączniku przesyłam potwierdzenie z banku.\n\nPozdrawiam\nZofia Lewandowska"
+    ),
+}
+WEB_FORM_FILE = (
+    "potwierdzenie-4471.pdf",
+    "Potwierdzenie obciazenia karty",
+    [
+        "Zamowienie: 4471",
+        "Obciazenie 1: 2026-03-02, 249,00 PLN",
+        "Obciazenie 2: 2026-03-02, 249,00 PLN",
+        "Karta: **** **** **** 4410",
+    ],
+)
+
+MESSENGER_PAGE = {
+    "page_id": "104857600000001",
+    "name": "Northwind Traders",
+    # The Page access token is read from this environment variable when agents reply.
+    "access_token_env": "MESSENGER_TOKEN_NORTHWIND",
+}
+MESSENGER_MESSAGE = (
+    "6518000000000001",  # the person's page-scoped id
+    # Its first line becomes the ticket's name.
+    "주문한 상품이 아직 도착하지 않았어요\n안녕하세요, 주문번호 20931 배송 상태 확인 부탁드립니다.",
+)
+
+# A chat visitor who asks the chatbot first, then for a person.
+CHAT_VISITOR = {"name": "陳雅婷", "email": "yating.chen@twcloud.example"}
+CHAT_TURNS = ["發票在哪裡下載？", "我想找真人，十月份的發票金額不對。"]
+
+# An email with an inline screenshot and a PDF invoice attached.
+EMAIL_WITH_FILES = {
+    "contact": ("Lukas", "Schmidt"),
+    "subject": "Fehlermeldung beim Bezahlen der Rechnung",
+    "text": (
+        "Hallo,\n\nbeim Bezahlen der angehängten Rechnung erscheint im Kundenportal "
+        "nur eine rote Fehlermeldung (siehe Screenshot). Können Sie das prüfen?\n\n"
+        "Viele Grüße\nLukas Schmidt"
+    ),
+    "screenshot": "fehlermeldung.png",
+    "invoice": (
+        "Rechnung-2026-0142.pdf",
+        "Rechnung 2026-0142",
+        [
+            "Fabrikam GmbH",
+            "Leistungszeitraum: März 2026",
+            "Betrag: 1.240,00 EUR",
+            "Fällig: 2026-04-15",
+        ],
+    ),
+}

@@ -5,16 +5,28 @@ Idempotent: when the demo is already there it says so and changes nothing, so
 """
 
 import datetime
+import json
 import random
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
 from html import escape
 
-from django.core.management.base import BaseCommand
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Team, User
-from channels_inbound.models import ChatBotAnswer, ChatWidget, EmailChannel
+from channels_inbound.models import (
+    ChatBotAnswer,
+    ChatWidget,
+    EmailChannel,
+    InboundItem,
+    MessengerPage,
+    WebForm,
+    WebFormField,
+)
 from conversations.models import (
     Channel,
     EmailAddress,
@@ -30,7 +42,7 @@ from conversations.models import (
 from conversations.quoting import inbound_body
 from conversations.services import help_desk_inbox
 from crm.models import Company, Contact, Deal
-from tickets import demo_data, services
+from tickets import demo_data, demo_files, services
 from tickets.models import (
     Category,
     Pipeline,
@@ -47,7 +59,10 @@ TICKETS = 300
 
 
 class Command(BaseCommand):
-    help = "Load the demo dataset (teams, agents of every role, pipelines, 300 tickets)."
+    help = (
+        "Load the demo dataset (teams, agents of every role, pipelines, 300 tickets, "
+        "and every channel: email, web form, chat, Messenger)."
+    )
 
     def handle(self, *args, **options):
         self.stdout.write(f"Database: {connection.vendor} ({connection.settings_dict['NAME']})")
@@ -58,6 +73,7 @@ class Command(BaseCommand):
             self.load()
             self.sla()
             self.views()
+            self.channels()
         self.stdout.write(self.style.SUCCESS(f"Loaded the demo: {Ticket.objects.count()} tickets."))
 
     def load(self):
@@ -231,6 +247,146 @@ class Command(BaseCommand):
                 inbox,
                 addresses[0],
             )
+
+    def channels(self):
+        """A web form and a Messenger page beside the email addresses and the
+        chat widget, and one customer item arriving through each channel, the
+        way customers send them: stored in the inbound log, then processed, so
+        the demo shows attachments (an inline screenshot, PDFs), a chatbot
+        hand-off and Messenger exactly as they work."""
+        from channels_inbound.chatbot import PERSON, bot_session, bot_turn
+        from channels_inbound.ingest import inbound_process, inbound_store
+        from channels_inbound.webforms import _store, form_class
+
+        pipeline = Pipeline.objects.order_by("position").first()
+        stage = pipeline.stages.filter(is_closed=False, required_properties=[]).first()
+        teams = {team.name: team for team in Team.objects.all()}
+        users = {user.username: user for user in User.objects.all()}
+        support = teams["Customer Support"]
+        stored = []
+
+        # A web form, published at /forms/support/, and a submission with a PDF.
+        webform = WebForm.objects.create(
+            **demo_data.WEB_FORM, pipeline=pipeline, stage=stage, team=support
+        )
+        properties = {p.key: p for p in PropertyDefinition.objects.all()}
+        for position, (kind, label, required, key) in enumerate(demo_data.WEB_FORM_FIELDS):
+            WebFormField.objects.create(
+                form=webform,
+                kind=kind,
+                label=label,
+                required=required,
+                property=properties.get(key),
+                position=position,
+            )
+        fields = {field.kind: f"f{field.pk}" for field in webform.fields.all()}
+        name, title, lines = demo_data.WEB_FORM_FILE
+        form = form_class(webform)(
+            {fields[kind]: value for kind, value in demo_data.WEB_FORM_SUBMISSION.items()},
+            {
+                fields["file"]: SimpleUploadedFile(
+                    name, demo_files.pdf_document(title, lines), "application/pdf"
+                )
+            },
+        )
+        if not form.is_valid():
+            raise CommandError(f"The demo's form submission is invalid: {form.errors.as_text()}")
+        stored.append(_store(webform, form, request=None))
+
+        # An email with an inline screenshot and a PDF invoice, as a mail server pipes it.
+        stored.append(
+            inbound_store(source=InboundItem.Source.PIPE, payload=self.email_with_files())[0]
+        )
+
+        # The chat widget: a visitor asks the chatbot, then for a person.
+        widget = ChatWidget.objects.order_by("pk").first()
+        visitor = "7e1f0c2a9b8d4e6f8a1b2c3d4e5f6a7b"
+        question, handoff = demo_data.CHAT_TURNS
+        bot_turn(bot_session(widget, visitor), question, "", demo_data.CHAT_VISITOR)
+        session = bot_session(widget, visitor)
+        bot_turn(session, handoff, PERSON, demo_data.CHAT_VISITOR)
+        stored.append(session.handoff)
+
+        # A Messenger page (its token is read from the environment variable it
+        # names) and a message from a person who wrote to it.
+        page = MessengerPage.objects.create(
+            **demo_data.MESSENGER_PAGE, pipeline=pipeline, stage=stage, team=support
+        )
+        stored.append(
+            inbound_store(
+                source=InboundItem.Source.MESSENGER,
+                payload=self.messenger_event(page),
+                content_type="application/json",
+            )[0]
+        )
+
+        # What a worker does with each stored item; its queued run finds it done.
+        for item in stored:
+            inbound_process(item.pk)
+        tickets = {
+            item.source: item.ticket
+            for item in InboundItem.objects.filter(pk__in=[i.pk for i in stored])
+        }
+        # Agents take three of the new tickets; the Messenger one waits in Unassigned.
+        jonas, kasia, weiling = users["jonas"], users["kasia"], users["weiling"]
+        for source, actor, owner, team in (
+            (InboundItem.Source.FORM, jonas, kasia, teams["Billing"]),
+            (InboundItem.Source.PIPE, jonas, jonas, support),
+            (InboundItem.Source.CHAT, weiling, weiling, teams["Technical Support"]),
+        ):
+            services.ticket_update(actor=actor, ticket=tickets[source], owner=owner, team=team)
+
+    def email_with_files(self) -> bytes:
+        """A customer's email as their mail program sends it: text and HTML
+        with the screenshot inline (cid:), and an invoice attached."""
+        spec = demo_data.EMAIL_WITH_FILES
+        first, last = spec["contact"]
+        contact = Contact.objects.get(first_name=first, last_name=last)
+        domain = contact.email.partition("@")[2]
+        mail = EmailMessage()
+        mail["From"] = formataddr((contact.display_name, contact.email))
+        mail["To"] = demo_data.ADDRESSES[0][0]
+        mail["Subject"] = spec["subject"]
+        mail["Date"] = formatdate()
+        mail["Message-ID"] = f"<demo-screenshot@{domain}>"
+        mail.set_content(spec["text"])
+        paragraphs = "".join(
+            "<p>{}</p>".format(escape(p).replace("\n", "<br>")) for p in spec["text"].split("\n\n")
+        )
+        cid = f"screenshot@{domain}"
+        mail.add_alternative(
+            f'<html><body>{paragraphs}<p><img src="cid:{cid}" alt=""></p></body></html>',
+            subtype="html",
+        )
+        mail.get_payload()[1].add_related(
+            demo_files.png_screenshot(),
+            "image",
+            "png",
+            cid=f"<{cid}>",
+            filename=spec["screenshot"],
+            disposition="inline",
+        )
+        name, title, lines = spec["invoice"]
+        mail.add_attachment(
+            demo_files.pdf_document(title, lines), "application", "pdf", filename=name
+        )
+        return mail.as_bytes()
+
+    def messenger_event(self, page: MessengerPage) -> bytes:
+        """The body Meta posts to the webhook for one message to the page."""
+        sender, text = demo_data.MESSENGER_MESSAGE
+        now = int(timezone.now().timestamp() * 1000)
+        event = {
+            "sender": {"id": sender},
+            "recipient": {"id": page.page_id},
+            "timestamp": now,
+            "message": {"mid": f"m_demo_{sender}", "text": text},
+        }
+        body = {
+            "object": "page",
+            "entry": [{"id": page.page_id, "time": now, "messaging": [event]}],
+        }
+        return json.dumps(body).encode()
 
     def views(self):
         """Custom views (S27): one for everyone, one for a team, one private."""
