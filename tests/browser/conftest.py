@@ -62,3 +62,13 @@ def sign_in(page):
 
 def wait_for_url(page, pattern: str):
     page.wait_for_url(re.compile(pattern))
+
+
+def htmx_settled(page):
+    """Wait until htmx has no request in flight and has settled its last swap.
+    htmx binds new content while swapping it in, so a dialog acted on before
+    this may ignore the click or typing; every test that opens one waits here."""
+    page.wait_for_function(
+        "() => window.htmx && !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from conversations import services
 from conversations.models import Draft, Message
-from tests.browser.conftest import wait_for_url
+from tests.browser.conftest import htmx_settled, wait_for_url
 from tests.factories import (
     EmailAddressFactory,
     TicketFactory,
@@ -402,10 +402,12 @@ def test_email_a_contact_from_their_page_starts_a_ticket(page, sign_in, desk):
     expect(page.locator("h1#record-title")).to_have_text(contact.display_name)
     expect(page.locator(".record-tickets")).to_contain_text("Refund please")
     page.get_by_role("button", name="Send email").click()
+    htmx_settled(page)
     panel = page.locator("#email-panel")
     expect(panel.locator("input[name=to]")).to_have_value(contact.email)
     panel.get_by_role("button", name="Send").click()
     expect(panel).to_contain_text("Give the email a subject.")
+    htmx_settled(page)
     panel.locator("input[name=subject]").fill("About your order")
     type_in(page, "#email-panel", "We have news about your order.")
     panel.get_by_role("button", name="Send").click()

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from tests.browser.conftest import htmx_settled
 from tests.factories import CompanyFactory, ContactFactory, TicketFactory, UserFactory
 from tickets.models import Priority, SavedView, Ticket
 
@@ -150,6 +151,7 @@ def test_an_advanced_filter_with_two_conditions_saved_as_a_view(page, sign_in, a
     assert shown(page) == ["Question about an order"]
     expect(page.locator(".filter-chip")).to_have_count(2)
     page.get_by_role("button", name="Save as new view").click()
+    htmx_settled(page)
     page.locator("#view-panel").get_by_label("Name").fill("Urgent orders")
     page.get_by_label("Private").check()
     page.locator("#view-panel").get_by_role("button", name="Create view").click()
@@ -165,11 +167,13 @@ def test_create_each_kind_of_view(page, sign_in, agent, desk, team_b, sharing):
     sign_in(agent)
     page.goto("/views/all-open/")
     page.get_by_role("button", name="Create view").click()
+    htmx_settled(page)
     page.locator("#view-panel").get_by_label("Name").fill(f"{sharing} view")
     page.get_by_label(sharing).check()
     if sharing == "Chosen teams":
         page.locator("#view-panel").get_by_role("button", name="Create view").click()
         expect(page.get_by_text("Choose at least one team")).to_be_visible()
+        htmx_settled(page)
         page.get_by_label(team_b.name).check()
     page.locator("#view-panel").get_by_role("button", name="Create view").click()
     page.wait_for_url("**/views/v*/list/**")

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conversations.models import Inbox, Message, Notification
-from tests.browser.conftest import wait_for_url
+from tests.browser.conftest import htmx_settled, wait_for_url
 from tests.factories import (
     ContactFactory,
     PipelineFactory,
@@ -49,6 +49,7 @@ def open_ticket(page, sign_in, desk, ticket=None, user=None):
 def menu(page, item: str):
     page.locator(".ticket-menu summary").click()
     page.locator(".ticket-menu [role=menuitem]", has_text=item).click()
+    htmx_settled(page)
 
 
 def test_follow_and_unfollow_from_the_header(page, sign_in, desk):
@@ -78,6 +79,7 @@ def test_split_moves_the_chosen_message_into_a_linked_ticket(page, sign_in, desk
     dialog.locator("input[name=messages]").nth(1).check()
     dialog.locator("button[type=submit]").click()
     expect(page.locator("#split-panel")).to_contain_text("Leave at least one message")
+    htmx_settled(page)
     dialog = page.locator("#split-panel")
     dialog.locator("input[name=messages]").nth(0).uncheck()
     dialog.locator("input[name=name]").fill("Address change")
