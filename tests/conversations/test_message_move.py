@@ -4,14 +4,14 @@ to another one, with its files, and both tickets say so (ARCHITECTURE rule 3).""
 import datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
 from conversations import services
 from conversations.models import Attachment, Channel, Message, Thread
-from conversations.services import help_desk_inbox
+from conversations.services import InboundFile, help_desk_inbox
 from tests.factories import ContactFactory, TicketFactory, inbound_message
 from tickets.models import Ticket
 
@@ -21,22 +21,29 @@ def mixed(pipeline, team_a):
     """A ticket on which a second customer's unrelated mail landed, with a file."""
     ticket = TicketFactory(pipeline=pipeline, team=team_a, name="Printer jam")
     first = inbound_message(ticket, text="The printer jams.")
-    stray = inbound_message(
-        ticket, contact=ContactFactory(first_name="Bo", email="bo@other.example"), text="Invoice?"
-    )
-    Message.objects.filter(pk=stray.pk).update(
-        subject="Where is my invoice", created_at=timezone.now() + datetime.timedelta(minutes=5)
-    )
-    stray.refresh_from_db()
-    Attachment.objects.create(
-        ticket=ticket,
-        message=stray,
-        file=ContentFile(b"%PDF-1.4", name="invoice.pdf"),
-        filename="invoice.pdf",
-        content_type="application/pdf",
-        size=8,
-    )
-    services._touch(ticket, stray)
+    bo = ContactFactory(first_name="Bo", email="bo@other.example")
+    # Five minutes later, stored as ingestion stores it (which keeps the list's
+    # last activity current).
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5), tick=False):
+        stray = services.message_receive(
+            ticket=ticket,
+            thread=first.thread,
+            channel=Channel.EMAIL,
+            contact=bo,
+            from_name=bo.display_name,
+            from_email=bo.email,
+            to=["support0@helpdesk.example"],
+            cc=[],
+            subject="Where is my invoice",
+            html="",
+            text="Invoice?",
+            message_id="<invoice@other.example>",
+            files=[
+                InboundFile(
+                    filename="invoice.pdf", content_type="application/pdf", data=b"%PDF-1.4"
+                )
+            ],
+        )
     return ticket, first, stray
 
 

@@ -4,6 +4,7 @@ inbox, and the followers told of what happens on a ticket."""
 import datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -325,11 +326,8 @@ def test_a_merge_moves_everything_to_the_primary_and_closes_the_other(
         contacts=[bo],
         companies=[initech],
     )
-    older = receive(primary, bo, "My printer is broken too.", files=1)
-    Message.objects.filter(pk=older.pk).update(
-        created_at=timezone.now() - datetime.timedelta(hours=1)
-    )
-    services._touch(primary, Message.objects.get(pk=older.pk))
+    with time_machine.travel(timezone.now() - datetime.timedelta(hours=1), tick=False):
+        receive(primary, bo, "My printer is broken too.", files=1)
     printer_threads = set(printer.threads.values_list("pk", flat=True))
     before = counts(printer, primary)
     assert before == (4, 4)
