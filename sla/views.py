@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Team
 from tickets.access import visible_tickets
-from tickets.views import _nav_context, _render
+from tickets.rendering import nav_context, render_pane
 
 from .models import SlaOutcome
 
@@ -86,7 +86,7 @@ def sla_report(request):
         )
         day += datetime.timedelta(days=1)
     missed = outcomes.filter(met=False).select_related("ticket", "team").order_by("-done_at")[:50]
-    return _render(
+    return render_pane(
         request,
         "sla/report.html",
         {
@@ -98,7 +98,7 @@ def sla_report(request):
             "chart": _chart(days),
             "missed": missed,
             "missed_count": outcomes.filter(met=False).count(),
-            **_nav_context(request.user, None),
+            **nav_context(request.user, None),
         },
     )
 

@@ -32,7 +32,7 @@ from .models import (
     TicketSettings,
     WorkspacePreference,
 )
-from .views import _nav_context, _render, _view_or_404
+from .rendering import nav_context, render_pane, view_or_404
 
 TABLE = "tickets/table.html"
 BULK_MAX = 200
@@ -135,13 +135,13 @@ def _differs(state: filters.ListState, saved: filters.ListState) -> bool:
 @require_GET
 def view_list(request, slug):
     """A view as a table: columns, sort, quick and advanced filters, search, bulk."""
-    view = _view_or_404(request.user, slug)
+    view = view_or_404(request.user, slug)
     state = _state(request, view)
     canonical = reverse("tickets:view_list", args=[view.slug]) + _query(state)
     if "count" in request.GET:
         return _count(request, view, state)
     # The table's rows first: the sidebar counts follow in their own request.
-    context = _table_context(request, view, state) | _nav_context(request.user, view, counted=False)
+    context = _table_context(request, view, state) | nav_context(request.user, view, counted=False)
     context["count_url"] = canonical + ("&" if "?" in canonical else "?") + "count=1"
     # "Back to list" from the open ticket returns here, filters and page included.
     request.session[f"list:{view.slug}"] = canonical
@@ -149,7 +149,7 @@ def view_list(request, slug):
     if "add_key" in request.GET and not request.htmx:
         return redirect(canonical)
     partial = "table-pane" if request.htmx and request.htmx.target == "table-pane" else None
-    response = _render(request, f"{TABLE}#{partial}" if partial else TABLE, context)
+    response = render_pane(request, f"{TABLE}#{partial}" if partial else TABLE, context)
     if request.htmx and "add_key" in request.GET:
         response["HX-Replace-Url"] = canonical
     return response
@@ -160,13 +160,13 @@ def _count(request, view, state) -> HttpResponse:
     try:
         total = queries.table_count(request.user, view, state)
     except filters.FilterError:
-        total = queries.Count(0)
+        total = queries.CappedCount(0)
     context = {
         "total": total,
         "first": _int(request.GET.get("first")),
         "last": _int(request.GET.get("last")),
     }
-    return _render(request, f"{TABLE}#table-count", context)
+    return render_pane(request, f"{TABLE}#table-count", context)
 
 
 def _int(text) -> int:
@@ -182,13 +182,13 @@ def _query(state: filters.ListState) -> str:
 @require_GET
 def condition_editor(request, slug):
     """The operator and value inputs that fit the chosen property."""
-    view = _view_or_404(request.user, slug)
+    view = view_or_404(request.user, slug)
     known = filters.properties()
     prop = known.get(request.GET.get("add_key", ""))
     operator = request.GET.get("add_op", "")
     if prop and operator not in filters.OPERATORS_BY_TYPE[prop.type]:
         operator = filters.OPERATORS_BY_TYPE[prop.type][0]
-    return _render(
+    return render_pane(
         request,
         f"{TABLE}#condition-editor",
         {
@@ -209,7 +209,7 @@ def condition_editor(request, slug):
 def bulk_action(request, slug):
     """Apply one change to the selected tickets, each through the ticket services
     (so each writes its timeline). Tickets the user may not see are skipped."""
-    view = _view_or_404(request.user, slug)
+    view = view_or_404(request.user, slug)
     back = _safe_back(request, view)
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:BULK_MAX]
     tickets = list(
@@ -326,7 +326,7 @@ def _bulk_stage(request, view, tickets, back):
 
 def _bulk_stage_dialog(request, view, tickets, stage, form, back) -> HttpResponse:
     context = {"view": view, "tickets": tickets, "stage": stage, "form": form, "back": back}
-    return _render(request, "tickets/bulk_stage.html", context)
+    return render_pane(request, "tickets/bulk_stage.html", context)
 
 
 def _safe_back(request, view) -> str:
@@ -392,7 +392,7 @@ def view_create(request):
             form.save_m2m()
         url = reverse("tickets:view_list", args=[saved.slug])
         return _back(request, url)
-    return _render(
+    return render_pane(
         request,
         "tickets/view_form.html",
         {
@@ -416,7 +416,7 @@ def _state_query(source):
 
 
 def _editable_view(request, slug) -> SavedView:
-    view = _view_or_404(request.user, slug)
+    view = view_or_404(request.user, slug)
     if not isinstance(view, queries.CustomView):
         raise Http404
     if not _may_edit(request.user, view.saved):
@@ -433,7 +433,7 @@ def view_edit(request, slug):
     if request.method == "POST" and form.is_valid():
         form.save()
         return _back(request, reverse("tickets:view_list", args=[saved.slug]))
-    return _render(request, "tickets/view_form.html", {"form": form, "saved": saved})
+    return render_pane(request, "tickets/view_form.html", {"form": form, "saved": saved})
 
 
 @login_required
@@ -490,7 +490,7 @@ def preference_order(request, what):
 @require_GET
 def back_to_list(request, slug):
     """The table of a view as the agent last left it."""
-    view = _view_or_404(request.user, slug)
+    view = view_or_404(request.user, slug)
     url = request.session.get(f"list:{view.slug}", "")
     base = reverse("tickets:view_list", args=[view.slug])
     return redirect(url if url.startswith(base) else base)

@@ -16,7 +16,8 @@ from . import queries, services
 from .access import deleted_tickets, get_ticket_for_user, may_delete
 from .forms import StageChangeForm, attach_errors
 from .models import Stage, TicketSettings
-from .views import WORKSPACE, _nav_context, _posted_view, _render, property_labels
+from .rendering import WORKSPACE, nav_context, posted_view, render_pane
+from .views import property_labels
 
 
 def go(request, url: str) -> HttpResponse:
@@ -33,7 +34,7 @@ def go(request, url: str) -> HttpResponse:
 
 def opened_url(request, pk: int) -> str:
     """Ticket `pk` in the view the agent posted from."""
-    view = _posted_view(request)
+    view = posted_view(request)
     return reverse("tickets:ticket_detail", kwargs={"slug": view.slug, "pk": pk})
 
 
@@ -115,7 +116,7 @@ def ticket_delete(request, pk):
         _("Ticket #%(number)s deleted. Find it in Recently deleted to restore it.")
         % {"number": ticket.pk},
     )
-    view = _posted_view(request)
+    view = posted_view(request)
     return go(request, reverse("tickets:view_tickets", args=[view.slug]))
 
 
@@ -150,8 +151,8 @@ def recently_deleted(request):
         "has_next": has_next,
         "keep_days": settings.keep_deleted_days,
         "purge_cutoff": services.purge_cutoff(),
-        **_nav_context(request.user, view),
+        **nav_context(request.user, view),
         "view": None,
         "deleted_active": True,
     }
-    return _render(request, "tickets/recently_deleted.html", context)
+    return render_pane(request, "tickets/recently_deleted.html", context)

@@ -172,18 +172,18 @@ def get_view_for_user(user: User, slug: str) -> DefaultView | CustomView | None:
 COUNT_CAP = 1_000
 
 
-class Count(int):
+class CappedCount(int):
     """A count that may have stopped at its cap (`capped`: there are more)."""
 
     capped = False
 
 
-def count_capped(tickets, cap: int | None = None) -> Count:
+def count_capped(tickets, cap: int | None = None) -> CappedCount:
     """An exact count up to `cap` (COUNT_CAP), else `cap` marked capped: the
     cost of counting a broad filter at a million tickets stays bounded."""
     cap = cap or COUNT_CAP
     found = tickets.values("pk")[: cap + 1].count()
-    count = Count(min(found, cap))
+    count = CappedCount(min(found, cap))
     count.capped = found > cap
     return count
 
@@ -309,7 +309,7 @@ class ListPage:
     """One page of the table: rows, how many match (capped), and the page."""
 
     tickets: list
-    total: Count | None  # None: counted separately (table_count), after the rows
+    total: CappedCount | None  # None: counted separately (table_count), after the rows
     page: int
     size: int
     has_next: bool
@@ -361,11 +361,11 @@ def tickets_for_table(user: User, view, state: filters.ListState, known=None) ->
     else:
         rows = list(rows_of(filters.sort(tickets, state.sort))[start : start + size + 1])
     has_next = len(rows) > size
-    total = Count(len(rows)) if state.page == 1 and not has_next else None
+    total = CappedCount(len(rows)) if state.page == 1 and not has_next else None
     return ListPage(rows[:size], total, state.page, size, has_next)
 
 
-def table_count(user: User, view, state: filters.ListState, known=None) -> Count:
+def table_count(user: User, view, state: filters.ListState, known=None) -> CappedCount:
     """How many tickets the table's state matches, up to COUNT_CAP."""
     tickets, _query = _table_tickets(user, view, state, known)
     return count_capped(tickets)

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from crm.models import Company, Contact
 
 from . import queries
-from .views import _nav_context, _render
+from .rendering import nav_context, render_pane
 
 
 @login_required
@@ -33,6 +33,6 @@ def _record(request, kind: str, record) -> object:
         "company_contacts": list(record.contacts.order_by("last_name", "first_name")[:50])
         if kind == "company"
         else [],
-        **_nav_context(request.user, None),
+        **nav_context(request.user, None),
     }
-    return _render(request, "tickets/record.html", context)
+    return render_pane(request, "tickets/record.html", context)

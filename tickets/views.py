@@ -9,9 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -39,8 +38,8 @@ from .models import (
     WorkspaceLayout,
     WorkspacePreference,
 )
+from .rendering import WORKSPACE, nav_context, posted_view, render_pane, view_or_404
 
-WORKSPACE = "tickets/workspace.html"
 PANES_BY_TARGET = {
     "workspace": "workspace-panes",
     "detail-pane": "detail-pane",
@@ -55,42 +54,10 @@ def _target_partial(request) -> str | None:
     return PANES_BY_TARGET.get(request.htmx.target)
 
 
-def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
-    # Defaults for names the row template reads 50 times a page: a missing
-    # template variable costs an exception each time.
-    ticket = context.get("ticket")
-    context = {"oob": False, "active_pk": ticket.pk if ticket else None, **context}
-    response = render(request, template, context, status=status)
-    patch_vary_headers(response, ["HX-Request", "HX-Target"])
-    return response
-
-
-def _view_or_404(user, slug):
-    view = queries.get_view_for_user(user, slug)
-    if view is None:
-        raise Http404
-    return view
-
-
 def _row_url(view) -> str:
     """The detail URL of a view's rows without the id: one reverse() per page, not
     two per row (rows are rendered 50 at a time)."""
     return reverse("tickets:view_tickets", args=[view.slug]) + "tickets/"
-
-
-def _nav_context(user, view, *, counted: bool = True) -> dict:
-    """The views sidebar: default views, then shared and private custom views,
-    each with its count (capped at queries.COUNT_CAP for broad ones). Not
-    `counted`: the sidebar fetches its counts right after the page shows."""
-    custom = queries.custom_views_for_user(user)
-    counts = queries.view_counts_for_sidebar(user, custom) if counted else {}
-    return {
-        "views": [(v, counts.get(v.slug)) for v in queries.views_for_user(user)],
-        "shared_views": [(v, counts.get(v.slug)) for v in custom if v.saved.is_shared],
-        "private_views": [(v, counts.get(v.slug)) for v in custom if not v.saved.is_shared],
-        "counts_pending": not counted,
-        "view": view,
-    }
 
 
 # Apps that add to the open ticket (the conversation, later SLA) register a
@@ -213,46 +180,46 @@ def home(request):
 @require_GET
 def view_nav(request, slug):
     """The views sidebar alone: its counts refresh while the workspace is open."""
-    view = _view_or_404(request.user, slug)
-    context = _nav_context(request.user, view) | {"table_mode": "table" in request.GET}
-    return _render(request, f"{WORKSPACE}#nav-pane", context)
+    view = view_or_404(request.user, slug)
+    context = nav_context(request.user, view) | {"table_mode": "table" in request.GET}
+    return render_pane(request, f"{WORKSPACE}#nav-pane", context)
 
 
 @login_required
 @require_GET
 def view_tickets(request, slug):
     """A default view: its list, and an empty conversation pane."""
-    view = _view_or_404(request.user, slug)
+    view = view_or_404(request.user, slug)
     if request.htmx and "newer_than" in request.GET:
         # The list polls for tickets that arrived or changed since it was drawn.
         since = parse_datetime(request.GET["newer_than"])
         newer = queries.count_newer(request.user, view, since) if since else 0
-        return _render(request, f"{WORKSPACE}#list-news", {"view": view, "newer": newer})
+        return render_pane(request, f"{WORKSPACE}#list-news", {"view": view, "newer": newer})
     page = queries.tickets_for_view(request.user, view, request.GET.get("after"))
     context = {"view": view, "page": page, "row_url": _row_url(view)}
     if not request.GET.get("after"):
         WorkspacePreference.remember_view(request.user, view.slug)
     if request.htmx and request.GET.get("after"):
-        return _render(request, f"{WORKSPACE}#ticket-rows", context)
+        return render_pane(request, f"{WORKSPACE}#ticket-rows", context)
     partial = _target_partial(request)
-    context |= _nav_context(request.user, view)
-    return _render(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
+    context |= nav_context(request.user, view)
+    return render_pane(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
 
 
 @login_required
 @require_GET
 def ticket_detail(request, slug, pk):
     """The open ticket inside a view: header, description, sidebar and timeline."""
-    view = _view_or_404(request.user, slug)
+    view = view_or_404(request.user, slug)
     ticket = get_ticket_for_user(request.user, pk)
     if ticket.merged_into_id:
         return _merged_redirect(request, ticket, slug)
     partial = _target_partial(request)
     if partial == "detail-pane":
         context = {"view": view, "row_url": _row_url(view), **_detail_context(request.user, ticket)}
-        return _render(request, f"{WORKSPACE}#detail-pane", context)
+        return render_pane(request, f"{WORKSPACE}#detail-pane", context)
     context = _workspace_context(request.user, view, ticket)
-    return _render(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
+    return render_pane(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
 
 
 def _merged_redirect(request, ticket, slug: str | None) -> HttpResponse:
@@ -272,7 +239,7 @@ def _workspace_context(user, view, ticket) -> dict:
         "view": view,
         "row_url": _row_url(view),
         "page": queries.tickets_for_view(user, view),
-        **_nav_context(user, view),
+        **nav_context(user, view),
         **_detail_context(user, ticket),
     }
 
@@ -292,28 +259,19 @@ def ticket_open(request, pk):
     return redirect("tickets:ticket_detail", slug=slug, pk=pk)
 
 
-def _posted_view(request):
-    """The view the agent was in when they posted (a hidden "view" field), else
-    their first view: the list row and counts in the answer belong to it."""
-    return (
-        queries.get_view_for_user(request.user, request.POST.get("view", ""))
-        or queries.views_for_user(request.user)[0]
-    )
-
-
 def detail_changed_response(request, ticket, *, toast: str = "") -> HttpResponse:
     """The whole open ticket again (after a reply or comment), with the list row
     and the counts out of band."""
-    view = _posted_view(request)
+    view = posted_view(request)
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
         "view": view,
         "row_url": _row_url(view),
         "toast": toast,
         **_detail_context(request.user, ticket),
-        **_nav_context(request.user, view),
+        **nav_context(request.user, view),
     }
-    response = _render(request, f"{WORKSPACE}#detail-changed", context)
+    response = render_pane(request, f"{WORKSPACE}#detail-changed", context)
     response["HX-Retarget"] = "#detail-pane"
     response["HX-Reswap"] = "outerHTML"
     return response
@@ -325,19 +283,19 @@ def _changed(
     """After an edit: the edited part again (a header field, the status or the
     sidebar), plus the sidebar, list row and counts out of band. Swapping only the
     edited part keeps a second edit made meanwhile from being thrown away."""
-    view = _posted_view(request)
+    view = posted_view(request)
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
         "view": view,
         "row_url": _row_url(view),
         "changed": changed,
         **_detail_context(request.user, ticket, errors),
-        **_nav_context(request.user, view),
+        **nav_context(request.user, view),
         **(extra or {}),
     }
     if changed in HEADER_FIELDS:
         context["changed_field"] = next(f for f in context["header_fields"] if f["name"] == changed)
-    return _render(request, f"{WORKSPACE}#ticket-changed", context)
+    return render_pane(request, f"{WORKSPACE}#ticket-changed", context)
 
 
 def _expected(request, field: str) -> dict | None:
@@ -467,7 +425,7 @@ def ticket_create(request):
         initial = {key: request.GET.get(key) for key in request.GET if key != "contacts"}
         initial["contacts"] = request.GET.getlist("contacts")
         form = TicketCreateForm(initial=initial)
-        return _render(request, "tickets/ticket_create.html", _create_context(request, form))
+        return render_pane(request, "tickets/ticket_create.html", _create_context(request, form))
     form = TicketCreateForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -490,20 +448,20 @@ def ticket_create(request):
             attach_errors(form, error)
         else:
             return _created(request, ticket)
-    return _render(request, "tickets/ticket_create.html", _create_context(request, form))
+    return render_pane(request, "tickets/ticket_create.html", _create_context(request, form))
 
 
 def _created(request, ticket) -> HttpResponse:
     """Open the new ticket in the view the agent was in. For htmx: the panel is
     replaced by nothing and the workspace panes arrive out of band, with the URL
     pushed, in one response."""
-    view = _posted_view(request)
+    view = posted_view(request)
     url = reverse("tickets:ticket_detail", kwargs={"slug": view.slug, "pk": ticket.pk})
     if not request.htmx:
         return redirect(url)
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = _workspace_context(request.user, view, ticket)
-    response = _render(request, f"{WORKSPACE}#workspace-oob", context)
+    response = render_pane(request, f"{WORKSPACE}#workspace-oob", context)
     response["HX-Push-Url"] = url
     return response
 

@@ -100,7 +100,7 @@ def get_field(form, key):
 
 @register.simple_tag
 def view_count(count: int):
-    """A count; one that stopped at its cap reads "1,000+" (tickets.queries.Count)."""
+    """A count; one that stopped at its cap reads "1,000+" (tickets.queries.CappedCount)."""
     shown = formats.number_format(count, force_grouping=True)
     return f"{shown}+" if getattr(count, "capped", False) else shown
 

@@ -1,0 +1,54 @@
+"""Rendering shared by every workspace screen (the ticket workspace, the table,
+records, Recently deleted, the SLA report): the page or the one pane an htmx
+request asks for, and the views sidebar beside it."""
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+
+from . import queries
+
+WORKSPACE = "tickets/workspace.html"
+
+
+def render_pane(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    """`template` (a page, or a partial an htmx request names), varying by the
+    htmx headers so a cached pane never answers a page load."""
+    # Defaults for names the row template reads 50 times a page: a missing
+    # template variable costs an exception each time.
+    ticket = context.get("ticket")
+    context = {"oob": False, "active_pk": ticket.pk if ticket else None, **context}
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def view_or_404(user, slug):
+    view = queries.get_view_for_user(user, slug)
+    if view is None:
+        raise Http404
+    return view
+
+
+def nav_context(user, view, *, counted: bool = True) -> dict:
+    """The views sidebar: default views, then shared and private custom views,
+    each with its count (capped at queries.COUNT_CAP for broad ones). Not
+    `counted`: the sidebar fetches its counts right after the page shows."""
+    custom = queries.custom_views_for_user(user)
+    counts = queries.view_counts_for_sidebar(user, custom) if counted else {}
+    return {
+        "views": [(v, counts.get(v.slug)) for v in queries.views_for_user(user)],
+        "shared_views": [(v, counts.get(v.slug)) for v in custom if v.saved.is_shared],
+        "private_views": [(v, counts.get(v.slug)) for v in custom if not v.saved.is_shared],
+        "counts_pending": not counted,
+        "view": view,
+    }
+
+
+def posted_view(request):
+    """The view the agent was in when they posted (a hidden "view" field), else
+    their first view: the list row and counts in the answer belong to it."""
+    return (
+        queries.get_view_for_user(request.user, request.POST.get("view", ""))
+        or queries.views_for_user(request.user)[0]
+    )
