@@ -17,7 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.models import Company, Contact
-from crm.views import records_matching
+from crm.queries import records_matching
 from tickets.access import get_ticket_for_user, users_who_see, visible_tickets
 from tickets.forms import StageChangeForm, attach_errors
 from tickets.views import detail_changed_response

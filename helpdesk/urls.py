@@ -9,7 +9,6 @@ admin.site.index_title = _("Settings")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("crm/", include("crm.urls")),
     path("", include("channels_inbound.urls")),
     path("", include("conversations.urls")),
     path("", include("sla.urls")),

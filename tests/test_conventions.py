@@ -50,7 +50,7 @@ def modules(name):
 
 def test_the_view_list_covers_every_app_with_urls():
     apps = {name.split(".")[0] for name in routed_views()}
-    assert {"accounts", "tickets", "conversations", "channels_inbound", "sla", "crm"} <= apps
+    assert {"accounts", "tickets", "conversations", "channels_inbound", "sla"} <= apps
     assert "conversations.manage.ticket_split" in routed_views()
 
 

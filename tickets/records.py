@@ -2,12 +2,15 @@
 with a way to email them (S13; the email form belongs to conversations)."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from crm.models import Company, Contact
+from crm.queries import records_matching
 
 from . import queries
+from .access import get_ticket_for_user
 from .rendering import nav_context, render_pane
 
 
@@ -36,3 +39,23 @@ def _record(request, kind: str, record) -> object:
         **nav_context(request.user, None),
     }
     return render_pane(request, "tickets/record.html", context)
+
+
+@login_required
+@require_GET
+def record_search(request, kind):
+    """Search results for a picker: in the Create ticket panel (pick into the form)
+    or in a ticket's sidebar (associate with that ticket)."""
+    if kind not in ("contact", "company", "deal"):
+        raise Http404
+    ticket = None
+    if request.GET.get("ticket"):
+        ticket = get_ticket_for_user(request.user, request.GET["ticket"])
+    context = {
+        "kind": kind,
+        "records": records_matching(kind, request.GET.get("q", "")),
+        "ticket": ticket,
+        "view_slug": request.GET.get("view", ""),
+        "query": request.GET.get("q", "").strip(),
+    }
+    return render(request, "crm/record_search.html", context)

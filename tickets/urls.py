@@ -20,6 +20,7 @@ urlpatterns = [
     path("views/<slug:slug>/tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
     path("contacts/<int:pk>/", records.contact_record, name="contact_record"),
     path("companies/<int:pk>/", records.company_record, name="company_record"),
+    path("crm/search/<str:kind>/", records.record_search, name="record_search"),
     path("tickets/new/", views.ticket_create, name="ticket_create"),
     path("tickets/<int:pk>/", views.ticket_open, name="ticket_open"),
     path("tickets/<int:pk>/follow/", manage.ticket_follow, name="ticket_follow"),

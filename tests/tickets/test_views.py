@@ -91,7 +91,11 @@ def test_outsider_gets_404_on_every_ticket_url(client, outsider, ticket):
             reverse("tickets:ticket_dissociate", args=[ticket.pk, "contact"]),
             {"record": contact.pk},
         ),
-        ("get", reverse("crm:record_search", args=["contact"]) + f"?ticket={ticket.pk}&q=a", {}),
+        (
+            "get",
+            reverse("tickets:record_search", args=["contact"]) + f"?ticket={ticket.pk}&q=a",
+            {},
+        ),
     ]
     for method, url, data in urls:
         assert getattr(client, method)(url, data).status_code == 404, url
@@ -113,7 +117,7 @@ def test_wrong_method_is_405(signed_in, ticket):
         reverse("tickets:view_tickets", args=["all-open"]),
         detail_url(ticket),
         reverse("tickets:ticket_open", args=[ticket.pk]),
-        reverse("crm:record_search", args=["contact"]),
+        reverse("tickets:record_search", args=["contact"]),
     ]
     for url in get_only:
         assert signed_in.post(url).status_code == 405, url
@@ -333,11 +337,11 @@ def test_associating_a_missing_record_or_kind_is_404(signed_in, ticket):
 def test_record_search_finds_by_name_email_and_company(signed_in, ticket):
     company = CompanyFactory(name="Fabrikam GmbH")
     ContactFactory(first_name="Lukas", email="lukas@fabrikam.example", company=company)
-    url = reverse("crm:record_search", args=["contact"])
+    url = reverse("tickets:record_search", args=["contact"])
     for text in ("Luk", "lukas@fab", "Fabrikam"):
         assert "Lukas" in signed_in.get(url, {"q": text}).content.decode(), text
     assert "Lukas" not in signed_in.get(url, {"q": "zzz"}).content.decode()
-    assert signed_in.get(reverse("crm:record_search", args=["user"])).status_code == 404
+    assert signed_in.get(reverse("tickets:record_search", args=["user"])).status_code == 404
 
 
 # Create ticket -------------------------------------------------------------
