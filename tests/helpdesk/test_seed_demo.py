@@ -13,7 +13,7 @@ from channels_inbound.models import (
     WebFormField,
 )
 from conversations.models import Attachment, Message
-from tickets.demo_files import pdf_document, png_screenshot
+from helpdesk.demo.files import pdf_document, png_screenshot
 from tickets.models import Pipeline, Source, Stage, Ticket
 
 

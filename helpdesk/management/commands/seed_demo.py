@@ -42,7 +42,9 @@ from conversations.models import (
 from conversations.quoting import inbound_body
 from conversations.services import help_desk_inbox
 from crm.models import Company, Contact, Deal
-from tickets import demo_data, demo_files, services
+from helpdesk.demo import data as demo_data
+from helpdesk.demo import files as demo_files
+from tickets import services
 from tickets.models import (
     Category,
     Pipeline,
