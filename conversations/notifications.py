@@ -27,14 +27,15 @@ EMAILED = {
 }
 
 
+SEND_NOTIFICATION = "conversations.tasks.send_notification_email"
+
+
 def notify(notifications: list[Notification]) -> list[Notification]:
     """Store in-app notifications and email each after commit."""
     notifications = Notification.objects.bulk_create(notifications)
-    from .tasks import send_notification_email
-
     for notification in notifications:
         if notification.kind in EMAILED:
-            transaction.on_commit(lambda pk=notification.pk: enqueue(send_notification_email, pk))
+            transaction.on_commit(lambda pk=notification.pk: enqueue(SEND_NOTIFICATION, pk))
     return notifications
 
 

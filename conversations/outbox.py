@@ -90,22 +90,17 @@ def outbox_retry(row: OutboxRow) -> bool:
     """Send a failed reply again (the agent asked), by email or Messenger: a
     fresh round of tries (an email keeps its Message-ID). Returns whether it
     was failed and is now queued."""
-    from celery import current_app
-
     model = type(row)
     queued = model.objects.filter(pk=row.pk, status=OutboxRow.Status.FAILED).update(
         status=OutboxRow.Status.PENDING, attempts=0, last_error="", claimed_at=None
     )
     if queued:
-        task = current_app.tasks[model.send_task]
-        transaction.on_commit(lambda: enqueue(task, row.pk))
+        transaction.on_commit(lambda: enqueue(model.send_task, row.pk))
     return bool(queued)
 
 
 def outbound_requeue_stuck() -> int:
     """Queue rows left pending (broker was down) or claimed by a dead worker."""
-    from .tasks import send_outbound_email
-
     now = timezone.now()
     stuck = OutboundEmail.objects.filter(
         Q(status=OutboundEmail.Status.PENDING, message__created_at__lt=now - CLAIM_TIMEOUT)
@@ -113,5 +108,5 @@ def outbound_requeue_stuck() -> int:
     ).values_list("pk", flat=True)[:500]
     ids = list(stuck)
     for pk in ids:
-        send_outbound_email.delay(pk)
+        enqueue(OutboundEmail.send_task, pk)
     return len(ids)

@@ -216,9 +216,7 @@ def reply_send(
         outbound = OutboundEmail.objects.create(message=message)
         _touch(ticket, message)
         _after_agent_reply(actor, ticket, stage, stage_values)
-        from .tasks import send_outbound_email
-
-        transaction.on_commit(lambda: enqueue(send_outbound_email, outbound.pk))
+        transaction.on_commit(lambda: enqueue(OutboundEmail.send_task, outbound.pk))
     return message
 
 

@@ -12,7 +12,16 @@ log = logging.getLogger(__name__)
 
 
 def enqueue(task, *args) -> bool:
-    """task.delay(*args); on a broker failure, log it and return False."""
+    """task.delay(*args); on a broker failure, log it and return False.
+
+    `task` may be the task's registered name ("conversations.tasks.x"): a module
+    that its own tasks module imports queues its work by name, so the two do
+    not import each other.
+    """
+    if isinstance(task, str):
+        from celery import current_app
+
+        task = current_app.tasks[task]
     try:
         task.delay(*args)
     except Exception as error:  # kombu and redis raise many kinds; all mean "not queued"

@@ -5,9 +5,10 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from helpdesk.templatetags.workspace import when
 from tickets.models import Priority
 from tickets.search import highlight
+
+from .workspace import when
 
 register = template.Library()
 

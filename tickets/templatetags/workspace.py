@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from tickets.models import Category, Priority
+from ..models import Category, Priority
 
 register = template.Library()
 
@@ -108,6 +108,6 @@ def view_count(count: int):
 @register.simple_tag
 def highlight(text: str, query):
     """`text` with the search's matched words marked (tickets.search)."""
-    from tickets.search import highlight as mark
+    from ..search import highlight as mark
 
     return mark(text or "", query)
