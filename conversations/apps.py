@@ -9,7 +9,11 @@ class ConversationsConfig(AppConfig):
     def ready(self):
         from tickets.views import register_detail_extension
 
-        from . import attachments, notifications  # noqa: F401 (connect their receivers)
+        from . import (  # noqa: F401 (connect their receivers)
+            attachments,
+            notifications,
+            tasks,
+        )
         from .moves import may_move_conversations
         from .queries import conversation_for
 

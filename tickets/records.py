@@ -41,6 +41,10 @@ def _record(request, kind: str, record) -> object:
     return render_pane(request, "tickets/record.html", context)
 
 
+# The Create ticket form's field each picker fills.
+PICKER_FIELDS = {"contact": "contacts", "company": "company", "deal": "deals"}
+
+
 @login_required
 @require_GET
 def record_search(request, kind):
@@ -53,6 +57,7 @@ def record_search(request, kind):
         ticket = get_ticket_for_user(request.user, request.GET["ticket"])
     context = {
         "kind": kind,
+        "field_name": PICKER_FIELDS[kind],
         "records": records_matching(kind, request.GET.get("q", "")),
         "ticket": ticket,
         "view_slug": request.GET.get("view", ""),

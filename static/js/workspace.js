@@ -99,24 +99,14 @@
     if (unpick) { unpick.closest(".chip").remove(); }
   });
 
-  // A picker result becomes a chip holding a hidden input named after the picker.
+  // A picker result carries its chip (a hidden input and a remove button),
+  // rendered by the server like the chips of a re-rendered form.
   function choose(button) {
     var picker = button.closest("[data-picker]");
     var chips = picker.querySelector(".chips");
-    var name = picker.dataset.picker;
     if (!picker.hasAttribute("data-multiple")) chips.replaceChildren();
     if (!chips.querySelector("input[value='" + button.dataset.pick + "']")) {
-      var chip = document.createElement("span");
-      chip.className = "chip";
-      chip.append(button.dataset.label);
-      var input = document.createElement("input");
-      input.type = "hidden"; input.name = name; input.value = button.dataset.pick;
-      var remove = document.createElement("button");
-      remove.type = "button"; remove.className = "chip-remove"; remove.textContent = "×";
-      remove.setAttribute("data-unpick", "");
-      remove.setAttribute("aria-label", button.dataset.label);
-      chip.append(input, remove);
-      chips.append(chip);
+      chips.append(button.querySelector("template").content.cloneNode(true));
     }
     picker.querySelector(".search-results").replaceChildren();
     var search = picker.querySelector("input[type=search]");
