@@ -95,7 +95,7 @@ def _nav_context(user, view, *, counted: bool = True) -> dict:
 
 # Apps that add to the open ticket (the conversation, later SLA) register a
 # function (user, ticket) -> context with a "detail_templates" list; tickets never
-# imports them (dependencies point one way, ARCHITECTURE.md).
+# imports them (dependencies point one way, docs/architecture.md).
 DETAIL_EXTENSIONS: list = []
 
 
