@@ -93,7 +93,7 @@ class EmailChannel(NewTickets):
 
 
 class InboundItem(models.Model):
-    """One delivery from outside, stored before it is parsed (rule 2)."""
+    """One delivery from outside, stored before it is parsed (ARCHITECTURE rule 2)."""
 
     class Source(models.TextChoices):
         MAILGUN = "mailgun", "Mailgun"

@@ -4,7 +4,7 @@ anymail checks SES webhooks by basic auth alone and leaves SNS signatures for
 later; we also check the signature, so a leaked webhook password is not enough
 to inject mail. The signing certificate and the subscription confirmation are
 the only URLs we fetch from an SNS message, and only from Amazon's SNS hosts
-(`AMAZON_SNS_ORIGIN`): no redirects, a short timeout, a size cap (rule 7).
+(`AMAZON_SNS_ORIGIN`): no redirects, a short timeout, a size cap (RELIABILITY rule 7).
 """
 
 import base64

@@ -1,4 +1,4 @@
-"""Sending the outbox (RELIABILITY L, STYLE "Background work").
+"""Sending the outbox (RELIABILITY L; docs/architecture.md, "Background work").
 
 A send claims its row with a conditional UPDATE, so two workers (or a retried
 task) never send the same reply twice. A worker that dies after claiming leaves

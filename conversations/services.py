@@ -1,5 +1,5 @@
 """Replies, comments and drafts (S16-S25). Every write here runs in one
-transaction, keeps the ticket's list columns current (rule 5), and queues
+transaction, keeps the ticket's list columns current (ARCHITECTURE rule 5), and queues
 outbound mail through the outbox after commit (RELIABILITY L)."""
 
 import contextlib
@@ -125,7 +125,7 @@ def _check_collision(ticket: Ticket, actor: User, seen_message_id: int | None) -
 
 
 def _touch(ticket: Ticket, message: Message) -> None:
-    """Keep the list's last activity and preview current (rule 5)."""
+    """Keep the list's last activity and preview current (ARCHITECTURE rule 5)."""
     Ticket.objects.filter(pk=ticket.pk).update(
         last_activity_at=message.created_at, preview=message.text[:PREVIEW_LENGTH]
     )

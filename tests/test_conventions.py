@@ -1,4 +1,4 @@
-"""House rules that a reviewer would otherwise have to remember (STYLE.md)."""
+"""House rules that a reviewer would otherwise have to remember (docs/architecture.md)."""
 
 import ast
 import inspect
@@ -66,7 +66,7 @@ def test_views_never_query_tickets_messages_or_files_directly():
 
 
 def test_views_and_admin_never_save_tickets_themselves():
-    """Changes go through tickets.services (rule 8)."""
+    """Changes go through tickets.services (ARCHITECTURE rule 8)."""
     for path in [*modules("views*.py"), *modules("admin.py"), *modules("forms.py")]:
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):

@@ -217,7 +217,7 @@ ROW_FIELDS = (
     "owner__username",
     "owner__first_name",
     "owner__last_name",
-    # The SLA badge, derived from the deadlines (rule 4).
+    # The SLA badge, derived from the deadlines (ARCHITECTURE rule 4).
     "is_open",
     "sla_first_response_due",
     "sla_first_response_at",

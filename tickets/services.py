@@ -2,7 +2,7 @@
 
 Each runs in one transaction, locks the ticket row it changes, writes one
 TicketEvent per changed property with the old and new value (S10), and keeps
-the denormalised list columns current (rule 5).
+the denormalised list columns current (ARCHITECTURE rule 5).
 """
 
 import datetime

@@ -62,7 +62,7 @@ def _row_url(view) -> str:
 
 # Apps that add to the open ticket (the conversation, later SLA) register a
 # function (user, ticket) -> context with a "detail_templates" list; tickets never
-# imports them (dependencies point one way, ARCHITECTURE.md).
+# imports them (dependencies point one way, docs/architecture.md).
 DETAIL_EXTENSIONS: list = []
 
 
