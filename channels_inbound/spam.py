@@ -10,7 +10,7 @@ from conversations.models import Message
 from tickets import services as ticket_services
 from tickets.access import get_ticket_for_user
 from tickets.models import Ticket
-from tickets.views import detail_changed_response
+from tickets.views.workspace import detail_changed_response
 
 from .models import BlockedSender
 

@@ -7,7 +7,7 @@ class ConversationsConfig(AppConfig):
     verbose_name = _("Conversations")
 
     def ready(self):
-        from tickets.views import register_detail_extension
+        from tickets.views.workspace import register_detail_extension
 
         from . import (  # noqa: F401 (connect their receivers)
             attachments,

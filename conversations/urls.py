@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import manage, views
+from .views import conversation as views
+from .views import manage
 
 app_name = "conversations"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.urls import URLResolver, get_resolver
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["accounts", "crm", "tickets", "helpdesk"]
+APPS = ["accounts", "crm", "tickets", "conversations", "channels_inbound", "sla", "helpdesk"]
 # Views reach these only through the access helpers and the query modules.
 DIRECT_QUERY = re.compile(r"\b(Ticket|Message|Attachment)\.objects\b(?!\.none\(\))")
 
@@ -51,7 +51,7 @@ def modules(name):
 def test_the_view_list_covers_every_app_with_urls():
     apps = {name.split(".")[0] for name in routed_views()}
     assert {"accounts", "tickets", "conversations", "channels_inbound", "sla"} <= apps
-    assert "conversations.manage.ticket_split" in routed_views()
+    assert "conversations.views.manage.ticket_split" in routed_views()
 
 
 def test_views_never_query_tickets_messages_or_files_directly():
@@ -67,7 +67,12 @@ def test_views_never_query_tickets_messages_or_files_directly():
 
 def test_views_and_admin_never_save_tickets_themselves():
     """Changes go through tickets.services (ARCHITECTURE rule 8)."""
-    for path in [*modules("views*.py"), *modules("admin.py"), *modules("forms.py")]:
+    for path in [
+        *modules("views/*.py"),
+        *modules("views.py"),
+        *modules("admin.py"),
+        *modules("forms.py"),
+    ]:
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr in {"save", "update", "delete"}:

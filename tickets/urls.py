@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import lists, manage, records, views
+from .views import lists, manage, records
+from .views import workspace as views
 
 app_name = "tickets"
 

@@ -9,7 +9,7 @@ import pytest
 from django.core import signing
 from django.core.files.base import ContentFile
 
-from conversations import views
+from conversations.views import conversation as views
 from conversations.models import Attachment
 from conversations.quoting import inbound_body, split_quoted_html, split_quoted_text
 from conversations.sanitize import clean_inbound_html

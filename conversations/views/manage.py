@@ -14,13 +14,13 @@ from django.views.decorators.http import require_http_methods
 from tickets import queries
 from tickets.access import get_ticket_for_user
 from tickets.forms import attach_errors, owner_choices
-from tickets.manage import go, opened_url
 from tickets.models import Stage
+from tickets.views.manage import go, opened_url
 
-from . import moves
-from .forms import SplitForm
-from .models import Inbox
-from .queries import messages_to_split
+from .. import moves
+from ..forms import SplitForm
+from ..models import Inbox
+from ..queries import messages_to_split
 
 # The split dialog lists the latest messages; a ticket with more splits the
 # older ones in two steps.

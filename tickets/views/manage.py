@@ -1,7 +1,7 @@
 """Managing an open ticket (S11): follow, move to another pipeline, delete and
 restore, Recently deleted, and the timeline's older pages (S10). Split, merge
 and moving a conversation to another inbox move messages, so they live in
-conversations.manage."""
+conversations.views.manage."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import queries, services
-from .access import deleted_tickets, get_ticket_for_user, may_delete
-from .forms import StageChangeForm, attach_errors
-from .models import Stage, TicketSettings
-from .rendering import WORKSPACE, nav_context, posted_view, render_pane
-from .views import property_labels
+from .. import queries, services
+from ..access import deleted_tickets, get_ticket_for_user, may_delete
+from ..forms import StageChangeForm, attach_errors
+from ..models import Stage, TicketSettings
+from ..rendering import WORKSPACE, nav_context, posted_view, render_pane
+from .workspace import property_labels
 
 
 def go(request, url: str) -> HttpResponse:

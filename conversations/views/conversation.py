@@ -20,15 +20,15 @@ from crm.models import Company, Contact
 from crm.queries import records_matching
 from tickets.access import get_ticket_for_user, users_who_see, visible_tickets
 from tickets.forms import StageChangeForm, attach_errors
-from tickets.views import detail_changed_response
+from tickets.views.workspace import detail_changed_response
 
-from . import attachments, outbox, services
-from .access import get_attachment_for_user, get_message_for_user
-from .forms import DraftForm, EditorForm, NewContactForm, RecordEmailForm, ReplyForm
-from .inserts import inserts_for
-from .models import Attachment, Document, Draft, Notification
-from .presence import presence_ping
-from .queries import (
+from .. import attachments, outbox, services
+from ..access import get_attachment_for_user, get_message_for_user
+from ..forms import DraftForm, EditorForm, NewContactForm, RecordEmailForm, ReplyForm
+from ..inserts import inserts_for
+from ..models import Attachment, Document, Draft, Notification
+from ..presence import presence_ping
+from ..queries import (
     EARLIER_PAGE,
     comments_allowed,
     conversation_for,
@@ -36,8 +36,8 @@ from .queries import (
     messages_for_ticket,
     messages_since,
 )
-from .recommend import recommendations_for
-from .sanitize import clean_inbound_html
+from ..recommend import recommendations_for
+from ..sanitize import clean_inbound_html
 
 COMPOSER = "conversations/conversation.html"
 

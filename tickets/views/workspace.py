@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Team
 from crm.models import Company, Contact, Deal
 
-from . import queries, services
-from .access import get_ticket_for_user, may_delete
-from .forms import (
+from .. import queries, services
+from ..access import get_ticket_for_user, may_delete
+from ..forms import (
     FieldEditForm,
     PropertyEditForm,
     StageChangeForm,
@@ -28,7 +28,7 @@ from .forms import (
     attach_errors,
     owner_choices,
 )
-from .models import (
+from ..models import (
     BUILTIN_PROPERTIES,
     INFO_BUILTINS,
     Category,
@@ -38,7 +38,7 @@ from .models import (
     WorkspaceLayout,
     WorkspacePreference,
 )
-from .rendering import WORKSPACE, nav_context, posted_view, render_pane, view_or_404
+from ..rendering import WORKSPACE, nav_context, posted_view, render_pane, view_or_404
 
 PANES_BY_TARGET = {
     "workspace": "workspace-panes",

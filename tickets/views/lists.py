@@ -20,10 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Team, User
 
-from . import filters, queries, search, services
-from .access import may_delete, visible_tickets
-from .forms import SavedViewForm, StageChangeForm, attach_errors, owner_choices
-from .models import (
+from .. import filters, queries, search, services
+from ..access import may_delete, visible_tickets
+from ..forms import SavedViewForm, StageChangeForm, attach_errors, owner_choices
+from ..models import (
     Pipeline,
     Priority,
     SavedView,
@@ -32,7 +32,7 @@ from .models import (
     TicketSettings,
     WorkspacePreference,
 )
-from .rendering import nav_context, render_pane, view_or_404
+from ..rendering import nav_context, render_pane, view_or_404
 
 TABLE = "tickets/table.html"
 BULK_MAX = 200

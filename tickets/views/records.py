@@ -9,9 +9,9 @@ from django.views.decorators.http import require_GET
 from crm.models import Company, Contact
 from crm.queries import records_matching
 
-from . import queries
-from .access import get_ticket_for_user
-from .rendering import nav_context, render_pane
+from .. import queries
+from ..access import get_ticket_for_user
+from ..rendering import nav_context, render_pane
 
 
 @login_required
