@@ -39,6 +39,7 @@ test: $(STAMP) system-deps
 	$(PY) manage.py translations check
 	$(PY) manage.py translations compile
 	$(PY) manage.py check
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -14,7 +14,7 @@ TICKET_COLUMNS = ("ticket__pipeline", "ticket__stage", "ticket__owner", "ticket_
 
 
 def get_message_for_user(
-    user: User, pk, *, related: tuple[str, ...] = (), prefetch: tuple[str, ...] = ()
+    user: User, pk: int | str, *, related: tuple[str, ...] = (), prefetch: tuple[str, ...] = ()
 ) -> Message:
     """The message `pk` with its ticket, if `user` may see the ticket, else
     Http404; `related` and `prefetch` name more relations to load with it."""
@@ -29,7 +29,7 @@ def get_message_for_user(
         raise Http404 from None
 
 
-def get_attachment_for_user(user: User, pk) -> Attachment:
+def get_attachment_for_user(user: User, pk: int | str) -> Attachment:
     """The file `pk` if `user` may see its ticket, else Http404. A pending upload
     (no message yet) only for whoever uploaded it."""
     try:

@@ -5,7 +5,7 @@ and notification starts from these functions. A ticket outside them is a 404,
 exactly like a ticket that does not exist.
 """
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User, member_of
@@ -50,7 +50,7 @@ def _in_scope(user: User, tickets: TicketQuerySet) -> TicketQuerySet:
     return tickets.filter(owner=user)
 
 
-def get_ticket_for_user(user: User, pk: int, *, for_update: bool = False) -> Ticket:
+def get_ticket_for_user(user: User, pk: int | str, *, for_update: bool = False) -> Ticket:
     """The ticket `pk` if `user` may see it, else Http404.
 
     Everyone who can see a ticket may also work it (S2: collaborators view, edit,
@@ -65,7 +65,7 @@ def get_ticket_for_user(user: User, pk: int, *, for_update: bool = False) -> Tic
         raise Http404 from None
 
 
-def users_who_see(ticket: Ticket):
+def users_who_see(ticket: Ticket) -> QuerySet[User]:
     """The active users who may see `ticket`, as one SQL filter: the same rules as
     visible_tickets() read from the other side (mention autocomplete, notifying).
     A test holds the two to the same answers."""

@@ -197,17 +197,17 @@ INFO_BUILTINS = {
 }
 
 
-class TicketQuerySet(models.QuerySet):
-    def alive(self):
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def alive(self) -> "TicketQuerySet":
         return self.filter(deleted_at__isnull=True)
 
-    def open(self):
+    def open(self) -> "TicketQuerySet":
         return self.filter(is_open=True, is_spam=False)
 
-    def spam(self):
+    def spam(self) -> "TicketQuerySet":
         return self.filter(is_spam=True)
 
-    def locked(self, *ids: int) -> "TicketQuerySet":
+    def locked(self, *ids: int | str) -> "TicketQuerySet":
         """These tickets, their rows locked until the transaction ends.
 
         Always in id order: PostgreSQL locks rows in the order it returns them,
