@@ -102,7 +102,7 @@ def messenger_deliver(item: InboundItem) -> None:
         raise MessengerPayloadError("The stored Messenger event cannot be read.") from None
     delivered, skipped = [], []
     for page_id, event in events:
-        outcome = _event(page_id, event)
+        outcome = _event(item, page_id, event)
         (delivered if isinstance(outcome, Message) else skipped).append(outcome)
     if delivered:
         item.message, item.ticket = delivered[-1], delivered[-1].ticket
@@ -113,7 +113,7 @@ def messenger_deliver(item: InboundItem) -> None:
     item.disposition = "; ".join(notes)
 
 
-def _event(page_id: str, event: dict):
+def _event(item: InboundItem, page_id: str, event: dict):
     """Store one messaging event; returns the message, or why it was skipped."""
     if not isinstance(event, dict) or not isinstance(event.get("message"), dict):
         return "not a message (delivery, read or other event)"
@@ -148,6 +148,7 @@ def _event(page_id: str, event: dict):
         source=Source.MESSENGER,
         name=(text.splitlines() or ["Messenger"])[0],
         target=page,
+        item=item,
     )
     return conversation_services.message_receive(
         ticket=thread.ticket,

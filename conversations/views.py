@@ -65,10 +65,13 @@ def reply_send(request, pk):
     if not form.is_valid():
         return _composer(request, ticket, "composer-reply", reply_form=form)
     data = form.cleaned_data
-    stage = (
-        data["stage"] if data["stage"] and data["stage"].pipeline_id == ticket.pipeline_id else None
+    stage = data["stage"]
+    # A status of another pipeline (the ticket moved since the page was shown)
+    # goes on to the service, which refuses it with a message by the picker.
+    same_pipeline = stage is not None and stage.pipeline_id == ticket.pipeline_id
+    stage_form = (
+        StageChangeForm(request.POST, ticket=ticket, stage=stage) if same_pipeline else None
     )
-    stage_form = StageChangeForm(request.POST, ticket=ticket, stage=stage) if stage else None
     if stage_form and len(stage_form.fields) > 1 and not stage_form.is_valid():
         # A conditional status asks for its properties before anything is sent (S7).
         return _composer(request, ticket, "composer-reply", reply_form=form, stage_form=stage_form)

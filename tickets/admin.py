@@ -86,8 +86,48 @@ class StageInline(admin.TabularInline):
         return formset
 
 
+def stage_label(stage: Stage) -> str:
+    return f"{stage.pipeline} · {stage}"
+
+
+class StageSelect(forms.Select):
+    """A status picker whose options carry their pipeline, so that the admin's
+    script (js/admin_stage_picker.js) offers only the chosen pipeline's."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-pipeline"] = instance.pipeline_id
+        return option
+
+
+class PipelineForm(forms.ModelForm):
+    """The statuses a pipeline sets are picked from its own (Pipeline.clean
+    refuses others; a new pipeline has none until saved)."""
+
+    class Meta:
+        model = Pipeline
+        fields = [
+            "name",
+            "position",
+            "stage_on_agent_reply",
+            "stage_on_customer_reply",
+            "closed_reply",
+            "reopen_within_days",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        own = Stage.objects.filter(pipeline_id=self.instance.pk or 0)
+        for name in ("stage_on_agent_reply", "stage_on_customer_reply"):
+            if name in self.fields:
+                self.fields[name].queryset = own
+
+
 @admin.register(Pipeline)
 class PipelineAdmin(admin.ModelAdmin):
+    form = PipelineForm
     list_display = ["name", "position"]
     inlines = [StageInline]
 
