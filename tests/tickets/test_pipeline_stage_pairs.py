@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tests.factories import PipelineFactory, TicketFactory
 from tickets import services
-from tickets.models import Pipeline, Ticket
+from tickets.models import Pipeline, SavedView, Ticket
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="composite keys are PostgreSQL's"
@@ -134,3 +134,23 @@ def test_postgresql_refuses_a_ticket_whose_status_is_of_another_pipeline(pipelin
     ticket = TicketFactory(pipeline=pipeline)
     with pytest.raises(IntegrityError), transaction.atomic():
         Ticket.objects.filter(pk=ticket.pk).update(stage=other.stages.first())
+
+
+# Views and filters: a status filter within the chosen pipelines
+
+
+def test_a_view_cannot_be_saved_with_a_status_of_a_pipeline_it_filters_out(
+    client, agent, pipeline, other
+):
+    agent.can_manage_views = True
+    agent.save()
+    client.force_login(agent)
+    theirs = other.stages.get(name="New")
+    data = {"name": "Stray", "sharing": "private", "state_pipeline": pipeline.pk}
+    response = client.post(reverse("tickets:view_create"), {**data, "state_stage": theirs.pk})
+    assert response.status_code == 200
+    assert "is one of the pipeline “Billing”" in response.content.decode()
+    assert not SavedView.objects.exists()
+    mine = pipeline.stages.get(name="New")
+    response = client.post(reverse("tickets:view_create"), {**data, "state_stage": mine.pk})
+    assert response.status_code == 302 and SavedView.objects.count() == 1
