@@ -154,3 +154,21 @@ def test_a_view_cannot_be_saved_with_a_status_of_a_pipeline_it_filters_out(
     mine = pipeline.stages.get(name="New")
     response = client.post(reverse("tickets:view_create"), {**data, "state_stage": mine.pk})
     assert response.status_code == 302 and SavedView.objects.count() == 1
+
+
+def test_a_channels_first_status_cannot_be_deleted_from_under_it(client, super_admin, pipeline):
+    """Deleting it failed with a server error (the channel protects it)."""
+    from channels_inbound.models import ChatWidget
+
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    ChatWidget.objects.create(name="Website chat", pipeline=pipeline, stage=waiting)
+    client.force_login(super_admin)
+    data = pipeline_data(pipeline)
+    index = next(i for i in range(3) if data[f"stages-{i}-id"] == waiting.pk)
+    data[f"stages-{index}-DELETE"] = "on"
+    data[f"stages-{index}-move_tickets_to"] = pipeline.stages.get(name="New").pk
+    url = reverse("admin:tickets_pipeline_change", args=[pipeline.pk])
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "new tickets of “Website chat” start" in response.content.decode()
+    assert pipeline.stages.filter(pk=waiting.pk).exists()
