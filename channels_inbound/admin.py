@@ -69,15 +69,18 @@ class LandingAdmin(admin.ModelAdmin):
     class Media:
         js = ["js/admin_stage_picker.js"]
 
+    def problems(self, channel) -> list[str]:
+        warning = landing_warning(channel)
+        return [warning] if warning else []
+
     @admin.display(description=_("settings problem"))
     def settings_warning(self, channel):
-        return landing_warning(channel) or "—"
+        return " ".join(self.problems(channel)) or "—"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         channel = self.get_object(request, object_id) if request.method == "GET" else None
-        warning = landing_warning(channel) if channel is not None else ""
-        if warning:
-            messages.warning(request, warning)
+        for problem in self.problems(channel) if channel is not None else []:
+            messages.warning(request, problem)
         return super().change_view(request, object_id, form_url, extra_context)
 
 
@@ -298,6 +301,15 @@ class WebFormAdmin(LandingAdmin):
         "page_link",
         "embed_code",
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("fields")
+
+    def problems(self, webform) -> list[str]:
+        """Also a form saved before fields were checked, or changed outside
+        this page: its page refuses submissions until it is corrected."""
+        fields = [(field.kind, field.required) for field in webform.fields.all()]
+        return [*super().problems(webform), *map(str, webform_problems(fields))]
 
     def _url(self, webform) -> str:
         base = settings.HELPDESK_BASE_URL.rstrip("/")

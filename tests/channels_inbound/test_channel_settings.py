@@ -230,3 +230,12 @@ def test_a_filled_in_submission_of_the_same_form_is_stored(
     assert response.status_code == 302
     item = InboundItem.objects.get()
     assert item.status == "done" and item.ticket.contacts.get().email == "hanna@acme.example"
+
+
+def test_admins_see_that_a_form_saved_without_its_fields_takes_no_messages(
+    admin_client, loose_form
+):
+    listing = admin_client.get(reverse("admin:channels_inbound_webform_changelist"))
+    assert "Add a required email or phone field" in listing.content.decode()
+    page = admin_client.get(reverse("admin:channels_inbound_webform_change", args=[loose_form.pk]))
+    assert "Add a required message field" in page.content.decode()
