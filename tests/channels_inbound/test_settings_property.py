@@ -176,7 +176,7 @@ def reply(client, ticket: Ticket) -> None:
 
 @pytest.mark.django_db
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

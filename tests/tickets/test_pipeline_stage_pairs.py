@@ -111,6 +111,10 @@ def test_the_ticket_services_refuse_a_status_of_another_pipeline(pipeline, other
     ticket = TicketFactory(pipeline=pipeline)
     with pytest.raises(ValidationError):
         services.ticket_set_stage(actor=None, ticket=ticket, stage=other.stages.first())
+    # Neither is a field the update service edits: only the two above change them.
+    for field in ("stage", "pipeline"):
+        with pytest.raises(ValueError, match="not editable"):
+            services.ticket_update(actor=None, ticket=ticket, **{field: other.stages.first()})
     # A move takes the pipeline from the status: the pair cannot split.
     moved = services.ticket_move_pipeline(actor=None, ticket=ticket, stage=other.stages.first())
     assert (moved.pipeline, moved.stage.pipeline) == (other, other)
