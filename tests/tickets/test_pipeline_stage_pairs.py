@@ -176,3 +176,13 @@ def test_a_channels_first_status_cannot_be_deleted_from_under_it(client, super_a
     assert response.status_code == 200
     assert "new tickets of “Website chat” start" in response.content.decode()
     assert pipeline.stages.filter(pk=waiting.pk).exists()
+
+
+def test_a_deleted_status_moves_its_tickets_only_within_its_pipeline(pipeline, other):
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    ticket = TicketFactory(pipeline=pipeline, stage=waiting)
+    with pytest.raises(ValidationError, match="same pipeline"):
+        services.stage_delete(stage=waiting, move_to=other.stages.get(name="New"))
+    services.stage_delete(stage=waiting, move_to=pipeline.stages.get(name="New"))
+    ticket.refresh_from_db()
+    assert (ticket.pipeline, ticket.stage.name) == (pipeline, "New")
