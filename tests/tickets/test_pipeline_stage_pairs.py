@@ -186,3 +186,35 @@ def test_a_deleted_status_moves_its_tickets_only_within_its_pipeline(pipeline, o
     services.stage_delete(stage=waiting, move_to=pipeline.stages.get(name="New"))
     ticket.refresh_from_db()
     assert (ticket.pipeline, ticket.stage.name) == (pipeline, "New")
+
+
+@pytest.mark.django_db(transaction=True)  # migrations run outside a test transaction
+def test_the_migration_repairs_mismatched_pairs_before_the_database_holds_them(pipeline, other):
+    """Older data can hold any pair; the migration must not fail on it."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("tickets", "0009_follow_merge_delete"), ("channels_inbound", "0008_blocked_senders")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    theirs = other.stages.get(name="Waiting on contact")
+    ticket = old.get_model("tickets", "Ticket").objects.create(
+        name="Stray",
+        pipeline_id=pipeline.pk,
+        stage_id=theirs.pk,
+        last_activity_at="2026-01-01T00:00Z",
+    )
+    old.get_model("tickets", "Pipeline").objects.filter(pk=pipeline.pk).update(
+        stage_on_agent_reply_id=theirs.pk
+    )
+    widget = old.get_model("channels_inbound", "ChatWidget").objects.create(
+        name="Site", key="k" * 16, pipeline_id=pipeline.pk, stage_id=theirs.pk
+    )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    from channels_inbound.models import ChatWidget
+
+    assert Ticket.objects.get(pk=ticket.pk).pipeline == other  # follows its status
+    assert Pipeline.objects.get(pk=pipeline.pk).stage_on_agent_reply is None
+    assert ChatWidget.objects.get(pk=widget.pk).stage == pipeline.stages.get(name="New")

@@ -11,6 +11,9 @@ def composite_keys(pairs):
     def add(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
             return
+        # The repair before may have left deferred checks pending, which
+        # PostgreSQL refuses to ALTER a table under: run them now.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table, name, pipeline, stage in pairs:
             schema_editor.execute(
                 f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({pipeline}, {stage}) "
