@@ -174,7 +174,10 @@ def test_a_reply_to_a_closed_ticket_reopens_it_although_the_reply_status_is_of_a
     first = email(email_channel)
     ticket = first.ticket
     services.ticket_set_stage(
-        actor=None, ticket=ticket, stage=pipeline.stages.get(name="Closed"), category="question"
+        actor=None,
+        ticket=ticket,
+        stage=pipeline.stages.get(name="Closed"),
+        category="billing_issue",
     )
     message = first.message
     reply = deliver(

@@ -77,3 +77,19 @@ def test_a_chosen_status_of_another_pipeline_is_refused_by_the_picker(
     assert response["HX-Retarget"] == "#composer-reply"
     assert "Choose a status of this ticket" in page and "Kept words" in page
     assert not mail.outbox
+
+
+def test_an_automatic_status_that_needs_properties_asks_for_them_in_the_editor(
+    signed_in, ticket, django_capture_on_commit_callbacks
+):
+    closed = ticket.pipeline.stages.get(name="Closed")  # needs a category
+    Pipeline.objects.filter(pk=ticket.pipeline_id).update(stage_on_agent_reply=closed)
+    response = send(signed_in, ticket, django_capture_on_commit_callbacks)
+    page = response.content.decode()
+    assert response["HX-Retarget"] == "#composer-reply" and "Kept words" in page
+    assert "“Closed” needs these properties before sending." in page
+    assert 'name="category"' in page and not mail.outbox
+    response = send(signed_in, ticket, django_capture_on_commit_callbacks, category="billing_issue")
+    assert len(mail.outbox) == 1
+    ticket.refresh_from_db()
+    assert (ticket.stage, ticket.category) == (closed, "billing_issue")
