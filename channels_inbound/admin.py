@@ -1,8 +1,11 @@
 import datetime
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -11,23 +14,89 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from tickets.admin import StageSelect, stage_label
+from tickets.models import Stage
+
 from .models import (
     BlockedSender,
     ChatBotAnswer,
     ChatWidget,
     EmailChannel,
     InboundItem,
+    LandingProblem,
     MessengerPage,
     WebForm,
     WebFormField,
+    webform_problems,
 )
 
 
+def landing_warning(channel) -> str:
+    """What is wrong with where a channel's tickets land, and where they go
+    instead, for the channel's list and page; "" when nothing is."""
+    landing = channel.landing()
+    if not landing.problem:
+        return ""
+    if landing.stage is None:
+        done = _("No pipeline has an open status: its messages cannot become tickets.")
+    else:
+        done = _("New tickets go to “%(place)s” until it is corrected.") % {"place": landing.place}
+    return f"{LandingProblem(landing.problem).label} {done}"
+
+
+class LandingForm(forms.ModelForm):
+    """The pipeline and first status of a channel: statuses named with their
+    pipeline, the picker narrowed to the chosen pipeline's (tickets.admin's
+    script), and a status of another pipeline refused by the model's clean()."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stage = self.fields["stage"]
+        stage.queryset = Stage.objects.select_related("pipeline").order_by(
+            "pipeline__position", "pipeline_id", "position", "id"
+        )
+        stage.label_from_instance = stage_label
+        stage.widget = StageSelect(choices=stage.choices)
+
+
+class LandingAdmin(admin.ModelAdmin):
+    """Shared by the channels that open tickets: the warning on their list and
+    page when their tickets cannot land where they say."""
+
+    form = LandingForm
+    list_select_related = ["pipeline", "stage", "team"]
+
+    class Media:
+        js = ["js/admin_stage_picker.js"]
+
+    def problems(self, channel) -> list[str]:
+        warning = landing_warning(channel)
+        return [warning] if warning else []
+
+    @admin.display(description=_("settings problem"))
+    def settings_warning(self, channel):
+        return " ".join(self.problems(channel)) or "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        channel = self.get_object(request, object_id) if request.method == "GET" else None
+        for problem in self.problems(channel) if channel is not None else []:
+            messages.warning(request, problem)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(EmailChannel)
-class EmailChannelAdmin(admin.ModelAdmin):
+class EmailChannelAdmin(LandingAdmin):
     """Team email addresses connected to the help desk (S12)."""
 
-    list_display = ["address", "pipeline", "stage", "team", "cc_only", "is_active"]
+    list_display = [
+        "address",
+        "pipeline",
+        "stage",
+        "team",
+        "cc_only",
+        "is_active",
+        "settings_warning",
+    ]
     list_filter = ["is_active", "pipeline"]
     fieldsets = [
         (None, {"fields": ["address", "pipeline", "stage", "team", "cc_only", "is_active"]}),
@@ -80,8 +149,16 @@ class InboundItemAdmin(admin.ModelAdmin):
     """The inbound log: every delivery with what became of it (RELIABILITY 96).
     Failed rows are retried from here after a fix."""
 
-    list_display = ["received_at", "source", "status", "disposition", "error", "ticket_link"]
-    list_filter = ["status", "source", "channel"]
+    list_display = [
+        "received_at",
+        "source",
+        "status",
+        "disposition",
+        "settings_warning",
+        "error",
+        "ticket_link",
+    ]
+    list_filter = ["status", "source", "warning", "channel"]
     search_fields = ["disposition", "error", "event_id", "dedupe_key"]
     readonly_fields = [
         "source",
@@ -92,6 +169,7 @@ class InboundItemAdmin(admin.ModelAdmin):
         "message_hash",
         "status",
         "disposition",
+        "settings_warning",
         "error",
         "attempts",
         "received_at",
@@ -99,7 +177,7 @@ class InboundItemAdmin(admin.ModelAdmin):
         "ticket_link",
         "raw_link",
     ]
-    exclude = ["payload", "message", "ticket"]
+    exclude = ["payload", "message", "ticket", "warning", "delivered_to"]
     actions = ["process_again"]
     date_hierarchy = "received_at"
 
@@ -111,6 +189,14 @@ class InboundItemAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("settings problem"))
+    def settings_warning(self, item):
+        """Delivered, but not where its channel says: what was wrong, where it went."""
+        if not item.warning:
+            return "—"
+        done = _("Delivered to “%(place)s” instead.") % {"place": item.delivered_to}
+        return f"{item.get_warning_display()} {done}"
 
     @admin.display(description=_("ticket"))
     def ticket_link(self, item):
@@ -160,17 +246,44 @@ class InboundItemAdmin(admin.ModelAdmin):
         self.message_user(request, text % {"count": len(ids)}, messages.SUCCESS)
 
 
+class WebFormFieldFormSet(BaseInlineFormSet):
+    """A form is saved only when a submission can say who wrote and what they
+    want (webform_problems): a form of only a Send button makes empty tickets."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        rows = [
+            (form.cleaned_data["kind"], form.cleaned_data.get("required", False))
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        problems = webform_problems(rows)
+        if problems:
+            raise ValidationError(problems)
+
+
 class WebFormFieldInline(admin.TabularInline):
     model = WebFormField
+    formset = WebFormFieldFormSet
     extra = 0
     fields = ["position", "kind", "label", "help_text", "required", "property"]
 
 
 @admin.register(WebForm)
-class WebFormAdmin(admin.ModelAdmin):
+class WebFormAdmin(LandingAdmin):
     """Public forms whose submissions become tickets (S12)."""
 
-    list_display = ["name", "slug", "pipeline", "team", "is_active", "page_link"]
+    list_display = [
+        "name",
+        "slug",
+        "pipeline",
+        "team",
+        "is_active",
+        "page_link",
+        "settings_warning",
+    ]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [WebFormFieldInline]
     readonly_fields = ["page_link", "embed_code"]
@@ -188,6 +301,15 @@ class WebFormAdmin(admin.ModelAdmin):
         "page_link",
         "embed_code",
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("fields")
+
+    def problems(self, webform) -> list[str]:
+        """Also a form saved before fields were checked, or changed outside
+        this page: its page refuses submissions until it is corrected."""
+        fields = [(field.kind, field.required) for field in webform.fields.all()]
+        return [*super().problems(webform), *map(str, webform_problems(fields))]
 
     def _url(self, webform) -> str:
         base = settings.HELPDESK_BASE_URL.rstrip("/")
@@ -217,10 +339,10 @@ class ChatBotAnswerInline(admin.StackedInline):
 
 
 @admin.register(ChatWidget)
-class ChatWidgetAdmin(admin.ModelAdmin):
+class ChatWidgetAdmin(LandingAdmin):
     """Live chat for websites (S12), with its optional rule-based chatbot."""
 
-    list_display = ["name", "pipeline", "team", "bot_enabled", "is_active"]
+    list_display = ["name", "pipeline", "team", "bot_enabled", "is_active", "settings_warning"]
     readonly_fields = ["embed_code"]
     inlines = [ChatBotAnswerInline]
     fieldsets = [
@@ -263,11 +385,11 @@ class ChatWidgetAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessengerPage)
-class MessengerPageAdmin(admin.ModelAdmin):
+class MessengerPageAdmin(LandingAdmin):
     """Facebook Pages whose Messenger conversations become tickets (S12). The
     webhook is /inbound/messenger/ (MESSENGER_APP_SECRET, MESSENGER_VERIFY_TOKEN)."""
 
-    list_display = ["name", "page_id", "pipeline", "team", "is_active"]
+    list_display = ["name", "page_id", "pipeline", "team", "is_active", "settings_warning"]
 
 
 @admin.register(BlockedSender)

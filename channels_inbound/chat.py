@@ -196,6 +196,7 @@ def chat_deliver(item: InboundItem) -> None:
         source=Source.CHAT,
         name=text.splitlines()[0],
         target=widget,
+        item=item,
     )
     ticket = thread.ticket
     state = "new ticket" if new else "visitor's open ticket"

@@ -24,7 +24,7 @@ from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.models import Pipeline, Source, Ticket
 
-from .models import BlockedSender, EmailChannel, InboundItem
+from .models import BlockedSender, EmailChannel, InboundItem, Landing
 from .parsing import InboundParseError, ParsedEmail, parse_email
 from .threading import Match, find_ticket
 
@@ -49,6 +49,8 @@ RESULT_FIELDS = [
     "channel",
     "message",
     "ticket",
+    "warning",
+    "delivered_to",
 ]
 
 
@@ -232,11 +234,12 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
         Contact.objects.filter(pk=contact.pk).update(email_bounced_at=None)
     created = ticket is None
     if created:
+        landing = land(item, channel)
         ticket = ticket_services.ticket_create(
             actor=None,
             name=parsed.subject or _("(no subject)"),
-            pipeline=channel.pipeline,
-            stage=channel.stage,
+            pipeline=landing.pipeline,
+            stage=landing.stage,
             team=channel.team,
             source=Source.EMAIL,
             contacts=[contact] if contact else [],
@@ -292,10 +295,31 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
     _set(item, done, "; ".join(n for n in notes if n))
 
 
-def visitor_thread(key: str, *, channel: str, source: str, name: str, target) -> tuple:
+class NoLanding(InboundParseError):
+    """No pipeline has an open status: nowhere to put a new ticket. The row
+    fails with this reason and can be processed again once one exists."""
+
+
+def land(item: InboundItem, channel) -> Landing:
+    """Where a new ticket from `channel` goes (NewTickets.landing). When that
+    is not the configured place, the row says what was wrong and where the
+    ticket went, for the admins (Inbound messages, the channel's page)."""
+    landing = channel.landing()
+    if landing.stage is None:
+        raise NoLanding("No pipeline has an open status without required properties.")
+    if landing.problem:
+        item.warning = landing.problem
+        item.delivered_to = landing.place[:210]
+    return landing
+
+
+def visitor_thread(
+    key: str, *, channel: str, source: str, name: str, target, item: InboundItem
+) -> tuple:
     """The thread of a chat visitor or Messenger user (`key`) on their open
-    ticket, else a new ticket in `target`'s pipeline, status and team with a
-    thread for them. Returns (thread, whether the ticket is new)."""
+    ticket, else a new ticket where `target` (a chat widget or Messenger page)
+    lands its tickets (`land`), in its team, with a thread for them. Returns
+    (thread, whether the ticket is new)."""
     thread = (
         Thread.objects.filter(visitor_key=key, ticket__is_open=True)
         .select_related("ticket")
@@ -304,11 +328,12 @@ def visitor_thread(key: str, *, channel: str, source: str, name: str, target) ->
     )
     if thread is not None:
         return thread, False
+    landing = land(item, target)
     ticket = ticket_services.ticket_create(
         actor=None,
         name=name[:80],
-        pipeline=target.pipeline,
-        stage=target.stage,
+        pipeline=landing.pipeline,
+        stage=landing.stage,
         team=target.team,
         source=source,
     )
@@ -357,8 +382,18 @@ def _closed_ticket(ticket: Ticket, thread, reason: str):
         policy == Pipeline.ClosedReply.REOPEN_WITHIN and recent
     ):
         stage = pipeline.stage_on_customer_reply
-        if stage is None or stage.is_closed:
-            stage = pipeline.stages.filter(is_closed=False, required_properties=[]).first()
+        # The pipeline's choice when it can take the ticket (PostgreSQL holds
+        # it to the pipeline; older data or SQLite may not), else its first
+        # open status: a reply must never wait on a setting.
+        if (
+            stage is None
+            or stage.is_closed
+            or stage.pipeline_id != pipeline.pk
+            or ticket_services.missing_required_properties(
+                stage, {key: ticket.property_value(key) for key in stage.required_properties}
+            )
+        ):
+            stage = pipeline.first_open_stage()
         if stage is not None:
             ticket_services.ticket_set_stage(actor=None, ticket=ticket, stage=stage)
             ticket.refresh_from_db()

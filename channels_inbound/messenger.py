@@ -22,9 +22,11 @@ import urllib.error
 import urllib.request
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -102,7 +104,7 @@ def messenger_deliver(item: InboundItem) -> None:
         raise MessengerPayloadError("The stored Messenger event cannot be read.") from None
     delivered, skipped = [], []
     for page_id, event in events:
-        outcome = _event(page_id, event)
+        outcome = _event(item, page_id, event)
         (delivered if isinstance(outcome, Message) else skipped).append(outcome)
     if delivered:
         item.message, item.ticket = delivered[-1], delivered[-1].ticket
@@ -113,7 +115,7 @@ def messenger_deliver(item: InboundItem) -> None:
     item.disposition = "; ".join(notes)
 
 
-def _event(page_id: str, event: dict):
+def _event(item: InboundItem, page_id: str, event: dict):
     """Store one messaging event; returns the message, or why it was skipped."""
     if not isinstance(event, dict) or not isinstance(event.get("message"), dict):
         return "not a message (delivery, read or other event)"
@@ -148,6 +150,7 @@ def _event(page_id: str, event: dict):
         source=Source.MESSENGER,
         name=(text.splitlines() or ["Messenger"])[0],
         target=page,
+        item=item,
     )
     return conversation_services.message_receive(
         ticket=thread.ticket,
@@ -170,7 +173,14 @@ def _event(page_id: str, event: dict):
 def messenger_reply_queue(message: Message) -> None:
     """An agent's reply on a Messenger thread: queued for the Send API."""
     _prefix, page_id, recipient = message.thread.visitor_key.split(":", 2)
-    page = MessengerPage.objects.get(page_id=page_id)
+    page = MessengerPage.objects.filter(page_id=page_id).first()
+    if page is None:  # the reply is refused in the editor, with the reason
+        raise ValidationError(
+            _(
+                "This Messenger page is no longer connected, so the reply cannot reach the "
+                "person. Connect the page again in Settings to answer here."
+            )
+        )
     outbound = MessengerOutbound.objects.create(message=message, page=page, recipient=recipient)
     from .tasks import send_messenger_reply
 

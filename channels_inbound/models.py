@@ -8,8 +8,10 @@ repeated delivery finds its row by `dedupe_key` and changes nothing.
 
 import re
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -19,8 +21,37 @@ from conversations.models import EmailAddress, Message, OutboxRow
 from tickets.models import Pipeline, PropertyDefinition, Stage, Ticket
 
 
+class LandingProblem(models.TextChoices):
+    """Why a channel's tickets cannot go where the channel says (shown to admins
+    on the channel and on each delivery that went elsewhere)."""
+
+    OTHER_PIPELINE = "other_pipeline", _("The first status belongs to another pipeline.")
+    CLOSED = "closed", _("The first status is a closed one.")
+    REQUIRES = "requires", _("The first status needs properties the channel cannot fill in.")
+
+
+@dataclass
+class Landing:
+    """Where a channel's next ticket goes, and what was wrong if that is not
+    the configured place."""
+
+    pipeline: Pipeline | None
+    stage: Stage | None
+    problem: str = ""
+
+    @property
+    def place(self) -> str:
+        return f"{self.pipeline} · {self.stage}" if self.stage else ""
+
+
 class NewTickets(models.Model):
-    """Where the tickets of a channel land: pipeline, first status and team."""
+    """Where the tickets of a channel land: pipeline, first status and team.
+
+    The first status must be an open one of the channel's pipeline that needs
+    nothing but the team: `clean()` refuses others and, on PostgreSQL, a
+    composite foreign key holds the pipeline. A row that breaks the rule anyway
+    (older data, an ORM write) still delivers, to `landing()`'s safe place.
+    """
 
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT)
     stage = models.ForeignKey(
@@ -33,6 +64,56 @@ class NewTickets(models.Model):
 
     class Meta:
         abstract = True
+
+    def stage_problem(self) -> str:
+        """A LandingProblem value when the configured first status cannot take
+        a new ticket, else ""."""
+        stage = self.stage
+        if stage.pipeline_id != self.pipeline_id:
+            return LandingProblem.OTHER_PIPELINE
+        if stage.is_closed:
+            return LandingProblem.CLOSED
+        if any(key != "team" or self.team_id is None for key in stage.required_properties):
+            return LandingProblem.REQUIRES
+        return ""
+
+    def clean(self):
+        if not (self.pipeline_id and self.stage_id):
+            return  # the fields' own "required" errors say it
+        problem = self.stage_problem()
+        if problem == LandingProblem.OTHER_PIPELINE:
+            raise ValidationError({"stage": _("Choose a status of the selected pipeline.")})
+        if problem == LandingProblem.CLOSED:
+            raise ValidationError(
+                {"stage": _("New tickets cannot start closed: choose an open status.")}
+            )
+        if problem == LandingProblem.REQUIRES:
+            raise ValidationError(
+                {
+                    "stage": _(
+                        "This status requires properties that new tickets from this channel "
+                        "do not have: choose another."
+                    )
+                }
+            )
+
+    def landing(self) -> Landing:
+        """Where the next new ticket goes: the configured status; when it cannot
+        take one (see stage_problem), the first open status of the channel's
+        pipeline, else of the first pipeline that has one. A customer's message
+        is never refused for a setting."""
+        problem = self.stage_problem()
+        if not problem:
+            return Landing(self.pipeline, self.stage)
+        stage = self.pipeline.first_open_stage()
+        if stage is None:
+            stage = (
+                Stage.objects.filter(is_closed=False, required_properties=[])
+                .select_related("pipeline")
+                .order_by("pipeline__position", "pipeline_id", "position", "id")
+                .first()
+            )
+        return Landing(stage.pipeline if stage else None, stage, problem)
 
 
 class Embeddable(NewTickets):
@@ -130,6 +211,12 @@ class InboundItem(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     # Why it was ignored or how it was threaded (shown to admins, RELIABILITY 96).
     disposition = models.CharField(_("what happened"), max_length=300, blank=True)
+    # Delivered, but not as the channel is set up (RELIABILITY A, "nothing
+    # lost"): what was wrong, and where the ticket went instead.
+    warning = models.CharField(
+        _("settings problem"), max_length=20, choices=LandingProblem, blank=True
+    )
+    delivered_to = models.CharField(_("delivered to"), max_length=210, blank=True)
     error = models.CharField(_("error"), max_length=500, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
@@ -193,6 +280,21 @@ class WebForm(Embeddable):
         return self.name
 
 
+def webform_problems(fields) -> list[str]:
+    """Why a form with these (kind, required) fields cannot be published: a
+    submission must say who wrote (an email or phone field, required) and
+    what they want (a message field, required). Empty: it can."""
+    fields = list(fields)
+    problems = []
+    if not any(kind in CONTACT_KINDS and required for kind, required in fields):
+        problems.append(
+            _("Add a required email or phone field: without it nobody can answer the sender.")
+        )
+    if not any(kind == WebFormField.Kind.MESSAGE and required for kind, required in fields):
+        problems.append(_("Add a required message field: it is what the ticket is about."))
+    return problems
+
+
 class WebFormField(models.Model):
     """One field of a web form and where its value goes."""
 
@@ -230,10 +332,12 @@ class WebFormField(models.Model):
         return self.label
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.kind == self.Kind.PROPERTY and self.property_id is None:
             raise ValidationError({"property": _("Choose the ticket property this field fills.")})
+
+
+# The fields a form's sender can be answered by.
+CONTACT_KINDS = (WebFormField.Kind.EMAIL, WebFormField.Kind.PHONE)
 
 
 def widget_key() -> str:

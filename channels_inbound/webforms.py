@@ -30,8 +30,8 @@ from crm.models import Contact
 from tickets import services as ticket_services
 from tickets.models import PropertyDefinition, Source
 
-from .ingest import inbound_store
-from .models import BlockedSender, InboundItem, WebForm, WebFormField
+from .ingest import inbound_store, land
+from .models import CONTACT_KINDS, BlockedSender, InboundItem, WebForm, WebFormField
 from .parsing import InboundParseError
 from .public import frameable, rate_limited
 
@@ -89,7 +89,7 @@ def form_page(request, slug):
         if rate_limited(request):
             return _page(request, webform, None, status=429, limited=True)
         form = form_class(webform)(request.POST, request.FILES)
-        if form.is_valid():
+        if form.is_valid() and _says_who_and_what(webform, form):
             if form.cleaned_data[HONEYPOT]:
                 # A bot filled the invisible field: answer as if all went well.
                 return redirect(_thanks_url(request, webform))
@@ -102,6 +102,28 @@ def form_page(request, slug):
         return _page(request, webform, form, status=400)
     form = form_class(webform)(initial={"token": uuid.uuid4().hex})
     return _page(request, webform, form)
+
+
+def _says_who_and_what(webform: WebForm, form: forms.Form) -> bool:
+    """A submission must say who wrote and what they want, whatever the form's
+    fields require (a form saved before the admin checked it, or changed
+    through the ORM): otherwise the fields get errors and nothing is stored."""
+    fields = list(webform.fields.all())
+    filled = {
+        field.kind for field in fields if form.cleaned_data.get(f"f{field.pk}") not in (None, "")
+    }
+    contact = [f for f in fields if f.kind in CONTACT_KINDS]
+    message = [f for f in fields if f.kind == WebFormField.Kind.MESSAGE]
+    if not contact or not message:
+        form.add_error(
+            None, _("This form cannot take messages yet. Please contact us another way.")
+        )
+        return False
+    if not filled & set(CONTACT_KINDS):
+        form.add_error(f"f{contact[0].pk}", _("Tell us how to reach you."))
+    if WebFormField.Kind.MESSAGE not in filled:
+        form.add_error(f"f{message[0].pk}", _("Write your message."))
+    return not form.errors
 
 
 def _thanks_url(request, webform) -> str:
@@ -195,11 +217,12 @@ def form_deliver(item: InboundItem) -> None:
         properties = ticket_services.clean_properties(properties)
     except ValidationError:
         properties = {}  # definitions changed since the page was shown: keep the text only
+    landing = land(item, webform)
     ticket = ticket_services.ticket_create(
         actor=None,
         name=name[:255],
-        pipeline=webform.pipeline,
-        stage=webform.stage,
+        pipeline=landing.pipeline,
+        stage=landing.stage,
         team=webform.team,
         source=Source.FORM,
         properties=properties,

@@ -325,14 +325,33 @@ def _after_agent_reply(actor: User, ticket: Ticket, stage, stage_values) -> None
     """What every agent reply does, whatever its channel: the status the agent
     chose, else the pipeline's "after an agent's reply" one (S20, S21), and the
     reply draft is gone."""
+    if stage is None:
+        stage = _automatic_stage(ticket)
     # First the reply counts (SLA), then the status it sets.
     ticket_activity.send(Ticket, ticket=ticket, kind="agent_reply", at=timezone.now())
-    target = stage or ticket.pipeline.stage_on_agent_reply
+    target = stage
     if target and target.pk != ticket.stage_id:
         ticket_services.ticket_set_stage(
             actor=actor, ticket=ticket, stage=target, **_split(stage_values)
         )
     Draft.objects.filter(user=actor, ticket=ticket, kind=Draft.Kind.REPLY).delete()
+
+
+def _automatic_stage(ticket: Ticket) -> Stage | None:
+    """The pipeline's "after an agent's reply" status. One of another pipeline
+    (a setting Pipeline.clean and PostgreSQL refuse, older data may hold) stops
+    the reply with a message saying so, rather than failing it silently."""
+    stage = ticket.pipeline.stage_on_agent_reply
+    if stage is not None and stage.pipeline_id != ticket.pipeline_id:
+        raise ValidationError(
+            _(
+                "This pipeline's status after an agent's reply, “%(stage)s”, belongs to "
+                "another pipeline, so nothing was sent. Choose a status to set with the "
+                "reply, or ask an admin to correct the pipeline."
+            )
+            % {"stage": stage.name}
+        )
+    return stage
 
 
 def _attach_uploads(actor: User, ticket: Ticket, message: Message, ids) -> None:
@@ -654,6 +673,8 @@ def message_receive(
                 message=message,
             )
         target = None if new_ticket or automatic else ticket.pipeline.stage_on_customer_reply
+        if target and (target.is_closed or target.pipeline_id != ticket.pipeline_id):
+            target = None  # a setting Pipeline.clean refuses: never close on a customer's word
         if target and target.pk != ticket.stage_id and ticket.messages.count() > 1:
             # A conditional status the ticket cannot enter yet is left to an agent.
             with contextlib.suppress(ValidationError):

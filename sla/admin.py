@@ -1,17 +1,48 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .ical import MAX_BYTES, holidays_from_ical
-from .models import Calendar, Holiday, SlaGoal, SlaSettings, WorkingPeriod
+from .models import (
+    Calendar,
+    Holiday,
+    SlaGoal,
+    SlaSettings,
+    WorkingPeriod,
+    overlapping_periods,
+)
+
+
+class WorkingPeriodFormSet(BaseInlineFormSet):
+    """A calendar's working periods may not overlap (issue 14): the same
+    minutes would count twice in every deadline."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        periods = [
+            (form.cleaned_data["weekday"], form.cleaned_data["start"], form.cleaned_data["end"])
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        overlap = overlapping_periods(periods)
+        if overlap:
+            first, second = (WorkingPeriod(weekday=w, start=s, end=e) for w, s, e in overlap)
+            raise ValidationError(
+                _("%(first)s overlaps %(second)s: working periods cannot overlap."),
+                params={"first": first, "second": second},
+            )
 
 
 class WorkingPeriodInline(admin.TabularInline):
     model = WorkingPeriod
+    formset = WorkingPeriodFormSet
     extra = 0
 
 

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from conversations.models import Message
 from tickets.models import Ticket, TicketEvent
 from tickets.signals import ticket_activity
 
@@ -275,6 +276,32 @@ class Clocks:
                 self._set(field, new_due)
                 self._set("sla_due_soon_minutes", self.goal.due_soon_minutes)
                 self._moved(clock, due, new_due)
+        if selector and selector in previous:
+            self._start_new_goals()
+
+    def _start_new_goals(self) -> None:
+        """The clocks the new value has a goal for and the old had not (issue
+        14: before, such a ticket stayed without SLA). Each starts where it
+        would have had the goal applied all along, so the working time already
+        spent counts, as when a goal changes; the timeline says it was set."""
+        ticket, goal = self.ticket, self.goal
+        if goal is None or not ticket.is_open:
+            return
+        waiting = _waiting_since(ticket)
+        wanted = []
+        if ticket.sla_first_response_at is None and waiting is not None:
+            wanted.append(("first_response", waiting, goal.first_response_minutes))
+        elif waiting is not None:
+            wanted.append(("next_response", waiting, goal.next_response_minutes))
+        if waiting is not None or ticket.sla_first_response_at is not None:
+            wanted.append(("close", ticket.created_at, goal.close_minutes))
+        for clock, start, minutes in wanted:
+            if getattr(ticket, CLOCKS[clock]) is not None or not minutes:
+                continue
+            due = self._due(start, minutes)
+            if due is not None:
+                self._start(clock, due)
+                self._moved(clock, None, due)
 
     def _moved(self, clock: str, old, new) -> None:
         TicketEvent.objects.create(
@@ -303,6 +330,22 @@ class Clocks:
             Ticket.objects.filter(pk=self.ticket.pk).update(
                 **{field: getattr(self.ticket, field) for field in SLA_FIELDS}
             )
+
+
+def _waiting_since(ticket: Ticket) -> datetime.datetime | None:
+    """When the customer's oldest message that no agent has answered yet
+    arrived; None when nothing waits for an answer."""
+    messages = Message.objects.filter(ticket=ticket, kind=Message.Kind.MESSAGE)
+    answered = (
+        messages.filter(direction=Message.Direction.OUTBOUND)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    waiting = messages.filter(direction=Message.Direction.INBOUND)
+    if answered is not None:
+        waiting = waiting.filter(created_at__gt=answered)
+    return waiting.order_by("created_at").values_list("created_at", flat=True).first()
 
 
 def next_check(ticket: Ticket):

@@ -7,6 +7,7 @@ and dates of its own. One calendar is the help desk's default; a team can
 have its own.
 """
 
+import itertools
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -114,6 +115,30 @@ class WorkingPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+WEEK = 7 * 24 * 60
+
+
+def overlapping_periods(periods) -> tuple | None:
+    """The first two of `periods` ((weekday, start, end) triples, an end at
+    or before the start running past midnight) whose working time overlaps,
+    else None. Overlaps would count the same minutes twice in a deadline."""
+    spans = []
+    for period in periods:
+        weekday, start, end = period
+        begin = weekday * 1440 + start.hour * 60 + start.minute
+        length = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+        finish = begin + (length if length > 0 else length + 1440)
+        spans.append((begin, min(finish, WEEK), period))
+        if finish > WEEK:  # Sunday night into Monday wraps around the week
+            spans.append((0, finish - WEEK, period))
+    spans.sort(key=lambda span: span[:2])
+    # Sorted by start, the spans are disjoint unless two neighbours overlap.
+    for (_begin, end, first), (begin, _end, second) in itertools.pairwise(spans):
+        if begin < end and first is not second:
+            return first, second
+    return None
 
 
 class Holiday(models.Model):

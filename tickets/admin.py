@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,22 @@ from .models import (
 def required_property_choices():
     customs = PropertyDefinition.objects.values_list("key", "label")
     return [*((key, label) for key, label in BUILTIN_PROPERTIES.items()), *customs]
+
+
+def channels_starting_in(stage: Stage) -> list[str]:
+    """The settings (channels of the apps above this one) whose new tickets
+    start in `stage`: their protecting foreign keys, found without importing
+    them, so that a deletion is refused with a message instead of an error."""
+    names = []
+    for relation in Stage._meta.get_fields(include_hidden=True):
+        if (
+            relation.one_to_many
+            and relation.on_delete is models.PROTECT
+            and relation.related_model is not Ticket
+        ):
+            rows = relation.related_model._base_manager.filter(**{relation.field.name: stage})
+            names += [str(row) for row in rows[:3]]
+    return names
 
 
 class StageForm(forms.ModelForm):
@@ -54,6 +71,15 @@ class StageForm(forms.ModelForm):
         stage = self.instance
         if not self.cleaned_data.get("DELETE") or stage._state.adding:
             return
+        starting = channels_starting_in(stage)
+        if starting:
+            raise ValidationError(
+                _(
+                    "The status “%(stage)s” is where new tickets of “%(channel)s” start: "
+                    "choose another status there before deleting it."
+                ),
+                params={"stage": stage.name, "channel": starting[0]},
+            )
         if self.cleaned_data.get("move_tickets_to"):
             return
         if Ticket.objects.filter(stage=stage).exists():
@@ -86,8 +112,48 @@ class StageInline(admin.TabularInline):
         return formset
 
 
+def stage_label(stage: Stage) -> str:
+    return f"{stage.pipeline} · {stage}"
+
+
+class StageSelect(forms.Select):
+    """A status picker whose options carry their pipeline, so that the admin's
+    script (js/admin_stage_picker.js) offers only the chosen pipeline's."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-pipeline"] = instance.pipeline_id
+        return option
+
+
+class PipelineForm(forms.ModelForm):
+    """The statuses a pipeline sets are picked from its own (Pipeline.clean
+    refuses others; a new pipeline has none until saved)."""
+
+    class Meta:
+        model = Pipeline
+        fields = [
+            "name",
+            "position",
+            "stage_on_agent_reply",
+            "stage_on_customer_reply",
+            "closed_reply",
+            "reopen_within_days",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        own = Stage.objects.filter(pipeline_id=self.instance.pk or 0)
+        for name in ("stage_on_agent_reply", "stage_on_customer_reply"):
+            if name in self.fields:
+                self.fields[name].queryset = own
+
+
 @admin.register(Pipeline)
 class PipelineAdmin(admin.ModelAdmin):
+    form = PipelineForm
     list_display = ["name", "position"]
     inlines = [StageInline]
 

@@ -288,7 +288,37 @@ def apply(tickets, state: ListState, user: User, known: dict[str, Property] | No
         if condition.operator not in VALUELESS and not condition.values:
             raise FilterError(_("Enter a value for %(property)s.") % {"property": prop.label})
         tickets = tickets.filter(_condition(prop, condition, user))
+    _check_pairs(state)
     return tickets
+
+
+def _check_pairs(state: ListState) -> None:
+    """A status filter may only name statuses of the pipelines a pipeline
+    filter chose (issue 14): any other makes a view that can never show a
+    ticket, which reads as "nothing to do"."""
+    chosen = {
+        key: [
+            {int(v) for v in c.values if v.isdigit()}
+            for c in state.conditions
+            if c.key == key and c.operator == "any_of"
+        ]
+        for key in ("pipeline", "stage")
+    }
+    for pipelines in chosen["pipeline"]:
+        for stages in chosen["stage"]:
+            stray = (
+                Stage.objects.filter(pk__in=stages)
+                .exclude(pipeline_id__in=pipelines)
+                .select_related("pipeline")
+                .first()
+            )
+            if stray is not None:
+                raise FilterError(
+                    _(
+                        "The status “%(stage)s” is one of the pipeline “%(pipeline)s”, which the filter does not include."
+                    )
+                    % {"stage": stray.name, "pipeline": stray.pipeline.name}
+                )
 
 
 def _condition(prop: Property, condition: Condition, user: User) -> Q:

@@ -58,6 +58,28 @@ class Pipeline(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        """A status this pipeline sets must be one of its own: a reply that keeps
+        the status would otherwise fail on every ticket here. A customer's reply
+        never closes a ticket: nobody would see it."""
+        errors = {}
+        for field in ("stage_on_agent_reply", "stage_on_customer_reply"):
+            stage = getattr(self, field)
+            if stage is not None and (self.pk is None or stage.pipeline_id != self.pk):
+                errors[field] = _("Choose a status of this pipeline.")
+        stage = self.stage_on_customer_reply
+        if "stage_on_customer_reply" not in errors and stage is not None and stage.is_closed:
+            errors["stage_on_customer_reply"] = _(
+                "A customer's reply cannot close the ticket: choose an open status."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def first_open_stage(self) -> "Stage | None":
+        """Where a new ticket can always go: the first open status that needs
+        nothing filled in."""
+        return self.stages.filter(is_closed=False, required_properties=[]).first()
+
 
 class Stage(models.Model):
     """A ticket status. Closed stages end the ticket; a conditional stage lists the
@@ -86,7 +108,10 @@ class Stage(models.Model):
         verbose_name = _("stage")
         verbose_name_plural = _("stages")
         constraints = [
-            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_unique_name")
+            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_unique_name"),
+            # What the composite foreign keys of (pipeline, stage) pairs refer
+            # to on PostgreSQL: a stage is used only with its own pipeline.
+            models.UniqueConstraint(fields=["pipeline", "id"], name="stage_pipeline_pair"),
         ]
 
     def __str__(self) -> str:
@@ -381,6 +406,10 @@ class Ticket(models.Model):
     @property
     def is_closed(self) -> bool:
         return not self.is_open
+
+    def clean(self):
+        if self.stage_id and self.pipeline_id and self.stage.pipeline_id != self.pipeline_id:
+            raise ValidationError({"stage": _("Choose a status of the selected pipeline.")})
 
     def property_value(self, key: str):
         """The current value of a built-in or custom property, by key."""

@@ -67,10 +67,18 @@ def reply_send(request, pk):
     if not form.is_valid():
         return _composer(request, ticket, "composer-reply", reply_form=form)
     data = form.cleaned_data
-    stage = (
-        data["stage"] if data["stage"] and data["stage"].pipeline_id == ticket.pipeline_id else None
-    )
-    stage_form = StageChangeForm(request.POST, ticket=ticket, stage=stage) if stage else None
+    stage = data["stage"]
+    # A status of another pipeline (the ticket moved since the page was shown)
+    # goes on to the service, which refuses it with a message by the picker.
+    # Without one, the pipeline's automatic status asks for what it requires
+    # like a chosen one (S21): the agent can fill it in, not only read why.
+    asking = stage if stage is not None else ticket.pipeline.stage_on_agent_reply
+    same_pipeline = asking is not None and asking.pipeline_id == ticket.pipeline_id
+    stage_form = None
+    if same_pipeline:
+        posted = request.POST.copy()
+        posted["stage"] = asking.pk
+        stage_form = StageChangeForm(posted, ticket=ticket, stage=asking)
     if stage_form and len(stage_form.fields) > 1 and not stage_form.is_valid():
         # A conditional status asks for its properties before anything is sent (S7).
         return _composer(request, ticket, "composer-reply", reply_form=form, stage_form=stage_form)

@@ -223,3 +223,22 @@ def test_a_reply_messenger_refuses_shows_not_sent_and_can_be_sent_again(
     assert again.status_code == 200
     outbound.refresh_from_db()
     assert outbound.status == "sent" and len(send_api) == 1
+
+
+def test_a_reply_to_a_page_no_longer_connected_says_so_in_the_editor(
+    client, page, agent, django_capture_on_commit_callbacks
+):
+    """Issue 14: it failed with a server error htmx does not show."""
+    post(client, django_capture_on_commit_callbacks, event())
+    ticket = Ticket.objects.get()
+    MessengerPage.objects.filter(pk=page.pk).delete()
+    client.force_login(agent)
+    response = client.post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"html": "<p>Still there?</p>"},
+        headers={"HX-Request": "true", "HX-Target": "composer-reply"},
+    )
+    assert response.status_code == 200 and response["HX-Retarget"] == "#composer-reply"
+    page_html = response.content.decode()
+    assert "no longer connected" in page_html and "Still there?" in page_html
+    assert not ticket.messages.filter(direction="outbound").exists()

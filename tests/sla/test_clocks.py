@@ -208,3 +208,41 @@ def test_a_worker_clock_ten_minutes_fast_still_sets_true_deadlines(goals, pipeli
     ticket.refresh_from_db()
     expected = true_now + datetime.timedelta(minutes=60)
     assert abs(ticket.sla_first_response_due - expected) < datetime.timedelta(seconds=30)
+
+
+def test_a_priority_changed_into_one_with_a_goal_starts_its_clocks(goals, agent, pipeline, client):
+    """Issue 14: before, a ticket whose value had no goal stayed without SLA
+    when it changed into one that has. The working time spent counts."""
+    SlaSettings.objects.filter(pk=1).update(goals_by="priority")
+    SlaGoal.objects.create(value="urgent", first_response_minutes=15, close_minutes=240)
+    with time_machine.travel(T0, tick=False) as clock:
+        ticket = TicketFactory(pipeline=pipeline, team=agent.main_team, priority="low")
+        customer_writes(ticket)  # "low" has no goal: no clock runs
+        assert fresh(ticket).sla_first_response_due is None
+        clock.move_to(T0 + 10 * MIN)
+        ticket_services.ticket_update(actor=agent, ticket=fresh(ticket), priority="urgent")
+        ticket = fresh(ticket)
+        assert ticket.sla_first_response_due == T0 + 15 * MIN
+        assert ticket.sla_close_due == ticket.created_at + 240 * MIN
+        assert clocks.status(ticket, T0 + 11 * MIN)["state"] == "due_soon"
+        client.force_login(agent)
+        page = client.get(f"/tickets/{ticket.pk}/", follow=True).content.decode()
+    assert "First response deadline set to" in page
+
+
+def test_an_answered_ticket_changed_into_a_goal_starts_only_the_close_clock(goals, agent, pipeline):
+    SlaSettings.objects.filter(pk=1).update(goals_by="priority")
+    SlaGoal.objects.create(value="urgent", first_response_minutes=15, next_response_minutes=20)
+    with time_machine.travel(T0, tick=False) as clock:
+        ticket = TicketFactory(pipeline=pipeline, team=agent.main_team, priority="low")
+        customer_writes(ticket)
+        clock.move_to(T0 + 5 * MIN)
+        agent_answers(agent, fresh(ticket))
+        clock.move_to(T0 + 10 * MIN)
+        ticket_services.ticket_update(actor=agent, ticket=fresh(ticket), priority="urgent")
+        ticket = fresh(ticket)
+        # Nothing waits for an answer: no response clock starts.
+        assert (ticket.sla_first_response_due, ticket.sla_next_response_due) == (None, None)
+        clock.move_to(T0 + 30 * MIN)
+        customer_writes(ticket)
+        assert fresh(ticket).sla_next_response_due == T0 + 50 * MIN

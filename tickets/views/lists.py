@@ -382,7 +382,7 @@ def view_create(request):
             "Delete one before creating another.",
             limit,
         ) % {"limit": limit}
-    elif request.method == "POST" and form.is_valid():
+    elif request.method == "POST" and form.is_valid() and _filters_apply(request, state, form):
         saved = form.save(commit=False)
         saved.owner = request.user
         saved.filters = state.triples()
@@ -403,6 +403,16 @@ def view_create(request):
             "saved": None,
         },
     )
+
+
+def _filters_apply(request, state: filters.ListState, form) -> bool:
+    """Whether the table's filters can be saved as a view; if not, the form says why."""
+    try:
+        filters.apply(Ticket.objects.none(), state, request.user)
+    except filters.FilterError as problem:
+        form.add_error(None, str(problem))
+        return False
+    return True
 
 
 def _state_query(source):
