@@ -9,10 +9,10 @@ import pytest
 from django.core import signing
 from django.core.files.base import ContentFile
 
-from conversations.views import conversation as views
 from conversations.models import Attachment
 from conversations.quoting import inbound_body, split_quoted_html, split_quoted_text
 from conversations.sanitize import clean_inbound_html
+from conversations.views import conversation as views
 from tests.factories import TicketFactory, inbound_message
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
