@@ -1,10 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
-
-admin.site.site_header = _("Help desk settings")
-admin.site.site_title = _("Help desk settings")
-admin.site.index_title = _("Settings")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
