@@ -160,7 +160,7 @@ class PropertyDefinition(models.Model):
         if self.key in BUILTIN_PROPERTIES:
             raise ValidationError({"key": _("This name is used by a built-in property.")})
 
-    def to_storage(self, value):
+    def to_storage(self, value: object) -> str:
         """Validate a cleaned form value by type and return its JSON form ("" = empty)."""
         if value in (None, ""):
             return ""

@@ -7,6 +7,7 @@ the denormalised list columns current (ARCHITECTURE rule 5).
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,30 +31,34 @@ from .models import (
 from .signals import ticket_activity, tickets_purging
 
 EDITABLE_FIELDS = ("name", "description", "owner", "team", "priority", "category")
+# Values by field name or custom property key, as forms post them.
+Values = dict[str, Any]
+Record = Contact | Company | Deal
 PREVIEW_LENGTH = 200
 
 
-def _display(value) -> str:
+def _display(value: object) -> str:
     """How a value is kept in the timeline: names for records, codes for choices."""
     return "" if value is None else str(value)
 
 
-def missing_required_properties(stage: Stage, values: dict) -> list[str]:
+def missing_required_properties(stage: Stage, values: Values) -> list[str]:
     """The keys `stage` requires that have no value in `values` (S7)."""
     return [key for key in stage.required_properties if values.get(key) in (None, "")]
 
 
-def _require_stage_properties(stage: Stage, values: dict) -> None:
+def _require_stage_properties(stage: Stage, values: Values) -> None:
     missing = missing_required_properties(stage, values)
     if missing:
         message = _("Required to move to the status “%(stage)s”.") % {"stage": stage.name}
         raise ValidationError(dict.fromkeys(missing, message))
 
 
-def clean_properties(properties: dict) -> dict:
+def clean_properties(properties: Values) -> dict[str, str]:
     """Validate custom property values by their definitions' types (S9)."""
     definitions = PropertyDefinition.objects.in_bulk(properties.keys(), field_name="key")
-    cleaned, errors = {}, {}
+    cleaned: dict[str, str] = {}
+    errors: dict[str, str] = {}
     for key, value in properties.items():
         definition = definitions.get(key)
         if definition is None:
@@ -86,7 +91,7 @@ class EditConflict(Exception):
         }
 
 
-def _check_expected(ticket: Ticket, expected: dict | None, wanted: dict) -> None:
+def _check_expected(ticket: Ticket, expected: Values | None, wanted: Values) -> None:
     """Raise EditConflict when a field no longer holds the value the agent saw.
 
     `expected` maps field names (built-in, "stage", or custom keys) to the value
@@ -114,12 +119,19 @@ def _check_expected(ticket: Ticket, expected: dict | None, wanted: dict) -> None
             raise EditConflict(field, last.actor if last else None)
 
 
-def _comparable(value) -> str:
+def _comparable(value: object) -> str:
     """A value as a form posts it back: text, line ends as \n, no outer blanks."""
     return str(value if value is not None else "").replace("\r\n", "\n").strip()
 
 
-def _event(ticket: Ticket, actor: User | None, kind: str, field: str = "", old="", new=""):
+def _event(
+    ticket: Ticket,
+    actor: User | None,
+    kind: str,
+    field: str = "",
+    old: object = "",
+    new: object = "",
+) -> TicketEvent:
     return TicketEvent(
         ticket=ticket,
         actor=actor,
@@ -176,11 +188,11 @@ def ticket_create(
     priority: str = "",
     category: str = "",
     source: str = Source.MANUAL,
-    properties: dict | None = None,
+    properties: Values | None = None,
     contacts: Iterable[Contact] = (),
     companies: Iterable[Company] = (),
     deals: Iterable[Deal] = (),
-    created_at=None,
+    created_at: datetime.datetime | None = None,
 ) -> Ticket:
     """Create a ticket in `stage` of `pipeline` (S5-S7).
 
@@ -229,7 +241,8 @@ def ticket_create(
             (Ticket.deals, deals),
         ):
             if records:
-                field, through = relation.field, relation.through
+                field = relation.field
+                through: Any = relation.through  # one of three generated models
                 through.objects.bulk_create(
                     through(**{field.m2m_field_name(): ticket, field.m2m_reverse_field_name(): r})
                     for r in {*records}
@@ -241,7 +254,12 @@ def ticket_create(
 
 
 def ticket_update(
-    *, actor: User | None, ticket: Ticket, properties=None, expected=None, **fields
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    properties: Values | None = None,
+    expected: Values | None = None,
+    **fields: Any,
 ) -> Ticket:
     """Change built-in fields (name, description, owner, team, priority, category)
     and custom properties; one timeline event per value that really changed.
@@ -302,9 +320,9 @@ def ticket_set_stage(
     actor: User | None,
     ticket: Ticket,
     stage: Stage,
-    properties=None,
-    expected=None,
-    **fields,
+    properties: Values | None = None,
+    expected: Values | None = None,
+    **fields: Any,
 ) -> Ticket:
     """Move the ticket to `stage` of its pipeline (S7).
 
@@ -357,9 +375,9 @@ def ticket_move_pipeline(
     actor: User | None,
     ticket: Ticket,
     stage: Stage,
-    properties=None,
-    expected=None,
-    **fields,
+    properties: Values | None = None,
+    expected: Values | None = None,
+    **fields: Any,
 ) -> Ticket:
     """Move the ticket to another pipeline, into `stage` of it (S11): the agent
     maps the status, and a conditional one asks for what it requires, as
@@ -400,7 +418,7 @@ def ticket_move_pipeline(
 ASSOCIATIONS = {Contact: "contacts", Company: "companies", Deal: "deals"}
 
 
-def ticket_associate(*, actor: User | None, ticket: Ticket, record) -> bool:
+def ticket_associate(*, actor: User | None, ticket: Ticket, record: Record) -> bool:
     """Associate a contact, company or deal (S8). Returns False if it already was."""
     relation = getattr(ticket, ASSOCIATIONS[type(record)])
     with transaction.atomic():
@@ -411,12 +429,12 @@ def ticket_associate(*, actor: User | None, ticket: Ticket, record) -> bool:
         if isinstance(record, Contact):
             Ticket.objects.filter(pk=ticket.pk).update(contact_name=contact_name(ticket))
         refresh_search_vectors([ticket.pk])
-        field = record._meta.model_name
+        field = record._meta.model_name or ""
         _event(ticket, actor, TicketEvent.Kind.ASSOCIATED, field, new=record).save()
     return True
 
 
-def ticket_dissociate(*, actor: User | None, ticket: Ticket, record) -> bool:
+def ticket_dissociate(*, actor: User | None, ticket: Ticket, record: Record) -> bool:
     """Remove an association. Returns False if there was none."""
     relation = getattr(ticket, ASSOCIATIONS[type(record)])
     with transaction.atomic():
@@ -427,7 +445,7 @@ def ticket_dissociate(*, actor: User | None, ticket: Ticket, record) -> bool:
         if isinstance(record, Contact):
             Ticket.objects.filter(pk=ticket.pk).update(contact_name=contact_name(ticket))
         refresh_search_vectors([ticket.pk])
-        field = record._meta.model_name
+        field = record._meta.model_name or ""
         _event(ticket, actor, TicketEvent.Kind.DISSOCIATED, field, old=record).save()
     return True
 
@@ -440,9 +458,9 @@ def stage_delete(*, stage: Stage, move_to: Stage | None) -> int:
     with transaction.atomic():
         tickets = Ticket.objects.filter(stage=stage)
         count = tickets.count()
-        if count and (move_to is None or move_to.pk == stage.pk):
-            raise ValidationError(_("Choose a status for the tickets in this one."))
         if count:
+            if move_to is None or move_to.pk == stage.pk:
+                raise ValidationError(_("Choose a status for the tickets in this one."))
             if move_to.pipeline_id != stage.pipeline_id:
                 raise ValidationError(_("Choose a status of the same pipeline."))
             for ticket in tickets.iterator():
@@ -510,7 +528,7 @@ def purge_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
     return (now or timezone.now()) - datetime.timedelta(days=days)
 
 
-def tickets_purge_deleted(*, now=None, batch: int = 200) -> int:
+def tickets_purge_deleted(*, now: datetime.datetime | None = None, batch: int = 200) -> int:
     """Remove tickets deleted longer ago than the setting allows, with
     everything on them (beat). Apps that keep files or raw payloads of a ticket
     remove them first, on `tickets_purging`: a crash after that leaves rows
