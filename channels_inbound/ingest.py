@@ -25,7 +25,7 @@ from tickets import services as ticket_services
 from tickets.models import Pipeline, Source, Ticket
 
 from .models import BlockedSender, EmailChannel, InboundItem
-from .parsing import InboundParseError, ParsedEmail, parse_email
+from .parsing import InboundParseError, ParsedEmail, RawMail, parse_email
 from .threading import Match, find_ticket
 
 # Domains of mailbox providers: their users are people, not one company.
@@ -140,20 +140,23 @@ def _deliverer(source: str):
 
 
 def _deliver_email(item: InboundItem) -> None:
-    raw, spam, dmarc = raw_message(item)
-    parsed = parse_email(raw)
-    parsed.dmarc = dmarc or parsed.dmarc  # the ESP's own verdict first
-    _deliver(item, parsed, spam=spam)
+    mail = raw_message(item)
+    parsed = parse_email(mail.raw)
+    parsed.dmarc = mail.dmarc or parsed.dmarc  # the ESP's own verdict first
+    parsed.envelope_to = [
+        a for a in mail.envelope_to if a.lower() not in map(str.lower, parsed.recipients)
+    ]
+    parsed.recipients += parsed.envelope_to
+    _deliver(item, parsed, spam=mail.spam)
 
 
-def raw_message(item: InboundItem) -> tuple[bytes, bool, str]:
-    """The RFC 5322 bytes of the item and the ESP's spam and DMARC verdicts: as
-    stored for IMAP and the pipe (no verdict: spam headers there could be the
-    sender's, RELIABILITY 34); for an ESP webhook, what anymail reads out of
-    the request."""
+def raw_message(item: InboundItem) -> RawMail:
+    """The RFC 5322 bytes of the item with the ESP's verdicts: as stored for
+    IMAP and the pipe (no verdict: spam headers there could be the sender's,
+    RELIABILITY 34); for an ESP webhook, the message as the ESP posted it."""
     payload = bytes(item.payload)
     if item.source in (InboundItem.Source.IMAP, InboundItem.Source.PIPE):
-        return payload, False, ""
+        return RawMail(payload)
     from .webhooks import message_from_webhook
 
     return message_from_webhook(item.source, payload, item.content_type)

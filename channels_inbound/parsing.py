@@ -30,21 +30,24 @@ MAX_PARTS = 1000
 MAX_REFERENCES = 50
 MAX_SUBJECT = 998
 MULTIPART_HEADER = re.compile(rb"(?im)^content-type:[ \t]*multipart/")
-# Trace headers differ between two routes of the same message (RELIABILITY 8).
-TRACE_HEADERS = {
-    "received",
-    "return-path",
-    "delivered-to",
-    "x-original-to",
-    "dkim-signature",
-    "arc-seal",
-    "arc-message-signature",
-    "arc-authentication-results",
-    "authentication-results",
-    "received-spf",
-    "x-received",
-    "x-google-smtp-source",
-    "x-gm-message-state",
+# The headers that make a message what it is. The others (trace headers, what
+# each ESP, relay and mailbox adds on top) differ between two routes of one
+# message, so they are left out of its content hash (RELIABILITY rule 2, 8).
+CONTENT_HEADERS = {
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "content-disposition",
 }
 # Labels mail clients use for charsets that Python knows under another name,
 # or that are routinely mislabelled subsets of a wider one.
@@ -76,6 +79,18 @@ class InboundParseError(Exception):
 
 
 @dataclass
+class RawMail:
+    """A message as delivered, with what the ESP said about it (its spam and
+    DMARC verdicts, the envelope recipients): the ESP's word, not headers the
+    sender could have written (RELIABILITY 34)."""
+
+    raw: bytes
+    spam: bool = False
+    dmarc: str = ""
+    envelope_to: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ParsedPart:
     filename: str
     content_type: str
@@ -96,6 +111,9 @@ class ParsedEmail:
     cc: list[str] = field(default_factory=list)
     reply_to: list[str] = field(default_factory=list)
     delivered_to: list[str] = field(default_factory=list)  # Delivered-To, X-Original-To
+    # The envelope recipients an ESP names: find the channel of a blind copy,
+    # but do not count as addressed (a CC is in the envelope too).
+    envelope_to: list[str] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)  # all of the above and To, CC
     date: datetime | None = None
     text: str = ""
@@ -142,18 +160,22 @@ def parse_email(raw: bytes) -> ParsedEmail:
 
 
 def content_hash(raw: bytes) -> str:
-    """A hash of the message without trace headers: equal for one message that
-    came by two routes, or was relayed with another Received line."""
+    """A hash of the message's content headers (unfolded, in any order) and
+    its body (any line ends, without trailing blank lines): equal for one
+    message that came by several routes, each with its own trace and ESP
+    headers on top."""
     head, separator, body = raw.partition(b"\r\n\r\n")
     if not separator:
         head, separator, body = raw.partition(b"\n\n")
     kept = []
     for line in re.split(rb"\r?\n(?![ \t])", head):
-        name = line.split(b":", 1)[0].strip().lower().decode("ascii", "replace")
-        if name not in TRACE_HEADERS:
-            kept.append(line.replace(b"\r\n", b"\n"))
-    digest = hashlib.sha256(b"\n".join(kept))
-    digest.update(body.replace(b"\r\n", b"\n"))
+        name, colon, value = line.partition(b":")
+        name = name.strip().lower()
+        if colon and name.decode("ascii", "replace") in CONTENT_HEADERS:
+            kept.append(name + b":" + b" ".join(value.split()))
+    digest = hashlib.sha256(b"\n".join(sorted(kept)))
+    digest.update(b"\n\n")
+    digest.update(body.replace(b"\r\n", b"\n").rstrip())
     return digest.hexdigest()
 
 

@@ -272,3 +272,58 @@ def test_nul_bytes_anywhere_in_a_mail_never_reach_the_database(
     assert item.status == "done", item.error
     message = item.message
     assert "\x00" not in message.subject + message.text + message.html + message.from_name
+
+
+def test_a_postmark_payload_without_to_full_finds_its_channel_by_to(
+    client, channel, django_capture_on_commit_callbacks
+):
+    payload = json.loads(postmark_payload())
+    del payload["ToFull"]
+    payload["To"] = '"Help desk" <support@helpdesk.example>'
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/inbound/email/postmark/",
+            json.dumps(payload),
+            content_type="application/json",
+            HTTP_AUTHORIZATION="Basic aG9vazpzM2NyZXQ=",
+        )
+    item = InboundItem.objects.get()
+    assert item.status == "done", item.disposition
+    assert item.message.to == ["support@helpdesk.example"]
+
+
+def test_a_postmark_payload_with_only_the_original_recipient_finds_its_channel(
+    client, channel, django_capture_on_commit_callbacks
+):
+    payload = json.loads(postmark_payload())
+    del payload["ToFull"]
+    payload["To"] = ""
+    payload["OriginalRecipient"] = "support@helpdesk.example"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/inbound/email/postmark/",
+            json.dumps(payload),
+            content_type="application/json",
+            HTTP_AUTHORIZATION="Basic aG9vazpzM2NyZXQ=",
+        )
+    assert InboundItem.objects.get().status == "done"
+
+
+def test_a_blind_copy_finds_its_channel_by_the_esp_envelope(
+    client, channel, django_capture_on_commit_callbacks
+):
+    """Mailgun names the envelope recipient: a BCC to us is not lost."""
+    post_mailgun(client, django_capture_on_commit_callbacks, mail(to="someone@acme.example"))
+    item = InboundItem.objects.get()
+    assert item.status == "done", item.disposition
+    assert item.ticket is not None
+
+
+def test_envelope_recipients_do_not_make_a_copy_addressed(
+    client, channel, django_capture_on_commit_callbacks
+):
+    """A CC is in the envelope too: the channel's CC-only rule still holds."""
+    raw = mail(to="someone@acme.example", cc="support@helpdesk.example")
+    post_mailgun(client, django_capture_on_commit_callbacks, raw)
+    item = InboundItem.objects.get()
+    assert item.status == "ignored" and "only in CC" in item.disposition
