@@ -8,6 +8,8 @@ bounds, and anything unexpected becomes an InboundParseError with a reason:
 the worker stores the reason next to the raw bytes, which are never lost.
 """
 
+import base64
+import binascii
 import codecs
 import hashlib
 import re
@@ -16,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes
 from email import policy as email_policy
-from email.header import decode_header
 from email.message import Message as MimeMessage
 from email.utils import getaddresses, parsedate_to_datetime
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -72,6 +74,38 @@ CHARSET_ALIASES = {
     "unicode-1-1-utf-7": "utf-7",
 }
 UNKNOWN_CHARSETS = {"unknown-8bit", "x-unknown", "unknown", "default", "8bit", ""}
+# Python codec names of charsets whose bytes can pass for ASCII or UTF-8.
+NOT_ASCII_COMPATIBLE = {
+    "iso2022_jp_ext",
+    "iso2022_jp",
+    "iso2022_jp_1",
+    "iso2022_jp_2",
+    "iso2022_jp_2004",
+    "iso2022_jp_3",
+    "iso2022_kr",
+    "utf-7",
+    "hz",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "utf-32",
+    "utf-32-le",
+    "utf-32-be",
+}
+# An RFC 2047 encoded word; its text may hold raw 8-bit bytes, as some
+# mailers send it.
+ENCODED_WORD = re.compile(rb"=\?([^?\s]{1,60})\?([QqBb])\?(.*?)\?=", re.S)
+QP_BYTE = re.compile(rb"=([0-9A-Fa-f]{2})")
+PARAMETER = re.compile(r';\s*([^\s=;]+)\s*=\s*(?:("(?:[^"\\]|\\.)*")|([^;]*))')
+DETECT_SAMPLE = 64 * 1024
+WINDOWS_FOR_MAC = {
+    "mac-cyrillic": "cp1251",
+    "mac-roman": "cp1252",
+    "mac-latin2": "cp1250",
+    "mac-greek": "cp1253",
+    "mac-turkish": "cp1254",
+    "mac-iceland": "cp1252",
+}
 
 
 class InboundParseError(Exception):
@@ -151,8 +185,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
         raise InboundParseError(f"Message cannot be parsed ({type(error).__name__}).") from None
     parsed = ParsedEmail()
     try:
-        _read_headers(mime, parsed)
-        _read_body(mime, parsed)
+        hint = _declared_charset(mime)
+        _read_headers(mime, parsed, hint)
+        _read_body(mime, parsed, hint)
     except RecursionError:
         raise InboundParseError("Message is nested too deeply.") from None
     parsed.content_hash = content_hash(raw)
@@ -182,16 +217,16 @@ def content_hash(raw: bytes) -> str:
 # Headers ----------------------------------------------------------------------
 
 
-def _read_headers(mime: MimeMessage, parsed: ParsedEmail) -> None:
+def _read_headers(mime: MimeMessage, parsed: ParsedEmail, hint: str) -> None:
     parsed.message_id = _message_id(_raw(mime, "Message-ID"))
     parsed.in_reply_to = _message_id(_raw(mime, "In-Reply-To"))
     parsed.references = re.findall(r"<[^<>\s]{1,250}>", _raw(mime, "References"))[-MAX_REFERENCES:]
-    subject = _one_line(decode_words(_raw(mime, "Subject")))
+    subject = _one_line(header_text(_raw(mime, "Subject"), hint))
     if len(subject) > MAX_SUBJECT:
         parsed.notes.append(f"Subject shortened from {len(subject)} characters.")
         subject = subject[:MAX_SUBJECT]
     parsed.subject = subject
-    senders = addresses(_raw(mime, "From"))
+    senders = addresses(_raw(mime, "From"), hint)
     if senders:
         parsed.from_name, parsed.from_email = senders[0]
     parsed.to = [address for _name, address in addresses(_raw_all(mime, "To"))]
@@ -223,12 +258,36 @@ def _dmarc(results: list) -> str:
 
 
 def _raw(mime: MimeMessage, name: str) -> str:
-    value = mime.get(name)
-    return "" if value is None else str(value)
+    """The first `name` header as received: raw 8-bit bytes are kept as
+    surrogate escapes (compat32's own accessors turn them into U+FFFD)."""
+    wanted = name.lower()
+    return next((str(v) for k, v in mime.raw_items() if k.lower() == wanted), "")
 
 
 def _raw_all(mime: MimeMessage, name: str) -> str:
-    return ", ".join(str(v) for v in (mime.get_all(name) or []))
+    wanted = name.lower()
+    return ", ".join(str(v) for k, v in mime.raw_items() if k.lower() == wanted)
+
+
+def _charset(part: MimeMessage) -> str:
+    """The charset label of the part's Content-Type, as written."""
+    return _params(_raw(part, "Content-Type")).get("charset", "").strip().lower()
+
+
+def _declared_charset(mime: MimeMessage) -> str:
+    """The charset the message declares for its text (the message's own, else
+    its first text part's): how raw 8-bit header bytes are most likely meant."""
+    stack, seen = [mime], 0
+    while stack and seen < 50:
+        part = stack.pop()
+        seen += 1
+        charset = _charset(part)
+        if charset:
+            return charset
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend(reversed(payload))
+    return ""
 
 
 def _one_line(value: str) -> str:
@@ -252,41 +311,105 @@ def _date(value: str) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
-def decode_words(value: str) -> str:
-    """RFC 2047 encoded words to text, whatever charsets they claim."""
-    if "=?" not in value:
+def header_text(value: str, hint: str = "") -> str:
+    """A header value as a mail client shows it: RFC 2047 encoded words decoded
+    (adjacent words of one charset joined first, so a character split between
+    two words survives), and raw 8-bit bytes, also inside an encoded word, read
+    by `decode_bytes` rather than replaced."""
+    data = value.encode("utf-8", "surrogateescape")
+    if b"=?" not in data and data.isascii():
         return value
+    chunks: list[list] = []  # [bytes, charset, is an encoded word]
+    position = 0
+    for match in ENCODED_WORD.finditer(data):
+        between = data[position : match.start()]
+        follows_word = bool(chunks) and chunks[-1][2] and not between.strip()
+        charset = match.group(1).decode("ascii", "replace").split("*")[0].lower()
+        word = _word_bytes(match.group(2).upper() == b"Q", match.group(3))
+        if word is None:
+            continue  # not decodable: left as the text it is
+        if not follows_word and between:
+            chunks.append([between, "", False])
+        if follows_word and chunks[-1][1] == charset:
+            chunks[-1][0] += word
+        else:
+            chunks.append([word, charset, True])
+        position = match.end()
+    if position < len(data):
+        chunks.append([data[position:], "", False])
+    return "".join(decode_bytes(chunk, charset, hint) for chunk, charset, _word in chunks)
+
+
+def _word_bytes(quoted_printable: bool, text: bytes) -> bytes | None:
+    if quoted_printable:
+        return QP_BYTE.sub(lambda m: bytes([int(m.group(1), 16)]), text.replace(b"_", b" "))
+    text = re.sub(rb"[^A-Za-z0-9+/]", b"", text)
     try:
-        chunks = decode_header(value)
-    except (ValueError, LookupError, AssertionError):
-        return value
-    text = []
-    for data, charset in chunks:
-        text.append(decode_bytes(data, charset) if isinstance(data, bytes) else data)
-    return "".join(text)
+        return base64.b64decode(text + b"=" * (-len(text) % 4))
+    except binascii.Error:
+        return None
 
 
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Bytes in their declared charset, else UTF-8, else Windows-1252; never
-    raises. Mislabelled subsets are read as their supersets."""
-    candidates = []
-    label = (charset or "").strip().strip('"').lower()
-    if label and label not in UNKNOWN_CHARSETS:
-        candidates.append(CHARSET_ALIASES.get(label, label))
-    candidates += ["utf-8", "cp1252"]
-    for name in candidates:
+def decode_bytes(data: bytes, charset: str | None = None, hint: str = "") -> str:
+    """Bytes as a mail client reads them, never raising and never with a
+    replacement character where some decoding reads cleanly: UTF-8 first (a
+    label is often wrong, UTF-8 by chance almost never), then the declared
+    charset, then the one the message declares elsewhere (`hint`), then
+    detection. Charsets that are not ASCII-compatible (ISO-2022-*, UTF-16,
+    UTF-7) go first when declared: their bytes can pass for ASCII."""
+    label, other = _codec(charset), _codec(hint)
+    if label in NOT_ASCII_COMPATIBLE:
+        candidates = [label, "utf-8", other]
+    elif data.isascii():
+        return data.decode("ascii")
+    else:
+        candidates = ["utf-8", label, other]
+    for name in dict.fromkeys(c for c in candidates if c):
         try:
-            codecs.lookup(name)
             return data.decode(name)
-        except (LookupError, UnicodeDecodeError):
+        except UnicodeDecodeError:
             continue
-    return data.decode("utf-8", "replace")
+    detected = _detect(data)
+    for name in (detected, "cp1252"):
+        if name:
+            try:
+                return data.decode(name)
+            except (LookupError, UnicodeDecodeError):
+                continue
+    return data.decode("latin-1")  # every byte is a character
 
 
-def addresses(value: str) -> list[tuple[str, str]]:
+def _codec(charset: str | None) -> str:
+    """The Python codec for a charset label ("" when unknown), with mislabelled
+    subsets read as their supersets."""
+    label = (charset or "").strip().strip('"').lower()
+    if label in UNKNOWN_CHARSETS:
+        return ""
+    label = CHARSET_ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return ""
+
+
+def _detect(data: bytes) -> str:
+    """The charset detection finds for `data` (a sample of it), or ""."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:DETECT_SAMPLE]).best()
+    found = _codec(best.encoding) if best is not None else ""
+    if found in NOT_ASCII_COMPATIBLE:
+        return ""  # text with ASCII in it read as UTF-16 and the like: never mail
+    # Mail is written on Windows far more than in Mac charsets, which read
+    # much the same text: of two readings the Windows one.
+    return WINDOWS_FOR_MAC.get(found, found)
+
+
+def addresses(value: str, hint: str = "") -> list[tuple[str, str]]:
     """(name, address) pairs, strictly: an address with an encoded word, more
     than one @, control characters or that Django does not accept is dropped;
-    names are decoded and cleaned (RELIABILITY 32)."""
+    names are decoded and cleaned (RELIABILITY 32). Raw 8-bit bytes stay
+    escaped until the list is split, so a decoded comma splits nothing."""
     if not value:
         return []
     found = []
@@ -302,7 +425,7 @@ def addresses(value: str) -> list[tuple[str, str]]:
             validate_email(address)
         except ValidationError:
             continue
-        found.append((_one_line(decode_words(name))[:200], address))
+        found.append((_one_line(header_text(name, hint))[:200], address))
     return found
 
 
@@ -345,7 +468,7 @@ def _bulk(mime: MimeMessage) -> str:
 # Body -------------------------------------------------------------------------
 
 
-def _read_body(mime: MimeMessage, parsed: ParsedEmail) -> None:
+def _read_body(mime: MimeMessage, parsed: ParsedEmail, hint: str) -> None:
     """Walk the parts without recursion and without entering attached messages."""
     texts, htmls = [], []
     stack = [mime]
@@ -366,13 +489,13 @@ def _read_body(mime: MimeMessage, parsed: ParsedEmail) -> None:
                 stack.extend(reversed(payload))
             continue
         disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-        filename = _filename(part)
+        filename = _filename(part, hint)
         if (
             content_type in {"text/plain", "text/html"}
             and not filename
             and disposition != "attachment"
         ):
-            text = decode_bytes(_payload(part), part.get_content_charset())
+            text = decode_bytes(_payload(part), _charset(part), hint)
             (htmls if content_type == "text/html" else texts).append(text)
             continue
         if content_type in {"message/rfc822-headers", "text/rfc822-headers"} and parsed.bounce:
@@ -422,14 +545,50 @@ def _attached_message(part: MimeMessage) -> bytes:
         return b""
 
 
-def _filename(part: MimeMessage) -> str:
-    try:
-        name = part.get_filename() or ""
-    except (ValueError, TypeError, LookupError, IndexError):
-        name = ""
-    if isinstance(name, tuple):  # an RFC 2231 value Python could not decode
-        name = decode_bytes(name[2].encode("latin-1", "replace"), name[0])
-    return _one_line(decode_words(str(name)))
+def _filename(part: MimeMessage, hint: str = "") -> str:
+    """The part's file name: an RFC 2231 one (filename*=) wins over a legacy
+    one, Content-Disposition over Content-Type's name; raw 8-bit bytes and
+    encoded words are read as in any header."""
+    disposition = _params(_raw(part, "Content-Disposition"))
+    content_type = _params(_raw(part, "Content-Type"))
+    for params, key in ((disposition, "filename"), (content_type, "name")):
+        name = _rfc2231(params, key, hint)
+        if name:
+            return name
+    for params, key in ((disposition, "filename"), (content_type, "name")):
+        if params.get(key):
+            return _one_line(header_text(params[key], hint))
+    return ""
+
+
+def _params(value: str) -> dict[str, str]:
+    """The parameters of a structured header, names lowercased, quotes removed
+    (the first of a repeated name)."""
+    found: dict[str, str] = {}
+    for name, quoted, plain in PARAMETER.findall(value):
+        text = re.sub(r"\\(.)", r"\1", quoted[1:-1]) if quoted else plain.strip()
+        found.setdefault(name.lower(), text)
+    return found
+
+
+def _rfc2231(params: dict[str, str], key: str, hint: str) -> str:
+    """An RFC 2231 parameter (`key*`, or its sections `key*0*`, `key*1`...):
+    charset'language'percent-encoded bytes, joined before decoding."""
+    sections = []
+    for name, value in params.items():
+        match = re.fullmatch(re.escape(key) + r"\*(?:(\d{1,3})\*?|)(\*?)", name)
+        if match:
+            sections.append((int(match.group(1) or 0), name.endswith("*"), value))
+    if not sections:
+        return ""
+    sections.sort(key=lambda s: s[0])
+    charset, data = "", b""
+    for number, encoded, value in sections:
+        if encoded and number == 0 and value.count("'") >= 2:
+            charset, _language, value = value.split("'", 2)
+        raw = value.encode("utf-8", "surrogateescape")
+        data += unquote_to_bytes(raw) if encoded else raw
+    return _one_line(decode_bytes(data, charset, hint))
 
 
 def _default_name(content_type: str) -> str:

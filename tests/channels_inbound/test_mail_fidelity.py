@@ -1,0 +1,84 @@
+"""Every byte a customer sends arrives as they wrote it (issue 15): 8-bit
+headers, broken header lines, mislabelled charsets, odd structures, limits."""
+
+from pathlib import Path
+
+from channels_inbound.parsing import parse_email
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
+
+
+def raw(headers: bytes, body: bytes = b"Hello") -> bytes:
+    return headers.replace(b"\n", b"\r\n") + b"\r\n\r\n" + body
+
+
+# Raw 8-bit bytes in headers ---------------------------------------------------
+
+
+def test_raw_utf8_in_subject_sender_name_and_filename_reads_as_written():
+    parsed = parse_email(
+        raw(
+            "From: Jörg Müller <jorg@acme.example>\nTo: support@helpdesk.example\n"
+            "Subject: Grüße aus Köln, 안녕하세요\nMIME-Version: 1.0\n"
+            'Content-Type: multipart/mixed; boundary="b"'.encode(),
+            b"--b\r\nContent-Type: text/plain\r\n\r\nHi\r\n"
+            b'--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="'
+            + "Rechnung März.pdf".encode()
+            + b'"\r\n\r\n%PDF\r\n--b--\r\n',
+        )
+    )
+    assert parsed.subject == "Grüße aus Köln, 안녕하세요"
+    assert parsed.from_name == "Jörg Müller"
+    assert [a.filename for a in parsed.attachments] == ["Rechnung März.pdf"]
+
+
+def test_raw_8bit_headers_in_the_charset_the_message_declares_elsewhere():
+    parsed = parse_email(
+        raw(
+            "From: 김민준 <minjun@acme.example>\nSubject: 환불 문의드립니다\n"
+            "Content-Type: text/plain; charset=euc-kr".encode("euc-kr"),
+            "본문".encode("euc-kr"),
+        )
+    )
+    assert parsed.subject == "환불 문의드립니다"
+    assert parsed.from_name == "김민준"
+    assert parsed.text == "본문"
+
+
+def test_raw_8bit_headers_without_any_declared_charset_are_detected():
+    subject = "Не работает принтер в бухгалтерии, помогите пожалуйста"
+    parsed = parse_email(raw(f"From: a@acme.example\nSubject: {subject}".encode("cp1251")))
+    assert parsed.subject == subject
+
+
+def test_a_raw_byte_inside_an_encoded_word_is_not_a_replacement_character():
+    parsed = parse_email(
+        raw(
+            b"From: =?ISO-8859-1?Q?J=F6rg_M\xfcller?= <jorg@acme.example>\n"
+            b"Subject: =?UTF-8?Q?Gr\xc3\xbc=C3=9Fe_aus_K=C3=B6ln?="
+        )
+    )
+    assert parsed.subject == "Grüße aus Köln"
+    assert parsed.from_name == "Jörg Müller"
+
+
+def test_encoded_words_split_inside_a_character_join_before_decoding():
+    whole = "문의드립니다".encode()
+    import base64
+
+    first = base64.b64encode(whole[:4]).decode()
+    second = base64.b64encode(whole[4:]).decode()
+    parsed = parse_email(
+        raw(f"From: a@acme.example\nSubject: =?UTF-8?B?{first}?=\n =?UTF-8?B?{second}?=".encode())
+    )
+    assert parsed.subject == "문의드립니다"
+
+
+def test_no_replacement_characters_in_the_shared_fixtures_headers():
+    for path in sorted(FIXTURES.rglob("*.eml")):
+        data = path.read_bytes()
+        if "\ufffd".encode() in data:
+            continue  # the sender's own replacement characters
+        parsed = parse_email(data)
+        names = [a.filename for a in parsed.attachments]
+        assert "\ufffd" not in parsed.subject + parsed.from_name + "".join(names), path
