@@ -108,6 +108,38 @@ WINDOWS_FOR_MAC = {
 }
 
 
+# A header field's first line ("Name:", also the obsolete "Name :").
+FIELD = re.compile(rb"([!-9;-~]+)([ \t]*):")
+# Headers we read: a line that is no header is skipped when one of these
+# follows it (else it is where the body begins), and past the limits below
+# only these are kept.
+READ_HEADERS = CONTENT_HEADERS | {
+    "content-id",
+    "delivered-to",
+    "x-original-to",
+    "return-path",
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "x-autoresponder",
+    "x-autoreply-from",
+    "x-auto-response-suppress",
+    "precedence",
+    "list-id",
+    "x-loop",
+    "authentication-results",
+}
+KNOWN_FIELD = re.compile(
+    rb"(?i)("
+    + b"|".join(re.escape(h.encode()) for h in sorted(READ_HEADERS | {"received"}))
+    + rb")[ \t]*:"
+)
+MAX_HEADER_FIELDS = 1000
+MAX_HEADER_BYTES = 256 * 1024
+MAX_FIELD_BYTES = 64 * 1024
+MAX_EXTRA_FIELDS = 200  # headers we read, kept past the limits
+
+
 class InboundParseError(Exception):
     """The message cannot be read; the reason is safe to store and show."""
 
@@ -179,6 +211,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         raise InboundParseError(
             f"Message has {multiparts} multipart sections (at most {MAX_MULTIPARTS})."
         )
+    raw, repairs = _prepare_head(raw)
     try:
         mime = message_from_bytes(raw, policy=email_policy.compat32)
     except (RecursionError, ValueError, TypeError, LookupError, IndexError) as error:
@@ -190,8 +223,64 @@ def parse_email(raw: bytes) -> ParsedEmail:
         _read_body(mime, parsed, hint)
     except RecursionError:
         raise InboundParseError("Message is nested too deeply.") from None
+    parsed.notes += repairs
     parsed.content_hash = content_hash(raw)
     return parsed
+
+
+def _prepare_head(raw: bytes) -> tuple[bytes, list[str]]:
+    """The message with its header block made safe and readable before any
+    parser sees it: a line that is no header (which would end the block and
+    push From, To and Subject into the body) is skipped when real headers
+    follow it; "Name :" loses its space; past MAX_HEADER_FIELDS fields or
+    MAX_HEADER_BYTES bytes only the headers we read are kept, and no field is
+    longer than MAX_FIELD_BYTES. Returns the bytes and notes on what changed;
+    the raw message itself stays stored as received."""
+    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i != -1]
+    end = min(ends) + 1 if ends else len(raw)
+    lines = raw[:end].splitlines(keepends=True)
+    last_known = max((i for i, line in enumerate(lines) if KNOWN_FIELD.match(line)), default=-1)
+    fields: list[bytes] = []
+    size = skipped = dropped = cut = extra = 0
+    changed = False
+    body_from = len(lines)
+    for i, line in enumerate(lines):
+        if line[:1] in (b" ", b"\t") and fields:
+            if len(fields[-1]) + len(line) > MAX_FIELD_BYTES:
+                cut += 1
+                continue
+            fields[-1] += line
+            size += len(line)
+            continue
+        match = FIELD.match(line)
+        if match is None and not (i == 0 and line.startswith(b"From ")):
+            if i < last_known:
+                skipped += 1
+                continue
+            body_from = i  # no blank line before the body: it starts here
+            break
+        if match is not None and match.group(2):
+            line, changed = match.group(1) + b":" + line[match.end() :], True
+        if len(fields) >= MAX_HEADER_FIELDS or size >= MAX_HEADER_BYTES:
+            name = match.group(1).lower().decode("ascii", "replace") if match else ""
+            if name not in READ_HEADERS or extra >= MAX_EXTRA_FIELDS:
+                dropped += 1
+                continue
+            extra += 1
+        if len(line) > MAX_FIELD_BYTES:
+            line, cut = line[:MAX_FIELD_BYTES] + b"\r\n", cut + 1
+        fields.append(line)
+        size += len(line)
+    notes = []
+    if skipped:
+        notes.append(f"{skipped} malformed header line(s) skipped.")
+    if dropped:
+        notes.append(f"Only the first {MAX_HEADER_FIELDS} header fields were kept.")
+    if cut:
+        notes.append(f"Header lines longer than {MAX_FIELD_BYTES // 1024} KB were cut.")
+    if not (changed or notes):
+        return raw, notes  # nothing changed: no copy of the message
+    return b"".join(fields) + b"".join(lines[body_from:]) + raw[end:], notes
 
 
 def content_hash(raw: bytes) -> str:

@@ -1,6 +1,7 @@
 """Every byte a customer sends arrives as they wrote it (issue 15): 8-bit
 headers, broken header lines, mislabelled charsets, odd structures, limits."""
 
+import time
 from pathlib import Path
 
 from channels_inbound.parsing import parse_email
@@ -82,3 +83,51 @@ def test_no_replacement_characters_in_the_shared_fixtures_headers():
         parsed = parse_email(data)
         names = [a.filename for a in parsed.attachments]
         assert "\ufffd" not in parsed.subject + parsed.from_name + "".join(names), path
+
+
+# Broken header lines ----------------------------------------------------------
+
+
+def test_a_broken_header_line_does_not_end_the_header_block():
+    parsed = parse_email(
+        raw(
+            b"From: Ana <ana@acme.example>\n"
+            b"this line is no header at all\n"
+            b"To: support@helpdesk.example\n"
+            b"Subject : Printer on fire\n"
+            b"Content-Type: text/plain; charset=utf-8",
+            b"The body.",
+        )
+    )
+    assert (parsed.from_email, parsed.to) == ("ana@acme.example", ["support@helpdesk.example"])
+    assert parsed.subject == "Printer on fire"
+    assert parsed.text == "The body."
+    assert any("header line" in note for note in parsed.notes)
+
+
+def test_a_broken_header_line_in_real_mail_keeps_from_to_and_subject():
+    parsed = parse_email(
+        (FIXTURES / "mikel-mail/plain_emails/raw_email_incorrect_header.eml").read_bytes()
+    )
+    assert parsed.from_email == "xxx@xxx.xxx" and parsed.to == ["xxx@xxx.com"]
+    assert parsed.subject == "Stop adware/spyware once and for all."
+    assert parsed.text.startswith("You are infected with:")
+
+
+def test_a_body_that_starts_without_a_blank_line_stays_the_body():
+    parsed = parse_email(b"From: ana@acme.example\r\nSubject: Hi\r\nHello there,\r\nthanks.\r\n")
+    assert parsed.subject == "Hi"
+    assert parsed.text.startswith("Hello there,")
+
+
+def test_20000_header_lines_are_cut_before_parsing_and_keep_what_we_read():
+    junk = b"".join(b"X-Junk-%d: %d\r\n" % (i, i) for i in range(20_000))
+    message = raw(
+        junk + b"From: ana@acme.example\nTo: support@helpdesk.example\nSubject: Still here"
+    )
+    started = time.perf_counter()
+    parsed = parse_email(message)
+    assert time.perf_counter() - started < 1
+    assert (parsed.from_email, parsed.subject) == ("ana@acme.example", "Still here")
+    assert parsed.to == ["support@helpdesk.example"]
+    assert any("header fields were kept" in note for note in parsed.notes)
