@@ -447,6 +447,10 @@ def decode_bytes(data: bytes, charset: str | None = None, hint: str = "") -> str
     detection. Charsets that are not ASCII-compatible (ISO-2022-*, UTF-16,
     UTF-7) go first when declared: their bytes can pass for ASCII."""
     label, other = _codec(charset), _codec(hint)
+    if label.startswith("iso2022_jp"):
+        text = _iso2022_jp(data)
+        if text is not None:
+            return text
     if label in NOT_ASCII_COMPATIBLE:
         candidates = [label, "utf-8", other]
     elif data.isascii():
@@ -466,6 +470,53 @@ def decode_bytes(data: bytes, charset: str | None = None, hint: str = "") -> str
             except (LookupError, UnicodeDecodeError):
                 continue
     return data.decode("latin-1")  # every byte is a character
+
+
+def _iso2022_jp(data: bytes) -> str | None:
+    """ISO-2022-JP as Windows mailers write it (Microsoft's CP50220/50221):
+    its JIS X 0208 pairs taken from Windows-31J, so NEC's and IBM's extra
+    characters (①, ㈱, Ⅳ) read too, and half-width katakana by ESC ( I or
+    SO/SI. None when the bytes are not that (JIS X 0212, say)."""
+    try:
+        return data.decode("iso2022_jp_ext")
+    except UnicodeDecodeError:
+        pass
+    sjis = bytearray()
+    mode, shifted = b"B", False  # ASCII
+    i = 0
+    while i < len(data):
+        byte = data[i]
+        if byte == 0x1B:
+            escape = data[i + 1 : i + 3]
+            if escape in (b"(B", b"(J", b"(I", b"$@", b"$B"):
+                mode = escape[1:] if escape[0:1] == b"(" else b"K"  # K: kanji
+                i += 3
+                continue
+            return None
+        if byte in (0x0E, 0x0F):  # SO, SI: half-width katakana in and out
+            shifted = byte == 0x0E
+        elif byte >= 0x80:
+            return None
+        elif mode == b"K" and 0x21 <= byte <= 0x7E and not shifted:
+            if i + 1 >= len(data):
+                return None
+            first, second = byte, data[i + 1]
+            lead = ((first - 0x21) >> 1) + 0x81
+            lead += 0x40 if lead > 0x9F else 0
+            # Odd rows take the lower half of the trail bytes (skipping 0x7F).
+            trail = second + 0x1F + (second >= 0x60) if first & 1 else second + 0x7E
+            sjis += bytes([lead, trail])
+            i += 2
+            continue
+        elif (mode == b"I" or shifted) and 0x21 <= byte <= 0x5F:
+            sjis.append(byte + 0x80)
+        else:
+            sjis.append(byte)
+        i += 1
+    try:
+        return sjis.decode("cp932")
+    except UnicodeDecodeError:
+        return None
 
 
 def _codec(charset: str | None) -> str:

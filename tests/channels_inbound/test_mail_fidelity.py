@@ -4,6 +4,8 @@ headers, broken header lines, mislabelled charsets, odd structures, limits."""
 import time
 from pathlib import Path
 
+import pytest
+
 from channels_inbound.parsing import parse_email
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
@@ -131,3 +133,46 @@ def test_20000_header_lines_are_cut_before_parsing_and_keep_what_we_read():
     assert (parsed.from_email, parsed.subject) == ("ana@acme.example", "Still here")
     assert parsed.to == ["support@helpdesk.example"]
     assert any("header fields were kept" in note for note in parsed.notes)
+
+
+# Body charsets ----------------------------------------------------------------
+
+
+def test_iso_2022_jp_with_nec_and_half_width_characters_reads_as_its_superset():
+    body = (
+        "お問い合わせ".encode("iso2022_jp")
+        + b'\x1b$B-!-"\x1b(B'  # ①② (NEC row 13, as Windows mailers send it)
+        + b" \x1b(I6@6E\x1b(B"  # ｶﾀｶﾅ (half-width katakana)
+    )
+    parsed = parse_email(
+        raw(b"From: a@acme.example\nContent-Type: text/plain; charset=ISO-2022-JP", body)
+    )
+    assert parsed.text == "お問い合わせ①② ｶﾀｶﾅ"
+
+
+@pytest.mark.parametrize(
+    ("codec", "text"),
+    [
+        ("gbk", "您好，我们的打印机从昨天开始无法连接网络，请帮忙查看一下问题原因。"),
+        ("gb2312", "请问退款什么时候能到账？我已经等了两个星期了，谢谢。"),
+        ("cp1251", "Здравствуйте! Принтер в бухгалтерии не печатает со вчерашнего дня."),
+    ],
+)
+def test_a_body_labelled_utf8_that_is_not_reads_as_what_it_is(codec, text):
+    parsed = parse_email(
+        raw(b"From: a@acme.example\nContent-Type: text/plain; charset=utf-8", text.encode(codec))
+    )
+    assert parsed.text == text
+
+
+@pytest.mark.parametrize(
+    ("codec", "text"),
+    [
+        ("utf-8", "Grüße, ich habe eine Frage zur Rechnung."),
+        ("cp1251", "Здравствуйте! Принтер в бухгалтерии не печатает со вчерашнего дня."),
+        ("cp1252", "Bonjour, la facture de décembre est erronée, merci de vérifier."),
+    ],
+)
+def test_text_without_any_charset_is_read_as_what_it_is(codec, text):
+    parsed = parse_email(raw(b"From: a@acme.example\nSubject: x", text.encode(codec)))
+    assert parsed.text == text
