@@ -12,6 +12,7 @@ import base64
 import binascii
 import codecs
 import hashlib
+import mimetypes
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -96,8 +97,22 @@ NOT_ASCII_COMPATIBLE = {
 # mailers send it.
 ENCODED_WORD = re.compile(rb"=\?([^?\s]{1,60})\?([QqBb])\?(.*?)\?=", re.S)
 QP_BYTE = re.compile(rb"=([0-9A-Fa-f]{2})")
+BLANK_LINE = re.compile(rb"\n\r?\n")
 PARAMETER = re.compile(r';\s*([^\s=;]+)\s*=\s*(?:("(?:[^"\\]|\\.)*")|([^;]*))')
 DETECT_SAMPLE = 64 * 1024
+HTML_START = re.compile(rb"(?i)\s*(<!doctype html|<html|<head|<body|<div|<p[ >]|<table)")
+UUENCODE_BEGIN = re.compile(rb"(?m)^begin [0-7]{3,4} \S")
+UUENCODE_BLOCK = re.compile(rb"(?ms)^begin [0-7]{3,4} ([^\r\n]+)\r?\n(.*?)^end[ \t]*(?:\r?\n|\Z)")
+# Extensions mimetypes does not know, or knows less well.
+EXTENSIONS = {
+    "application/ms-tnef": ".dat",
+    "text/plain": ".txt",
+    "image/jpeg": ".jpg",
+    "message/rfc822": ".eml",
+    "message/delivery-status": ".txt",
+    "text/rfc822-headers": ".txt",
+    "message/rfc822-headers": ".txt",
+}
 WINDOWS_FOR_MAC = {
     "mac-cyrillic": "cp1251",
     "mac-roman": "cp1252",
@@ -220,7 +235,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     try:
         hint = _declared_charset(mime)
         _read_headers(mime, parsed, hint)
-        _read_body(mime, parsed, hint)
+        _read_body(mime, parsed, hint, raw)
     except RecursionError:
         raise InboundParseError("Message is nested too deeply.") from None
     parsed.notes += repairs
@@ -608,13 +623,18 @@ def _bulk(mime: MimeMessage) -> str:
 # Body -------------------------------------------------------------------------
 
 
-def _read_body(mime: MimeMessage, parsed: ParsedEmail, hint: str) -> None:
-    """Walk the parts without recursion and without entering attached messages."""
-    texts, htmls = [], []
-    stack = [mime]
+def _read_body(mime: MimeMessage, parsed: ParsedEmail, hint: str, raw: bytes = b"") -> None:
+    """Walk the parts without recursion and without entering attached
+    messages. What a mail client shows, in order: one of each set of
+    alternatives, and every other text and HTML part (a text part next to an
+    HTML part in multipart/mixed becomes HTML, so both show)."""
+    texts: list[str] = []
+    shown: list[tuple[str, str]] = []  # ("text" or "html", content), in order
+    # (part, whether it is a text alternative to HTML, the path from the top)
+    stack: list[tuple[MimeMessage, bool, tuple]] = [(mime, False, ())]
     seen = 0
     while stack:
-        part = stack.pop()
+        part, alternative, path = stack.pop()
         seen += 1
         if seen > MAX_PARTS:
             parsed.notes.append(f"Only the first {MAX_PARTS} parts were read.")
@@ -623,35 +643,49 @@ def _read_body(mime: MimeMessage, parsed: ParsedEmail, hint: str) -> None:
         if content_type == "multipart/report":
             report_type = str(part.get_param("report-type") or "").lower()
             parsed.bounce = parsed.bounce or report_type == "delivery-status"
-        if part.is_multipart() and not content_type.startswith("message/"):
-            payload = part.get_payload()
-            if isinstance(payload, list):
-                stack.extend(reversed(payload))
+        payload = part.get_payload()
+        if content_type.startswith("multipart/") and isinstance(payload, list):
+            hides_text = content_type == "multipart/alternative" and any(
+                child.get_content_type() != "text/plain" for child in payload
+            )
+            stack.extend(
+                (child, hides_text or alternative, (*path, (part, index)))
+                for index, child in reversed(list(enumerate(payload)))
+            )
             continue
-        disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        disposition = _raw(part, "Content-Disposition").split(";")[0].strip().lower()
+        attached = disposition == "attachment"
         filename = _filename(part, hint)
-        if (
-            content_type in {"text/plain", "text/html"}
-            and not filename
-            and disposition != "attachment"
-        ):
-            text = decode_bytes(_payload(part), _charset(part), hint)
-            (htmls if content_type == "text/html" else texts).append(text)
+        if content_type.startswith("multipart/"):
+            # Its boundary never appears: what is there is the body.
+            content_type = "text/html" if HTML_START.match(_payload(part)) else "text/plain"
+        if content_type in {"text/plain", "text/html"} and not filename and not attached:
+            data = _payload(part)
+            if content_type == "text/plain" and UUENCODE_BEGIN.search(data):
+                data = _uudecode(data, parsed)
+            text = decode_bytes(data, _charset(part), hint)
+            if content_type == "text/plain":
+                texts.append(text)
+            if not (alternative and content_type == "text/plain") and text.strip():
+                shown.append(("html" if content_type == "text/html" else "text", text))
             continue
         if content_type in {"message/rfc822-headers", "text/rfc822-headers"} and parsed.bounce:
             parsed.bounced_message_id = _bounced_id(_payload(part))
         if content_type == "message/delivery-status" and parsed.bounce:
             parsed.bounced_recipients += _failed_recipients(part)
             continue
-        data = _payload(part) if not part.is_multipart() else _attached_message(part)
         if content_type == "message/rfc822":
+            data = _original_bytes(raw, path, part) if raw else None
+            data = data if data is not None else _attached_message(part)
             if parsed.bounce and not parsed.bounced_message_id:
                 parsed.bounced_message_id = _bounced_id(data)
             filename = filename or "message.eml"
-        content_id = _message_id(str(part.get("Content-ID") or "")).strip("<>")
+        else:
+            data = _payload(part)
+        content_id = _message_id(_raw(part, "Content-ID")).strip("<>")
         parsed.attachments.append(
             ParsedPart(
-                filename=filename or _default_name(content_type),
+                filename=filename or _default_name(content_type, part, hint),
                 content_type=content_type,
                 data=data,
                 content_id=content_id,
@@ -660,7 +694,43 @@ def _read_body(mime: MimeMessage, parsed: ParsedEmail, hint: str) -> None:
             )
         )
     parsed.text = "\n\n".join(t.strip("\n") for t in texts if t.strip()).replace("\x00", "")
-    parsed.html = "\n".join(htmls).replace("\x00", "")
+    if any(kind == "html" for kind, _content in shown):
+        from conversations.quoting import text_to_html
+
+        parsed.html = "\n".join(
+            content if kind == "html" else text_to_html(content) for kind, content in shown
+        ).replace("\x00", "")
+
+
+def _uudecode(data: bytes, parsed: ParsedEmail) -> bytes:
+    """Files uuencoded inside a text part ("begin 644 name" ... "end") become
+    attachments; the text keeps what is around them."""
+    kept, position = [], 0
+    for match in UUENCODE_BLOCK.finditer(data):
+        decoded = bytearray()
+        for line in match.group(2).splitlines():
+            if line.strip() in (b"", b"`"):
+                continue
+            try:
+                decoded += binascii.a2b_uu(line)
+            except binascii.Error:
+                # Some encoders cut trailing spaces; the length byte says how many bytes.
+                try:
+                    decoded += binascii.a2b_uu(line.rstrip() + b" " * 4)[: (line[0] - 32) & 63]
+                except binascii.Error:
+                    parsed.notes.append("A damaged line of a uuencoded file was skipped.")
+        name = _one_line(decode_bytes(match.group(1).strip(), None, ""))
+        parsed.attachments.append(
+            ParsedPart(
+                filename=name.replace("/", "_").replace("\\", "_") or "attachment.bin",
+                content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                data=bytes(decoded),
+            )
+        )
+        kept.append(data[position : match.start()])
+        position = match.end()
+    kept.append(data[position:])
+    return b"".join(kept)
 
 
 def _payload(part: MimeMessage) -> bytes:
@@ -670,11 +740,67 @@ def _payload(part: MimeMessage) -> bytes:
         data = None
     if data is None:
         payload = part.get_payload()
-        data = payload.encode("utf-8", "replace") if isinstance(payload, str) else b""
+        # Raw 8-bit bytes come back as they were, not as "?".
+        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
     return data
 
 
+def _original_bytes(raw: bytes, path: tuple, part: MimeMessage) -> bytes | None:
+    """An attached message exactly as it came, cut out of the raw message by
+    the boundaries of the multiparts around it (`path`: each with the index
+    of the child to follow); None when the bytes cannot be told apart (an
+    encoded message/rfc822, parts the parser counted differently)."""
+    encoding = _raw(part, "Content-Transfer-Encoding").strip().lower()
+    if encoding not in {"", "7bit", "8bit", "binary"} or not path:
+        return None
+    section = memoryview(raw)
+    for multipart, index in path:
+        boundary = multipart.get_boundary()
+        payload = multipart.get_payload()
+        if not boundary or not isinstance(payload, list):
+            return None
+        children = _sections(_body_of(section), boundary)
+        if len(children) != len(payload):
+            return None
+        section = children[index]
+    return bytes(_body_of(section))
+
+
+def _body_of(section: memoryview) -> memoryview:
+    """What follows the header block of a message or part."""
+    if section[:1] == b"\n":
+        return section[1:]
+    if section[:2] == b"\r\n":
+        return section[2:]
+    blank = BLANK_LINE.search(section)
+    return section[blank.end() :] if blank else section[len(section) :]
+
+
+def _sections(body: memoryview, boundary: str) -> list[memoryview]:
+    """The parts of a multipart body, without copying: between delimiter lines,
+    each line break before a delimiter counted with the delimiter."""
+    delimiter = re.compile(
+        rb"(?m)^--"
+        + re.escape(boundary.encode("utf-8", "surrogateescape"))
+        + rb"(--)?[ \t]*(?:\r?\n|\Z)"
+    )
+    sections = []
+    matches = delimiter.finditer(body)
+    current = next(matches, None)
+    while current is not None and not current.group(1):
+        following = next(matches, None)
+        end = following.start() if following else len(body)
+        if body[end - 2 : end] == b"\r\n":
+            end -= 2
+        elif body[end - 1 : end] == b"\n":
+            end -= 1
+        sections.append(body[current.end() : end])
+        current = following
+    return sections
+
+
 def _attached_message(part: MimeMessage) -> bytes:
+    """An attached message re-serialised: where its own bytes cannot be found."""
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else None
     if inner is None:
@@ -731,10 +857,16 @@ def _rfc2231(params: dict[str, str], key: str, hint: str) -> str:
     return _one_line(decode_bytes(data, charset, hint))
 
 
-def _default_name(content_type: str) -> str:
-    main, _slash, sub = content_type.partition("/")
-    extension = {"jpeg": "jpg", "plain": "txt", "ms-tnef": "dat"}.get(sub, sub[:10] or "bin")
-    return f"{main or 'attachment'}.{extension}"
+def _default_name(content_type: str, part: MimeMessage, hint: str) -> str:
+    """A name for a part that has none: its Content-Description, else its
+    kind, with the type's usual extension ("video.mov", not "video.quicktime")."""
+    main = content_type.partition("/")[0]
+    extension = EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type) or ".bin"
+    description = _one_line(header_text(_raw(part, "Content-Description"), hint))
+    stem = re.sub(r'[\\/:*?"<>|]', "_", description)[:100].strip(" .")
+    if not stem:
+        stem = main if main in {"image", "video", "audio", "text", "message"} else "attachment"
+    return stem if stem.lower().endswith(extension) else stem + extension
 
 
 def _failed_recipients(part: MimeMessage) -> list[str]:

@@ -176,3 +176,108 @@ def test_a_body_labelled_utf8_that_is_not_reads_as_what_it_is(codec, text):
 def test_text_without_any_charset_is_read_as_what_it_is(codec, text):
     parsed = parse_email(raw(b"From: a@acme.example\nSubject: x", text.encode(codec)))
     assert parsed.text == text
+
+
+# Structure --------------------------------------------------------------------
+
+
+def mixed(*parts: bytes, boundary: bytes = b"b") -> bytes:
+    body = b"".join(b"--" + boundary + b"\r\n" + p + b"\r\n" for p in parts)
+    return raw(
+        b"From: a@acme.example\nSubject: x\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="' + boundary + b'"',
+        body + b"--" + boundary + b"--\r\n",
+    )
+
+
+def test_a_text_part_then_an_html_part_in_mixed_shows_both_in_order():
+    parsed = parse_email(
+        mixed(
+            b"Content-Type: text/plain\r\n\r\nFirst, in plain text.",
+            b"Content-Type: text/html\r\n\r\n<p>Then in <b>HTML</b>.</p>",
+        )
+    )
+    assert parsed.html.index("First, in plain text.") < parsed.html.index("<b>HTML</b>")
+
+
+def test_alternatives_still_show_one_of_them():
+    parsed = parse_email(
+        raw(
+            b"From: a@acme.example\nMIME-Version: 1.0\n"
+            b'Content-Type: multipart/alternative; boundary="a"',
+            b"--a\r\nContent-Type: text/plain\r\n\r\nPlain version\r\n"
+            b"--a\r\nContent-Type: text/html\r\n\r\n<p>HTML version</p>\r\n--a--\r\n",
+        )
+    )
+    assert parsed.html == "<p>HTML version</p>" and parsed.text == "Plain version"
+
+
+def test_a_declared_boundary_that_never_appears_reads_the_content_as_the_body():
+    parsed = parse_email(
+        raw(
+            b"From: a@acme.example\nMIME-Version: 1.0\n"
+            b'Content-Type: multipart/mixed; boundary="never-there"',
+            b"Hello, the boundary went missing but the text is here.",
+        )
+    )
+    assert parsed.text == "Hello, the boundary went missing but the text is here."
+    assert parsed.attachments == []
+
+
+def test_a_uuencoded_file_inside_text_becomes_an_attachment():
+    import binascii
+
+    data = b"%PDF-1.4 the whole invoice" * 3
+    lines = b"".join(binascii.b2a_uu(data[i : i + 45]) for i in range(0, len(data), 45))
+    body = (
+        b"See the attached invoice.\r\n\r\nbegin 644 invoice.pdf\r\n"
+        + lines.replace(b"\n", b"\r\n")
+        + b"`\r\nend\r\n\r\nRegards, Ana\r\n"
+    )
+    parsed = parse_email(raw(b"From: a@acme.example\nContent-Type: text/plain", body))
+    assert [(a.filename, a.data) for a in parsed.attachments] == [("invoice.pdf", data)]
+    assert "begin 644" not in parsed.text
+    assert parsed.text.startswith("See the attached invoice.") and "Regards, Ana" in parsed.text
+
+
+def test_an_rfc2231_file_name_wins_over_the_legacy_one():
+    parsed = parse_email(
+        mixed(
+            b"Content-Type: text/plain\r\n\r\nHi",
+            b'Content-Type: application/pdf; name="legacy.pdf"\r\n'
+            b'Content-Disposition: attachment; filename="legacy.pdf";\r\n'
+            b" filename*=UTF-8''%C5%BC%C3%B3%C5%82w.pdf\r\n\r\n%PDF",
+            b"Content-Type: application/pdf; name=\"old.pdf\"; name*0*=UTF-8''K%C3%B6ln;\r\n"
+            b' name*1="-Rechnung.pdf"\r\n\r\n%PDF',
+        )
+    )
+    assert [a.filename for a in parsed.attachments] == ["żółw.pdf", "Köln-Rechnung.pdf"]
+
+
+def test_unnamed_parts_get_the_usual_extension_and_their_description():
+    parsed = parse_email(
+        mixed(
+            b"Content-Type: text/plain\r\n\r\nHi",
+            b"Content-Type: video/quicktime\r\nContent-Disposition: attachment\r\n\r\nmoov",
+            b"Content-Type: application/pdf\r\nContent-Description: Quarterly report\r\n"
+            b"Content-Disposition: attachment\r\n\r\n%PDF",
+        )
+    )
+    assert [a.filename for a in parsed.attachments] == ["video.mov", "Quarterly report.pdf"]
+
+
+def test_an_attached_message_keeps_its_original_bytes():
+    inner = (
+        b"From: b@other.example\r\nSubject: Original\r\n"
+        b"X-Long: " + b"word " * 40 + b"\r\n"  # a long line re-serialising would fold
+        b"Content-Type: text/plain; charset=latin-1\r\n\r\n"
+        b"Caf\xe9 body\r\n"
+    )
+    parsed = parse_email(
+        mixed(
+            b"Content-Type: text/plain\r\n\r\nForwarded below",
+            b"Content-Type: message/rfc822\r\n\r\n" + inner,
+        )
+    )
+    assert [a.filename for a in parsed.attachments] == ["message.eml"]
+    assert parsed.attachments[0].data == inner
