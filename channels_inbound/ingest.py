@@ -38,6 +38,9 @@ FREEMAIL = {
 }  # fmt: skip
 
 
+KEY_LENGTH = InboundItem._meta.get_field("dedupe_key").max_length
+DOMAIN_LENGTH = Company._meta.get_field("domain").max_length
+
 # What processing writes back to a row.
 RESULT_FIELDS = [
     "status",
@@ -60,11 +63,9 @@ def inbound_store(
     returns the first row and queues nothing (RELIABILITY 7, 10)."""
     from .tasks import process_inbound_item
 
-    key = (
-        f"{source}:{event_id}"
-        if event_id
-        else f"{source}:sha256:{hashlib.sha256(payload).hexdigest()}"
-    )
+    key = f"{source}:{event_id}"
+    if not event_id or len(key) > KEY_LENGTH:
+        key = f"{source}:sha256:{hashlib.sha256(event_id.encode() or payload).hexdigest()}"
     # Insert first: a redelivery (rare) is told apart by the unique key, so
     # the usual delivery costs one statement.
     try:
@@ -237,7 +238,8 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
     if created:
         ticket = ticket_services.ticket_create(
             actor=None,
-            name=parsed.subject or _("(no subject)"),
+            name=shorten(parsed.subject, Ticket._meta.get_field("name").max_length)
+            or _("(no subject)"),
             pipeline=channel.pipeline,
             stage=channel.stage,
             team=channel.team,
@@ -324,6 +326,18 @@ def visitor_thread(key: str, *, channel: str, source: str, name: str, target) ->
     return thread, True
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut between words where one ends
+    in the second half, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 def _set(item: InboundItem, status: str, disposition: str) -> None:
     item.status = status
     item.disposition = disposition[:300]
@@ -388,7 +402,7 @@ def _contact(parsed: ParsedEmail) -> Contact | None:
 
 def _company(address: str) -> Company | None:
     domain = address.rpartition("@")[2].lower()
-    if not domain or domain in FREEMAIL:
+    if not domain or domain in FREEMAIL or len(domain) > DOMAIN_LENGTH:
         return None
     company = Company.objects.oldest_with_domain(domain)
     return company or Company.objects.create(name=domain, domain=domain)

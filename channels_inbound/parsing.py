@@ -32,6 +32,7 @@ MAX_MULTIPARTS = 100
 MAX_PARTS = 1000
 MAX_REFERENCES = 50
 MAX_SUBJECT = 998
+MAX_ADDRESS = 254  # RFC 5321's path of 256 without its angle brackets
 MULTIPART_HEADER = re.compile(rb"(?im)^content-type:[ \t]*multipart/")
 # The headers that make a message what it is. The others (trace headers, what
 # each ESP, relay and mailbox adds on top) differ between two routes of one
@@ -572,6 +573,8 @@ def addresses(value: str, hint: str = "") -> list[tuple[str, str]]:
         address = address.strip()
         if not address or "=?" in address or address.count("@") != 1:
             continue
+        if len(address) > MAX_ADDRESS:
+            continue  # longer than SMTP allows, and than our columns hold
         if any(c in address for c in '"\\,;: <>()[]'):
             continue  # quoted or escaped local parts: legal, unused, a spoofing tool
         if any(unicodedata.category(c)[0] == "C" for c in address):

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from channels_inbound.ingest import inbound_process, inbound_store
+from channels_inbound.models import InboundItem
 from channels_inbound.parsing import parse_email
+from crm.models import Company, Contact
+from tests.channels_inbound.mail import mail
+from tests.factories import EmailAddressFactory, EmailChannelFactory
+from tickets.models import Ticket
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
 
@@ -281,3 +287,51 @@ def test_an_attached_message_keeps_its_original_bytes():
     )
     assert [a.filename for a in parsed.attachments] == ["message.eml"]
     assert parsed.attachments[0].data == inner
+
+
+# Limits -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def channel(db, pipeline):
+    address = EmailAddressFactory(email="support@helpdesk.example")
+    return EmailChannelFactory(address=address, pipeline=pipeline)
+
+
+def deliver(message: bytes) -> InboundItem:
+    item, _created = inbound_store(source=InboundItem.Source.PIPE, payload=message)
+    inbound_process(item.pk)
+    item.refresh_from_db()
+    return item
+
+
+def test_a_subject_longer_than_a_ticket_name_keeps_it_whole_on_the_message(channel):
+    subject = " ".join(f"word{i:03d}" for i in range(100))  # 799 characters
+    item = deliver(mail(subject=subject))
+    assert item.status == "done", item.error
+    assert item.message.subject == subject
+    name = item.ticket.name
+    assert len(name) <= Ticket._meta.get_field("name").max_length
+    assert name.endswith("…") and subject.startswith(name[:-1])
+    assert name[:-1].split(" ")[-1] in subject.split(" ")  # cut between words
+
+
+def test_overlong_addresses_and_domains_never_overflow_their_columns(channel):
+    domain = ".".join(["d" * 60] * 3) + ".example"  # 191 characters: a valid domain
+    long_domain = ".".join(["d" * 60] * 3 + ["d" * 40]) + ".example"  # 231: past a company's
+    item = deliver(mail(sender=f"Ana <ana@{long_domain}>", cc=f"{'x' * 250}@{domain}"))
+    assert item.status == "done", item.error
+    assert item.message.from_email == f"ana@{long_domain}"
+    contact = item.message.contact
+    assert len(contact.email) <= Contact._meta.get_field("email").max_length
+    company = contact.company
+    assert company is None or len(company.domain) <= Company._meta.get_field("domain").max_length
+    assert item.message.cc == []  # 442 characters: no address at all
+
+
+def test_a_long_provider_event_id_still_finds_redeliveries(channel):
+    event_id = "e" * 255
+    first, created = inbound_store(source="amazon_ses", payload=b"{}", event_id=event_id)
+    again, created_again = inbound_store(source="amazon_ses", payload=b"{}", event_id=event_id)
+    assert created and not created_again and first.pk == again.pk
+    assert len(first.dedupe_key) <= InboundItem._meta.get_field("dedupe_key").max_length
