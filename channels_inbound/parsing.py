@@ -256,6 +256,9 @@ def _prepare_head(raw: bytes) -> tuple[bytes, list[str]]:
     end = min(ends) + 1 if ends else len(raw)
     lines = raw[:end].splitlines(keepends=True)
     last_known = max((i for i, line in enumerate(lines) if KNOWN_FIELD.match(line)), default=-1)
+    if last_known == -1:
+        # Binary data, a picture, a text file: nothing a mail server would pass on.
+        raise InboundParseError("This is not a readable email: it has no mail headers.")
     fields: list[bytes] = []
     size = skipped = dropped = cut = extra = 0
     changed = False

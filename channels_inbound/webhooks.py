@@ -64,29 +64,39 @@ def inbound_webhook(request, provider: str):
     if provider == InboundItem.Source.AMAZON_SES:
         return _amazon_ses(request)
     mailgun = provider == InboundItem.Source.MAILGUN
+    checked = request
     if mailgun:
         # Mailgun is checked by its signature, with any of the configured keys
-        # (two while rotating, RELIABILITY 65); its signature is in the form, so
-        # the body is read (not parsed as mail) to check it.
+        # (two while rotating, RELIABILITY 65), and by basic auth as well when
+        # a webhook secret is set. The signature fields are read out of the
+        # body (not parsed as a form: that would decode the whole message).
         keys = [
             k.strip() for k in settings.ANYMAIL.get("MAILGUN_WEBHOOK_SIGNING_KEY", "").split(",")
         ]
-        views = [view_class(webhook_secret=[], webhook_signing_key=k) for k in keys if k]
+        basic_auth = {} if settings.ANYMAIL.get("WEBHOOK_SECRET") else {"webhook_secret": []}
+        views = [view_class(webhook_signing_key=k, **basic_auth) for k in keys if k]
         if not views:
             raise Http404
-        request.body  # noqa: B018 (caches the body before the form is parsed)
+        signature = form_fields(
+            request.body, request.META.get("CONTENT_TYPE", ""), {"token", "timestamp", "signature"}
+        )
+        checked = _signature_request(request, signature)
     else:
         # The others by basic auth, from the headers alone, before the body is read.
         try:
             views = [view_class()]
         except ImproperlyConfigured:
             raise Http404 from None  # this provider is not set up here
-    if not any(_authentic(view, request) for view in views):
+    if not any(_authentic(view, checked) for view in views):
         return HttpResponse("Not authentic", status=403, content_type="text/plain")
     body = request.body
     event_id = ""
     if mailgun:
-        token, stamp = _mailgun_token(request)
+        token = signature.get("token", b"").decode("ascii", "replace")
+        try:
+            stamp = float(signature.get("timestamp") or 0)
+        except ValueError:
+            stamp = 0.0
         if not token or abs(time.time() - stamp) > MAILGUN_WINDOW:
             return HttpResponse("Stale or unsigned", status=403, content_type="text/plain")
         event_id = token
@@ -155,15 +165,12 @@ def _authentic(view, request) -> bool:
     return True
 
 
-def _mailgun_token(request) -> tuple[str, float]:
-    if request.content_type == "application/json":
-        signature = json.loads(request.body).get("signature") or {}
-    else:
-        signature = request.POST
-    try:
-        return str(signature.get("token") or ""), float(signature.get("timestamp") or 0)
-    except (TypeError, ValueError):
-        return "", 0.0
+def _signature_request(request, fields: dict[str, bytes]):
+    """A request with only Mailgun's signature fields and the original
+    headers (basic auth), for anymail's validators to check."""
+    data = {name: value.decode("ascii", "replace") for name, value in fields.items()}
+    headers = {k: v for k, v in request.META.items() if k == "HTTP_AUTHORIZATION"}
+    return RequestFactory().post("/", data, **headers)
 
 
 def _json_field(body: bytes, name: str) -> str:
@@ -309,15 +316,16 @@ def _full(value) -> list[dict]:
 
 def form_fields(body: bytes, content_type: str, names: set[str]) -> dict[str, bytes]:
     """The named fields of a form request body, each as its exact bytes (the
-    first of a repeated name). Django decodes form fields as UTF-8, replacing
-    what is not, so mail in a form field is read here instead."""
+    last of a repeated name, as Django and anymail read forms). Django decodes
+    form fields as UTF-8, replacing what is not, so mail in a form field is
+    read here instead."""
     kind, params = parse_header_parameters(content_type or "")
     found: dict[str, bytes] = {}
     if kind == "application/x-www-form-urlencoded":
         for pair in body.split(b"&"):
             key, _equals, value = pair.partition(b"=")
             name = unquote_to_bytes(key.replace(b"+", b" ")).decode("utf-8", "replace")
-            if name in names and name not in found:
+            if name in names:
                 found[name] = unquote_to_bytes(value.replace(b"+", b" "))
         return found
     boundary = params.get("boundary", "")
@@ -335,7 +343,7 @@ def form_fields(body: bytes, content_type: str, names: set[str]) -> dict[str, by
             break
         match = FIELD_NAME.search(body, start, head_end)
         name = match.group(1).decode("utf-8", "replace") if match else ""
-        if name in names and name not in found:
+        if name in names:
             found[name] = body[head_end + 4 : end]
         position = end + 2
     return found

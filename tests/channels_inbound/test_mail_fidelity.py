@@ -335,3 +335,17 @@ def test_a_long_provider_event_id_still_finds_redeliveries(channel):
     again, created_again = inbound_store(source="amazon_ses", payload=b"{}", event_id=event_id)
     assert created and not created_again and first.pk == again.pk
     assert len(first.dedupe_key) <= InboundItem._meta.get_field("dedupe_key").max_length
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        bytes(range(256)) * 40,  # binary
+        b"\x89PNG\r\n\x1a\n" + bytes(range(200)) * 10,  # a picture, not a mail
+        b"just some words on a line\nand another one\n",  # text without a single header
+    ],
+)
+def test_a_file_that_is_not_an_email_fails_as_unreadable(channel, garbage):
+    item = deliver(garbage)
+    assert item.status == "failed"
+    assert "not a readable email" in item.error

@@ -88,7 +88,9 @@ def by_mailgun(client, capture, raw, token=None):
         }
     )
     with capture(execute=True):
-        response = client.post("/inbound/email/mailgun/", body, content_type=content_type)
+        response = client.post(
+            "/inbound/email/mailgun/", body, content_type=content_type, HTTP_AUTHORIZATION=AUTH
+        )
     assert response.status_code == 200, response.content
     return raw
 

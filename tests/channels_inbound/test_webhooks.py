@@ -32,7 +32,10 @@ def signed(token="tok-1", timestamp=None, key=KEY):
     return {"token": token, "timestamp": timestamp, "signature": signature}
 
 
-def post_mailgun(client, capture, raw=None, **signature):
+AUTH = {"HTTP_AUTHORIZATION": "Basic aG9vazpzM2NyZXQ="}  # hook:s3cret
+
+
+def post_mailgun(client, capture, raw=None, auth=AUTH, **signature):
     data = {
         "body-mime": (raw or mail()).decode(),
         "recipient": "support@helpdesk.example",
@@ -40,7 +43,7 @@ def post_mailgun(client, capture, raw=None, **signature):
         **signed(**signature),
     }
     with capture(execute=True):
-        return client.post("/inbound/email/mailgun/", data)
+        return client.post("/inbound/email/mailgun/", data, **auth)
 
 
 def test_a_signed_mailgun_delivery_is_stored_then_becomes_a_ticket(
@@ -71,8 +74,21 @@ def test_forged_or_stale_mailgun_requests_are_refused(
 
 
 def test_an_unsigned_mailgun_request_is_refused(client, channel):
-    response = client.post("/inbound/email/mailgun/", {"body-mime": mail().decode()})
+    response = client.post("/inbound/email/mailgun/", {"body-mime": mail().decode()}, **AUTH)
     assert response.status_code == 403 and not InboundItem.objects.exists()
+
+
+def test_mailgun_needs_the_basic_auth_too_when_a_webhook_secret_is_set(
+    client, channel, settings, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    assert post_mailgun(client, capture, auth={}).status_code == 403
+    wrong = {"HTTP_AUTHORIZATION": "Basic aG9vazp3cm9uZw=="}  # hook:wrong
+    assert post_mailgun(client, capture, auth=wrong, token="t2").status_code == 403
+    assert not InboundItem.objects.exists()
+    assert post_mailgun(client, capture, token="t3").status_code == 200
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": KEY}  # no secret: the signature alone
+    assert post_mailgun(client, capture, auth={}, token="t4").status_code == 200
 
 
 def test_a_replayed_mailgun_token_with_another_body_is_refused(
@@ -94,7 +110,7 @@ def test_the_same_delivery_three_times_is_one_message(
     data = {"body-mime": raw.decode(), **signed()}
     for _attempt in range(3):
         with django_capture_on_commit_callbacks(execute=True):
-            assert client.post("/inbound/email/mailgun/", data).status_code == 200
+            assert client.post("/inbound/email/mailgun/", data, **AUTH).status_code == 200
     assert InboundItem.objects.count() == 1 and Message.objects.count() == 1
 
 
@@ -253,7 +269,7 @@ def test_without_a_database_the_webhook_answers_5xx_never_2xx(client, channel, m
     monkeypatch.setattr(InboundItem.objects, "create", down)
     client.raise_request_exception = False
     data = {"body-mime": mail().decode(), **signed()}
-    response = client.post("/inbound/email/mailgun/", data)
+    response = client.post("/inbound/email/mailgun/", data, **AUTH)
     assert response.status_code == 500
 
 
