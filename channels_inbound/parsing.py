@@ -101,6 +101,8 @@ QP_BYTE = re.compile(rb"=([0-9A-Fa-f]{2})")
 BLANK_LINE = re.compile(rb"\n\r?\n")
 PARAMETER = re.compile(r';\s*([^\s=;]+)\s*=\s*(?:("(?:[^"\\]|\\.)*")|([^;]*))')
 DETECT_SAMPLE = 64 * 1024
+HASH_CHUNK = 2**20
+BIG_PART = 2**20  # base64 bodies from this size are decoded from the raw bytes
 HTML_START = re.compile(rb"(?i)\s*(<!doctype html|<html|<head|<body|<div|<p[ >]|<table)")
 UUENCODE_BEGIN = re.compile(rb"(?m)^begin [0-7]{3,4} \S")
 UUENCODE_BLOCK = re.compile(rb"(?ms)^begin [0-7]{3,4} ([^\r\n]+)\r?\n(.*?)^end[ \t]*(?:\r?\n|\Z)")
@@ -228,20 +230,32 @@ def parse_email(raw: bytes) -> ParsedEmail:
             f"Message has {multiparts} multipart sections (at most {MAX_MULTIPARTS})."
         )
     raw, repairs = _prepare_head(raw)
-    try:
-        mime = message_from_bytes(raw, policy=email_policy.compat32)
-    except (RecursionError, ValueError, TypeError, LookupError, IndexError) as error:
-        raise InboundParseError(f"Message cannot be parsed ({type(error).__name__}).") from None
-    parsed = ParsedEmail()
-    try:
-        hint = _declared_charset(mime)
-        _read_headers(mime, parsed, hint)
-        _read_body(mime, parsed, hint, raw)
-    except RecursionError:
-        raise InboundParseError("Message is nested too deeply.") from None
+    parsed = _parse(raw, *_set_aside(raw))
+    if parsed is None:  # the parser did not see the parts set aside where we did
+        parsed = _parse(raw, raw, {})
+    assert parsed is not None  # nothing was set aside
     parsed.notes += repairs
     parsed.content_hash = content_hash(raw)
     return parsed
+
+
+def _parse(raw: bytes, text: bytes, aside: dict[bytes, tuple[int, int]]) -> ParsedEmail | None:
+    """Parse `text`, which is `raw` with the bodies in `aside` replaced by
+    their tokens; None when a token is not found as a part's whole body."""
+    try:
+        mime = message_from_bytes(text, policy=email_policy.compat32)
+    except (RecursionError, ValueError, TypeError, LookupError, IndexError) as error:
+        raise InboundParseError(f"Message cannot be parsed ({type(error).__name__}).") from None
+    del text
+    parsed = ParsedEmail()
+    used: set[bytes] = set()
+    try:
+        hint = _declared_charset(mime)
+        _read_headers(mime, parsed, hint)
+        _read_body(mime, parsed, hint, raw, Leaves(raw, aside, used))
+    except RecursionError:
+        raise InboundParseError("Message is nested too deeply.") from None
+    return parsed if used == set(aside) else None
 
 
 def _prepare_head(raw: bytes) -> tuple[bytes, list[str]]:
@@ -302,14 +316,91 @@ def _prepare_head(raw: bytes) -> tuple[bytes, list[str]]:
     return b"".join(fields) + b"".join(lines[body_from:]) + raw[end:], notes
 
 
+def _set_aside(raw: bytes) -> tuple[bytes, dict[bytes, tuple[int, int]]]:
+    """`raw` with each large base64 body of a leaf part replaced by a short
+    token, and where each body was: Python's parser holds several copies of
+    what it parses (a 27 MB message took 200 MB), so a large file is decoded
+    straight from the raw bytes instead, once. The parts are found by their
+    boundaries as the parser finds them; `_parse` checks it found them too."""
+    if len(raw) < BIG_PART:
+        return raw, {}
+    view = memoryview(raw)
+    spans = []
+    stack = [(0, len(raw), 0)]
+    while stack:
+        start, end, depth = stack.pop()
+        if end - start < BIG_PART:
+            continue
+        body = _body_of(view[start:end])
+        body_start = end - len(body)
+        head = re.sub(rb"\r?\n[ \t]+", b" ", view[start:body_start].tobytes())
+        content_type = re.search(rb"(?im)^content-type:[ \t]*([^\r\n]*)", head)
+        value = content_type.group(1).decode("latin-1") if content_type else ""
+        kind = value.split(";")[0].strip().lower()
+        if kind.startswith("multipart/"):
+            boundary = _params(value).get("boundary")
+            if boundary and depth < MAX_MULTIPARTS:
+                stack += [
+                    (body_start + s, body_start + e, depth + 1) for s, e in _spans(body, boundary)
+                ]
+        elif not kind.startswith("message/") and re.search(
+            rb"(?im)^content-transfer-encoding:[ \t]*base64[ \t]*$", head
+        ):
+            spans.append((body_start, end))
+    if not spans:
+        return raw, {}
+    pieces: list = []
+    aside, position = {}, 0
+    for number, (start, end) in enumerate(sorted(spans)):
+        token = b"HelpdeskSetAside%dPart" % number  # base64 letters: a valid body
+        pieces += [view[position:start], token]
+        aside[token] = (start, end)
+        position = end
+    pieces.append(view[position:])
+    return b"".join(pieces), aside
+
+
+@dataclass
+class Leaves:
+    """How a leaf part's content is read: from the tree, or for a body set
+    aside by `_set_aside`, from the raw message (`used` collects those)."""
+
+    raw: bytes
+    aside: dict[bytes, tuple[int, int]]
+    used: set[bytes]
+
+    def data(self, part: MimeMessage) -> bytes:
+        if self.aside:
+            payload = part.get_payload()
+            token = (
+                payload.strip().encode("utf-8", "surrogateescape")
+                if isinstance(payload, str)
+                else b""
+            )
+            if token in self.aside:
+                self.used.add(token)
+                start, end = self.aside[token]
+                return _base64(memoryview(self.raw)[start:end])
+        return _payload(part)
+
+
+def _base64(data: memoryview) -> bytes:
+    try:
+        return binascii.a2b_base64(data)  # skips line breaks; copies nothing first
+    except binascii.Error:
+        clean = re.sub(rb"[^A-Za-z0-9+/]", b"", data.tobytes())
+        clean = clean[: len(clean) - len(clean) % 4 if len(clean) % 4 == 1 else len(clean)]
+        return base64.b64decode(clean + b"=" * (-len(clean) % 4))
+
+
 def content_hash(raw: bytes) -> str:
     """A hash of the message's content headers (unfolded, in any order) and
-    its body (any line ends, without trailing blank lines): equal for one
+    its body (any line ends, without trailing white space): equal for one
     message that came by several routes, each with its own trace and ESP
-    headers on top."""
-    head, separator, body = raw.partition(b"\r\n\r\n")
-    if not separator:
-        head, separator, body = raw.partition(b"\n\n")
+    headers on top. The body is hashed in chunks, never copied whole."""
+    view = memoryview(raw)
+    blank = BLANK_LINE.search(view)
+    head = bytes(view[: blank.start() + 1]) if blank else raw
     kept = []
     for line in re.split(rb"\r?\n(?![ \t])", head):
         name, colon, value = line.partition(b":")
@@ -318,7 +409,15 @@ def content_hash(raw: bytes) -> str:
             kept.append(name + b":" + b" ".join(value.split()))
     digest = hashlib.sha256(b"\n".join(sorted(kept)))
     digest.update(b"\n\n")
-    digest.update(body.replace(b"\r\n", b"\n").rstrip())
+    start, end = (blank.end() if blank else len(raw)), len(raw)
+    while end > start and raw[end - 1] in b" \t\r\n":
+        end -= 1
+    carried = b""  # a CR at the end of a chunk, in case the next starts with LF
+    for offset in range(start, end, HASH_CHUNK):
+        chunk = carried + view[offset : min(offset + HASH_CHUNK, end)].tobytes()
+        carried = b"\r" if chunk.endswith(b"\r") else b""
+        digest.update(chunk[: len(chunk) - len(carried)].replace(b"\r\n", b"\n"))
+    digest.update(carried)
     return digest.hexdigest()
 
 
@@ -629,7 +728,9 @@ def _bulk(mime: MimeMessage) -> str:
 # Body -------------------------------------------------------------------------
 
 
-def _read_body(mime: MimeMessage, parsed: ParsedEmail, hint: str, raw: bytes = b"") -> None:
+def _read_body(
+    mime: MimeMessage, parsed: ParsedEmail, hint: str, raw: bytes, leaves: Leaves
+) -> None:
     """Walk the parts without recursion and without entering attached
     messages. What a mail client shows, in order: one of each set of
     alternatives, and every other text and HTML part (a text part next to an
@@ -666,7 +767,7 @@ def _read_body(mime: MimeMessage, parsed: ParsedEmail, hint: str, raw: bytes = b
             # Its boundary never appears: what is there is the body.
             content_type = "text/html" if HTML_START.match(_payload(part)) else "text/plain"
         if content_type in {"text/plain", "text/html"} and not filename and not attached:
-            data = _payload(part)
+            data = leaves.data(part)
             if content_type == "text/plain" and UUENCODE_BEGIN.search(data):
                 data = _uudecode(data, parsed)
             text = decode_bytes(data, _charset(part), hint)
@@ -687,7 +788,8 @@ def _read_body(mime: MimeMessage, parsed: ParsedEmail, hint: str, raw: bytes = b
                 parsed.bounced_message_id = _bounced_id(data)
             filename = filename or "message.eml"
         else:
-            data = _payload(part)
+            data = leaves.data(part)
+            part.set_payload("")  # its encoded text is not needed twice (a 20 MB file)
         content_id = _message_id(_raw(part, "Content-ID")).strip("<>")
         parsed.attachments.append(
             ParsedPart(
@@ -783,14 +885,19 @@ def _body_of(section: memoryview) -> memoryview:
 
 
 def _sections(body: memoryview, boundary: str) -> list[memoryview]:
-    """The parts of a multipart body, without copying: between delimiter lines,
-    each line break before a delimiter counted with the delimiter."""
+    """The parts of a multipart body, without copying."""
+    return [body[start:end] for start, end in _spans(body, boundary)]
+
+
+def _spans(body: memoryview, boundary: str) -> list[tuple[int, int]]:
+    """Where the parts of a multipart body are: between delimiter lines, each
+    line break before a delimiter counted with the delimiter."""
     delimiter = re.compile(
         rb"(?m)^--"
         + re.escape(boundary.encode("utf-8", "surrogateescape"))
         + rb"(--)?[ \t]*(?:\r?\n|\Z)"
     )
-    sections = []
+    spans = []
     matches = delimiter.finditer(body)
     current = next(matches, None)
     while current is not None and not current.group(1):
@@ -800,9 +907,9 @@ def _sections(body: memoryview, boundary: str) -> list[memoryview]:
             end -= 2
         elif body[end - 1 : end] == b"\n":
             end -= 1
-        sections.append(body[current.end() : end])
+        spans.append((current.end(), end))
         current = following
-    return sections
+    return spans
 
 
 def _attached_message(part: MimeMessage) -> bytes:
