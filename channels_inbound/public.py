@@ -1,9 +1,25 @@
 """What the public pages (web forms, the chat window) share: the rate limit per
-client address, and a CSP that lets only the listed sites frame them."""
+client address, a CSP that lets only the listed sites frame them, and the
+check that text from outside can be stored at all."""
+
+import re
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.cache import cache
+
+# The longest chat or Messenger message we take (Messenger's own limit is 2,000).
+MAX_TEXT = 5000
+# A UTF-16 half without its other half: JSON can carry one ("\ud800"), no
+# database column can store it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unstorable(*values: str) -> bool:
+    """Whether any of `values` holds a character no text column can store;
+    checked at the door, so a request is refused rather than accepted and
+    then failed by the worker."""
+    return any(LONE_SURROGATE.search(value) for value in values)
 
 
 def rate_limited(request, bucket: str = "form") -> bool:

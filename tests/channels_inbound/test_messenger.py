@@ -223,3 +223,15 @@ def test_a_reply_messenger_refuses_shows_not_sent_and_can_be_sent_again(
     assert again.status_code == 200
     outbound.refresh_from_db()
     assert outbound.status == "sent" and len(send_api) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("Hello \ud800 there", b"cannot be stored"), ("x" * 2_000_000, b"longer than")],
+)
+def test_messenger_text_that_cannot_be_stored_or_is_too_long_is_refused_with_the_reason(
+    client, page, django_capture_on_commit_callbacks, text, reason
+):
+    response = post(client, django_capture_on_commit_callbacks, event(text=text))
+    assert response.status_code == 400 and reason in response.content
+    assert not InboundItem.objects.exists()
