@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conversations import services as conversation_services
+from conversations.emails import bounced_message_pk
 from conversations.models import Channel, EmailAddress, Message, OutboundEmail, Thread
 from conversations.outbox import tell_author
 from crm.models import Company, Contact
@@ -38,6 +39,8 @@ FREEMAIL = {
 }  # fmt: skip
 
 
+# Senders of delivery reports (local parts).
+MAIL_SYSTEMS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
 KEY_LENGTH = InboundItem._meta.get_field("dedupe_key").max_length
 DOMAIN_LENGTH = Company._meta.get_field("domain").max_length
 
@@ -199,8 +202,9 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
         parsed.from_email and EmailAddress.objects.filter(email__iexact=parsed.from_email).exists()
     ):
         return _set(item, ignored, "Sent by the help desk itself (a loop).")
-    if parsed.bounce:
-        return _bounce(item, parsed)
+    returned = bounced_message_pk(parsed.recipients)
+    if parsed.bounce or (returned and _from_mail_system(parsed)):
+        return _bounce(item, parsed, returned)
     channel = item.channel or channel_for(parsed)
     if channel is None:
         return _set(
@@ -415,16 +419,23 @@ def _company(address: str) -> Company | None:
     return company or Company.objects.create(name=domain, domain=domain)
 
 
-def _bounce(item: InboundItem, parsed: ParsedEmail) -> None:
-    """A delivery report for one of our replies: the reply shows it was not
-    delivered and its author is told; no ticket is made (RELIABILITY 25)."""
+def _from_mail_system(parsed: ParsedEmail) -> bool:
+    """Whether a mail system sent it (a delivery report), not a person or
+    their out-of-office reply."""
+    return parsed.from_email.partition("@")[0].lower() in MAIL_SYSTEMS
+
+
+def _bounce(item: InboundItem, parsed: ParsedEmail, returned: int | None = None) -> None:
+    """A delivery report for one of our replies, found by the return path it
+    came back to (`returned`, VERP) or the Message-ID it quotes: the reply
+    shows it was not delivered and its author is told; no ticket is made
+    (RELIABILITY 25)."""
     wanted = [i for i in (parsed.bounced_message_id, parsed.in_reply_to) if i]
-    original = (
-        Message.objects.filter(message_id__in=wanted, direction=Message.Direction.OUTBOUND)
-        .select_related("outbound")
-        .first()
-        if wanted
-        else None
+    outbound = Message.objects.filter(direction=Message.Direction.OUTBOUND).select_related(
+        "outbound"
+    )
+    original = (outbound.filter(pk=returned).first() if returned else None) or (
+        outbound.filter(message_id__in=wanted).first() if wanted else None
     )
     if original is None or not hasattr(original, "outbound"):
         return _set(

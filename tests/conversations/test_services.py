@@ -44,7 +44,7 @@ def test_a_reply_is_stored_sent_and_threads_to_the_latest_message(send, ticket, 
     assert sent.extra_headers["In-Reply-To"] == inbound.message_id
     assert sent.extra_headers["References"] == inbound.message_id
     assert sent.subject == "Re: Printer on fire"
-    assert sent.from_email == "Support <support0@helpdesk.example>"  # the address written to
+    assert sent.message()["From"] == "Support <support0@helpdesk.example>"  # written to
     assert sent.to == [inbound.from_email]
     assert "We are on it." in sent.body
     assert "<b>on it</b>" in sent.alternatives[0][0]
