@@ -97,7 +97,7 @@ def inbound_webhook(request, provider: str):
             stamp = float(signature.get("timestamp") or 0)
         except ValueError:
             stamp = 0.0
-        if not token or abs(time.time() - stamp) > MAILGUN_WINDOW:
+        if not token or not abs(time.time() - stamp) <= MAILGUN_WINDOW:  # (NaN too)
             return HttpResponse("Stale or unsigned", status=403, content_type="text/plain")
         event_id = token
     elif provider == InboundItem.Source.POSTMARK:
