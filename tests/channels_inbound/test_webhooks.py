@@ -343,3 +343,16 @@ def test_envelope_recipients_do_not_make_a_copy_addressed(
     post_mailgun(client, django_capture_on_commit_callbacks, raw)
     item = InboundItem.objects.get()
     assert item.status == "ignored" and "only in CC" in item.disposition
+
+
+def test_a_signed_mailgun_timestamp_that_is_not_a_number_is_stale(client, channel):
+    token, stamp = "tok-nan", "nan"
+    signature = hmac.new(KEY.encode(), f"{stamp}{token}".encode(), hashlib.sha256).hexdigest()
+    data = {
+        "body-mime": mail().decode(),
+        "token": token,
+        "timestamp": stamp,
+        "signature": signature,
+    }
+    response = client.post("/inbound/email/mailgun/", data, **AUTH)
+    assert response.status_code == 403 and not InboundItem.objects.exists()
