@@ -344,7 +344,7 @@ def _set_aside(raw: bytes) -> tuple[bytes, dict[bytes, tuple[int, int]]]:
                     (body_start + s, body_start + e, depth + 1) for s, e in _spans(body, boundary)
                 ]
         elif not kind.startswith("message/") and re.search(
-            rb"(?im)^content-transfer-encoding:[ \t]*base64[ \t]*$", head
+            rb"(?im)^content-transfer-encoding:[ \t]*base64[ \t]*\r?$", head
         ):
             spans.append((body_start, end))
     if not spans:
