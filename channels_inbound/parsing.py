@@ -224,7 +224,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
         raise InboundParseError(f"Message is larger than {limit // 2**20} MB.")
     if not raw.strip():
         raise InboundParseError("Message is empty.")
-    multiparts = len(MULTIPART_HEADER.findall(raw))
+    # Counting every mention first is a fast scan; the exact count (a regex
+    # over every line) only when there could be too many.
+    mentions = raw.count(b"ultipart/") + raw.count(b"ULTIPART/")
+    multiparts = len(MULTIPART_HEADER.findall(raw)) if mentions > MAX_MULTIPARTS else 0
     if multiparts > MAX_MULTIPARTS:
         raise InboundParseError(
             f"Message has {multiparts} multipart sections (at most {MAX_MULTIPARTS})."
@@ -266,8 +269,7 @@ def _prepare_head(raw: bytes) -> tuple[bytes, list[str]]:
     MAX_HEADER_BYTES bytes only the headers we read are kept, and no field is
     longer than MAX_FIELD_BYTES. Returns the bytes and notes on what changed;
     the raw message itself stays stored as received."""
-    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i != -1]
-    end = min(ends) + 1 if ends else len(raw)
+    end = _blank_line(raw, 0, len(raw))[0]
     lines = raw[:end].splitlines(keepends=True)
     last_known = max((i for i, line in enumerate(lines) if KNOWN_FIELD.match(line)), default=-1)
     if last_known == -1:
@@ -331,18 +333,15 @@ def _set_aside(raw: bytes) -> tuple[bytes, dict[bytes, tuple[int, int]]]:
         start, end, depth = stack.pop()
         if end - start < BIG_PART:
             continue
-        body = _body_of(view[start:end])
-        body_start = end - len(body)
-        head = re.sub(rb"\r?\n[ \t]+", b" ", view[start:body_start].tobytes())
+        body_start = _body_start(raw, start, end)
+        head = re.sub(rb"\r?\n[ \t]+", b" ", raw[start:body_start])
         content_type = re.search(rb"(?im)^content-type:[ \t]*([^\r\n]*)", head)
         value = content_type.group(1).decode("latin-1") if content_type else ""
         kind = value.split(";")[0].strip().lower()
         if kind.startswith("multipart/"):
             boundary = _params(value).get("boundary")
             if boundary and depth < MAX_MULTIPARTS:
-                stack += [
-                    (body_start + s, body_start + e, depth + 1) for s, e in _spans(body, boundary)
-                ]
+                stack += [(s, e, depth + 1) for s, e in _spans(raw, body_start, end, boundary)]
         elif not kind.startswith("message/") and re.search(
             rb"(?im)^content-transfer-encoding:[ \t]*base64[ \t]*\r?$", head
         ):
@@ -861,54 +860,72 @@ def _original_bytes(raw: bytes, path: tuple, part: MimeMessage) -> bytes | None:
     encoding = _raw(part, "Content-Transfer-Encoding").strip().lower()
     if encoding not in {"", "7bit", "8bit", "binary"} or not path:
         return None
-    section = memoryview(raw)
+    start, end = 0, len(raw)
     for multipart, index in path:
         boundary = multipart.get_boundary()
         payload = multipart.get_payload()
         if not boundary or not isinstance(payload, list):
             return None
-        children = _sections(_body_of(section), boundary)
+        children = _spans(raw, _body_start(raw, start, end), end, boundary)
         if len(children) != len(payload):
             return None
-        section = children[index]
-    return bytes(_body_of(section))
+        start, end = children[index]
+    return raw[_body_start(raw, start, end) : end]
 
 
-def _body_of(section: memoryview) -> memoryview:
-    """What follows the header block of a message or part."""
-    if section[:1] == b"\n":
-        return section[1:]
-    if section[:2] == b"\r\n":
-        return section[2:]
-    blank = BLANK_LINE.search(section)
-    return section[blank.end() :] if blank else section[len(section) :]
+def _body_start(data: bytes, start: int, end: int) -> int:
+    """Where the body of the message or part data[start:end] begins: after
+    its header block."""
+    if data[start : start + 1] == b"\n":
+        return start + 1
+    if data[start : start + 2] == b"\r\n":
+        return start + 2
+    return _blank_line(data, start, end)[1]
 
 
-def _sections(body: memoryview, boundary: str) -> list[memoryview]:
-    """The parts of a multipart body, without copying."""
-    return [body[start:end] for start, end in _spans(body, boundary)]
+def _blank_line(data: bytes, start: int, end: int) -> tuple[int, int]:
+    """Where the first blank line of data[start:end] begins (after the line
+    break ending the line before it) and ends; (end, end) when there is none.
+    The second search stops where the first found one, so a CRLF message of
+    27 MB is not scanned whole for a bare LF pair it does not have."""
+    crlf = data.find(b"\n\r\n", start, end)
+    lf = data.find(b"\n\n", start, crlf + 2 if crlf != -1 else end)
+    if lf != -1 and (crlf == -1 or lf < crlf):
+        return lf + 1, lf + 2
+    return (crlf + 1, crlf + 3) if crlf != -1 else (end, end)
 
 
-def _spans(body: memoryview, boundary: str) -> list[tuple[int, int]]:
-    """Where the parts of a multipart body are: between delimiter lines, each
-    line break before a delimiter counted with the delimiter."""
-    delimiter = re.compile(
-        rb"(?m)^--"
-        + re.escape(boundary.encode("utf-8", "surrogateescape"))
-        + rb"(--)?[ \t]*(?:\r?\n|\Z)"
-    )
+def _spans(data: bytes, start: int, end: int, boundary: str) -> list[tuple[int, int]]:
+    """Where the parts of the multipart body data[start:end] are: between
+    delimiter lines ("--boundary" alone on a line), each line break before a
+    delimiter counted with the delimiter. Found with bytes.find, not a regex:
+    a 27 MB body is scanned in milliseconds."""
+    needle = b"--" + boundary.encode("utf-8", "surrogateescape")
+    delimiters: list[tuple[int, int, bool]] = []  # line start, after the line, closing
+    position = start
+    while (found := data.find(needle, position, end)) != -1:
+        position = found + len(needle)
+        if found != start and data[found - 1] != 0x0A:
+            continue  # not at the start of a line
+        newline = data.find(b"\n", position, end)
+        after = end if newline == -1 else newline + 1
+        tail = data[position:after]
+        closing = tail.startswith(b"--")
+        if tail[2 if closing else 0 :].strip(b" \t\r\n"):
+            continue  # more on the line: not a delimiter
+        delimiters.append((found, after, closing))
+        if closing:
+            break
     spans = []
-    matches = delimiter.finditer(body)
-    current = next(matches, None)
-    while current is not None and not current.group(1):
-        following = next(matches, None)
-        end = following.start() if following else len(body)
-        if body[end - 2 : end] == b"\r\n":
-            end -= 2
-        elif body[end - 1 : end] == b"\n":
-            end -= 1
-        spans.append((current.end(), end))
-        current = following
+    for number, (_begin, after, closing) in enumerate(delimiters):
+        if closing:
+            break
+        stop = delimiters[number + 1][0] if number + 1 < len(delimiters) else end
+        if data[stop - 2 : stop] == b"\r\n":
+            stop -= 2
+        elif data[stop - 1 : stop] == b"\n":
+            stop -= 1
+        spans.append((after, max(stop, after)))
     return spans
 
 
