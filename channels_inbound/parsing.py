@@ -226,7 +226,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         raise InboundParseError("Message is empty.")
     # Counting every mention first is a fast scan; the exact count (a regex
     # over every line) only when there could be too many.
-    mentions = raw.count(b"ultipart/") + raw.count(b"ULTIPART/")
+    mentions = raw.lower().count(b"multipart/")  # any casing: "MuLtIpArT/" counts
     multiparts = len(MULTIPART_HEADER.findall(raw)) if mentions > MAX_MULTIPARTS else 0
     if multiparts > MAX_MULTIPARTS:
         raise InboundParseError(

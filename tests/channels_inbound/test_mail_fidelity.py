@@ -398,3 +398,16 @@ def test_a_large_part_the_boundaries_hide_is_still_read():
         raw(b'From: a@acme.example\nContent-Type: multipart/mixed; boundary="outer"', body)
     )
     assert sum(len(a.data) for a in parsed.attachments) == len(big) * 3 // 4
+
+
+def test_deep_multiparts_in_any_casing_are_refused_quickly():
+    from channels_inbound.parsing import InboundParseError
+
+    body = b"".join(
+        f'Content-Type: MuLtIpArT/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'.encode()
+        for i in range(1000)
+    )
+    started = time.perf_counter()
+    with pytest.raises(InboundParseError, match="multipart sections"):
+        parse_email(b"From: a@acme.example\r\nSubject: x\r\n" + body)
+    assert time.perf_counter() - started < 1
