@@ -98,7 +98,6 @@ NOT_ASCII_COMPATIBLE = {
 # mailers send it.
 ENCODED_WORD = re.compile(rb"=\?([^?\s]{1,60})\?([QqBb])\?(.*?)\?=", re.S)
 QP_BYTE = re.compile(rb"=([0-9A-Fa-f]{2})")
-BLANK_LINE = re.compile(rb"\n\r?\n")
 PARAMETER = re.compile(r';\s*([^\s=;]+)\s*=\s*(?:("(?:[^"\\]|\\.)*")|([^;]*))')
 DETECT_SAMPLE = 64 * 1024
 HASH_CHUNK = 2**20
@@ -398,8 +397,8 @@ def content_hash(raw: bytes) -> str:
     message that came by several routes, each with its own trace and ESP
     headers on top. The body is hashed in chunks, never copied whole."""
     view = memoryview(raw)
-    blank = BLANK_LINE.search(view)
-    head = bytes(view[: blank.start() + 1]) if blank else raw
+    head_end, start = _blank_line(raw, 0, len(raw))
+    head = raw[:head_end]
     kept = []
     for line in re.split(rb"\r?\n(?![ \t])", head):
         name, colon, value = line.partition(b":")
@@ -408,7 +407,7 @@ def content_hash(raw: bytes) -> str:
             kept.append(name + b":" + b" ".join(value.split()))
     digest = hashlib.sha256(b"\n".join(sorted(kept)))
     digest.update(b"\n\n")
-    start, end = (blank.end() if blank else len(raw)), len(raw)
+    end = len(raw)
     while end > start and raw[end - 1] in b" \t\r\n":
         end -= 1
     carried = b""  # a CR at the end of a chunk, in case the next starts with LF
