@@ -34,11 +34,10 @@ from .chatbot import bot_session, bot_turn
 from .ingest import inbound_store, visitor_thread
 from .models import ChatBotSession, ChatWidget, InboundItem
 from .parsing import InboundParseError
-from .public import frameable, rate_limited
+from .public import MAX_TEXT, frameable, rate_limited, unstorable
 
 VISITOR = re.compile(r"^[0-9a-f]{32}$")
 CLIENT_ID = re.compile(r"^[0-9a-zA-Z-]{8,64}$")
-MAX_TEXT = 5000
 POLL_PAGE = 100
 
 
@@ -152,6 +151,10 @@ def _send(widget: ChatWidget, request) -> JsonResponse:
         "name": str(data.get("name") or "").replace("\x00", "")[:100],
         "email": str(data.get("email") or "").replace("\x00", "")[:254],
     }
+    if unstorable(text, *contact.values(), str(data.get("option") or "")):
+        return JsonResponse(
+            {"error": _("The message contains characters that cannot be stored.")}, status=400
+        )
     session = bot_session(widget, visitor)
     if session is not None:
         return JsonResponse(bot_turn(session, text, str(data.get("option") or "")[:20], contact))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conversations import services as conversation_services
+from conversations.emails import bounced_message_pk
 from conversations.models import Channel, EmailAddress, Message, OutboundEmail, Thread
 from conversations.outbox import tell_author
 from crm.models import Company, Contact
@@ -25,7 +26,7 @@ from tickets import services as ticket_services
 from tickets.models import Pipeline, Source, Ticket
 
 from .models import BlockedSender, EmailChannel, InboundItem, Landing
-from .parsing import InboundParseError, ParsedEmail, parse_email
+from .parsing import InboundParseError, ParsedEmail, RawMail, parse_email
 from .threading import Match, find_ticket
 
 # Domains of mailbox providers: their users are people, not one company.
@@ -37,6 +38,11 @@ FREEMAIL = {
     "luukku.com", "suomi24.fi", "yahoo.com.tw", "hinet.net",
 }  # fmt: skip
 
+
+# Senders of delivery reports (local parts).
+MAIL_SYSTEMS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
+KEY_LENGTH = InboundItem._meta.get_field("dedupe_key").max_length
+DOMAIN_LENGTH = Company._meta.get_field("domain").max_length
 
 # What processing writes back to a row.
 RESULT_FIELDS = [
@@ -62,11 +68,9 @@ def inbound_store(
     returns the first row and queues nothing (RELIABILITY 7, 10)."""
     from .tasks import process_inbound_item
 
-    key = (
-        f"{source}:{event_id}"
-        if event_id
-        else f"{source}:sha256:{hashlib.sha256(payload).hexdigest()}"
-    )
+    key = f"{source}:{event_id}"
+    if not event_id or len(key) > KEY_LENGTH:
+        key = f"{source}:sha256:{hashlib.sha256(event_id.encode() or payload).hexdigest()}"
     # Insert first: a redelivery (rare) is told apart by the unique key, so
     # the usual delivery costs one statement.
     try:
@@ -99,7 +103,11 @@ def inbound_process(item_id: int) -> str:
                 # it all again. Not waiting for the disk is most of the speed.
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            item = InboundItem.objects.select_for_update().filter(pk=item_id).first()
+            # The payload is read where it is needed, not kept on the row for
+            # the whole delivery (a 40 MB message, held twice).
+            item = (
+                InboundItem.objects.select_for_update().defer("payload").filter(pk=item_id).first()
+            )
             if item is None or item.status != InboundItem.Status.PENDING:
                 return item.status if item else ""
             _deliverer(item.source)(item)
@@ -142,20 +150,26 @@ def _deliverer(source: str):
 
 
 def _deliver_email(item: InboundItem) -> None:
-    raw, spam, dmarc = raw_message(item)
-    parsed = parse_email(raw)
-    parsed.dmarc = dmarc or parsed.dmarc  # the ESP's own verdict first
-    _deliver(item, parsed, spam=spam)
+    mail = raw_message(item)
+    parsed = parse_email(mail.raw)
+    mail.raw = b""  # not needed any more: only the parsed parts are stored
+    parsed.dmarc = mail.dmarc or parsed.dmarc  # the ESP's own verdict first
+    parsed.envelope_to = [
+        a for a in mail.envelope_to if a.lower() not in map(str.lower, parsed.recipients)
+    ]
+    parsed.recipients += parsed.envelope_to
+    _deliver(item, parsed, spam=mail.spam)
 
 
-def raw_message(item: InboundItem) -> tuple[bytes, bool, str]:
-    """The RFC 5322 bytes of the item and the ESP's spam and DMARC verdicts: as
-    stored for IMAP and the pipe (no verdict: spam headers there could be the
-    sender's, RELIABILITY 34); for an ESP webhook, what anymail reads out of
-    the request."""
-    payload = bytes(item.payload)
+def raw_message(item: InboundItem) -> RawMail:
+    """The RFC 5322 bytes of the item with the ESP's verdicts: as stored for
+    IMAP and the pipe (no verdict: spam headers there could be the sender's,
+    RELIABILITY 34); for an ESP webhook, the message as the ESP posted it."""
+    payload = bytes(
+        InboundItem.objects.filter(pk=item.pk).values_list("payload", flat=True).get()
+    )  # not item.payload: that would keep it on the row object
     if item.source in (InboundItem.Source.IMAP, InboundItem.Source.PIPE):
-        return payload, False, ""
+        return RawMail(payload)
     from .webhooks import message_from_webhook
 
     return message_from_webhook(item.source, payload, item.content_type)
@@ -190,8 +204,9 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
         parsed.from_email and EmailAddress.objects.filter(email__iexact=parsed.from_email).exists()
     ):
         return _set(item, ignored, "Sent by the help desk itself (a loop).")
-    if parsed.bounce:
-        return _bounce(item, parsed)
+    returned = bounced_message_pk(parsed.recipients)
+    if parsed.bounce or (returned and _from_mail_system(parsed)):
+        return _bounce(item, parsed, returned)
     channel = item.channel or channel_for(parsed)
     if channel is None:
         return _set(
@@ -237,7 +252,8 @@ def _deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None
         landing = land(item, channel)
         ticket = ticket_services.ticket_create(
             actor=None,
-            name=parsed.subject or _("(no subject)"),
+            name=shorten(parsed.subject, Ticket._meta.get_field("name").max_length)
+            or _("(no subject)"),
             pipeline=landing.pipeline,
             stage=landing.stage,
             team=channel.team,
@@ -346,6 +362,18 @@ def visitor_thread(
     return thread, True
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut between words where one ends
+    in the second half, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 def _set(item: InboundItem, status: str, disposition: str) -> None:
     item.status = status
     item.disposition = disposition[:300]
@@ -420,22 +448,29 @@ def _contact(parsed: ParsedEmail) -> Contact | None:
 
 def _company(address: str) -> Company | None:
     domain = address.rpartition("@")[2].lower()
-    if not domain or domain in FREEMAIL:
+    if not domain or domain in FREEMAIL or len(domain) > DOMAIN_LENGTH:
         return None
     company = Company.objects.oldest_with_domain(domain)
     return company or Company.objects.create(name=domain, domain=domain)
 
 
-def _bounce(item: InboundItem, parsed: ParsedEmail) -> None:
-    """A delivery report for one of our replies: the reply shows it was not
-    delivered and its author is told; no ticket is made (RELIABILITY 25)."""
+def _from_mail_system(parsed: ParsedEmail) -> bool:
+    """Whether a mail system sent it (a delivery report), not a person or
+    their out-of-office reply."""
+    return parsed.from_email.partition("@")[0].lower() in MAIL_SYSTEMS
+
+
+def _bounce(item: InboundItem, parsed: ParsedEmail, returned: int | None = None) -> None:
+    """A delivery report for one of our replies, found by the return path it
+    came back to (`returned`, VERP) or the Message-ID it quotes: the reply
+    shows it was not delivered and its author is told; no ticket is made
+    (RELIABILITY 25)."""
     wanted = [i for i in (parsed.bounced_message_id, parsed.in_reply_to) if i]
-    original = (
-        Message.objects.filter(message_id__in=wanted, direction=Message.Direction.OUTBOUND)
-        .select_related("outbound")
-        .first()
-        if wanted
-        else None
+    outbound = Message.objects.filter(direction=Message.Direction.OUTBOUND).select_related(
+        "outbound"
+    )
+    original = (outbound.filter(pk=returned).first() if returned else None) or (
+        outbound.filter(message_id__in=wanted).first() if wanted else None
     )
     if original is None or not hasattr(original, "outbound"):
         return _set(

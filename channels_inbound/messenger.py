@@ -24,7 +24,7 @@ import urllib.request
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -39,6 +39,7 @@ from tickets.models import Source
 from .ingest import inbound_store, visitor_thread
 from .models import InboundItem, MessengerOutbound, MessengerPage
 from .parsing import InboundParseError
+from .public import MAX_TEXT, unstorable
 
 log = logging.getLogger(__name__)
 CHALLENGE = re.compile(r"^[0-9A-Za-z_-]{1,100}$")
@@ -85,10 +86,35 @@ def messenger_webhook(request):
         for s in secrets
     ):
         return HttpResponse("Not authentic", status=403, content_type="text/plain")
+    problem = _text_problem(body)
+    if problem:
+        return HttpResponseBadRequest(problem, content_type="text/plain")
     inbound_store(
         source=InboundItem.Source.MESSENGER, payload=body, content_type="application/json"
     )
     return HttpResponse("Stored", content_type="text/plain")
+
+
+def _text_problem(body: bytes) -> str:
+    """Why the texts of a signed event cannot be taken, or "": each message's
+    text must be storable and at most MAX_TEXT characters. A body that does not
+    parse is stored anyway (raw-first) and fails in the worker with its reason."""
+    try:
+        payload = json.loads(body)
+        texts = [
+            event["message"]["text"]
+            for entry in payload.get("entry", [])
+            for event in entry.get("messaging", [])
+            if isinstance(event.get("message"), dict)
+            and isinstance(event["message"].get("text"), str)
+        ]
+    except (ValueError, AttributeError, TypeError, RecursionError):
+        return ""
+    if any(unstorable(text) for text in texts):
+        return "Message text has characters that cannot be stored (a lone UTF-16 surrogate)."
+    if any(len(text) > MAX_TEXT for text in texts):
+        return f"Message text longer than {MAX_TEXT} characters."
+    return ""
 
 
 def messenger_deliver(item: InboundItem) -> None:

@@ -524,3 +524,16 @@ class BlockedSender(models.Model):
     def save(self, *args, **kwargs):
         self.pattern = self.pattern.strip().lower().lstrip("@")
         super().save(*args, **kwargs)
+
+
+class RateCounter(models.Model):
+    """A public page's request count for one client address and time window,
+    where every web process sees it (RELIABILITY 67) when there is no Redis:
+    the per-process memory cache let each worker count on its own."""
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -9,6 +9,7 @@ resend carries the same Message-ID, so mail clients show it once.
 import datetime
 import logging
 
+from anymail.exceptions import AnymailUnsupportedFeature
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -49,7 +50,12 @@ def outbound_send(outbound_id: int) -> bool:
         return False
     outbound = OutboundEmail.objects.select_related("message").get(pk=outbound_id)
     try:
-        build_reply(outbound.message).send()
+        try:
+            build_reply(outbound.message).send()
+        except AnymailUnsupportedFeature:
+            # This ESP sets no return path of ours (anymail refuses before any
+            # request): the reply goes without, bounces are found by Message-ID.
+            build_reply(outbound.message, verp=False).send()
     except Exception as error:
         # Only the error's type is kept: its arguments can hold addresses, bodies
         # or credentials (RELIABILITY rule 12).

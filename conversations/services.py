@@ -80,12 +80,20 @@ def sending_addresses() -> list[EmailAddress]:
 def default_from_address(
     user: User, reply_to: Message | None, addresses: list[EmailAddress] | None = None
 ) -> EmailAddress | None:
-    """The address the customer wrote to, else the agent's team default (S17).
-    `addresses` saves a query when the caller already loaded sending_addresses()."""
+    """The address of the conversation (S17): the one the customer wrote to,
+    or, answering one of our replies, the one that reply came from (so every
+    reply in a thread keeps its address unless an agent changed it); else the
+    agent's team default. `addresses` saves a query when the caller already
+    loaded sending_addresses()."""
     if addresses is None:
         addresses = sending_addresses()
-    if reply_to and reply_to.is_inbound:
-        wrote_to = {a.lower() for a in [*reply_to.to, *reply_to.cc]}
+    if reply_to:
+        wrote_to = {
+            a.lower()
+            for a in (
+                [*reply_to.to, *reply_to.cc] if reply_to.is_inbound else [reply_to.from_email]
+            )
+        }
         for address in addresses:
             if address.email.lower() in wrote_to:
                 return address

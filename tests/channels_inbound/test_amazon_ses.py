@@ -76,9 +76,18 @@ def channel(db, pipeline, settings):
 
 
 def sns_message(
-    sns_host, kind="Notification", *, raw=None, spam="PASS", dmarc="PASS", version="2", **extra
+    sns_host,
+    kind="Notification",
+    *,
+    raw=None,
+    spam="PASS",
+    dmarc="PASS",
+    version="2",
+    encoding="UTF8",
+    **extra,
 ):
-    content = (raw or mail(subject="From SES")).decode()
+    raw = raw or mail(subject="From SES")
+    content = base64.b64encode(raw).decode() if encoding == "BASE64" else raw.decode()
     message = {
         "Type": kind,
         "MessageId": extra.pop("message_id", "sns-1"),
@@ -97,7 +106,7 @@ def sns_message(
                     "recipients": ["support@helpdesk.example"],
                     "spamVerdict": {"status": spam},
                     "dmarcVerdict": {"status": dmarc},
-                    "action": {"type": "SNS", "encoding": "UTF8"},
+                    "action": {"type": "SNS", "encoding": encoding},
                 },
                 "content": content,
             }

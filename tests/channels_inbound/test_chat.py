@@ -176,3 +176,21 @@ def test_a_nameless_visitor_is_called_visitor_in_the_agents_language(
     assert message.from_name == ""  # nothing stored in any language
     with translation.override("de"):
         assert message.sender_display == "Besucher"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"text": "Hello \ud800 there"}, {"text": "Hi", "name": "Ana \udfff"}],
+)
+def test_text_that_cannot_be_stored_is_refused_at_the_door_with_the_reason(
+    client, widget, django_capture_on_commit_callbacks, extra
+):
+    """A lone surrogate was accepted with 200, then crashed the worker."""
+    body = json.dumps({"visitor": "a" * 32, **extra})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/chat/{widget.key}/messages/", body, content_type="application/json"
+        )
+    assert response.status_code == 400
+    assert "characters" in response.json()["error"]
+    assert not InboundItem.objects.exists()

@@ -384,7 +384,11 @@ def test_the_corpus_ingests_with_the_books_balanced(channel, settings, tmp_path)
     reasons = collections.Counter(
         (i.disposition or i.error)[:60] for i in items if i.status != "done"
     )
-    assert outcome["done"] >= items.count() * 0.8, (outcome, reasons.most_common(8))
+    # The corpus also keeps files that are no mail (a TNEF's contents, licences).
+    mail_items = items.exclude(error__startswith="This is not a readable email").exclude(
+        error="Message is empty."
+    )
+    assert outcome["done"] >= mail_items.count() * 0.8, (outcome, reasons.most_common(8))
     print(f"\ncorpus: {len(files)} files, {items.count()} deliveries, {outcome}")
 
 

@@ -242,3 +242,15 @@ def test_a_reply_to_a_page_no_longer_connected_says_so_in_the_editor(
     page_html = response.content.decode()
     assert "no longer connected" in page_html and "Still there?" in page_html
     assert not ticket.messages.filter(direction="outbound").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("Hello \ud800 there", b"cannot be stored"), ("x" * 2_000_000, b"longer than")],
+)
+def test_messenger_text_that_cannot_be_stored_or_is_too_long_is_refused_with_the_reason(
+    client, page, django_capture_on_commit_callbacks, text, reason
+):
+    response = post(client, django_capture_on_commit_callbacks, event(text=text))
+    assert response.status_code == 400 and reason in response.content
+    assert not InboundItem.objects.exists()

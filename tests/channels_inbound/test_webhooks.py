@@ -32,7 +32,10 @@ def signed(token="tok-1", timestamp=None, key=KEY):
     return {"token": token, "timestamp": timestamp, "signature": signature}
 
 
-def post_mailgun(client, capture, raw=None, **signature):
+AUTH = {"HTTP_AUTHORIZATION": "Basic aG9vazpzM2NyZXQ="}  # hook:s3cret
+
+
+def post_mailgun(client, capture, raw=None, auth=AUTH, **signature):
     data = {
         "body-mime": (raw or mail()).decode(),
         "recipient": "support@helpdesk.example",
@@ -40,7 +43,7 @@ def post_mailgun(client, capture, raw=None, **signature):
         **signed(**signature),
     }
     with capture(execute=True):
-        return client.post("/inbound/email/mailgun/", data)
+        return client.post("/inbound/email/mailgun/", data, **auth)
 
 
 def test_a_signed_mailgun_delivery_is_stored_then_becomes_a_ticket(
@@ -71,8 +74,21 @@ def test_forged_or_stale_mailgun_requests_are_refused(
 
 
 def test_an_unsigned_mailgun_request_is_refused(client, channel):
-    response = client.post("/inbound/email/mailgun/", {"body-mime": mail().decode()})
+    response = client.post("/inbound/email/mailgun/", {"body-mime": mail().decode()}, **AUTH)
     assert response.status_code == 403 and not InboundItem.objects.exists()
+
+
+def test_mailgun_needs_the_basic_auth_too_when_a_webhook_secret_is_set(
+    client, channel, settings, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    assert post_mailgun(client, capture, auth={}).status_code == 403
+    wrong = {"HTTP_AUTHORIZATION": "Basic aG9vazp3cm9uZw=="}  # hook:wrong
+    assert post_mailgun(client, capture, auth=wrong, token="t2").status_code == 403
+    assert not InboundItem.objects.exists()
+    assert post_mailgun(client, capture, token="t3").status_code == 200
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": KEY}  # no secret: the signature alone
+    assert post_mailgun(client, capture, auth={}, token="t4").status_code == 200
 
 
 def test_a_replayed_mailgun_token_with_another_body_is_refused(
@@ -94,7 +110,7 @@ def test_the_same_delivery_three_times_is_one_message(
     data = {"body-mime": raw.decode(), **signed()}
     for _attempt in range(3):
         with django_capture_on_commit_callbacks(execute=True):
-            assert client.post("/inbound/email/mailgun/", data).status_code == 200
+            assert client.post("/inbound/email/mailgun/", data, **AUTH).status_code == 200
     assert InboundItem.objects.count() == 1 and Message.objects.count() == 1
 
 
@@ -253,7 +269,7 @@ def test_without_a_database_the_webhook_answers_5xx_never_2xx(client, channel, m
     monkeypatch.setattr(InboundItem.objects, "create", down)
     client.raise_request_exception = False
     data = {"body-mime": mail().decode(), **signed()}
-    response = client.post("/inbound/email/mailgun/", data)
+    response = client.post("/inbound/email/mailgun/", data, **AUTH)
     assert response.status_code == 500
 
 
@@ -272,3 +288,71 @@ def test_nul_bytes_anywhere_in_a_mail_never_reach_the_database(
     assert item.status == "done", item.error
     message = item.message
     assert "\x00" not in message.subject + message.text + message.html + message.from_name
+
+
+def test_a_postmark_payload_without_to_full_finds_its_channel_by_to(
+    client, channel, django_capture_on_commit_callbacks
+):
+    payload = json.loads(postmark_payload())
+    del payload["ToFull"]
+    payload["To"] = '"Help desk" <support@helpdesk.example>'
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/inbound/email/postmark/",
+            json.dumps(payload),
+            content_type="application/json",
+            HTTP_AUTHORIZATION="Basic aG9vazpzM2NyZXQ=",
+        )
+    item = InboundItem.objects.get()
+    assert item.status == "done", item.disposition
+    assert item.message.to == ["support@helpdesk.example"]
+
+
+def test_a_postmark_payload_with_only_the_original_recipient_finds_its_channel(
+    client, channel, django_capture_on_commit_callbacks
+):
+    payload = json.loads(postmark_payload())
+    del payload["ToFull"]
+    payload["To"] = ""
+    payload["OriginalRecipient"] = "support@helpdesk.example"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/inbound/email/postmark/",
+            json.dumps(payload),
+            content_type="application/json",
+            HTTP_AUTHORIZATION="Basic aG9vazpzM2NyZXQ=",
+        )
+    assert InboundItem.objects.get().status == "done"
+
+
+def test_a_blind_copy_finds_its_channel_by_the_esp_envelope(
+    client, channel, django_capture_on_commit_callbacks
+):
+    """Mailgun names the envelope recipient: a BCC to us is not lost."""
+    post_mailgun(client, django_capture_on_commit_callbacks, mail(to="someone@acme.example"))
+    item = InboundItem.objects.get()
+    assert item.status == "done", item.disposition
+    assert item.ticket is not None
+
+
+def test_envelope_recipients_do_not_make_a_copy_addressed(
+    client, channel, django_capture_on_commit_callbacks
+):
+    """A CC is in the envelope too: the channel's CC-only rule still holds."""
+    raw = mail(to="someone@acme.example", cc="support@helpdesk.example")
+    post_mailgun(client, django_capture_on_commit_callbacks, raw)
+    item = InboundItem.objects.get()
+    assert item.status == "ignored" and "only in CC" in item.disposition
+
+
+def test_a_signed_mailgun_timestamp_that_is_not_a_number_is_stale(client, channel):
+    token, stamp = "tok-nan", "nan"
+    signature = hmac.new(KEY.encode(), f"{stamp}{token}".encode(), hashlib.sha256).hexdigest()
+    data = {
+        "body-mime": mail().decode(),
+        "token": token,
+        "timestamp": stamp,
+        "signature": signature,
+    }
+    response = client.post("/inbound/email/mailgun/", data, **AUTH)
+    assert response.status_code == 403 and not InboundItem.objects.exists()

@@ -62,7 +62,7 @@ def test_emailing_a_contact_creates_a_ticket_and_sends(
     [sent] = mail.outbox
     assert sent.subject == "Your renewal"
     assert sent.to == ["ana@acme.example"] and sent.cc == ["boss@acme.example"]
-    assert sent.from_email == "Hello <hello@helpdesk.example>"
+    assert sent.message()["From"] == "Hello <hello@helpdesk.example>"  # (envelope: VERP)
     assert sent.extra_headers["Message-ID"] == message.message_id
 
 

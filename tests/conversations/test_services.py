@@ -44,7 +44,7 @@ def test_a_reply_is_stored_sent_and_threads_to_the_latest_message(send, ticket, 
     assert sent.extra_headers["In-Reply-To"] == inbound.message_id
     assert sent.extra_headers["References"] == inbound.message_id
     assert sent.subject == "Re: Printer on fire"
-    assert sent.from_email == "Support <support0@helpdesk.example>"  # the address written to
+    assert sent.message()["From"] == "Support <support0@helpdesk.example>"  # written to
     assert sent.to == [inbound.from_email]
     assert "We are on it." in sent.body
     assert "<b>on it</b>" in sent.alternatives[0][0]
@@ -313,3 +313,21 @@ def test_the_migration_gives_existing_threads_distinct_tokens(pipeline):
 
     tokens = list(CurrentThread.objects.values_list("reply_token", flat=True))
     assert len(tokens) == 3 and len(set(tokens)) == 3 and all(len(t) == 32 for t in tokens)
+
+
+def test_every_reply_in_a_thread_keeps_the_address_the_customer_wrote_to(
+    send, ticket, address, agent, team_a
+):
+    """The first reply came from billing@, the next fell back to the team's
+    support@ although the customer still writes to billing@."""
+    address.default_for_teams.add(team_a)  # the agent's team default: support0@
+    billing = EmailAddressFactory(email="billing@helpdesk.example", display_name="Billing")
+    inbound = inbound_message(ticket, to=[billing.email])
+    first = send(html="<p>On it.</p>", to=[inbound.from_email])
+    second = send(html="<p>Done.</p>", to=[inbound.from_email])
+    assert second.reply_to == first
+    assert [first.from_email, second.from_email] == [billing.email, billing.email]
+    other = EmailAddressFactory(email="sales@helpdesk.example")
+    changed = send(html="<p>From sales.</p>", to=[inbound.from_email], from_address=other)
+    after = send(html="<p>Still sales.</p>", to=[inbound.from_email])
+    assert (changed.from_email, after.from_email) == (other.email, other.email)

@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 import urllib.parse
 import urllib.request
 from email.message import EmailMessage
@@ -123,6 +124,30 @@ class Command(BaseCommand):
         Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ").delete()
         if done != messages or tickets != messages:
             raise CommandError("Messages were lost or duplicated.")
+        self.parser_limits()
+
+    def parser_limits(self):
+        """Issue 15's limits, in this process: parsing 20,000 header lines, and
+        the peak memory of parsing a mail with a 20 MiB attachment."""
+        from channels_inbound.parsing import parse_email
+
+        junk = b"".join(b"To: user%d@acme.example\r\n" % i for i in range(20_000))
+        started = time.perf_counter()
+        parse_email(b"From: a@acme.example\r\n" + junk + b"Subject: x\r\n\r\nbody")
+        headers = time.perf_counter() - started
+        message = EmailMessage()
+        message["From"], message["Subject"] = "a@acme.example", "A large file"
+        message.set_content(TEXT)
+        message.add_attachment(os.urandom(20 * 2**20), "application", "octet-stream")
+        raw = message.as_bytes()
+        tracemalloc.start()
+        parse_email(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        self.stdout.write(
+            f"  parsing 20,000 header lines: {headers * 1000:.0f} ms; parsing a 20 MiB "
+            f"attachment ({len(raw) / 2**20:.0f} MiB raw): peak {peak / 2**20:.0f} MiB allocated"
+        )
 
     def channel(self):
         address, _created = EmailAddress.objects.get_or_create(email="support@bench.example")
