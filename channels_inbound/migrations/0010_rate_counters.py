@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels_inbound', '0008_blocked_senders'),
+        ('channels_inbound', '0009_pipeline_stage_pairs'),
     ]
 
     operations = [
