@@ -36,7 +36,7 @@ MAX_ADDRESS = 254  # RFC 5321's path of 256 without its angle brackets
 MULTIPART_HEADER = re.compile(rb"(?im)^content-type:[ \t]*multipart/")
 # The headers that make a message what it is. The others (trace headers, what
 # each ESP, relay and mailbox adds on top) differ between two routes of one
-# message, so they are left out of its content hash (RELIABILITY rule 2, 8).
+# message, so they are left out of its content hash (RELIABILITY rule 2, RELIABILITY 8).
 CONTENT_HEADERS = {
     "from",
     "sender",
