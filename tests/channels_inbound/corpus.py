@@ -483,7 +483,10 @@ def _check_talon(source: Path, result: SourceResult, parsed_by_name: dict) -> No
             got = "".join(html_to_text(main).split())
             tally.check(name, "reply", got == "".join(expected.split()), expected, got)
         elif facts.get("reply_nonempty"):
-            main, _quoted = _split_text(path.read_bytes().decode("utf-8", "replace"))
+            # Upstream feeds the raw file to its text splitter; its text part
+            # is base64, so the decoded text is what is split here.
+            parsed = parsed_by_name.get(name)
+            main, _quoted = _split_text(parsed.text) if parsed else ("", "")
             tally.check(name, "reply", bool(main.strip()), "a reply", main)
             for needle in facts.get("reply_not_contains", []):
                 tally.check(name, "reply lacks", needle not in main, needle, main)

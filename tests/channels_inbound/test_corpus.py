@@ -26,11 +26,9 @@ FIELD_FLOOR = {
     # utf-nondecodable.eml: one bad byte makes the whole part Windows-1252.
     "django-helpdesk": 0.90,
 }
-QUOTE_FLOOR: dict[str, float] = {
-    "crisp-email-reply-parser": 0.25,
-    "talon": 0.47,
-    "zapier-email-reply-parser": 0.63,
-}
+# Every quote source meets QUOTE_TARGET (before issue 15's splitter: crisp 25 %,
+# talon 48 %, zapier 64 %).
+QUOTE_FLOOR: dict[str, float] = {}
 # messages/stack-overflow.txt is refused as nested too deeply (target: read).
 REFUSALS_ALLOWED = {"mimekit": 1}
 
