@@ -560,6 +560,49 @@ def _cut(lines: list[str], start: int) -> tuple[str, str]:
     return "\n".join(main_lines).strip(), "\n".join(lines[start:]).strip()
 
 
+# Our UI languages, told apart by the words their mail clients write above a
+# quote (Korean and Chinese first: their lines also hold Latin names).
+CLIENT_LANGUAGES = [
+    ("ko", re.compile(r"작성|보낸 사람|받는 사람")),
+    ("zh-hant", re.compile(r"寫道|寄件者|收件者|傳送時間")),
+    ("fi", re.compile(r"\bkirjoitti\b|Lähettäjä|Vastaanottaja|Alkuperäinen viesti", re.IGNORECASE)),
+    (
+        "pl",
+        re.compile(
+            r"napisał|Wysłano|Temat\s*:|Wiadomość oryginalna|Oryginalna wiadomość", re.IGNORECASE
+        ),
+    ),
+    (
+        "de",
+        re.compile(r"\bschrieb\b|Gesendet\s*:|Betreff\s*:|Ursprüngliche Nachricht", re.IGNORECASE),
+    ),
+    (
+        "en",
+        re.compile(
+            r"\bwrote\b|^\s*\*?Sent\*?\s*:|Subject\s*:|Original Message",
+            re.IGNORECASE | re.MULTILINE,
+        ),
+    ),
+]
+
+
+def client_language(quoted_html: str) -> str:
+    """The UI language of the mail client that wrote the start of this quoted
+    history (its attribution or header block), or "" when it is none of ours
+    or there is none."""
+    from .sanitize import html_to_text
+
+    lines = html_to_text(quoted_html[:20_000]).splitlines()
+    start = _quote_start(lines)
+    if start is None:
+        start = 0
+    head = "\n".join(lines[start : start + HEADER_WINDOW])
+    for language, words in CLIENT_LANGUAGES:
+        if words.search(head):
+            return language
+    return ""
+
+
 MAX_QUOTE_DEPTH = 20
 
 

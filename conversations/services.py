@@ -21,6 +21,7 @@ from tickets.models import Pipeline, Source, Stage, Ticket, TicketEvent, TicketS
 from tickets.signals import ticket_activity
 
 from .attachments import claim_uploads, store_file
+from .emails import quoted_history
 from .models import (
     Attachment,
     Channel,
@@ -33,7 +34,7 @@ from .models import (
     Thread,
 )
 from .notifications import notify, notify_followers
-from .quoting import inbound_body, text_to_html
+from .quoting import client_language, inbound_body, text_to_html
 from .sanitize import MENTION, SANITIZER_VERSION, clean_editor_html, html_to_text, is_blank
 
 PREVIEW_LENGTH = 200
@@ -93,6 +94,27 @@ def default_from_address(
         if any(t.pk in user.team_ids for t in address.default_for_teams.all()):
             return address
     return addresses[0] if addresses else None
+
+
+def reply_language(actor: User, reply_to: Message) -> str:
+    """The language of the attribution above a reply's quoted history: the
+    customer's where their mail client showed it (the words it wrote above
+    the history it quoted), else the agent's."""
+    customer = reply_to
+    if not reply_to.is_inbound:
+        customer = (
+            Message.objects.filter(
+                thread=reply_to.thread,
+                direction=Message.Direction.INBOUND,
+                kind=Message.Kind.MESSAGE,
+                created_at__lte=reply_to.created_at,
+            )
+            .order_by("-created_at", "-id")
+            .only("quoted_html")
+            .first()
+        )
+    known = client_language(customer.quoted_html) if customer else ""
+    return known or actor.language or settings.LANGUAGE_CODE
 
 
 def reply_subject(ticket: Ticket, reply_to: Message | None) -> str:
@@ -203,6 +225,16 @@ def reply_send(
             bcc=list(bcc),
             subject=subject or reply_subject(ticket, reply_to),
             html=html,
+            # The history below the reply, folded in our view as mail clients do.
+            quoted_html=(
+                quoted_history(
+                    reply_to,
+                    language=reply_language(actor, reply_to),
+                    time_zone=actor.time_zone,
+                )
+                if reply_to
+                else ""
+            ),
             text=html_to_text(html),
             in_reply_to=reply_to.message_id if reply_to else "",
             references=references[-4000:],
