@@ -81,19 +81,28 @@ def sending_addresses() -> list[EmailAddress]:
 def default_from_address(
     user: User, reply_to: Message | None, addresses: list[EmailAddress] | None = None
 ) -> EmailAddress | None:
-    """The address the customer wrote to, else the agent's team default (S17).
-    `addresses` saves a query when the caller already loaded sending_addresses()."""
+    """The address of the thread, else the agent's team default (S17): the
+    address the customer wrote to (with or without our reply token,
+    name+token@), or the one our answered reply came from, so every reply of
+    a thread leaves from one address. `addresses` saves a query when the
+    caller already loaded sending_addresses()."""
     if addresses is None:
         addresses = sending_addresses()
-    if reply_to and reply_to.is_inbound:
-        wrote_to = {a.lower() for a in [*reply_to.to, *reply_to.cc]}
+    if reply_to:
+        used = [*reply_to.to, *reply_to.cc] if reply_to.is_inbound else [reply_to.from_email]
+        wrote_to = {_without_plus(a) for a in used}
         for address in addresses:
-            if address.email.lower() in wrote_to:
+            if _without_plus(address.email) in wrote_to:
                 return address
     for address in addresses:
         if any(t.pk in user.team_ids for t in address.default_for_teams.all()):
             return address
     return addresses[0] if addresses else None
+
+
+def _without_plus(address: str) -> str:
+    local, _at, domain = address.lower().rpartition("@")
+    return f"{local.split('+')[0]}@{domain}"
 
 
 def reply_language(actor: User, reply_to: Message) -> str:

@@ -313,3 +313,22 @@ def test_the_migration_gives_existing_threads_distinct_tokens(pipeline):
 
     tokens = list(CurrentThread.objects.values_list("reply_token", flat=True))
     assert len(tokens) == 3 and len(set(tokens)) == 3 and all(len(t) == 32 for t in tokens)
+
+
+def test_every_reply_of_a_thread_leaves_from_the_address_the_customer_wrote_to(
+    send, ticket, address, agent
+):
+    """Issue 15: after the first reply the customer writes to billing+token@
+    (our Reply-To); the next replies stay on billing@, not the team default."""
+    address.default_for_teams.add(agent.main_team)
+    billing = EmailAddressFactory(email="billing@helpdesk.example", display_name="Billing")
+    first_in = inbound_message(ticket, to=("billing@helpdesk.example",))
+    first_out = send(html="<p>One</p>", to=[first_in.from_email])
+    assert first_out.from_email == billing.email
+    token_address = f"billing+{first_out.thread.reply_token}@helpdesk.example"
+    second_in = inbound_message(ticket, to=(token_address,))
+    second_out = send(html="<p>Two</p>", to=[second_in.from_email])
+    assert second_out.from_email == billing.email
+    # Answering our own message keeps its address too.
+    third_out = send(html="<p>Three</p>", to=[second_in.from_email], reply_to=second_out)
+    assert third_out.from_email == billing.email
