@@ -169,6 +169,16 @@ HEADER_LINE = re.compile(
     + r")[*_]*\s*[:\uff1a]",
     re.IGNORECASE,
 )
+# Labels only a mail client writes ("Sent:", not "Date:"): with one of them,
+# or a subject or an address, the block is a mail header and not a list.
+MAIL_ONLY_LABELS = {
+    label.lower()
+    for label in (
+        "Sent", "Gesendet", "Envoyé", "Envoyé le", "Lähetetty", "Wysłano", "Wysłane",
+        "보낸 날짜", "傳送時間", "发送时间", "送信日時", "Enviado", "Enviado el", "Inviato",
+        "Sendt", "Skickat", "Verzonden", "Отправлено",
+    )
+}  # fmt: skip
 HEADER_KIND = {label.lower(): kind for kind, labels in HEADER_LABELS.items() for label in labels}
 
 # "-----Original Message-----" and its translations.
@@ -445,18 +455,25 @@ def _starts_something(lines: list[str], index: int) -> bool:
 
 def _header_block(lines: list[str], index: int) -> bool:
     """Whether an Outlook header block starts at `index`: two or more of its
-    fields, one of them the sender, within a few lines."""
+    fields within a few lines, one of them the sender, and a subject, a
+    "Sent:" or an address among them ("From: Helsinki / To: Berlin / Date: …"
+    in a booking is text)."""
     match = HEADER_LINE.match(lines[index])
     if not match:
         return False
-    kinds = set()
-    for line in lines[index : index + HEADER_WINDOW]:
+    kinds, labels = set(), set()
+    window = lines[index : index + HEADER_WINDOW]
+    for line in window:
         found = HEADER_LINE.match(line)
         if found:
+            labels.add(found.group("label").lower())
             kinds.add(HEADER_KIND[found.group("label").lower()])
         elif not line.strip() and len(kinds) < 2:
             break
-    return "from" in kinds and len(kinds) >= 2
+    mail_like = (
+        "subject" in kinds or labels & MAIL_ONLY_LABELS or any("@" in line for line in window)
+    )
+    return "from" in kinds and len(kinds) >= 2 and mail_like
 
 
 def _quote_start(lines: list[str]) -> int | None:

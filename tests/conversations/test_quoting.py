@@ -128,10 +128,19 @@ def test_a_mobile_signature_folds_with_what_follows(signature):
         "Here is another email\n\nSent from my desk, is much easier then my mobile phone.",
         "The link https://example.com/someone-wrote-about-it explains it.\nRegards",
         "Meeting notes:\n2024-01-15 14:30 call with finance\nFrom: the finance team",
+        "Booking details:\nFrom: Helsinki\nTo: Berlin\nDate: 3 June 2024",
         "Agenda\n\n----\n\nFirst point\n\n====\n\nSecond point",
         "> question one\nanswer one\n> question two\nanswer two",
     ],
-    ids=["greedy-on", "sent-from-in-text", "url", "one-header", "rules", "inline-answers"],
+    ids=[
+        "greedy-on",
+        "sent-from-in-text",
+        "url",
+        "one-header",
+        "booking",
+        "rules",
+        "inline-answers",
+    ],
 )
 def test_text_that_only_looks_like_a_quote_is_not_folded(text):
     assert split_quoted_text(text) == (text, "")
