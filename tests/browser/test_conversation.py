@@ -60,8 +60,15 @@ def test_reply_to_the_latest_message_by_default(page, sign_in, desk):
     expect(page.locator("[data-replying-to-name]")).to_have_text(desk["second"].sender_display)
     type_in(page, "#composer-reply", "Your refund is on its way.")
     page.get_by_role("button", name="Send").click()
-    expect(page.locator(".message-outbound .message-body")).to_contain_text("refund is on its way")
+    expect(page.locator(".message-outbound > .message-body")).to_contain_text(
+        "refund is on its way"
+    )
     expect(page.locator(".toast")).to_have_text("Reply sent")
+    # The answered message is quoted below the reply, folded as mail clients do.
+    quoted = page.locator(".message-outbound .message-quoted")
+    expect(quoted.locator(".message-body")).to_be_hidden()
+    quoted.locator("summary").click()
+    expect(quoted.locator(".message-body")).to_contain_text("wrote:")
     sent = outbound().get()
     assert sent.reply_to == desk["second"]
     assert sent.to == [desk["second"].from_email]
