@@ -65,8 +65,9 @@ ATTRIBUTION = re.compile(
 )
 # Clients that write no verb: "2017-11-24 16:32 GMT+01:00 Ana <ana@example.com>:"
 # (Gmail in Japanese and Chinese, mail.ru, Yandex, Android mail). Only with a
-# date and an address: a sentence ending in a colon is not a quote.
-ATTRIBUTION_NO_VERB = re.compile(r"^(?=.*\d)(?=.*@).{8,300}[:\uff1a]\s*$")
+# date, and the address last before the colon: a sentence or a log line
+# ending in a colon is not a quote.
+ATTRIBUTION_NO_VERB = re.compile(r"^(?=.*\d).{4,300}@[^\s@]+?\s*[>)\]]?\s*[:\uff1a]\s*$")
 
 # Outlook's header block: its labels, by the field they name.
 HEADER_LABELS = {

@@ -8,9 +8,9 @@ Three figures per source folder:
   ids, auto-reply), one check per stated fact;
 - quote agreement: the visible reply our splitter leaves, against the reply,
   fragment or signature the reply-parser suites expect;
-- exceptions: every message in the folder, expectations or not, parsed; a
-  crash is any exception but InboundParseError (a refusal with a reason),
-  and refusals are counted too.
+- exceptions: every message in the folder, expectations or not, parsed and
+  its body split as ingestion stores it; a crash is any exception but
+  InboundParseError (a refusal with a reason), and refusals are counted too.
 
 `python -m tests.channels_inbound.corpus` prints the table (for the issue's
 note); tests/channels_inbound/test_corpus.py asserts the floors.
@@ -61,12 +61,17 @@ def _fold(text: str) -> str:
 
 
 def _parse(raw: bytes, name: str, result: SourceResult):
-    """parse_email(raw), counting the message and its crash or refusal."""
+    """parse_email(raw), counting the message and its crash or refusal. The
+    body is also split and cleaned as ingestion stores it (inbound_body), so
+    a crash there counts too."""
     from channels_inbound.parsing import InboundParseError, parse_email
+    from conversations.quoting import inbound_body
 
     result.messages += 1
     try:
-        return parse_email(raw)
+        parsed = parse_email(raw)
+        inbound_body(html=parsed.html, text=parsed.text)
+        return parsed
     except InboundParseError as error:
         result.refusals.append(f"{name}: {error}")
     except Exception as error:

@@ -129,6 +129,8 @@ def test_a_mobile_signature_folds_with_what_follows(signature):
         "The link https://example.com/someone-wrote-about-it explains it.\nRegards",
         "Meeting notes:\n2024-01-15 14:30 call with finance\nFrom: the finance team",
         "Booking details:\nFrom: Helsinki\nTo: Berlin\nDate: 3 June 2024",
+        "The log:\nMay 29 11:58:43 kernel: Linux version 2.6 (buildd@palmer) #42\n"
+        "May 29 11:58:43 kernel: KERNEL supported cpus:\nMay 29 11:58:43 kernel: Intel",
         "Agenda\n\n----\n\nFirst point\n\n====\n\nSecond point",
         "> question one\nanswer one\n> question two\nanswer two",
     ],
@@ -138,6 +140,7 @@ def test_a_mobile_signature_folds_with_what_follows(signature):
         "url",
         "one-header",
         "booking",
+        "log",
         "rules",
         "inline-answers",
     ],
