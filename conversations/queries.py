@@ -11,7 +11,9 @@ from .services import (
     default_recipients,
     help_desk_inbox,
     latest_message,
+    reply_language,
     sending_addresses,
+    signature_html,
 )
 
 # A long thread opens on its latest messages (enough to read the case; each one
@@ -79,9 +81,12 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
         }
     else:
         sender = default_from_address(user, reply_to, addresses)
+        in_chat = bool(reply_to) and reply_to.thread.channel in THREAD_CHANNELS
         composer = {
             "to": ", ".join(default_recipients(ticket, reply_to)),
             "from_address_id": sender.pk if sender else None,
+            # A new email reply starts with the signatures, in the reply's language.
+            "html": "" if in_chat else signature_html(user, sender, reply_language(user, reply_to)),
         }
     threads = list(ticket.threads.select_related("inbox"))
     outside = {t.pk: t.inbox for t in threads if not t.inbox.is_help_desk}

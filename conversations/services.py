@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,7 @@ from .models import (
     Message,
     Notification,
     OutboundEmail,
+    Signature,
     Thread,
 )
 from .notifications import notify, notify_followers
@@ -100,20 +102,35 @@ def default_from_address(
     return addresses[0] if addresses else None
 
 
+def signature_html(user: User, address: EmailAddress | None, language: str) -> str:
+    """What a new reply starts with (issue 15): an empty line to write on,
+    then the agent's signature and the sending address's, each the one for
+    `language` or else the one for any language; "" when neither has one."""
+    owners = Q(user=user) | Q(address=address) if address else Q(user=user)
+    chosen: dict[str, Signature] = {}
+    for signature in Signature.objects.filter(owners, language__in=[language, ""]):
+        owner = "user" if signature.user_id else "address"
+        if owner not in chosen or signature.language:
+            chosen[owner] = signature
+    parts = [chosen[owner].html for owner in ("user", "address") if owner in chosen]
+    return "<p><br></p>" + "".join(parts) if parts else ""
+
+
 def _without_plus(address: str) -> str:
     local, _at, domain = address.lower().rpartition("@")
     return f"{local.split('+')[0]}@{domain}"
 
 
-def reply_language(actor: User, reply_to: Message) -> str:
-    """The language of the attribution above a reply's quoted history: the
-    customer's where their mail client showed it (the words it wrote above
-    the history it quoted), else the agent's."""
+def reply_language(actor: User, reply_to: Message | None) -> str:
+    """The language a reply is written in, for its signature and the
+    attribution above its quoted history: the customer's where their mail
+    client showed it (the words it wrote above the history it quoted), else
+    the agent's."""
     customer = reply_to
-    if not reply_to.is_inbound:
+    if reply_to and not reply_to.is_inbound:
         customer = (
             Message.objects.filter(
-                thread=reply_to.thread,
+                thread_id=reply_to.thread_id,
                 direction=Message.Direction.INBOUND,
                 kind=Message.Kind.MESSAGE,
                 created_at__lte=reply_to.created_at,
@@ -209,6 +226,9 @@ def reply_send(
     if not (to or cc or bcc):
         raise ValidationError({"to": _("Add at least one recipient (To, CC or BCC).")})
     sender = from_address or default_from_address(actor, reply_to)
+    signature = signature_html(actor, sender, reply_language(actor, reply_to))
+    if signature and html_to_text(html).strip() == html_to_text(signature).strip():
+        raise ValidationError({"html": _("Write a message before sending.")})
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
         _check_collision(ticket, actor, seen_message_id)

@@ -546,3 +546,18 @@ def test_move_a_misthreaded_message_to_a_new_ticket(page, sign_in, desk):
     expect(page.locator(".sidebar-section").filter(has_text="Linked tickets")).to_contain_text(
         f"#{moved.ticket_id}"
     )
+
+
+def test_the_editor_starts_with_the_signature_and_the_reply_carries_it(page, sign_in, desk):
+    from conversations.models import Signature
+
+    Signature.objects.create(user=desk["agent"], html="<p>Best regards, Maya</p>")
+    open_ticket(page, sign_in, desk)
+    editor = page.locator("#composer-reply [data-editor]")
+    expect(editor).to_contain_text("Best regards, Maya")
+    editor.locator("p").first.click()
+    page.keyboard.type("Your refund left today.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".toast")).to_have_text("Reply sent")
+    sent = outbound().get()
+    assert sent.text.index("Your refund left today.") < sent.text.index("Best regards, Maya")
