@@ -13,7 +13,7 @@ from .services import (
     latest_message,
     reply_language,
     sending_addresses,
-    signature_html,
+    signatures_by_address,
 )
 
 # A long thread opens on its latest messages (enough to read the case; each one
@@ -82,11 +82,18 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
     else:
         sender = default_from_address(user, reply_to, addresses)
         in_chat = bool(reply_to) and reply_to.thread.channel in THREAD_CHANNELS
+        # A new email reply starts with the signatures, in the reply's language;
+        # the editor changes them with its From address until the agent writes.
+        signatures = (
+            {}
+            if in_chat
+            else signatures_by_address(user, addresses, reply_language(user, reply_to))
+        )
         composer = {
             "to": ", ".join(default_recipients(ticket, reply_to)),
             "from_address_id": sender.pk if sender else None,
-            # A new email reply starts with the signatures, in the reply's language.
-            "html": "" if in_chat else signature_html(user, sender, reply_language(user, reply_to)),
+            "html": signatures.get(sender.pk if sender else None, ""),
+            "signatures": signatures if any(signatures.values()) else {},
         }
     threads = list(ticket.threads.select_related("inbox"))
     outside = {t.pk: t.inbox for t in threads if not t.inbox.is_help_desk}

@@ -102,18 +102,35 @@ def default_from_address(
     return addresses[0] if addresses else None
 
 
-def signature_html(user: User, address: EmailAddress | None, language: str) -> str:
-    """What a new reply starts with (issue 15): an empty line to write on,
-    then the agent's signature and the sending address's, each the one for
-    `language` or else the one for any language; "" when neither has one."""
-    owners = Q(user=user) | Q(address=address) if address else Q(user=user)
-    chosen: dict[str, Signature] = {}
-    for signature in Signature.objects.filter(owners, language__in=[language, ""]):
-        owner = "user" if signature.user_id else "address"
-        if owner not in chosen or signature.language:
-            chosen[owner] = signature
-    parts = [chosen[owner].html for owner in ("user", "address") if owner in chosen]
-    return "<p><br></p>" + "".join(parts) if parts else ""
+def only_signatures(user: User, html: str) -> bool:
+    """Whether `html` holds nothing but signatures the editor put in (the
+    agent's, any team address's): like prefilled recipients, not a message."""
+    text = html_to_text(html)
+    for signature in Signature.objects.filter(Q(user=user) | Q(address__isnull=False)):
+        text = text.replace(html_to_text(signature.html), "")
+    return not text.strip()
+
+
+def signatures_by_address(
+    user: User, addresses: list[EmailAddress], language: str
+) -> dict[int | None, str]:
+    """What a new reply starts with (issue 15), for each of `addresses` (and
+    None: no address): an empty line to write on, then the agent's signature
+    and the address's, each the one for `language` or else the one for any
+    language; "" when neither has one. One query, so the editor can change
+    signatures with its From address."""
+    found = list(
+        Signature.objects.filter(
+            Q(user=user) | Q(address__in=addresses), language__in=[language, ""]
+        ).order_by("language")  # the one for any language first, then its own
+    )
+    mine = [s for s in found if s.user_id]
+    result = {}
+    for address in [*addresses, None]:
+        theirs = [s for s in found if address and s.address_id == address.pk]
+        parts = [group[-1].html for group in (mine, theirs) if group]
+        result[address.pk if address else None] = "<p><br></p>" + "".join(parts) if parts else ""
+    return result
 
 
 def _without_plus(address: str) -> str:
@@ -226,8 +243,7 @@ def reply_send(
     if not (to or cc or bcc):
         raise ValidationError({"to": _("Add at least one recipient (To, CC or BCC).")})
     sender = from_address or default_from_address(actor, reply_to)
-    signature = signature_html(actor, sender, reply_language(actor, reply_to))
-    if signature and html_to_text(html).strip() == html_to_text(signature).strip():
+    if only_signatures(actor, html):
         raise ValidationError({"html": _("Write a message before sending.")})
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
@@ -483,7 +499,8 @@ def draft_save(
     **fields,
 ) -> Draft | None:
     """Save what the agent typed (S19); an editor with no text removes the draft.
-    Recipients alone are not a draft: they are prefilled when a ticket opens.
+    Recipients and signatures alone are not a draft: they are prefilled when a
+    ticket opens.
 
     An autosave can still be on its way when its text is sent. When the user
     has sent a reply (or comment) after `seen_message_id`, the latest message
@@ -501,7 +518,7 @@ def draft_save(
                 sent = sent.filter(kind=Message.Kind.MESSAGE, direction=Message.Direction.OUTBOUND)
             if sent.exists():
                 return None
-        if is_blank(html):
+        if is_blank(html) or (kind == Draft.Kind.REPLY and only_signatures(user, html)):
             Draft.objects.filter(user=user, ticket=ticket, kind=kind).delete()
             return None
         draft, _created = Draft.objects.update_or_create(

@@ -561,3 +561,25 @@ def test_the_editor_starts_with_the_signature_and_the_reply_carries_it(page, sig
     expect(page.locator(".toast")).to_have_text("Reply sent")
     sent = outbound().get()
     assert sent.text.index("Your refund left today.") < sent.text.index("Best regards, Maya")
+
+
+def test_the_signature_follows_the_from_address_until_the_agent_writes(page, sign_in, desk):
+    from conversations.models import Signature
+
+    Signature.objects.create(address=desk["support"], html="<p>ACME Support</p>")
+    Signature.objects.create(address=desk["billing"], html="<p>ACME Billing</p>")
+    open_ticket(page, sign_in, desk)
+    editor = page.locator("#composer-reply [data-editor]")
+    expect(editor).to_contain_text("ACME Support")
+    page.locator("#composer-reply select[name=from_address]").select_option(
+        label=str(desk["billing"])
+    )
+    expect(editor).to_contain_text("ACME Billing")
+    expect(editor).not_to_contain_text("ACME Support")
+    editor.locator("p").first.click()
+    page.keyboard.type("Written first.")
+    page.locator("#composer-reply select[name=from_address]").select_option(
+        label=str(desk["support"])
+    )
+    expect(editor).to_contain_text("Written first.")
+    expect(editor).to_contain_text("ACME Billing")

@@ -123,3 +123,24 @@ def test_super_admins_edit_signatures_and_agents_cannot(client, super_admin, age
     client.force_login(agent)
     response = client.get(reverse("admin:conversations_signature_changelist"))
     assert response.status_code == 302
+
+
+def test_the_editor_knows_each_address_signature_for_a_change_of_from(
+    signatures, agent, ticket, address
+):
+    billing = EmailAddressFactory(email="billing@helpdesk.example")
+    Signature.objects.create(address=billing, html="<p>ACME Billing</p>")
+    inbound_message(ticket, to=("support0@helpdesk.example",))
+    composer = conversation_for(agent, ticket)["composer"]
+    assert composer["signatures"][billing.pk].endswith(
+        "<p>Best regards, Sam</p><p>ACME Billing</p>"
+    )
+    assert composer["signatures"][address.pk] == composer["html"]
+
+
+def test_signatures_alone_are_not_a_draft(signatures, agent, ticket):
+    inbound_message(ticket, to=("support0@helpdesk.example",))
+    html = _editor(agent, ticket)
+    assert services.draft_save(user=agent, ticket=ticket, kind="reply", html=html) is None
+    kept = services.draft_save(user=agent, ticket=ticket, kind="reply", html="<p>Hi</p>" + html)
+    assert kept is not None
