@@ -1,3 +1,4 @@
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.html import format_html
@@ -11,9 +12,51 @@ from .models import (
     KnowledgeArticle,
     MeetingLink,
     ReplyTemplate,
+    Signature,
     Snippet,
     document_token,
 )
+from .sanitize import clean_editor_html, is_blank
+
+
+class SignatureForm(forms.ModelForm):
+    """A signature's HTML is cleaned as the reply editor cleans what agents
+    write, since it goes into that editor and out in mail."""
+
+    class Meta:
+        model = Signature
+        fields = ["user", "address", "language", "html"]
+
+    def clean_html(self) -> str:
+        html = clean_editor_html(self.cleaned_data["html"])
+        if is_blank(html):
+            raise forms.ValidationError(_("Write the signature."))
+        return html
+
+    def clean(self):
+        cleaned = super().clean()
+        if "address" in self.fields and bool(cleaned.get("user")) == bool(cleaned.get("address")):
+            raise forms.ValidationError(_("Choose an agent or a team address, not both."))
+        return cleaned
+
+
+class SignatureInline(admin.StackedInline):
+    """A team address's signatures, one per language (issue 15)."""
+
+    model = Signature
+    form = SignatureForm
+    fields = ["language", "html"]
+    extra = 0
+
+
+@admin.register(Signature)
+class SignatureAdmin(admin.ModelAdmin):
+    """Agents' and team addresses' signatures, put into the reply editor in
+    the language the reply is written in (issue 15)."""
+
+    form = SignatureForm
+    list_display = ["__str__", "user", "address", "language"]
+    list_filter = ["language"]
 
 
 @admin.register(Inbox)
@@ -28,6 +71,7 @@ class EmailAddressAdmin(admin.ModelAdmin):
     list_display = ["email", "display_name"]
     filter_horizontal = ["default_for_teams"]
     search_fields = ["email", "display_name"]
+    inlines = [SignatureInline]
 
 
 @admin.register(Snippet)

@@ -62,6 +62,55 @@ class EmailAddress(models.Model):
         return f"{self.display_name} <{self.email}>" if self.display_name else self.email
 
 
+class Signature(models.Model):
+    """A sign-off put into the reply editor (issue 15): an agent's own or a
+    team address's, for one language or, with no language, for any language
+    that has none of its own. Rich text, cleaned like the editor's."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="signatures",
+    )
+    address = models.ForeignKey(
+        EmailAddress, null=True, blank=True, on_delete=models.CASCADE, related_name="signatures"
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Empty: for every language without a signature of its own."),
+    )
+    html = models.TextField(_("signature"))
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, address__isnull=True)
+                | Q(user__isnull=True, address__isnull=False),
+                name="signature_has_one_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "language"],
+                condition=Q(user__isnull=False),
+                name="one_user_signature_per_language",
+            ),
+            models.UniqueConstraint(
+                fields=["address", "language"],
+                condition=Q(address__isnull=False),
+                name="one_address_signature_per_language",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.address} ({self.language or '*'})"
+
+
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     FORM = "form", _("Form")

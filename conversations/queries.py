@@ -11,7 +11,9 @@ from .services import (
     default_recipients,
     help_desk_inbox,
     latest_message,
+    reply_language,
     sending_addresses,
+    signatures_by_address,
 )
 
 # A long thread opens on its latest messages (enough to read the case; each one
@@ -109,9 +111,19 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
         }
     else:
         sender = default_from_address(user, reply_to, addresses)
+        in_chat = bool(reply_to) and reply_to.thread.channel in THREAD_CHANNELS
+        # A new email reply starts with the signatures, in the reply's language;
+        # the editor changes them with its From address until the agent writes.
+        signatures = (
+            {}
+            if in_chat
+            else signatures_by_address(user, addresses, reply_language(user, reply_to))
+        )
         composer = {
             "to": ", ".join(default_recipients(ticket, reply_to)),
             "from_address_id": sender.pk if sender else None,
+            "html": signatures.get(sender.pk if sender else None, ""),
+            "signatures": signatures if any(signatures.values()) else {},
         }
     threads = list(ticket.threads.select_related("inbox"))
     outside = {t.pk: t.inbox for t in threads if not t.inbox.is_help_desk}

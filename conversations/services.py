@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from tickets.models import Pipeline, Source, Stage, Ticket, TicketEvent, TicketS
 from tickets.signals import ticket_activity
 
 from .attachments import claim_uploads, store_file
+from .emails import quoted_history
 from .models import (
     Attachment,
     Channel,
@@ -30,10 +32,11 @@ from .models import (
     Message,
     Notification,
     OutboundEmail,
+    Signature,
     Thread,
 )
 from .notifications import notify, notify_followers
-from .quoting import inbound_body, text_to_html
+from .quoting import client_language, inbound_body, text_to_html
 from .sanitize import MENTION, SANITIZER_VERSION, clean_editor_html, html_to_text, is_blank
 
 PREVIEW_LENGTH = 200
@@ -80,27 +83,81 @@ def sending_addresses() -> list[EmailAddress]:
 def default_from_address(
     user: User, reply_to: Message | None, addresses: list[EmailAddress] | None = None
 ) -> EmailAddress | None:
-    """The address of the conversation (S17): the one the customer wrote to,
-    or, answering one of our replies, the one that reply came from (so every
-    reply in a thread keeps its address unless an agent changed it); else the
-    agent's team default. `addresses` saves a query when the caller already
-    loaded sending_addresses()."""
+    """The address of the thread, else the agent's team default (S17): the
+    address the customer wrote to (with or without our reply token,
+    name+token@), or the one our answered reply came from, so every reply of
+    a thread leaves from one address. `addresses` saves a query when the
+    caller already loaded sending_addresses()."""
     if addresses is None:
         addresses = sending_addresses()
     if reply_to:
-        wrote_to = {
-            a.lower()
-            for a in (
-                [*reply_to.to, *reply_to.cc] if reply_to.is_inbound else [reply_to.from_email]
-            )
-        }
+        used = [*reply_to.to, *reply_to.cc] if reply_to.is_inbound else [reply_to.from_email]
+        wrote_to = {_without_plus(a) for a in used}
         for address in addresses:
-            if address.email.lower() in wrote_to:
+            if _without_plus(address.email) in wrote_to:
                 return address
     for address in addresses:
         if any(t.pk in user.team_ids for t in address.default_for_teams.all()):
             return address
     return addresses[0] if addresses else None
+
+
+def only_signatures(user: User, html: str) -> bool:
+    """Whether `html` holds nothing but signatures the editor put in (the
+    agent's, any team address's): like prefilled recipients, not a message."""
+    text = html_to_text(html)
+    for signature in Signature.objects.filter(Q(user=user) | Q(address__isnull=False)):
+        text = text.replace(html_to_text(signature.html), "")
+    return not text.strip()
+
+
+def signatures_by_address(
+    user: User, addresses: list[EmailAddress], language: str
+) -> dict[int | None, str]:
+    """What a new reply starts with (issue 15), for each of `addresses` (and
+    None: no address): an empty line to write on, then the agent's signature
+    and the address's, each the one for `language` or else the one for any
+    language; "" when neither has one. One query, so the editor can change
+    signatures with its From address."""
+    found = list(
+        Signature.objects.filter(
+            Q(user=user) | Q(address__in=addresses), language__in=[language, ""]
+        ).order_by("language")  # the one for any language first, then its own
+    )
+    mine = [s for s in found if s.user_id]
+    result = {}
+    for address in [*addresses, None]:
+        theirs = [s for s in found if address and s.address_id == address.pk]
+        parts = [group[-1].html for group in (mine, theirs) if group]
+        result[address.pk if address else None] = "<p><br></p>" + "".join(parts) if parts else ""
+    return result
+
+
+def _without_plus(address: str) -> str:
+    local, _at, domain = address.lower().rpartition("@")
+    return f"{local.split('+')[0]}@{domain}"
+
+
+def reply_language(actor: User, reply_to: Message | None) -> str:
+    """The language a reply is written in, for its signature and the
+    attribution above its quoted history: the customer's where their mail
+    client showed it (the words it wrote above the history it quoted), else
+    the agent's."""
+    customer = reply_to
+    if reply_to and not reply_to.is_inbound:
+        customer = (
+            Message.objects.filter(
+                thread_id=reply_to.thread_id,
+                direction=Message.Direction.INBOUND,
+                kind=Message.Kind.MESSAGE,
+                created_at__lte=reply_to.created_at,
+            )
+            .order_by("-created_at", "-id")
+            .only("quoted_html")
+            .first()
+        )
+    known = client_language(customer.quoted_html) if customer else ""
+    return known or actor.language or settings.LANGUAGE_CODE
 
 
 def reply_subject(ticket: Ticket, reply_to: Message | None) -> str:
@@ -186,6 +243,8 @@ def reply_send(
     if not (to or cc or bcc):
         raise ValidationError({"to": _("Add at least one recipient (To, CC or BCC).")})
     sender = from_address or default_from_address(actor, reply_to)
+    if only_signatures(actor, html):
+        raise ValidationError({"html": _("Write a message before sending.")})
     with transaction.atomic():
         ticket = Ticket.objects.locked(ticket.pk).get()
         _check_collision(ticket, actor, seen_message_id)
@@ -211,6 +270,16 @@ def reply_send(
             bcc=list(bcc),
             subject=subject or reply_subject(ticket, reply_to),
             html=html,
+            # The history below the reply, folded in our view as mail clients do.
+            quoted_html=(
+                quoted_history(
+                    reply_to,
+                    language=reply_language(actor, reply_to),
+                    time_zone=actor.time_zone,
+                )
+                if reply_to
+                else ""
+            ),
             text=html_to_text(html),
             in_reply_to=reply_to.message_id if reply_to else "",
             references=references[-4000:],
@@ -447,7 +516,8 @@ def draft_save(
     **fields,
 ) -> Draft | None:
     """Save what the agent typed (S19); an editor with no text removes the draft.
-    Recipients alone are not a draft: they are prefilled when a ticket opens.
+    Recipients and signatures alone are not a draft: they are prefilled when a
+    ticket opens.
 
     An autosave can still be on its way when its text is sent. When the user
     has sent a reply (or comment) after `seen_message_id`, the latest message
@@ -465,7 +535,7 @@ def draft_save(
                 sent = sent.filter(kind=Message.Kind.MESSAGE, direction=Message.Direction.OUTBOUND)
             if sent.exists():
                 return None
-        if is_blank(html):
+        if is_blank(html) or (kind == Draft.Kind.REPLY and only_signatures(user, html)):
             Draft.objects.filter(user=user, ticket=ticket, kind=kind).delete()
             return None
         draft, _created = Draft.objects.update_or_create(

@@ -24,9 +24,11 @@ def message_body(message) -> dict:
     attachments = list(message.attachments.all())
     if not message.is_inbound:
         current = message.sanitizer_version == SANITIZER_VERSION
+        # A reply's quoted history holds the customer's mail: cleaned as inbound.
+        quoted = clean_inbound_html(message.quoted_html, {})
         return {
             "html": mark_safe(message.html if current else clean_editor_html(message.html)),
-            "quoted": "",
+            "quoted": mark_safe(quoted.html),
             "blocked_images": 0,
             "formatted": False,
             "attachments": attachments,

@@ -178,6 +178,7 @@
       editor.setHTML(hidden.value || "");
       editor.addEventListener("input", function () {
         hidden.value = editor.getHTML();
+        form.dataset.written = "1";
         scheduleDraft(form);
         lastTyping = { at: Date.now(), kind: form.dataset.composer };
         if (form.querySelector("[data-mention-menu]")) suggestMentions(form, editor);
@@ -500,6 +501,19 @@
       all.indeterminate = count > 0 && count < boxes.length;
     }
   }
+  // A new reply's signatures follow its From address until the agent writes.
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-signatures]");
+    if (!select) return;
+    var form = select.closest("[data-composer]");
+    var surface = form.querySelector("[data-editor]");
+    var data = select.parentElement.querySelector("script[type='application/json']");
+    if (!surface || !surface.squire || !data || form.dataset.written) return;
+    var html = JSON.parse(data.textContent)[select.value] || "";
+    surface.squire.setHTML(html);
+    form.querySelector("[data-editor-html]").value = html;
+    delete form.dataset.written;
+  });
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.matches("[data-select-all]")) {

@@ -60,8 +60,15 @@ def test_reply_to_the_latest_message_by_default(page, sign_in, desk):
     expect(page.locator("[data-replying-to-name]")).to_have_text(desk["second"].sender_display)
     type_in(page, "#composer-reply", "Your refund is on its way.")
     page.get_by_role("button", name="Send").click()
-    expect(page.locator(".message-outbound .message-body")).to_contain_text("refund is on its way")
+    expect(page.locator(".message-outbound > .message-body")).to_contain_text(
+        "refund is on its way"
+    )
     expect(page.locator(".toast")).to_have_text("Reply sent")
+    # The answered message is quoted below the reply, folded as mail clients do.
+    quoted = page.locator(".message-outbound .message-quoted")
+    expect(quoted.locator(".message-body")).to_be_hidden()
+    quoted.locator("summary").click()
+    expect(quoted.locator(".message-body")).to_contain_text("wrote:")
     sent = outbound().get()
     assert sent.reply_to == desk["second"]
     assert sent.to == [desk["second"].from_email]
@@ -545,3 +552,40 @@ def test_move_a_misthreaded_message_to_a_new_ticket(page, sign_in, desk):
     expect(page.locator(".sidebar-section").filter(has_text="Linked tickets")).to_contain_text(
         f"#{moved.ticket_id}"
     )
+
+
+def test_the_editor_starts_with_the_signature_and_the_reply_carries_it(page, sign_in, desk):
+    from conversations.models import Signature
+
+    Signature.objects.create(user=desk["agent"], html="<p>Best regards, Maya</p>")
+    open_ticket(page, sign_in, desk)
+    editor = page.locator("#composer-reply [data-editor]")
+    expect(editor).to_contain_text("Best regards, Maya")
+    editor.locator("p").first.click()
+    page.keyboard.type("Your refund left today.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".toast")).to_have_text("Reply sent")
+    sent = outbound().get()
+    assert sent.text.index("Your refund left today.") < sent.text.index("Best regards, Maya")
+
+
+def test_the_signature_follows_the_from_address_until_the_agent_writes(page, sign_in, desk):
+    from conversations.models import Signature
+
+    Signature.objects.create(address=desk["support"], html="<p>ACME Support</p>")
+    Signature.objects.create(address=desk["billing"], html="<p>ACME Billing</p>")
+    open_ticket(page, sign_in, desk)
+    editor = page.locator("#composer-reply [data-editor]")
+    expect(editor).to_contain_text("ACME Support")
+    page.locator("#composer-reply select[name=from_address]").select_option(
+        label=str(desk["billing"])
+    )
+    expect(editor).to_contain_text("ACME Billing")
+    expect(editor).not_to_contain_text("ACME Support")
+    editor.locator("p").first.click()
+    page.keyboard.type("Written first.")
+    page.locator("#composer-reply select[name=from_address]").select_option(
+        label=str(desk["support"])
+    )
+    expect(editor).to_contain_text("Written first.")
+    expect(editor).to_contain_text("ACME Billing")

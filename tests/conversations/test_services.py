@@ -331,3 +331,22 @@ def test_every_reply_in_a_thread_keeps_the_address_the_customer_wrote_to(
     changed = send(html="<p>From sales.</p>", to=[inbound.from_email], from_address=other)
     after = send(html="<p>Still sales.</p>", to=[inbound.from_email])
     assert (changed.from_email, after.from_email) == (other.email, other.email)
+
+
+def test_every_reply_of_a_thread_leaves_from_the_address_the_customer_wrote_to(
+    send, ticket, address, agent
+):
+    """Issue 15: after the first reply the customer writes to billing+token@
+    (our Reply-To); the next replies stay on billing@, not the team default."""
+    address.default_for_teams.add(agent.main_team)
+    billing = EmailAddressFactory(email="billing@helpdesk.example", display_name="Billing")
+    first_in = inbound_message(ticket, to=("billing@helpdesk.example",))
+    first_out = send(html="<p>One</p>", to=[first_in.from_email])
+    assert first_out.from_email == billing.email
+    token_address = f"billing+{first_out.thread.reply_token}@helpdesk.example"
+    second_in = inbound_message(ticket, to=(token_address,))
+    second_out = send(html="<p>Two</p>", to=[second_in.from_email])
+    assert second_out.from_email == billing.email
+    # Answering our own message keeps its address too.
+    third_out = send(html="<p>Three</p>", to=[second_in.from_email], reply_to=second_out)
+    assert third_out.from_email == billing.email

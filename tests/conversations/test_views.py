@@ -275,3 +275,17 @@ def test_each_message_shows_its_channel(client, agent):
     client.force_login(agent)
     html = client.get(f"/views/all-open/tickets/{ticket.pk}/").content.decode()
     assert 'class="message-channel" title="Email"' in html
+
+
+def test_a_sent_reply_shows_its_quoted_history_folded_and_the_editor_says_so(
+    signed_in, agent, ticket
+):
+    inbound_message(ticket, text="My printer is on fire.")
+    services.reply_send(actor=agent, ticket=ticket, html="<p>We are on it.</p>", to=["a@b.example"])
+    detail = reverse("tickets:ticket_detail", args=["all-open", ticket.pk])
+    body = signed_in.get(detail).content.decode()
+    folded = body.split('<details class="message-quoted">')
+    # The customer's own message, then its copy in our reply's folded history.
+    assert len(folded) == 2 and "My printer is on fire." in folded[1].split("</details>")[0]
+    assert "wrote:" in folded[1].split("</details>")[0]
+    assert "quoted below your reply" in body

@@ -196,12 +196,13 @@ def test_workspace_pages_run_a_constant_number_of_queries(
     # The first request also creates the agent's workspace preferences (4 queries).
     with django_assert_max_num_queries(18):
         signed_in.get(reverse("tickets:view_tickets", args=["all-open"]))
-    # With the followers, the ticket settings and the conversations' inboxes.
-    with django_assert_max_num_queries(35):
+    # With the followers, the ticket settings, the conversations' inboxes and
+    # the reply editor's signatures.
+    with django_assert_max_num_queries(36):
         signed_in.get(detail_url(ticket))
     # The sidebar's layout and the agent's own order of its properties and cards;
-    # the followers, the ticket settings and the conversations' inboxes.
-    with django_assert_max_num_queries(24):
+    # the followers, the ticket settings, the conversations' inboxes, signatures.
+    with django_assert_max_num_queries(25):
         signed_in.get(detail_url(ticket), headers=htmx("detail-pane"))
 
 

@@ -1,0 +1,93 @@
+"""The shared corpus's expectations, checked against our parser and quote
+splitting (issue 15). The figures per source: `python -m
+tests.channels_inbound.corpus` (add -v for every failing check), or this file
+with `pytest -s`.
+
+The issue's targets are FIELD_TARGET, QUOTE_TARGET and no exception. Where a
+source is below a target on this branch its floor is what it reaches today,
+so a regression fails at once while the parsing fixes (issue 15, parsing
+branch) and the splitter catch up; each such floor says so.
+"""
+
+import pytest
+
+from tests.channels_inbound import corpus
+
+FIELD_TARGET = 0.98
+QUOTE_TARGET = 0.85
+# Below target today; the target stays FIELD_TARGET. Reasons, by source:
+FIELD_FLOOR = {
+    # TNEF (winmail.dat) is not unpacked: the 13 .list files expect its files.
+    "mimekit": 0.65,
+    # Dovecot's malformed MIME read differently (unclosed boundaries, parts
+    # without headers), encoded words split over folded lines, un-bracketed
+    # Message-IDs, obsolete date forms and content types with comments.
+    "stalwart-mail-parser": 0.85,
+    # utf-nondecodable.eml: one bad byte makes the whole part Windows-1252.
+    "django-helpdesk": 0.90,
+}
+# Every quote source meets QUOTE_TARGET (before issue 15's splitter: crisp 25 %,
+# talon 48 %, zapier 64 %).
+QUOTE_FLOOR: dict[str, float] = {}
+# messages/stack-overflow.txt is refused as nested too deeply (target: read).
+REFUSALS_ALLOWED = {"mimekit": 1}
+
+pytestmark = pytest.mark.skipif(
+    not corpus.CORPUS.is_dir(), reason=f"the shared corpus is not at {corpus.CORPUS}"
+)
+SOURCES = (
+    sorted(p.name for p in corpus.CORPUS.iterdir() if p.is_dir()) if corpus.CORPUS.is_dir() else []
+)
+# The sources that state field facts, and those that state quote facts; the
+# others are read for robustness only.
+FIELD_SOURCES = ["anymail", "chatwoot", "django-helpdesk", "mimekit", "stalwart-mail-parser"]
+QUOTE_SOURCES = ["crisp-email-reply-parser", "talon", "zapier-email-reply-parser"]
+
+
+@pytest.fixture(scope="module")
+def results():
+    found = corpus.results()
+    print("\n" + corpus.report())
+    return found
+
+
+def _failures(tally) -> str:
+    return "\n".join(tally.failures)
+
+
+def test_every_source_folder_is_measured(results):
+    assert sorted(results) == SOURCES
+    assert all(r.messages or r.quotes.checked for r in results.values())
+    assert [s for s in SOURCES if results[s].fields.checked] == FIELD_SOURCES
+    assert [s for s in SOURCES if results[s].quotes.checked] == QUOTE_SOURCES
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_every_message_parses_without_exception(results, source):
+    result = results[source]
+    assert not result.crashes, "\n".join(result.crashes)
+    assert len(result.refusals) <= REFUSALS_ALLOWED.get(source, 0), "\n".join(result.refusals)
+
+
+@pytest.mark.parametrize("source", FIELD_SOURCES)
+def test_field_agreement(results, source):
+    tally = results[source].fields
+    floor = min(FIELD_TARGET, FIELD_FLOOR.get(source, FIELD_TARGET))
+    assert tally.rate >= floor, f"{tally.rate:.1%} < {floor:.0%}:\n{_failures(tally)}"
+
+
+@pytest.mark.parametrize("source", QUOTE_SOURCES)
+def test_quote_agreement(results, source):
+    tally = results[source].quotes
+    floor = min(QUOTE_TARGET, QUOTE_FLOOR.get(source, QUOTE_TARGET))
+    assert tally.rate >= floor, f"{tally.rate:.1%} < {floor:.0%}:\n{_failures(tally)}"
+
+
+def test_a_wrong_fact_counts_as_a_failure():
+    """The harness itself: a disagreeing field is counted, a missing parse
+    fails every fact it was to check."""
+    tally = corpus.Tally()
+    corpus._check_message_facts(
+        tally, "x.eml", None, sender="a@example.com", subject="Hi", body=None, names=["a.pdf"]
+    )
+    assert tally.checked == 4 and len(tally.failures) == 4
