@@ -40,6 +40,7 @@ test: $(STAMP) system-deps
 	$(PY) manage.py translations compile
 	$(PY) manage.py check
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -29,6 +29,7 @@ from .models import (
     WebFormField,
     webform_problems,
 )
+from .tasks import process_inbound_item
 
 
 def landing_warning(channel) -> str:
@@ -231,8 +232,6 @@ class InboundItemAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Process the selected failed messages again"))
     def process_again(self, request, queryset):
-        from .tasks import process_inbound_item
-
         failed = list(queryset.filter(status=InboundItem.Status.FAILED))
         ids = [item.pk for item in failed]
         InboundItem.objects.filter(pk__in=ids).update(status=InboundItem.Status.PENDING)

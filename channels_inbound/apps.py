@@ -9,9 +9,25 @@ class ChannelsInboundConfig(AppConfig):
     def ready(self):
         from tickets.signals import tickets_purging
 
-        # Messenger replies need the Send API: register it with conversations.
-        from . import messenger  # noqa: F401
-        from .ingest import delete_raw_deliveries
+        # Messenger replies need the Send API: importing messenger registers
+        # it with conversations.
+        from . import (
+            chat,
+            mail,
+            messenger,
+            tasks,  # noqa: F401 (register the tasks that are queued by name)
+            webforms,
+        )
+        from .ingest import DELIVERERS
+        from .models import InboundItem
+        from .store import delete_raw_deliveries
+
+        # Which deliverer turns a stored row of each source into a ticket.
+        Source = InboundItem.Source
+        DELIVERERS.update(dict.fromkeys(Source.values, mail.mail_deliver))
+        DELIVERERS[Source.FORM] = webforms.form_deliver
+        DELIVERERS[Source.CHAT] = chat.chat_deliver
+        DELIVERERS[Source.MESSENGER] = messenger.messenger_deliver
 
         # A purged ticket's raw deliveries go with it.
         tickets_purging.connect(delete_raw_deliveries, dispatch_uid="channels_inbound.purge")

@@ -31,10 +31,10 @@ from conversations.queries import visitor_messages
 from tickets.models import Source
 
 from .chatbot import bot_session, bot_turn
-from .ingest import inbound_store, visitor_thread
 from .models import ChatBotSession, ChatWidget, InboundItem
 from .parsing import InboundParseError
 from .public import MAX_TEXT, frameable, rate_limited, unstorable
+from .store import inbound_store, visitor_thread
 
 VISITOR = re.compile(r"^[0-9a-f]{32}$")
 CLIENT_ID = re.compile(r"^[0-9a-zA-Z-]{8,64}$")

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from conversations.models import Thread
 
-from .ingest import inbound_store
 from .models import ChatBotSession, ChatWidget, InboundItem, keyword_list
+from .store import inbound_store
 
 TRANSCRIPT_LIMIT = 40
 PERSON = "person"  # the option id of the "talk to a person" button

@@ -11,8 +11,8 @@ import os
 
 from imapclient import IMAPClient
 
-from .ingest import inbound_store
 from .models import EmailChannel, InboundItem
+from .store import inbound_store
 
 log = logging.getLogger(__name__)
 BATCH = 50

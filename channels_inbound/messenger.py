@@ -36,10 +36,10 @@ from conversations.outbox import claim, tell_author
 from helpdesk.queue import enqueue
 from tickets.models import Source
 
-from .ingest import inbound_store, visitor_thread
 from .models import InboundItem, MessengerOutbound, MessengerPage
 from .parsing import InboundParseError
 from .public import MAX_TEXT, unstorable
+from .store import inbound_store, visitor_thread
 
 log = logging.getLogger(__name__)
 CHALLENGE = re.compile(r"^[0-9A-Za-z_-]{1,100}$")
@@ -208,9 +208,7 @@ def messenger_reply_queue(message: Message) -> None:
             )
         )
     outbound = MessengerOutbound.objects.create(message=message, page=page, recipient=recipient)
-    from .tasks import send_messenger_reply
-
-    transaction.on_commit(lambda: enqueue(send_messenger_reply, outbound.pk))
+    transaction.on_commit(lambda: enqueue(MessengerOutbound.send_task, outbound.pk))
 
 
 def messenger_send(outbound_id: int) -> bool:

@@ -5,7 +5,10 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import ingest
-from .models import InboundItem
+from .chatbot import purge_sessions
+from .imap import imap_poll
+from .messenger import messenger_send
+from .models import EmailChannel, InboundItem
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +59,12 @@ def sweep_pending_inbound() -> int:
 
 @shared_task
 def purge_chatbot_sessions() -> int:
-    from .chatbot import purge_sessions
-
     return purge_sessions()
 
 
 @shared_task
 def poll_imap_mailboxes() -> int:
     """Poll every active channel that has IMAP settings."""
-    from .imap import imap_poll
-    from .models import EmailChannel
-
     stored = 0
     for channel in EmailChannel.objects.filter(is_active=True).exclude(imap_host=""):
         try:
@@ -84,6 +82,4 @@ def poll_imap_mailboxes() -> int:
     max_retries=8,
 )
 def send_messenger_reply(outbound_id: int) -> None:
-    from .messenger import messenger_send
-
     messenger_send(outbound_id)

@@ -30,10 +30,10 @@ from crm.models import Contact
 from tickets import services as ticket_services
 from tickets.models import PropertyDefinition, Source
 
-from .ingest import inbound_store, land
 from .models import CONTACT_KINDS, BlockedSender, InboundItem, WebForm, WebFormField
 from .parsing import InboundParseError
 from .public import frameable, rate_limited
+from .store import inbound_store, land
 
 HONEYPOT = "website"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")

@@ -31,10 +31,10 @@ from django.utils.http import parse_header_parameters
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .ingest import inbound_store
 from .models import InboundItem
 from .parsing import InboundParseError, RawMail
 from .sns import SnsError, confirm_subscription, verify
+from .store import inbound_store
 
 VIEWS = {
     InboundItem.Source.MAILGUN: MailgunInboundWebhookView,

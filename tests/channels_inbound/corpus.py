@@ -289,7 +289,7 @@ def _check_header_vectors(folder: Path, result: SourceResult) -> None:
     for vector in json.loads((folder / "unstructured.json").read_text()):
         # A vector may run on into the next header, which ends the value.
         value = re.split(r"\r?\n(?![ \t])", vector["header"])[0]
-        got = parsing._one_line(parsing.decode_words(value))
+        got = parsing._one_line(parsing.header_text(value))
         expected = _fold(vector["expected"] or "")
         tally.check(
             f"unstructured.json {vector['header']!r:.40}", "text", got == expected, expected, got

@@ -145,7 +145,8 @@ def test_without_the_bot_the_first_message_opens_a_ticket(
 def test_a_damaged_transcript_still_makes_a_ticket_from_what_can_be_read(
     widget, django_capture_on_commit_callbacks
 ):
-    from channels_inbound.ingest import inbound_process, inbound_store
+    from channels_inbound.ingest import inbound_process
+    from channels_inbound.store import inbound_store
 
     payload = {
         "widget": widget.pk,

@@ -8,8 +8,9 @@ import pytest
 from django.core import mail as outbox_mail
 from django.utils import timezone
 
-from channels_inbound.ingest import inbound_process, inbound_store
+from channels_inbound.ingest import inbound_process
 from channels_inbound.models import InboundItem
+from channels_inbound.store import inbound_store
 from conversations import services
 from conversations.models import Message
 from crm.models import Company, Contact

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from channels_inbound.ingest import inbound_process, inbound_store
+from channels_inbound.ingest import inbound_process
 from channels_inbound.models import (
     ChatWidget,
     InboundItem,
@@ -15,6 +15,7 @@ from channels_inbound.models import (
     WebForm,
     WebFormField,
 )
+from channels_inbound.store import inbound_store
 from tests.channels_inbound.mail import mail
 from tests.factories import (
     EmailAddressFactory,

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from channels_inbound.ingest import inbound_process, inbound_store
+from channels_inbound.ingest import inbound_process
 from channels_inbound.models import InboundItem
 from channels_inbound.parsing import parse_email
+from channels_inbound.store import inbound_store
 from crm.models import Company, Contact
 from tests.channels_inbound.mail import mail
 from tests.factories import EmailAddressFactory, EmailChannelFactory

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from channels_inbound.imap import imap_poll
-from channels_inbound.ingest import raw_message
+from channels_inbound.mail import raw_message
 from channels_inbound.models import InboundItem
 from conversations.models import Message
 from tests.channels_inbound.test_amazon_ses import post as post_sns

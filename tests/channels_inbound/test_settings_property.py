@@ -19,7 +19,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from channels_inbound.ingest import inbound_process, inbound_store
+from channels_inbound.ingest import inbound_process
 from channels_inbound.models import (
     ChatWidget,
     EmailChannel,
@@ -28,6 +28,7 @@ from channels_inbound.models import (
     WebForm,
     WebFormField,
 )
+from channels_inbound.store import inbound_store
 from conversations.models import EmailAddress, Message
 from tests.channels_inbound.mail import mail
 from tickets.models import Pipeline, Stage, Ticket

@@ -4,9 +4,10 @@ and agents mark tickets as spam (blocking the sender if they want) or not."""
 import pytest
 from django.urls import reverse
 
-from channels_inbound.ingest import inbound_process, inbound_store
+from channels_inbound.ingest import inbound_process
 from channels_inbound.models import BlockedSender
 from channels_inbound.spam import ticket_spam
+from channels_inbound.store import inbound_store
 from conversations import services
 from tests.channels_inbound.mail import mail
 from tests.factories import EmailAddressFactory, EmailChannelFactory

@@ -4,8 +4,9 @@ that quotes nothing of the reply still finds it (issue 15, RELIABILITY 25)."""
 import pytest
 from django.core import mail as outbox
 
-from channels_inbound.ingest import inbound_process, inbound_store
+from channels_inbound.ingest import inbound_process
 from channels_inbound.models import InboundItem
+from channels_inbound.store import inbound_store
 from conversations import services
 from crm.models import Contact
 from tests.channels_inbound.mail import mail

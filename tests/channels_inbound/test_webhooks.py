@@ -204,7 +204,8 @@ def test_the_esp_spam_verdict_files_the_ticket_as_spam_but_a_sender_header_does_
     """Mailgun adds X-Mailgun-Sflag to mail it judged spam; the same header
     arriving through the MTA pipe could be the sender's and changes nothing
     (RELIABILITY 34)."""
-    from channels_inbound.ingest import inbound_process, inbound_store
+    from channels_inbound.ingest import inbound_process
+    from channels_inbound.store import inbound_store
 
     flagged = mail(subject="Cheap pills", headers={"X-Mailgun-Sflag": "Yes"})
     post_mailgun(client, django_capture_on_commit_callbacks, flagged)

@@ -9,8 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from channels_inbound.ingest import inbound_process, inbound_store
+from channels_inbound.ingest import inbound_process
 from channels_inbound.models import InboundItem
+from channels_inbound.store import inbound_store
 from conversations import moves, services
 from conversations.models import Attachment, Channel, Inbox, Message, Notification, Thread
 from conversations.services import InboundFile, help_desk_inbox

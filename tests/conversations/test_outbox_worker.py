@@ -5,7 +5,6 @@ like) still send every reply exactly once."""
 import re
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from celery import Celery
@@ -46,7 +45,7 @@ def test_duplicate_task_deliveries_send_each_reply_once(worker, agent, pipeline,
 
     EmailAddressFactory()
     # Create the replies without their own after-commit send: this test enqueues.
-    monkeypatch.setattr(tasks, "send_outbound_email", SimpleNamespace(delay=lambda *args: None))
+    monkeypatch.setattr(tasks.send_outbound_email, "delay", lambda *args: None)
     outbound_ids = []
     for n in range(20):
         ticket = TicketFactory(pipeline=pipeline, name=f"Worker test {n}")

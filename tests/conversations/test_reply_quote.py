@@ -114,7 +114,7 @@ def test_a_second_reply_nests_the_whole_history(send, ticket):
             "schrieb",
         ),
         # Nothing tells: the agent's language.
-        ("", "pl", "napisał(a):"),
+        ("", "pl", "pisze:"),
         ("", "zh-hant", "寫道："),
         ("", "", "wrote:"),
     ],

@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.test import Client, override_settings
 
-from channels_inbound import ingest
+from channels_inbound import ingest, store
 from channels_inbound.models import EmailChannel, InboundItem
 from conversations.models import Message
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
         # The rows are processed below, as the worker would, not inside the killed request.
         with (
             override_settings(ANYMAIL={"MAILGUN_WEBHOOK_SIGNING_KEY": KEY}),
-            mock.patch.object(ingest, "enqueue"),
+            mock.patch.object(store, "enqueue"),
         ):
             span = 1.5 * self._request_duration(channel, run)
             for trial in range(trials):
@@ -124,10 +124,10 @@ class Command(BaseCommand):
                 connections["default"].ensure_connection()
                 os.write(go, b"1")
                 if after_commit:
-                    store = ingest.inbound_store
+                    inbound_store = store.inbound_store
 
                     def store_then_die(**kwargs):
-                        store(**kwargs)
+                        inbound_store(**kwargs)
                         os.kill(os.getpid(), signal.SIGKILL)
 
                     with mock.patch("channels_inbound.webhooks.inbound_store", store_then_die):

@@ -10,8 +10,8 @@ import sys
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 
-from channels_inbound.ingest import inbound_store
 from channels_inbound.models import InboundItem
+from channels_inbound.store import inbound_store
 
 EX_TEMPFAIL = 75
 

@@ -257,7 +257,8 @@ class Command(BaseCommand):
         the demo shows attachments (an inline screenshot, PDFs), a chatbot
         hand-off and Messenger exactly as they work."""
         from channels_inbound.chatbot import PERSON, bot_session, bot_turn
-        from channels_inbound.ingest import inbound_process, inbound_store
+        from channels_inbound.ingest import inbound_process
+        from channels_inbound.store import inbound_store
         from channels_inbound.webforms import _store, form_class
 
         pipeline = Pipeline.objects.order_by("position").first()
