@@ -4,7 +4,9 @@ outbound mail through the outbox after commit (RELIABILITY L)."""
 
 import contextlib
 import secrets
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,11 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from crm.models import Contact
+from crm.models import Company, Contact
 from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.access import users_who_see
 from tickets.models import Pipeline, Source, Stage, Ticket, TicketEvent, TicketSettings
+from tickets.services import Values
 from tickets.signals import ticket_activity
 
 from .attachments import claim_uploads, store_file
@@ -46,7 +49,7 @@ PREVIEW_LENGTH = 200
 class Collision(Exception):
     """Something arrived on the ticket after the agent opened the editor."""
 
-    messages: list
+    messages: list[Message]
 
 
 def help_desk_inbox() -> Inbox:
@@ -202,14 +205,14 @@ def reply_send(
     ticket: Ticket,
     html: str,
     to: list[str],
-    cc: list[str] = (),
-    bcc: list[str] = (),
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
     from_address: EmailAddress | None = None,
     reply_to: Message | None = None,
     stage: Stage | None = None,
-    stage_values: dict | None = None,
+    stage_values: Values | None = None,
     seen_message_id: int | None = None,
-    attachments=(),
+    attachments: Iterable[int | str] = (),
     subject: str = "",
 ) -> Message:
     """Send an email reply on the ticket (S16-S21).
@@ -303,11 +306,11 @@ def ticket_start_by_email(
     subject: str,
     html: str,
     to: list[str],
-    cc: list[str] = (),
-    bcc: list[str] = (),
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
     from_address: EmailAddress | None = None,
-    contacts=(),
-    companies=(),
+    contacts: Iterable[Contact] = (),
+    companies: Iterable[Company] = (),
 ) -> Ticket:
     """Email a contact or company from its record (S13): a new ticket owned by
     the sender, in the first pipeline's first open status, with the email as its
@@ -320,8 +323,8 @@ def ticket_start_by_email(
     if not (to or cc or bcc):
         raise ValidationError({"to": _("Add at least one recipient (To, CC or BCC).")})
     pipeline = Pipeline.objects.order_by("position", "id").first()
-    stage = pipeline and pipeline.stages.filter(is_closed=False, required_properties=[]).first()
-    if stage is None:
+    stage = pipeline.first_open_stage() if pipeline else None
+    if pipeline is None or stage is None:
         raise ValidationError(_("Set up a pipeline with an open status first."))
     with transaction.atomic():
         ticket = ticket_services.ticket_create(
@@ -351,11 +354,12 @@ def ticket_start_by_email(
 # Channels whose replies stay on the thread instead of going out by email. A
 # channel app registers what else a reply needs (Messenger: its Send API).
 THREAD_CHANNELS = {Channel.CHAT, Channel.MESSENGER}
-THREAD_REPLY_HOOKS: dict = {}
+ThreadReplyHook = Callable[[Message], None]
+THREAD_REPLY_HOOKS: dict[str, ThreadReplyHook] = {}
 
 
-def register_thread_reply_hook(channel: str):
-    def register(function):
+def register_thread_reply_hook(channel: str) -> Callable[[ThreadReplyHook], ThreadReplyHook]:
+    def register(function: ThreadReplyHook) -> ThreadReplyHook:
         THREAD_REPLY_HOOKS[channel] = function
         return function
 
@@ -369,7 +373,7 @@ def thread_reply_send(
     html: str,
     reply_to: Message,
     stage: Stage | None = None,
-    stage_values: dict | None = None,
+    stage_values: Values | None = None,
     seen_message_id: int | None = None,
 ) -> Message:
     """A reply in a chat or Messenger conversation: stored on its thread (the
@@ -398,7 +402,9 @@ def thread_reply_send(
     return message
 
 
-def _after_agent_reply(actor: User, ticket: Ticket, stage, stage_values) -> None:
+def _after_agent_reply(
+    actor: User, ticket: Ticket, stage: Stage | None, stage_values: Values | None
+) -> None:
     """What every agent reply does, whatever its channel: the status the agent
     chose, else the pipeline's "after an agent's reply" one (S20, S21), and the
     reply draft is gone."""
@@ -431,13 +437,15 @@ def _automatic_stage(ticket: Ticket) -> Stage | None:
     return stage
 
 
-def _attach_uploads(actor: User, ticket: Ticket, message: Message, ids) -> None:
+def _attach_uploads(
+    actor: User, ticket: Ticket, message: Message, ids: Iterable[int | str]
+) -> None:
     """Move the author's pending uploads onto the message they were written for."""
     uploads = claim_uploads(user=actor, ticket=ticket, ids=ids)
     Attachment.objects.filter(pk__in=[a.pk for a in uploads]).update(message=message)
 
 
-def _split(values: dict | None) -> dict:
+def _split(values: Values | None) -> Values:
     """Stage values as ticket_set_stage takes them: built-ins by name, the rest
     as custom properties."""
     values = dict(values or {})
@@ -462,7 +470,7 @@ def comment_add(
     ticket: Ticket,
     html: str,
     seen_message_id: int | None = None,
-    attachments=(),
+    attachments: Iterable[int | str] = (),
 ) -> Message:
     """Add an internal comment (S24): stored in the thread, never sent. Each
     mentioned teammate who can see the ticket gets a notification in the app and
@@ -513,7 +521,7 @@ def draft_save(
     kind: str,
     html: str,
     seen_message_id: int | None = None,
-    **fields,
+    **fields: Any,
 ) -> Draft | None:
     """Save what the agent typed (S19); an editor with no text removes the draft.
     Recipients and signatures alone are not a draft: they are prefilled when a
@@ -549,7 +557,7 @@ def visitor_associate(
     actor: User,
     message: Message,
     contact: Contact | None = None,
-    new_contact: dict | None = None,
+    new_contact: dict[str, str] | None = None,
 ) -> Contact:
     """Link an unknown visitor's message to a contact, existing or new (S22).
 
@@ -602,7 +610,7 @@ def message_move(*, actor: User, message: Message, to_ticket: Ticket | None = No
             raise ValidationError(
                 _("This is the ticket's only message: there is nothing to separate it from.")
             )
-        contacts = [message.contact] if message.contact_id else []
+        contacts = [message.contact] if message.contact is not None else []
         if to_ticket is None:
             stage = source.pipeline.stages.filter(is_closed=False, required_properties=[]).first()
             if stage is None:
@@ -694,7 +702,7 @@ def message_receive(
     message_id: str = "",
     in_reply_to: str = "",
     references: str = "",
-    files: list[InboundFile] = (),
+    files: Sequence[InboundFile] = (),
     automatic: bool = False,
     joined_by: str = "",
     joined_ticket_id: int | None = None,
