@@ -39,10 +39,30 @@ def page(browser, live_server, transactional_db):
     page.on("pageerror", lambda e: problems.append(str(e)))
     yield page
     context.close()
-    # Let requests still in flight (presence pings, a draft beacon) finish before
-    # the database is flushed: shared-cache SQLite refuses to flush a busy table.
-    time.sleep(0.3)
+    requests_finished()
     assert not problems, problems
+
+
+def requests_finished(timeout: float = 15) -> None:
+    """Wait until the requests still in flight when the browser closed (presence
+    pings, a draft beacon) are done with the database, before the test flushes
+    it: PostgreSQL's TRUNCATE can deadlock with a statement that holds one
+    table and waits for another, and SQLite refuses to flush a busy table."""
+    from django.db import connection
+
+    time.sleep(0.3)
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
 
 
 @pytest.fixture
