@@ -6,6 +6,7 @@ Idempotent: when the demo is already there it says so and changes nothing, so
 
 import datetime
 import json
+import logging
 import random
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
@@ -27,6 +28,7 @@ from channels_inbound.models import (
     WebForm,
     WebFormField,
 )
+from conversations import services as conversation_services
 from conversations.models import (
     Channel,
     EmailAddress,
@@ -34,12 +36,11 @@ from conversations.models import (
     KnowledgeArticle,
     MeetingLink,
     Message,
+    Notification,
     OutboundEmail,
     ReplyTemplate,
     Snippet,
-    Thread,
 )
-from conversations.quoting import inbound_body
 from conversations.services import help_desk_inbox
 from crm.models import Company, Contact, Deal
 from helpdesk.demo import data as demo_data
@@ -54,6 +55,7 @@ from tickets.models import (
     Source,
     Stage,
     Ticket,
+    TicketEvent,
 )
 
 DEMO_PASSWORD = "demo-helpdesk"
@@ -71,6 +73,9 @@ class Command(BaseCommand):
         if User.objects.filter(username="admin").exists() and Pipeline.objects.exists():
             self.stdout.write("Demo data is already loaded.")
             return
+        # The history's replies and notifications are recorded as sent, so the
+        # tasks queued for them find nothing to do: no need to log each one.
+        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
         with transaction.atomic():
             self.load()
             self.sla()
@@ -143,7 +148,7 @@ class Command(BaseCommand):
             for n, a, s, c in demo_data.DEALS
         ]
 
-        inbox = help_desk_inbox()
+        help_desk_inbox()  # the help desk's own inbox comes first
         # Inboxes outside the help desk, for moving conversations (S14).
         for name in demo_data.OTHER_INBOXES:
             Inbox.objects.create(name=name)
@@ -227,28 +232,41 @@ class Command(BaseCommand):
                 companies=[contact.company] if contact.company else [],
                 deals=[d for d in deals if d.company_id == contact.company_id][:1],
             )
-            # Demo history: place the ticket in the past (a data load, not a user action).
             activity = created + min(now - created, datetime.timedelta(days=2)) * rng.random()
-            Ticket.objects.filter(pk=ticket.pk).update(
-                created_at=created,
-                last_activity_at=activity,
-                closed_at=activity if stage.is_closed else None,
-                is_spam=number % 97 == 5,
+            stamps = self.conversation(
+                rng, ticket, contact, language, subject, body, created, owner, addresses[0]
             )
-            ticket.events.update(created_at=created)
-            self.conversation(
-                rng,
-                ticket,
-                contact,
-                language,
-                subject,
-                body,
-                created,
-                activity,
-                owner,
-                inbox,
-                addresses[0],
+            ticket.refresh_from_db(fields=["stage"])
+            if ticket.stage_id != stage.pk:
+                # The customer's thanks reopened it; its owner closes it again.
+                services.ticket_set_stage(actor=owner, ticket=ticket, stage=stage)
+            self.place_in_the_past(
+                ticket, stamps, created, activity, closed=stage.is_closed, spam=number % 97 == 5
             )
+
+    def place_in_the_past(self, ticket, stamps, created, activity, *, closed, spam):
+        """A data load, not a user action: the services stamped everything now,
+        the demo spreads it over the week (the answer halfway, the rest at the
+        last activity). Notifications of the past are read and were emailed."""
+        halfway = created + (activity - created) / 2
+        moments = {"customer": activity, "reply": halfway, "comment": activity}
+        for n, (message, kind) in enumerate(stamps):
+            moment = created if n == 0 else moments[kind]
+            Message.objects.filter(pk=message.pk).update(created_at=moment)
+        Notification.objects.filter(ticket=ticket).update(
+            created_at=activity, read_at=activity, emailed_at=activity
+        )
+        OutboundEmail.objects.filter(message__ticket=ticket).update(sent_at=halfway)
+        ticket.events.filter(kind=TicketEvent.Kind.CREATED).update(created_at=created)
+        ticket.events.exclude(kind=TicketEvent.Kind.CREATED).update(created_at=activity)
+        last = [message for message, kind in stamps if kind != "comment"][-1]
+        Ticket.objects.filter(pk=ticket.pk).update(
+            created_at=created,
+            last_activity_at=activity,
+            closed_at=activity if closed else None,
+            preview=last.text[:200],
+            is_spam=spam,
+        )
 
     def channels(self):
         """A web form and a Messenger page beside the email addresses and the
@@ -425,9 +443,15 @@ class Command(BaseCommand):
         from sla.clocks import Clocks
         from sla.models import Calendar, SlaGoal, SlaSettings, WorkingPeriod
 
-        settings = SlaSettings.objects.create(
-            pk=1, enabled=True, mode=SlaSettings.Mode.WORKING_HOURS, goals_by="priority"
+        SlaSettings.objects.update_or_create(
+            pk=1,
+            defaults={
+                "enabled": True,
+                "mode": SlaSettings.Mode.WORKING_HOURS,
+                "goals_by": "priority",
+            },
         )
+        settings = SlaSettings.current()
         calendar = Calendar.objects.create(
             name="Helsinki office", time_zone="Europe/Helsinki", is_default=True,
             holiday_country="FI",
@@ -486,92 +510,56 @@ class Command(BaseCommand):
             clock.changed = True
             clock.save()
 
-    def conversation(
-        self,
-        rng,
-        ticket,
-        contact,
-        language,
-        subject,
-        body,
-        created,
-        activity,
-        owner,
-        inbox,
-        address,
-    ):
-        """The ticket's email thread: the customer's message, maybe an answer from
-        the owner and an internal comment (a data load: nothing is sent)."""
-        thread = Thread.objects.create(ticket=ticket, inbox=inbox, channel=Channel.EMAIL)
-        inbound = Message.objects.create(
-            thread=thread,
-            ticket=ticket,
-            direction=Message.Direction.INBOUND,
-            contact=contact,
-            from_name=contact.display_name,
-            from_email=contact.email,
-            to=[address.email],
-            subject=subject,
-            **inbound_body(html="", text=body),
-            message_id=f"<demo-{ticket.pk}@{contact.email.partition('@')[2]}>",
-        )
-        stamps = [(inbound, created)]
+    def conversation(self, rng, ticket, contact, language, subject, body, created, owner, address):
+        """The ticket's email thread as the services build it: the customer's
+        message, maybe an answer from the owner (recorded as sent, nothing goes
+        out) and the customer's thanks, maybe an internal comment. Returns the
+        messages in order, each with what it is."""
+        domain = contact.email.partition("@")[2]
+        customer = {
+            "ticket": ticket,
+            "channel": Channel.EMAIL,
+            "contact": contact,
+            "from_name": contact.display_name,
+            "from_email": contact.email,
+            "to": [address.email],
+            "cc": [],
+            "html": "",
+        }
+        inbound = conversation_services.message_receive(
+            **customer, thread=None, subject=subject, text=body,
+            message_id=f"<demo-{ticket.pk}@{domain}>", new_ticket=True,
+        )  # fmt: skip
+        stamps = [(inbound, "customer")]
         if owner and rng.random() < 0.6:
-            reply = Message.objects.create(
-                thread=thread,
+            reply = conversation_services.reply_send(
+                actor=owner,
                 ticket=ticket,
-                direction=Message.Direction.OUTBOUND,
-                author=owner,
-                from_name=address.display_name,
-                from_email=address.email,
-                to=[contact.email],
-                subject=f"Re: {subject}",
                 html=f"<p>{escape(demo_data.REPLIES[language])}</p>",
-                text=demo_data.REPLIES[language],
-                in_reply_to=inbound.message_id,
-                references=inbound.message_id,
+                to=[contact.email],
+                from_address=address,
                 reply_to=inbound,
-                message_id=f"<demo-reply-{ticket.pk}@helpdesk.example>",
+                stage=ticket.stage,
             )
-            OutboundEmail.objects.create(
-                message=reply, status=OutboundEmail.Status.SENT, sent_at=activity
-            )
-            stamps.append((reply, created + (activity - created) / 2))
+            # Recorded as sent before the commit: the send task finds nothing to do.
+            OutboundEmail.objects.filter(message=reply).update(status=OutboundEmail.Status.SENT)
+            stamps.append((reply, "reply"))
             if rng.random() < 0.35:
                 thanks, attribution = demo_data.FOLLOW_UPS[language]
                 quote = attribution.format(
                     date=created.date().isoformat(), agent=owner.display_name
                 )
-                follow_up = Message.objects.create(
-                    thread=thread,
-                    ticket=ticket,
-                    direction=Message.Direction.INBOUND,
-                    contact=contact,
-                    from_name=contact.display_name,
-                    from_email=contact.email,
-                    to=[address.email],
-                    subject=f"Re: {subject}",
-                    **inbound_body(html="", text=f"{thanks}\n\n{quote}\n> {reply.text}\n"),
+                follow_up = conversation_services.message_receive(
+                    **customer, thread=inbound.thread, subject=f"Re: {subject}",
+                    text=f"{thanks}\n\n{quote}\n> {reply.text}\n",
+                    message_id=f"<demo-thanks-{ticket.pk}@{domain}>",
                     in_reply_to=reply.message_id,
                     references=f"{inbound.message_id} {reply.message_id}",
-                    reply_to=reply,
-                    message_id=f"<demo-thanks-{ticket.pk}@{contact.email.partition('@')[2]}>",
-                )
-                stamps.append((follow_up, activity))
+                )  # fmt: skip
+                stamps.append((follow_up, "customer"))
         if owner and rng.random() < 0.25:
-            text = rng.choice(demo_data.COMMENTS)
-            comment = Message.objects.create(
-                thread=thread,
-                ticket=ticket,
-                kind=Message.Kind.COMMENT,
-                direction=Message.Direction.OUTBOUND,
-                author=owner,
-                from_name=owner.display_name,
-                html=f"<p>{escape(text)}</p>",
-                text=text,
+            comment = conversation_services.comment_add(
+                actor=owner, ticket=ticket, html=f"<p>{escape(rng.choice(demo_data.COMMENTS))}</p>"
             )
-            stamps.append((comment, activity))
-        for message, moment in stamps:
-            Message.objects.filter(pk=message.pk).update(created_at=moment)
-        last = [message for message, _moment in stamps if not message.is_comment][-1]
-        Ticket.objects.filter(pk=ticket.pk).update(preview=last.text[:200])
+            stamps.append((comment, "comment"))
+        return stamps
