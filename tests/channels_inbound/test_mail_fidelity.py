@@ -1,7 +1,6 @@
 """Every byte a customer sends arrives as they wrote it (issue 15): 8-bit
 headers, broken header lines, mislabelled charsets, odd structures, limits."""
 
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from channels_inbound.store import inbound_store
 from crm.models import Company, Contact
 from tests.channels_inbound.mail import mail
 from tests.factories import EmailAddressFactory, EmailChannelFactory
+from tests.timing import cpu_budget
 from tickets.models import Ticket
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
@@ -134,9 +134,8 @@ def test_20000_header_lines_are_cut_before_parsing_and_keep_what_we_read():
     message = raw(
         junk + b"From: ana@acme.example\nTo: support@helpdesk.example\nSubject: Still here"
     )
-    started = time.perf_counter()
-    parsed = parse_email(message)
-    assert time.perf_counter() - started < 1
+    with cpu_budget(1):
+        parsed = parse_email(message)
     assert (parsed.from_email, parsed.subject) == ("ana@acme.example", "Still here")
     assert parsed.to == ["support@helpdesk.example"]
     assert any("header fields were kept" in note for note in parsed.notes)
@@ -408,7 +407,5 @@ def test_deep_multiparts_in_any_casing_are_refused_quickly():
         f'Content-Type: MuLtIpArT/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'.encode()
         for i in range(1000)
     )
-    started = time.perf_counter()
-    with pytest.raises(InboundParseError, match="multipart sections"):
+    with cpu_budget(1), pytest.raises(InboundParseError, match="multipart sections"):
         parse_email(b"From: a@acme.example\r\nSubject: x\r\n" + body)
-    assert time.perf_counter() - started < 1

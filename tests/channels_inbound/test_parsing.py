@@ -1,13 +1,13 @@
 """Parsing what real mail contains, and what hostile mail contains (issue 4,
 RELIABILITY O)."""
 
-import time
 from pathlib import Path
 
 import pytest
 
 from channels_inbound.parsing import InboundParseError, content_hash, parse_email
 from tests.channels_inbound.mail import mail
+from tests.timing import cpu_budget
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "email"
@@ -112,10 +112,8 @@ def test_a_multipart_nested_1000_deep_is_refused_with_a_reason():
         f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'.encode()
         for i in range(1000)
     )
-    started = time.perf_counter()
-    with pytest.raises(InboundParseError, match="multipart sections"):
+    with cpu_budget(2), pytest.raises(InboundParseError, match="multipart sections"):
         parse_email(b"From: a@acme.example\r\nSubject: x\r\n" + body)
-    assert time.perf_counter() - started < 2
 
 
 def test_encoded_line_breaks_in_names_never_reach_the_fields():
@@ -149,9 +147,8 @@ def test_address_parser_attacks_never_produce_a_forged_address(sender):
 def test_huge_subjects_and_many_headers_take_bounded_time():
     headers = "".join(f"X-Junk-{i}: {i}\n" for i in range(20_000))
     message = raw(f"From: a@acme.example\n{headers}Subject: " + "s" * 100_000, b"body")
-    started = time.perf_counter()
-    parsed = parse_email(message)
-    assert time.perf_counter() - started < 2
+    with cpu_budget(2):
+        parsed = parse_email(message)
     assert len(parsed.subject) == 998 and "Subject shortened" in parsed.notes[0]
 
 
@@ -202,9 +199,10 @@ def test_the_public_corpus_parses_without_a_crash():
     ]
     parsed = refused = 0
     for path in files:
-        started = time.perf_counter()
+        data = path.read_bytes()
         try:
-            parse_email(path.read_bytes())
+            with cpu_budget(2):
+                parse_email(data)
             parsed += 1
         except InboundParseError as error:
             # The corpus keeps files that are no mail (a TNEF's contents, a
@@ -213,5 +211,4 @@ def test_the_public_corpus_parses_without_a_crash():
             unreadable = "not a readable email" in str(error) or "empty" in str(error)
             assert not_mail == unreadable, path
             refused += not not_mail
-        assert time.perf_counter() - started < 2, path
     assert parsed >= (210 if corpus is SHARED else 70) and refused <= 3, (parsed, refused)

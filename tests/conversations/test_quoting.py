@@ -6,6 +6,7 @@ signatures; and text that only looks like a quote stays."""
 import pytest
 
 from conversations.quoting import inbound_body, split_quoted_html, split_quoted_text
+from tests.timing import cpu_budget
 
 NEW = "Thanks, the refund arrived."
 OLD = "Your refund is on its way."
@@ -226,11 +227,8 @@ def test_the_folded_history_is_kept_for_the_conversation_view():
 
 
 def test_hostile_sizes_split_in_well_under_a_second():
-    import time
-
     texts = ["x\n" * 200_000, "On 1 wrote\n" * 50_000, "> a\nb\n" * 50_000]
-    started = time.perf_counter()
-    for text in texts:
-        split_quoted_text(text)
-    split_quoted_html("<div>" + "<hr>" * 20_000 + "</div>")
-    assert time.perf_counter() - started < 1
+    with cpu_budget(1):
+        for text in texts:
+            split_quoted_text(text)
+        split_quoted_html("<div>" + "<hr>" * 20_000 + "</div>")
