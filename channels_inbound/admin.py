@@ -1,5 +1,11 @@
 import datetime
 
+from adminsortable2.admin import (
+    CustomInlineFormSetMixin,
+    SortableAdminBase,
+    SortableStackedInline,
+    SortableTabularInline,
+)
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -14,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from tickets.admin import StageSelect, stage_label
+from tickets.admin import SortableKeys, StageSelect, stage_label
 from tickets.models import Stage
 
 from .models import (
@@ -245,7 +251,7 @@ class InboundItemAdmin(admin.ModelAdmin):
         self.message_user(request, text % {"count": len(ids)}, messages.SUCCESS)
 
 
-class WebFormFieldFormSet(BaseInlineFormSet):
+class WebFormFieldFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
     """A form is saved only when a submission can say who wrote and what they
     want (webform_problems): a form of only a Send button makes empty tickets."""
 
@@ -263,15 +269,15 @@ class WebFormFieldFormSet(BaseInlineFormSet):
             raise ValidationError(problems)
 
 
-class WebFormFieldInline(admin.TabularInline):
+class WebFormFieldInline(SortableTabularInline):
     model = WebFormField
     formset = WebFormFieldFormSet
     extra = 0
-    fields = ["position", "kind", "label", "help_text", "required", "property"]
+    fields = ["kind", "label", "help_text", "required", "property", "position"]
 
 
 @admin.register(WebForm)
-class WebFormAdmin(LandingAdmin):
+class WebFormAdmin(SortableAdminBase, SortableKeys, LandingAdmin):
     """Public forms whose submissions become tickets (S12)."""
 
     list_display = [
@@ -331,14 +337,14 @@ class WebFormAdmin(LandingAdmin):
         return format_html("<code>{}</code>", snippet)
 
 
-class ChatBotAnswerInline(admin.StackedInline):
+class ChatBotAnswerInline(SortableStackedInline):
     model = ChatBotAnswer
     extra = 0
-    fields = ["position", "question", "keywords", "answer"]
+    fields = ["question", "keywords", "answer", "position"]
 
 
 @admin.register(ChatWidget)
-class ChatWidgetAdmin(LandingAdmin):
+class ChatWidgetAdmin(SortableAdminBase, SortableKeys, LandingAdmin):
     """Live chat for websites (S12), with its optional rule-based chatbot."""
 
     list_display = ["name", "pipeline", "team", "bot_enabled", "is_active", "settings_warning"]
