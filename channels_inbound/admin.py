@@ -1,12 +1,18 @@
 import datetime
 
+from adminsortable2.admin import (
+    CustomInlineFormSetMixin,
+    SortableAdminBase,
+    SortableStackedInline,
+    SortableTabularInline,
+)
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -14,9 +20,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from tickets.admin import StageSelect, stage_label
+from tickets.admin import SortableKeys, StageSelect, stage_label
 from tickets.models import Stage
 
+from . import chat, webforms
 from .models import (
     BlockedSender,
     ChatBotAnswer,
@@ -245,7 +252,77 @@ class InboundItemAdmin(admin.ModelAdmin):
         self.message_user(request, text % {"count": len(ids)}, messages.SUCCESS)
 
 
-class WebFormFieldFormSet(BaseInlineFormSet):
+def error_texts(form) -> list[str]:
+    """A form's errors as sentences, each field's named by its label."""
+    texts = [str(e) for e in form.non_field_errors()]
+    for name, errors in form.errors.items():
+        if name != "__all__":
+            label = form.fields[name].label if name in form.fields else name
+            texts += [f"{label}: {e}" for e in errors]
+    return texts
+
+
+class PreviewAdmin(admin.ModelAdmin):
+    """A preview of the public page beside the settings, redrawn from what the
+    page holds, saved or not (js/admin_preview.js posts the form here as the
+    admin types). It validates as saving would, saves nothing, and shows what
+    would refuse the save above the page instead of failing."""
+
+    change_form_template = "admin/channels_inbound/preview_change_form.html"
+
+    @property
+    def media(self):
+        return super().media + forms.Media(js=["js/admin_preview.js"])
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.preview_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_preview"
+        return [
+            path("preview/", view, name=name),
+            path("<int:object_id>/preview/", view, name=name),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        name = f"admin:{self.opts.app_label}_{self.opts.model_name}_preview"
+        context["preview_url"] = reverse(name, args=[obj.pk] if obj and obj.pk else [])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def preview_view(self, request, object_id=None):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, str(object_id)) if object_id else None
+        if object_id and obj is None:
+            raise Http404
+        allowed = (
+            self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        )
+        if not allowed:
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=obj is not None)(
+            request.POST, instance=obj or self.model()
+        )
+        form.is_valid()
+        formsets, _inlines = self._create_formsets(request, form.instance, change=obj is not None)
+        problems = error_texts(form)
+        rows = {}
+        for formset in formsets:
+            formset.is_valid()
+            problems += [str(e) for e in formset.non_form_errors()]
+            kept = []
+            for index, row in enumerate(formset.forms):
+                problems += error_texts(row)
+                shown = row.instance.pk or row.has_changed()
+                if shown and not row.cleaned_data.get("DELETE"):
+                    kept.append((row.instance.position or 0, index, row.instance))
+            rows[formset.model] = [instance for *_order, instance in sorted(kept)]
+        return self.preview_page(request, form.instance, rows, list(dict.fromkeys(problems)))
+
+    def preview_page(self, request, obj, rows, problems) -> HttpResponse:
+        raise NotImplementedError
+
+
+class WebFormFieldFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
     """A form is saved only when a submission can say who wrote and what they
     want (webform_problems): a form of only a Send button makes empty tickets."""
 
@@ -263,15 +340,15 @@ class WebFormFieldFormSet(BaseInlineFormSet):
             raise ValidationError(problems)
 
 
-class WebFormFieldInline(admin.TabularInline):
+class WebFormFieldInline(SortableTabularInline):
     model = WebFormField
     formset = WebFormFieldFormSet
     extra = 0
-    fields = ["position", "kind", "label", "help_text", "required", "property"]
+    fields = ["kind", "label", "help_text", "required", "property", "position"]
 
 
 @admin.register(WebForm)
-class WebFormAdmin(LandingAdmin):
+class WebFormAdmin(SortableAdminBase, PreviewAdmin, SortableKeys, LandingAdmin):
     """Public forms whose submissions become tickets (S12)."""
 
     list_display = [
@@ -310,6 +387,9 @@ class WebFormAdmin(LandingAdmin):
         fields = [(field.kind, field.required) for field in webform.fields.all()]
         return [*super().problems(webform), *map(str, webform_problems(fields))]
 
+    def preview_page(self, request, obj, rows, problems):
+        return webforms.preview_page(request, obj, rows.get(WebFormField, []), problems)
+
     def _url(self, webform) -> str:
         base = settings.HELPDESK_BASE_URL.rstrip("/")
         return base + reverse("channels_inbound:form_page", args=[webform.slug])
@@ -331,14 +411,14 @@ class WebFormAdmin(LandingAdmin):
         return format_html("<code>{}</code>", snippet)
 
 
-class ChatBotAnswerInline(admin.StackedInline):
+class ChatBotAnswerInline(SortableStackedInline):
     model = ChatBotAnswer
     extra = 0
-    fields = ["position", "question", "keywords", "answer"]
+    fields = ["question", "keywords", "answer", "position"]
 
 
 @admin.register(ChatWidget)
-class ChatWidgetAdmin(LandingAdmin):
+class ChatWidgetAdmin(SortableAdminBase, PreviewAdmin, SortableKeys, LandingAdmin):
     """Live chat for websites (S12), with its optional rule-based chatbot."""
 
     list_display = ["name", "pipeline", "team", "bot_enabled", "is_active", "settings_warning"]
@@ -373,6 +453,9 @@ class ChatWidgetAdmin(LandingAdmin):
             },
         ),
     ]
+
+    def preview_page(self, request, obj, rows, problems):
+        return chat.preview_page(request, obj, rows.get(ChatBotAnswer, []), problems)
 
     @admin.display(description=_("code to add the chat to a site"))
     def embed_code(self, widget):

@@ -31,7 +31,7 @@ from conversations.queries import visitor_messages
 from tickets.models import Source
 
 from .chatbot import bot_session, bot_turn
-from .models import ChatBotSession, ChatWidget, InboundItem
+from .models import ChatBotAnswer, ChatBotSession, ChatWidget, InboundItem
 from .parsing import InboundParseError
 from .public import MAX_TEXT, frameable, rate_limited, unstorable
 from .store import inbound_store, visitor_thread
@@ -68,8 +68,16 @@ def widget_script(request, key):
 @require_GET
 def chat_page(request, key):
     widget = _widget(key)
-    response = render(request, "channels_inbound/chat_page.html", {"widget": widget})
+    context = {"widget": widget, "answers": widget.bot_answers.all()}
+    response = render(request, "channels_inbound/chat_page.html", context)
     return frameable(response, widget.origins, scripts=True)
+
+
+def preview_page(request, widget: ChatWidget, answers: list[ChatBotAnswer], problems: list[str]):
+    """The chat window as a visitor will first see it, drawn from settings not
+    yet saved (the admin's preview): without its script, so nothing is sent."""
+    context = {"widget": widget, "answers": answers, "preview": True, "problems": problems}
+    return render(request, "channels_inbound/chat_page.html", context)
 
 
 @csrf_exempt  # no session: the visitor key in the body is the credential

@@ -74,6 +74,20 @@ def _field(field: WebFormField) -> forms.Field:
     return forms.CharField(max_length=500, **common)
 
 
+def preview_page(request, webform: WebForm, fields: list[WebFormField], problems: list[str]):
+    """The form's page as a visitor will see it, drawn from settings not yet
+    saved (the admin's preview): `fields` are unsaved rows in their order,
+    `problems` what keeps these settings from being saved. Its Send button
+    is disabled and it has nowhere to post: a preview stores nothing."""
+    form_fields = {f"f{index}": _field(field) for index, field in enumerate(fields)}
+    form = type("WebFormPreview", (forms.Form,), form_fields)()
+    return render(
+        request,
+        "channels_inbound/form_page.html",
+        {"webform": webform, "form": form, "preview": True, "problems": problems},
+    )
+
+
 @csrf_exempt  # public and unauthenticated: nothing of a session to protect
 @xframe_options_exempt  # framing is decided per form, in the CSP below
 @require_http_methods(["GET", "POST"])

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    # Drag to reorder statuses, fields and lists in the settings.
+    "adminsortable2",
     "helpdesk",
     "accounts",
     "crm",

@@ -1,3 +1,8 @@
+from adminsortable2.admin import (
+    CustomInlineFormSetMixin,
+    SortableAdminMixin,
+    SortableTabularInline,
+)
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -89,8 +94,10 @@ class StageForm(forms.ModelForm):
             )
 
 
-class StageFormSet(BaseInlineFormSet):
-    """Deleting a stage moves its tickets to the chosen stage first."""
+class StageFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
+    """Deleting a stage moves its tickets to the chosen stage first. The
+    position is a hidden input that the rows' drag handle and Move up/Move
+    down keys renumber (django-admin-sortable2 and js/admin_sortable_keys.js)."""
 
     def delete_existing(self, obj, commit=True):
         if not commit:
@@ -99,7 +106,9 @@ class StageFormSet(BaseInlineFormSet):
         services.stage_delete(stage=obj, move_to=form.cleaned_data.get("move_tickets_to"))
 
 
-class StageInline(admin.TabularInline):
+class StageInline(SortableTabularInline):
+    """Statuses in their order, dragged or moved with the keyboard."""
+
     model = Stage
     form = StageForm
     formset = StageFormSet
@@ -151,10 +160,24 @@ class PipelineForm(forms.ModelForm):
                 self.fields[name].queryset = own
 
 
+class SortableKeys:
+    """Drag to reorder (django-admin-sortable2), and the same by keyboard:
+    js/admin_sortable_keys.js makes each handle a button that ArrowUp and
+    ArrowDown move, announced in a live region whose words the page carries."""
+
+    # After SortableAdminMixin in the bases: its list template extends this one.
+    change_form_template = "admin/sortable_change_form.html"
+    change_list_template = "admin/sortable_change_list.html"
+
+    @property
+    def media(self):
+        return super().media + forms.Media(js=["js/admin_sortable_keys.js"])
+
+
 @admin.register(Pipeline)
-class PipelineAdmin(admin.ModelAdmin):
+class PipelineAdmin(SortableAdminMixin, SortableKeys, admin.ModelAdmin):
     form = PipelineForm
-    list_display = ["name", "position"]
+    list_display = ["position", "name"]
     inlines = [StageInline]
 
 
@@ -190,12 +213,13 @@ class PropertyDefinitionForm(forms.ModelForm):
 
 
 @admin.register(PropertyDefinition)
-class PropertyDefinitionAdmin(admin.ModelAdmin):
-    """Custom ticket properties (S9) and which appear on the create form (S5)."""
+class PropertyDefinitionAdmin(SortableAdminMixin, SortableKeys, admin.ModelAdmin):
+    """Custom ticket properties (S9) and which appear on the create form (S5),
+    in the order they are offered."""
 
     form = PropertyDefinitionForm
-    list_display = ["label", "key", "type", "on_create_form", "in_sidebar", "position"]
-    list_editable = ["on_create_form", "in_sidebar", "position"]
+    list_display = ["position", "label", "key", "type", "on_create_form", "in_sidebar"]
+    list_editable = ["on_create_form", "in_sidebar"]
 
 
 class WorkspaceLayoutForm(forms.ModelForm):

@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from tests.factories import TicketFactory
+from tests.factories import PipelineFactory, TicketFactory
 from tickets.models import PropertyDefinition, Stage
 
 
@@ -71,3 +71,51 @@ def test_admin_is_for_super_admins_only(client, agent, collaborator):
     for user in (agent, collaborator):
         client.force_login(user)
         assert client.get(reverse("admin:tickets_pipeline_changelist")).status_code == 302
+
+
+def test_stages_are_saved_in_the_order_the_page_sends(client, super_admin, pipeline):
+    """The drag handle and the arrow keys renumber the hidden positions; the
+    pipeline's save keeps that order."""
+    client.force_login(super_admin)
+    before = list(pipeline.stages.order_by("position", "id"))
+    data = inline_data(pipeline)
+    for i in range(len(before)):
+        data[f"stages-{i}-position"] = len(before) - i
+    page = client.get(reverse("admin:tickets_pipeline_change", args=[pipeline.pk]))
+    body = page.content.decode()
+    assert 'class="module sortable' in body and "js/admin_sortable_keys.js" in body
+    assert 'id="sortable-keys"' in body  # the live region that announces moves
+
+    response = client.post(reverse("admin:tickets_pipeline_change", args=[pipeline.pk]), data)
+
+    assert response.status_code == 302
+    assert list(pipeline.stages.order_by("position", "id")) == before[::-1]
+
+
+def test_pipelines_and_properties_are_reordered_from_their_lists(client, super_admin, pipeline):
+    """The lists save a drag or a key press at once, through the order URL,
+    which only a super admin may use."""
+    second = PipelineFactory(name="Billing", position=pipeline.position + 1)
+    size = PropertyDefinition.objects.create(key="size", label="Size", position=1)
+    plan = PropertyDefinition.objects.create(key="plan", label="Plan", position=2)
+    client.force_login(super_admin)
+    for model, first, last in (("pipeline", pipeline, second), ("propertydefinition", size, plan)):
+        listing = client.get(reverse(f"admin:tickets_{model}_changelist"))
+        assert 'id="admin_sortable2_config"' in listing.content.decode()
+        url = reverse(f"admin:tickets_{model}_sortable_update")
+        items = [[last.pk, first.position], [first.pk, last.position]]
+        response = client.post(url, {"updatedItems": items}, content_type="application/json")
+        assert response.status_code == 200
+        last.refresh_from_db()
+        first.refresh_from_db()
+        assert last.position < first.position
+
+
+def test_only_super_admins_may_reorder_a_list(client, agent, pipeline):
+    client.force_login(agent)
+    url = reverse("admin:tickets_pipeline_sortable_update")
+    items = [[pipeline.pk, 99]]
+    response = client.post(url, {"updatedItems": items}, content_type="application/json")
+    assert response.status_code in (302, 403)
+    pipeline.refresh_from_db()
+    assert pipeline.position != 99

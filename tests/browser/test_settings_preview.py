@@ -1,0 +1,76 @@
+"""The preview beside a web form's and a chat widget's settings follows the
+admin's typing, in a frame that runs nothing and sends nothing (issue 14)."""
+
+import pytest
+from playwright.sync_api import expect
+
+from channels_inbound.models import ChatWidget, WebForm, WebFormField
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def admin_page(page, sign_in, super_admin):
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    sign_in(super_admin)
+    return page
+
+
+def test_the_web_form_preview_follows_unsaved_edits(admin_page, pipeline):
+    page = admin_page
+    webform = WebForm.objects.create(
+        name="Support",
+        slug="support",
+        title="Contact support",
+        pipeline=pipeline,
+        stage=pipeline.stages.first(),
+    )
+    for n, kind in enumerate([WebFormField.Kind.EMAIL, WebFormField.Kind.MESSAGE], 1):
+        WebFormField.objects.create(
+            form=webform, kind=kind, label=kind.label, required=True, position=n
+        )
+    page.goto(f"/admin/channels_inbound/webform/{webform.pk}/change/")
+    preview = page.frame_locator("iframe[data-preview-url]")
+    expect(preview.locator("h1")).to_have_text("Contact support")
+
+    page.fill("input[name=title]", "Write to us")
+    page.fill("input[name=fields-1-label]", "What happened?")
+    expect(preview.locator("h1")).to_have_text("Write to us")
+    expect(preview.locator("label").nth(1)).to_contain_text("What happened?")
+    expect(preview.locator("button[type=submit]")).to_be_disabled()
+
+    # A field moved with the keyboard moves in the preview too.
+    page.locator("#fields-group .sort-handle").nth(1).focus()
+    page.keyboard.press("ArrowUp")
+    expect(preview.locator("label").first).to_contain_text("What happened?")
+
+    # Removing the message field (the form's second row, shown first now)
+    # shows why the form could not be saved.
+    page.check("input[name=fields-1-DELETE]")
+    expect(preview.locator(".preview-problems")).to_contain_text("Add a required message field")
+
+    webform.refresh_from_db()
+    assert webform.title == "Contact support"
+    assert list(webform.fields.values_list("label", flat=True)) == [
+        "Contact: email",
+        "Ticket: message",
+    ]
+    assert not Ticket.objects.exists()
+
+
+def test_the_chat_preview_follows_the_greeting_and_the_bot(admin_page, pipeline):
+    page = admin_page
+    widget = ChatWidget.objects.create(
+        name="Northwind help", pipeline=pipeline, stage=pipeline.stages.first()
+    )
+    page.goto(f"/admin/channels_inbound/chatwidget/{widget.pk}/change/")
+    preview = page.frame_locator("iframe[data-preview-url]")
+    expect(preview.locator(".chat-head h1")).to_have_text("Northwind help")
+    page.fill("input[name=greeting]", "Hej! Ask us anything.")
+    expect(preview.locator(".chat-agent")).to_have_text("Hej! Ask us anything.")
+    expect(preview.locator(".chat-person")).to_have_count(0)
+    page.check("input[name=bot_enabled]")
+    expect(preview.locator(".chat-person")).to_have_text("Talk to a person")
+    widget.refresh_from_db()
+    assert widget.greeting != "Hej! Ask us anything." and not widget.bot_enabled
