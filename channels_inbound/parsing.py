@@ -27,6 +27,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from channels_inbound.tnef import tnef_files
+
 # More multipart sections than this is an attack or a broken generator, not mail.
 MAX_MULTIPARTS = 100
 MAX_PARTS = 1000
@@ -105,6 +107,7 @@ BIG_PART = 2**20  # base64 bodies from this size are decoded from the raw bytes
 HTML_START = re.compile(rb"(?i)\s*(<!doctype html|<html|<head|<body|<div|<p[ >]|<table)")
 UUENCODE_BEGIN = re.compile(rb"(?m)^begin [0-7]{3,4} \S")
 UUENCODE_BLOCK = re.compile(rb"(?ms)^begin [0-7]{3,4} ([^\r\n]+)\r?\n(.*?)^end[ \t]*(?:\r?\n|\Z)")
+TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 # Extensions mimetypes does not know, or knows less well.
 EXTENSIONS = {
     "application/ms-tnef": ".dat",
@@ -788,6 +791,8 @@ def _read_body(
         else:
             data = leaves.data(part)
             part.set_payload("")  # its encoded text is not needed twice (a 20 MB file)
+            if _is_tnef(content_type, filename) and _unpack_tnef(data, parsed):
+                continue
         content_id = _message_id(_raw(part, "Content-ID")).strip("<>")
         parsed.attachments.append(
             ParsedPart(
@@ -806,6 +811,31 @@ def _read_body(
         parsed.html = "\n".join(
             content if kind == "html" else text_to_html(content) for kind, content in shown
         ).replace("\x00", "")
+
+
+def _is_tnef(content_type: str, filename: str) -> bool:
+    return content_type in TNEF_TYPES or (
+        content_type == "application/octet-stream" and filename.lower() == "winmail.dat"
+    )
+
+
+def _unpack_tnef(data: bytes, parsed: ParsedEmail) -> bool:
+    """Outlook's winmail.dat replaced by the files in it, as mail clients that
+    read it show them (its rich body as body.rtf or body.html); False, and
+    winmail.dat kept as it came, when it cannot be read or holds too many."""
+    files = tnef_files(data)
+    if files is None or len(parsed.attachments) + len(files) > MAX_PARTS:
+        return False
+    for file in files:
+        name = _one_line(file.filename).replace("/", "_").replace("\\", "_")
+        parsed.attachments.append(
+            ParsedPart(
+                filename=name or "attachment.bin",
+                content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                data=file.data,
+            )
+        )
+    return True
 
 
 def _uudecode(data: bytes, parsed: ParsedEmail) -> bytes:

@@ -17,8 +17,9 @@ FIELD_TARGET = 0.98
 QUOTE_TARGET = 0.85
 # Below target today; the target stays FIELD_TARGET. Reasons, by source:
 FIELD_FLOOR = {
-    # TNEF (winmail.dat) is not unpacked: the 13 .list files expect its files.
-    "mimekit": 0.65,
+    # TNEF is unpacked; 4 .list files leave out a file that MimeKit's own
+    # extracted folder holds (see corpus.py, documented differences).
+    "mimekit": 0.93,
     # Dovecot's malformed MIME read differently (unclosed boundaries, parts
     # without headers), encoded words split over folded lines, un-bracketed
     # Message-IDs, obsolete date forms and content types with comments.
