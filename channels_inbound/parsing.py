@@ -110,6 +110,7 @@ UUENCODE_BLOCK = re.compile(rb"(?ms)^begin [0-7]{3,4} ([^\r\n]+)\r?\n(.*?)^end[ 
 TOKEN = r"[!#$%&'*+\-.^_`{|}~0-9A-Za-z]+"
 MIME_TYPE = re.compile(rf"\s*({TOKEN})\s*/\s*({TOKEN})")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MAX_TNEF = 3  # Outlook sends one; each may hold a compressed body to expand
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 # Extensions mimetypes does not know, or knows less well.
 EXTENSIONS = {
@@ -801,6 +802,7 @@ def _read_body(
     # (part, whether it is a text alternative to HTML, the path from the top)
     stack: list[tuple[MimeMessage, bool, tuple]] = [(mime, False, ())]
     seen = 0
+    tnef_left = MAX_TNEF  # winmail.dat parts unpacked; others stay as they came
     while stack:
         part, alternative, path = stack.pop()
         seen += 1
@@ -851,8 +853,10 @@ def _read_body(
         else:
             data = leaves.data(part)
             part.set_payload("")  # its encoded text is not needed twice (a 20 MB file)
-            if _is_tnef(content_type, filename) and _unpack_tnef(data, parsed):
-                continue
+            if _is_tnef(content_type, filename) and tnef_left > 0:
+                tnef_left -= 1
+                if _unpack_tnef(data, parsed):
+                    continue
         content_id = _message_id(_raw(part, "Content-ID")).strip("<>")
         parsed.attachments.append(
             ParsedPart(

@@ -15,9 +15,10 @@ SIGNATURE = 0x223E9F78
 MAX_OBJECTS = 10_000
 MAX_PROPERTIES = 10_000  # per property list
 MAX_FILES = 500
-# Compressed RTF is expanded in pure Python (compressed-rtf): above this the
-# rich copy of a body is left out rather than spending seconds on it.
-MAX_COMPRESSED_RTF = 2**20
+# Compressed RTF is expanded in pure Python (compressed-rtf), at most about
+# 8.5 bytes out per byte in: above this (real bodies are a few KB) the rich
+# copy of a body is left out rather than spending seconds on it.
+MAX_COMPRESSED_RTF = 256 * 1024
 
 LEVEL_MESSAGE, LEVEL_ATTACHMENT = 1, 2
 # Attribute ids (the low 16 bits of an attribute's id).

@@ -81,3 +81,10 @@ def test_the_rich_body_of_winmail_dat_is_kept_as_body_rtf():
     assert [(a.filename, a.content_type, a.data) for a in parsed.attachments] == [
         ("body.rtf", "application/rtf", rtf)
     ]
+
+
+def test_only_the_first_three_winmail_dat_parts_are_unpacked():
+    stream = tnef(("a.txt", b"x"))
+    attachments = [("winmail.dat", stream, "application", "ms-tnef", None)] * 5
+    parsed = parse_email(mail(attachments=attachments))
+    assert [a.filename for a in parsed.attachments] == ["a.txt"] * 3 + ["winmail.dat"] * 2
