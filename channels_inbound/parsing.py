@@ -546,7 +546,8 @@ def _date(value: str) -> datetime | None:
     and a zone that is unknown or says nothing ("-0000", "ZZZZ", the military
     letters, whose signs were defined backwards) read as UTC (RFC 5322 4.3).
     A POSIX zone ("EST5EDT") counts as its first name."""
-    value = _without_comments(value[:500]).rpartition(";")[2].strip()
+    pieces = [p.strip() for p in _without_comments(value[:500]).split(";")]
+    value = next((p for p in reversed(pieces) if p), "")
     if not value:
         return None
     value = re.sub(r"\b([A-Za-z]{3,4})[+-]?\d{1,2}[A-Za-z]{3,4}\b", r"\1", value)

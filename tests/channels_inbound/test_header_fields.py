@@ -68,3 +68,14 @@ def test_content_type_with_comments_and_spaces_around_the_slash():
 def test_content_type_that_is_no_type_is_text_plain():
     parsed = parse_email(message("Content-Type: /html", b"Plain words"))
     assert (parsed.text, parsed.html, parsed.attachments) == ("Plain words", "", [])
+
+
+def test_date_after_a_trace_headers_semicolon_or_before_a_stray_one():
+    for value in (
+        "by mx.acme.example; Mon, 10 Oct 2022 03:31:15 -0700",
+        "10 Oct 2022 03:31:15 -0700;",
+    ):
+        parsed = parse_email(message(f"Date: {value}"))
+        assert parsed.date == datetime(
+            2022, 10, 10, 3, 31, 15, tzinfo=timezone(timedelta(hours=-7))
+        )
