@@ -16,7 +16,7 @@ import mimetypes
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import Message as MimeMessage
@@ -26,6 +26,8 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from channels_inbound.tnef import tnef_files
 
 # More multipart sections than this is an attack or a broken generator, not mail.
 MAX_MULTIPARTS = 100
@@ -105,6 +107,11 @@ BIG_PART = 2**20  # base64 bodies from this size are decoded from the raw bytes
 HTML_START = re.compile(rb"(?i)\s*(<!doctype html|<html|<head|<body|<div|<p[ >]|<table)")
 UUENCODE_BEGIN = re.compile(rb"(?m)^begin [0-7]{3,4} \S")
 UUENCODE_BLOCK = re.compile(rb"(?ms)^begin [0-7]{3,4} ([^\r\n]+)\r?\n(.*?)^end[ \t]*(?:\r?\n|\Z)")
+TOKEN = r"[!#$%&'*+\-.^_`{|}~0-9A-Za-z]+"
+MIME_TYPE = re.compile(rf"\s*({TOKEN})\s*/\s*({TOKEN})")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MAX_TNEF = 3  # Outlook sends one; each may hold a compressed body to expand
+TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 # Extensions mimetypes does not know, or knows less well.
 EXTENSIONS = {
     "application/ms-tnef": ".dat",
@@ -425,7 +432,7 @@ def content_hash(raw: bytes) -> str:
 def _read_headers(mime: MimeMessage, parsed: ParsedEmail, hint: str) -> None:
     parsed.message_id = _message_id(_raw(mime, "Message-ID"))
     parsed.in_reply_to = _message_id(_raw(mime, "In-Reply-To"))
-    parsed.references = re.findall(r"<[^<>\s]{1,250}>", _raw(mime, "References"))[-MAX_REFERENCES:]
+    parsed.references = message_ids(_raw(mime, "References"))[-MAX_REFERENCES:]
     subject = _one_line(header_text(_raw(mime, "Subject"), hint))
     if len(subject) > MAX_SUBJECT:
         parsed.notes.append(f"Subject shortened from {len(subject)} characters.")
@@ -474,6 +481,18 @@ def _raw_all(mime: MimeMessage, name: str) -> str:
     return ", ".join(str(v) for k, v in mime.raw_items() if k.lower() == wanted)
 
 
+def mime_type(part: MimeMessage) -> str:
+    """The part's type as mail clients read it: comments and spaces around
+    the slash left out ("text (plain) / html" is text/html); without the
+    header, the default of where the part is (message/rfc822 in a digest);
+    a value that is no type/subtype (RFC 2045 5.2) is text/plain."""
+    value = _raw(part, "Content-Type")
+    if not value.strip():
+        return part.get_default_type()
+    match = MIME_TYPE.match(_without_comments(value[:500]).split(";", 1)[0])
+    return f"{match.group(1)}/{match.group(2)}".lower() if match else "text/plain"
+
+
 def _charset(part: MimeMessage) -> str:
     """The charset label of the part's Content-Type, as written."""
     return _params(_raw(part, "Content-Type")).get("charset", "").strip().lower()
@@ -501,19 +520,65 @@ def _one_line(value: str) -> str:
     return " ".join(value.split())
 
 
+def message_ids(value: str) -> list[str]:
+    """The message ids in an id header (Message-ID, In-Reply-To, References),
+    each in angle brackets. Inside the brackets anything but brackets is kept
+    as written (old mailers leave spaces and comments in). Without brackets,
+    as some mailers write them, a value that is one word is the id; text
+    with spaces is no id ("your message of Tuesday")."""
+    found = re.findall(r"<[^<>]{1,250}>", value)
+    if found:
+        return [_one_line(i) if "\n" in i or "\r" in i else i for i in found]
+    word = value.strip()
+    if word and len(word) <= 250 and not re.search(r"[\s<>]", word):
+        return [f"<{word}>"]
+    return []
+
+
 def _message_id(value: str) -> str:
-    match = re.search(r"<[^<>\s]{1,250}>", value)
-    return match.group(0) if match else ""
+    found = message_ids(value)
+    return found[0] if found else ""
 
 
 def _date(value: str) -> datetime | None:
+    """A date header as mail clients read it: comments (nested ones too) left
+    out, a numeric month read as one, the date after a trace header's ";",
+    and a zone that is unknown or says nothing ("-0000", "ZZZZ", the military
+    letters, whose signs were defined backwards) read as UTC (RFC 5322 4.3).
+    A POSIX zone ("EST5EDT") counts as its first name."""
+    pieces = [p.strip() for p in _without_comments(value[:500]).split(";")]
+    value = next((p for p in reversed(pieces) if p), "")
     if not value:
         return None
+    value = re.sub(r"\b([A-Za-z]{3,4})[+-]?\d{1,2}[A-Za-z]{3,4}\b", r"\1", value)
+    value = re.sub(
+        r"^((?:[A-Za-z]{3},?\s+)?\d{1,2})\s+(0?[1-9]|1[0-2])\s+(?=\d{2,4}\s)",
+        lambda m: f"{m.group(1)} {MONTHS[int(m.group(2)) - 1]} ",
+        value,
+    )
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return moment if moment.tzinfo else None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _without_comments(value: str) -> str:
+    """`value` without its parenthesised comments (nested, with \\-escapes);
+    an unclosed comment runs to the end."""
+    kept, depth, escaped = [], 0, False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\" and depth:
+            escaped = True
+        elif char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif not depth:
+            kept.append(char)
+    return "".join(kept)
 
 
 def header_text(value: str, hint: str = "") -> str:
@@ -738,20 +803,21 @@ def _read_body(
     # (part, whether it is a text alternative to HTML, the path from the top)
     stack: list[tuple[MimeMessage, bool, tuple]] = [(mime, False, ())]
     seen = 0
+    tnef_left = MAX_TNEF  # winmail.dat parts unpacked; others stay as they came
     while stack:
         part, alternative, path = stack.pop()
         seen += 1
         if seen > MAX_PARTS:
             parsed.notes.append(f"Only the first {MAX_PARTS} parts were read.")
             break
-        content_type = part.get_content_type()
+        content_type = mime_type(part)
         if content_type == "multipart/report":
             report_type = str(part.get_param("report-type") or "").lower()
             parsed.bounce = parsed.bounce or report_type == "delivery-status"
         payload = part.get_payload()
         if content_type.startswith("multipart/") and isinstance(payload, list):
             hides_text = content_type == "multipart/alternative" and any(
-                child.get_content_type() != "text/plain" for child in payload
+                mime_type(child) != "text/plain" for child in payload
             )
             stack.extend(
                 (child, hides_text or alternative, (*path, (part, index)))
@@ -788,6 +854,10 @@ def _read_body(
         else:
             data = leaves.data(part)
             part.set_payload("")  # its encoded text is not needed twice (a 20 MB file)
+            if _is_tnef(content_type, filename) and tnef_left > 0:
+                tnef_left -= 1
+                if _unpack_tnef(data, parsed):
+                    continue
         content_id = _message_id(_raw(part, "Content-ID")).strip("<>")
         parsed.attachments.append(
             ParsedPart(
@@ -806,6 +876,31 @@ def _read_body(
         parsed.html = "\n".join(
             content if kind == "html" else text_to_html(content) for kind, content in shown
         ).replace("\x00", "")
+
+
+def _is_tnef(content_type: str, filename: str) -> bool:
+    return content_type in TNEF_TYPES or (
+        content_type == "application/octet-stream" and filename.lower() == "winmail.dat"
+    )
+
+
+def _unpack_tnef(data: bytes, parsed: ParsedEmail) -> bool:
+    """Outlook's winmail.dat replaced by the files in it, as mail clients that
+    read it show them (its rich body as body.rtf or body.html); False, and
+    winmail.dat kept as it came, when it cannot be read or holds too many."""
+    files = tnef_files(data)
+    if files is None or len(parsed.attachments) + len(files) > MAX_PARTS:
+        return False
+    for file in files:
+        name = _one_line(file.filename).replace("/", "_").replace("\\", "_")
+        parsed.attachments.append(
+            ParsedPart(
+                filename=name or "attachment.bin",
+                content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                data=file.data,
+            )
+        )
+    return True
 
 
 def _uudecode(data: bytes, parsed: ParsedEmail) -> bytes:

@@ -14,6 +14,45 @@ Three figures per source folder:
 
 `python -m tests.channels_inbound.corpus` prints the table (for the issue's
 note); tests/channels_inbound/test_corpus.py asserts the floors.
+
+Documented differences. Some field failures are a source reading mail in a
+different but defensible way, not our parser getting it wrong; each class is
+in DIFFERENCES below with the number of failing checks it covers (the tests
+hold that number, so a class cannot grow or linger unseen). They still count
+as failures in the field figure; the table prints, separately and named as
+such, the agreement excluding documented differences. The classes (counts
+of failing checks):
+- mimekit, 4: a TNEF .list names fewer files than MimeKit's own extracted
+  folder holds (long-filename: allproductsmar2000.dat; winmail: the RTF
+  body; unicode-mapi-attr and -name: the HTML body); we list every file.
+- django-helpdesk, 1: utf-nondecodable.eml's text and HTML alternatives say
+  different things; the expected sentence is only in the HTML, which is what
+  we show and which is checked (html_part_contains) and passes; the body
+  check reads the text alternative.
+- stalwart, 30: Dovecot's broken boundaries (malformed/001-004, 006-012):
+  boundaries reused, never closed, nested wrongly or matching only as a
+  prefix. Stalwart files text of those parts as attachments or reads
+  delimiters as text; we show every text part as the stdlib parser splits
+  them, and a boundary that is not on a line of its own as text (RFC 2046).
+- stalwart, 4: a part with two Content-Type headers (malformed/020, 021):
+  the first counts for us, the last for stalwart.
+- stalwart, 2: NUL bytes (thirdparty/000) are left out of stored text
+  (PostgreSQL text cannot hold them).
+- stalwart, 4: base64 text with garbage after its end and a part that is no
+  base64 at all (thirdparty/002): garbage reads as garbage either way;
+  stalwart files the undecodable part as an attachment, we show it.
+- stalwart, 2: a closing boundary in the middle of a line (thirdparty/005)
+  is text for us (RFC 2046), a delimiter for stalwart.
+- stalwart, 2: a From address without a domain ("moderator",
+  thirdparty/007) is no address we could answer: no sender (RELIABILITY 32).
+- stalwart, 1: a date of six bare numbers is no date for us.
+- stalwart, 3: an encoded word glued to the text before it ("[SPAM]=?utf-8?")
+  decodes without a space added.
+- stalwart, 4: a content type that is not token/token (RFC 2045 5.2:
+  "text/plain/format", non-ASCII "á/é") is text/plain for us.
+Not documented, because ours is wrong there and not fixed yet: malformed/005
+(boundaries "a--" and "a----": the stdlib parser takes the inner delimiter
+for the outer closing one and the text parts are lost, 2 checks).
 """
 
 import functools
@@ -47,6 +86,37 @@ class Tally:
         return None if not self.checked else 1 - len(self.failures) / self.checked
 
 
+@dataclass(frozen=True)
+class Difference:
+    """A class of field failures where the source reads mail differently
+    from us in a way we keep (see the module docstring): the failures whose
+    line matches `pattern`, `count` of them today."""
+
+    source: str
+    pattern: str
+    count: int
+
+
+DIFFERENCES = [
+    Difference(
+        "mimekit",
+        r"^tnef/(long-filename|winmail|unicode-mapi-attr|unicode-mapi-attr-name)\.list "
+        r"\[attachment count\]",
+        4,
+    ),
+    Difference("django-helpdesk", r"^utf-nondecodable\.eml \[body\]", 1),
+    Difference("stalwart-mail-parser", r"^eml/malformed/0(0[1-46-9]|1[0-2])(\.crlf)?\.json ", 30),
+    Difference("stalwart-mail-parser", r"^eml/malformed/02[01](\.crlf)?\.json \[body start\]", 4),
+    Difference("stalwart-mail-parser", r"^eml/thirdparty/000(\.crlf)?\.json \[body start\]", 2),
+    Difference("stalwart-mail-parser", r"^eml/thirdparty/002(\.crlf)?\.json ", 4),
+    Difference("stalwart-mail-parser", r"^eml/thirdparty/005(\.crlf)?\.json \[body start\]", 2),
+    Difference("stalwart-mail-parser", r"^eml/thirdparty/007(\.crlf)?\.json \[sender\]", 2),
+    Difference("stalwart-mail-parser", r"^date\.json ' 4 8 15 16 23 42", 1),
+    Difference("stalwart-mail-parser", r"^unstructured\.json '\[SUSPECTED SPAM\]=\?", 3),
+    Difference("stalwart-mail-parser", r"^content_type\.json '(á/é|text/plain/format)", 4),
+]
+
+
 @dataclass
 class SourceResult:
     fields: Tally = field(default_factory=Tally)
@@ -54,6 +124,26 @@ class SourceResult:
     messages: int = 0
     crashes: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+
+
+def documented(source: str, result: SourceResult) -> dict[Difference, list[str]]:
+    """The field failures of `source` that each documented difference covers."""
+    return {
+        difference: [f for f in result.fields.failures if re.search(difference.pattern, f)]
+        for difference in DIFFERENCES
+        if difference.source == source
+    }
+
+
+def rate_excluding_documented(source: str, result: SourceResult) -> float | None:
+    """Field agreement with the documented differences' checks left out of
+    both counts: how far we are from the source where we mean to read mail
+    as it does."""
+    covered = sum(len(found) for found in documented(source, result).values())
+    checked = result.fields.checked - covered
+    if not checked:
+        return None
+    return 1 - (len(result.fields.failures) - covered) / checked
 
 
 def _fold(text: str) -> str:
@@ -255,10 +345,16 @@ def _check_stalwart(source: Path, result: SourceResult) -> None:
     _check_header_vectors(source / "header-vectors", result)
 
 
+def _unfolded_value(header: str) -> str:
+    """A vector's value as a message's header block gives it to the parser: a
+    line break not followed by white space ends the field (what follows is
+    the next header, as when a comment is broken over an unfolded line)."""
+    return re.split(r"\r?\n(?![ \t])", header)[0]
+
+
 def _check_header_vectors(folder: Path, result: SourceResult) -> None:
-    """The header parses our parser makes itself (dates, ids, unstructured
-    text) against stalwart's vectors, and content types as the stdlib parser
-    we rely on reads them. Received and list headers are not read by us: each
+    """The header parses our parser makes (dates, ids, unstructured text,
+    content types) against stalwart's vectors. Received and list headers are not read by us: each
     vector only has to pass through parse_email."""
     from email import message_from_bytes, policy
 
@@ -267,7 +363,7 @@ def _check_header_vectors(folder: Path, result: SourceResult) -> None:
     tally = result.fields
     for vector in json.loads((folder / "date.json").read_text()):
         expected = vector["expected"]
-        got = parsing._date(vector["header"])
+        got = parsing._date(_unfolded_value(vector["header"]))
         if expected is None:
             ok = got is None
         else:
@@ -280,16 +376,11 @@ def _check_header_vectors(folder: Path, result: SourceResult) -> None:
             )
         tally.check(f"date.json {vector['header']!r:.40}", "date", ok, expected, got)
     for vector in json.loads((folder / "id.json").read_text()):
-        got = [
-            i.strip("<>")
-            for i in re.findall(r"<[^<>\s]{1,250}>", vector["header"].split("\n\n")[0])
-        ]
+        got = [i.strip("<>") for i in parsing.message_ids(vector["header"].split("\n\n")[0])]
         expected = vector["expected"] or []
         tally.check(f"id.json {vector['header']!r:.40}", "ids", got == expected, expected, got)
     for vector in json.loads((folder / "unstructured.json").read_text()):
-        # A vector may run on into the next header, which ends the value.
-        value = re.split(r"\r?\n(?![ \t])", vector["header"])[0]
-        got = parsing._one_line(parsing.header_text(value))
+        got = parsing._one_line(parsing.header_text(_unfolded_value(vector["header"])))
         expected = _fold(vector["expected"] or "")
         tally.check(
             f"unstructured.json {vector['header']!r:.40}", "text", got == expected, expected, got
@@ -301,7 +392,7 @@ def _check_header_vectors(folder: Path, result: SourceResult) -> None:
             policy=policy.compat32,
         )
         expected = vector["expected"]
-        got_type = mime.get_content_type()
+        got_type = parsing.mime_type(mime)
         if expected is None:
             ok = got_type == "text/plain"
             want = "text/plain"
@@ -552,11 +643,26 @@ def report() -> str:
             return "-"
         return f"{tally.rate:.1%} ({tally.checked - len(tally.failures)}/{tally.checked})"
 
-    lines = [f"{'source':28} {'fields':>18} {'quotes':>18} {'messages':>8} crashes refusals"]
+    lines = [
+        f"{'source':28} {'fields':>18} {'quotes':>18} {'messages':>8} crashes refusals"
+        "  fields excl. documented differences"
+    ]
+    checked = failed = covered = 0
     for name, result in results().items():
+        excluding = rate_excluding_documented(name, result)
+        count = sum(len(found) for found in documented(name, result).values())
+        checked += result.fields.checked
+        failed += len(result.fields.failures)
+        covered += count
         lines.append(
             f"{name:28} {rate(result.fields):>18} {rate(result.quotes):>18}"
             f" {result.messages:>8} {len(result.crashes):>7} {len(result.refusals):>8}"
+            + (f"  {excluding:.1%} ({count} documented)" if result.fields.checked else "")
+        )
+    if checked:
+        lines.append(
+            f"{'all field sources':28} {1 - failed / checked:>7.1%} ({checked - failed}/{checked})"
+            f"{'':>38}  {1 - (failed - covered) / (checked - covered):.1%} ({covered} documented)"
         )
     return "\n".join(lines)
 

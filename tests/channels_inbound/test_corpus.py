@@ -15,17 +15,21 @@ from tests.channels_inbound import corpus
 
 FIELD_TARGET = 0.98
 QUOTE_TARGET = 0.85
-# Below target today; the target stays FIELD_TARGET. Reasons, by source:
+# Below target today; the target stays FIELD_TARGET. Every failure left in
+# these is a documented difference (corpus.DIFFERENCES: a source reading mail
+# differently in a way we keep) except stalwart's malformed/005 (2 checks).
 FIELD_FLOOR = {
-    # TNEF (winmail.dat) is not unpacked: the 13 .list files expect its files.
-    "mimekit": 0.65,
-    # Dovecot's malformed MIME read differently (unclosed boundaries, parts
-    # without headers), encoded words split over folded lines, un-bracketed
-    # Message-IDs, obsolete date forms and content types with comments.
-    "stalwart-mail-parser": 0.85,
-    # utf-nondecodable.eml: one bad byte makes the whole part Windows-1252.
+    # 54/58: 4 TNEF .list files name fewer files than MimeKit's own folder.
+    "mimekit": 0.931,
+    # 510/564: Dovecot's broken MIME, NUL bytes, a sender without a domain,
+    # content types that are no type... (52 documented) and malformed/005.
+    "stalwart-mail-parser": 0.904,
+    # 9/10: the text and HTML alternatives of utf-nondecodable.eml differ.
     "django-helpdesk": 0.90,
 }
+# The field agreement with the documented differences left out: every source
+# reads as we mean it to but for stalwart's malformed/005 (510/512).
+EXCLUDING_DOCUMENTED_FLOOR = {"stalwart-mail-parser": 0.996}
 # Every quote source meets QUOTE_TARGET (before issue 15's splitter: crisp 25 %,
 # talon 48 %, zapier 64 %).
 QUOTE_FLOOR: dict[str, float] = {}
@@ -80,6 +84,17 @@ def test_field_agreement(results, source):
     tally = results[source].fields
     floor = min(FIELD_TARGET, FIELD_FLOOR.get(source, FIELD_TARGET))
     assert tally.rate >= floor, f"{tally.rate:.1%} < {floor:.0%}:\n{_failures(tally)}"
+
+
+@pytest.mark.parametrize("source", FIELD_SOURCES)
+def test_documented_differences_cover_what_they_say(results, source):
+    """Each documented class covers exactly the failures it counts: one that
+    was fixed, or that grew, has to be written down again."""
+    for difference, found in corpus.documented(source, results[source]).items():
+        assert len(found) == difference.count, (difference.pattern, found)
+    rate = corpus.rate_excluding_documented(source, results[source])
+    floor = EXCLUDING_DOCUMENTED_FLOOR.get(source, 1.0)
+    assert rate >= floor, f"{rate:.1%} < {floor:.1%}:\n{_failures(results[source].fields)}"
 
 
 @pytest.mark.parametrize("source", QUOTE_SOURCES)
