@@ -127,7 +127,7 @@ class CustomView:
 
     @property
     def label(self) -> str:
-        return self.saved.name
+        return self.saved.local_name
 
     def state(self) -> filters.ListState:
         return filters.ListState.from_saved(self.saved)
