@@ -222,19 +222,23 @@ class PropertyDefinitionForm(LabelsFormMixin, _OptionLabelFields, forms.ModelFor
         return list(dict.fromkeys(line for line in lines if line))
 
     def clean(self):
-        """Option labels per language, kept for the options that remain."""
+        """Option labels per language, kept for the options that remain: a line
+        of an option removed in the same save is dropped, not refused."""
         data = super().clean()
         options = data.get("choices") or []
+        # The row still holds the choices it had before this save.
+        known = [*options, *(c for c in self.instance.choices if c not in options)]
         labels: dict[str, dict[str, str]] = {}
         for code, _name in other_languages():
             name = field_name(code, "options")
             try:
-                found = parse_option_labels(data.get(name, ""), options)
+                found = parse_option_labels(data.get(name, ""), known)
             except ValidationError as error:
                 self.add_error(name, error)
                 continue
             for option, label in found.items():
-                labels.setdefault(option, {})[code] = label
+                if option in options:
+                    labels.setdefault(option, {})[code] = label
         self.instance.choice_labels = labels
         return data
 

@@ -130,6 +130,22 @@ def test_the_property_form_saves_labels_for_the_property_and_its_options(client,
     }
 
 
+def test_removing_an_option_drops_its_labels(client, super_admin, area):
+    client.force_login(super_admin)
+    url = reverse("admin:tickets_propertydefinition_change", args=[area.pk])
+    # The form as shown, with "Mobile app" taken off the options.
+    data = {
+        "label": "Product area",
+        "type": "choice",
+        "choices": "API",
+        "position": 0,
+        "options_ko": "Mobile app = 모바일 앱\nAPI = 에이피아이",
+    }
+    assert client.post(url, data).status_code == 302
+    area.refresh_from_db()
+    assert area.choice_labels == {"API": {KO: "에이피아이"}}
+
+
 def test_an_option_label_for_an_unknown_option_is_refused(client, super_admin, area):
     client.force_login(super_admin)
     url = reverse("admin:tickets_propertydefinition_change", args=[area.pk])
