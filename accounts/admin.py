@@ -1,13 +1,23 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.labels import LabelsFormMixin
+
 from .models import Team, User
+
+
+class TeamForm(LabelsFormMixin, forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name"]
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = TeamForm
     search_fields = ["name"]
 
 

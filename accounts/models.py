@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.labels import LocalNames
+
 
 def is_cjk(text: str) -> bool:
     """True when `text` starts with a Hangul or CJK ideograph (family-name-first scripts)."""
@@ -18,8 +20,9 @@ def person_name(first: str, last: str) -> str:
     return " ".join(p for p in (first, last) if p)
 
 
-class Team(models.Model):
+class Team(LocalNames, models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
+    labels = models.JSONField(_("names in other languages"), default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]

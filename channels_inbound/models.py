@@ -257,7 +257,9 @@ class WebForm(Embeddable):
 
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(
-        _("address"), unique=True, help_text=_("The form is published at /forms/ followed by this address.")
+        _("address"),
+        unique=True,
+        help_text=_("The form is published at /forms/ followed by this address."),
     )
     title = models.CharField(_("title shown on the form"), max_length=200)
     intro = models.TextField(_("introduction"), blank=True)

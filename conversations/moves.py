@@ -173,7 +173,7 @@ def _closing_stage(ticket: Ticket) -> Stage:
     if not closed:
         raise ValidationError(
             _("The pipeline “%(pipeline)s” has no closed status to close the merged ticket with.")
-            % {"pipeline": ticket.pipeline.name}
+            % {"pipeline": ticket.pipeline.local_name}
         )
     return next((s for s in closed if not s.required_properties), closed[0])
 

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from helpdesk.labels import LocalNames
 from helpdesk.queue import enqueue
 from tickets.access import users_who_see, visible_tickets
 from tickets.models import Ticket
@@ -40,11 +41,19 @@ def notify(notifications: list[Notification]) -> list[Notification]:
 
 
 def notify_followers(
-    ticket: Ticket, *, kind: str, actor=None, message=None, detail: str = "", skip=()
+    ticket: Ticket,
+    *,
+    kind: str,
+    actor=None,
+    message=None,
+    detail: str = "",
+    named: LocalNames | None = None,
+    skip=(),
 ) -> list[Notification]:
     """Tell the ticket's followers what happened (S11): never the person who did
     it, never anyone in `skip` (told otherwise already), only those who may see
-    the ticket now (S3); nothing for spam or deleted tickets."""
+    the ticket now (S3); nothing for spam or deleted tickets. `named`: a row
+    (a status) whose name is the detail, in each follower's language."""
     if ticket.is_spam or ticket.deleted_at is not None:
         return []
     users = users_who_see(ticket).filter(follows__ticket=ticket).exclude(pk__in=skip)
@@ -58,11 +67,16 @@ def notify_followers(
                 kind=kind,
                 actor=actor,
                 message=message,
-                detail=detail[:200],
+                detail=(_name_in(named, language) if named else detail)[:200],
             )
-            for pk in users.values_list("pk", flat=True)
+            for pk, language in users.values_list("pk", "language")
         ]
     )
+
+
+def _name_in(row: LocalNames, language: str) -> str:
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return row.local_name
 
 
 @receiver(ticket_activity, dispatch_uid="conversations.notify_followers")
@@ -78,7 +92,7 @@ def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
         return
     elif kind == "stage":
         notify_followers(
-            ticket, kind=Notification.Kind.STATUS, actor=actor, detail=details["new_stage"].name
+            ticket, kind=Notification.Kind.STATUS, actor=actor, named=details["new_stage"]
         )
     elif kind == "properties" and "owner" in details["previous"]:
         owner = ticket.owner

@@ -432,7 +432,7 @@ def _automatic_stage(ticket: Ticket) -> Stage | None:
                 "another pipeline, so nothing was sent. Choose a status to set with the "
                 "reply, or ask an admin to correct the pipeline."
             )
-            % {"stage": stage.name}
+            % {"stage": stage.local_name}
         )
     return stage
 

@@ -56,7 +56,7 @@ def sla_report(request):
         for value, label in SlaOutcome.Goal.choices
         for row in [by_goal.get(value, empty)]
     ]
-    team_names = dict(Team.objects.values_list("pk", "name"))
+    team_names = {team.pk: team.local_name for team in Team.objects.all()}
     cells = {}
     for row in outcomes.values("team", "goal").annotate(**counted):
         cells.setdefault(row["team"], {})[row["goal"]] = row

@@ -10,6 +10,15 @@ from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.labels import (
+    LabelsFormMixin,
+    field_name,
+    format_option_labels,
+    labels_fieldset,
+    other_languages,
+    parse_option_labels,
+)
+
 from . import services
 from .models import (
     BUILTIN_PROPERTIES,
@@ -45,7 +54,7 @@ def channels_starting_in(stage: Stage) -> list[str]:
     return names
 
 
-class StageForm(forms.ModelForm):
+class StageForm(LabelsFormMixin, forms.ModelForm):
     required_properties = forms.MultipleChoiceField(
         label=_("Required properties"),
         required=False,
@@ -137,7 +146,7 @@ class StageSelect(forms.Select):
         return option
 
 
-class PipelineForm(forms.ModelForm):
+class PipelineForm(LabelsFormMixin, forms.ModelForm):
     """The statuses a pipeline sets are picked from its own (Pipeline.clean
     refuses others; a new pipeline has none until saved)."""
 
@@ -178,10 +187,30 @@ class SortableKeys:
 class PipelineAdmin(SortableAdminMixin, SortableKeys, admin.ModelAdmin):
     form = PipelineForm
     list_display = ["position", "name"]
+    fieldsets = [
+        (None, {"fields": PipelineForm.Meta.fields}),
+        labels_fieldset(),
+    ]
     inlines = [StageInline]
 
 
-class PropertyDefinitionForm(forms.ModelForm):
+def _option_label_fields() -> dict:
+    return {
+        field_name(code, "options"): forms.CharField(
+            label=name,
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 4}),
+            help_text=_("One “option = label” per line; an option without a label shows as it is."),
+        )
+        for code, name in other_languages()
+    }
+
+
+# A text per other UI language: its options' labels, as "option = label" lines.
+_OptionLabelFields = type("_OptionLabelFields", (forms.Form,), _option_label_fields())
+
+
+class PropertyDefinitionForm(LabelsFormMixin, _OptionLabelFields, forms.ModelForm):
     choices = forms.CharField(
         label=_("Choices"),
         required=False,
@@ -198,6 +227,10 @@ class PropertyDefinitionForm(forms.ModelForm):
         if self.instance.pk:
             self.initial["choices"] = "\n".join(self.instance.choices)
             self.fields["key"].disabled = True
+        for code, _name in other_languages():
+            self.initial[field_name(code, "options")] = format_option_labels(
+                self.instance.choice_labels, code, self.instance.choices
+            )
 
     def clean_key(self):
         key = self.cleaned_data["key"]
@@ -211,6 +244,27 @@ class PropertyDefinitionForm(forms.ModelForm):
         lines = (line.strip() for line in self.cleaned_data["choices"].splitlines())
         return list(dict.fromkeys(line for line in lines if line))
 
+    def clean(self):
+        """Option labels per language, kept for the options that remain: a line
+        of an option removed in the same save is dropped, not refused."""
+        data = super().clean()
+        options = data.get("choices") or []
+        # The row still holds the choices it had before this save.
+        known = [*options, *(c for c in self.instance.choices if c not in options)]
+        labels: dict[str, dict[str, str]] = {}
+        for code, _name in other_languages():
+            name = field_name(code, "options")
+            try:
+                found = parse_option_labels(data.get(name, ""), known)
+            except ValidationError as error:
+                self.add_error(name, error)
+                continue
+            for option, label in found.items():
+                if option in options:
+                    labels.setdefault(option, {})[code] = label
+        self.instance.choice_labels = labels
+        return data
+
 
 @admin.register(PropertyDefinition)
 class PropertyDefinitionAdmin(SortableAdminMixin, SortableKeys, admin.ModelAdmin):
@@ -218,6 +272,11 @@ class PropertyDefinitionAdmin(SortableAdminMixin, SortableKeys, admin.ModelAdmin
     in the order they are offered."""
 
     form = PropertyDefinitionForm
+    fieldsets = [
+        (None, {"fields": PropertyDefinitionForm.Meta.fields}),
+        labels_fieldset(title=_("Labels in other languages")),
+        labels_fieldset("options", _("Options in other languages")),
+    ]
     list_display = ["position", "label", "key", "type", "on_create_form", "in_sidebar"]
     list_editable = ["on_create_form", "in_sidebar"]
 
@@ -272,9 +331,17 @@ class TicketSettingsAdmin(admin.ModelAdmin):
         return False
 
 
+class SavedViewForm(LabelsFormMixin, forms.ModelForm):
+    class Meta:
+        model = SavedView
+        fields = ["name", "sharing", "teams"]
+
+
 @admin.register(SavedView)
 class SavedViewAdmin(admin.ModelAdmin):
     """Custom views (S27): rename, reshare or delete any of them."""
+
+    form = SavedViewForm
 
     list_display = ["name", "owner", "sharing", "created_at"]
     list_filter = ["sharing"]

@@ -119,7 +119,8 @@ def _stages():
     pipelines = Pipeline.objects.count()
     stages = Stage.objects.select_related("pipeline")
     return [
-        (str(s.pk), f"{s.pipeline.name} · {s.name}" if pipelines > 1 else s.name) for s in stages
+        (str(s.pk), f"{s.pipeline.local_name} · {s.local_name}" if pipelines > 1 else s.local_name)
+        for s in stages
     ]
 
 
@@ -143,7 +144,7 @@ QUICK = ("owner", "priority", "pipeline", "stage", "team")
 
 
 def _pairs(queryset) -> list[tuple[str, str]]:
-    return [(str(obj.pk), str(obj)) for obj in queryset.all()]
+    return [(str(obj.pk), obj.local_name) for obj in queryset.all()]
 
 
 def properties() -> dict[str, Property]:
@@ -152,10 +153,10 @@ def properties() -> dict[str, Property]:
     for definition in PropertyDefinition.objects.all():
         found[definition.key] = Property(
             definition.key,
-            definition.label,
+            definition.local_name,
             definition.type,
             definition.key,
-            (lambda d=definition: [(c, c) for c in d.choices])
+            (lambda d=definition: d.local_choices)
             if definition.type == PropertyDefinition.Type.CHOICE
             else None,
             definition,
@@ -317,7 +318,7 @@ def _check_pairs(state: ListState) -> None:
                     _(
                         "The status “%(stage)s” is one of the pipeline “%(pipeline)s”, which the filter does not include."
                     )
-                    % {"stage": stray.name, "pipeline": stray.pipeline.name}
+                    % {"stage": stray.local_name, "pipeline": stray.pipeline.local_name}
                 )
 
 

@@ -16,15 +16,27 @@ from .models import (
 )
 
 
+class LocalNameChoiceField(forms.ModelChoiceField):
+    """Pipelines, statuses and teams offered by their name in the agent's language."""
+
+    def label_from_instance(self, obj) -> str:
+        return obj.local_name
+
+
+class LocalNamesMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.local_name
+
+
 def property_field(definition: PropertyDefinition, *, required: bool = False) -> forms.Field:
     """The form field for a custom property, validated by its type (S9)."""
-    common = {"label": definition.label, "required": required}
+    common = {"label": definition.local_name, "required": required}
     if definition.type == PropertyDefinition.Type.NUMBER:
         return forms.DecimalField(max_digits=18, decimal_places=6, **common)
     if definition.type == PropertyDefinition.Type.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if definition.type == PropertyDefinition.Type.CHOICE:
-        choices = [("", "—"), *((c, c) for c in definition.choices)]
+        choices = [("", "—"), *definition.local_choices]
         return forms.ChoiceField(choices=choices, **common)
     return forms.CharField(max_length=1000, **common)
 
@@ -54,17 +66,17 @@ class TicketCreateForm(PropertyFieldsMixin, forms.Form):
     conditional stage adds its required properties to the same form (S7)."""
 
     name = forms.CharField(label=_("Ticket name"), max_length=255)
-    pipeline = forms.ModelChoiceField(
+    pipeline = LocalNameChoiceField(
         label=_("Pipeline"), queryset=Pipeline.objects.all(), empty_label=None
     )
-    stage = forms.ModelChoiceField(label=_("Ticket status"), queryset=Stage.objects.none())
+    stage = LocalNameChoiceField(label=_("Ticket status"), queryset=Stage.objects.none())
     owner = forms.ModelChoiceField(
         label=_("Ticket owner"),
         queryset=owner_choices(),
         required=False,
         empty_label=_("Unassigned"),
     )
-    team = forms.ModelChoiceField(
+    team = LocalNameChoiceField(
         label=_("Team"), queryset=Team.objects.all(), required=False, empty_label="—"
     )
     priority = forms.ChoiceField(
@@ -133,7 +145,7 @@ class TicketCreateForm(PropertyFieldsMixin, forms.Form):
 class StageChangeForm(PropertyFieldsMixin, forms.Form):
     """Asks for what a conditional stage requires, in the same action (S7)."""
 
-    stage = forms.ModelChoiceField(queryset=Stage.objects.none())
+    stage = LocalNameChoiceField(queryset=Stage.objects.none())
 
     def __init__(self, *args, ticket, stage: Stage | None = None, stages=None, **kwargs):
         """`stages`: those the agent may choose from; the ticket's pipeline's by
@@ -150,7 +162,7 @@ class StageChangeForm(PropertyFieldsMixin, forms.Form):
             "owner": forms.ModelChoiceField(
                 label=_("Ticket owner"), queryset=owner_choices(), empty_label="—"
             ),
-            "team": forms.ModelChoiceField(
+            "team": LocalNameChoiceField(
                 label=_("Team"), queryset=Team.objects.all(), empty_label="—"
             ),
             "priority": forms.ChoiceField(
@@ -183,7 +195,7 @@ class FieldEditForm(forms.Form):
         label=_("Ticket description"), required=False, max_length=20_000, strip=True
     )
     owner = forms.ModelChoiceField(queryset=owner_choices(), required=False)
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+    team = LocalNameChoiceField(queryset=Team.objects.all(), required=False)
     priority = forms.ChoiceField(choices=[("", "—"), *Priority.choices], required=False)
     category = forms.ChoiceField(choices=[("", "—"), *Category.choices], required=False)
 
@@ -226,7 +238,12 @@ class SavedViewForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["teams"].queryset = Team.objects.all()
+        self.fields["teams"] = LocalNamesMultipleChoiceField(
+            label=self.fields["teams"].label,
+            queryset=Team.objects.all(),
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
         self.fields["teams"].help_text = _("Members of these teams see the view.")
 
     def clean_name(self):

@@ -10,12 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from crm.models import Company, Contact, Deal
+from helpdesk.labels import LocalNames, local_label
 
 from .search import SearchVectorField
 
 
-class Pipeline(models.Model):
+class Pipeline(LocalNames, models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
+    labels = models.JSONField(_("names in other languages"), default=dict, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     # Automation (S21): statuses set when an agent emails the customer, and when the
     # customer replies. Empty: leave the status alone.
@@ -81,7 +83,7 @@ class Pipeline(models.Model):
         return self.stages.filter(is_closed=False, required_properties=[]).first()
 
 
-class Stage(models.Model):
+class Stage(LocalNames, models.Model):
     """A ticket status. Closed stages end the ticket; a conditional stage lists the
     properties a ticket must have before it may enter (S7)."""
 
@@ -89,6 +91,7 @@ class Stage(models.Model):
         Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages"
     )
     name = models.CharField(_("name"), max_length=100)
+    labels = models.JSONField(_("names in other languages"), default=dict, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     is_closed = models.BooleanField(_("closed stage"), default=False)
     required_properties = models.JSONField(
@@ -122,7 +125,7 @@ class Stage(models.Model):
         return bool(self.required_properties)
 
 
-class PropertyDefinition(models.Model):
+class PropertyDefinition(LocalNames, models.Model):
     """A custom ticket property defined by admins (S9); values live in Ticket.properties."""
 
     class Type(models.TextChoices):
@@ -138,9 +141,14 @@ class PropertyDefinition(models.Model):
         help_text=_("Lower-case letters, digits and underscores; cannot be changed later."),
     )
     label = models.CharField(_("label"), max_length=100)
+    labels = models.JSONField(_("labels in other languages"), default=dict, blank=True)
     type = models.CharField(_("type"), max_length=10, choices=Type, default=Type.TEXT)
     choices = models.JSONField(
         _("choices"), default=list, blank=True, help_text=_("Options of a choice property.")
+    )
+    # {option: {language: label}}; an option without a label shows as itself.
+    choice_labels = models.JSONField(
+        _("option labels in other languages"), default=dict, blank=True
     )
     on_create_form = models.BooleanField(_("show on the create form"), default=False)
     in_sidebar = models.BooleanField(_("show in the ticket sidebar"), default=True)
@@ -151,8 +159,19 @@ class PropertyDefinition(models.Model):
         verbose_name = _("ticket property")
         verbose_name_plural = _("ticket properties")
 
+    name_field = "label"
+
     def __str__(self) -> str:
         return self.label
+
+    def option_label(self, value: str) -> str:
+        """An option as agents read it: its label in their language, else itself."""
+        return local_label(self.choice_labels.get(value), value)
+
+    @property
+    def local_choices(self) -> list[tuple[str, str]]:
+        """(option, label) pairs for pickers and filters."""
+        return [(c, self.option_label(c)) for c in self.choices]
 
     def clean(self):
         if self.type == self.Type.CHOICE and not self.choices:
@@ -511,7 +530,7 @@ class TicketEvent(models.Model):
         return f"{self.kind} {self.field}"
 
 
-class SavedView(models.Model):
+class SavedView(LocalNames, models.Model):
     """A custom view (S27): AND-ed filters and a sort, private or shared.
 
     `filters` holds [property, operator, value] triples as tickets.filters reads
@@ -525,6 +544,7 @@ class SavedView(models.Model):
         EVERYONE = "everyone", _("Everyone")
 
     name = models.CharField(_("name"), max_length=100)
+    labels = models.JSONField(_("names in other languages"), default=dict, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

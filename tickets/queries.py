@@ -127,7 +127,7 @@ class CustomView:
 
     @property
     def label(self) -> str:
-        return self.saved.name
+        return self.saved.local_name
 
     def state(self) -> filters.ListState:
         return filters.ListState.from_saved(self.saved)
@@ -213,6 +213,7 @@ ROW_FIELDS = (
     "preview",
     "last_activity_at",
     "stage__name",
+    "stage__labels",
     "stage__is_closed",
     "owner__username",
     "owner__first_name",
@@ -300,7 +301,9 @@ TABLE_FIELDS = (
     "source",
     "properties",
     "team__name",
+    "team__labels",
     "pipeline__name",
+    "pipeline__labels",
 )
 
 
@@ -432,7 +435,15 @@ def ticket_suggestions(user: User, text: str, exclude, limit: int = 8) -> list:
         .filter(found, merged_into__isnull=True)
         .exclude(pk=exclude.pk)
         .select_related("stage")
-        .only("id", "name", "contact_name", "last_activity_at", "stage__name", "stage__is_closed")
+        .only(
+            "id",
+            "name",
+            "contact_name",
+            "last_activity_at",
+            "stage__name",
+            "stage__labels",
+            "stage__is_closed",
+        )
         .order_by("-last_activity_at", "-id")[:limit]
     )
 
@@ -467,6 +478,7 @@ def recently_deleted(user: User, page: int = 1) -> tuple[list, bool]:
             "deleted_by__last_name",
             "deleted_by__username",
             "stage__name",
+            "stage__labels",
             "stage__is_closed",
         )
         .order_by("-deleted_at", "-id")[start : start + DELETED_PAGE + 1]
@@ -483,7 +495,7 @@ def past_tickets_for_contacts(user: User, ticket, contacts, limit: int = 5) -> l
         .filter(contacts__in=contacts)
         .exclude(pk=ticket.pk)
         .select_related("stage")
-        .only("id", "name", "last_activity_at", "stage__name", "stage__is_closed")
+        .only("id", "name", "last_activity_at", "stage__name", "stage__labels", "stage__is_closed")
         .order_by("-last_activity_at", "-id")
         .distinct()[:limit]
     )
@@ -495,7 +507,7 @@ def linked_tickets(user: User, ticket) -> list:
         visible_tickets(user)
         .filter(linked_tickets=ticket)
         .select_related("stage")
-        .only("id", "name", "last_activity_at", "stage__name", "stage__is_closed")
+        .only("id", "name", "last_activity_at", "stage__name", "stage__labels", "stage__is_closed")
         .order_by("-last_activity_at", "-id")[:10]
     )
 
@@ -517,6 +529,7 @@ def tickets_of_record(user: User, record, limit: int = RECORD_TICKETS) -> list:
             "last_activity_at",
             "preview",
             "stage__name",
+            "stage__labels",
             "stage__is_closed",
             "owner__first_name",
             "owner__last_name",

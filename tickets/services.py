@@ -50,7 +50,7 @@ def missing_required_properties(stage: Stage, values: Values) -> list[str]:
 def _require_stage_properties(stage: Stage, values: Values) -> None:
     missing = missing_required_properties(stage, values)
     if missing:
-        message = _("Required to move to the status “%(stage)s”.") % {"stage": stage.name}
+        message = _("Required to move to the status “%(stage)s”.") % {"stage": stage.local_name}
         raise ValidationError(dict.fromkeys(missing, message))
 
 

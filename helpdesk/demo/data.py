@@ -237,6 +237,200 @@ PIPELINES = [
     ),
 ]
 
+# Names in the other UI languages (issue 14), by English name: teams,
+# pipelines, statuses, custom properties and their options, custom views.
+# "API" reads the same everywhere, so it has none.
+LABELS = {
+    # Teams
+    "Customer Support": {
+        "ko": "고객 지원",
+        "fi": "Asiakastuki",
+        "de": "Kundensupport",
+        "zh-hant": "客戶支援",
+        "pl": "Obsługa klienta",
+    },
+    "Billing": {
+        "ko": "결제",
+        "fi": "Laskutus",
+        "de": "Abrechnung",
+        "zh-hant": "帳務",
+        "pl": "Rozliczenia",
+    },
+    "Technical Support": {
+        "ko": "기술 지원",
+        "fi": "Tekninen tuki",
+        "de": "Technischer Support",
+        "zh-hant": "技術支援",
+        "pl": "Wsparcie techniczne",
+    },
+    # Pipelines and their statuses
+    "Support pipeline": {
+        "ko": "지원 파이프라인",
+        "fi": "Tukiputki",
+        "de": "Support-Pipeline",
+        "zh-hant": "支援管道",
+        "pl": "Potok wsparcia",
+    },
+    "New": {"ko": "신규", "fi": "Uusi", "de": "Neu", "zh-hant": "新建", "pl": "Nowe"},
+    "Waiting on contact": {
+        "ko": "연락처 응답 대기",
+        "fi": "Odottaa yhteyshenkilöä",
+        "de": "Wartet auf Kontakt",
+        "zh-hant": "等待聯絡人",
+        "pl": "Oczekiwanie na kontakt",
+    },
+    "Waiting on us": {
+        "ko": "내부 처리 대기",
+        "fi": "Odottaa meitä",
+        "de": "Wartet auf uns",
+        "zh-hant": "等待我方處理",
+        "pl": "Oczekiwanie na nas",
+    },
+    "Closed": {
+        "ko": "종료",
+        "fi": "Suljettu",
+        "de": "Geschlossen",
+        "zh-hant": "已關閉",
+        "pl": "Zamknięte",
+    },
+    "Escalations": {
+        "ko": "에스컬레이션",
+        "fi": "Eskalaatiot",
+        "de": "Eskalationen",
+        "zh-hant": "升級處理",
+        "pl": "Eskalacje",
+    },
+    "Triage": {
+        "ko": "분류",
+        "fi": "Luokittelu",
+        "de": "Sichtung",
+        "zh-hant": "分流",
+        "pl": "Wstępna ocena",
+    },
+    "In progress": {
+        "ko": "진행 중",
+        "fi": "Työn alla",
+        "de": "In Bearbeitung",
+        "zh-hant": "處理中",
+        "pl": "W toku",
+    },
+    "Resolved": {
+        "ko": "해결됨",
+        "fi": "Ratkaistu",
+        "de": "Gelöst",
+        "zh-hant": "已解決",
+        "pl": "Rozwiązane",
+    },
+    "Won't fix": {
+        "ko": "수정 안 함",
+        "fi": "Ei korjata",
+        "de": "Wird nicht behoben",
+        "zh-hant": "不予修正",
+        "pl": "Nie będzie naprawiane",
+    },
+    # Custom properties and their options
+    "Product area": {
+        "ko": "제품 영역",
+        "fi": "Tuotealue",
+        "de": "Produktbereich",
+        "zh-hant": "產品範圍",
+        "pl": "Obszar produktu",
+    },
+    "Billing portal": {
+        "ko": "결제 포털",
+        "fi": "Laskutusportaali",
+        "de": "Abrechnungsportal",
+        "zh-hant": "帳務入口網站",
+        "pl": "Portal rozliczeń",
+    },
+    "Mobile app": {
+        "ko": "모바일 앱",
+        "fi": "Mobiilisovellus",
+        "de": "Mobile App",
+        "zh-hant": "行動應用程式",
+        "pl": "Aplikacja mobilna",
+    },
+    "Reporting": {
+        "ko": "리포트",
+        "fi": "Raportointi",
+        "de": "Berichte",
+        "zh-hant": "報表",
+        "pl": "Raportowanie",
+    },
+    "Account": {"ko": "계정", "fi": "Tili", "de": "Konto", "zh-hant": "帳戶", "pl": "Konto"},
+    "Order number": {
+        "ko": "주문 번호",
+        "fi": "Tilausnumero",
+        "de": "Bestellnummer",
+        "zh-hant": "訂單編號",
+        "pl": "Numer zamówienia",
+    },
+    "Resolution": {
+        "ko": "해결 방법",
+        "fi": "Ratkaisu",
+        "de": "Lösung",
+        "zh-hant": "解決方式",
+        "pl": "Rozwiązanie",
+    },
+    "Fixed": {
+        "ko": "수정됨",
+        "fi": "Korjattu",
+        "de": "Behoben",
+        "zh-hant": "已修正",
+        "pl": "Naprawione",
+    },
+    "Workaround": {
+        "ko": "임시 해결책",
+        "fi": "Kiertotie",
+        "de": "Umgehungslösung",
+        "zh-hant": "替代方案",
+        "pl": "Obejście",
+    },
+    "Not reproducible": {
+        "ko": "재현 불가",
+        "fi": "Ei toistettavissa",
+        "de": "Nicht reproduzierbar",
+        "zh-hant": "無法重現",
+        "pl": "Nie do odtworzenia",
+    },
+    "Duplicate": {
+        "ko": "중복",
+        "fi": "Kaksoiskappale",
+        "de": "Duplikat",
+        "zh-hant": "重複",
+        "pl": "Duplikat",
+    },
+    "Renewal date": {
+        "ko": "갱신일",
+        "fi": "Uusimispäivä",
+        "de": "Verlängerungsdatum",
+        "zh-hant": "續約日期",
+        "pl": "Data odnowienia",
+    },
+    # Custom views
+    "Urgent and high, still open": {
+        "ko": "긴급·높음, 미해결",
+        "fi": "Kiireelliset ja korkeat, yhä avoinna",
+        "de": "Dringend und hoch, noch offen",
+        "zh-hant": "緊急與高優先，尚未結案",
+        "pl": "Pilne i wysokie, nadal otwarte",
+    },
+    "SLA at risk": {
+        "ko": "SLA 위험",
+        "fi": "SLA vaarassa",
+        "de": "SLA gefährdet",
+        "zh-hant": "SLA 有風險",
+        "pl": "SLA zagrożone",
+    },
+    "My billing tickets": {
+        "ko": "내 결제 티켓",
+        "fi": "Omat laskutustiketit",
+        "de": "Meine Abrechnungstickets",
+        "zh-hant": "我的帳務票單",
+        "pl": "Moje zgłoszenia rozliczeniowe",
+    },
+}
+
 # Team email addresses (S17): the first is the help desk's main address.
 ADDRESSES = [
     ("support@helpdesk.example", "Customer Support", ["Customer Support", "Technical Support"]),

@@ -70,7 +70,7 @@ EMPTY = format_html('<span class="muted">\u2014</span>')
 
 def _status(ticket):
     closed = " status-closed" if ticket.stage.is_closed else ""
-    return format_html('<span class="status{}">{}</span>', closed, ticket.stage.name)
+    return format_html('<span class="status{}">{}</span>', closed, ticket.stage.local_name)
 
 
 def _priority(ticket):
@@ -99,8 +99,8 @@ CELLS = {
     "stage": lambda t, q: _status(t),
     "priority": lambda t, q: _priority(t),
     "owner": lambda t, q: _owner(t),
-    "team": lambda t, q: t.team.name if t.team else EMPTY,
-    "pipeline": lambda t, q: t.pipeline.name,
+    "team": lambda t, q: t.team.local_name if t.team else EMPTY,
+    "pipeline": lambda t, q: t.pipeline.local_name,
     "category": lambda t, q: t.get_category_display() or EMPTY,
     "source": lambda t, q: t.get_source_display(),
     "last_activity_at": lambda t, q: _moment(t.last_activity_at),
@@ -110,11 +110,16 @@ CELLS = {
 
 
 @register.simple_tag
-def table_cell(ticket, key: str, query=None):
+def table_cell(ticket, key: str, query=None, known=None):
     """One cell of the ticket table, in Python: 50 rows of up to a dozen columns
     are rendered here faster than by a chain of template conditions. The SLA
-    badge stays with the sla app's tag; custom properties show their value."""
+    badge stays with the sla app's tag; custom properties show their value, an
+    option by its label (`known`: the filterable properties, with definitions)."""
     cell = CELLS.get(key)
     if cell is not None:
         return cell(ticket, query)
-    return (ticket.properties or {}).get(key, "") or EMPTY
+    value = (ticket.properties or {}).get(key, "")
+    definition = getattr((known or {}).get(key), "definition", None)
+    if value and definition is not None:
+        return definition.option_label(value)
+    return value or EMPTY

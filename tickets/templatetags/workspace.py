@@ -54,12 +54,14 @@ CHOICE_FIELDS = {"priority": Priority, "category": Category}
 
 
 @register.simple_tag
-def event_value(field: str, value: str):
-    """A timeline value in the reader's language: choice codes become labels."""
+def event_value(field: str, value: str, names=None):
+    """A timeline value in the reader's language: choice codes become labels,
+    names and options admins gave labels to become those (`names`, from
+    tickets.views.workspace.event_names)."""
     choices = CHOICE_FIELDS.get(field)
     if choices and value in choices.values:
         return choices(value).label
-    return value
+    return ((names or {}).get(field) or {}).get(value, value)
 
 
 @register.simple_tag

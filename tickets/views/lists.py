@@ -309,7 +309,7 @@ def _bulk_stage(request, view, tickets, back):
             "Moved %(count)d tickets to “%(stage)s”.",
             moved,
         )
-        % {"count": moved, "stage": stage.name},
+        % {"count": moved, "stage": stage.local_name},
     )
     if skipped:
         messages.warning(

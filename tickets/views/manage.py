@@ -12,12 +12,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Team
+
 from .. import queries, services
 from ..access import deleted_tickets, get_ticket_for_user, may_delete
 from ..forms import StageChangeForm, attach_errors
-from ..models import Stage, TicketSettings
+from ..models import PropertyDefinition, Stage, TicketSettings
 from ..rendering import WORKSPACE, nav_context, posted_view, render_pane
-from .workspace import property_labels
+from .workspace import event_names, property_labels
 
 
 def go(request, url: str) -> HttpResponse:
@@ -57,11 +59,15 @@ def ticket_activity(request, pk):
     """An older page of the timeline (S10)."""
     ticket = get_ticket_for_user(request.user, pk)
     events = queries.events_for_timeline(ticket, request.GET.get("before"))
-    return render(
-        request,
-        f"{WORKSPACE}#timeline-page",
-        {"ticket": ticket, "events": events, "property_labels": property_labels()},
-    )
+    definitions = list(PropertyDefinition.objects.all())
+    names = event_names(ticket, ticket.pipeline.stages.all(), Team.objects.all(), definitions)
+    context = {
+        "ticket": ticket,
+        "events": events,
+        "property_labels": property_labels(definitions),
+        "event_names": names,
+    }
+    return render(request, f"{WORKSPACE}#timeline-page", context)
 
 
 @login_required

@@ -81,9 +81,9 @@ def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
         extensions |= extra
     return extensions | {
         "ticket": ticket,
-        "stages": list(ticket.pipeline.stages.all()),
+        "stages": (stages := list(ticket.pipeline.stages.all())),
         "header_fields": _header_fields(ticket, field_errors),
-        "teams": list(Team.objects.all()),
+        "teams": (teams := list(Team.objects.all())),
         "contacts": (contacts := list(ticket.contacts.select_related("company"))),
         "past_tickets": queries.past_tickets_for_contacts(user, ticket, contacts),
         "linked_tickets": queries.linked_tickets(user, ticket),
@@ -92,6 +92,7 @@ def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
         "info_properties": _info_properties(user, ticket, definitions),
         "sidebar_cards": _ordered(SIDEBAR_CARDS, WorkspacePreference.for_user(user).card_order),
         "property_labels": property_labels(definitions),
+        "event_names": event_names(ticket, stages, teams, definitions),
         "events": queries.events_for_timeline(ticket),
         "followers": (followers := list(ticket.followers.all())),
         "following": user in followers,
@@ -109,8 +110,25 @@ def property_labels(definitions=None) -> dict:
         **INFO_BUILTINS,
         "stage": _("Ticket status"),
         "name": _("Ticket name"),
-        **{d.key: d.label for d in definitions},
+        **{d.key: d.local_name for d in definitions},
     }
+
+
+def event_names(ticket, stages, teams, definitions) -> dict[str, dict[str, str]]:
+    """What the timeline names, in the reader's language: {field: {value as
+    stored: label}}. Events keep the English name a status, pipeline or team had
+    when written, and a choice property's option; the rows already loaded for
+    the ticket's pickers give their labels (a status of another pipeline keeps
+    its stored name)."""
+    names = {
+        "stage": {s.name: s.local_name for s in stages},
+        "pipeline": {ticket.pipeline.name: ticket.pipeline.local_name},
+        "team": {t.name: t.local_name for t in teams},
+    }
+    for d in definitions:
+        if d.choice_labels:
+            names[d.key] = dict(d.local_choices)
+    return names
 
 
 # S29: the ticket information section shows these and the custom properties an

@@ -85,7 +85,10 @@ class Command(BaseCommand):
 
     def load(self):
         rng = random.Random(2026)
-        teams = {name: Team.objects.create(name=name) for name in demo_data.TEAMS}
+        labels = demo_data.LABELS
+        teams = {
+            name: Team.objects.create(name=name, labels=labels[name]) for name in demo_data.TEAMS
+        }
         users = []
         for username, first, last, role, visibility, main, extra, language in demo_data.USERS:
             user = User(
@@ -110,18 +113,21 @@ class Command(BaseCommand):
             PropertyDefinition.objects.create(
                 key=key,
                 label=label,
+                labels=labels[label],
                 type=kind,
                 choices=choices,
+                choice_labels={c: labels[c] for c in choices if c in labels},
                 on_create_form=on_form,
                 position=position,
             )
         pipelines = []
         for position, (name, stages) in enumerate(demo_data.PIPELINES):
-            pipeline = Pipeline.objects.create(name=name, position=position)
+            pipeline = Pipeline.objects.create(name=name, labels=labels[name], position=position)
             for order, (stage_name, closed, required) in enumerate(stages):
                 Stage.objects.create(
                     pipeline=pipeline,
                     name=stage_name,
+                    labels=labels[stage_name],
                     position=order,
                     is_closed=closed,
                     required_properties=required,
@@ -418,12 +424,14 @@ class Command(BaseCommand):
         )
         SavedView.objects.create(
             name="Urgent and high, still open",
+            labels=demo_data.LABELS["Urgent and high, still open"],
             owner=admin,
             sharing=SavedView.Sharing.EVERYONE,
             filters=[["priority", "any_of", "urgent,high"], ["closed_at", "unknown", ""]],
         )
         SavedView.objects.create(
             name="SLA at risk",
+            labels=demo_data.LABELS["SLA at risk"],
             owner=admin,
             sharing=SavedView.Sharing.TEAMS,
             filters=[["sla", "any_of", "overdue,due_soon"]],
@@ -431,6 +439,7 @@ class Command(BaseCommand):
         ).teams.set([support])
         SavedView.objects.create(
             name="My billing tickets",
+            labels=demo_data.LABELS["My billing tickets"],
             owner=jonas,
             filters=[["owner", "any_of", "me"], ["team", "any_of", str(billing.pk)]],
         )
