@@ -52,7 +52,8 @@ class RecordsSlaChanges:
                 messages.info(
                     request,
                     format_html(
-                        '{} {} <a class="button" href="{}">{}</a>',
+                        '<span class="sla-offer"><span>{} {}</span>'
+                        ' <a class="button" href="{}">{}</a></span>',
                         _("New SLA clocks follow this change; running ones keep their deadlines."),
                         running_count_text(changes.running_tickets_count()),
                         reverse("admin:sla_slachange_change", args=[change.pk]),

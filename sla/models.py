@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
@@ -308,4 +310,5 @@ class SlaChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return str(_("SLA change of %(date)s")) % {"date": f"{self.created_at:%Y-%m-%d %H:%M}"}
+        when = date_format(timezone.localtime(self.created_at), "SHORT_DATETIME_FORMAT")
+        return str(_("SLA change of %(date)s")) % {"date": when}
