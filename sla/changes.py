@@ -256,7 +256,34 @@ def sla_change_run(change_id: int, chunk: int = CHUNK) -> int:
             change.last_ticket_id = ids[-1]
             change.tickets_checked += len(ids)
             change.tickets_moved += count
-            change.save(update_fields=["last_ticket_id", "tickets_checked", "tickets_moved"])
+            change.progressed_at = timezone.now()
+            change.save(
+                update_fields=[
+                    "last_ticket_id",
+                    "tickets_checked",
+                    "tickets_moved",
+                    "progressed_at",
+                ]
+            )
+
+
+STALLED = datetime.timedelta(minutes=5)
+
+
+def sla_changes_resume() -> int:
+    """Queue again the changes being applied whose task went quiet (the broker
+    was down when it was queued, or the worker died): RELIABILITY 13, every
+    queued task has a sweep. A second runner is harmless: each chunk locks the
+    change row and starts after the last ticket done."""
+    quiet = timezone.now() - STALLED
+    stalled = list(
+        SlaChange.objects.filter(status=SlaChange.Status.QUEUED)
+        .filter(Q(progressed_at__lt=quiet) | Q(progressed_at__isnull=True, applied_at__lt=quiet))
+        .values_list("pk", flat=True)
+    )
+    for pk in stalled:
+        enqueue("sla.tasks.sla_change_run", pk)
+    return len(stalled)
 
 
 TICKET_COLUMNS = [

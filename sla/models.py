@@ -294,6 +294,8 @@ class SlaChange(models.Model):
     )
     applied_at = models.DateTimeField(_("applied"), null=True)
     finished_at = models.DateTimeField(null=True)
+    # When a chunk was last done: a queued change quiet for long lost its task.
+    progressed_at = models.DateTimeField(null=True)
     # Progress, so a task that runs again resumes after the last ticket done.
     last_ticket_id = models.BigIntegerField(default=0)
     tickets_checked = models.PositiveIntegerField(default=0)

@@ -14,3 +14,9 @@ def sla_change_run(change_id: int) -> int:
     """Apply an SLA change to open tickets (queued by `changes.sla_change_apply`);
     resumes where a previous run stopped."""
     return changes.sla_change_run(change_id)
+
+
+@shared_task
+def resume_sla_changes() -> int:
+    """Every five minutes (beat): queue again SLA changes whose apply task went quiet."""
+    return changes.sla_changes_resume()

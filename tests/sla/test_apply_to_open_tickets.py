@@ -266,3 +266,17 @@ def test_applying_costs_the_same_queries_for_ten_tickets_as_for_a_hundred(
     hundred = _queries_to_apply(super_admin, django_capture_on_commit_callbacks)
     assert Ticket.objects.filter(sla_first_response_due=T0 + 130 * MIN).count() == 100
     assert hundred == ten
+
+
+def test_a_change_whose_task_was_lost_is_queued_again_by_the_beat(
+    waiting_ticket, super_admin, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(T0 + 5 * MIN, tick=False) as clock:
+        change = change_goal(super_admin, first_response_minutes=30)
+        with django_capture_on_commit_callbacks(execute=False):  # the broker was down
+            changes.sla_change_apply(actor=super_admin, change=change)
+        assert changes.sla_changes_resume() == 0  # not quiet for long yet
+        clock.move_to(T0 + 11 * MIN)
+        assert changes.sla_changes_resume() == 1
+    assert fresh(waiting_ticket).sla_first_response_due == T0 + 30 * MIN
+    assert SlaChange.objects.get().status == SlaChange.Status.DONE
