@@ -26,7 +26,7 @@ or again after a crash, it moves no deadline twice.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
@@ -328,9 +328,33 @@ def _rebase_chunk(change: SlaChange, ids: list[int]) -> int:
             )
             for clock, old, new in moves
         ]
-    Ticket.objects.bulk_update(changed, clocks.SLA_FIELDS, batch_size=CHUNK)
+    _write_sla_columns(changed)
     TicketEvent.objects.bulk_create(events, batch_size=CHUNK)
     return len({event.ticket_id for event in events})
+
+
+def _write_sla_columns(tickets: list[Ticket]) -> None:
+    """The SLA columns of `tickets` in one statement. On PostgreSQL an UPDATE
+    from unnest()ed arrays: Django's bulk_update builds a CASE per column and
+    row, and compiling it took 12 s for 1,000 tickets in `make bench`."""
+    if not tickets:
+        return
+    if connection.vendor != "postgresql":
+        Ticket.objects.bulk_update(tickets, clocks.SLA_FIELDS, batch_size=CHUNK)
+        return
+    quote = connection.ops.quote_name
+    fields = [Ticket._meta.get_field(name) for name in clocks.SLA_FIELDS]
+    columns = [quote(f.column) for f in fields]
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    sql = (
+        f"UPDATE {quote(Ticket._meta.db_table)} AS t SET "
+        + ", ".join(f"{column} = v.{column}" for column in columns)
+        + f" FROM unnest(%s::bigint[], {arrays}) AS v(id, {', '.join(columns)})"
+        + " WHERE t.id = v.id"
+    )
+    params = [[t.pk for t in tickets]] + [[getattr(t, f.attname) for t in tickets] for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _clock_starts(ids: list[int], since: datetime.datetime) -> dict[int, dict]:
