@@ -334,25 +334,44 @@ def _rebase_chunk(change: SlaChange, ids: list[int]) -> int:
 
 
 def _write_sla_columns(tickets: list[Ticket]) -> None:
-    """The SLA columns of `tickets` in one statement. On PostgreSQL an UPDATE
-    from unnest()ed arrays: Django's bulk_update builds a CASE per column and
-    row, and compiling it took 12 s for 1,000 tickets in `make bench`."""
+    """The SLA columns of `tickets` in one statement, whatever their number:
+    an UPDATE from unnest()ed arrays (PostgreSQL) or from a VALUES list
+    (SQLite). Django's bulk_update builds a CASE per row and column, and
+    compiling it took 12 s for 1,000 tickets in `make bench`."""
     if not tickets:
         return
-    if connection.vendor != "postgresql":
-        Ticket.objects.bulk_update(tickets, clocks.SLA_FIELDS, batch_size=CHUNK)
-        return
     quote = connection.ops.quote_name
+    table = quote(Ticket._meta.db_table)
     fields = [Ticket._meta.get_field(name) for name in clocks.SLA_FIELDS]
     columns = [quote(f.column) for f in fields]
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
-    sql = (
-        f"UPDATE {quote(Ticket._meta.db_table)} AS t SET "
-        + ", ".join(f"{column} = v.{column}" for column in columns)
-        + f" FROM unnest(%s::bigint[], {arrays}) AS v(id, {', '.join(columns)})"
-        + " WHERE t.id = v.id"
-    )
-    params = [[t.pk for t in tickets]] + [[getattr(t, f.attname) for t in tickets] for f in fields]
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+        sql = (
+            f"UPDATE {table} AS t SET "
+            + ", ".join(f"{column} = v.{column}" for column in columns)
+            + f" FROM unnest(%s::bigint[], {arrays}) AS v(id, {', '.join(columns)})"
+            + " WHERE t.id = v.id"
+        )
+        params = [[t.pk for t in tickets]] + [
+            [f.get_db_prep_value(getattr(t, f.attname), connection) for t in tickets]
+            for f in fields
+        ]
+    else:
+        row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+        sql = (
+            f"UPDATE {table} SET "
+            + ", ".join(f"{column} = v.column{n + 2}" for n, column in enumerate(columns))
+            + f" FROM (VALUES {', '.join([row] * len(tickets))}) AS v"
+            + f" WHERE {table}.id = v.column1"
+        )
+        params = [
+            value
+            for t in tickets
+            for value in (
+                t.pk,
+                *(f.get_db_prep_value(getattr(t, f.attname), connection) for f in fields),
+            )
+        ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
