@@ -225,7 +225,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("SLA_SWEEP_SECONDS", 60)),
     },
     "resume-sla-changes": {
-        "task": "sla.tasks.resume_sla_changes",
+        "task": "sla.tasks.sla_changes_resume",
         "schedule": 300.0,
     },
     "purge-chatbot-sessions": {

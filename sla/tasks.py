@@ -17,6 +17,6 @@ def sla_change_run(change_id: int) -> int:
 
 
 @shared_task
-def resume_sla_changes() -> int:
+def sla_changes_resume() -> int:
     """Every five minutes (beat): queue again SLA changes whose apply task went quiet."""
     return changes.sla_changes_resume()
