@@ -224,6 +224,10 @@ def test_the_admin_offers_to_apply_a_change_with_the_count_and_applies_it(
     page = response.content.decode()
     assert "Applied" in page and "Deadlines moved on 1 of 1 ticket checked." in page
     assert fresh(waiting_ticket).sla_first_response_due == T0 + 30 * MIN
+    # The ticket's timeline says what moved its deadline, and who.
+    client.force_login(agent)
+    page = client.get(f"/tickets/{waiting_ticket.pk}/", follow=True).content.decode()
+    assert f"SLA goals changed by {super_admin.display_name}" in page
 
 
 def test_saving_without_a_difference_offers_nothing(goals, super_admin, client):
