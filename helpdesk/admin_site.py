@@ -67,6 +67,7 @@ SETTINGS_GROUPS = (
             ("sla.slasettings", "settings"),
             ("sla.calendar", "clock"),
             ("sla.slagoal", "flag"),
+            ("sla.slachange", "history"),
         ),
     ),
     SettingsGroup(

@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE = {
         # Seconds between sweeps; tests shorten it.
         "schedule": float(env_int("SLA_SWEEP_SECONDS", 60)),
     },
+    "resume-sla-changes": {
+        "task": "sla.tasks.sla_changes_resume",
+        "schedule": 300.0,
+    },
     "purge-chatbot-sessions": {
         "task": "channels_inbound.tasks.purge_chatbot_sessions",
         "schedule": 24 * 3600.0,

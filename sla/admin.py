@@ -3,19 +3,73 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
+from . import changes
 from .ical import MAX_BYTES, holidays_from_ical
 from .models import (
     Calendar,
     Holiday,
+    SlaChange,
     SlaGoal,
     SlaSettings,
     WorkingPeriod,
     overlapping_periods,
 )
+
+
+def running_count_text(count: int) -> str:
+    """ "N open tickets have running SLA clocks", "10,000+" past the limit."""
+    shown = number_format(min(count, changes.COUNT_LIMIT), force_grouping=True)
+    if count > changes.COUNT_LIMIT:
+        return _("More than %(count)s open tickets have running SLA clocks.") % {"count": shown}
+    return ngettext(
+        "%(count)s open ticket has a running SLA clock.",
+        "%(count)s open tickets have running SLA clocks.",
+        count,
+    ) % {"count": shown}
+
+
+class RecordsSlaChanges:
+    """Every save of SLA configuration in the settings (a form, an inline, a
+    list edit, a delete, an import) is compared with the configuration before
+    it; a difference is recorded as a change waiting to be applied to open
+    tickets, and the admin is offered to apply it (issue 14)."""
+
+    def _recording(self, view, request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        before = changes.config_snapshot()
+        response = view(request, *args, **kwargs)
+        if response.status_code in (301, 302):  # saved; a form with errors answers 200
+            change = changes.sla_change_record(actor=request.user, before=before)
+            if change is not None:
+                messages.info(
+                    request,
+                    format_html(
+                        '<span class="sla-offer"><span>{} {}</span>'
+                        ' <a class="button" href="{}">{}</a></span>',
+                        _("New SLA clocks follow this change; running ones keep their deadlines."),
+                        running_count_text(changes.running_tickets_count()),
+                        reverse("admin:sla_slachange_change", args=[change.pk]),
+                        _("Apply to open tickets…"),
+                    ),
+                )
+        return response
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._recording(super().changeform_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self._recording(super().changelist_view, request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._recording(super().delete_view, request, *args, **kwargs)
 
 
 class WorkingPeriodFormSet(BaseInlineFormSet):
@@ -56,7 +110,7 @@ class IcalForm(forms.Form):
 
 
 @admin.register(Calendar)
-class CalendarAdmin(admin.ModelAdmin):
+class CalendarAdmin(RecordsSlaChanges, admin.ModelAdmin):
     """Working hours (S32): one per team, one default for the help desk."""
 
     list_display = ["name", "time_zone", "is_default", "holiday_country"]
@@ -68,7 +122,9 @@ class CalendarAdmin(admin.ModelAdmin):
         return [
             path(
                 "<int:pk>/import-holidays/",
-                self.admin_site.admin_view(self.import_holidays),
+                self.admin_site.admin_view(
+                    lambda request, pk: self._recording(self.import_holidays, request, pk)
+                ),
                 name="sla_calendar_import",
             ),
             *super().get_urls(),
@@ -125,7 +181,7 @@ class SlaSettingsForm(forms.ModelForm):
 
 
 @admin.register(SlaSettings)
-class SlaSettingsAdmin(admin.ModelAdmin):
+class SlaSettingsAdmin(RecordsSlaChanges, admin.ModelAdmin):
     form = SlaSettingsForm
     list_display = ["__str__", "enabled", "mode", "goals_by"]
 
@@ -137,7 +193,7 @@ class SlaSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaGoal)
-class SlaGoalAdmin(admin.ModelAdmin):
+class SlaGoalAdmin(RecordsSlaChanges, admin.ModelAdmin):
     """Goals per value of the selecting property (S30, S31, S33)."""
 
     list_display = [
@@ -149,3 +205,84 @@ class SlaGoalAdmin(admin.ModelAdmin):
         "due_soon_minutes",
     ]
     list_editable = ["is_enabled"]
+
+
+@admin.register(SlaChange)
+class SlaChangeAdmin(admin.ModelAdmin):
+    """Changes to SLA configuration and what became of them: a pending one
+    offers to apply it to open tickets, an applied one says how many moved."""
+
+    list_display = ["created_at", "changed_by", "parts_text", "status", "result_text"]
+    list_select_related = ["changed_by"]
+    change_form_template = "sla/slachange_change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("what changed"))
+    def parts_text(self, change) -> str:
+        return ", ".join(str(PART_NAMES[part]) for part in change.parts if part in PART_NAMES)
+
+    @admin.display(description=_("result"))
+    def result_text(self, change) -> str:
+        if change.status == SlaChange.Status.PENDING:
+            return ""
+        return ngettext(
+            "Deadlines moved on %(moved)s of %(count)s ticket checked.",
+            "Deadlines moved on %(moved)s of %(count)s tickets checked.",
+            change.tickets_checked,
+        ) % {
+            "moved": number_format(change.tickets_moved, force_grouping=True),
+            "count": number_format(change.tickets_checked, force_grouping=True),
+        }
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/apply/",
+                self.admin_site.admin_view(self.apply),
+                name="sla_slachange_apply",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        change = get_object_or_404(SlaChange.objects.select_related("changed_by"), pk=object_id)
+        pending = change.status == SlaChange.Status.PENDING
+        context = {
+            **self.admin_site.each_context(request),
+            "title": str(change),
+            "opts": self.model._meta,
+            "change": change,
+            "parts": self.parts_text(change),
+            "result": self.result_text(change),
+            "running": running_count_text(changes.running_tickets_count()) if pending else "",
+        }
+        return render(request, self.change_form_template, context)
+
+    @staticmethod
+    @require_POST
+    def apply(request, pk):
+        change = get_object_or_404(SlaChange, pk=pk)
+        if changes.sla_change_apply(actor=request.user, change=change):
+            messages.success(
+                request,
+                _("The change is being applied to open tickets; this page shows the result."),
+            )
+        else:
+            messages.warning(request, _("This change was applied already."))
+        return redirect("admin:sla_slachange_change", pk)
+
+
+PART_NAMES = {
+    "settings": _("SLA settings"),
+    "goals": _("SLA goals"),
+    "calendars": _("working hours"),
+    "holidays": _("holidays"),
+}

@@ -8,4 +8,6 @@ class SlaConfig(AppConfig):
     verbose_name = _("SLA")
 
     def ready(self):
-        from . import clocks  # noqa: F401 (connects the ticket_activity receiver)
+        # clocks connects the ticket_activity receiver; tasks registers the
+        # task names changes.py queues, in the web process too.
+        from . import clocks, tasks  # noqa: F401

@@ -10,9 +10,12 @@ have its own.
 import itertools
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
@@ -258,3 +261,56 @@ class SlaOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.goal} {'met' if self.met else 'missed'}"
+
+
+class SlaChange(models.Model):
+    """A change to the SLA configuration that open tickets have not taken up
+    yet (issue 14). Running deadlines keep the configuration they started
+    with until a super admin applies the change; `before` is the
+    configuration they were computed with, `after` the one they move to
+    (taken when applying, so later edits wait for their own change)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Not applied")
+        QUEUED = "queued", _("Applying")
+        DONE = "done", _("Applied")
+
+    created_at = models.DateTimeField(_("changed"), auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    parts = models.JSONField(default=list)  # "settings", "goals", "calendars", "holidays"
+    before = models.JSONField()
+    after = models.JSONField(null=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.PENDING, db_index=True
+    )
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied_at = models.DateTimeField(_("applied"), null=True)
+    finished_at = models.DateTimeField(null=True)
+    # When a chunk was last done: a queued change quiet for long lost its task.
+    progressed_at = models.DateTimeField(null=True)
+    # Progress, so a task that runs again resumes after the last ticket done.
+    last_ticket_id = models.BigIntegerField(default=0)
+    tickets_checked = models.PositiveIntegerField(default=0)
+    tickets_moved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("SLA change")
+        verbose_name_plural = _("SLA changes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="pending"), name="one_pending_sla_change"
+            )
+        ]
+
+    def __str__(self) -> str:
+        when = date_format(timezone.localtime(self.created_at), "SHORT_DATETIME_FORMAT")
+        return str(_("SLA change of %(date)s")) % {"date": when}

@@ -6,6 +6,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from sla import clocks
 from sla.models import SlaOutcome
@@ -34,8 +35,11 @@ def sla_badge(ticket, long=False):
 @register.simple_tag
 def sla_event(event) -> str:
     """A timeline line for an SLA event, in the reader's language."""
-    goal = str(GOALS(event.field).label) if event.field in GOALS.values else event.field
+    field, _bar, parts = event.field.partition("|")
+    goal = str(GOALS(field).label) if field in GOALS.values else field
     state = event.new_value
+    if parts:
+        return _changed_by_admin(event, goal, parts.split(","))
     if state == "met":
         return _("%(goal)s goal met") % {"goal": goal}
     if state == "missed":
@@ -50,6 +54,34 @@ def sla_event(event) -> str:
     if event.old_value and state:
         return _("%(goal)s deadline moved from %(old)s to %(new)s") % moved
     return _("%(goal)s deadline set to %(new)s") % moved
+
+
+# What an applied SLA change changed, as the timeline names it (issue 14).
+CHANGED_PARTS = {
+    "settings": lambda: pgettext("changed by", "SLA settings"),
+    "goals": lambda: pgettext("changed by", "SLA goals"),
+    "calendars": lambda: pgettext("changed by", "working hours"),
+    "holidays": lambda: pgettext("changed by", "holidays"),
+}
+
+
+def _changed_by_admin(event, goal: str, parts: list[str]) -> str:
+    """A deadline an admin's SLA change moved, applied to open tickets."""
+    values = {
+        "goal": goal,
+        "old": _when(event.old_value),
+        "new": _when(event.new_value),
+        "what": ", ".join(CHANGED_PARTS[part]() for part in parts if part in CHANGED_PARTS),
+        "name": event.actor.display_name if event.actor else _("a super admin"),
+    }
+    if not event.new_value:
+        return (
+            _("%(goal)s no longer has a goal (it was due %(old)s): %(what)s changed by %(name)s")
+            % values
+        )
+    return (
+        _("%(goal)s deadline moved from %(old)s to %(new)s: %(what)s changed by %(name)s") % values
+    )
 
 
 def _when(value: str) -> str:

@@ -29,6 +29,8 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "older timeline page, 1,000 events",
         "webhook answer",
         "ingestion:",
+        "SLA change applied to",
+        "SLA apply to open tickets:",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())

@@ -527,6 +527,7 @@ class Command(BaseCommand):
         results.append(self.time_counts(agent, runs))
         results += self.time_ingestion(runs * 5)
         results.append(self.time_sla_sweep(min(1000, max(10, Ticket.objects.count() // 1000))))
+        results.append(self.time_sla_apply(min(100_000, max(100, Ticket.objects.count() // 10))))
         return results
 
     def table_cases(self, agent, client, pane) -> list["Case"]:
@@ -632,6 +633,65 @@ class Command(BaseCommand):
         Notification.objects.filter(ticket_id__in=ids, kind="sla_overdue").delete()
         TicketEvent.objects.filter(ticket_id__in=ids, kind="sla").delete()
         return summary(f"SLA sweep, {len(ids)} tickets overdue", [elapsed], counted.count)
+
+    def time_sla_apply(self, running: int) -> dict:
+        """Applying an SLA goal change to `running` open tickets with running
+        clocks on working hours (issue 14): the task's whole run, chunked as in
+        production. Everything happens in one transaction rolled back at the
+        end, so the dataset stays as seeded."""
+        from sla import changes, clocks
+        from sla.models import Calendar, SlaGoal, SlaSettings, WorkingPeriod
+
+        with transaction.atomic():
+            now = clocks.database_now()
+            Calendar.objects.filter(is_default=True).update(is_default=False)
+            calendar = Calendar.objects.create(name="Bench hours", time_zone="UTC", is_default=True)
+            WorkingPeriod.objects.bulk_create(
+                WorkingPeriod(
+                    calendar=calendar, weekday=day, start=datetime.time(9), end=datetime.time(17)
+                )
+                for day in range(5)
+            )
+            SlaSettings.objects.update_or_create(
+                pk=1,
+                defaults={"enabled": True, "mode": SlaSettings.Mode.WORKING_HOURS, "goals_by": ""},
+            )
+            goal, _created = SlaGoal.objects.update_or_create(
+                value="",
+                defaults={"is_enabled": True, "first_response_minutes": 240, "close_minutes": 2400},
+            )
+            ids = list(
+                Ticket.objects.filter(is_open=True, deleted_at__isnull=True)
+                .order_by("-id")
+                .values_list("pk", flat=True)[:running]
+            )
+            Ticket.objects.filter(pk__in=ids).update(
+                sla_first_response_due=now + datetime.timedelta(hours=3),
+                sla_first_response_at=None,
+                sla_close_due=now + datetime.timedelta(days=4),
+                sla_paused_at=None,
+                sla_due_soon_minutes=60,
+            )
+            before = changes.config_snapshot()
+            goal.first_response_minutes, goal.close_minutes = 120, 1440
+            goal.save()
+            change = changes.sla_change_record(actor=None, before=before)
+            changes.sla_change_apply(actor=None, change=change)  # queued on a commit never made
+            with QueryCounter() as counted:
+                started = time.perf_counter()
+                moved = changes.sla_change_run(change.pk)
+                elapsed = (time.perf_counter() - started) * 1000
+            change.refresh_from_db()
+            transaction.set_rollback(True)
+        if moved < len(ids):
+            raise CommandError(f"SLA apply moved {moved} of {len(ids)} tickets")
+        rate = change.tickets_checked / (elapsed / 1000)
+        self.sla_apply_rate = (change.tickets_checked, rate)
+        return summary(
+            f"SLA change applied to {change.tickets_checked:,} open tickets",
+            [elapsed],
+            counted.count,
+        )
 
     def long_thread(self, agent):
         """A ticket with a 200-message thread (customer, agent and comments)."""
@@ -804,6 +864,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"ingestion: {rate:.0f} emails/s per worker process "
                 f"(the worker runs one process per core)"
+            )
+        if getattr(self, "sla_apply_rate", None):
+            checked, rate = self.sla_apply_rate
+            self.stdout.write(
+                f"SLA apply to open tickets: {rate:,.0f} tickets/s ({checked:,} tickets, one task)"
             )
         path = Path(settings.BASE_DIR, out)
         path.mkdir(exist_ok=True)
