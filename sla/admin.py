@@ -43,6 +43,7 @@ class RecordsSlaChanges:
 
     def _recording(self, view, request, *args, **kwargs):
         if request.method != "POST":
+            self._remind(request)
             return view(request, *args, **kwargs)
         before = changes.config_snapshot()
         response = view(request, *args, **kwargs)
@@ -61,6 +62,30 @@ class RecordsSlaChanges:
                     ),
                 )
         return response
+
+    def _remind(self, request):
+        """While a change waits, every SLA settings page says so, unless the
+        page answers the save that made it (which offers it already)."""
+        waiting = SlaChange.objects.filter(status=SlaChange.Status.PENDING).order_by("-pk").first()
+        if waiting is None:
+            return
+        shown = messages.get_messages(request)
+        offered = any("sla-offer" in str(message) for message in shown)
+        shown.used = False  # looking is not showing: the page still lists them
+        if not offered:
+            messages.warning(
+                request,
+                format_html(
+                    '<span class="sla-offer"><span>{}</span>'
+                    ' <a class="button" href="{}">{}</a></span>',
+                    _(
+                        "An SLA change is not applied to open tickets yet: their "
+                        "running deadlines still follow the settings before it."
+                    ),
+                    reverse("admin:sla_slachange_change", args=[waiting.pk]),
+                    _("Review and apply…"),
+                ),
+            )
 
     def changeform_view(self, request, *args, **kwargs):
         return self._recording(super().changeform_view, request, *args, **kwargs)

@@ -203,6 +203,7 @@ def test_the_admin_offers_to_apply_a_change_with_the_count_and_applies_it(
         offer = reverse("admin:sla_slachange_change", args=[change.pk])
         assert "1 open ticket has a running SLA clock." in page
         assert f'href="{offer}"' in page and "Apply to open tickets" in page
+        assert page.count(f'href="{offer}"') == 1  # the offer, not also the reminder
         page = client.get(offer).content.decode()
         assert "1 open ticket has a running SLA clock." in page
         assert reverse("admin:sla_slachange_apply", args=[change.pk]) in page
@@ -228,6 +229,26 @@ def test_the_admin_offers_to_apply_a_change_with_the_count_and_applies_it(
     client.force_login(agent)
     page = client.get(f"/tickets/{waiting_ticket.pk}/", follow=True).content.decode()
     assert f"SLA goals changed by {super_admin.display_name}" in page
+
+
+def test_every_sla_settings_page_reminds_of_a_change_until_it_is_applied(
+    waiting_ticket, super_admin, client, django_capture_on_commit_callbacks
+):
+    reminder = "not applied to open tickets yet"
+    pages = [
+        reverse("admin:sla_slagoal_changelist"),
+        reverse("admin:sla_calendar_changelist"),
+        reverse("admin:sla_slasettings_change", args=[1]),
+    ]
+    client.force_login(super_admin)
+    assert all(reminder not in client.get(url).content.decode() for url in pages)
+    change = change_goal(super_admin, first_response_minutes=30)
+    offer = reverse("admin:sla_slachange_change", args=[change.pk])
+    for url in pages:
+        page = client.get(url).content.decode()
+        assert reminder in page and f'href="{offer}"' in page, url
+    apply(super_admin, change, django_capture_on_commit_callbacks)
+    assert all(reminder not in client.get(url).content.decode() for url in pages)
 
 
 def test_saving_without_a_difference_offers_nothing(goals, super_admin, client):
