@@ -10,12 +10,14 @@ in "Other", rather than vanishing.
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,11 @@ class HelpdeskAdminSite(admin.AdminSite):
             return super().get_app_list(request, app_label)
         return group_models(super().get_app_list(request))
 
+    def each_context(self, request):
+        context = super().each_context(request)
+        context["failed_inbound"] = failed_inbound_text(request)
+        return context
+
     def login(self, request, extra_context=None):
         """One sign-in page for the product: the workspace's (with its lockout).
         Someone signed in without admin rights is refused, not sent back to a
@@ -155,6 +162,29 @@ class HelpdeskAdminSite(admin.AdminSite):
             request.GET.get("next") or reverse("admin:index", current_app=self.name),
             reverse("accounts:login"),
         )
+
+
+FAILED_SHOWN = 1000  # counted up to here, so the check stays cheap at any size
+
+
+def failed_inbound_text(request) -> str:
+    """What every settings page says while customer messages wait in the
+    inbound log as failed (a deactivated channel, an address no channel
+    has): nothing is lost, but nobody answers them until someone looks."""
+    if not request.user.has_perm("channels_inbound.view_inbounditem"):
+        return ""
+    item = apps.get_model("channels_inbound", "InboundItem")
+    count = item.objects.filter(status=item.Status.FAILED).values("pk")[:FAILED_SHOWN].count()
+    if count >= FAILED_SHOWN:
+        shown = number_format(FAILED_SHOWN, force_grouping=True)
+        return _("At least %(count)s incoming messages could not be delivered.") % {"count": shown}
+    if not count:
+        return ""
+    return ngettext(
+        "%(count)s incoming message could not be delivered.",
+        "%(count)s incoming messages could not be delivered.",
+        count,
+    ) % {"count": count}
 
 
 def group_models(app_list):
