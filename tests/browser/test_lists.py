@@ -185,7 +185,6 @@ def test_create_each_kind_of_view(page, sign_in, agent, desk, team_b, sharing):
     heading = "Private views" if sharing == "Private" else "Shared views"
     expect(page.locator(".nav-heading", has_text=heading)).to_be_visible()
     # Who else sees it in their sidebar: team B's member only when shared.
-    page.context.clear_cookies()
     sign_in(desk["other"])
     page.goto("/views/all-open/")
     link = page.locator(".nav-link", has_text=f"{sharing} view")
@@ -242,7 +241,6 @@ def test_a_shared_view_hides_tickets_outside_the_viewers_scope(
     sign_in(agent)
     open_table(page, saved.slug)
     assert "Team B's export" in shown(page)
-    page.context.clear_cookies()
     sign_in(team_agent)
     rows = open_table(page, saved.slug)
     expect(rows.first).to_be_visible()
