@@ -117,6 +117,10 @@ def _text_problem(body: bytes) -> str:
     return ""
 
 
+class PageOff(str):
+    """Why a message was not stored: its page is connected but switched off."""
+
+
 def messenger_deliver(item: InboundItem) -> None:
     """The worker's part: each person's message on their open ticket."""
     try:
@@ -135,6 +139,9 @@ def messenger_deliver(item: InboundItem) -> None:
     if delivered:
         item.message, item.ticket = delivered[-1], delivered[-1].ticket
         item.status = InboundItem.Status.DONE
+    elif any(isinstance(reason, PageOff) for reason in skipped):
+        # A customer's message, not noise: it waits to be processed again.
+        item.status = InboundItem.Status.FAILED
     else:
         item.status = InboundItem.Status.IGNORED
     notes = [f"Messenger: {len(delivered)} message(s) stored", *sorted(set(skipped))]
@@ -159,11 +166,15 @@ def _event(item: InboundItem, page_id: str, event: dict):
         sent = datetime.datetime.fromtimestamp(int(event.get("timestamp")) / 1000, datetime.UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return "event without a valid time"
-    if timezone.now() - sent > MAX_AGE:
+    # Old when it reached us, not when it is processed: a message kept while
+    # its page was off is still delivered when processed again later.
+    if item.received_at - sent > MAX_AGE:
         return "event older than a day"
-    page = MessengerPage.objects.filter(page_id=page_id, is_active=True).first()
+    page = MessengerPage.objects.filter(page_id=page_id).first()
     if page is None:
         return f"unknown page {page_id[:30]}"
+    if not page.is_active:
+        return PageOff(f"page {page.name[:60]} is switched off")
     lines = [str(message.get("text") or "").replace("\x00", "")]
     for attachment in message.get("attachments") or []:
         if isinstance(attachment, dict):

@@ -2,6 +2,7 @@
 replies through the Send API, against a local server that checks each
 request (issue 4, RELIABILITY 28, 61, 62, 66)."""
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -10,6 +11,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import time_machine
 
 from channels_inbound.models import InboundItem, MessengerOutbound, MessengerPage
 from conversations import services
@@ -128,6 +130,28 @@ def test_bad_signatures_echoes_duplicates_and_old_events_store_no_messages(
     assert dispositions[2][0] == "done"
     assert dispositions[3][0] == "ignored" and "already stored" in dispositions[3][1]
     assert Ticket.objects.get().messages.count() == 1
+
+
+def test_a_message_to_a_page_switched_off_waits_and_is_delivered_when_processed_again(
+    client, page, super_admin, django_capture_on_commit_callbacks
+):
+    MessengerPage.objects.filter(pk=page.pk).update(is_active=False)
+    post(client, django_capture_on_commit_callbacks, event("Is anyone there?"))
+    item = InboundItem.objects.get()
+    assert item.status == "failed" and "page Acme is switched off" in item.disposition
+    assert not Ticket.objects.exists()
+    # Two days later the page is back on: processed again, the message lands.
+    MessengerPage.objects.filter(pk=page.pk).update(is_active=True)
+    client.force_login(super_admin)
+    later = time_machine.travel(datetime.timedelta(days=2))
+    with later, django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/channels_inbound/inbounditem/",
+            {"action": "process_again", "_selected_action": [item.pk]},
+        )
+    item.refresh_from_db()
+    assert item.status == "done"
+    assert Ticket.objects.get().messages.get().text == "Is anyone there?"
 
 
 class SendApi(BaseHTTPRequestHandler):
