@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
 # make to set up and check data are still plain synchronous calls.
@@ -97,3 +98,18 @@ def htmx_settled(page):
         "() => window.htmx && !document.querySelector("
         "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )
+
+
+def poll_until_visible(page, locator, interval_ms: int, polls: int = 6):
+    """Move the page's (installed) clock one poll interval at a time until
+    `locator` shows: a poll whose answer is still on its way when the next
+    is due skips that turn, so on a busy machine one interval may not do."""
+    for _ in range(polls - 1):
+        page.clock.run_for(interval_ms)
+        try:
+            expect(locator).to_be_visible(timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    page.clock.run_for(interval_ms)
+    expect(locator).to_be_visible()

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from conversations import services
 from conversations.models import Draft, Message
-from tests.browser.conftest import htmx_settled, wait_for_url
+from tests.browser.conftest import htmx_settled, poll_until_visible, wait_for_url
 from tests.factories import (
     EmailAddressFactory,
     TicketFactory,
@@ -454,16 +454,14 @@ def test_new_customer_mail_shows_up_without_a_reload(page, sign_in, desk):
     page.clock.install()
     open_ticket(page, sign_in, desk)
     inbound_message(desk["ticket"], text="Third mail: hello again?")
-    page.clock.run_for(5_000)  # the presence poll
     notice = page.get_by_role("button", name=re.compile("1 new message"))
-    expect(notice).to_be_visible()
+    poll_until_visible(page, notice, 5_000)  # the presence poll
     notice.click()
     expect(page.get_by_text("Third mail: hello again?")).to_be_visible()
     # A new ticket for this agent: the list offers to show it.
     TicketFactory(pipeline=desk["pipeline"], owner=desk["agent"], name="Brand new ticket")
-    page.clock.run_for(15_000)  # the list's poll
     refresh = page.get_by_role("button", name=re.compile("new or updated"))
-    expect(refresh).to_be_visible()
+    poll_until_visible(page, refresh, 15_000)  # the list's poll
     refresh.click()
     expect(page.locator("#list-pane")).to_contain_text("Brand new ticket")
     expect(page.locator("#detail-pane")).to_contain_text("Third mail: hello again?")
