@@ -277,3 +277,22 @@ def test_a_different_message_is_not_taken_for_a_redelivery(
     by_mailgun(client, capture, RAW)
     by_pipe(monkeypatch, capture, RAW.replace(b"printer prints nothing", b"printer prints again"))
     assert Message.objects.count() == 2
+
+
+def test_raw_payloads_are_compressed_with_lz4_where_postgresql_has_it(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL column setting")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression'"
+            " AND 'lz4' = ANY(enumvals)"
+        )
+        if cursor.fetchone() is None:
+            pytest.skip("this PostgreSQL is built without lz4")
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute"
+            " WHERE attrelid = 'channels_inbound_inbounditem'::regclass AND attname = 'payload'"
+        )
+        assert cursor.fetchone()[0] == "l"
