@@ -86,6 +86,15 @@ def sign_in(page):
     return sign_in
 
 
+@pytest.fixture
+def admin_page(page, sign_in, super_admin):
+    """A super admin in the settings. Chromium still asks admin pages for
+    /favicon.ico and would log its 404 as a console error."""
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    sign_in(super_admin)
+    return page
+
+
 def wait_for_url(page, pattern: str):
     page.wait_for_url(re.compile(pattern))
 

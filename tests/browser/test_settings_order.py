@@ -11,13 +11,6 @@ from tickets.models import Pipeline
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def admin_page(page, sign_in, super_admin):
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    sign_in(super_admin)
-    return page
-
-
 def test_statuses_are_reordered_with_the_arrow_keys_and_saved(admin_page, pipeline):
     page = admin_page
     before = list(pipeline.stages.order_by("position", "id").values_list("name", flat=True))

@@ -10,13 +10,6 @@ from tickets.models import Ticket
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def admin_page(page, sign_in, super_admin):
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    sign_in(super_admin)
-    return page
-
-
 def test_the_web_form_preview_follows_unsaved_edits(admin_page, pipeline):
     page = admin_page
     webform = WebForm.objects.create(
