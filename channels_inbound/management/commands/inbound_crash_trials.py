@@ -121,6 +121,12 @@ class Command(BaseCommand):
         if pid == 0:  # the web process
             try:
                 os.close(ready)
+                # Never the parent's socket: a transaction this process leaves
+                # open when killed would stay open in the parent's session and
+                # hold the row the retry must insert (CI hung on exactly that).
+                # The old object is kept so no finalizer ends the parent's session.
+                self._parents = connections["default"].connection
+                connections["default"].connection = None
                 connections["default"].ensure_connection()
                 os.write(go, b"1")
                 if after_commit:
@@ -143,3 +149,4 @@ class Command(BaseCommand):
             time.sleep(delay)
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+        connections.close_all()  # whatever the killed process left open ends here
