@@ -510,11 +510,22 @@ class TicketEvent(models.Model):
         SPLIT = "split", _("Split the ticket")
         CONVERSATION_MOVED = "conversation_moved", _("Moved a conversation to another inbox")
 
+    class Via(models.TextChoices):
+        """What made a change on the actor's behalf (the timeline says "by rule
+        “Escalate overdue”"); empty for a change made by hand."""
+
+        RULE = "rule", _("Rule")
+        MACRO = "macro", _("Macro")
+        ROUTING = "routing", _("Routing")
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     kind = models.CharField(max_length=20, choices=Kind)
+    via = models.CharField(max_length=10, choices=Via, blank=True, default="", db_default="")
+    # The rule's or macro's name when it acted, or the routing method.
+    via_name = models.CharField(max_length=200, blank=True, default="", db_default="")
     field = models.CharField(max_length=50, blank=True)
     old_value = models.TextField(blank=True)
     new_value = models.TextField(blank=True)

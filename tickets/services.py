@@ -5,8 +5,10 @@ TicketEvent per changed property with the old and new value (S10), and keeps
 the denormalised list columns current (ARCHITECTURE rule 5).
 """
 
+import contextlib
+import contextvars
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -124,6 +126,30 @@ def _comparable(value: object) -> str:
     return str(value if value is not None else "").replace("\r\n", "\n").strip()
 
 
+# Who is acting on the actor's behalf: (TicketEvent.Via, name), set by
+# acting_as() around the service calls a rule, a macro or routing makes.
+_acting: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar(
+    "acting", default=("", "")
+)
+
+
+@contextlib.contextmanager
+def acting_as(via: str, name: str) -> Iterator[None]:
+    """Every timeline line written inside says it was made `via` a rule, a
+    macro or routing called `name` ("by rule “Close stale tickets”"), and
+    ticket_activity receivers see it (`via` argument) to bound rule chains."""
+    token = _acting.set((via, name[:200]))
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def acting() -> tuple[str, str]:
+    """(via, name) of the automation acting now; ("", "") for a person."""
+    return _acting.get()
+
+
 def _event(
     ticket: Ticket,
     actor: User | None,
@@ -132,6 +158,7 @@ def _event(
     old: object = "",
     new: object = "",
 ) -> TicketEvent:
+    via, via_name = _acting.get()
     return TicketEvent(
         ticket=ticket,
         actor=actor,
@@ -139,6 +166,8 @@ def _event(
         field=field,
         old_value=_display(old),
         new_value=_display(new),
+        via=via,
+        via_name=via_name,
     )
 
 

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from tests.factories import (
     ContactFactory,
@@ -197,3 +198,16 @@ def test_deleting_a_stage_with_tickets_needs_a_destination(agent, pipeline):
     ticket.refresh_from_db()
     assert ticket.stage.name == "New"
     assert not Stage.objects.filter(pk=waiting.pk).exists()
+
+
+def test_changes_made_by_automation_say_which_one_in_the_timeline(client, agent, pipeline, team_a):
+    ticket = TicketFactory(pipeline=pipeline, team=team_a)
+    with services.acting_as(TicketEvent.Via.RULE, "Escalate overdue tickets"):
+        services.ticket_update(actor=None, ticket=ticket, priority="urgent")
+    services.ticket_update(actor=agent, ticket=ticket, priority="low")
+    by_rule, by_hand = ticket.events.filter(field="priority").order_by("id")
+    assert (by_rule.via, by_rule.via_name) == ("rule", "Escalate overdue tickets")
+    assert (by_hand.via, by_hand.via_name) == ("", "")
+    client.force_login(agent)
+    page = client.get(reverse("tickets:ticket_detail", args=["all-open", ticket.pk]))
+    assert "by rule “Escalate overdue tickets”" in page.content.decode()

@@ -3,11 +3,19 @@
     manage.py translations compile   .po -> .mo with polib (no GNU gettext needed)
     manage.py translations check     every string in the code is translated in
                                      every locale, nothing fuzzy, placeholders kept
+    manage.py translations add F     append the entries of the JSON file F to every
+                                     locale's .po (those not there yet)
+
+F is a list of {"msgid": ..., "ko": ..., "fi": ..., ...}; a plural entry has
+"msgid_plural" and a list of forms per locale, a context "msgctxt". Entries are
+appended as text, so the rest of each .po file keeps its wrapping (a whole-file
+rewrite would make every concurrent change to it conflict).
 
 `check` runs makemessages on a scratch copy of the tree, so it sees strings added
 to the code since the .po files were last updated, without touching them.
 """
 
+import json
 import re
 import shutil
 import subprocess
@@ -51,11 +59,40 @@ class Command(BaseCommand):
     help = "Compile (.po -> .mo) or check the completeness of the translations."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["compile", "check"])
+        parser.add_argument("action", choices=["compile", "check", "add"])
+        parser.add_argument("file", nargs="?", help="the JSON file of entries to add")
 
-    def handle(self, *args, action, **options):
+    def handle(self, *args, action, file=None, **options):
         # Not named check(): BaseCommand.check() runs the system checks.
+        if action == "add":
+            if not file:
+                raise CommandError("Name the JSON file of entries to add.")
+            return self.add_entries(Path(file))
         {"compile": self.compile_messages, "check": self.check_messages}[action]()
+
+    def add_entries(self, file: Path):
+        entries = json.loads(file.read_text(encoding="utf-8"))
+        for locale in locales():
+            path = Path(settings.BASE_DIR, "locale", locale, "LC_MESSAGES", "django.po")
+            known = {(e.msgctxt, e.msgid) for e in polib.pofile(str(path))}
+            added = []
+            for item in entries:
+                if (item.get("msgctxt"), item["msgid"]) in known:
+                    continue
+                text = item.get(locale) or item.get(locale.replace("_", "-"))
+                if not text:
+                    raise CommandError(f"No {locale} translation of {item['msgid']!r}")
+                entry = polib.POEntry(msgid=item["msgid"], msgctxt=item.get("msgctxt"))
+                if "msgid_plural" in item:
+                    entry.msgid_plural = item["msgid_plural"]
+                    entry.msgstr_plural = dict(enumerate(text))
+                else:
+                    entry.msgstr = text
+                added.append(entry.__unicode__(wrapwidth=78))
+            if added:
+                with path.open("a", encoding="utf-8") as po:
+                    po.write("\n" + "\n".join(added))
+            self.stdout.write(f"{locale}: {len(added)} added")
 
     def compile_messages(self):
         for locale in locales():
