@@ -411,7 +411,10 @@ def _after_agent_reply(
     if stage is None:
         stage = _automatic_stage(ticket)
     # First the reply counts (SLA), then the status it sets.
-    ticket_activity.send(Ticket, ticket=ticket, kind="agent_reply", at=timezone.now())
+    now = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(last_agent_reply_at=now)
+    ticket.last_agent_reply_at = now
+    ticket_activity.send(Ticket, ticket=ticket, kind="agent_reply", at=now)
     target = stage
     if target and target.pk != ticket.stage_id:
         ticket_services.ticket_set_stage(
@@ -511,6 +514,10 @@ def comment_add(
         )
         if mentioned and TicketSettings.current().mentioned_follow:
             ticket_services.followers_add(ticket, mentioned)
+        ticket_activity.send(
+            Ticket, ticket=ticket, kind="comment", at=message.created_at, message=message,
+            actor=actor,
+        )
     return message
 
 
@@ -751,6 +758,8 @@ def message_receive(
             store_file(ticket=ticket, message=message, file=file)
         _touch(ticket, message)
         if not automatic:
+            Ticket.objects.filter(pk=ticket.pk).update(last_customer_message_at=message.created_at)
+            ticket.last_customer_message_at = message.created_at
             ticket_activity.send(
                 Ticket,
                 ticket=ticket,

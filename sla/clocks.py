@@ -127,6 +127,8 @@ def corrected(at: datetime.datetime) -> datetime.datetime:
 
 @receiver(ticket_activity)
 def on_ticket_activity(sender, ticket: Ticket, kind: str, at: datetime.datetime, **details):
+    if kind not in ("customer_message", "agent_reply", "stage", "properties"):
+        return
     settings = SlaSettings.current()
     if not settings.enabled:
         return

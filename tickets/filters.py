@@ -278,19 +278,26 @@ def apply(tickets, state: ListState, user: User, known: dict[str, Property] | No
     """`tickets` narrowed by every condition of `state` (AND). Raises FilterError."""
     known = known if known is not None else properties()
     for condition in state.conditions:
-        prop = known.get(condition.key)
-        if prop is None:
-            raise FilterError(_("There is no property “%(key)s”.") % {"key": condition.key})
-        if condition.operator not in OPERATORS_BY_TYPE[prop.type]:
-            raise FilterError(
-                _("“%(operator)s” does not apply to %(property)s.")
-                % {"operator": condition.operator, "property": prop.label}
-            )
-        if condition.operator not in VALUELESS and not condition.values:
-            raise FilterError(_("Enter a value for %(property)s.") % {"property": prop.label})
-        tickets = tickets.filter(_condition(prop, condition, user))
+        tickets = tickets.filter(condition_q(condition, known, user))
     _check_pairs(state)
     return tickets
+
+
+def condition_q(condition: Condition, known: dict[str, Property], user: User | None) -> Q:
+    """One condition as SQL, checked against the properties `known`; the
+    ticket list and the rules (workflows.conditions) both read conditions
+    through it. Without a `user` ("me" has no meaning) "me" matches nobody."""
+    prop = known.get(condition.key)
+    if prop is None:
+        raise FilterError(_("There is no property “%(key)s”.") % {"key": condition.key})
+    if condition.operator not in OPERATORS_BY_TYPE[prop.type]:
+        raise FilterError(
+            _("“%(operator)s” does not apply to %(property)s.")
+            % {"operator": condition.operator, "property": prop.label}
+        )
+    if condition.operator not in VALUELESS and not condition.values:
+        raise FilterError(_("Enter a value for %(property)s.") % {"property": prop.label})
+    return _condition(prop, condition, user)
 
 
 def _check_pairs(state: ListState) -> None:
@@ -322,7 +329,7 @@ def _check_pairs(state: ListState) -> None:
                 )
 
 
-def _condition(prop: Property, condition: Condition, user: User) -> Q:
+def _condition(prop: Property, condition: Condition, user: User | None) -> Q:
     if prop.type == "sla":
         return _any(_sla_state(value) for value in condition.values)
     if prop.type == "record":
@@ -335,7 +342,7 @@ def _condition(prop: Property, condition: Condition, user: User) -> Q:
         if prop.type in ("text", "choice") and not column.endswith("_id"):
             empty |= Q(**{column: ""})
         return ~empty if op == "known" else empty
-    values = [str(user.pk) if v == "me" else v for v in condition.values]
+    values = [(str(user.pk) if user else "0") if v == "me" else v for v in condition.values]
     if prop.type == "choice":
         if column.endswith("_id"):
             values = [_int(v, prop) for v in values]

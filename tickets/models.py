@@ -332,6 +332,12 @@ class Ticket(models.Model):
     contact_name = models.CharField(max_length=200, blank=True, editable=False)
     preview = models.CharField(max_length=200, blank=True, editable=False)
 
+    # When the customer last wrote, an agent last replied, and the status last
+    # changed: the moments time-based rules count from (workflows.sweep).
+    last_customer_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_agent_reply_at = models.DateTimeField(null=True, blank=True, editable=False)
+    stage_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     # SLA (ARCHITECTURE rule 4): deadlines computed when something happens,
     # written only by the sla app; the status is derived from them at read time.
     sla_first_response_due = models.DateTimeField(null=True, blank=True, editable=False)
@@ -407,6 +413,22 @@ class Ticket(models.Model):
                 name="ticket_deleted",
                 condition=Q(deleted_at__isnull=False),
             ),
+            # Time-based rules read the open tickets whose moment passed a
+            # threshold since their last run: a range on one of these.
+            models.Index(
+                fields=["last_customer_message_at"],
+                name="ticket_open_customer_at",
+                condition=OPEN_TICKETS,
+            ),
+            models.Index(
+                fields=["last_agent_reply_at"],
+                name="ticket_open_agent_at",
+                condition=OPEN_TICKETS,
+            ),
+            models.Index(
+                fields=["stage_changed_at"], name="ticket_open_stage_at", condition=OPEN_TICKETS
+            ),
+            models.Index(fields=["created_at"], name="ticket_open_created", condition=OPEN_TICKETS),
             # The SLA sweep reads only the rows with something due.
             models.Index(
                 fields=["sla_next_check_at"],

@@ -260,6 +260,7 @@ def ticket_create(
             is_open=not stage.is_closed,
             closed_at=now if stage.is_closed else None,
             last_activity_at=now,
+            stage_changed_at=now,
             preview=description[:PREVIEW_LENGTH],
             contact_name=contacts[0].display_name[:200] if contacts else "",
         )
@@ -279,6 +280,7 @@ def ticket_create(
         _event(ticket, actor, TicketEvent.Kind.CREATED, new=stage.name).save()
         _owner_follows(ticket, owner)
         ticket.search_vector = refresh_search_vectors([ticket.pk])[ticket.pk]
+        ticket_activity.send(Ticket, ticket=ticket, kind="created", at=now, actor=actor)
     return ticket
 
 
@@ -381,6 +383,7 @@ def enter_stage(ticket: Ticket, actor: User | None, stage: Stage) -> None:
     """Put the locked `ticket` in `stage`: close time, timeline and SLA clocks."""
     old_stage = ticket.stage
     ticket.stage = stage
+    ticket.stage_changed_at = timezone.now()
     ticket.is_open = not stage.is_closed
     if stage.is_closed and not old_stage.is_closed:
         ticket.closed_at = timezone.now()

@@ -8,10 +8,16 @@ locked ticket, `kind` and `at`:
 - "agent_reply": an agent answered the customer (not a comment);
 - "stage": the status changed (`old_stage`, `new_stage` given too);
 - "properties": fields or custom properties changed (`previous`: their
-  values before, by name; record ids for owner, team and pipeline).
+  values before, by name; record ids for owner, team and pipeline);
+- "created": the ticket was created (its first message, if any, is stored
+  later in the same transaction);
+- "comment": an agent added an internal comment (`message`);
+- "sla": the SLA sweep found a deadline due soon or passed (`clock`,
+  `state`: "due_soon" or "overdue").
 
-"stage" and "properties" also give the `actor` (None for automation), and
-"customer_message" the `message`.
+"created", "stage", "properties" and "comment" also give the `actor` (None
+for automation), and "customer_message" the `message`. Receivers ignore the
+kinds they do not handle: more may be added.
 
 `tickets_purging` is sent with `ticket_ids` inside the purge's transaction,
 before the rows go: apps remove what they keep outside the database (stored
