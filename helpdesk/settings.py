@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "conversations",
     "channels_inbound",
     "sla",
+    "workflows",
     "anymail",
 ]
 

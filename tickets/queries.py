@@ -145,14 +145,19 @@ def views_for_user(user: User) -> list[DefaultView]:
     return [v for v in DEFAULT_VIEWS if user.has_seat or not v.seat_only]
 
 
-def saved_views_for_user(user: User):
-    """The custom views `user` may open: their own, and those shared with everyone
-    or with one of their teams. Sharing never widens what a view shows (S3)."""
+def shared_with(user: User) -> Q:
+    """Rows with SavedView's sharing (custom views, macros) that `user` may use:
+    their own, and those shared with everyone or with one of their teams (S27)."""
     shared = Q(sharing=SavedView.Sharing.EVERYONE) | Q(
         sharing=SavedView.Sharing.TEAMS, teams__in=user.team_ids
     )
-    mine = Q(owner=user)
-    return SavedView.objects.filter(mine | shared).select_related("owner").distinct()
+    return Q(owner=user) | shared
+
+
+def saved_views_for_user(user: User):
+    """The custom views `user` may open. Sharing never widens what a view
+    shows (S3)."""
+    return SavedView.objects.filter(shared_with(user)).select_related("owner").distinct()
 
 
 def custom_views_for_user(user: User) -> list[CustomView]:
