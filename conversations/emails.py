@@ -147,7 +147,7 @@ def _quote_marked(text: str) -> str:
 def build_reply(message: Message, *, verp: bool = True) -> EmailMultiAlternatives:
     """The MIME message for an agent's reply: our stored Message-ID, threading
     headers, text and HTML parts, and its own return path (`verp`; the From
-    header stays the team address). Agents' replies carry no auto-reply markers."""
+    header stays the team address). Agents' replies carry no auto-reply markers; a rule's automatic email does."""
     headers = {"Message-ID": message.message_id}
     sender = formataddr((_header_safe(message.from_name), message.from_email))
     return_path = bounce_address(message) if verp else ""
@@ -161,6 +161,10 @@ def build_reply(message: Message, *, verp: bool = True) -> EmailMultiAlternative
         headers["In-Reply-To"] = _header_safe(message.in_reply_to)
     if message.references:
         headers["References"] = _header_safe(message.references)
+    if message.is_automatic:
+        # RFC 3834: a robot's mail says so, and asks other robots not to answer.
+        headers["Auto-Submitted"] = "auto-replied"
+        headers["X-Auto-Response-Suppress"] = "All"
     body = message.text
     if message.quoted_html:
         body = f"{message.text}\n\n{quoted_history_text(message.quoted_html)}"

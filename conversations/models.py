@@ -208,6 +208,9 @@ class Message(models.Model):
     # Inbound email: DMARC for the From domain as a trusted server or the ESP
     # saw it ("pass", "fail", "" unknown). "fail" is shown as unverified.
     dmarc = models.CharField(max_length=10, blank=True)
+    # Written by a machine, not a person: an out-of-office or a bounce that
+    # came in, or an auto-reply a rule sent (RFC 3834). Never answered by one.
+    is_automatic = models.BooleanField(default=False, db_default=False)
     # The other ticket the reason names (the closed one, the refused one, the
     # one it was moved from), when there is one.
     joined_ticket_id = models.PositiveBigIntegerField(null=True, blank=True)
@@ -346,6 +349,8 @@ class Notification(models.Model):
         COMMENT = "comment", _("New comment")
         STATUS = "status", _("Status changed")
         OWNER = "owner", _("Owner changed")
+        # A rule's "notify" action; `detail` holds its text.
+        RULE = "rule", _("Rule notification")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -25,6 +25,7 @@ EMAILED = {
     Notification.Kind.COMMENT,
     Notification.Kind.STATUS,
     Notification.Kind.OWNER,
+    Notification.Kind.RULE,
 }
 
 

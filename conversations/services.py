@@ -3,6 +3,7 @@ transaction, keeps the ticket's list columns current (ARCHITECTURE rule 5), and 
 outbound mail through the outbox after commit (RELIABILITY L)."""
 
 import contextlib
+import datetime
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def sending_addresses() -> list[EmailAddress]:
 
 
 def default_from_address(
-    user: User, reply_to: Message | None, addresses: list[EmailAddress] | None = None
+    user: User | None, reply_to: Message | None, addresses: list[EmailAddress] | None = None
 ) -> EmailAddress | None:
     """The address of the thread, else the agent's team default (S17): the
     address the customer wrote to (with or without our reply token,
@@ -99,7 +100,7 @@ def default_from_address(
         for address in addresses:
             if _without_plus(address.email) in wrote_to:
                 return address
-    for address in addresses:
+    for address in addresses if user is not None else ():
         if any(t.pk in user.team_ids for t in address.default_for_teams.all()):
             return address
     return addresses[0] if addresses else None
@@ -515,7 +516,11 @@ def comment_add(
         if mentioned and TicketSettings.current().mentioned_follow:
             ticket_services.followers_add(ticket, mentioned)
         ticket_activity.send(
-            Ticket, ticket=ticket, kind="comment", at=message.created_at, message=message,
+            Ticket,
+            ticket=ticket,
+            kind="comment",
+            at=message.created_at,
+            message=message,
             actor=actor,
         )
     return message
@@ -753,6 +758,7 @@ def message_receive(
             joined_by=joined_by,
             joined_ticket_id=joined_ticket_id,
             dmarc=dmarc[:10],
+            is_automatic=automatic,
         )
         for file in files:
             store_file(ticket=ticket, message=message, file=file)
@@ -774,4 +780,101 @@ def message_receive(
             # A conditional status the ticket cannot enter yet is left to an agent.
             with contextlib.suppress(ValidationError):
                 ticket_services.ticket_set_stage(actor=None, ticket=ticket, stage=target)
+    return message
+
+
+def system_comment_add(*, ticket: Ticket, html: str, by: str) -> Message:
+    """An internal comment written by automation (a rule named `by`): no
+    author, no mentions, nobody to tell but the followers."""
+    html = clean_editor_html(html)
+    if is_blank(html):
+        raise ValidationError({"html": _("Write a comment before saving it.")})
+    with transaction.atomic():
+        ticket = Ticket.objects.locked(ticket.pk).get()
+        message = Message.objects.create(
+            thread=_thread_for(ticket, None),
+            ticket=ticket,
+            kind=Message.Kind.COMMENT,
+            sanitizer_version=SANITIZER_VERSION,
+            direction=Message.Direction.OUTBOUND,
+            from_name=by[:200],
+            html=html,
+            text=html_to_text(html),
+            is_automatic=True,
+        )
+        notify_followers(ticket, kind=Notification.Kind.COMMENT, message=message)
+    return message
+
+
+class AutoReplyRefused(Exception):
+    """Why an automatic email was not sent (the rule's timeline says nothing)."""
+
+
+# At most one automatic email to a contact in this long (RFC 3834 section 2).
+AUTO_REPLY_INTERVAL = datetime.timedelta(hours=1)
+
+
+def auto_reply_send(*, ticket: Ticket, subject: str, html: str, by: str) -> Message:
+    """Email the customer on behalf of a rule named `by`: to the sender of the
+    ticket's latest customer email, from the address it was written to, with
+    RFC 3834's Auto-Submitted: auto-replied. Refused (AutoReplyRefused) when
+    that message was itself automatic, the ticket is spam, the address bounced,
+    the conversation is not email, or the contact already had an automatic
+    email within AUTO_REPLY_INTERVAL: two robots must never talk forever."""
+    html = clean_editor_html(html)
+    if is_blank(html):
+        raise ValidationError({"html": _("Write a message before sending.")})
+    latest = (
+        Message.objects.filter(
+            ticket=ticket, direction=Message.Direction.INBOUND, kind=Message.Kind.MESSAGE
+        )
+        .select_related("thread__inbox", "contact")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if latest is None or not latest.from_email:
+        raise AutoReplyRefused("no customer email to answer")
+    if latest.thread.channel in THREAD_CHANNELS:
+        raise AutoReplyRefused("the conversation is not email")
+    if latest.is_automatic:
+        raise AutoReplyRefused("the customer's message was automatic")
+    if ticket.is_spam:
+        raise AutoReplyRefused("the ticket is spam")
+    contact = latest.contact
+    if contact is not None and contact.email_bounced_at is not None:
+        raise AutoReplyRefused("the address bounced")
+    recently = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND,
+        is_automatic=True,
+        kind=Message.Kind.MESSAGE,
+        created_at__gte=timezone.now() - AUTO_REPLY_INTERVAL,
+    )
+    if recently.filter(contact=contact if contact else None, to=[latest.from_email]).exists():
+        raise AutoReplyRefused("an automatic email went to this address within the hour")
+    sender = default_from_address(None, latest)
+    with transaction.atomic():
+        ticket = Ticket.objects.locked(ticket.pk).get()
+        message = Message.objects.create(
+            thread=latest.thread,
+            ticket=ticket,
+            kind=Message.Kind.MESSAGE,
+            sanitizer_version=SANITIZER_VERSION,
+            direction=Message.Direction.OUTBOUND,
+            contact=contact,
+            from_name=sender.display_name if sender else by[:200],
+            from_email=sender.email if sender else settings.DEFAULT_FROM_EMAIL,
+            to=[latest.from_email],
+            subject=(subject or reply_subject(ticket, latest))[:998],
+            html=html,
+            text=html_to_text(html),
+            in_reply_to=latest.message_id,
+            references=" ".join(p for p in (latest.references, latest.message_id) if p)[-4000:],
+            reply_to=latest,
+            is_automatic=True,
+        )
+        domain = message.from_email.rpartition("@")[2] or "helpdesk.local"
+        message.message_id = f"<t{ticket.pk}.m{message.pk}.{secrets.token_hex(8)}@{domain}>"
+        message.save(update_fields=["message_id"])
+        outbound = OutboundEmail.objects.create(message=message)
+        transaction.on_commit(lambda: enqueue(OutboundEmail.send_task, outbound.pk))
     return message

@@ -235,6 +235,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels_inbound.tasks.purge_chatbot_sessions",
         "schedule": 24 * 3600.0,
     },
+    "run-waiting-rule-events": {
+        "task": "workflows.tasks.run_waiting_rule_events",
+        "schedule": 60.0,
+    },
+    "sweep-time-rules": {
+        "task": "workflows.tasks.sweep_time_rules",
+        "schedule": 60.0,
+    },
     "purge-deleted-tickets": {
         "task": "tickets.tasks.purge_deleted_tickets",
         "schedule": 3600.0,

@@ -38,7 +38,7 @@ from conversations.inserts import fill_placeholders, placeholder_values
 from conversations.models import Message
 from conversations.quoting import client_language
 from conversations.sanitize import clean_editor_html, html_to_text, is_blank
-from conversations.services import comment_add
+from conversations.services import comment_add, system_comment_add
 from tickets.filters import properties as filter_properties
 from tickets.forms import property_field
 from tickets.models import (
@@ -74,6 +74,7 @@ class Run:
     ticket: Ticket
     actor: User | None
     result: Applied
+    name: str = ""  # the macro's or rule's name
 
 
 @dataclass(frozen=True)
@@ -561,8 +562,8 @@ class Comment(Action):
         return [f"{_('Internal comment')}: {_plain(row['html'])}"]
 
     def apply(self, row: Row, run: Run) -> None:
-        if run.actor is None:
-            run.result.skipped.append(_("A comment needs an author: skipped."))
+        if run.actor is None:  # a rule's comment: written in its name
+            system_comment_add(ticket=run.ticket, html=row["html"], by=run.name)
             return
         html = fill_placeholders(row["html"], placeholder_values(run.ticket, run.actor))
         comment_add(actor=run.actor, ticket=run.ticket, html=html)
@@ -767,7 +768,7 @@ def apply(
         locked = Ticket.objects.locked(ticket.pk).select_related(
             "pipeline", "stage", "owner", "team"
         )
-        run = Run(ticket=locked.get(), actor=actor, result=result)
+        run = Run(ticket=locked.get(), actor=actor, result=result, name=name)
         for handler, row in _ordered(actions):
             lines = handler.describe(row, run.ticket)
             skipped = len(result.skipped)

@@ -1,0 +1,187 @@
+"""A rule's conditions: [property, operator, value] triples.
+
+Ticket properties (owner, status, priority, custom properties, contact,
+company, SLA status, and whatever else the ticket list can filter on) are
+read through `tickets.filters`, the table's advanced filters, so a rule and a
+view agree on what "priority is any of High" means. They become SQL: an event
+asks one query for every rule's answer at once (`engine`), and the time-based
+sweep (`sweep`) puts them in its WHERE clause.
+
+The event's own conditions (the message's text, the inbox it came to, whether
+it is business hours now) are not columns of the ticket: they are read here,
+in Python, from the event's message.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from conversations.models import Inbox, Message
+from sla import clocks
+from sla.business import Schedule
+from sla.models import Calendar
+from tickets import filters
+from tickets.models import Ticket
+
+MAX_CONDITIONS = 30
+
+# Operators of the event's own conditions, next to tickets.filters.OPERATORS.
+OPERATORS = {
+    **filters.OPERATORS,
+    "matches_word": _("contains the word"),
+}
+
+
+@dataclass(frozen=True)
+class EventProperty:
+    key: str
+    label: object
+    type: str
+    operators_: tuple[str, ...]
+    choices: object = None
+
+    @property
+    def operators(self):
+        return [(op, OPERATORS[op]) for op in self.operators_]
+
+
+def _inboxes():
+    return [(str(pk), name) for pk, name in Inbox.objects.values_list("pk", "name")]
+
+
+EVENT_PROPERTIES = {
+    p.key: p
+    for p in (
+        EventProperty("message_text", _("Message text"), "text", ("contains", "matches_word")),
+        EventProperty("inbox", _("Inbox of the message"), "choice", ("any_of",), _inboxes),
+        EventProperty(
+            "business_hours",
+            _("Business hours now"),
+            "choice",
+            ("is",),
+            lambda: [("yes", _("Within business hours")), ("no", _("Outside business hours"))],
+        ),
+    )
+}
+# Conditions a time-based rule may use: it has no message.
+TIME_SAFE = {"business_hours"}
+
+
+def known_properties() -> dict:
+    """Every property a condition can name: the ticket's, then the event's."""
+    return {**filters.properties(), **EVENT_PROPERTIES}
+
+
+def clean(triples, *, time_based: bool = False, known: dict | None = None) -> list[list[str]]:
+    """Validated [property, operator, value] triples, or ValidationError with
+    one message per bad row."""
+    known = known if known is not None else known_properties()
+    if not isinstance(triples, list) or len(triples) > MAX_CONDITIONS:
+        raise ValidationError(_("At most %(n)d conditions.") % {"n": MAX_CONDITIONS})
+    cleaned, errors = [], []
+    for row, triple in enumerate(triples, 1):
+        try:
+            key, operator, value = (str(part) for part in triple)
+        except (TypeError, ValueError):
+            errors.append(_("Condition %(row)d is incomplete.") % {"row": row})
+            continue
+        try:
+            _check(filters.Condition(key, operator, value.strip()), known, time_based)
+        except (filters.FilterError, ValidationError) as error:
+            message = error.messages[0] if isinstance(error, ValidationError) else str(error)
+            errors.append(_("Condition %(row)d: %(error)s") % {"row": row, "error": message})
+            continue
+        cleaned.append([key, operator, value.strip()])
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _check(condition: filters.Condition, known: dict, time_based: bool) -> None:
+    event_property = EVENT_PROPERTIES.get(condition.key)
+    if event_property is None:
+        filters.condition_q(condition, known, None)
+        return
+    if time_based and condition.key not in TIME_SAFE:
+        raise ValidationError(_("A rule that runs on time has no message to read."))
+    if condition.operator not in event_property.operators_:
+        raise ValidationError(
+            _("“%(operator)s” does not apply to %(property)s.")
+            % {"operator": condition.operator, "property": event_property.label}
+        )
+    if not condition.value:
+        raise ValidationError(
+            _("Enter a value for %(property)s.") % {"property": event_property.label}
+        )
+
+
+def split(triples) -> tuple[list[filters.Condition], list[filters.Condition]]:
+    """(ticket conditions, event conditions)."""
+    conditions = [filters.Condition(*triple) for triple in triples]
+    return (
+        [c for c in conditions if c.key not in EVENT_PROPERTIES],
+        [c for c in conditions if c.key in EVENT_PROPERTIES],
+    )
+
+
+def ticket_q(conditions: list[filters.Condition], known: dict, *, any_of: bool = False) -> Q:
+    """The ticket conditions as one SQL condition: all of them, or any."""
+    parts = [filters.condition_q(c, known, None) for c in conditions]
+    if not parts:
+        return Q()
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = (combined | part) if any_of else (combined & part)
+    return combined
+
+
+@dataclass
+class EventFacts:
+    """What an event's own conditions read, fetched once per event."""
+
+    ticket: Ticket
+    message: Message | None
+    _business_hours: bool | None = None
+
+    def holds(self, condition: filters.Condition) -> bool:
+        if condition.key == "message_text":
+            text = f"{self.message.subject}\n{self.message.text}" if self.message else ""
+            if condition.operator == "contains":
+                return condition.value.casefold() in text.casefold()
+            return _word(condition.value).search(text) is not None
+        if condition.key == "inbox":
+            inbox = self.message.thread.inbox_id if self.message else None
+            return str(inbox) in condition.values
+        if condition.key == "business_hours":
+            return self.business_hours() == (condition.value == "yes")
+        return False
+
+    def business_hours(self) -> bool:
+        if self._business_hours is None:
+            schedule = team_schedule(self.ticket.team_id)
+            now = timezone.now()
+            minute = datetime.timedelta(minutes=1)
+            self._business_hours = schedule.between(now, now + minute) > datetime.timedelta(0)
+        return self._business_hours
+
+
+def _word(word: str) -> re.Pattern:
+    """The word on its own, in any case: "refund" in "Refund please", not in
+    "refunded"."""
+    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+
+
+def team_schedule(team_id: int | None):
+    """Working time of a team's tickets: its calendar, else the default one,
+    else every minute (as sla.clocks.schedule_for)."""
+    calendar = (
+        Calendar.objects.filter(teams=team_id).order_by("id").first() if team_id else None
+    ) or Calendar.objects.filter(is_default=True).first()
+    if calendar is None:
+        return Schedule.around_the_clock()
+    return clocks.calendar_schedule(calendar)

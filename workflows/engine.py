@@ -1,0 +1,344 @@
+"""Rules that act on events (issue 17).
+
+1. `on_ticket_activity` hears every change (tickets.signals) and, when an
+   active rule listens for that kind of event, records a `RuleEvent` in the
+   same transaction; after commit the worker is asked to run the ticket's
+   events (`run_ticket_events`). A change that rolls back leaves no event; a
+   broker outage leaves the event waiting for the beat (`run_waiting`).
+2. `run_ticket_events` locks the ticket and takes its waiting events in
+   order. For each, one query answers every listening rule's ticket
+   conditions; the event's own conditions (message text, inbox, business
+   hours) are read from its message. Matching rules fire in the admin's order
+   until one says "stop here": each firing is a `RuleFiring` row, unique per
+   rule and event, so an event evaluated twice (a retried task) fires nothing
+   twice, and the rule's actions run in a savepoint under
+   `acting_as(RULE, name)`, so the timeline says "by rule “…”".
+3. Chains end: a rule fires at most once for a person's change and all that
+   rules did because of it (each event remembers the change it descends
+   from), a change a rule makes records its events one level deeper and
+   nothing deeper than MAX_DEPTH is recorded, and a rule fires at most
+   `WorkflowSettings.max_firings_per_day` times on one ticket a day. A rule
+   whose actions fail (its status deleted, its team gone) is switched off with
+   the reason, and the event goes on with the next rule.
+"""
+
+import contextvars
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from conversations.models import Message
+from helpdesk.queue import enqueue
+from tickets import filters
+from tickets.models import Ticket, TicketEvent
+from tickets.signals import ticket_activity
+
+from . import actions, conditions
+from .models import Event, Rule, RuleEvent, RuleFiring, WorkflowSettings
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 3
+# How many waiting events one run takes for a ticket; the rest are queued again.
+BATCH = 50
+LISTENED_KEY = "workflows:listened-events"
+
+# The event whose rules are running now, as (depth, id of the person's change
+# it descends from); None while a person acts.
+_running: contextvars.ContextVar[tuple[int, int | None] | None] = contextvars.ContextVar(
+    "rule_running", default=None
+)
+
+BUILTIN_EVENTS = {"owner": Event.OWNER, "team": Event.TEAM, "priority": Event.PRIORITY}
+
+
+# Recording -------------------------------------------------------------------
+
+
+def listened_events() -> frozenset[str]:
+    """The events some active rule listens for (cached; rule changes clear it)."""
+    listened = cache.get(LISTENED_KEY)
+    if listened is None:
+        listened = frozenset(
+            event
+            for events in Rule.objects.filter(
+                is_active=True, trigger=Rule.Trigger.EVENT
+            ).values_list("events", flat=True)
+            for event in events
+        )
+        cache.set(LISTENED_KEY, listened, 300)
+    return listened
+
+
+@receiver([post_save, post_delete], sender=Rule, dispatch_uid="workflows.rules_changed")
+def _rules_changed(sender, **kwargs):
+    cache.delete(LISTENED_KEY)
+
+
+def events_of(kind: str, details: dict) -> list[tuple[str, dict]]:
+    """The rule events (and what each keeps) one ticket_activity stands for."""
+    if kind == "created":
+        return [(Event.CREATED, {})]
+    if kind in ("customer_message", "comment"):
+        return [(kind, {"message": details["message"].pk})]
+    if kind == "agent_reply":
+        return [(Event.AGENT_REPLY, {})]
+    if kind == "stage":
+        return [(Event.STATUS, {"old": details["old_stage"].pk, "new": details["new_stage"].pk})]
+    if kind == "properties":
+        found: dict[str, dict] = {}
+        for key in details["previous"]:
+            event = BUILTIN_EVENTS.get(key, Event.PROPERTY)
+            if key in ("name", "description", "pipeline"):
+                continue
+            found.setdefault(event, {"fields": []})["fields"].append(key)
+        return list(found.items())
+    if kind == "tags":
+        return [
+            (Event.TAGS, {"added": details.get("added", []), "removed": details.get("removed", [])})
+        ]
+    if kind == "sla":
+        event = Event.SLA_OVERDUE if details["state"] == "overdue" else Event.SLA_DUE_SOON
+        return [(event, {"clock": details["clock"]})]
+    return []
+
+
+@receiver(ticket_activity, dispatch_uid="workflows.record_events")
+def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
+    running = _running.get()
+    depth = 0 if running is None else running[0] + 1
+    if depth > MAX_DEPTH:
+        return
+    listened = listened_events()
+    wanted = [(event, kept) for event, kept in events_of(kind, details) if event in listened]
+    if not wanted:
+        return
+    RuleEvent.objects.bulk_create(
+        RuleEvent(
+            ticket_id=ticket.pk,
+            event=event,
+            details=kept,
+            depth=depth,
+            root_id=running[1] if running else None,
+        )
+        for event, kept in wanted
+    )
+    ticket_id = ticket.pk
+    transaction.on_commit(lambda: enqueue("workflows.tasks.run_ticket_events", ticket_id))
+
+
+# Running -----------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What happened to one event: the rules that fired, and those switched off."""
+
+    fired: list[Rule] = field(default_factory=list)
+    broken: list[tuple[Rule, str]] = field(default_factory=list)
+
+
+def run_ticket_events(ticket_id: int) -> int:
+    """Evaluate the ticket's waiting events in order (the worker, after the
+    change committed). Returns how many were evaluated."""
+    done = 0
+    with transaction.atomic():
+        ticket = Ticket.objects.locked(ticket_id).select_related("pipeline", "stage").first()
+        if ticket is None:
+            return 0
+        while done < BATCH:
+            event = (
+                RuleEvent.objects.filter(ticket_id=ticket_id, processed_at__isnull=True)
+                .order_by("id")
+                .first()
+            )
+            if event is None:
+                break
+            run_event(event, ticket)
+            RuleEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
+            done += 1
+    if done == BATCH:
+        enqueue("workflows.tasks.run_ticket_events", ticket_id)
+    return done
+
+
+def run_waiting(older_than: datetime.timedelta = datetime.timedelta(minutes=1)) -> int:
+    """Beat: queue again the tickets whose events wait (a lost task, a broker
+    outage). Returns how many tickets were queued."""
+    cutoff = timezone.now() - older_than
+    tickets = list(
+        RuleEvent.objects.filter(processed_at__isnull=True, created_at__lt=cutoff)
+        .values_list("ticket_id", flat=True)
+        .distinct()[:500]
+    )
+    for ticket_id in tickets:
+        enqueue("workflows.tasks.run_ticket_events", ticket_id)
+    return len(tickets)
+
+
+def listening_rules(event: str) -> list[Rule]:
+    return [
+        rule
+        for rule in Rule.objects.filter(is_active=True, trigger=Rule.Trigger.EVENT)
+        if event in rule.events
+    ]
+
+
+def run_event(event: RuleEvent, ticket: Ticket) -> Outcome:
+    """Fire the rules that listen for `event` and match the (locked) ticket."""
+    outcome = Outcome()
+    rules = listening_rules(event.event)
+    if not rules:
+        return outcome
+    facts = conditions.EventFacts(ticket, _message_of(event, ticket))
+    remaining = rules
+    root = event.root_id or event.pk
+    token = _running.set((event.depth, root))
+    try:
+        while remaining:
+            answers = evaluate(remaining, ticket, facts)
+            fired = None
+            for index, rule in enumerate(remaining):
+                answer = answers.get(rule.pk)
+                if isinstance(answer, str):
+                    switch_off(rule, answer)
+                    outcome.broken.append((rule, answer))
+                    continue
+                if answer is not True:
+                    continue
+                error = fire(rule, ticket, event_id=root)
+                if error == "skipped":
+                    continue
+                if error:
+                    outcome.broken.append((rule, error))
+                    continue
+                outcome.fired.append(rule)
+                fired = index
+                break
+            if fired is None or remaining[fired].stop_processing:
+                break
+            # The rule changed the ticket: the rules after it see the change.
+            remaining = remaining[fired + 1 :]
+            ticket.refresh_from_db()
+    finally:
+        _running.reset(token)
+    return outcome
+
+
+def _message_of(event: RuleEvent, ticket: Ticket) -> Message | None:
+    messages = Message.objects.select_related("thread")
+    if "message" in event.details:
+        return messages.filter(pk=event.details["message"]).first()
+    if event.event == Event.CREATED:
+        return messages.filter(ticket=ticket).order_by("created_at", "id").first()
+    return None
+
+
+def evaluate(
+    rules: list[Rule], ticket: Ticket, facts: conditions.EventFacts | None
+) -> dict[int, bool | str]:
+    """{rule id: True / False, or the reason it cannot be evaluated} for the
+    ticket as it is now: one query for every rule's ticket conditions."""
+    known = conditions.known_properties()
+    answers: dict[int, bool | str] = {}
+    columns = {}
+    event_parts = {}
+    for rule in rules:
+        all_ticket, all_event = conditions.split(rule.conditions_all)
+        any_ticket, any_event = conditions.split(rule.conditions_any)
+        try:
+            columns[f"all_{rule.pk}"] = conditions.ticket_q(all_ticket, known)
+            if any_ticket:
+                columns[f"any_{rule.pk}"] = conditions.ticket_q(any_ticket, known, any_of=True)
+        except (filters.FilterError, ValidationError) as error:
+            answers[rule.pk] = str(error.messages[0] if hasattr(error, "messages") else error)
+            continue
+        event_parts[rule.pk] = (all_event, any_event, bool(any_ticket) or bool(any_event))
+    row = {}
+    if columns:
+        row = (
+            Ticket.objects.filter(pk=ticket.pk)
+            .values(
+                **{
+                    name: ExpressionWrapper(q if q else Q(pk__isnull=False), BooleanField())
+                    for name, q in columns.items()
+                }
+            )
+            .first()
+            or {}
+        )
+    for rule in rules:
+        if rule.pk in answers:
+            continue
+        all_event, any_event, has_any = event_parts[rule.pk]
+        holds = bool(row.get(f"all_{rule.pk}"))
+        holds = holds and all(facts is not None and facts.holds(c) for c in all_event)
+        if holds and has_any:
+            holds = bool(row.get(f"any_{rule.pk}")) or any(
+                facts is not None and facts.holds(c) for c in any_event
+            )
+        answers[rule.pk] = holds
+    return answers
+
+
+def fire(rule: Rule, ticket: Ticket, *, event_id: int | None = None, moment=None) -> str:
+    """Run `rule`'s actions on the locked ticket, once for the person's change
+    `event_id` and everything rules did because of it (as Zendesk's triggers
+    fire once per update), or once for a time-based rule's `moment`. Returns ""
+    when it fired, "skipped" when it already had (or its daily cap is
+    reached), else why it cannot run (the rule is then switched off)."""
+    day_ago = timezone.now() - datetime.timedelta(days=1)
+    cap = WorkflowSettings.current().max_firings_per_day
+    if RuleFiring.objects.filter(rule=rule, ticket=ticket, created_at__gte=day_ago).count() >= cap:
+        log.info("rule %s reached its daily cap on ticket %s", rule.pk, ticket.pk)
+        return "skipped"
+    try:
+        with transaction.atomic():
+            RuleFiring.objects.create(
+                rule=rule, ticket=ticket, event_id=event_id, moment=moment
+            )
+    except IntegrityError:
+        return "skipped"  # this event (or moment) already fired the rule
+    try:
+        with transaction.atomic():
+            # Validated again: what it names (a status, a team, a user) may be gone.
+            cleaned = actions.validate(rule.actions, for_macro=False)
+            actions.apply(
+                cleaned, ticket=ticket, actor=None, via=TicketEvent.Via.RULE, name=rule.name
+            )
+    except OperationalError:
+        raise  # the database, not the rule: the task is retried
+    except Exception as error:
+        # Anything else is the rule's: its savepoint rolled back what it did.
+        log.exception("rule %s failed on ticket %s", rule.pk, ticket.pk)
+        reason = _reason(error)
+        RuleFiring.objects.filter(
+            rule=rule, ticket=ticket, event_id=event_id, moment=moment
+        ).delete()
+        switch_off(rule, reason)
+        return reason
+    return ""
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(error.messages)
+    return str(error) or type(error).__name__
+
+
+def switch_off(rule: Rule, reason: str) -> None:
+    """A rule that cannot run is switched off, visibly, rather than failing
+    every event that reaches it."""
+    log.warning("rule %s switched off: %s", rule.pk, reason)
+    Rule.objects.filter(pk=rule.pk).update(is_active=False, disabled_reason=reason[:1000])
+    rule.is_active = False
+    rule.disabled_reason = reason
+    cache.delete(LISTENED_KEY)

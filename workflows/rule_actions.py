@@ -1,0 +1,243 @@
+"""The actions only a rule takes (issue 17), registered next to the macros'
+(workflows.actions): email the customer from a template, notify people,
+mark as spam, close. Each runs through a service, inside the rule's
+`acting_as`, so the timeline says "by rule “…”"."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Team, User, member_of
+from conversations.inserts import fill_placeholders
+from conversations.models import Notification
+from conversations.notifications import notify
+from conversations.services import AutoReplyRefused, auto_reply_send
+from tickets.access import users_who_see
+from tickets.models import Stage, Ticket
+from tickets.services import ticket_mark_spam, ticket_set_stage
+
+from .actions import (
+    MAX_HTML,
+    Action,
+    Input,
+    Row,
+    Run,
+    _clean_html,
+    _id,
+    _languages,
+    _plain,
+    contact_language,
+    register,
+)
+
+
+def _customer_values(ticket: Ticket) -> dict[str, str]:
+    """Placeholders an automatic email may use: no agent writes it."""
+    contact = ticket.contacts.order_by("id").first()
+    return {
+        "contact_first_name": contact.first_name if contact else "",
+        "contact_name": contact.display_name if contact else "",
+        "ticket_number": f"#{ticket.pk}",
+        "ticket_name": ticket.name,
+    }
+
+
+@register
+class SendEmail(Action):
+    """Email the customer (an acknowledgement, a reminder). Never to an
+    automatic sender, a bounced address or a spam ticket, and at most once an
+    hour per address (conversations.services.auto_reply_send)."""
+
+    type = "send_email"
+    label = gettext_lazy("Email the customer")
+    in_bulk = False
+    order = 50
+
+    def validate(self, row: Row, *, for_macro: bool) -> Row:
+        if for_macro:
+            raise ValidationError(_("A macro puts reply text in the editor instead."))
+        html = _clean_html(row.get("html"))
+        if not html:
+            raise ValidationError(_("Write the email."))
+        known = {code for code, _name in _languages()}
+        translations = {
+            code: text
+            for code, text in (
+                (code, _clean_html(text)) for code, text in (row.get("translations") or {}).items()
+            )
+            if code in known and text
+        }
+        subject = " ".join(str(row.get("subject") or "").split())[:200]
+        return {"type": self.type, "subject": subject, "html": html, "translations": translations}
+
+    def describe(self, row: Row, ticket: Ticket) -> list[str]:
+        return [f"{_('Email to the customer')}: {_plain(row['html'])}"]
+
+    def apply(self, row: Row, run: Run) -> None:
+        language = contact_language(run.ticket)
+        html = row.get("translations", {}).get(language) or row["html"]
+        values = _customer_values(run.ticket)
+        try:
+            auto_reply_send(
+                ticket=run.ticket,
+                subject=fill_placeholders(row.get("subject", ""), values),
+                html=fill_placeholders(html, values)[:MAX_HTML],
+                by=run.name,
+            )
+        except AutoReplyRefused as refused:
+            run.result.skipped.append(str(refused))
+
+    def inputs(self, row: Row) -> list[Input]:
+        return [
+            Input(
+                "subject",
+                gettext_lazy("Subject (empty: “Re:” the ticket's)"),
+                "text",
+                value=row.get("subject", ""),
+            ),
+            Input("html", gettext_lazy("Email"), "html", value=row.get("html", "")),
+            Input(
+                "translations",
+                gettext_lazy("In other languages"),
+                "translations",
+                _languages(),
+                row.get("translations", {}),
+            ),
+        ]
+
+    def read(self, get, getlist) -> Row:
+        return {
+            "subject": get("subject"),
+            "html": get("html"),
+            "translations": {code: get(f"html_{code}") or "" for code, _name in _languages()},
+        }
+
+
+@register
+class Notify(Action):
+    """Tell people in the app and by email: chosen users, a team's members,
+    or the ticket's owner; only those who may see the ticket (S3)."""
+
+    type = "notify"
+    label = gettext_lazy("Notify people")
+    order = 60
+
+    def validate(self, row: Row, *, for_macro: bool) -> Row:
+        users = sorted({_id(v) for v in row.get("users") or []} - {None})
+        team = _id(row.get("team"))
+        if User.objects.filter(pk__in=users, is_active=True).count() != len(users):
+            raise ValidationError(_("This user does not exist."))
+        if team is not None and not Team.objects.filter(pk=team).exists():
+            raise ValidationError(_("This team does not exist."))
+        owner = bool(row.get("owner"))
+        if not (users or team or owner):
+            raise ValidationError(_("Choose whom to notify."))
+        text = " ".join(str(row.get("text") or "").split())[:200]
+        if not text:
+            raise ValidationError(_("Write what the notification says."))
+        return {"type": self.type, "users": users, "team": team, "owner": owner, "text": text}
+
+    def _people(self, row: Row, ticket: Ticket):
+        wanted = User.objects.filter(pk__in=row["users"])
+        if row.get("team"):
+            wanted = wanted | User.objects.filter(member_of(row["team"]))
+        if row.get("owner") and ticket.owner_id:
+            wanted = wanted | User.objects.filter(pk=ticket.owner_id)
+        seeing = users_who_see(ticket)
+        return seeing.filter(pk__in=wanted.values("pk")).distinct()
+
+    def describe(self, row: Row, ticket: Ticket) -> list[str]:
+        names = ", ".join(u.display_name for u in self._people(row, ticket)[:10])
+        return [f"{_('Notify')}: {names or '—'} · {row['text']}"]
+
+    def apply(self, row: Row, run: Run) -> None:
+        notify(
+            [
+                Notification(
+                    user=user, ticket=run.ticket, kind=Notification.Kind.RULE, detail=row["text"]
+                )
+                for user in self._people(row, run.ticket)
+            ]
+        )
+
+    def inputs(self, row: Row) -> list[Input]:
+        people = User.objects.filter(is_active=True).exclude(role=User.Role.COLLABORATOR)
+        return [
+            Input("text", gettext_lazy("Notification text"), "text", value=row.get("text", "")),
+            Input(
+                "users",
+                gettext_lazy("Users"),
+                "multiselect",
+                [(str(u.pk), u.display_name) for u in people],
+                [str(v) for v in row.get("users", [])],
+            ),
+            Input(
+                "team",
+                gettext_lazy("Team"),
+                "select",
+                [("", "—"), *((str(t.pk), t.local_name) for t in Team.objects.all())],
+                str(row.get("team") or ""),
+            ),
+            Input(
+                "owner",
+                gettext_lazy("The ticket's owner"),
+                "select",
+                [("", _("No")), ("1", _("Yes"))],
+                "1" if row.get("owner") else "",
+            ),
+        ]
+
+    def read(self, get, getlist) -> Row:
+        return {
+            "text": get("text"),
+            "users": getlist("users"),
+            "team": get("team"),
+            "owner": get("owner"),
+        }
+
+
+@register
+class MarkSpam(Action):
+    type = "mark_spam"
+    label = gettext_lazy("Move to Spam")
+    order = 70
+
+    def validate(self, row: Row, *, for_macro: bool) -> Row:
+        return {"type": self.type}
+
+    def describe(self, row: Row, ticket: Ticket) -> list[str]:
+        return [] if ticket.is_spam else [_("Moved to Spam")]
+
+    def apply(self, row: Row, run: Run) -> None:
+        run.ticket = ticket_mark_spam(actor=run.actor, ticket=run.ticket)
+
+
+@register
+class Close(Action):
+    """Close the ticket: the first closed status of its own pipeline (whatever
+    the pipeline, so one rule serves all of them)."""
+
+    type = "close"
+    label = gettext_lazy("Close the ticket")
+    order = 80
+
+    def validate(self, row: Row, *, for_macro: bool) -> Row:
+        return {"type": self.type}
+
+    def _stage(self, ticket: Ticket) -> Stage | None:
+        return ticket.pipeline.stages.filter(is_closed=True, required_properties=[]).first()
+
+    def describe(self, row: Row, ticket: Ticket) -> list[str]:
+        stage = self._stage(ticket)
+        if ticket.is_closed or stage is None:
+            return []
+        return [f"{_('Status')}: {ticket.stage.local_name} → {stage.local_name}"]
+
+    def apply(self, row: Row, run: Run) -> None:
+        if run.ticket.is_closed:
+            return
+        stage = self._stage(run.ticket)
+        if stage is None:
+            run.result.skipped.append(_("This pipeline has no closed status that needs nothing."))
+            return
+        run.ticket = ticket_set_stage(actor=run.actor, ticket=run.ticket, stage=stage)
