@@ -302,9 +302,7 @@ def fire(rule: Rule, ticket: Ticket, *, event_id: int | None = None, moment=None
         return "skipped"
     try:
         with transaction.atomic():
-            RuleFiring.objects.create(
-                rule=rule, ticket=ticket, event_id=event_id, moment=moment
-            )
+            RuleFiring.objects.create(rule=rule, ticket=ticket, event_id=event_id, moment=moment)
     except IntegrityError:
         return "skipped"  # this event (or moment) already fired the rule
     try:
