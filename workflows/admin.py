@@ -1,12 +1,12 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
 from django.urls import path, reverse
 
 from helpdesk.labels import labels_fieldset
 
-from .forms import MacroForm, action_types, builder_row, read_row
+from .builder import builder_context, render_row
+from .forms import MacroForm
 from .models import Macro
 
 
@@ -29,9 +29,14 @@ class MacroAdmin(admin.ModelAdmin):
     @property
     def media(self):
         return super().media + forms.Media(
-            js=["vendor/htmx/htmx.min.js", "js/admin_builder.js"],
+            js=["vendor/htmx/htmx.min.js", "js/builder.js"],
             css={"all": ["css/builder.css"]},
         )
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.owner = request.user  # a new macro is the admin's own
+        return form
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.action_row_view)
@@ -55,27 +60,3 @@ class MacroAdmin(admin.ModelAdmin):
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
         return render_row(request, self.row_url())
-
-
-def builder_context(form, *, row_url: str) -> dict:
-    rows = form.builder_rows()
-    return {
-        "builder_rows": rows,
-        "action_types": action_types(for_macro=True),
-        "row_url": row_url,
-        "next_index": max((r["index"] for r in rows), default=-1) + 1,
-    }
-
-
-def render_row(request, row_url: str):
-    index = request.GET.get("index", "0")
-    index = int(index) if index.isdigit() else 0
-    row = read_row(request.GET, str(index)) if request.GET.get(f"a{index}-type") else {}
-    context = {
-        "row": builder_row(index, row),
-        "action_types": action_types(for_macro=True),
-        "row_url": row_url,
-        "next_index": index + 1,
-        "added": "add" in request.GET,
-    }
-    return render(request, "workflows/action_builder.html#action-row", context)

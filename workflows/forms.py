@@ -56,8 +56,45 @@ def builder_row(index: int, row: dict, error: str = "") -> dict:
     }
 
 
-class MacroForm(LabelsFormMixin, forms.ModelForm):
-    """Name, sharing (as custom views share, S27) and the actions."""
+class ActionsFormMixin:
+    """The builder's rows, read from the post (or the macro), validated by
+    workflows.actions into `instance.actions`; `row_errors` by row."""
+
+    owner = None  # who a new macro will belong to (names are unique per owner)
+
+    def setup_rows(self):
+        self.row_errors: dict[int, str] = {}
+        self.rows = read_rows(self.data) if self.is_bound else list(self.instance.actions)
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise ValidationError(_("Give the macro a name."))
+        owner = self.instance.owner if self.instance.owner_id else self.owner
+        taken = Macro.objects.filter(owner=owner, name__iexact=name).exclude(pk=self.instance.pk)
+        if owner is not None and taken.exists():
+            raise ValidationError(_("There already is a macro with this name."))
+        return name
+
+    def clean_actions(self) -> None:
+        if not self.rows:
+            raise ValidationError(_("Add at least one action."))
+        try:
+            self.instance.actions = actions.validate(self.rows, for_macro=True)
+        except actions.ActionsInvalid as error:
+            self.row_errors = error.rows
+            raise ValidationError(_("Some actions need attention: see the rows below.")) from None
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+        self.instance.schema_version = actions.SCHEMA_VERSION
+
+    def builder_rows(self) -> list[dict]:
+        return [builder_row(i, row, self.row_errors.get(i, "")) for i, row in enumerate(self.rows)]
+
+
+class MacroForm(LabelsFormMixin, ActionsFormMixin, forms.ModelForm):
+    """A macro in the settings: name, sharing (as custom views share, S27),
+    names in other languages and the actions."""
 
     class Meta:
         model = Macro
@@ -74,8 +111,7 @@ class MacroForm(LabelsFormMixin, forms.ModelForm):
                 widget=forms.CheckboxSelectMultiple,
                 help_text=_("Members of these teams can apply the macro."),
             )
-        self.row_errors: dict[int, str] = {}
-        self.rows = read_rows(self.data) if self.is_bound else list(self.instance.actions)
+        self.setup_rows()
 
     def clean(self):
         data = super().clean()
@@ -83,17 +119,32 @@ class MacroForm(LabelsFormMixin, forms.ModelForm):
             self.add_error("teams", _("Choose at least one team to share the macro with."))
         if data.get("sharing") != Macro.Sharing.TEAMS:
             data["teams"] = Team.objects.none()
-        if not self.rows:
-            raise ValidationError(_("Add at least one action."))
-        try:
-            self.instance.actions = actions.validate(self.rows, for_macro=True)
-        except actions.ActionsInvalid as error:
-            self.row_errors = error.rows
-            raise ValidationError(_("Some actions need attention: see the rows below.")) from None
-        except ValidationError as error:
-            raise ValidationError(error.messages) from None
-        self.instance.schema_version = actions.SCHEMA_VERSION
+        self.clean_actions()
         return data
 
-    def builder_rows(self) -> list[dict]:
-        return [builder_row(i, row, self.row_errors.get(i, "")) for i, row in enumerate(self.rows)]
+
+class PersonalMacroForm(ActionsFormMixin, forms.ModelForm):
+    """An agent's own macro, private to them: a name and the actions."""
+
+    class Meta:
+        model = Macro
+        fields = ["name"]
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.setup_rows()
+
+    def clean(self):
+        data = super().clean()
+        self.clean_actions()
+        return data
+
+    def save(self, commit=True):
+        macro = super().save(commit=False)
+        if macro.owner_id is None:
+            macro.owner = self.owner
+        macro.sharing = Macro.Sharing.PRIVATE
+        if commit:
+            macro.save()
+        return macro

@@ -5,12 +5,16 @@ Nothing changes before the agent presses Apply on the preview; reply text
 then lands in the reply editor, to be read, edited and sent by the agent.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tickets.access import get_ticket_for_user
 from tickets.forms import StageChangeForm, attach_errors
@@ -19,6 +23,9 @@ from tickets.rendering import render_pane
 from tickets.views.workspace import detail_changed_response
 
 from . import actions
+from .builder import builder_context, render_row
+from .forms import PersonalMacroForm
+from .models import Macro
 from .queries import get_macro_for_user, macros_for_user
 
 PICKER = "workflows/macro_picker.html"
@@ -131,3 +138,78 @@ def macro_apply(request, pk, macro_pk):
     # The dialog goes with the answer that replaces the ticket.
     response.content += b'<div id="macro-panel" hx-swap-oob="delete"></div>'
     return response
+
+
+# An agent's own macros --------------------------------------------------------------
+
+
+def _may_keep_macros(user) -> bool:
+    """Agents with a seat keep personal macros; shared ones are the admins'
+    (Settings → Workflows)."""
+    return user.has_seat
+
+
+def _own_macro_or_404(user, pk):
+    macro = Macro.objects.filter(owner=user, sharing=Macro.Sharing.PRIVATE, pk=pk).first()
+    if macro is None:
+        raise Http404
+    return macro
+
+
+@login_required
+@require_GET
+def macro_list(request):
+    """My macros: the agent's own, and the shared ones they may apply."""
+    if not _may_keep_macros(request.user):
+        raise PermissionDenied
+    macros = list(macros_for_user(request.user).prefetch_related("teams"))
+    return render(
+        request,
+        "workflows/macro_list.html",
+        {
+            "own": [m for m in macros if m.owner_id == request.user.pk and not m.is_shared],
+            "shared": [m for m in macros if m.is_shared or m.owner_id != request.user.pk],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def macro_edit(request, pk=None):
+    """Create or change one of the agent's private macros with the builder."""
+    if not _may_keep_macros(request.user):
+        raise PermissionDenied
+    macro = _own_macro_or_404(request.user, pk) if pk else None
+    form = PersonalMacroForm(request.POST or None, instance=macro, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Macro saved."))
+        return redirect("workflows:macro_list")
+    return render(
+        request,
+        "workflows/macro_form.html",
+        {
+            "form": form,
+            "macro": macro,
+            **builder_context(form, row_url=reverse("workflows:action_row")),
+        },
+    )
+
+
+@login_required
+@require_POST
+def macro_delete(request, pk):
+    if not _may_keep_macros(request.user):
+        raise PermissionDenied
+    _own_macro_or_404(request.user, pk).delete()
+    messages.success(request, _("Macro deleted."))
+    return redirect("workflows:macro_list")
+
+
+@login_required
+@require_GET
+def action_row(request):
+    """One row of the builder for the agent's own macros."""
+    if not _may_keep_macros(request.user):
+        raise PermissionDenied
+    return render_row(request, reverse("workflows:action_row"))

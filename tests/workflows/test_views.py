@@ -186,3 +186,52 @@ def test_another_agents_private_macro_is_not_listed(client, agent, ticket):
     make_macro(other, "Their secret", sharing=Macro.Sharing.PRIVATE)
     client.force_login(agent)
     assert "Their secret" not in client.get(urls(ticket, Macro(pk=1))[0]).content.decode()
+
+
+# An agent's own macros ----------------------------------------------------------------
+
+
+def test_an_agent_creates_a_private_macro_with_the_builder(client, agent):
+    client.force_login(agent)
+    data = {
+        "name": "Ask for the order",
+        "action_index": ["0"],
+        "a0-type": "set_priority",
+        "a0-value": "low",
+    }
+    response = client.post(reverse("workflows:macro_create"), data)
+    assert response.status_code == 302
+    macro = Macro.objects.get()
+    assert (macro.owner, macro.sharing, macro.actions) == (
+        agent,
+        Macro.Sharing.PRIVATE,
+        [{"type": "set_priority", "value": "low"}],
+    )
+    assert "Ask for the order" in client.get(reverse("workflows:macro_list")).content.decode()
+
+
+def test_an_agent_cannot_edit_a_shared_or_someone_elses_macro(client, agent, macro):
+    client.force_login(agent)
+    assert client.get(reverse("workflows:macro_edit", args=[macro.pk])).status_code == 404
+    assert client.post(reverse("workflows:macro_delete", args=[macro.pk])).status_code == 404
+    assert Macro.objects.filter(pk=macro.pk).exists()
+
+
+def test_a_name_is_unique_per_owner(client, agent):
+    make_macro(
+        agent,
+        "Mine",
+        sharing=Macro.Sharing.PRIVATE,
+        actions=[{"type": "set_priority", "value": "low"}],
+    )
+    client.force_login(agent)
+    data = {"name": "mine", "action_index": ["0"], "a0-type": "set_priority", "a0-value": "low"}
+    page = client.post(reverse("workflows:macro_create"), data).content.decode()
+    assert "There already is a macro with this name." in page
+    assert Macro.objects.count() == 1
+
+
+def test_collaborators_keep_no_macros_of_their_own(client, collaborator):
+    client.force_login(collaborator)
+    assert client.get(reverse("workflows:macro_list")).status_code == 403
+    assert client.get(reverse("workflows:action_row")).status_code == 403
