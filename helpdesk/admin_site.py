@@ -45,6 +45,13 @@ SETTINGS_GROUPS = (
         ),
     ),
     SettingsGroup(
+        "workflows",
+        _("Workflows"),
+        "layers",
+        _("Macros that agents apply in one click."),
+        (("workflows.macro", "layers"),),
+    ),
+    SettingsGroup(
         "channels",
         _("Channels"),
         "inbox",

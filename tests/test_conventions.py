@@ -10,7 +10,16 @@ from pathlib import Path
 from django.urls import URLResolver, get_resolver
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["accounts", "crm", "tickets", "conversations", "channels_inbound", "sla", "helpdesk"]
+APPS = [
+    "accounts",
+    "crm",
+    "tickets",
+    "conversations",
+    "channels_inbound",
+    "sla",
+    "workflows",
+    "helpdesk",
+]
 # Views reach these only through the access helpers and the query modules.
 DIRECT_QUERY = re.compile(r"\b(Ticket|Message|Attachment)\.objects\b(?!\.none\(\))")
 

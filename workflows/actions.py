@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from html import escape
 from typing import Any
 
 from django.conf import settings
@@ -87,6 +88,7 @@ class Input:
     choices: list[tuple[str, str]] = field(default_factory=list)
     value: Any = ""
     prop: Any = None  # tickets.filters.Property, for kind "property"
+    refresh: bool = False  # the row's other inputs depend on this one
 
 
 class Action:
@@ -350,7 +352,14 @@ class SetProperty(Action):
     def inputs(self, row: Row) -> list[Input]:
         keys = [(d.key, d.local_name) for d in PropertyDefinition.objects.all()]
         found = [
-            Input("key", gettext_lazy("Property"), "select", [("", "—"), *keys], row.get("key", ""))
+            Input(
+                "key",
+                gettext_lazy("Property"),
+                "select",
+                [("", "—"), *keys],
+                row.get("key", ""),
+                refresh=True,
+            )
         ]
         if row.get("key"):
             found += _property_inputs([row["key"]], {row["key"]: row.get("value", "")}, "value_")
@@ -467,6 +476,7 @@ class SetStatus(Action):
                 "select",
                 [("", "—"), *choices],
                 str(row.get("stage") or ""),
+                refresh=True,
             )
         ]
         stage = Stage.objects.filter(pk=_id_or_none(row.get("stage"))).first()
@@ -537,7 +547,12 @@ class AddFollowers(Action):
 
 
 def _clean_html(value: object) -> str:
-    html = clean_editor_html(str(value or "")[:MAX_HTML])
+    """Rich text as the editor keeps it; plain text (typed in settings) becomes
+    one paragraph per line."""
+    text = str(value or "")[:MAX_HTML]
+    if "<" not in text:
+        text = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
+    html = clean_editor_html(text)
     return "" if is_blank(html) else html
 
 

@@ -71,9 +71,21 @@
       var create = document.querySelector("[data-shortcut='c']");
       if (commentTab) { commentTab.click(); event.preventDefault(); }
       else if (create) { create.click(); event.preventDefault(); }
+    } else if (event.key === "m" && document.querySelector("[data-shortcut='m']")) {
+      // Apply a macro to the open ticket.
+      document.querySelector("[data-shortcut='m']").click();
+      event.preventDefault();
     } else if (event.key === "?") {
       document.getElementById("shortcuts").hidden = false;
     }
+  });
+
+  // Enter in the macro search previews the first macro listed.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !event.target.matches("[data-macro-search]")) return;
+    var first = document.querySelector("#macro-list [data-macro]");
+    if (first) first.click();
+    event.preventDefault();
   });
 
   document.addEventListener("click", function (event) {
@@ -571,7 +583,28 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { setupEditors(document); setupSortables(document); });
-  document.addEventListener("htmx:load", function (event) { setupEditors(event.detail.elt); setupSortables(event.detail.elt); });
+  document.addEventListener("htmx:load", function (event) {
+    setupEditors(event.detail.elt);
+    setupSortables(event.detail.elt);
+    insertMacroReply(event.detail.elt);
+  });
+
+  // A macro's reply text arrives with the ticket it changed: it goes into the
+  // reply editor (saved as a draft), where the agent reads, edits and sends it.
+  function insertMacroReply(root) {
+    var carrier = root.querySelector && root.querySelector("[data-macro-reply]");
+    if (!carrier) return;
+    var form = root.querySelector("[data-composer='reply']");
+    var surface = form && form.querySelector("[data-editor]");
+    if (surface && surface.squire) {
+      showTab(form.closest("[data-composer-dock]"), "reply");
+      surface.squire.insertHTML(carrier.dataset.macroReply);
+      form.querySelector("[data-editor-html]").value = surface.squire.getHTML();
+      scheduleDraft(form);
+      surface.squire.focus();
+    }
+    carrier.remove();
+  }
 
   // Toasts say a background action finished, then leave by themselves.
   document.addEventListener("htmx:oobAfterSwap", function (event) {

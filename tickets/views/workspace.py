@@ -277,9 +277,11 @@ def ticket_open(request, pk):
     return redirect("tickets:ticket_detail", slug=slug, pk=pk)
 
 
-def detail_changed_response(request, ticket, *, toast: str = "") -> HttpResponse:
-    """The whole open ticket again (after a reply or comment), with the list row
-    and the counts out of band."""
+def detail_changed_response(
+    request, ticket, *, toast: str = "", extra: dict | None = None
+) -> HttpResponse:
+    """The whole open ticket again (after a reply, a comment or a macro), with
+    the list row and the counts out of band."""
     view = posted_view(request)
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
@@ -288,6 +290,7 @@ def detail_changed_response(request, ticket, *, toast: str = "") -> HttpResponse
         "toast": toast,
         **_detail_context(request.user, ticket),
         **nav_context(request.user, view),
+        **(extra or {}),
     }
     response = render_pane(request, f"{WORKSPACE}#detail-changed", context)
     response["HX-Retarget"] = "#detail-pane"
