@@ -48,8 +48,14 @@ SETTINGS_GROUPS = (
         "workflows",
         _("Workflows"),
         "layers",
-        _("Macros that agents apply in one click."),
-        (("workflows.macro", "layers"),),
+        _(
+            "Macros that agents apply in one click, and rules that act by themselves when something happens or time passes."
+        ),
+        (
+            ("workflows.macro", "layers"),
+            ("workflows.rule", "git-merge"),
+            ("workflows.workflowsettings", "settings"),
+        ),
     ),
     SettingsGroup(
         "channels",

@@ -60,3 +60,6 @@ class MacroAdmin(admin.ModelAdmin):
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
         return render_row(request, self.row_url())
+
+
+from . import rule_admin  # noqa: E402, F401  (rules register beside macros)

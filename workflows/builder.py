@@ -7,23 +7,23 @@ from django.shortcuts import render
 from .forms import action_types, builder_row, read_row
 
 
-def builder_context(form, *, row_url: str) -> dict:
+def builder_context(form, *, row_url: str, for_macro: bool = True) -> dict:
     rows = form.builder_rows()
     return {
         "builder_rows": rows,
-        "action_types": action_types(for_macro=True),
+        "action_types": action_types(for_macro=for_macro),
         "row_url": row_url,
         "next_index": max((r["index"] for r in rows), default=-1) + 1,
     }
 
 
-def render_row(request, row_url: str):
+def render_row(request, row_url: str, *, for_macro: bool = True):
     index = request.GET.get("index", "0")
     index = int(index) if index.isdigit() else 0
     row = read_row(request.GET, str(index)) if request.GET.get(f"a{index}-type") else {}
     context = {
         "row": builder_row(index, row),
-        "action_types": action_types(for_macro=True),
+        "action_types": action_types(for_macro=for_macro),
         "row_url": row_url,
         "next_index": index + 1,
         "added": "add" in request.GET,

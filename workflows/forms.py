@@ -61,6 +61,7 @@ class ActionsFormMixin:
     workflows.actions into `instance.actions`; `row_errors` by row."""
 
     owner = None  # who a new macro will belong to (names are unique per owner)
+    for_macro = True  # a rule's form says False: no reply text, its own actions
 
     def setup_rows(self):
         self.row_errors: dict[int, str] = {}
@@ -80,7 +81,7 @@ class ActionsFormMixin:
         if not self.rows:
             raise ValidationError(_("Add at least one action."))
         try:
-            self.instance.actions = actions.validate(self.rows, for_macro=True)
+            self.instance.actions = actions.validate(self.rows, for_macro=self.for_macro)
         except actions.ActionsInvalid as error:
             self.row_errors = error.rows
             raise ValidationError(_("Some actions need attention: see the rows below.")) from None

@@ -1,26 +1,33 @@
 from adminsortable2.admin import SortableAdminMixin
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Ticket
 
-from . import builder, testing
+from . import rule_builder, testing
+from .builder import builder_context, render_row
+from .forms import ActionsFormMixin
 from .models import Event, Rule, WorkflowSettings
 
 
-class RuleForm(forms.ModelForm):
+class RuleForm(ActionsFormMixin, forms.ModelForm):
+    """A rule in the settings: when it runs, its conditions (rows like the
+    table's advanced filters) and its actions (the macro builder's rows)."""
+
+    for_macro = False
     events = forms.MultipleChoiceField(
         label=_("Events"),
         choices=Event.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    conditions_all = builder.ConditionsField("all", label=_("Conditions: all of these"))
-    conditions_any = builder.ConditionsField(
+    conditions_all = rule_builder.ConditionsField("all", label=_("Conditions: all of these"))
+    conditions_any = rule_builder.ConditionsField(
         "any",
         label=_("Conditions: any of these"),
         help_text=_("Leave empty when the conditions above are enough."),
@@ -38,17 +45,24 @@ class RuleForm(forms.ModelForm):
             "business_hours",
             "conditions_all",
             "conditions_any",
-            "actions",
             "stop_processing",
         ]
         widgets = {"trigger": forms.RadioSelect}
 
-    def full_clean(self):
-        # Which conditions are allowed depends on the trigger posted.
-        time_based = (self.data.get("trigger") if self.is_bound else "") == Rule.Trigger.TIME
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        time_based = (
+            self.data.get("trigger") if self.is_bound else self.instance.trigger
+        ) == Rule.Trigger.TIME
         for name in ("conditions_all", "conditions_any"):
             self.fields[name].time_based = time_based
-        super().full_clean()
+        self.setup_rows()
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise ValidationError(_("Give the rule a name."))
+        return name
 
     def clean(self):
         cleaned = super().clean()
@@ -60,6 +74,7 @@ class RuleForm(forms.ModelForm):
             cleaned["events"] = []
         elif not cleaned.get("events"):
             self.add_error("events", _("Choose at least one event."))
+        self.clean_actions()
         return cleaned
 
 
@@ -71,8 +86,22 @@ class RuleAdmin(SortableAdminMixin, admin.ModelAdmin):
     search_fields = ["name"]
     change_form_template = "workflows/admin/rule_change_form.html"
 
-    class Media:
-        js = ["vendor/htmx/htmx.min.js", "js/admin_rules.js"]
+    @property
+    def media(self):
+        return super().media + forms.Media(
+            js=["vendor/htmx/htmx.min.js", "js/builder.js", "js/admin_rules.js"],
+            css={"all": ["css/builder.css"]},
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(
+            builder_context(
+                context["adminform"].form,
+                row_url=reverse("admin:workflows_rule_action_row"),
+                for_macro=False,
+            )
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description=_("Runs"))
     def trigger_text(self, rule: Rule) -> str:
@@ -102,6 +131,11 @@ class RuleAdmin(SortableAdminMixin, admin.ModelAdmin):
                 name="workflows_rule_condition_row",
             ),
             path(
+                "action-row/",
+                self.admin_site.admin_view(self.action_row_view),
+                name="workflows_rule_action_row",
+            ),
+            path(
                 "test/",
                 self.admin_site.admin_view(self.test_view),
                 name="workflows_rule_test",
@@ -117,11 +151,17 @@ class RuleAdmin(SortableAdminMixin, admin.ModelAdmin):
         if prefix not in ("all", "any"):
             raise Http404
         index = request.GET.get("index", "")
-        index = index if index.isdigit() else builder.new_index()
+        index = index if index.isdigit() else rule_builder.new_index()
         key = request.GET.get(f"{prefix}-{index}-key", "")
         operator = request.GET.get(f"{prefix}-{index}-op", "")
         value = ",".join(request.GET.getlist(f"{prefix}-{index}-value"))
-        return HttpResponse(builder.render_row(prefix, index, key, operator, value))
+        return HttpResponse(rule_builder.render_row(prefix, index, key, operator, value))
+
+    def action_row_view(self, request):
+        """One action row of the builder, redrawn for its type (rule actions)."""
+        if not self.has_change_permission(request) and not self.has_add_permission(request):
+            raise Http404
+        return render_row(request, reverse("admin:workflows_rule_action_row"), for_macro=False)
 
     def test_view(self, request):
         """What the rule as drawn (not yet saved) would do on ticket #N, and
@@ -141,7 +181,7 @@ class RuleAdmin(SortableAdminMixin, admin.ModelAdmin):
                 events=form.cleaned_data.get("events") or [],
                 conditions_all=form.cleaned_data.get("conditions_all") or [],
                 conditions_any=form.cleaned_data.get("conditions_any") or [],
-                actions=form.cleaned_data.get("actions") or [],
+                actions=form.instance.actions if not form.errors else form.rows,
             )
             context["errors"] = form.errors
             context["results"] = testing.try_rules(ticket, draft, editing=request.GET.get("rule"))

@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from tickets import filters
 
@@ -29,6 +30,8 @@ def row_context(prefix: str, index: int | str, key: str, operator: str, value: s
     return {
         "prefix": prefix,
         "index": index,
+        "index_text": str(index),
+        "pick": "checkbox" if operator == "any_of" else "radio",
         "key": key,
         "operator": operator,
         "value": value,
@@ -79,9 +82,12 @@ class ConditionsWidget(forms.Widget):
         known = conditions.known_properties()
         if isinstance(value, str):
             value = []
-        rows = "".join(
-            render_row(self.prefix, i, *[*triple, "", "", ""][:3], known=known)
-            for i, triple in enumerate(value or [])
+        # Each row is a rendered template: safe, and so is their sequence.
+        rows = mark_safe(
+            "".join(
+                render_row(self.prefix, i, *[*triple, "", "", ""][:3], known=known)
+                for i, triple in enumerate(value or [])
+            )
         )
         return render_to_string(
             "workflows/admin/conditions.html",

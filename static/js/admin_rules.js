@@ -5,8 +5,8 @@
   "use strict";
 
   document.addEventListener("click", function (event) {
-    var remove = event.target.closest(".rule-remove");
-    if (remove) remove.closest(".rule-row").remove();
+    var remove = event.target.closest("[data-remove-rule-row]");
+    if (remove) remove.closest("[data-rule-row]").remove();
   });
 
   function showTrigger() {
