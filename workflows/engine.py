@@ -289,22 +289,43 @@ def evaluate(
     return answers
 
 
-def fire(rule: Rule, ticket: Ticket, *, event_id: int | None = None, moment=None) -> str:
-    """Run `rule`'s actions on the locked ticket, once for the person's change
-    `event_id` and everything rules did because of it (as Zendesk's triggers
-    fire once per update), or once for a time-based rule's `moment`. Returns ""
-    when it fired, "skipped" when it already had (or its daily cap is
-    reached), else why it cannot run (the rule is then switched off)."""
+def under_cap(rule: Rule, ticket: Ticket) -> bool:
+    """Whether the rule may fire once more on this ticket today."""
     day_ago = timezone.now() - datetime.timedelta(days=1)
     cap = WorkflowSettings.current().max_firings_per_day
-    if RuleFiring.objects.filter(rule=rule, ticket=ticket, created_at__gte=day_ago).count() >= cap:
+    fired = RuleFiring.objects.filter(
+        rule=rule, ticket=ticket, created_at__gte=day_ago, applied_at__isnull=False
+    )
+    if fired.count() >= cap:
         log.info("rule %s reached its daily cap on ticket %s", rule.pk, ticket.pk)
+        return False
+    return True
+
+
+def fire(rule: Rule, ticket: Ticket, *, event_id: int) -> str:
+    """Run `rule`'s actions on the locked ticket, once for the person's change
+    `event_id` and everything rules did because of it (as Zendesk's triggers
+    fire once per update). Returns "" when it fired, "skipped" when it already
+    had (or its daily cap is reached), else why it cannot run (the rule is
+    then switched off)."""
+    if not under_cap(rule, ticket):
         return "skipped"
     try:
         with transaction.atomic():
-            RuleFiring.objects.create(rule=rule, ticket=ticket, event_id=event_id, moment=moment)
+            firing = RuleFiring.objects.create(
+                rule=rule, ticket=ticket, event_id=event_id, applied_at=timezone.now()
+            )
     except IntegrityError:
-        return "skipped"  # this event (or moment) already fired the rule
+        return "skipped"  # this change already fired the rule
+    reason = run_actions(rule, ticket)
+    if reason:
+        firing.delete()
+    return reason
+
+
+def run_actions(rule: Rule, ticket: Ticket) -> str:
+    """The rule's actions on the locked ticket, in a savepoint: "" when done,
+    else the reason it cannot run, and the rule is switched off."""
     try:
         with transaction.atomic():
             # Validated again: what it names (a status, a team, a user) may be gone.
@@ -318,9 +339,6 @@ def fire(rule: Rule, ticket: Ticket, *, event_id: int | None = None, moment=None
         # Anything else is the rule's: its savepoint rolled back what it did.
         log.exception("rule %s failed on ticket %s", rule.pk, ticket.pk)
         reason = _reason(error)
-        RuleFiring.objects.filter(
-            rule=rule, ticket=ticket, event_id=event_id, moment=moment
-        ).delete()
         switch_off(rule, reason)
         return reason
     return ""

@@ -207,6 +207,9 @@ class RuleFiring(models.Model):
     event = models.ForeignKey(RuleEvent, null=True, blank=True, on_delete=models.SET_NULL)
     moment = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A time-based rule's firing is recorded by the sweep and applied by the
+    # worker; empty until then (an event's is applied as it is recorded).
+    applied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -221,7 +224,14 @@ class RuleFiring(models.Model):
                 condition=Q(moment__isnull=False),
             ),
         ]
-        indexes = [models.Index(fields=["ticket", "rule", "-created_at"], name="rulefiring_cap")]
+        indexes = [
+            models.Index(fields=["ticket", "rule", "-created_at"], name="rulefiring_cap"),
+            models.Index(
+                fields=["rule", "id"],
+                name="rulefiring_pending",
+                condition=Q(applied_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule_id} on #{self.ticket_id}"

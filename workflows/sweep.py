@@ -11,7 +11,8 @@ and in Seoul, and a team's tickets use its calendar (as the SLA clocks do).
 
 A rule fires once per ticket and moment (a `RuleFiring` for the moment's
 value): a ticket whose status changes again later may fire it again. The
-ticket's other conditions are checked when its moment crosses the threshold.
+ticket's other conditions are checked when its moment crosses the threshold,
+and again when the worker applies the firing.
 """
 
 import datetime
@@ -120,10 +121,15 @@ def candidates(rule: Rule, now: datetime.datetime, calendars=None):
 
 
 def sweep(now: datetime.datetime | None = None) -> int:
-    """Run every active time-based rule once. Returns how many times rules fired."""
+    """Record what every active time-based rule fires on (beat, every minute).
+
+    The run only reads and records: a pending `RuleFiring` per ticket and
+    moment, in one statement per rule, and the worker applies them
+    (`apply_pending`), so a run stays short however many match. Returns how
+    many firings it recorded."""
     now = now or timezone.now()
     calendars = _calendars()
-    fired = 0
+    recorded = 0
     for rule in Rule.objects.filter(is_active=True, trigger=Rule.Trigger.TIME).exclude(moment=""):
         if not rule.hours:
             continue
@@ -132,25 +138,79 @@ def sweep(now: datetime.datetime | None = None) -> int:
         except filters.FilterError as error:
             engine.switch_off(rule, str(error))
             continue
-        for ticket_id, moment in found:
-            fired += _fire(rule, ticket_id, moment)
-            if not rule.is_active:
-                break
-        if len(found) < LIMIT and rule.is_active:
-            # Everything up to now is done: the next run starts here.
-            Rule.objects.filter(pk=rule.pk).update(swept_until=now)
+        with transaction.atomic():
+            RuleFiring.objects.bulk_create(
+                [RuleFiring(rule=rule, ticket_id=pk, moment=moment) for pk, moment in found],
+                ignore_conflicts=True,
+            )
+            if len(found) < LIMIT:
+                # Everything up to now is recorded: the next run starts here.
+                Rule.objects.filter(pk=rule.pk).update(swept_until=now)
+        recorded += len(found)
+        if found:
+            rule_id = rule.pk
+            transaction.on_commit(lambda rule_id=rule_id: engine.enqueue(APPLY_TASK, rule_id))
+    return recorded
+
+
+APPLY_TASK = "workflows.tasks.apply_time_rule"
+# Firings applied per transaction; a task takes at most BATCHES of them.
+CHUNK = 50
+BATCHES = 20
+
+
+def apply_pending(rule_id: int) -> int:
+    """Apply the rule's recorded firings (the worker), CHUNK per transaction,
+    each ticket locked and checked again: its moment may have moved (a new
+    message) or it may have closed since the sweep; then the firing is
+    closed without acting. Queues itself again while some remain. Returns how
+    many fired."""
+    fired = 0
+    for _batch in range(BATCHES):
+        with transaction.atomic():
+            rule = Rule.objects.filter(pk=rule_id, is_active=True).first()
+            pending = list(
+                RuleFiring.objects.filter(rule_id=rule_id, applied_at__isnull=True)
+                .order_by("id")
+                .select_for_update(skip_locked=True)[:CHUNK]
+            )
+            if not pending:
+                return fired
+            for firing in pending:
+                if rule is not None and rule.is_active and _apply(rule, firing):
+                    fired += 1
+            RuleFiring.objects.filter(pk__in=[f.pk for f in pending]).update(
+                applied_at=timezone.now()
+            )
+    engine.enqueue(APPLY_TASK, rule_id)
     return fired
 
 
-def _fire(rule: Rule, ticket_id: int, moment: datetime.datetime) -> int:
-    with transaction.atomic():
-        ticket = Ticket.objects.locked(ticket_id).select_related("pipeline", "stage").first()
-        # The moment moved on (a new message) or the ticket closed since the
-        # query: the rule's threshold is no longer crossed.
-        if ticket is None or getattr(ticket, rule.moment) != moment or not ticket.is_open:
-            return 0
-        token = engine._running.set((0, None))
-        try:
-            return 0 if engine.fire(rule, ticket, moment=moment) else 1
-        finally:
-            engine._running.reset(token)
+def _apply(rule: Rule, firing: RuleFiring) -> bool:
+    ticket = Ticket.objects.locked(firing.ticket_id).select_related("pipeline", "stage").first()
+    if ticket is None or not ticket.is_open or getattr(ticket, rule.moment) != firing.moment:
+        return False
+    answer = engine.evaluate([rule], ticket, None).get(rule.pk)
+    if isinstance(answer, str):
+        engine.switch_off(rule, answer)
+        return False
+    if answer is not True or not engine.under_cap(rule, ticket):
+        return False
+    token = engine._running.set((0, None))
+    try:
+        return not engine.run_actions(rule, ticket)
+    finally:
+        engine._running.reset(token)
+
+
+def pending_rules(older_than: datetime.timedelta = datetime.timedelta(minutes=1)) -> int:
+    """Beat: queue again the rules whose recorded firings wait (a lost task)."""
+    cutoff = timezone.now() - older_than
+    rules = list(
+        RuleFiring.objects.filter(applied_at__isnull=True, created_at__lt=cutoff)
+        .values_list("rule_id", flat=True)
+        .distinct()[:100]
+    )
+    for rule_id in rules:
+        engine.enqueue(APPLY_TASK, rule_id)
+    return len(rules)

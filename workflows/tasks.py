@@ -11,12 +11,19 @@ def run_ticket_events(ticket_id: int) -> int:
 
 @shared_task
 def run_waiting_rule_events() -> int:
-    """Every minute (beat): queue again the events whose task was lost."""
-    return engine.run_waiting()
+    """Every minute (beat): queue again the events and time-based firings
+    whose task was lost."""
+    return engine.run_waiting() + sweep.pending_rules()
+
+
+@shared_task(acks_late=True)
+def apply_time_rule(rule_id: int) -> int:
+    """Apply the firings the sweep recorded for a time-based rule."""
+    return sweep.apply_pending(rule_id)
 
 
 @shared_task(acks_late=True)
 def sweep_time_rules() -> int:
-    """Every minute (beat): fire the time-based rules on the tickets whose
-    moment passed their threshold since the last run."""
+    """Every minute (beat): record the time-based rules' firings on the
+    tickets whose moment passed their threshold since the last run."""
     return sweep.sweep()

@@ -19,6 +19,14 @@ UTC = datetime.UTC
 FRIDAY = datetime.datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 
 
+def run_sweep(now):
+    """The beat's run, then the worker's: returns how many rules fired."""
+    recorded = sweep.sweep(now=now)
+    fired = sum(sweep.apply_pending(rule.pk) for rule in Rule.objects.all())
+    assert fired <= recorded
+    return fired
+
+
 @pytest.fixture
 def waiting(pipeline):
     return pipeline.stages.get(name="Waiting on contact")
@@ -51,9 +59,10 @@ def test_the_sweep_fires_once_when_the_hours_have_passed(pipeline, waiting):
     rule = stale_rule(waiting)
     ticket = ticket_waiting_since(pipeline, waiting, FRIDAY)
     fresh = ticket_waiting_since(pipeline, waiting, FRIDAY + datetime.timedelta(days=3))
-    assert sweep.sweep(now=FRIDAY + datetime.timedelta(days=4)) == 0
-    assert sweep.sweep(now=FRIDAY + datetime.timedelta(days=5, minutes=1)) == 1
-    assert sweep.sweep(now=FRIDAY + datetime.timedelta(days=5, minutes=2)) == 0
+    assert run_sweep(FRIDAY + datetime.timedelta(days=4)) == 0
+    assert run_sweep(FRIDAY + datetime.timedelta(days=5, minutes=1)) == 1
+    assert run_sweep(FRIDAY + datetime.timedelta(days=5, minutes=2)) == 0
+    assert not RuleFiring.objects.filter(applied_at__isnull=True).exists()
     ticket.refresh_from_db()
     assert ticket.priority == "low"
     assert ticket.events.filter(via=TicketEvent.Via.RULE, via_name=rule.name).exists()
@@ -64,7 +73,7 @@ def test_the_sweep_fires_once_when_the_hours_have_passed(pipeline, waiting):
 def test_a_run_reads_only_the_tickets_that_crossed_since_the_last(pipeline, waiting):
     rule = stale_rule(waiting, hours=1)
     ticket_waiting_since(pipeline, waiting, FRIDAY)
-    sweep.sweep(now=FRIDAY + datetime.timedelta(hours=2))
+    run_sweep(FRIDAY + datetime.timedelta(hours=2))
     rule.refresh_from_db()
     assert rule.swept_until == FRIDAY + datetime.timedelta(hours=2)
     # The next run's window starts after the last cut-off: nothing to read.
@@ -75,12 +84,12 @@ def test_a_run_reads_only_the_tickets_that_crossed_since_the_last(pipeline, wait
 def test_a_ticket_that_waits_again_fires_again(pipeline, waiting):
     stale_rule(waiting, hours=1)
     ticket = ticket_waiting_since(pipeline, waiting, FRIDAY)
-    sweep.sweep(now=FRIDAY + datetime.timedelta(hours=2))
+    run_sweep(FRIDAY + datetime.timedelta(hours=2))
     new = pipeline.stages.get(name="New")
     with time_machine.travel(FRIDAY + datetime.timedelta(hours=3), tick=False):
         services.ticket_set_stage(actor=None, ticket=ticket, stage=new)
         services.ticket_set_stage(actor=None, ticket=ticket, stage=waiting)
-    sweep.sweep(now=FRIDAY + datetime.timedelta(hours=5))
+    run_sweep(FRIDAY + datetime.timedelta(hours=5))
     assert RuleFiring.objects.filter(ticket=ticket).count() == 2
 
 
@@ -95,12 +104,12 @@ def test_business_hours_count_only_the_teams_working_time(pipeline, waiting, tea
     ticket = ticket_waiting_since(pipeline, waiting, FRIDAY, team=team_a)  # 15:00
     other = ticket_waiting_since(pipeline, waiting, FRIDAY)  # no team: around the clock
     saturday = FRIDAY + datetime.timedelta(hours=20)
-    sweep.sweep(now=saturday)
+    run_sweep(saturday)
     assert not RuleFiring.objects.filter(ticket=ticket).exists()
     assert RuleFiring.objects.filter(ticket=other).exists()
     # Friday 15-17 and Monday 9-11 make four working hours.
     monday = datetime.datetime(2026, 11, 30, 11, 1, tzinfo=UTC)
-    sweep.sweep(now=monday)
+    run_sweep(monday)
     assert RuleFiring.objects.filter(ticket=ticket).exists()
 
 
@@ -109,7 +118,7 @@ def test_a_closed_ticket_is_left_alone(pipeline, waiting):
     ticket = ticket_waiting_since(pipeline, waiting, FRIDAY)
     services.ticket_update(actor=None, ticket=ticket, category="general_inquiry")
     services.ticket_set_stage(actor=None, ticket=ticket, stage=pipeline.stages.get(name="Closed"))
-    assert sweep.sweep(now=FRIDAY + datetime.timedelta(hours=2)) == 0
+    assert run_sweep(FRIDAY + datetime.timedelta(hours=2)) == 0
 
 
 def test_finding_the_candidates_takes_the_same_queries_for_5_or_50_tickets(
@@ -124,3 +133,25 @@ def test_finding_the_candidates_takes_the_same_queries_for_5_or_50_tickets(
         with django_assert_num_queries(2):
             found = list(sweep.candidates(rule, FRIDAY + datetime.timedelta(hours=10), calendars))
         assert len(found) >= count
+
+
+def test_a_ticket_answered_between_the_sweep_and_the_worker_is_left_alone(pipeline, waiting):
+    rule = stale_rule(waiting, hours=1)
+    ticket = ticket_waiting_since(pipeline, waiting, FRIDAY)
+    assert sweep.sweep(now=FRIDAY + datetime.timedelta(hours=2)) == 1
+    services.ticket_set_stage(actor=None, ticket=ticket, stage=pipeline.stages.get(name="New"))
+    assert sweep.apply_pending(rule.pk) == 0
+    ticket.refresh_from_db()
+    assert ticket.priority == ""
+    assert not RuleFiring.objects.filter(applied_at__isnull=True).exists()
+
+
+def test_a_lost_apply_task_is_queued_again_by_the_beat(pipeline, waiting, monkeypatch):
+    rule = stale_rule(waiting, hours=1)
+    ticket_waiting_since(pipeline, waiting, FRIDAY)
+    sweep.sweep(now=FRIDAY + datetime.timedelta(hours=2))
+    RuleFiring.objects.update(created_at=FRIDAY)
+    queued = []
+    monkeypatch.setattr(sweep.engine, "enqueue", lambda task, *args: queued.append((task, args)))
+    assert sweep.pending_rules() == 1
+    assert queued == [(sweep.APPLY_TASK, (rule.pk,))]
