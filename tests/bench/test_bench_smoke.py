@@ -31,6 +31,9 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "ingestion:",
         "SLA change applied to",
         "SLA apply to open tickets:",
+        "rules: 200 active rules evaluated on one event",
+        "rules: time sweep",
+        "ingestion with rules:",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())
