@@ -3,6 +3,7 @@
 it imports no channel and not the dispatcher (channels_inbound.ingest), so
 every channel may import it."""
 
+import datetime
 import hashlib
 import os
 import uuid
@@ -30,6 +31,12 @@ PROCESS = "channels_inbound.tasks.process_inbound_item"
 # 0.23-0.24 s (bench_ingest, side by side). Smaller ones stay in the row:
 # one statement, no file to manage.
 FILE_PAYLOAD_OVER = 2**20
+PAYLOAD_FOLDER = "inbound"
+# A payload file no row points at, this old, was left by a crash between the
+# file and its row's commit, or between a delete's commit and the file's
+# removal: the hourly sweep removes it. The age keeps the sweep away from a
+# row still being written.
+ORPHAN_AFTER = datetime.timedelta(hours=1)
 
 
 def inbound_store(
@@ -82,7 +89,7 @@ def _payload_file_write(payload: bytes) -> str:
     """Write `payload` to a new file of the default storage, synced to disk
     with the directories that name it; returns its name."""
     name = default_storage.save(
-        f"inbound/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}.raw", ContentFile(payload)
+        f"{PAYLOAD_FOLDER}/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}.raw", ContentFile(payload)
     )
     try:
         path = default_storage.path(name)
@@ -186,3 +193,30 @@ def raw_deliveries_delete(items) -> int:
     if names:
         transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
     return deleted
+
+
+def payload_files_sweep(now: datetime.datetime | None = None) -> int:
+    """Delete payload files that no inbound row points at and that are older
+    than ORPHAN_AFTER (what a crash leaves, see inbound_store and
+    raw_deliveries_delete). One query per folder. Returns how many went."""
+    cutoff = (now or timezone.now()) - ORPHAN_AFTER
+    removed = 0
+    folders = [PAYLOAD_FOLDER]
+    while folders:
+        folder = folders.pop()
+        try:
+            children, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        folders += [f"{folder}/{child}" for child in children]
+        names = {f"{folder}/{name}" for name in files}
+        kept = set(
+            InboundItem.objects.filter(payload_file__in=names).values_list(
+                "payload_file", flat=True
+            )
+        )
+        for name in sorted(names - kept):
+            if default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
+                removed += 1
+    return removed

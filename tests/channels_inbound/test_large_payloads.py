@@ -196,3 +196,21 @@ def test_a_file_that_cannot_be_written_stores_no_row(media, db, monkeypatch):
         inbound_store(source=InboundItem.Source.PIPE, payload=b"x" * (FILE_PAYLOAD_OVER + 1))
 
     assert not InboundItem.objects.exists()
+
+
+def test_the_sweep_removes_old_files_no_row_points_at(media, db):
+    from channels_inbound.store import _payload_file_write, payload_files_sweep
+
+    item, _created = inbound_store(
+        source=InboundItem.Source.PIPE, payload=b"x" * (FILE_PAYLOAD_OVER + 1)
+    )
+    orphan = _payload_file_write(b"left by a crash before the row committed")
+    fresh = _payload_file_write(b"its row is being written right now")
+    two_hours_ago = (datetime.datetime.now() - datetime.timedelta(hours=2)).timestamp()
+    for name in (item.payload_file.name, orphan):
+        os.utime(media / name, (two_hours_ago, two_hours_ago))
+
+    assert payload_files_sweep() == 1
+
+    assert stored_files(media) == sorted([media / item.payload_file.name, media / fresh])
+    assert not (media / orphan).exists()
