@@ -295,7 +295,7 @@ class _Lines(feedparser.BufferedSubFile):
         self._parser = parser
         self._owners: list[MimeMessage] = []  # the multipart of each end test
         self._ended: set[int] = set()  # multiparts whose closing line was read
-        self._delimiters: dict[int, re.Pattern] = {}
+        self._separators: dict[int, str] = {}  # "--boundary" of each multipart
 
     def push_eof_matcher(self, pred) -> None:
         self._owners.append(self._parser._cur)  # the multipart reading its parts
@@ -309,43 +309,54 @@ class _Lines(feedparser.BufferedSubFile):
         if not self._lines:
             return "" if self._closed else feedparser.NeedMoreData
         line = self._lines.popleft()
-        for ends, owner in zip(reversed(self._eofstack), reversed(self._owners), strict=True):
-            if ends(line) and not self._inner_delimiter(line, owner):
+        if line.startswith("--"):  # only such a line can be a delimiter
+            return self._maybe_delimiter(line)
+        for ends in reversed(self._eofstack):
+            if ends(line):
                 self._lines.appendleft(line)  # a false end of input, as the stdlib does
                 return ""
-        if line.startswith("--"):
-            current = self._parser._cur
-            match = self._delimiter(current)
-            if match is not None and (found := match.match(line)) and found.group(1):
-                self._ended.add(id(current))  # its own closing line, read by itself
         return line
 
-    def _delimiter(self, part: MimeMessage) -> re.Pattern | None:
-        if id(part) not in self._delimiters:
+    def _maybe_delimiter(self, line: str):
+        for ends, owner in zip(reversed(self._eofstack), reversed(self._owners), strict=True):
+            if ends(line) and not self._inner_delimiter(line, owner):
+                self._lines.appendleft(line)
+                return ""
+        current = self._parser._cur
+        if _delimiter(line, self._separator(current)) == "closing":
+            self._ended.add(id(current))  # its own closing line, read by itself
+        return line
+
+    def _separator(self, part: MimeMessage) -> str:
+        if id(part) not in self._separators:
             boundary = part.get_boundary() if part.get_content_maintype() == "multipart" else None
-            self._delimiters[id(part)] = (
-                re.compile("--" + re.escape(boundary) + r"(--)?[ \t]*(\r\n|\r|\n)?\Z")
-                if boundary
-                else None
-            )
-        return self._delimiters[id(part)]
+            self._separators[id(part)] = "--" + boundary if boundary else ""
+        return self._separators[id(part)]
 
     def _inner_delimiter(self, line: str, owner: MimeMessage) -> bool:
         """Whether `line` is exactly a delimiter of an open multipart nested
         inside `owner`, with a boundary other than owner's."""
         stack = self._parser._msgstack
         inner = next((i for i, part in enumerate(stack) if part is owner), len(stack))
-        outer = owner.get_boundary()
+        outer = self._separator(owner)
         for part in stack[inner + 1 :]:
-            match = self._delimiter(part)
-            if (
-                match is not None
-                and id(part) not in self._ended
-                and part.get_boundary() != outer
-                and match.match(line)
-            ):
+            separator = self._separator(part)
+            if separator != outer and id(part) not in self._ended and _delimiter(line, separator):
                 return True
         return False
+
+
+def _delimiter(line: str, separator: str) -> str:
+    """What `line` is for `separator` ("--boundary"), matched as the stdlib
+    matches it (an optional "--", then only spaces, tabs and the line
+    break): "closing", "delimiter", or "" for neither."""
+    if not separator or not line.startswith(separator):
+        return ""
+    rest = line[len(separator) :]
+    closing = rest.startswith("--")
+    if rest[2 if closing else 0 :].rstrip("\r\n").strip(" \t"):
+        return ""
+    return "closing" if closing else "delimiter"
 
 
 def _prepare_head(raw: bytes) -> tuple[bytes, list[str]]:
