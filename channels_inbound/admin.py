@@ -36,6 +36,7 @@ from .models import (
     WebFormField,
     webform_problems,
 )
+from .store import inbound_payload, raw_deliveries_delete
 from .tasks import process_inbound_item
 
 
@@ -198,6 +199,13 @@ class InboundItemAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def delete_model(self, request, obj):
+        # A large payload's file goes with its row (after the row has gone).
+        raw_deliveries_delete(InboundItem.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        raw_deliveries_delete(queryset)
+
     @admin.display(description=_("settings problem"))
     def settings_warning(self, item):
         """Delivered, but not where its channel says: what was wrong, where it went."""
@@ -231,7 +239,7 @@ class InboundItemAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
         item = get_object_or_404(InboundItem, pk=pk)
-        response = HttpResponse(bytes(item.payload), content_type="application/octet-stream")
+        response = HttpResponse(inbound_payload(item), content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="inbound-{item.pk}.raw"'
         response["X-Content-Type-Options"] = "nosniff"
         response["Content-Security-Policy"] = "sandbox; default-src 'none'"

@@ -34,7 +34,7 @@ from .chatbot import bot_session, bot_turn
 from .models import ChatBotAnswer, ChatBotSession, ChatWidget, InboundItem
 from .parsing import InboundParseError
 from .public import MAX_TEXT, frameable, rate_limited, unstorable
-from .store import inbound_store, visitor_thread
+from .store import inbound_payload, inbound_store, visitor_thread
 
 VISITOR = re.compile(r"^[0-9a-f]{32}$")
 CLIENT_ID = re.compile(r"^[0-9a-zA-Z-]{8,64}$")
@@ -188,7 +188,7 @@ def chat_deliver(item: InboundItem) -> None:
     from django.core.validators import validate_email
 
     try:
-        payload = json.loads(bytes(item.payload))
+        payload = json.loads(inbound_payload(item))
         widget = ChatWidget.objects.select_related("pipeline", "stage").get(pk=payload["widget"])
         visitor, text = payload["visitor"], payload["text"]
     except (ValueError, KeyError, TypeError, ChatWidget.DoesNotExist):

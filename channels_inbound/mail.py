@@ -19,7 +19,7 @@ from tickets.models import Pipeline, Source, Ticket
 
 from .models import BlockedSender, EmailChannel, InboundItem
 from .parsing import ParsedEmail, RawMail, parse_email
-from .store import land, shorten
+from .store import inbound_payload, land, shorten
 from .threading import Match, find_ticket
 from .webhooks import message_from_webhook
 
@@ -258,9 +258,7 @@ def raw_message(item: InboundItem) -> RawMail:
     """The RFC 5322 bytes of the item with the ESP's verdicts: as stored for
     IMAP and the pipe (no verdict: spam headers there could be the sender's,
     RELIABILITY 34); for an ESP webhook, the message as the ESP posted it."""
-    payload = bytes(
-        InboundItem.objects.filter(pk=item.pk).values_list("payload", flat=True).get()
-    )  # not item.payload: that would keep it on the row object
+    payload = inbound_payload(item)
     if item.source in (InboundItem.Source.IMAP, InboundItem.Source.PIPE):
         return RawMail(payload)
     return message_from_webhook(item.source, payload, item.content_type)

@@ -39,7 +39,7 @@ from tickets.models import Source
 from .models import InboundItem, MessengerOutbound, MessengerPage
 from .parsing import InboundParseError
 from .public import MAX_TEXT, unstorable
-from .store import inbound_store, visitor_thread
+from .store import inbound_payload, inbound_store, visitor_thread
 
 log = logging.getLogger(__name__)
 CHALLENGE = re.compile(r"^[0-9A-Za-z_-]{1,100}$")
@@ -124,7 +124,7 @@ class PageOff(str):
 def messenger_deliver(item: InboundItem) -> None:
     """The worker's part: each person's message on their open ticket."""
     try:
-        payload = json.loads(bytes(item.payload))
+        payload = json.loads(inbound_payload(item))
         events = [
             (str(entry.get("id", "")), event)
             for entry in payload.get("entry", [])

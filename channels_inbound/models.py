@@ -197,8 +197,13 @@ class InboundItem(models.Model):
     channel = models.ForeignKey(
         EmailChannel, null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
     )
-    # The ESP's request body (webhooks) or the raw message (IMAP, pipe), as received.
+    # The ESP's request body (webhooks) or the raw message (IMAP, pipe), as
+    # received; empty when it is in `payload_file` (read both through
+    # channels_inbound.store.inbound_payload).
     payload = models.BinaryField()
+    # A payload over store.FILE_PAYLOAD_OVER, in the default storage: written
+    # and synced to disk before this row commits, deleted after the row is.
+    payload_file = models.FileField(max_length=200, blank=True, editable=False)
     content_type = models.CharField(max_length=200, blank=True)
     # The provider's id for the delivery, when it gives one.
     event_id = models.CharField(max_length=255, blank=True)

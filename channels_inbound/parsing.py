@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email import feedparser
 from email import policy as email_policy
 from email.message import Message as MimeMessage
 from email.utils import getaddresses, parsedate_to_datetime
@@ -252,7 +252,7 @@ def _parse(raw: bytes, text: bytes, aside: dict[bytes, tuple[int, int]]) -> Pars
     """Parse `text`, which is `raw` with the bodies in `aside` replaced by
     their tokens; None when a token is not found as a part's whole body."""
     try:
-        mime = message_from_bytes(text, policy=email_policy.compat32)
+        mime = _message_from_bytes(text)
     except (RecursionError, ValueError, TypeError, LookupError, IndexError) as error:
         raise InboundParseError(f"Message cannot be parsed ({type(error).__name__}).") from None
     del text
@@ -265,6 +265,98 @@ def _parse(raw: bytes, text: bytes, aside: dict[bytes, tuple[int, int]]) -> Pars
     except RecursionError:
         raise InboundParseError("Message is nested too deeply.") from None
     return parsed if used == set(aside) else None
+
+
+def _message_from_bytes(text: bytes) -> MimeMessage:
+    """What email.message_from_bytes does, with the nested boundary rule
+    below: the same decoding, the same compat32 policy."""
+    parser = _FeedParser(policy=email_policy.compat32)
+    parser.feed(text.decode("ascii", "surrogateescape"))
+    return parser.close()
+
+
+class _FeedParser(feedparser.FeedParser):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._input = _Lines(self)
+
+
+class _Lines(feedparser.BufferedSubFile):
+    """The stdlib parser's line buffer, where a line that is exactly a
+    delimiter of an open inner multipart belongs to that multipart, even when
+    an outer boundary would also match it. The stdlib ends an inner part at
+    any line an outer boundary matches (RFC 2046 5.1.2), so with boundaries
+    "a--" outside and "a----" inside, "--a----" (the inner delimiter) reads
+    as the outer "--a--" closing, and the inner parts are lost; mail clients
+    read them. A boundary reused unchanged inside stays the outer one's."""
+
+    def __init__(self, parser: _FeedParser) -> None:
+        super().__init__()
+        self._parser = parser
+        self._owners: list[MimeMessage] = []  # the multipart of each end test
+        self._ended: set[int] = set()  # multiparts whose closing line was read
+        self._separators: dict[int, str] = {}  # "--boundary" of each multipart
+
+    def push_eof_matcher(self, pred) -> None:
+        self._owners.append(self._parser._cur)  # the multipart reading its parts
+        super().push_eof_matcher(pred)
+
+    def pop_eof_matcher(self):
+        self._owners.pop()
+        return super().pop_eof_matcher()
+
+    def readline(self):
+        if not self._lines:
+            return "" if self._closed else feedparser.NeedMoreData
+        line = self._lines.popleft()
+        if line.startswith("--"):  # only such a line can be a delimiter
+            return self._maybe_delimiter(line)
+        for ends in reversed(self._eofstack):
+            if ends(line):
+                self._lines.appendleft(line)  # a false end of input, as the stdlib does
+                return ""
+        return line
+
+    def _maybe_delimiter(self, line: str):
+        for ends, owner in zip(reversed(self._eofstack), reversed(self._owners), strict=True):
+            if ends(line) and not self._inner_delimiter(line, owner):
+                self._lines.appendleft(line)
+                return ""
+        current = self._parser._cur
+        if _delimiter(line, self._separator(current)) == "closing":
+            self._ended.add(id(current))  # its own closing line, read by itself
+        return line
+
+    def _separator(self, part: MimeMessage) -> str:
+        if id(part) not in self._separators:
+            boundary = part.get_boundary() if part.get_content_maintype() == "multipart" else None
+            self._separators[id(part)] = "--" + boundary if boundary else ""
+        return self._separators[id(part)]
+
+    def _inner_delimiter(self, line: str, owner: MimeMessage) -> bool:
+        """Whether `line` is exactly a delimiter of an open multipart nested
+        inside `owner`, with a boundary other than owner's."""
+        stack = self._parser._msgstack
+        inner = next((i for i, part in enumerate(stack) if part is owner), len(stack))
+        outer = self._separator(owner)
+        for part in stack[inner + 1 :]:
+            separator = self._separator(part)
+            if separator != outer and id(part) not in self._ended and _delimiter(line, separator):
+                return True
+        return False
+
+
+def _delimiter(line: str, separator: str) -> str:
+    """What `line` is for `separator` ("--boundary"), matched as the stdlib
+    matches it (an optional "--", then only spaces, tabs and the line
+    break): "closing", "delimiter", or "" for neither."""
+    if not separator or not line.startswith(separator):
+        return ""
+    rest = line[len(separator) :]
+    closing = rest.startswith("--")
+    if rest[2 if closing else 0 :].rstrip("\r\n").strip(" \t"):
+        return ""
+    return "closing" if closing else "delimiter"
 
 
 def _prepare_head(raw: bytes) -> tuple[bytes, list[str]]:

@@ -9,6 +9,7 @@ from .chatbot import purge_sessions
 from .imap import imap_poll
 from .messenger import messenger_send
 from .models import EmailChannel, InboundItem
+from .store import payload_files_sweep
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ def sweep_pending_inbound() -> int:
     for pk in ids:
         process_inbound_item.delay(pk)
     return len(ids)
+
+
+@shared_task
+def sweep_payload_files() -> int:
+    return payload_files_sweep()
 
 
 @shared_task

@@ -33,7 +33,7 @@ from tickets.models import PropertyDefinition, Source
 from .models import CONTACT_KINDS, BlockedSender, InboundItem, WebForm, WebFormField
 from .parsing import InboundParseError
 from .public import frameable, rate_limited
-from .store import inbound_store, land
+from .store import inbound_payload, inbound_store, land
 
 HONEYPOT = "website"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -198,7 +198,7 @@ def _store(webform: WebForm, form: forms.Form, request) -> InboundItem:
 def form_deliver(item: InboundItem) -> None:
     """The worker's part: a ticket from a stored submission."""
     try:
-        payload = json.loads(bytes(item.payload))
+        payload = json.loads(inbound_payload(item))
         webform = WebForm.objects.get(pk=payload["form"])
         values, files = payload["values"], payload.get("files", [])
     except (ValueError, KeyError, TypeError, WebForm.DoesNotExist):

@@ -34,7 +34,7 @@ from django.views.decorators.http import require_POST
 from .models import InboundItem
 from .parsing import InboundParseError, RawMail
 from .sns import SnsError, confirm_subscription, verify
-from .store import inbound_store
+from .store import inbound_payload, inbound_store
 
 VIEWS = {
     InboundItem.Source.MAILGUN: MailgunInboundWebhookView,
@@ -108,7 +108,7 @@ def inbound_webhook(request, provider: str):
         content_type=request.META.get("CONTENT_TYPE", ""),  # with its boundary
         event_id=event_id,
     )
-    if not created and bytes(item.payload) != body:
+    if not created and inbound_payload(item) != body:
         # The same token with another body: a replayed signature.
         return HttpResponseBadRequest("Replayed", content_type="text/plain")
     return HttpResponse("Stored", content_type="text/plain")

@@ -231,6 +231,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sla.tasks.sla_changes_resume",
         "schedule": 300.0,
     },
+    "sweep-inbound-payload-files": {
+        "task": "channels_inbound.tasks.sweep_payload_files",
+        "schedule": 3600.0,
+    },
     "purge-chatbot-sessions": {
         "task": "channels_inbound.tasks.purge_chatbot_sessions",
         "schedule": 24 * 3600.0,

@@ -563,8 +563,10 @@ def purge_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
 def tickets_purge_deleted(*, now: datetime.datetime | None = None, batch: int = 200) -> int:
     """Remove tickets deleted longer ago than the setting allows, with
     everything on them (beat). Apps that keep files or raw payloads of a ticket
-    remove them first, on `tickets_purging`: a crash after that leaves rows
-    without files, which the next run removes, never files without rows.
+    remove them on `tickets_purging`: attachments' files first, so a crash
+    after that leaves rows without files, which the next run removes; raw
+    deliveries' payload files once the purge commits, since an inbound row
+    that stays must keep its bytes (a crash leaves a file without a row).
     Returns how many tickets were removed."""
     cutoff = purge_cutoff(now)
     removed = 0

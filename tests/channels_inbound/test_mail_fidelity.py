@@ -230,6 +230,36 @@ def test_a_declared_boundary_that_never_appears_reads_the_content_as_the_body():
     assert parsed.attachments == []
 
 
+def test_an_inner_boundary_that_an_outer_one_prefixes_keeps_its_parts():
+    """Outer "x--", inner "x----": "--x----" is the inner delimiter, though
+    it also reads as the outer boundary closing ("--x--" + "--")."""
+    parsed = parse_email(
+        raw(
+            b'From: a@acme.example\nContent-Type: multipart/mixed; boundary="x--"',
+            b"--x--\r\n"
+            b'Content-Type: multipart/mixed; boundary="x----"\r\n\r\n'
+            b"--x----\r\nContent-Type: text/plain\r\n\r\nThe order has not arrived.\r\n"
+            b"--x----\r\nContent-Type: application/pdf; name=receipt.pdf\r\n\r\n%PDF-1.4\r\n"
+            b"--x------\r\n"
+            b"--x--\r\nContent-Type: text/plain\r\n\r\nSent from my phone\r\n"
+            b"--x----\r\n",
+        )
+    )
+    assert parsed.text == "The order has not arrived.\n\nSent from my phone"
+    assert [a.filename for a in parsed.attachments] == ["receipt.pdf"]
+
+
+def test_a_boundary_reused_inside_stays_the_outer_ones():
+    parsed = parse_email(
+        raw(
+            b'From: a@acme.example\nContent-Type: multipart/mixed; boundary="x"',
+            b'--x\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n'
+            b"--x\r\nContent-Type: text/plain\r\n\r\nbody\r\n--x--\r\n",
+        )
+    )
+    assert parsed.text == "body"
+
+
 def test_a_uuencoded_file_inside_text_becomes_an_attachment():
     import binascii
 

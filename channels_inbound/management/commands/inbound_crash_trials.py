@@ -9,6 +9,11 @@ answered. Then the rows are processed as the worker would. Every trial must
 end with exactly one row and one message.
 
     manage.py inbound_crash_trials --trials 200
+
+With --attachment-bytes over store.FILE_PAYLOAD_OVER each payload is kept in
+a file: the trials then also count inbound rows whose file is missing (must
+be none) and files no row points at (a kill between the file and the commit
+leaves one; they cost disk, never a delivery).
 """
 
 import hashlib
@@ -20,6 +25,7 @@ import time
 from email.message import EmailMessage
 from unittest import mock
 
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.test import Client, override_settings
@@ -37,12 +43,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--trials", type=int, default=200)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--attachment-bytes", type=int, default=0)
 
-    def handle(self, *args, trials: int, seed: int, **options):
+    def handle(self, *args, trials: int, seed: int, attachment_bytes: int, **options):
         channel = EmailChannel.objects.filter(is_active=True).select_related("address").first()
         if channel is None:
             raise CommandError("Needs an active email channel: run seed_demo first.")
         rng = random.Random(seed)
+        self.attachment = rng.randbytes(attachment_bytes)
         run = f"{time.time_ns():x}"
         counts = {"after commit, before the answer": 0, "at a random moment": 0}
         retries = lost = duplicates = 0
@@ -82,6 +90,38 @@ class Command(BaseCommand):
         self.stdout.write(f"requests the ESP retried: {retries}")
         self.stdout.write(f"lost: {lost}, stored twice: {duplicates}")
         self.results = {"trials": trials, "lost": lost, "duplicates": duplicates}
+        if attachment_bytes:
+            self.results.update(self._files(run))
+            self.stdout.write(
+                f"rows without their file: {self.results['rows_without_file']}, "
+                f"files without a row: {self.results['files_without_row']}"
+            )
+
+    def _files(self, run: str) -> dict:
+        """Rows of this run whose payload file is missing or short, and
+        payload files no row points at (this run's or older)."""
+        rows = InboundItem.objects.filter(event_id__startswith=f"crash-{run}-").exclude(
+            event_id__contains="-timing-"
+        )
+        files = list(rows.exclude(payload_file="").values_list("payload_file", flat=True))
+        broken = sum(
+            not default_storage.exists(name) or default_storage.size(name) < len(self.attachment)
+            for name in files
+        )
+        referenced = set(
+            InboundItem.objects.exclude(payload_file="").values_list("payload_file", flat=True)
+        )
+        root = default_storage.path("")
+        found = {
+            os.path.relpath(os.path.join(folder, name), root)
+            for folder, _dirs, names in os.walk(default_storage.path("inbound"))
+            for name in names
+        }
+        return {
+            "rows_in_files": len(files),
+            "rows_without_file": broken,
+            "files_without_row": len(found - referenced),
+        }
 
     def _webhook(self, channel, name: str) -> dict:
         message = EmailMessage()
@@ -90,6 +130,8 @@ class Command(BaseCommand):
         message["Subject"] = f"Crash trial {name}"
         message["Message-ID"] = f"<crash-{name}@trial.example>"
         message.set_content("Does this survive?")
+        if self.attachment:
+            message.add_attachment(self.attachment, "application", "octet-stream", filename="a.bin")
         token, stamp = f"crash-{name}", str(int(time.time()))
         signature = hmac.new(KEY.encode(), f"{stamp}{token}".encode(), hashlib.sha256)
         return {

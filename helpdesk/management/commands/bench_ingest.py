@@ -5,7 +5,10 @@ Starts gunicorn and a Celery worker on Redis against the current PostgreSQL
 database, posts signed Mailgun webhooks from several client threads, and
 waits until every stored row is a ticket. Reports messages per second from
 the first post to the last ticket, and the webhook's answer times under
-that load. Run by `make bench` after the page timings.
+that load. Then, with the same gunicorn and worker, posts webhooks carrying a
+20 MiB attachment one after the other (issue 15's target: each answered in
+under 1 s while the worker reads the ones before) and reports their answer
+times. Run by `make bench` after the page timings.
 """
 
 import concurrent.futures
@@ -48,8 +51,11 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=8)
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--worker-concurrency", type=int, default=2)
+        parser.add_argument("--large-posts", type=int, default=10)
 
-    def handle(self, *args, messages, clients, web_workers, worker_concurrency, **options):
+    def handle(
+        self, *args, messages, clients, web_workers, worker_concurrency, large_posts, **options
+    ):
         if connection.vendor != "postgresql":
             raise CommandError("The ingestion benchmark needs PostgreSQL.")
         self.channel()
@@ -95,17 +101,11 @@ class Command(BaseCommand):
                 timings = list(pool.map(lambda body: post(url, body), bodies))
             posted = time.perf_counter() - started
             rows = InboundItem.objects.filter(event_id__startswith=f"bench-{stamp}-")
-            deadline = time.monotonic() + 600
-            while rows.filter(status=InboundItem.Status.PENDING).exists():
-                if time.monotonic() > deadline:
-                    raise CommandError("The worker did not finish within 10 minutes.")
-                errors = set(rows.filter(attempts__gte=3).exclude(error="").values_list("error"))
-                if errors:
-                    raise CommandError(f"The worker keeps failing: {sorted(errors)}")
-                time.sleep(0.05)
+            wait_until_processed(rows)
             finished = time.perf_counter() - started
             done = rows.filter(status=InboundItem.Status.DONE).count()
             tickets = Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ").count()
+            large = self.large_webhooks(url, stamp, large_posts) if large_posts else None
         finally:
             for process in (web, worker):
                 os.killpg(process.pid, signal.SIGTERM)
@@ -124,7 +124,64 @@ class Command(BaseCommand):
         Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ").delete()
         if done != messages or tickets != messages:
             raise CommandError("Messages were lost or duplicated.")
+        if large is not None:
+            self.stdout.write(large)
         self.parser_limits()
+
+    def large_webhooks(self, url: str, stamp: str, count: int) -> str:
+        """Webhooks carrying a 20 MiB attachment, posted one after another
+        while the worker processes the earlier ones (Mailgun's multipart form,
+        as it posts large mail); their answer times and that each became one
+        ticket. Their tickets, files and raw deliveries are removed after."""
+        from channels_inbound.store import raw_deliveries_delete
+        from conversations.models import Attachment
+
+        attachment = os.urandom(20 * 2**20)
+        timings, size = [], 0
+        for n in range(count):
+            body, content_type = self.large_body(stamp, n, attachment)
+            size = len(body)
+            timings.append(post(url, body, content_type))
+            del body
+        rows = InboundItem.objects.filter(event_id__startswith=f"bench-large-{stamp}-")
+        wait_until_processed(rows)
+        done = rows.filter(status=InboundItem.Status.DONE).count()
+        tickets = Ticket.objects.filter(name__startswith=f"Bench large {stamp} ")
+        made = tickets.count()
+        for stored in Attachment.objects.filter(ticket__in=tickets).only("pk", "file"):
+            stored.file.delete(save=False)
+        tickets.delete()
+        raw_deliveries_delete(rows)
+        if done != count or made != count:
+            raise CommandError(f"Large webhooks: {done} of {count} done, {made} tickets.")
+        timings.sort()
+        p95 = timings[max(0, -(-len(timings) * 95 // 100) - 1)]
+        return (
+            f"  webhook with a 20 MiB attachment ({count} posted one at a time, "
+            f"{size / 2**20:.0f} MiB each, the worker processing the earlier ones): "
+            f"answer p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms"
+        )
+
+    def large_body(self, stamp: str, n: int, attachment: bytes) -> tuple[bytes, str]:
+        message = EmailMessage()
+        message["From"] = "Customer <large@bench-customer.example>"
+        message["To"] = "support@bench.example"
+        message["Subject"] = f"Bench large {stamp} {n}"
+        message["Message-ID"] = f"<bench-large-{stamp}-{n}@bench.example>"
+        message.set_content(TEXT)
+        message.add_attachment(attachment, "application", "octet-stream", filename="export.zip")
+        token, now = f"bench-large-{stamp}-{n}", str(int(time.time()))
+        signature = hmac.new(KEY.encode(), f"{now}{token}".encode(), hashlib.sha256).hexdigest()
+        boundary = f"bench-form-{stamp}-{n}"
+        fields = [("token", token.encode()), ("timestamp", now.encode())]
+        fields += [("signature", signature.encode()), ("body-mime", message.as_bytes())]
+        body = b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value
+            + b"\r\n"
+            for name, value in fields
+        )
+        return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
     def parser_limits(self):
         """Issue 15's limits, in this process: parsing 20,000 header lines, and
@@ -223,10 +280,19 @@ def wait_until_up(url: str) -> None:
     raise CommandError("gunicorn did not start.")
 
 
-def post(url: str, body: bytes) -> float:
-    request = urllib.request.Request(
-        url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
-    )
+def wait_until_processed(rows) -> None:
+    deadline = time.monotonic() + 600
+    while rows.filter(status=InboundItem.Status.PENDING).exists():
+        if time.monotonic() > deadline:
+            raise CommandError("The worker did not finish within 10 minutes.")
+        errors = set(rows.filter(attempts__gte=3).exclude(error="").values_list("error"))
+        if errors:
+            raise CommandError(f"The worker keeps failing: {sorted(errors)}")
+        time.sleep(0.05)
+
+
+def post(url: str, body: bytes, content_type="application/x-www-form-urlencoded") -> float:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
