@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "conversations",
     "channels_inbound",
     "sla",
+    "routing",
     "anymail",
 ]
 
@@ -229,6 +230,10 @@ CELERY_BEAT_SCHEDULE = {
     "resume-sla-changes": {
         "task": "sla.tasks.sla_changes_resume",
         "schedule": 300.0,
+    },
+    "route-waiting-tickets": {
+        "task": "routing.tasks.route_waiting_tickets",
+        "schedule": 60.0,
     },
     "purge-chatbot-sessions": {
         "task": "channels_inbound.tasks.purge_chatbot_sessions",
