@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("channels_inbound.urls")),
     path("", include("conversations.urls")),
     path("", include("sla.urls")),
+    path("routing/", include("routing.urls")),
     path("", include("tickets.urls")),
 ]
