@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User, member_of
@@ -76,11 +76,13 @@ def is_working(schedule: Schedule, moment: datetime.datetime) -> bool:
 # Choosing --------------------------------------------------------------------
 
 
-def open_counts(user_ids: Iterable[int]) -> dict[int, int]:
+def open_counts(user_ids: Iterable[int], within: QuerySet[Ticket] | None = None) -> dict[int, int]:
     """Open tickets each user owns, in every team (the partial index
-    ticket_open_owner answers it)."""
+    ticket_open_owner answers it); `within`: only among these tickets (what a
+    viewer may see, for the availability page)."""
+    tickets = Ticket.objects.all() if within is None else within
     rows = (
-        Ticket.objects.filter(OPEN_TICKETS, owner_id__in=list(user_ids))
+        tickets.filter(OPEN_TICKETS, owner_id__in=list(user_ids))
         .values("owner_id")
         .annotate(n=Count("id"))
         .order_by()

@@ -7,7 +7,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Team, User
-from tickets.models import OPEN_TICKETS, Ticket
+from tickets.access import visible_tickets
+from tickets.models import OPEN_TICKETS
 from tickets.rendering import nav_context, render_pane
 
 from . import services
@@ -32,13 +33,17 @@ def set_availability(request):
 def team_availability(request):
     """Who in the teams a lead leads (every team, for a super admin) is
     available, and how many open tickets each has: one count query for all
-    agents, one for the waiting tickets, both on partial indexes."""
+    agents, one for the waiting tickets, both on partial indexes, and both
+    among the tickets the viewer may see (ARCHITECTURE rule 1)."""
     user = request.user
+    visible = visible_tickets(user)
     teams = list(Team.objects.all() if user.is_super_admin else user.led_teams.all())
     members = {team.pk: list(services.team_agents(team)) for team in teams}
-    counts = services.open_counts({agent.pk for agents in members.values() for agent in agents})
+    counts = services.open_counts(
+        {agent.pk for agents in members.values() for agent in agents}, within=visible
+    )
     waiting = dict(
-        Ticket.objects.filter(OPEN_TICKETS, owner__isnull=True, team__in=teams)
+        visible.filter(OPEN_TICKETS, owner__isnull=True, team__in=teams)
         .values_list("team")
         .annotate(n=Count("id"))
         .order_by()
