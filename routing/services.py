@@ -116,7 +116,10 @@ def choose(team: Team, ticket: Ticket, agents: list[User], now: datetime.datetim
     members, in id order)."""
     if team.routing not in ROUTED or not is_working(team_schedule(team), now):
         return Choice(None, nobody=True)
-    counts = open_counts(agent.pk for agent in agents)
+    # Counting is the costly read (an index range per agent): only the cap
+    # and least-open need it, plain round-robin does not.
+    counted = team.routing_cap or team.routing == Team.Routing.LEAST_OPEN
+    counts = open_counts(agent.pk for agent in agents) if counted else {}
     free = [
         agent
         for agent in agents
