@@ -246,3 +246,18 @@ def test_the_beat_pass_reads_waiting_tickets_through_the_partial_index(team, age
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert "ticket_open_unrouted" in plan
+
+
+def test_the_beat_routes_waiting_tickets_every_minute(settings, agents, waiting):
+    from celery import current_app
+
+    entry = next(
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "routing.tasks.route_waiting_tickets"
+    )
+    assert entry["schedule"] == 60.0
+    ticket = waiting()
+    assert current_app.tasks["routing.tasks.route_waiting_tickets"].apply().get() == 1
+    ticket.refresh_from_db()
+    assert ticket.owner == agents[0]
