@@ -21,6 +21,8 @@ def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
             ticket_set_language(
                 ticket=ticket, language=detect(f"{message.subject}\n{message.text}")
             )
+    elif kind == "created":
+        pass  # a ticket made without an owner (by an agent, a form), once that kind is sent
     elif not (kind == "properties" and "team" in details.get("previous", {})):
         return
     if (

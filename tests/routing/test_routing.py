@@ -261,3 +261,20 @@ def test_the_beat_routes_waiting_tickets_every_minute(settings, agents, waiting)
     assert current_app.tasks["routing.tasks.route_waiting_tickets"].apply().get() == 1
     ticket.refresh_from_db()
     assert ticket.owner == agents[0]
+
+
+def test_a_created_ticket_without_owner_is_routed_when_that_kind_is_sent(
+    agents, waiting, django_capture_on_commit_callbacks
+):
+    from tickets.models import Ticket
+    from tickets.signals import ticket_activity
+
+    ticket = waiting()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_activity.send(Ticket, ticket=ticket, kind="stage", at=ticket.created_at)
+    ticket.refresh_from_db()
+    assert ticket.owner is None  # other kinds leave it alone
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_activity.send(Ticket, ticket=ticket, kind="created", at=ticket.created_at)
+    ticket.refresh_from_db()
+    assert ticket.owner == agents[0]
