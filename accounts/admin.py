@@ -9,16 +9,37 @@ from helpdesk.labels import LabelsFormMixin
 from .models import Team, User
 
 
+class WordListField(forms.CharField):
+    """A list of short words (language codes, skills) typed as "ko, en": stored
+    lower-cased, without blanks or repeats, in the order typed."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def clean(self, value):
+        text = super().clean(value) or ""
+        words = []
+        for word in text.replace(";", ",").split(","):
+            word = " ".join(word.split()).lower()[:40]
+            if word and word not in words:
+                words.append(word)
+        return words
+
+
 class TeamForm(LabelsFormMixin, forms.ModelForm):
     class Meta:
         model = Team
-        fields = ["name"]
+        fields = ["name", "routing", "routing_cap", "routing_skill_property", "leads"]
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     form = TeamForm
     search_fields = ["name"]
+    list_display = ["name", "routing", "routing_cap"]
+    filter_horizontal = ["leads"]
 
 
 class HelpdeskUserCreationForm(UserCreationForm):
@@ -28,6 +49,17 @@ class HelpdeskUserCreationForm(UserCreationForm):
 
 
 class HelpdeskUserChangeForm(UserChangeForm):
+    languages = WordListField(
+        label=_("languages spoken"),
+        required=False,
+        help_text=_("Language codes, separated by commas: ko, fi, de, zh-hant, pl, en."),
+    )
+    skills = WordListField(
+        label=_("skills"),
+        required=False,
+        help_text=_("Short words, separated by commas, such as billing, api."),
+    )
+
     class Meta(UserChangeForm.Meta):
         model = User
 
@@ -71,6 +103,7 @@ class UserAdmin(BaseUserAdmin):
                 ]
             },
         ),
+        (_("Routing"), {"fields": ["availability", "languages", "skills"]}),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [

@@ -21,8 +21,49 @@ def person_name(first: str, last: str) -> str:
 
 
 class Team(LocalNames, models.Model):
+    class Routing(models.TextChoices):
+        MANUAL = "manual", _("Manual")
+        ROUND_ROBIN = "round_robin", _("Round-robin")
+        LEAST_OPEN = "least_open", _("Least open tickets")
+
     name = models.CharField(_("name"), max_length=100, unique=True)
     labels = models.JSONField(_("names in other languages"), default=dict, blank=True)
+    routing = models.CharField(
+        _("routing"),
+        max_length=20,
+        choices=Routing,
+        default=Routing.MANUAL,
+        help_text=_(
+            "How a new unassigned ticket of this team gets its owner: by hand, in turn, "
+            "or to the available agent with the fewest open tickets."
+        ),
+    )
+    routing_cap = models.PositiveIntegerField(
+        _("open tickets per agent"),
+        default=0,
+        help_text=_("Routing gives no more tickets to an agent who has this many open; 0: no cap."),
+    )
+    routing_skill_property = models.CharField(
+        _("skill from property"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Optional: the key of a ticket property whose value names the skill an "
+            "agent needs (one of the agent's skills)."
+        ),
+    )
+    # Who got this team's last ticket by round-robin: the next turn goes to the
+    # agent after them. Written under the team row's lock (routing/services.py).
+    routing_last_agent = models.ForeignKey(
+        "User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    leads = models.ManyToManyField(
+        "User",
+        verbose_name=_("team leads"),
+        blank=True,
+        related_name="led_teams",
+        help_text=_("They see who in this team is available and their open tickets."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -90,6 +131,30 @@ class User(AbstractUser):
         help_text=_("Empty: follow the browser's language."),
     )
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+
+    class Availability(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        AWAY = "away", _("Away")
+
+    availability = models.CharField(
+        _("availability"),
+        max_length=10,
+        choices=Availability,
+        default=Availability.AVAILABLE,
+        help_text=_("Routing gives new tickets only to available agents."),
+    )
+    languages = models.JSONField(
+        _("languages spoken"),
+        default=list,
+        blank=True,
+        help_text=_("Language codes such as ko, fi, de, zh-hant, pl, en."),
+    )
+    skills = models.JSONField(
+        _("skills"),
+        default=list,
+        blank=True,
+        help_text=_("Short words routing matches to tickets, such as billing or api."),
+    )
 
     # Admin rights follow the role; there is no separate flag to drift out of sync.
     is_staff = property(lambda self: self.role == User.Role.SUPER_ADMIN)

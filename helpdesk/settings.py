@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "channels_inbound",
     "sla",
     "workflows",
+    "routing",
     "anymail",
 ]
 
@@ -234,6 +235,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-inbound-payload-files": {
         "task": "channels_inbound.tasks.sweep_payload_files",
         "schedule": 3600.0,
+    },
+    "route-waiting-tickets": {
+        "task": "routing.tasks.route_waiting_tickets",
+        "schedule": 60.0,
     },
     "purge-chatbot-sessions": {
         "task": "channels_inbound.tasks.purge_chatbot_sessions",

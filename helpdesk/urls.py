@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("conversations.urls")),
     path("", include("sla.urls")),
     path("", include("workflows.urls")),
+    path("routing/", include("routing.urls")),
     path("", include("tickets.urls")),
 ]

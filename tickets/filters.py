@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings as django_settings
 from django.db import connection
 from django.db.models import (
     Case,
@@ -139,7 +140,17 @@ BUILTIN = [
     Property("contact", _("Contact (email)"), "record", "contact"),
     Property("company", _("Company"), "record", "company"),
     Property("sla", _("SLA status"), "sla", "sla", lambda: list(SLA_STATES.items())),
+    Property("language", _("Language of the customer"), "choice", "language", lambda: _languages()),
 ]
+
+
+def _languages() -> list[tuple[str, str]]:
+    """The UI's languages (Chinese in both scripts), as the ticket's detected
+    language (routing) is coded."""
+    found = [(code, str(name)) for code, name in django_settings.LANGUAGES]
+    return [*found, ("zh-hans", "简体中文")]
+
+
 QUICK = ("owner", "priority", "pipeline", "stage", "team")
 
 

@@ -324,6 +324,12 @@ class Ticket(models.Model):
         related_name="followed_tickets",
     )
     is_spam = models.BooleanField(_("spam"), default=False)
+    # The language of the first customer message (a code such as "ko" or
+    # "zh-hant"), detected once by routing to match agents who speak it.
+    # A database default too: the bench seeds tickets with COPY.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, default="", db_default="", editable=False
+    )
 
     # Denormalised for the list, which reads this table only (ARCHITECTURE rule 5).
     # Kept current by tickets.services.
@@ -407,6 +413,12 @@ class Ticket(models.Model):
                 condition=Q(deleted_at__isnull=True),
             ),
             models.Index(fields=["priority"], name="ticket_priority"),
+            # Routing's waiting tickets of a team, oldest first (routing/services.py).
+            models.Index(
+                fields=["team", "id"],
+                name="ticket_open_unrouted",
+                condition=OPEN_TICKETS & Q(owner__isnull=True),
+            ),
             # Recently deleted (S11), newest first, and the purge after it.
             models.Index(
                 fields=["-deleted_at", "-id"],

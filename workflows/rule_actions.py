@@ -12,6 +12,7 @@ from conversations.inserts import fill_placeholders
 from conversations.models import Notification
 from conversations.notifications import notify
 from conversations.services import AutoReplyRefused, auto_reply_send
+from routing.services import route
 from tickets.access import users_who_see
 from tickets.models import Stage, Ticket
 from tickets.services import ticket_mark_spam, ticket_set_stage
@@ -241,3 +242,32 @@ class Close(Action):
             run.result.skipped.append(_("This pipeline has no closed status that needs nothing."))
             return
         run.ticket = ticket_set_stage(actor=run.actor, ticket=run.ticket, stage=stage)
+
+
+@register
+class AssignByRouting(Action):
+    """Give an unassigned ticket to the agent its team's routing picks
+    (round-robin or fewest open tickets, among available agents who speak the
+    ticket's language); when nobody can take it, it waits for routing."""
+
+    type = "assign_by_routing"
+    label = gettext_lazy("Assign by the team's routing")
+    order = 5  # after the team is set, before statuses that may need an owner
+
+    def validate(self, row: Row, *, for_macro: bool) -> Row:
+        return {"type": self.type}
+
+    def describe(self, row: Row, ticket: Ticket) -> list[str]:
+        if ticket.owner_id:
+            return []
+        return [_("Owner: the next agent by the team's routing")]
+
+    def apply(self, row: Row, run: Run) -> None:
+        if run.ticket.owner_id:
+            return
+        route(run.ticket)
+        run.ticket = (
+            Ticket.objects.locked(run.ticket.pk)
+            .select_related("pipeline", "stage", "owner", "team")
+            .get()
+        )

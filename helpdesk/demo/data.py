@@ -13,6 +13,22 @@ USERS = [
     ("sam", "Sam", "Ortiz", "collaborator", "teams", "Billing", [], "en"),
 ]
 
+# Routing (issue 17): each team's method and cap, each agent's languages and skills.
+TEAM_ROUTING = {
+    "Customer Support": ("round_robin", 25),
+    "Technical Support": ("least_open", 20),
+    "Billing": ("manual", 0),
+}
+TEAM_LEADS = {"Customer Support": ["jonas"], "Technical Support": ["aino"]}
+AGENT_SKILLS = {
+    "admin": (["en", "sv", "fi"], []),
+    "jonas": (["de", "en"], ["billing"]),
+    "aino": (["fi", "en", "sv"], ["api", "integrations"]),
+    "kasia": (["pl", "en"], ["billing", "invoices"]),
+    "minjun": (["ko", "en"], ["api"]),
+    "weiling": (["zh-hant", "en"], ["integrations"]),
+}
+
 OTHER_INBOXES = ["Sales", "Partnerships"]
 
 COMPANIES = [

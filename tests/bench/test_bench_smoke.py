@@ -34,6 +34,8 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "rules: 200 active rules evaluated on one event",
         "rules: time sweep",
         "ingestion with rules:",
+        "route() round_robin, 20 agents",
+        "route() least_open, 20 agents",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())

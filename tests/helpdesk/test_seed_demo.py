@@ -56,8 +56,35 @@ def test_demo_data_is_realistic_and_loading_it_twice_changes_nothing(
     names = " ".join(Ticket.objects.values_list("name", flat=True))
     for sample in ("결제", "發票", "Rechnung", "Laskussa", "fakturze", "Invoice"):
         assert sample in names
+    assert_routing_and_languages()
     # One load of the demo (a few seconds) serves both checks.
     assert_every_channel_with_attachments(client)
+
+
+def assert_routing_and_languages():
+    """Teams route, agents declare languages (set again on the second run, never
+    added twice), and the language detected in each demo ticket's first message
+    is the one its contact writes in."""
+    from accounts.models import Team
+    from helpdesk.demo import data
+
+    assert set(Team.objects.values_list("routing", flat=True)) == set(Team.Routing.values)
+    assert User.objects.get(username="minjun").languages == ["ko", "en"]
+    assert Team.objects.get(name="Customer Support").leads.count() == 1
+    wrote = {
+        (first, last): language
+        for (first, last, _company), language in zip(
+            data.CONTACTS, data.CONTACT_LANGUAGES, strict=True
+        )
+    }
+    checked = wrong = 0
+    for ticket in Ticket.objects.filter(source=Source.EMAIL).exclude(language=""):
+        contact = ticket.contacts.order_by("id").first()
+        expected = wrote.get((contact.first_name, contact.last_name)) if contact else None
+        if expected:
+            checked += 1
+            wrong += ticket.language != expected
+    assert checked > 100 and wrong == 0, (checked, wrong)
 
 
 def assert_every_channel_with_attachments(client):

@@ -333,3 +333,24 @@ def test_an_event_older_than_a_minute_is_queued_again_by_the_beat(ticket, monkey
     monkeypatch.setattr(engine, "enqueue", lambda task, *args: queued.append(args))
     assert engine.run_waiting() == 1
     assert queued == [(ticket.pk,)]
+
+
+def test_korean_tickets_go_to_the_korean_team_and_its_routing(pipeline, team_a):
+    from accounts.models import Team
+
+    korean = TeamFactory(name="Korean", routing=Team.Routing.ROUND_ROBIN)
+    minjun = UserFactory(username="minjun", main_team=korean, languages=["ko"])
+    rule(
+        "Korean to the Korean team",
+        events=[Event.CUSTOMER_MESSAGE],
+        all_=[("language", "any_of", "ko")],
+        actions=[{"type": "set_team", "team": korean.pk}, {"type": "assign_by_routing"}],
+    )
+    ticket = TicketFactory(pipeline=pipeline, team=team_a)
+    customer_writes(
+        ticket, "안녕하세요, 주문한 상품이 아직 도착하지 않았습니다. 확인 부탁드립니다."
+    )
+    ticket.refresh_from_db()
+    assert ticket.language == "ko"
+    assert (ticket.team, ticket.owner) == (korean, minjun)
+    assert ticket.events.filter(field="owner", via=TicketEvent.Via.ROUTING).exists()

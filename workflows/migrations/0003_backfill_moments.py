@@ -37,7 +37,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("workflows", "0002_rules"),
-        ("tickets", "0013_rule_time_anchors"),
+        ("tickets", "0014_rule_time_anchors"),
         ("conversations", "0017_automatic_messages"),
     ]
 

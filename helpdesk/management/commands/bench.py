@@ -532,6 +532,7 @@ class Command(BaseCommand):
         results += bench_rules.time_sweep(summary, QueryCounter)
         results.append(self.time_sla_sweep(min(1000, max(10, Ticket.objects.count() // 1000))))
         results.append(self.time_sla_apply(min(100_000, max(100, Ticket.objects.count() // 10))))
+        results += self.time_routing(runs)
         return results
 
     def table_cases(self, agent, client, pane) -> list["Case"]:
@@ -696,6 +697,57 @@ class Command(BaseCommand):
             [elapsed],
             counted.count,
         )
+
+    def time_routing(self, runs: int, agents: int = 20, open_tickets: int = 10_000) -> list[dict]:
+        """route() for a team of `agents` agents who own `open_tickets` open
+        tickets between them (issue 17), round-robin and least open: the whole
+        call, locks and the assignment with its timeline line and SLA receiver
+        included. In one transaction rolled back at the end."""
+        from accounts.models import Team
+        from routing.services import route
+
+        results = []
+        with transaction.atomic():
+            team = Team.objects.create(name="Bench routing", routing=Team.Routing.ROUND_ROBIN)
+            members = [
+                User.objects.create(username=f"bench-router{i}", main_team=team)
+                for i in range(agents)
+            ]
+            # The latest tickets, opened as needed (a seeded dataset is mostly
+            # closed): the count is what the cap and least-open read.
+            ids = list(
+                Ticket.objects.filter(is_spam=False, deleted_at__isnull=True)
+                .order_by("-id")
+                .values_list("pk", flat=True)[: open_tickets + 2 * runs]
+            )
+            owned, waiting = ids[: len(ids) - 2 * runs], ids[len(ids) - 2 * runs :]
+            for index, member in enumerate(members):
+                Ticket.objects.filter(pk__in=owned[index::agents]).update(
+                    team=team, owner=member, is_open=True
+                )
+            Ticket.objects.filter(pk__in=waiting).update(team=team, owner=None, is_open=True)
+            for method, batch in (
+                (Team.Routing.ROUND_ROBIN, waiting[:runs]),
+                (Team.Routing.LEAST_OPEN, waiting[runs:]),
+            ):
+                Team.objects.filter(pk=team.pk).update(routing=method)
+                timings, assigned = [], 0
+                with QueryCounter() as counted:
+                    for pk in batch:
+                        started = time.perf_counter()
+                        assigned += route(Ticket(pk=pk)) is not None
+                        timings.append((time.perf_counter() - started) * 1000)
+                if assigned != len(batch):
+                    raise CommandError(f"routing assigned {assigned} of {len(batch)}")
+                results.append(
+                    summary(
+                        f"route() {method}, {agents} agents, {len(owned):,} open tickets",
+                        timings,
+                        counted.count // max(1, len(batch)),
+                    )
+                )
+            transaction.set_rollback(True)
+        return results
 
     def long_thread(self, agent):
         """A ticket with a 200-message thread (customer, agent and comments)."""

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0002_team_labels_per_language'),
         ('crm', '0002_contact_email_bounced'),
-        ('tickets', '0012_event_via'),
+        ('tickets', '0013_ticket_language_unrouted'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

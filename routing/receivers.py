@@ -1,0 +1,34 @@
+"""Routing listens to the ticket's activity (ARCHITECTURE: signals flow up):
+the first customer message gives the ticket its language, and a ticket that
+waits for an owner in a routed team is routed after its change commits."""
+
+from django.dispatch import receiver
+
+from accounts.models import Team
+from tickets.models import Ticket
+from tickets.services import ticket_set_language
+from tickets.signals import ticket_activity
+
+from . import services
+from .languages import detect
+
+
+@receiver(ticket_activity, dispatch_uid="routing.on_ticket_activity")
+def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
+    if kind == "customer_message":
+        message = details.get("message")
+        if not ticket.language and message is not None:
+            ticket_set_language(
+                ticket=ticket, language=detect(f"{message.subject}\n{message.text}")
+            )
+    elif kind == "created":
+        pass  # a ticket made without an owner (by an agent, a form), once that kind is sent
+    elif not (kind == "properties" and "team" in details.get("previous", {})):
+        return
+    if (
+        ticket.owner_id is None
+        and ticket.team_id is not None
+        and ticket.is_open
+        and Team.objects.filter(pk=ticket.team_id, routing__in=services.ROUTED).exists()
+    ):
+        services.route_soon(ticket.pk)
