@@ -57,6 +57,7 @@ def test_demo_data_is_realistic_and_loading_it_twice_changes_nothing(
     for sample in ("결제", "發票", "Rechnung", "Laskussa", "fakturze", "Invoice"):
         assert sample in names
     assert_routing_and_languages()
+    assert_demo_rules()
     # One load of the demo (a few seconds) serves both checks.
     assert_every_channel_with_attachments(client)
 
@@ -154,3 +155,15 @@ def test_the_demo_pdf_points_to_each_of_its_objects():
     assert stream[length:].startswith(b"\nendstream")
     assert b"(Rechnung \\(Kopie\\)) Tj" in stream
     assert "Fällig".encode("latin-1") in stream
+
+
+def assert_demo_rules():
+    """The four rules a team sets up first, each valid and active (issue 17)."""
+    from workflows import actions, conditions
+    from workflows.models import Rule
+
+    rules = Rule.objects.filter(is_active=True)
+    assert rules.count() == 4
+    for rule in rules:
+        actions.validate(rule.actions, for_macro=False)
+        conditions.clean(rule.conditions_all, time_based=rule.trigger == Rule.Trigger.TIME)

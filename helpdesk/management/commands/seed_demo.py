@@ -45,6 +45,7 @@ from conversations.services import help_desk_inbox
 from crm.models import Company, Contact, Deal
 from helpdesk.demo import data as demo_data
 from helpdesk.demo import files as demo_files
+from helpdesk.demo import rules as demo_rules
 from tickets import services
 from tickets.models import (
     Category,
@@ -73,6 +74,7 @@ class Command(BaseCommand):
         if User.objects.filter(username="admin").exists() and Pipeline.objects.exists():
             # Settings added since the demo was loaded reach it too.
             self.routing()
+            self.rules()
             self.stdout.write("Demo data is already loaded.")
             return
         # The history's replies and notifications are recorded as sent, so the
@@ -86,6 +88,8 @@ class Command(BaseCommand):
             # Last: the history's unassigned tickets were made before their
             # teams routed; the beat hands them out once the demo runs.
             self.routing()
+            # After the history: its messages set off no rule.
+            self.rules()
         self.stdout.write(self.style.SUCCESS(f"Loaded the demo: {Ticket.objects.count()} tickets."))
 
     def load(self):
@@ -431,6 +435,85 @@ class Command(BaseCommand):
             team = Team.objects.filter(name=name).first()
             if team is not None:
                 team.leads.add(*User.objects.filter(username__in=usernames))
+
+    def rules(self):
+        """The rules a team sets up first (issue 17), each made once, by name:
+        acknowledge new email, close what waits on the customer for five
+        business days, route Korean requests to a Korean-speaking agent,
+        escalate overdue tickets."""
+        from workflows.models import Event, Moment, Rule
+
+        support = Team.objects.get(name="Customer Support")
+        waiting = [
+            str(pk)
+            for pk in Stage.objects.filter(name="Waiting on contact").values_list("pk", flat=True)
+        ]
+        acknowledge = demo_rules.ACKNOWLEDGE
+        wanted = [
+            (
+                "Acknowledge new email requests",
+                {
+                    "events": [Event.CREATED],
+                    "conditions_all": [["source", "any_of", "email"]],
+                    "actions": [
+                        {
+                            "type": "send_email",
+                            "subject": "",
+                            "html": acknowledge[""],
+                            "translations": {k: v for k, v in acknowledge.items() if k},
+                        }
+                    ],
+                },
+            ),
+            (
+                "Close tickets waiting on the customer for 5 business days",
+                {
+                    "trigger": Rule.Trigger.TIME,
+                    "moment": Moment.STATUS,
+                    "hours": 5 * 8,
+                    "business_hours": True,
+                    "conditions_all": [["stage", "any_of", ",".join(waiting)]],
+                    "actions": [
+                        {"type": "comment", "html": demo_rules.STALE_COMMENT},
+                        {"type": "close"},
+                    ],
+                },
+            ),
+            (
+                "Korean requests to a Korean-speaking agent",
+                {
+                    "events": [Event.CUSTOMER_MESSAGE],
+                    "conditions_all": [["language", "any_of", "ko"], ["owner", "unknown", ""]],
+                    "actions": [
+                        {"type": "set_team", "team": support.pk},
+                        {"type": "assign_by_routing"},
+                    ],
+                },
+            ),
+            (
+                "Escalate overdue tickets",
+                {
+                    "events": [Event.SLA_OVERDUE],
+                    "conditions_all": [["priority", "any_of", "low,medium"]],
+                    "actions": [
+                        {"type": "set_priority", "value": "high"},
+                        {
+                            "type": "notify",
+                            "users": [],
+                            "team": None,
+                            "owner": True,
+                            "text": "SLA overdue: priority raised to High",
+                        },
+                    ],
+                },
+            ),
+        ]
+        for position, (name, fields) in enumerate(wanted):
+            rule = Rule(name=name, position=position, **fields)
+            rule.full_clean(exclude=["created_by"])
+            Rule.objects.get_or_create(
+                name=name, defaults={**fields, "position": position, "actions": rule.actions}
+            )
 
     def views(self):
         """Custom views (S27): one for everyone, one for a team, one private."""
