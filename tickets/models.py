@@ -345,6 +345,14 @@ class Ticket(models.Model):
     # deadline becoming due soon or passing), and what it already said.
     sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_notified = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    # The configuration each deadline above was computed with: the id of the
+    # latest SLA change (sla.SlaChange) at that moment, 0 before any; empty
+    # for deadlines older than this column. Applying a change skips a deadline
+    # the clocks already computed under it, and rebases the others from the
+    # configuration they really were computed with (issue 14).
+    sla_first_response_version = models.BigIntegerField(null=True, blank=True, editable=False)
+    sla_next_response_version = models.BigIntegerField(null=True, blank=True, editable=False)
+    sla_close_version = models.BigIntegerField(null=True, blank=True, editable=False)
 
     # Name, description and associated contacts and companies as search lexemes
     # (tickets.search); GIN-indexed on PostgreSQL. Kept current by tickets.services.
