@@ -58,7 +58,9 @@ class Pipeline(LocalNames, models.Model):
         verbose_name_plural = _("pipelines")
 
     def __str__(self) -> str:
-        return self.name
+        # The name in the reader's language: the admin's pickers, filters and
+        # lists show a row by its str() (issue 14).
+        return self.local_name
 
     def clean(self):
         """A status this pipeline sets must be one of its own: a reply that keeps
@@ -118,7 +120,9 @@ class Stage(LocalNames, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # The name in the reader's language: the admin's pickers, filters and
+        # lists show a row by its str() (issue 14).
+        return self.local_name
 
     @property
     def is_conditional(self) -> bool:
@@ -162,7 +166,9 @@ class PropertyDefinition(LocalNames, models.Model):
     name_field = "label"
 
     def __str__(self) -> str:
-        return self.label
+        # The name in the reader's language: the admin's pickers, filters and
+        # lists show a row by its str() (issue 14).
+        return self.local_name
 
     def option_label(self, value: str) -> str:
         """An option as agents read it: its label in their language, else itself."""
@@ -573,7 +579,9 @@ class SavedView(LocalNames, models.Model):
         verbose_name_plural = _("custom views")
 
     def __str__(self) -> str:
-        return self.name
+        # The name in the reader's language: the admin's pickers, filters and
+        # lists show a row by its str() (issue 14).
+        return self.local_name
 
     @property
     def slug(self) -> str:
