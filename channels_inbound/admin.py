@@ -48,7 +48,9 @@ def landing_warning(channel) -> str:
     if landing.stage is None:
         done = _("No pipeline has an open status: its messages cannot become tickets.")
     else:
-        done = _("New tickets go to “%(place)s” until it is corrected.") % {"place": landing.place}
+        done = _("New tickets go to “%(place)s” until it is corrected.") % {
+            "place": landing.local_place
+        }
     return f"{LandingProblem(landing.problem).label} {done}"
 
 

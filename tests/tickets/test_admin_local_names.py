@@ -5,8 +5,15 @@ name when there is none."""
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
-from tests.factories import EmailChannelFactory, PipelineFactory, PropertyDefinitionFactory
+from tests.factories import (
+    EmailChannelFactory,
+    PipelineFactory,
+    PropertyDefinitionFactory,
+    TicketFactory,
+)
+from tickets import services
 from tickets.models import PropertyDefinition
 
 KO = "ko"
@@ -91,3 +98,21 @@ def test_an_english_admin_reads_the_english_names(named, super_admin, client):
     assert "지원 파이프라인" not in channels
     form = page(client, "tickets_pipeline_change", named["pipeline"].pk)
     assert ">New</option>" in form
+
+
+def test_rows_read_in_korean_are_kept_by_their_english_names(named, super_admin):
+    """A row's str() is the reader's name now; what is stored (timeline
+    lines, where an inbound message went) keeps the English one, which each
+    reader's page translates (tickets.views.workspace.event_names)."""
+    pipeline = named["pipeline"]
+    ticket = TicketFactory(pipeline=pipeline)
+    with translation.override(KO):
+        assert str(pipeline.stages.get(name="New")) == "신규"
+        services.ticket_set_stage(
+            actor=super_admin, ticket=ticket, stage=pipeline.stages.get(name="Waiting on contact")
+        )
+        services.ticket_update(actor=super_admin, ticket=ticket, team=named["team"])
+        assert named["channel"].landing().place == "Support pipeline · New"
+    line = ticket.events.get(field="stage")
+    assert (line.old_value, line.new_value) == ("New", "Waiting on contact")
+    assert ticket.events.get(field="team").new_value == "Support A"
