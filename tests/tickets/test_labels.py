@@ -10,7 +10,7 @@ from django.utils import translation
 from conversations.models import Notification
 from helpdesk.labels import clean_labels, local_label
 from tests.factories import PipelineFactory, PropertyDefinitionFactory, TicketFactory
-from tickets import services
+from tickets import queries, services
 from tickets.models import Pipeline, PropertyDefinition, SavedView, WorkspacePreference
 
 from .test_admin import inline_data
@@ -343,3 +343,19 @@ def test_the_timeline_costs_the_same_queries_however_many_moves_it_shows(
         page = detail(client, many).content.decode()
     assert page.count("“새 영업 건”") >= 4
     assert len(after_four) == len(after_one)
+
+
+def test_an_older_page_of_the_timeline_names_the_old_pipelines_statuses(
+    client, korean_agent, pipeline
+):
+    """Its lines were written before a move that only the newer page shows."""
+    ticket = _moved_ticket(pipeline, moves=1)
+    for n in range(31):  # pushes the status lines onto the second page
+        services.ticket_update(actor=None, ticket=ticket, name=f"Renamed {n}")
+    client.force_login(korean_agent)
+    first = queries.events_for_timeline(ticket)
+    older = client.get(
+        reverse("tickets:ticket_activity", args=[ticket.pk]), {"before": first.next_cursor}
+    ).content.decode()
+    assert "“연락처 응답 대기”" in older and "“신규”" in older
+    assert "“Waiting on contact”" not in older

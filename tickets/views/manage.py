@@ -61,7 +61,12 @@ def ticket_activity(request, pk):
     events = queries.events_for_timeline(ticket, request.GET.get("before"))
     definitions = list(PropertyDefinition.objects.all())
     names = event_names(
-        ticket, ticket.pipeline.stages.all(), Team.objects.all(), definitions, events.events
+        ticket,
+        ticket.pipeline.stages.all(),
+        Team.objects.all(),
+        definitions,
+        events.events,
+        latest=False,  # moves newer than this page may be on no page shown here
     )
     context = {
         "ticket": ticket,

@@ -117,7 +117,7 @@ def property_labels(definitions=None) -> dict:
     }
 
 
-def event_names(ticket, stages, teams, definitions, events=()) -> dict[str, dict]:
+def event_names(ticket, stages, teams, definitions, events=(), latest=True) -> dict[str, dict]:
     """What the timeline names, in the reader's language: {field: {value as
     stored: label}}. Events keep the English name a status, pipeline or team had
     when written, and a choice property's option; the rows already loaded for
@@ -127,19 +127,35 @@ def event_names(ticket, stages, teams, definitions, events=()) -> dict[str, dict
     two pipelines may both have a "New" with different labels: each status
     line of `events` (the page shown) is told the pipeline of its old and new
     status (`old_pipeline`, `new_pipeline`), and "stage_in" names statuses by
-    pipeline. Two queries, whatever the number of events: the ticket's moves,
-    and the statuses of the other pipelines they name."""
+    pipeline. Two queries at most, whatever the number of events: the
+    ticket's moves, and the statuses of the other pipelines they name; none
+    when the page is the `latest` one and shows neither a move nor a status
+    the ticket's pipeline lacks (then every line on it came after the last
+    move)."""
     current = ticket.pipeline.name
-    history = list(
-        ticket.events.filter(
-            Q(kind=TicketEvent.Kind.CHANGED, field__in=["pipeline", "stage"])
-            | Q(kind=TicketEvent.Kind.CREATED)
-        )
-        .order_by("created_at", "id")
-        .values_list("id", "field", "old_value", "new_value")
-    )
-    moves = [(old, new) for _id, field, old, new in history if field == "pipeline"]
     stage_in = {current: {s.name: s.local_name for s in stages}}
+    shown = [
+        event
+        for event in events
+        if event.kind == TicketEvent.Kind.CREATED
+        or (event.kind == TicketEvent.Kind.CHANGED and event.field in ("pipeline", "stage"))
+    ]
+    moved = not latest or any(
+        event.field == "pipeline"
+        or any(v and v not in stage_in[current] for v in (event.old_value, event.new_value))
+        for event in shown
+    )
+    history = []
+    if moved:
+        history = list(
+            ticket.events.filter(
+                Q(kind=TicketEvent.Kind.CHANGED, field__in=["pipeline", "stage"])
+                | Q(kind=TicketEvent.Kind.CREATED)
+            )
+            .order_by("created_at", "id")
+            .values_list("id", "field", "old_value", "new_value")
+        )
+    moves = [(old, new) for _id, field, old, new in history if field == "pipeline"]
     pipelines = {current: ticket.pipeline.local_name}
     others = {name for move in moves for name in move if name} - {current}
     if others:
@@ -151,9 +167,9 @@ def event_names(ticket, stages, teams, definitions, events=()) -> dict[str, dict
     places = {}
     at = moves[0][0] if moves else current
     moved_from = None
-    for pk, field, old, new in history:
+    for pk, field, old, _new in history:
         if field == "pipeline":
-            moved_from, at = old, new
+            moved_from, at = old, _new
             continue
         places[pk] = (moved_from or at, at)
         moved_from = None
