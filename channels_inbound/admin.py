@@ -343,10 +343,22 @@ class WebFormFieldFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
 
 
 class WebFormFieldInline(SortableTabularInline):
+    """A form's fields in their order. Beside the preview on a 1280 px screen
+    the six columns do not fit: a narrow table lays each field out on two
+    lines (admin.css, .rows-in-two-lines), and the property picker goes
+    without the edit/add/view links, which a field row has no use for."""
+
     model = WebFormField
     formset = WebFormFieldFormSet
     extra = 0
     fields = ["kind", "label", "help_text", "required", "property", "position"]
+    classes = ["rows-in-two-lines"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "property" and hasattr(field.widget, "widget"):
+            field.widget = field.widget.widget  # the select, unwrapped
+        return field
 
 
 @admin.register(WebForm)
