@@ -469,7 +469,13 @@ class ChatWidgetAdmin(SortableAdminBase, PreviewAdmin, SortableKeys, LandingAdmi
     ]
 
     def preview_page(self, request, obj, rows, problems):
-        return chat.preview_page(request, obj, rows.get(ChatBotAnswer, []), problems)
+        screen = request.POST.get("_preview_screen", "welcome")
+        return chat.preview_page(request, obj, rows.get(ChatBotAnswer, []), problems, screen)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        # The preview's switcher between the window's screens (js/admin_preview.js).
+        context["preview_screens"] = chat.PREVIEW_SCREENS
+        return super().render_change_form(request, context, *args, **kwargs)
 
     @admin.display(description=_("code to add the chat to a site"))
     def embed_code(self, widget):
