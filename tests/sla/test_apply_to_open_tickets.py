@@ -408,3 +408,21 @@ def test_a_ticket_reopened_between_save_and_apply_keeps_its_new_close_clock(
         clock.move_to(T0 + 20 * MIN)
         apply(super_admin, change, django_capture_on_commit_callbacks)
     assert fresh(ticket).sla_close_due == T0 + 250 * MIN
+
+
+def test_the_migration_stamps_running_deadlines_unless_a_change_waits(waiting_ticket, super_admin):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("sla.migrations.0005_stamp_running_deadlines")
+    columns = [f"sla_{clock}_version" for clock in changes.clocks.CLOCKS]
+    Ticket.objects.update(**dict.fromkeys(columns, None))  # as before the stamps
+    change = change_goal(super_admin, first_response_minutes=30)
+    migration.stamp(apps, None)  # a change waits: nothing says which side a deadline is on
+    assert [getattr(fresh(waiting_ticket), c) for c in columns] == [None, None, None]
+    SlaChange.objects.filter(pk=change.pk).update(status=SlaChange.Status.DONE)
+    migration.stamp(apps, None)
+    ticket = fresh(waiting_ticket)
+    assert ticket.sla_first_response_version == ticket.sla_close_version == change.pk
+    assert ticket.sla_next_response_version is None  # no deadline
