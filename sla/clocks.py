@@ -43,8 +43,8 @@ from tickets.signals import ticket_activity
 
 from .business import NoWorkingTime, Schedule
 from .models import Calendar, SlaChange, SlaGoal, SlaOutcome, SlaSettings
+from .snapshot import CUSTOM, Config
 
-CUSTOM = "property:"  # goals_by prefix of a custom choice property
 CLOCKS = {
     "first_response": "sla_first_response_due",
     "next_response": "sla_next_response_due",
@@ -176,11 +176,9 @@ class Clocks:
 
     def config(self, clock: str):
         """The configuration `clock`'s deadline was computed with, as a
-        `changes.Config` snapshot: the `before` of the first change saved
+        `snapshot.Config`: the `before` of the first change saved
         after its stamp. None when that is the live configuration (no change
         since, or a deadline older than the stamps)."""
-        from .changes import Config
-
         stamp = getattr(self.ticket, VERSIONS[clock])
         if stamp is None:
             return None

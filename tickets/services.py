@@ -43,7 +43,7 @@ def _display(value: object) -> str:
     A row with names per language keeps its English name (its str() is the
     reader's): the timeline shows each reader theirs (`event_names`)."""
     if isinstance(value, LocalNames):
-        return getattr(value, value.name_field)
+        return str(getattr(value, value.name_field))
     return "" if value is None else str(value)
 
 
