@@ -71,7 +71,9 @@ class Team(LocalNames, models.Model):
         verbose_name_plural = _("teams")
 
     def __str__(self) -> str:
-        return self.name
+        # The name in the reader's language: the admin's pickers, filters and
+        # lists show a row by its str() (issue 14).
+        return self.local_name
 
 
 class HelpdeskUserManager(UserManager):

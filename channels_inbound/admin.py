@@ -49,7 +49,9 @@ def landing_warning(channel) -> str:
     if landing.stage is None:
         done = _("No pipeline has an open status: its messages cannot become tickets.")
     else:
-        done = _("New tickets go to “%(place)s” until it is corrected.") % {"place": landing.place}
+        done = _("New tickets go to “%(place)s” until it is corrected.") % {
+            "place": landing.local_place
+        }
     return f"{LandingProblem(landing.problem).label} {done}"
 
 
@@ -349,10 +351,22 @@ class WebFormFieldFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
 
 
 class WebFormFieldInline(SortableTabularInline):
+    """A form's fields in their order. Beside the preview on a 1280 px screen
+    the six columns do not fit: a narrow table lays each field out on two
+    lines (admin.css, .rows-in-two-lines), and the property picker goes
+    without the edit/add/view links, which a field row has no use for."""
+
     model = WebFormField
     formset = WebFormFieldFormSet
     extra = 0
     fields = ["kind", "label", "help_text", "required", "property", "position"]
+    classes = ["rows-in-two-lines"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "property" and hasattr(field.widget, "widget"):
+            field.widget = field.widget.widget  # the select, unwrapped
+        return field
 
 
 @admin.register(WebForm)
@@ -463,7 +477,13 @@ class ChatWidgetAdmin(SortableAdminBase, PreviewAdmin, SortableKeys, LandingAdmi
     ]
 
     def preview_page(self, request, obj, rows, problems):
-        return chat.preview_page(request, obj, rows.get(ChatBotAnswer, []), problems)
+        screen = request.POST.get("_preview_screen", "welcome")
+        return chat.preview_page(request, obj, rows.get(ChatBotAnswer, []), problems, screen)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        # The preview's switcher between the window's screens (js/admin_preview.js).
+        context["preview_screens"] = chat.PREVIEW_SCREENS
+        return super().render_change_form(request, context, *args, **kwargs)
 
     @admin.display(description=_("code to add the chat to a site"))
     def embed_code(self, widget):

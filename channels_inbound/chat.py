@@ -21,6 +21,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -73,10 +74,76 @@ def chat_page(request, key):
     return frameable(response, widget.origins, scripts=True)
 
 
-def preview_page(request, widget: ChatWidget, answers: list[ChatBotAnswer], problems: list[str]):
-    """The chat window as a visitor will first see it, drawn from settings not
-    yet saved (the admin's preview): without its script, so nothing is sent."""
-    context = {"widget": widget, "answers": answers, "preview": True, "problems": problems}
+# The screens of the chat window the admin's preview steps through (issue 14),
+# as (value, label, whether the chatbot must be on): each shows some of the
+# texts a super admin configures.
+PREVIEW_SCREENS = [
+    ("welcome", _lazy("Welcome"), False),
+    ("answers", _lazy("Topic answers"), True),
+    ("fallback", _lazy("Not understood"), True),
+    ("person", _lazy("Person asked for"), True),
+    ("conversation", _lazy("Conversation"), False),
+]
+
+
+def preview_lines(widget: ChatWidget, answers: list[ChatBotAnswer], screen: str) -> dict:
+    """What the chat window shows on `screen` after the greeting, as the
+    visitor would get it from chat.js: the bubbles ({mine, name, text}),
+    whether the topic buttons are still offered, whether the contact details
+    are open. A chatbot screen of a widget without the chatbot shows the
+    welcome screen."""
+    bot = _("Chatbot")
+    if not widget.bot_enabled and screen in ("answers", "fallback", "person"):
+        screen = "welcome"
+    lines, options, contact = [], True, False
+    if screen == "answers":
+        for answer in answers:
+            lines += [
+                {"mine": True, "text": answer.question},
+                {"mine": False, "name": bot, "text": answer.answer},
+            ]
+    elif screen == "fallback":
+        lines = [
+            {"mine": True, "text": _("Can you help me with something else?")},
+            {"mine": False, "name": bot, "text": widget.bot_fallback},
+        ]
+    elif screen == "person":
+        lines = [
+            {"mine": True, "text": widget.handoff_label},
+            {"mine": False, "name": bot, "text": widget.handoff_reply},
+        ]
+        options = False  # chat.js hides the topics once a person is asked for
+    elif screen == "conversation":
+        lines = [
+            {"mine": True, "text": _("Hello, I have a question about my order.")},
+            {
+                "mine": False,
+                "name": _("Agent"),
+                "text": _("Happy to help! What is the order number?"),
+            },
+        ]
+        options = False  # a person has the conversation
+        contact = True
+    return {"screen": screen, "lines": lines, "options": options, "contact_open": contact}
+
+
+def preview_page(
+    request,
+    widget: ChatWidget,
+    answers: list[ChatBotAnswer],
+    problems: list[str],
+    screen: str = "welcome",
+):
+    """The chat window as a visitor will see it on `screen`, drawn from
+    settings not yet saved (the admin's preview): without its script, so
+    nothing is sent."""
+    context = {
+        "widget": widget,
+        "answers": answers,
+        "preview": True,
+        "problems": problems,
+        **preview_lines(widget, answers, screen),
+    }
     return render(request, "channels_inbound/chat_page.html", context)
 
 

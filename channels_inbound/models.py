@@ -41,7 +41,13 @@ class Landing:
 
     @property
     def place(self) -> str:
-        return f"{self.pipeline} · {self.stage}" if self.stage else ""
+        """As kept on an inbound row: the English names (as the timeline keeps them)."""
+        return f"{self.pipeline.name} · {self.stage.name}" if self.stage else ""
+
+    @property
+    def local_place(self) -> str:
+        """As the reader names it."""
+        return f"{self.pipeline.local_name} · {self.stage.local_name}" if self.stage else ""
 
 
 class NewTickets(models.Model):

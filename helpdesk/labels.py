@@ -56,6 +56,20 @@ class LocalNames:
         return local_label(self.labels, getattr(self, self.name_field))
 
 
+def local_name_column(model, field: str = "name"):
+    """An admin list column of the row's name in the reader's language,
+    headed and sorted like the English name's field (the admin shows a field
+    itself, not its label, in a column named after it)."""
+
+    def column(obj) -> str:
+        return obj.local_name
+
+    column.short_description = model._meta.get_field(field).verbose_name
+    column.admin_order_field = field
+    column.__name__ = f"local_{field}"
+    return column
+
+
 def field_name(code: str, prefix: str = "label") -> str:
     return f"{prefix}_{code.replace('-', '_')}"
 

@@ -24,7 +24,6 @@ or again after a crash, it moves no deadline twice.
 """
 
 import datetime
-from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
@@ -37,6 +36,7 @@ from tickets.models import Ticket, TicketEvent
 from . import clocks
 from .business import NoWorkingTime, Schedule
 from .models import Calendar, SlaChange, SlaGoal, SlaSettings
+from .snapshot import Config
 
 CHUNK = 1000
 COUNT_LIMIT = 10_000  # "10,000+": counting a million rows for a message is not worth it
@@ -105,66 +105,6 @@ def changed_parts(before: dict, after: dict) -> list[str]:
         "holidays": days(before) != days(after),
     }
     return [part for part in PARTS if differs[part]]
-
-
-@dataclass
-class Config:
-    """A snapshot read the way the clocks read the live configuration
-    (`clocks.goal_for`, `clocks.schedule_for`), without a query."""
-
-    snapshot: dict
-    _schedules: dict = field(default_factory=dict)
-
-    def goal(self, ticket: Ticket) -> dict | None:
-        settings = self.snapshot["settings"]
-        if not settings["enabled"]:
-            return None
-        selector = settings["goals_by"]
-        if not selector:
-            value = ""
-        elif selector.startswith(clocks.CUSTOM):
-            value = ticket.properties.get(selector.removeprefix(clocks.CUSTOM), "")
-        else:
-            value = getattr(
-                ticket, f"{selector}_id" if selector in ("team", "pipeline") else selector
-            )
-        goal = self.snapshot["goals"].get(str(value or ""))
-        return goal if goal and goal["on"] else None
-
-    def calendar(self, team_id: int | None) -> dict | None:
-        if self.snapshot["settings"]["mode"] == SlaSettings.Mode.ALWAYS:
-            return None
-        calendars = self.snapshot["calendars"]
-        return next((c for c in calendars if team_id in c["teams"]), None) or next(
-            (c for c in calendars if c["default"]), None
-        )
-
-    def schedule(self, calendar: dict | None) -> Schedule:
-        key = calendar["id"] if calendar else None
-        if key not in self._schedules:
-            self._schedules[key] = _schedule(calendar)
-        return self._schedules[key]
-
-
-def _schedule(calendar: dict | None) -> Schedule:
-    if calendar is None:
-        return Schedule.around_the_clock()
-    own = {datetime.date.fromisoformat(day) for day in calendar["holidays"]}
-    public = None
-    if calendar["country"]:
-        import holidays
-
-        public = holidays.country_holidays(
-            calendar["country"], subdiv=calendar["subdivision"] or None
-        )
-    return Schedule.weekly(
-        calendar["time_zone"],
-        [
-            (weekday, datetime.time.fromisoformat(start), datetime.time.fromisoformat(end))
-            for weekday, start, end in calendar["periods"]
-        ],
-        is_holiday=lambda day: day in own or (public is not None and day in public),
-    )
 
 
 # Recording and offering ----------------------------------------------------------
@@ -303,17 +243,18 @@ TICKET_COLUMNS = [
 def _rebase_chunk(change: SlaChange, ids: list[int]) -> int:
     """One chunk, in the caller's transaction: a fixed number of statements
     whatever its size (lock, message times, one bulk update, one insert)."""
-    before, after = Config(change.before), Config(change.after)
+    after = Config(change.after)
     since = change.created_at
     at = change.applied_at
     tickets = list(Ticket.objects.locked(*ids).only(*TICKET_COLUMNS))
     starts = _clock_starts(ids, since)
+    befores = _configs_before(change, tickets)
     reason = f"|{','.join(change.parts)}"
     changed, events = [], []
     for ticket in tickets:
         if not ticket.is_open or ticket.sla_paused_at is not None or ticket.deleted_at:
             continue  # changed since it was listed
-        moves = _rebase(ticket, before, after, at, since, starts.get(ticket.pk, {}))
+        moves = _rebase(ticket, change.pk, befores, after, at, since, starts.get(ticket.pk, {}))
         if moves is None:
             continue
         changed.append(ticket)
@@ -401,28 +342,68 @@ def _clock_starts(ids: list[int], since: datetime.datetime) -> dict[int, dict]:
     return starts
 
 
-def _rebase(ticket, before: Config, after: Config, at, since, started: dict):
-    """Move the running deadlines of one ticket from `before` to `after`;
-    the moves as (clock, old, new), or None when nothing about it changed."""
-    old_goal, new_goal = before.goal(ticket), after.goal(ticket)
-    old_calendar, new_calendar = before.calendar(ticket.team_id), after.calendar(ticket.team_id)
-    same_hours = old_calendar == new_calendar
+def _configs_before(change: SlaChange, tickets: list[Ticket]) -> dict:
+    """The configuration each stamped deadline of `tickets` was computed
+    with, by stamp (`clocks.VERSIONS`): the `before` of the first change
+    saved after it. An earlier change's when its apply left the ticket out
+    (paused then). One query, whatever the number of tickets; None stands
+    for deadlines older than the stamps, computed with this change's before."""
+    configs = {None: Config(change.before)}
+    stamps = {
+        stamp
+        for ticket in tickets
+        for column in clocks.VERSIONS.values()
+        if (stamp := getattr(ticket, column)) is not None and stamp < change.pk
+    }
+    rows = list(  # asked even when empty: the same statements for every chunk
+        SlaChange.objects.filter(pk__gt=min(stamps, default=change.pk), pk__lte=change.pk)
+        .order_by("pk")
+        .values_list("pk", "before")
+    )
+    by_change = {}
+    for stamp in stamps:
+        pk, before = next(row for row in rows if row[0] > stamp)
+        if pk not in by_change:
+            by_change[pk] = configs[None] if pk == change.pk else Config(before)
+        configs[stamp] = by_change[pk]
+    return configs
+
+
+def _rebase(ticket, change_id: int, befores: dict, after: Config, at, since, started: dict):
+    """Move the running deadlines of one ticket from the configuration each
+    was computed with to `after`, and stamp them with the change; the moves
+    as (clock, old, new), or None when nothing about the ticket changed."""
+    new_goal = after.goal(ticket)
+    new_calendar = after.calendar(ticket.team_id)
     wrote = False
     moves = []
     for clock, column in clocks.CLOCKS.items():
         due = getattr(ticket, column)
-        if due is None or not clocks._running(ticket, clock) or old_goal is None:
+        if due is None or not clocks._running(ticket, clock):
             continue
-        if clock == "close":
-            if ticket.created_at > since:
-                continue  # started with the new configuration
-        elif not started.get(clock, clock == "first_response"):
+        stamp = getattr(ticket, clocks.VERSIONS[clock])
+        if stamp is not None and stamp >= change_id:
+            # The clocks computed it after the save, from the new
+            # configuration (a priority changed, a ticket reopened): moving
+            # it again would count the change twice.
             continue
+        if stamp is None:
+            # Older than the stamps: judged by when its clock started.
+            if clock == "close":
+                if ticket.created_at > since:
+                    continue  # started with the new configuration
+            elif not started.get(clock, clock == "first_response"):
+                continue
+        before = befores[stamp]
+        old_goal = before.goal(ticket)
+        if old_goal is None:
+            continue
+        old_calendar = before.calendar(ticket.team_id)
         old_minutes = old_goal[clock]
         new_minutes = new_goal[clock] if new_goal else None
-        if same_hours and old_minutes == new_minutes:
-            continue
-        if not new_minutes:
+        if old_calendar == new_calendar and old_minutes == new_minutes:
+            new_due = due
+        elif not new_minutes:
             new_due = None  # no goal any more
         else:
             new_due = _moved_due(
@@ -433,8 +414,13 @@ def _rebase(ticket, before: Config, after: Config, at, since, started: dict):
                 before.schedule(old_calendar),
                 after.schedule(new_calendar),
             )
-            if new_due is False or new_due == due:
+            if new_due is False:
                 continue
+        if stamp != change_id:
+            setattr(ticket, clocks.VERSIONS[clock], change_id)
+            wrote = True
+        if new_due == due:
+            continue
         setattr(ticket, column, new_due)
         if new_due is not None:
             # announce the new moments again if they lie ahead
@@ -447,12 +433,7 @@ def _rebase(ticket, before: Config, after: Config, at, since, started: dict):
         moves.append((clock, due, new_due))
         wrote = True
     soon = new_goal["soon"] if new_goal else None
-    if (
-        old_goal
-        and soon is not None
-        and ticket.sla_due_soon_minutes != soon
-        and _has_running(ticket)
-    ):
+    if soon is not None and ticket.sla_due_soon_minutes != soon and _has_running(ticket):
         ticket.sla_due_soon_minutes = soon
         wrote = True
     if not wrote:

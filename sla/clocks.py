@@ -19,12 +19,21 @@ was met or missed is recorded once (`SlaOutcome`) and on the timeline.
 
 Working time comes from the calendar of the ticket's team, else the default
 calendar, unless the settings say 24/7 (S32).
+
+A deadline keeps the configuration it was computed with until a super admin
+applies a change to open tickets (`sla.changes`). Each clock is stamped with
+the configuration's version (the latest `SlaChange` id) when the clocks
+compute it from the live configuration; moving a running deadline later (a
+pause ending, the goal's property changing) counts its time on the
+configuration it was computed with, so the apply neither misses nor repeats a
+move.
 """
 
 import datetime
 
 from django.conf import settings as django_settings
 from django.db import connection, transaction
+from django.db.models import Max
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -33,9 +42,9 @@ from tickets.models import Ticket, TicketEvent
 from tickets.signals import ticket_activity
 
 from .business import NoWorkingTime, Schedule
-from .models import Calendar, SlaGoal, SlaOutcome, SlaSettings
+from .models import Calendar, SlaChange, SlaGoal, SlaOutcome, SlaSettings
+from .snapshot import CUSTOM, Config
 
-CUSTOM = "property:"  # goals_by prefix of a custom choice property
 CLOCKS = {
     "first_response": "sla_first_response_due",
     "next_response": "sla_next_response_due",
@@ -47,8 +56,11 @@ BITS = {
     for index, clock in enumerate(CLOCKS)
     for offset, stage in enumerate(("soon", "over"))
 }
+# The configuration each clock's deadline was computed with (see `Clocks.config`).
+VERSIONS = {clock: f"sla_{clock}_version" for clock in CLOCKS}
 SLA_FIELDS = [
     *CLOCKS.values(),
+    *VERSIONS.values(),
     "sla_first_response_at",
     "sla_paused_at",
     "sla_due_soon_minutes",
@@ -153,7 +165,34 @@ class Clocks:
         self.settings = settings
         self.goal = goal_for(ticket, settings)
         self._schedule = None
+        self._version = None
+        self._configs = {}
         self.changed = False
+
+    @property
+    def version(self) -> int:
+        """The live configuration's version: the latest SLA change's id."""
+        if self._version is None:
+            self._version = SlaChange.objects.aggregate(last=Max("pk"))["last"] or 0
+        return self._version
+
+    def config(self, clock: str):
+        """The configuration `clock`'s deadline was computed with, as a
+        `snapshot.Config`: the `before` of the first change saved
+        after its stamp. None when that is the live configuration (no change
+        since, or a deadline older than the stamps)."""
+        stamp = getattr(self.ticket, VERSIONS[clock])
+        if stamp is None:
+            return None
+        if stamp not in self._configs:
+            change = SlaChange.objects.filter(pk__gt=stamp).order_by("pk").only("before").first()
+            self._configs[stamp] = Config(change.before) if change else None
+        return self._configs[stamp]
+
+    def _schedule_of(self, config, team_id) -> Schedule:
+        if config is None:
+            return self.schedule
+        return config.schedule(config.calendar(team_id))
 
     @property
     def schedule(self) -> Schedule:
@@ -177,6 +216,8 @@ class Clocks:
 
     def _start(self, clock: str, due) -> None:
         self._set(CLOCKS[clock], due)
+        if due is not None:
+            self._set(VERSIONS[clock], self.version)
         self._set(
             "sla_notified",
             self.ticket.sla_notified & ~(BITS[(clock, "soon")] | BITS[(clock, "over")]),
@@ -244,7 +285,7 @@ class Clocks:
         selector = self.settings.goals_by.removeprefix(CUSTOM)
         if not (selector and selector in previous) and "team" not in previous:
             return
-        old_goal = _goal_with_value(previous[selector]) if selector in previous else self.goal
+        live_old_goal = _goal_with_value(previous[selector]) if selector in previous else self.goal
         self._schedule = None  # the team's calendar may differ
         goals = {
             "first_response": "first_response_minutes",
@@ -254,16 +295,29 @@ class Clocks:
         now = self.ticket.sla_paused_at or at
         for clock, field in CLOCKS.items():
             due = getattr(self.ticket, field)
-            if due is None or not _running(self.ticket, clock) or old_goal is None:
+            if due is None or not _running(self.ticket, clock):
+                continue
+            # The time spent is measured on the goal and hours the deadline
+            # was computed with: those before an SLA change not applied yet,
+            # if it predates the change (else applying would move it again).
+            config = self.config(clock)
+            if config is None:
+                old_goal = live_old_goal
+                old_minutes = getattr(old_goal, goals[clock]) if old_goal else None
+            else:
+                old_goal = config.goal(self.ticket, previous)
+                old_minutes = old_goal[clock] if old_goal else None
+            if old_goal is None:
                 continue
             new_minutes = getattr(self.goal, goals[clock]) if self.goal else None
             if not new_minutes:
                 self._set(field, None)  # no goal any more for this value
                 self._moved(clock, due, None)
                 continue
+            old_schedule = self._schedule_of(config, previous.get("team", self.ticket.team_id))
             schedule = self.schedule
-            old_total = datetime.timedelta(minutes=getattr(old_goal, goals[clock]) or 0)
-            left = schedule.between(now, due) if due >= now else -schedule.between(due, now)
+            old_total = datetime.timedelta(minutes=old_minutes or 0)
+            left = old_schedule.between(now, due) if due >= now else -old_schedule.between(due, now)
             spent = old_total - left
             rest = datetime.timedelta(minutes=new_minutes) - spent
             try:
@@ -274,6 +328,8 @@ class Clocks:
                 )
             except NoWorkingTime:
                 continue
+            # Computed from the live configuration now, moved or not.
+            self._set(VERSIONS[clock], self.version)
             if new_due != due:
                 self._set(field, new_due)
                 self._set("sla_due_soon_minutes", self.goal.due_soon_minutes)
@@ -322,8 +378,14 @@ class Clocks:
             due = getattr(self.ticket, field)
             if due is None or due <= paused or not _running(self.ticket, clock):
                 continue
-            left = self.schedule.between(paused, due)
-            self._set(field, self.schedule.add(at, left))
+            # On the hours the deadline was computed with: it keeps its
+            # configuration (and its stamp) until a change is applied.
+            schedule = self._schedule_of(self.config(clock), self.ticket.team_id)
+            left = schedule.between(paused, due)
+            try:
+                self._set(field, schedule.add(at, left))
+            except NoWorkingTime:
+                continue
             self._moved(clock, due, getattr(self.ticket, field))
 
     def save(self) -> None:

@@ -196,7 +196,10 @@ class SlaSettings(models.Model):
         from tickets.models import PropertyDefinition
 
         custom = PropertyDefinition.objects.filter(type=PropertyDefinition.Type.CHOICE)
-        return [*SlaSettings.GoalsBy.choices, *((f"property:{p.key}", p.label) for p in custom)]
+        return [
+            *SlaSettings.GoalsBy.choices,
+            *((f"property:{p.key}", p.local_name) for p in custom),
+        ]
 
     def clean(self):
         if self.goals_by not in dict(self.goals_by_choices()):

@@ -15,6 +15,7 @@ from helpdesk.labels import (
     field_name,
     format_option_labels,
     labels_fieldset,
+    local_name_column,
     other_languages,
     parse_option_labels,
 )
@@ -34,7 +35,7 @@ from .models import (
 
 
 def required_property_choices():
-    customs = PropertyDefinition.objects.values_list("key", "label")
+    customs = ((d.key, d.local_name) for d in PropertyDefinition.objects.all())
     return [*((key, label) for key, label in BUILTIN_PROPERTIES.items()), *customs]
 
 
@@ -186,7 +187,7 @@ class SortableKeys:
 @admin.register(Pipeline)
 class PipelineAdmin(SortableAdminMixin, SortableKeys, admin.ModelAdmin):
     form = PipelineForm
-    list_display = ["position", "name"]
+    list_display = ["position", local_name_column(Pipeline)]
     fieldsets = [
         (None, {"fields": PipelineForm.Meta.fields}),
         labels_fieldset(),
@@ -277,7 +278,14 @@ class PropertyDefinitionAdmin(SortableAdminMixin, SortableKeys, admin.ModelAdmin
         labels_fieldset(title=_("Labels in other languages")),
         labels_fieldset("options", _("Options in other languages")),
     ]
-    list_display = ["position", "label", "key", "type", "on_create_form", "in_sidebar"]
+    list_display = [
+        "position",
+        local_name_column(PropertyDefinition, "label"),
+        "key",
+        "type",
+        "on_create_form",
+        "in_sidebar",
+    ]
     list_editable = ["on_create_form", "in_sidebar"]
 
 
@@ -303,7 +311,7 @@ class WorkspaceLayoutForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["properties"].choices = [
             *INFO_BUILTINS.items(),
-            *((d.key, d.label) for d in PropertyDefinition.objects.all()),
+            *((d.key, d.local_name) for d in PropertyDefinition.objects.all()),
         ]
 
 
@@ -343,7 +351,7 @@ class SavedViewAdmin(admin.ModelAdmin):
 
     form = SavedViewForm
 
-    list_display = ["name", "owner", "sharing", "created_at"]
+    list_display = [local_name_column(SavedView), "owner", "sharing", "created_at"]
     list_filter = ["sharing"]
     search_fields = ["name", "owner__username"]
     filter_horizontal = ["teams"]

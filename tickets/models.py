@@ -58,7 +58,9 @@ class Pipeline(LocalNames, models.Model):
         verbose_name_plural = _("pipelines")
 
     def __str__(self) -> str:
-        return self.name
+        # The name in the reader's language: the admin's pickers, filters and
+        # lists show a row by its str() (issue 14).
+        return self.local_name
 
     def clean(self):
         """A status this pipeline sets must be one of its own: a reply that keeps
@@ -118,7 +120,9 @@ class Stage(LocalNames, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # The name in the reader's language: the admin's pickers, filters and
+        # lists show a row by its str() (issue 14).
+        return self.local_name
 
     @property
     def is_conditional(self) -> bool:
@@ -162,7 +166,9 @@ class PropertyDefinition(LocalNames, models.Model):
     name_field = "label"
 
     def __str__(self) -> str:
-        return self.label
+        # The name in the reader's language: the admin's pickers, filters and
+        # lists show a row by its str() (issue 14).
+        return self.local_name
 
     def option_label(self, value: str) -> str:
         """An option as agents read it: its label in their language, else itself."""
@@ -357,6 +363,14 @@ class Ticket(models.Model):
     # deadline becoming due soon or passing), and what it already said.
     sla_next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_notified = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    # The configuration each deadline above was computed with: the id of the
+    # latest SLA change (sla.SlaChange) at that moment, 0 before any; empty
+    # for deadlines older than this column. Applying a change skips a deadline
+    # the clocks already computed under it, and rebases the others from the
+    # configuration they really were computed with (issue 14).
+    sla_first_response_version = models.BigIntegerField(null=True, blank=True, editable=False)
+    sla_next_response_version = models.BigIntegerField(null=True, blank=True, editable=False)
+    sla_close_version = models.BigIntegerField(null=True, blank=True, editable=False)
 
     # Name, description and associated contacts and companies as search lexemes
     # (tickets.search); GIN-indexed on PostgreSQL. Kept current by tickets.services.
@@ -610,7 +624,9 @@ class SavedView(LocalNames, models.Model):
         verbose_name_plural = _("custom views")
 
     def __str__(self) -> str:
-        return self.name
+        # The name in the reader's language: the admin's pickers, filters and
+        # lists show a row by its str() (issue 14).
+        return self.local_name
 
     @property
     def slug(self) -> str:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from crm.models import Company, Contact, Deal
+from helpdesk.labels import LocalNames
 
 from .indexing import refresh_search_vectors
 from .models import (
@@ -40,7 +41,11 @@ PREVIEW_LENGTH = 200
 
 
 def _display(value: object) -> str:
-    """How a value is kept in the timeline: names for records, codes for choices."""
+    """How a value is kept in the timeline: names for records, codes for choices.
+    A row with names per language keeps its English name (its str() is the
+    reader's): the timeline shows each reader theirs (`event_names`)."""
+    if isinstance(value, LocalNames):
+        return str(getattr(value, value.name_field))
     return "" if value is None else str(value)
 
 

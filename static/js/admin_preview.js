@@ -14,15 +14,52 @@
     const idle = status ? status.textContent : "";
     let timer = 0;
     let latest = 0;
+    // The chat widget's screens (welcome, topic answers, ...): the one shown
+    // is posted with the settings; those of the chatbot show while it is on.
+    const screens = document.querySelector("[data-preview-screens]");
+    let screen = "";
+
+    function offerScreens() {
+      if (!screens) return;
+      let shown = false;
+      screens.querySelectorAll("[data-preview-screen]").forEach((button) => {
+        const needs = button.dataset.needs && form.elements[button.dataset.needs];
+        button.hidden = Boolean(needs && !needs.checked);
+        if (button.hidden && button.getAttribute("aria-pressed") === "true") {
+          button.setAttribute("aria-pressed", "false");
+        }
+        shown = shown || button.getAttribute("aria-pressed") === "true";
+      });
+      if (!shown) screens.querySelector("[data-preview-screen]").setAttribute("aria-pressed", "true");
+      screen = screens.querySelector("[aria-pressed=true]").dataset.previewScreen;
+    }
+
+    if (screens) {
+      offerScreens();
+      screens.addEventListener("click", (event) => {
+        const button = event.target.closest("[data-preview-screen]");
+        if (!button) return;
+        screens.querySelectorAll("[data-preview-screen]").forEach((other) => {
+          other.setAttribute("aria-pressed", String(other === button));
+        });
+        screen = button.dataset.previewScreen;
+        refresh();
+      });
+    }
 
     async function refresh() {
       const asked = ++latest;
       if (status) status.textContent = status.dataset.updating;
       let html;
+      const data = new FormData(form);
+      if (screens) {
+        offerScreens();
+        data.append("_preview_screen", screen);
+      }
       try {
         const response = await fetch(frame.dataset.previewUrl, {
           method: "POST",
-          body: new FormData(form),
+          body: data,
           headers: { "X-CSRFToken": form.elements.csrfmiddlewaretoken.value },
           credentials: "same-origin",
         });

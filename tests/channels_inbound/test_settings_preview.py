@@ -194,6 +194,82 @@ def test_the_chat_preview_draws_unsaved_greeting_and_bot_topics(client, super_ad
     assert widget.name == "Northwind help" and widget.bot_answers.count() == 1
 
 
+def chat_data(widget, **changes) -> dict:
+    answer = widget.bot_answers.get()
+    return {
+        "name": widget.name,
+        "greeting": "Hello there!",
+        "pipeline": widget.pipeline_id,
+        "stage": widget.stage_id,
+        "is_active": "on",
+        "bot_enabled": "on",
+        "handoff_label": "A human, please",
+        "handoff_keywords": widget.handoff_keywords,
+        "handoff_reply": "Hang on, fetching a person.",
+        "bot_fallback": "Beg your pardon?",
+        "bot_answers-TOTAL_FORMS": 2,
+        "bot_answers-INITIAL_FORMS": 1,
+        "bot_answers-MIN_NUM_FORMS": 0,
+        "bot_answers-MAX_NUM_FORMS": 1000,
+        "bot_answers-0-id": answer.pk,
+        "bot_answers-0-widget": widget.pk,
+        "bot_answers-0-question": "Opening hours",
+        "bot_answers-0-answer": "9 to 5",
+        "bot_answers-0-position": 1,
+        "bot_answers-1-question": "Refunds",
+        "bot_answers-1-answer": "Within 30 days",
+        "bot_answers-1-position": 2,
+    } | changes
+
+
+@pytest.mark.parametrize(
+    "screen,shown,hidden",
+    [
+        ("welcome", ["Hello there!", "A human, please"], ["9 to 5", "Beg your pardon?"]),
+        ("answers", ["9 to 5", "Within 30 days", "Refunds"], ["Beg your pardon?"]),
+        ("fallback", ["Beg your pardon?"], ["9 to 5", "Hang on, fetching a person."]),
+        ("person", ["Hang on, fetching a person."], ["Beg your pardon?"]),
+        ("conversation", ["What is the order number?", " open>"], ["Beg your pardon?"]),
+    ],
+)
+def test_the_chat_preview_shows_the_screen_asked_for_with_its_texts(
+    client, super_admin, widget, screen, shown, hidden
+):
+    """Each text the chat's settings hold can be seen on one of its screens."""
+    client.force_login(super_admin)
+    body = client.post(
+        preview_url(widget), chat_data(widget, _preview_screen=screen)
+    ).content.decode()
+    for text in shown:
+        assert text in body, text
+    for text in hidden:
+        assert text not in body, text
+    assert ("data-options role" in body) and (
+        ("hidden>" in body.split("data-options", 1)[1][:200])
+        == (screen in ("person", "conversation"))
+    )
+
+
+def test_a_chatbot_screen_of_a_widget_without_the_chatbot_shows_the_welcome(
+    client, super_admin, widget
+):
+    client.force_login(super_admin)
+    data = chat_data(widget, _preview_screen="fallback")
+    del data["bot_enabled"]
+    body = client.post(preview_url(widget), data).content.decode()
+    assert "Hello there!" in body and "Beg your pardon?" not in body
+
+
+def test_the_chat_settings_page_offers_the_screens(client, super_admin, widget):
+    client.force_login(super_admin)
+    page = client.get(
+        reverse("admin:channels_inbound_chatwidget_change", args=[widget.pk])
+    ).content.decode()
+    for screen in ("welcome", "answers", "fallback", "person", "conversation"):
+        assert f'data-preview-screen="{screen}"' in page
+    assert 'data-preview-screen="answers" data-needs="bot_enabled"' in page
+
+
 def test_the_preview_is_for_super_admins_only(client, agent, collaborator, webform, widget):
     rows = [(None, Kind.EMAIL, "Email", True, 1)]
     for user in (agent, collaborator):

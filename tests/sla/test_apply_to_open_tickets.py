@@ -305,3 +305,124 @@ def test_a_change_whose_task_was_lost_is_queued_again_by_the_beat(
         assert changes.sla_changes_resume() == 1
     assert fresh(waiting_ticket).sla_first_response_due == T0 + 30 * MIN
     assert SlaChange.objects.get().status == SlaChange.Status.DONE
+
+
+# Clocks that moved between the save and the apply (issue 14) ---------------------
+# The clocks compute a deadline from the configuration of that moment, which
+# after the admin's save is the new one: applying must not move it once more.
+
+
+def test_a_priority_changed_between_save_and_apply_moves_its_deadline_once(
+    goals, agent, pipeline, super_admin, django_capture_on_commit_callbacks
+):
+    SlaSettings.objects.filter(pk=1).update(goals_by="priority")
+    SlaGoal.objects.create(value="high", first_response_minutes=60, close_minutes=480)
+    urgent = SlaGoal.objects.create(value="urgent", first_response_minutes=30, close_minutes=240)
+    with time_machine.travel(T0, tick=False) as clock:
+        ticket = TicketFactory(pipeline=pipeline, team=agent.main_team, priority="high")
+        customer_writes(ticket)
+        clock.move_to(T0 + 5 * MIN)
+        change = change_goal(super_admin, goal=urgent, first_response_minutes=20)
+        clock.move_to(T0 + 10 * MIN)
+        ticket_services.ticket_update(actor=agent, ticket=fresh(ticket), priority="urgent")
+        # Ten minutes spent, urgent's new goal of 20: ten left.
+        assert fresh(ticket).sla_first_response_due == T0 + 20 * MIN
+        lines = len(sla_lines(ticket))
+        clock.move_to(T0 + 15 * MIN)
+        apply(super_admin, change, django_capture_on_commit_callbacks)
+    ticket = fresh(ticket)
+    assert ticket.sla_first_response_due == T0 + 20 * MIN
+    assert ticket.sla_close_due == T0 + 240 * MIN
+    assert len(sla_lines(ticket)) == lines
+
+
+def test_a_priority_changed_between_save_and_apply_counts_from_the_goal_it_had(
+    goals, agent, pipeline, super_admin, django_capture_on_commit_callbacks
+):
+    """The deadline being rebased was computed with the goal before the save:
+    the working time spent is measured against that goal, not the new one."""
+    SlaSettings.objects.filter(pk=1).update(goals_by="priority")
+    high = SlaGoal.objects.create(value="high", first_response_minutes=60)
+    SlaGoal.objects.create(value="urgent", first_response_minutes=30)
+    with time_machine.travel(T0, tick=False) as clock:
+        ticket = TicketFactory(pipeline=pipeline, team=agent.main_team, priority="high")
+        customer_writes(ticket)
+        clock.move_to(T0 + 5 * MIN)
+        change = change_goal(super_admin, goal=high, first_response_minutes=120)
+        clock.move_to(T0 + 10 * MIN)
+        ticket_services.ticket_update(actor=agent, ticket=fresh(ticket), priority="urgent")
+        assert fresh(ticket).sla_first_response_due == T0 + 30 * MIN
+        apply(super_admin, change, django_capture_on_commit_callbacks)
+    assert fresh(ticket).sla_first_response_due == T0 + 30 * MIN
+
+
+def test_a_pause_ended_between_save_and_apply_moves_its_deadline_once(
+    goals, agent, pipeline, super_admin, django_capture_on_commit_callbacks
+):
+    """24/7 becomes Monday to Friday 9 to 17. Paused from 9:02 to 9:08, the
+    close clock (480 minutes) had 4 minutes spent when applied at 9:10: 476
+    working minutes are left, so it is due on Tuesday at 9:06."""
+    calendar = Calendar.objects.create(name="Office", time_zone="UTC", is_default=True)
+    for day in range(5):
+        WorkingPeriod.objects.create(
+            calendar=calendar, weekday=day, start=datetime.time(9), end=datetime.time(17)
+        )
+    waiting = pipeline.stages.filter(is_closed=False).last()
+    waiting.pauses_sla = True
+    waiting.save()
+    working = pipeline.stages.filter(is_closed=False).first()
+    with time_machine.travel(T0, tick=False) as clock:
+        ticket = TicketFactory(pipeline=pipeline, team=agent.main_team)
+        customer_writes(ticket)
+        clock.move_to(T0 + 2 * MIN)
+        ticket_services.ticket_set_stage(actor=agent, ticket=fresh(ticket), stage=waiting)
+        clock.move_to(T0 + 5 * MIN)
+        before = changes.config_snapshot()
+        SlaSettings.objects.filter(pk=1).update(mode=SlaSettings.Mode.WORKING_HOURS)
+        change = changes.sla_change_record(actor=super_admin, before=before)
+        clock.move_to(T0 + 8 * MIN)
+        ticket_services.ticket_set_stage(actor=agent, ticket=fresh(ticket), stage=working)
+        clock.move_to(T0 + 10 * MIN)
+        apply(super_admin, change, django_capture_on_commit_callbacks)
+    ticket = fresh(ticket)
+    assert ticket.sla_first_response_due == T0 + 66 * MIN
+    assert ticket.sla_close_due == T0 + (24 * 60 + 6) * MIN
+
+
+def test_a_ticket_reopened_between_save_and_apply_keeps_its_new_close_clock(
+    goals, agent, pipeline, super_admin, django_capture_on_commit_callbacks
+):
+    closed = pipeline.stages.get(is_closed=True)
+    reopened = pipeline.stages.filter(is_closed=False).first()
+    with time_machine.travel(T0, tick=False) as clock:
+        ticket = TicketFactory(pipeline=pipeline, team=agent.main_team)
+        customer_writes(ticket)
+        ticket_services.ticket_set_stage(
+            actor=agent, ticket=fresh(ticket), stage=closed, category="general_inquiry"
+        )
+        clock.move_to(T0 + 5 * MIN)
+        change = change_goal(super_admin, close_minutes=240)
+        clock.move_to(T0 + 10 * MIN)
+        ticket_services.ticket_set_stage(actor=agent, ticket=fresh(ticket), stage=reopened)
+        assert fresh(ticket).sla_close_due == T0 + 250 * MIN
+        clock.move_to(T0 + 20 * MIN)
+        apply(super_admin, change, django_capture_on_commit_callbacks)
+    assert fresh(ticket).sla_close_due == T0 + 250 * MIN
+
+
+def test_the_migration_stamps_running_deadlines_unless_a_change_waits(waiting_ticket, super_admin):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("sla.migrations.0005_stamp_running_deadlines")
+    columns = [f"sla_{clock}_version" for clock in changes.clocks.CLOCKS]
+    Ticket.objects.update(**dict.fromkeys(columns, None))  # as before the stamps
+    change = change_goal(super_admin, first_response_minutes=30)
+    migration.stamp(apps, None)  # a change waits: nothing says which side a deadline is on
+    assert [getattr(fresh(waiting_ticket), c) for c in columns] == [None, None, None]
+    SlaChange.objects.filter(pk=change.pk).update(status=SlaChange.Status.DONE)
+    migration.stamp(apps, None)
+    ticket = fresh(waiting_ticket)
+    assert ticket.sla_first_response_version == ticket.sla_close_version == change.pk
+    assert ticket.sla_next_response_version is None  # no deadline

@@ -9,9 +9,9 @@ from django.utils import translation
 
 from conversations.models import Notification
 from helpdesk.labels import clean_labels, local_label
-from tests.factories import PropertyDefinitionFactory, TicketFactory
-from tickets import services
-from tickets.models import PropertyDefinition, SavedView, WorkspacePreference
+from tests.factories import PipelineFactory, PropertyDefinitionFactory, TicketFactory
+from tickets import queries, services
+from tickets.models import Pipeline, PropertyDefinition, SavedView, WorkspacePreference
 
 from .test_admin import inline_data
 
@@ -287,3 +287,75 @@ def test_status_notifications_name_the_status_in_each_followers_language(
     )
     notification = Notification.objects.get(user=korean_agent, kind="status")
     assert notification.detail == "연락처 응답 대기"
+
+
+def _moved_ticket(pipeline, moves: int):
+    """A ticket created in `pipeline`, set to "Waiting on contact", then moved
+    to Sales and back `moves` times, ending in Sales."""
+    sales = Pipeline.objects.filter(name="Sales").first() or PipelineFactory(
+        name="Sales", labels={KO: "영업"}
+    )
+    label(pipeline, "New", {KO: "신규"})
+    label(pipeline, "Waiting on contact", {KO: "연락처 응답 대기"})
+    label(sales, "New", {KO: "새 영업 건"})
+    ticket = TicketFactory(pipeline=pipeline)
+    services.ticket_set_stage(
+        actor=None, ticket=ticket, stage=pipeline.stages.get(name="Waiting on contact")
+    )
+    for turn in range(2 * moves - 1):
+        there = sales if turn % 2 == 0 else pipeline
+        ticket = services.ticket_move_pipeline(
+            actor=None, ticket=ticket, stage=there.stages.get(name="New")
+        )
+    return ticket
+
+
+def test_after_a_pipeline_move_the_timeline_names_each_pipelines_statuses_in_korean(
+    client, korean_agent, pipeline
+):
+    """Both pipelines have a "New", labelled apart: each line names the one
+    of the pipeline the ticket was in when it was written."""
+    ticket = _moved_ticket(pipeline, moves=1)
+    client.force_login(korean_agent)
+
+    page = detail(client, ticket).content.decode()
+
+    assert "“신규”" in page  # created in the support pipeline's New
+    assert "“연락처 응답 대기”" in page
+    assert "“Waiting on contact”" not in page and "“New”" not in page
+    # The move: the status from the old pipeline's to the new one's.
+    assert "“연락처 응답 대기”에서 “새 영업 건”" in page or (
+        page.index("“연락처 응답 대기”") < page.index("“새 영업 건”")
+    )
+    assert "“영업”" in page and "“Support pipeline”" in page  # the pipeline line
+
+
+def test_the_timeline_costs_the_same_queries_however_many_moves_it_shows(
+    client, korean_agent, pipeline
+):
+    one = _moved_ticket(pipeline, moves=1)
+    client.force_login(korean_agent)
+    detail(client, one)  # the first request creates the agent's preferences
+    with CaptureQueriesContext(connection) as after_one:
+        detail(client, one)
+    many = _moved_ticket(pipeline, moves=4)
+    with CaptureQueriesContext(connection) as after_four:
+        page = detail(client, many).content.decode()
+    assert page.count("“새 영업 건”") >= 4
+    assert len(after_four) == len(after_one)
+
+
+def test_an_older_page_of_the_timeline_names_the_old_pipelines_statuses(
+    client, korean_agent, pipeline
+):
+    """Its lines were written before a move that only the newer page shows."""
+    ticket = _moved_ticket(pipeline, moves=1)
+    for n in range(31):  # pushes the status lines onto the second page
+        services.ticket_update(actor=None, ticket=ticket, name=f"Renamed {n}")
+    client.force_login(korean_agent)
+    first = queries.events_for_timeline(ticket)
+    older = client.get(
+        reverse("tickets:ticket_activity", args=[ticket.pk]), {"before": first.next_cursor}
+    ).content.decode()
+    assert "“연락처 응답 대기”" in older and "“신규”" in older
+    assert "“Waiting on contact”" not in older

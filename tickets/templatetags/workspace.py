@@ -54,14 +54,20 @@ CHOICE_FIELDS = {"priority": Priority, "category": Category}
 
 
 @register.simple_tag
-def event_value(field: str, value: str, names=None):
+def event_value(field: str, value: str, names=None, pipeline: str = ""):
     """A timeline value in the reader's language: choice codes become labels,
     names and options admins gave labels to become those (`names`, from
-    tickets.views.workspace.event_names)."""
+    tickets.views.workspace.event_names); a status by the `pipeline` it was
+    in when the line was written."""
     choices = CHOICE_FIELDS.get(field)
     if choices and value in choices.values:
         return choices(value).label
-    return ((names or {}).get(field) or {}).get(value, value)
+    names = names or {}
+    if field == "stage" and pipeline:
+        local = names.get("stage_in", {}).get(pipeline, {}).get(value)
+        if local:
+            return local
+    return (names.get(field) or {}).get(value, value)
 
 
 @register.simple_tag

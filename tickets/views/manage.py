@@ -60,7 +60,14 @@ def ticket_activity(request, pk):
     ticket = get_ticket_for_user(request.user, pk)
     events = queries.events_for_timeline(ticket, request.GET.get("before"))
     definitions = list(PropertyDefinition.objects.all())
-    names = event_names(ticket, ticket.pipeline.stages.all(), Team.objects.all(), definitions)
+    names = event_names(
+        ticket,
+        ticket.pipeline.stages.all(),
+        Team.objects.all(),
+        definitions,
+        events.events,
+        latest=False,  # moves newer than this page may be on no page shown here
+    )
     context = {
         "ticket": ticket,
         "events": events,

@@ -8,6 +8,7 @@ deep link gets the whole page.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -34,6 +35,8 @@ from ..models import (
     Category,
     Priority,
     PropertyDefinition,
+    Stage,
+    TicketEvent,
     TicketSettings,
     WorkspaceLayout,
     WorkspacePreference,
@@ -92,8 +95,8 @@ def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
         "info_properties": _info_properties(user, ticket, definitions),
         "sidebar_cards": _ordered(SIDEBAR_CARDS, WorkspacePreference.for_user(user).card_order),
         "property_labels": property_labels(definitions),
-        "event_names": event_names(ticket, stages, teams, definitions),
-        "events": queries.events_for_timeline(ticket),
+        "events": (events := queries.events_for_timeline(ticket)),
+        "event_names": event_names(ticket, stages, teams, definitions, events.events),
         "followers": (followers := list(ticket.followers.all())),
         "following": user in followers,
         "may_delete": may_delete(user),
@@ -114,15 +117,71 @@ def property_labels(definitions=None) -> dict:
     }
 
 
-def event_names(ticket, stages, teams, definitions) -> dict[str, dict[str, str]]:
+def event_names(ticket, stages, teams, definitions, events=(), latest=True) -> dict[str, dict]:
     """What the timeline names, in the reader's language: {field: {value as
     stored: label}}. Events keep the English name a status, pipeline or team had
     when written, and a choice property's option; the rows already loaded for
-    the ticket's pickers give their labels (a status of another pipeline keeps
-    its stored name)."""
+    the ticket's pickers give their labels.
+
+    A ticket moved between pipelines has statuses of each in its history, and
+    two pipelines may both have a "New" with different labels: each status
+    line of `events` (the page shown) is told the pipeline of its old and new
+    status (`old_pipeline`, `new_pipeline`), and "stage_in" names statuses by
+    pipeline. Two queries at most, whatever the number of events: the
+    ticket's moves, and the statuses of the other pipelines they name; none
+    when the page is the `latest` one and shows neither a move nor a status
+    the ticket's pipeline lacks (then every line on it came after the last
+    move)."""
+    current = ticket.pipeline.name
+    stage_in = {current: {s.name: s.local_name for s in stages}}
+    shown = [
+        event
+        for event in events
+        if event.kind == TicketEvent.Kind.CREATED
+        or (event.kind == TicketEvent.Kind.CHANGED and event.field in ("pipeline", "stage"))
+    ]
+    moved = not latest or any(
+        event.field == "pipeline"
+        or any(v and v not in stage_in[current] for v in (event.old_value, event.new_value))
+        for event in shown
+    )
+    history = []
+    if moved:
+        history = list(
+            ticket.events.filter(
+                Q(kind=TicketEvent.Kind.CHANGED, field__in=["pipeline", "stage"])
+                | Q(kind=TicketEvent.Kind.CREATED)
+            )
+            .order_by("created_at", "id")
+            .values_list("id", "field", "old_value", "new_value")
+        )
+    moves = [(old, new) for _id, field, old, new in history if field == "pipeline"]
+    pipelines = {current: ticket.pipeline.local_name}
+    others = {name for move in moves for name in move if name} - {current}
+    if others:
+        for stage in Stage.objects.filter(pipeline__name__in=others).select_related("pipeline"):
+            stage_in.setdefault(stage.pipeline.name, {})[stage.name] = stage.local_name
+            pipelines[stage.pipeline.name] = stage.pipeline.local_name
+    # Walk the history: a status line right after a move has its old status
+    # in the pipeline moved from.
+    places = {}
+    at = moves[0][0] if moves else current
+    moved_from = None
+    for pk, field, old, _new in history:
+        if field == "pipeline":
+            moved_from, at = old, _new
+            continue
+        places[pk] = (moved_from or at, at)
+        moved_from = None
+    for event in events:
+        if event.pk in places:
+            event.old_pipeline, event.new_pipeline = places[event.pk]
     names = {
-        "stage": {s.name: s.local_name for s in stages},
-        "pipeline": {ticket.pipeline.name: ticket.pipeline.local_name},
+        # Any pipeline's, the ticket's own first: for a line the walk misses.
+        "stage": {k: v for names in stage_in.values() for k, v in names.items()}
+        | stage_in[current],
+        "stage_in": stage_in,
+        "pipeline": pipelines,
         "team": {t.name: t.local_name for t in teams},
     }
     for d in definitions:
