@@ -29,7 +29,7 @@ def stamp(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("sla", "0004_sla_change"),
-        ("tickets", "0012_sla_versions"),
+        ("tickets", "0015_sla_versions"),
     ]
 
     operations = [migrations.RunPython(stamp, migrations.RunPython.noop)]

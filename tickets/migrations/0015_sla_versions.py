@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0011_labels_per_language'),
+        ('tickets', '0014_rule_time_anchors'),
     ]
 
     operations = [
