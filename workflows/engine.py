@@ -25,6 +25,7 @@
 import contextvars
 import datetime
 import logging
+import time
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 MAX_DEPTH = 3
 # How many waiting events one run takes for a ticket; the rest are queued again.
 BATCH = 50
-LISTENED_KEY = "workflows:listened-events"
 
 # The event whose rules are running now, as (depth, id of the person's change
 # it descends from); None while a person acts.
@@ -63,24 +63,37 @@ BUILTIN_EVENTS = {"owner": Event.OWNER, "team": Event.TEAM, "priority": Event.PR
 # Recording -------------------------------------------------------------------
 
 
+# The active event rules, loaded once per process and again when any rule
+# changes: the version key in the shared cache (Redis across processes)
+# changes with every save, delete or switch-off.
+VERSION_KEY = "workflows:rules-version"
+_loaded: dict = {"version": None, "rules": []}
+
+
+def rules_changed() -> None:
+    cache.set(VERSION_KEY, time.time_ns(), None)
+
+
+def active_event_rules() -> list[Rule]:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = time.time_ns()
+        cache.add(VERSION_KEY, version, None)
+        version = cache.get(VERSION_KEY, version)
+    if _loaded["version"] != version:
+        _loaded["rules"] = list(Rule.objects.filter(is_active=True, trigger=Rule.Trigger.EVENT))
+        _loaded["version"] = version
+    return _loaded["rules"]
+
+
 def listened_events() -> frozenset[str]:
-    """The events some active rule listens for (cached; rule changes clear it)."""
-    listened = cache.get(LISTENED_KEY)
-    if listened is None:
-        listened = frozenset(
-            event
-            for events in Rule.objects.filter(
-                is_active=True, trigger=Rule.Trigger.EVENT
-            ).values_list("events", flat=True)
-            for event in events
-        )
-        cache.set(LISTENED_KEY, listened, 300)
-    return listened
+    """The events some active rule listens for."""
+    return frozenset(event for rule in active_event_rules() for event in rule.events)
 
 
 @receiver([post_save, post_delete], sender=Rule, dispatch_uid="workflows.rules_changed")
 def _rules_changed(sender, **kwargs):
-    cache.delete(LISTENED_KEY)
+    rules_changed()
 
 
 def events_of(kind: str, details: dict) -> list[tuple[str, dict]]:
@@ -185,11 +198,7 @@ def run_waiting(older_than: datetime.timedelta = datetime.timedelta(minutes=1)) 
 
 
 def listening_rules(event: str) -> list[Rule]:
-    return [
-        rule
-        for rule in Rule.objects.filter(is_active=True, trigger=Rule.Trigger.EVENT)
-        if event in rule.events
-    ]
+    return [rule for rule in active_event_rules() if rule.is_active and event in rule.events]
 
 
 def run_event(event: RuleEvent, ticket: Ticket) -> Outcome:
@@ -266,47 +275,64 @@ def evaluate(
     rules: list[Rule], ticket: Ticket, facts: conditions.EventFacts | None
 ) -> dict[int, bool | str]:
     """{rule id: True / False, or the reason it cannot be evaluated} for the
-    ticket as it is now: one query for every rule's ticket conditions."""
+    ticket as it is now. Conditions Python can read from the row are read
+    there; what needs SQL (associations, SLA states, numbers and dates in
+    custom properties) is asked in one query for every rule at once."""
     known = conditions.known_properties()
     answers: dict[int, bool | str] = {}
-    columns = {}
-    event_parts = {}
+    columns: dict[str, Q] = {}
+    pending: dict[int, tuple] = {}
     for rule in rules:
-        all_ticket, all_event = conditions.split(rule.conditions_all)
-        any_ticket, any_event = conditions.split(rule.conditions_any)
         try:
-            columns[f"all_{rule.pk}"] = conditions.ticket_q(all_ticket, known)
-            if any_ticket:
-                columns[f"any_{rule.pk}"] = conditions.ticket_q(any_ticket, known, any_of=True)
+            pending[rule.pk] = (
+                _read(rule.conditions_all, known, ticket, facts, "all", rule.pk, columns),
+                _read(rule.conditions_any, known, ticket, facts, "any", rule.pk, columns),
+            )
         except (filters.FilterError, ValidationError) as error:
             answers[rule.pk] = str(error.messages[0] if hasattr(error, "messages") else error)
-            continue
-        event_parts[rule.pk] = (all_event, any_event, bool(any_ticket) or bool(any_event))
     row = {}
     if columns:
         row = (
             Ticket.objects.filter(pk=ticket.pk)
-            .values(
-                **{
-                    name: ExpressionWrapper(q if q else Q(pk__isnull=False), BooleanField())
-                    for name, q in columns.items()
-                }
-            )
+            .values(**{name: ExpressionWrapper(q, BooleanField()) for name, q in columns.items()})
             .first()
             or {}
         )
     for rule in rules:
         if rule.pk in answers:
             continue
-        all_event, any_event, has_any = event_parts[rule.pk]
-        holds = bool(row.get(f"all_{rule.pk}"))
-        holds = holds and all(facts is not None and facts.holds(c) for c in all_event)
-        if holds and has_any:
-            holds = bool(row.get(f"any_{rule.pk}")) or any(
-                facts is not None and facts.holds(c) for c in any_event
-            )
-        answers[rule.pk] = holds
+        all_of, any_of = pending[rule.pk]
+        holds = all(row.get(a) if isinstance(a, str) else a for a in all_of)
+        if holds and any_of:
+            holds = any(row.get(a) if isinstance(a, str) else a for a in any_of)
+        answers[rule.pk] = bool(holds)
     return answers
+
+
+def _read(triples, known, ticket, facts, group, rule_id, columns) -> list:
+    """Each condition's answer (a bool), or the name of the SQL column that
+    will hold it."""
+    found = []
+    for index, triple in enumerate(triples):
+        condition = filters.Condition(*triple)
+        if condition.key in conditions.EVENT_PROPERTIES:
+            found.append(facts is not None and facts.holds(condition))
+            continue
+        prop = known.get(condition.key)
+        answer = (
+            conditions.read_in_python(condition, prop, ticket)
+            if prop is not None and condition.operator in filters.OPERATORS_BY_TYPE[prop.type]
+            else conditions.UNREAD
+        )
+        if answer is conditions.UNREAD:
+            name = f"{group}_{rule_id}_{index}"
+            columns[name] = filters.condition_q(condition, known, None)
+            found.append(name)
+        else:
+            found.append(answer)
+            if answer is (group == "any"):
+                break  # all-of found a False, any-of a True: the rest cannot change it
+    return found
 
 
 def under_cap(rule: Rule, ticket: Ticket) -> bool:
@@ -371,4 +397,4 @@ def switch_off(rule: Rule, reason: str) -> None:
     Rule.objects.filter(pk=rule.pk).update(is_active=False, disabled_reason=reason[:1000])
     rule.is_active = False
     rule.disabled_reason = reason
-    cache.delete(LISTENED_KEY)
+    rules_changed()
