@@ -8,9 +8,10 @@ locked ticket, `kind` and `at`:
 - "agent_reply": an agent answered the customer (not a comment);
 - "stage": the status changed (`old_stage`, `new_stage` given too);
 - "properties": fields or custom properties changed (`previous`: their
-  values before, by name; record ids for owner, team and pipeline).
+  values before, by name; record ids for owner, team and pipeline);
+- "tags": tags were added or removed (`added`, `removed`: the tag names).
 
-"stage" and "properties" also give the `actor` (None for automation), and
+"stage", "properties" and "tags" also give the `actor` (None for automation), and
 "customer_message" the `message`.
 
 `tickets_purging` is sent with `ticket_ids` inside the purge's transaction,
