@@ -4,13 +4,14 @@ filters, search, the workspace, bulk actions and merging in settings."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
+from django.urls import reverse
 
 from conversations.models import Notification
 from sla import clocks
 from sla.models import SlaSettings
 from tests.factories import TicketFactory, UserFactory
-from tickets import services
-from tickets.models import Tag, TicketEvent, TicketTag
+from tickets import filters, search, services
+from tickets.models import Tag, Ticket, TicketEvent, TicketTag
 from tickets.signals import ticket_activity
 
 
@@ -143,3 +144,191 @@ def test_merge_moves_links_without_duplicates_and_deletes_the_others(pipeline, a
     assert TicketTag.objects.count() == 2
     # The timeline keeps the lines as they were written.
     assert TicketEvent.objects.filter(kind="tagged", new_value="refunds").count() == 2
+
+
+# Filters, quick filter and search ----------------------------------------------------
+
+
+@pytest.fixture
+def tagged(pipeline, agent):
+    """Four tickets: refund only, refund and vip, vip only, no tags."""
+    made = {}
+    for name, tags in (
+        ("Refund only", ["refund"]),
+        ("Refund vip", ["refund", "vip"]),
+        ("Vip only", ["vip"]),
+        ("Untagged", []),
+    ):
+        made[name] = TicketFactory(pipeline=pipeline, name=name)
+        services.ticket_tag(actor=agent, ticket=made[name], add=tags)
+    return made
+
+
+def tag_id(name: str) -> str:
+    return str(Tag.objects.get(name=name).pk)
+
+
+def filtered(agent, *conditions) -> set[str]:
+    state = filters.ListState([filters.Condition(*c) for c in conditions])
+    return set(filters.apply(Ticket.objects.all(), state, agent).values_list("name", flat=True))
+
+
+def test_tag_filter_operators(tagged, agent):
+    refund, vip = tag_id("refund"), tag_id("vip")
+    assert filtered(agent, ("tags", "has_any", f"{refund},{vip}")) == {
+        "Refund only",
+        "Refund vip",
+        "Vip only",
+    }
+    assert filtered(agent, ("tags", "has_all", f"{refund},{vip}")) == {"Refund vip"}
+    assert filtered(agent, ("tags", "has_none", refund)) == {"Vip only", "Untagged"}
+    assert filtered(agent, ("tags", "has_none", f"{refund},{vip}")) == {"Untagged"}
+
+
+def test_tag_filter_refuses_other_operators_and_values(tagged, agent):
+    with pytest.raises(filters.FilterError):
+        filtered(agent, ("tags", "any_of", tag_id("vip")))
+    with pytest.raises(filters.FilterError):
+        filtered(agent, ("tags", "has_any", "vip"))  # ids, not names
+
+
+def table(client, slug="all", **params):
+    return client.get(reverse("tickets:view_list", args=[slug]), params)
+
+
+def names(response) -> set[str]:
+    return {t.name for t in response.context["page"].tickets}
+
+
+def test_quick_filter_by_tag(client, agent, tagged):
+    client.force_login(agent)
+    response = table(client, tags=tag_id("vip"))
+    assert names(response) == {"Refund vip", "Vip only"}
+    assert response.context["state"].quick("tags") == [tag_id("vip")]
+    assert response.context["advanced"] == []  # shown as the quick filter, not a chip
+
+
+def test_search_tag_narrows_to_tickets_with_that_tag(client, agent, tagged):
+    client.force_login(agent)
+    assert names(table(client, q="tag:REFUND")) == {"Refund only", "Refund vip"}
+    assert names(table(client, q="tag:refund tag:vip")) == {"Refund vip"}
+    assert names(table(client, q="tag:refund only")) == {"Refund only"}
+    assert names(table(client, q="tag:nosuchtag")) == set()
+    # Sorted, not ranked, the same.
+    assert names(table(client, q="tag:vip", sort="name")) == {"Refund vip", "Vip only"}
+
+
+def test_search_parses_quoted_tag_names():
+    query = search.parse('tag:"vip customer" printer tag:refund')
+    assert query.tags == ("vip customer", "refund")
+    assert [t.alternatives for t in query.terms] == [(("printer", True),)]
+
+
+def test_table_shows_tags_with_constant_queries(
+    client, agent, pipeline, django_assert_max_num_queries
+):
+    for i in range(3):
+        services.ticket_tag(
+            actor=agent, ticket=TicketFactory(pipeline=pipeline, name=f"T{i}"), add=["a", "b"]
+        )
+    client.force_login(agent)
+    table(client)
+    with django_assert_max_num_queries(40) as few:
+        response = table(client, tags=tag_id("a"))
+    assert 'class="tag tag-grey">a</span>' in response.content.decode()
+    for i in range(20):
+        services.ticket_tag(
+            actor=agent,
+            ticket=TicketFactory(pipeline=pipeline, name=f"T{i + 3}"),
+            add=["a", f"tag {i}"],
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        table(client, tags=tag_id("a"))
+
+
+def test_list_rows_show_tags_with_constant_queries(
+    client, agent, pipeline, django_assert_max_num_queries
+):
+    url = reverse("tickets:view_tickets", args=["all-open"])
+    for i in range(3):
+        services.ticket_tag(actor=agent, ticket=TicketFactory(pipeline=pipeline), add=[f"x{i}"])
+    client.force_login(agent)
+    client.get(url)
+    with django_assert_max_num_queries(40) as few:
+        response = client.get(url)
+    assert ">x2</span>" in response.content.decode()
+    for i in range(20):
+        services.ticket_tag(actor=agent, ticket=TicketFactory(pipeline=pipeline), add=[f"y{i}"])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
+
+
+# The open ticket --------------------------------------------------------------------
+
+
+def test_add_and_remove_tags_inline(client, agent, ticket, htmx):
+    client.force_login(agent)
+    url = reverse("tickets:ticket_tags", args=[ticket.pk])
+    response = client.post(url, {"add": "refund, vip", "view": "all-open"}, headers=htmx())
+    html = response.content.decode()
+    assert 'id="ticket-tags"' in html
+    assert 'data-tag="refund"' in html and 'data-tag="vip"' in html
+    assert f'id="row-{ticket.pk}"' in html  # the list row, out of band
+    assert "added the tag “vip”" in html  # the timeline, out of band
+    vip = Tag.objects.get(name="vip")
+    client.post(url, {"remove": vip.pk, "view": "all-open"}, headers=htmx())
+    assert tag_names(ticket) == ["refund"]
+
+
+def test_a_too_long_tag_is_said_next_to_the_input(client, agent, ticket, htmx):
+    client.force_login(agent)
+    url = reverse("tickets:ticket_tags", args=[ticket.pk])
+    response = client.post(url, {"add": "x" * 60, "view": "all-open"}, headers=htmx())
+    assert "at most 50 characters" in response.content.decode()
+    assert Tag.objects.count() == 0
+
+
+def test_tagging_a_ticket_out_of_sight_is_a_404(client, outsider, ticket):
+    client.force_login(outsider)
+    url = reverse("tickets:ticket_tags", args=[ticket.pk])
+    assert client.post(url, {"add": "refund"}).status_code == 404
+    assert Tag.objects.count() == 0
+
+
+def test_suggestions_start_with_the_typed_text(client, agent):
+    for name in ("refund", "partial refund", "vip"):
+        Tag.objects.create(name=name)
+    client.force_login(agent)
+    response = client.get(reverse("tickets:tag_suggestions"), {"add": "REF"})
+    assert response.content.decode().split() == [
+        "<option",
+        'value="refund"></option><option',
+        'value="partial',
+        'refund"></option>',
+    ]
+
+
+# Bulk ----------------------------------------------------------------------------
+
+
+def test_bulk_add_and_remove_a_tag(client, agent, tagged):
+    client.force_login(agent)
+    url = reverse("tickets:bulk_action", args=["all"])
+    ids = [tagged["Untagged"].pk, tagged["Refund only"].pk]
+    vip = tag_id("vip")
+    response = client.post(url, {"ids": ids, "action": "tag_add", "tag_add_value": vip})
+    assert response.status_code == 302
+    assert tag_names(tagged["Untagged"]) == ["vip"]
+    assert tag_names(tagged["Refund only"]) == ["refund", "vip"]
+    client.post(url, {"ids": ids, "action": "tag_remove", "tag_remove_value": vip})
+    assert tag_names(tagged["Untagged"]) == []
+    assert tag_lines(tagged["Untagged"]) == [("tagged", "", "vip"), ("untagged", "vip", "")]
+
+
+def test_bulk_tag_needs_a_tag(client, agent, tagged):
+    client.force_login(agent)
+    url = reverse("tickets:bulk_action", args=["all"])
+    ids = [tagged["Untagged"].pk]
+    client.post(url, {"ids": ids, "action": "tag_add", "tag_add_value": "999999"})
+    client.post(url, {"ids": ids, "action": "tag_add", "tag_add_value": ""})
+    assert tag_names(tagged["Untagged"]) == []
