@@ -294,7 +294,13 @@ class Tag(models.Model):
         ordering = [Lower("name"), "id"]
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
-        constraints = [models.UniqueConstraint(Lower("name"), name="tag_unique_name")]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="tag_unique_name",
+                violation_error_message=_("A tag with this name already exists."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -332,3 +332,46 @@ def test_bulk_tag_needs_a_tag(client, agent, tagged):
     client.post(url, {"ids": ids, "action": "tag_add", "tag_add_value": "999999"})
     client.post(url, {"ids": ids, "action": "tag_add", "tag_add_value": ""})
     assert tag_names(tagged["Untagged"]) == []
+
+
+# Settings ----------------------------------------------------------------------
+
+
+def test_settings_list_tags_with_their_ticket_counts(client, super_admin, tagged):
+    client.force_login(super_admin)
+    response = client.get(reverse("admin:tickets_tag_changelist"))
+    assert response.status_code == 200
+    counts = {t.name: t.ticket_count for t in response.context["cl"].result_list}
+    assert counts == {"refund": 2, "vip": 2}
+
+
+def test_settings_rename_refuses_a_name_another_tag_has_in_any_case(client, super_admin):
+    refund, vip = Tag.objects.create(name="refund"), Tag.objects.create(name="vip")
+    client.force_login(super_admin)
+    url = reverse("admin:tickets_tag_change", args=[vip.pk])
+    response = client.post(url, {"name": "  REFUND ", "colour": "red"})
+    assert response.status_code == 200
+    assert "A tag with this name already exists." in response.content.decode()
+    client.post(url, {"name": "  very   important ", "colour": "red"})
+    vip.refresh_from_db()
+    assert (vip.name, vip.colour) == ("very important", "red")
+    assert refund.name == "refund"
+
+
+def test_settings_merge_asks_which_tag_stays_then_merges(client, super_admin, tagged):
+    client.force_login(super_admin)
+    url = reverse("admin:tickets_tag_changelist")
+    ids = [tag_id("refund"), tag_id("vip")]
+    response = client.post(url, {"action": "merge_tags", "_selected_action": ids})
+    assert response.status_code == 200
+    assert "Choose the tag to keep." in response.content.decode()
+    assert Tag.objects.count() == 2
+    response = client.post(
+        url,
+        {"action": "merge_tags", "_selected_action": ids, "into": ids[1], "apply": "1"},
+    )
+    assert response.status_code == 302
+    assert list(Tag.objects.values_list("name", flat=True)) == ["vip"]
+    assert tag_names(tagged["Refund only"]) == ["vip"]
+    assert tag_names(tagged["Refund vip"]) == ["vip"]
+    assert TicketTag.objects.count() == 3
