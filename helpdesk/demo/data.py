@@ -30,6 +30,24 @@ COMPANIES = [
     ("Wydawnictwo Łąka", "laka.example"),
 ]
 
+# Tags (issue 17): name and colour, the chance a ticket of each category gets
+# one, and the companies whose tickets are all "vip".
+TAGS = [
+    ("vip", "purple"),
+    ("refund", "amber"),
+    ("invoice", "blue"),
+    ("bug", "red"),
+    ("feature-request", "green"),
+    ("follow-up", "grey"),
+]
+TAGS_BY_CATEGORY = {
+    "billing_issue": [("invoice", 0.5), ("refund", 0.3)],
+    "product_issue": [("bug", 0.5)],
+    "feature_request": [("feature-request", 0.9)],
+    "general_inquiry": [("follow-up", 0.2)],
+}
+VIP_COMPANIES = ["Northwind Traders", "한빛소프트"]
+
 # first, last, company index (None for private customers)
 CONTACTS = [
     ("Emma", "Wilson", 0),

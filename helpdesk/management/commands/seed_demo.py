@@ -54,6 +54,7 @@ from tickets.models import (
     SavedView,
     Source,
     Stage,
+    Tag,
     Ticket,
     TicketEvent,
 )
@@ -198,6 +199,11 @@ class Command(BaseCommand):
         for name, url in demo_data.MEETINGS:
             MeetingLink.objects.create(name=name, url=url)
 
+        for name, colour in demo_data.TAGS:
+            Tag.objects.update_or_create(name=name, defaults={"colour": colour})
+        # Tags draw from their own sequence: the tickets stay those of before.
+        tag_rng = random.Random(17)
+
         now = timezone.now()
         for number in range(TICKETS):
             index = rng.randrange(len(contacts))
@@ -238,6 +244,14 @@ class Command(BaseCommand):
                 companies=[contact.company] if contact.company else [],
                 deals=[d for d in deals if d.company_id == contact.company_id][:1],
             )
+            tags = [
+                name
+                for name, chance in demo_data.TAGS_BY_CATEGORY.get(ticket.category, [])
+                if tag_rng.random() < chance
+            ]
+            if contact.company and contact.company.name in demo_data.VIP_COMPANIES:
+                tags.append("vip")
+            services.ticket_tag(actor=owner, ticket=ticket, add=tags)
             activity = created + min(now - created, datetime.timedelta(days=2)) * rng.random()
             stamps = self.conversation(
                 rng, ticket, contact, language, subject, body, created, owner, addresses[0]
