@@ -244,11 +244,9 @@ class Command(BaseCommand):
                 companies=[contact.company] if contact.company else [],
                 deals=[d for d in deals if d.company_id == contact.company_id][:1],
             )
-            tags = [
-                name
-                for name, chance in demo_data.TAGS_BY_CATEGORY.get(ticket.category, [])
-                if tag_rng.random() < chance
-            ]
+            tags = []
+            if tag_rng.random() < demo_data.TAGGED_SHARE:
+                tags += demo_data.TAGS_BY_SUBJECT.get(subject, [])
             if contact.company and contact.company.name in demo_data.VIP_COMPANIES:
                 tags.append("vip")
             services.ticket_tag(actor=owner, ticket=ticket, add=tags)
