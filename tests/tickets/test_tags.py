@@ -11,7 +11,7 @@ from sla import clocks
 from sla.models import SlaSettings
 from tests.factories import TicketFactory, UserFactory
 from tickets import filters, search, services
-from tickets.models import Tag, Ticket, TicketEvent, TicketTag
+from tickets.models import SavedView, Tag, Ticket, TicketEvent, TicketTag
 from tickets.signals import ticket_activity
 
 
@@ -375,3 +375,25 @@ def test_settings_merge_asks_which_tag_stays_then_merges(client, super_admin, ta
     assert tag_names(tagged["Refund only"]) == ["vip"]
     assert tag_names(tagged["Refund vip"]) == ["vip"]
     assert TicketTag.objects.count() == 3
+
+
+def test_a_quick_tag_filter_saved_as_a_view_keeps_its_operator(client, agent, tagged):
+    client.force_login(agent)
+    vip = tag_id("vip")
+    client.post(
+        reverse("tickets:view_create"), {"name": "VIP", "sharing": "private", "state_tags": vip}
+    )
+    saved = SavedView.objects.get(name="VIP")
+    assert saved.filters == [["tags", "has_any", vip]]
+    assert names(table(client, saved.slug)) == {"Refund vip", "Vip only"}
+
+
+def test_a_list_row_shows_two_tags_and_how_many_more(client, agent, pipeline):
+    ticket = TicketFactory(pipeline=pipeline)
+    services.ticket_tag(actor=agent, ticket=ticket, add=["a1", "a2", "a3", "a4"])
+    client.force_login(agent)
+    html = client.get(reverse("tickets:view_tickets", args=["all-open"])).content.decode()
+    row = html[html.index(f'id="row-{ticket.pk}"') :]
+    row = row[: row.index("</li>")]
+    assert ">a1</span>" in row and ">a2</span>" in row and ">a3</span>" not in row
+    assert ">+2</span>" in row
