@@ -516,8 +516,8 @@ def tags_get_or_create(refs: Iterable[TagRef]) -> list[Tag]:
         for name in names:
             matching |= Q(name__iexact=name)
         for tag in Tag.objects.filter(matching):
-            found[tag.name.lower()] = tag
-    tags = given + [found[name.lower()] for name in names if name.lower() in found]
+            found[tag.name.casefold()] = tag
+    tags = given + [found[name.casefold()] for name in names if name.casefold() in found]
     return list({tag.pk: tag for tag in tags}.values())
 
 

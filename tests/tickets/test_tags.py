@@ -39,6 +39,14 @@ def test_adding_creates_unknown_tags_and_reuses_known_ones_whatever_their_case(t
     assert Tag.objects.count() == 2
 
 
+def test_names_beyond_ascii_match_whatever_their_case(ticket, agent):
+    Tag.objects.create(name="Rückerstattung")
+    services.ticket_tag(actor=agent, ticket=ticket, add=["RÜCKERSTATTUNG", "환불"])
+    services.ticket_tag(actor=agent, ticket=ticket, add=["환불"])
+    assert tag_names(ticket) == ["Rückerstattung", "환불"]
+    assert Tag.objects.count() == 2
+
+
 def test_one_timeline_line_per_tag_added_or_removed_by_the_actor(ticket, agent):
     services.ticket_tag(actor=agent, ticket=ticket, add=["refund", "vip"])
     services.ticket_tag(actor=agent, ticket=ticket, add=["refund"], remove=["VIP", "unknown"])
