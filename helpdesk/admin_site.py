@@ -35,10 +35,14 @@ SETTINGS_GROUPS = (
         "helpdesk",
         _("Help desk"),
         "route",
-        _("Pipelines and their statuses, ticket properties, shared views and ticket defaults."),
+        _(
+            "Pipelines and their statuses, ticket properties, tags, shared views and ticket "
+            "defaults."
+        ),
         (
             ("tickets.pipeline", "route"),
             ("tickets.propertydefinition", "sliders-horizontal"),
+            ("tickets.tag", "tag"),
             ("tickets.savedview", "list-filter"),
             ("tickets.ticketsettings", "settings"),
             ("tickets.workspacelayout", "panels-top-left"),

@@ -137,9 +137,14 @@ def corrected(at: datetime.datetime) -> datetime.datetime:
     return at + skew if abs(skew) > SKEW_TOLERANCE else at
 
 
+# The kinds of ticket_activity that can move a deadline; others (tags) are
+# ignored before anything is read or saved.
+CLOCK_KINDS = {"customer_message", "agent_reply", "stage", "properties"}
+
+
 @receiver(ticket_activity)
 def on_ticket_activity(sender, ticket: Ticket, kind: str, at: datetime.datetime, **details):
-    if kind not in ("customer_message", "agent_reply", "stage", "properties"):
+    if kind not in CLOCK_KINDS:
         return
     settings = SlaSettings.current()
     if not settings.enabled:

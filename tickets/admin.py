@@ -4,11 +4,15 @@ from adminsortable2.admin import (
     SortableTabularInline,
 )
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from helpdesk.labels import (
     LabelsFormMixin,
@@ -28,6 +32,7 @@ from .models import (
     PropertyDefinition,
     SavedView,
     Stage,
+    Tag,
     Ticket,
     TicketSettings,
     WorkspaceLayout,
@@ -356,3 +361,70 @@ class SavedViewAdmin(admin.ModelAdmin):
     search_fields = ["name", "owner__username"]
     filter_horizontal = ["teams"]
     readonly_fields = ["filters", "sort", "owner"]
+
+
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["name", "colour"]
+
+    def clean_name(self):
+        """Stored as ticket_tag stores typed names: trimmed, one space between
+        words; the database refuses a name another tag has in any case."""
+        try:
+            return services.tag_clean_name(self.cleaned_data["name"])
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    """Tags (issue 17): rename, colour, and merge duplicates ("refunds" into
+    "refund"). Agents create tags as they type them on tickets."""
+
+    form = TagForm
+    list_display = ["name", "shown_as", "colour", "ticket_count", "created_at"]
+    list_editable = ["colour"]
+    search_fields = ["name"]
+    actions = ["merge_tags"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(ticket_count=Count("ticket_links"))
+
+    @admin.display(description=_("shown as"))
+    def shown_as(self, tag):
+        return format_html('<span class="tag tag-{}">{}</span>', tag.colour or "grey", tag.name)
+
+    @admin.display(description=_("tickets"), ordering="ticket_count")
+    def ticket_count(self, tag):
+        return tag.ticket_count
+
+    @admin.action(description=_("Merge the selected tags into one"))
+    def merge_tags(self, request, queryset):
+        """First a page to choose the tag that stays; then the merge."""
+        tags = list(queryset.order_by("-ticket_count", "name"))
+        if len(tags) < 2:
+            self.message_user(request, _("Select at least two tags to merge."), messages.WARNING)
+            return None
+        into = next((t for t in tags if str(t.pk) == request.POST.get("into")), None)
+        if into is None or "apply" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Merge tags"),
+                "tags": tags,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/tickets/tag/merge.html", context)
+        moved = services.tags_merge(into=into, tags=tags)
+        self.message_user(
+            request,
+            ngettext(
+                "Merged into “%(tag)s”; %(count)d ticket got the tag.",
+                "Merged into “%(tag)s”; %(count)d tickets got the tag.",
+                moved,
+            )
+            % {"tag": into.name, "count": moved},
+            messages.SUCCESS,
+        )
+        return None

@@ -50,7 +50,9 @@ from .models import (
     PropertyDefinition,
     Source,
     Stage,
+    Tag,
     Ticket,
+    TicketTag,
 )
 
 MAX_CONDITIONS = 20
@@ -70,6 +72,9 @@ OPERATORS: dict[str, Promise] = {
     "before": _("is before"),
     "between": _("is between"),
     "last_days": _("in the last … days"),
+    "has_any": _("has any of"),
+    "has_all": _("has all of"),
+    "has_none": _("has none of"),
 }
 # Operators that need no value.
 VALUELESS = {"known", "unknown"}
@@ -80,6 +85,7 @@ OPERATORS_BY_TYPE = {
     "date": ["after", "before", "between", "last_days", "known", "unknown"],
     "record": ["is", "contains", "known", "unknown"],
     "sla": ["any_of"],
+    "tags": ["has_any", "has_all", "has_none"],
 }
 
 SLA_STATES = {
@@ -141,7 +147,14 @@ BUILTIN = [
     Property("company", _("Company"), "record", "company"),
     Property("sla", _("SLA status"), "sla", "sla", lambda: list(SLA_STATES.items())),
     Property("language", _("Language of the customer"), "choice", "language", lambda: _languages()),
+    Property(
+        "tags", _("Tags"), "tags", "tags", lambda: [(str(t.pk), t.name) for t in Tag.objects.all()]
+    ),
 ]
+QUICK = ("owner", "priority", "pipeline", "stage", "team", "tags")
+# The operator of a quick filter's condition: "is any of" for most, "has any
+# of" for tags.
+QUICK_OPERATORS = {"tags": "has_any"}
 
 
 def _languages() -> list[tuple[str, str]]:
@@ -149,9 +162,6 @@ def _languages() -> list[tuple[str, str]]:
     language (routing) is coded."""
     found = [(code, str(name)) for code, name in django_settings.LANGUAGES]
     return [*found, ("zh-hans", "简体中文")]
-
-
-QUICK = ("owner", "priority", "pipeline", "stage", "team")
 
 
 def _pairs(queryset) -> list[tuple[str, str]]:
@@ -227,7 +237,8 @@ class ListState:
         for key in QUICK:
             values = [v for v in query.getlist(key) if v]
             if values:
-                conditions.append(Condition(key, "any_of", ",".join(values)))
+                operator = QUICK_OPERATORS.get(key, "any_of")
+                conditions.append(Condition(key, operator, ",".join(values)))
         for text in query.getlist("f")[:MAX_CONDITIONS]:
             condition = Condition.decode(text)
             if condition:
@@ -245,10 +256,12 @@ class ListState:
         return cls(conditions, "", view.sort)
 
     def _quick_condition(self, key: str) -> Condition | None:
-        """The condition quick filter `key` shows: the first "is any of" with a
-        single value (more values are shown as an advanced filter)."""
+        """The condition quick filter `key` shows: the first "is any of" ("has
+        any of" for tags) with a single value (more values are shown as an
+        advanced filter)."""
+        operator = QUICK_OPERATORS.get(key, "any_of")
         for c in self.conditions:
-            if c.key == key and c.operator == "any_of" and len(c.values) == 1:
+            if c.key == key and c.operator == operator and len(c.values) == 1:
                 return c
         return None
 
@@ -341,6 +354,8 @@ def _check_pairs(state: ListState) -> None:
 
 
 def _condition(prop: Property, condition: Condition, user: User | None) -> Q:
+    if prop.type == "tags":
+        return _tags(prop, condition)
     if prop.type == "sla":
         return _any(_sla_state(value) for value in condition.values)
     if prop.type == "record":
@@ -439,6 +454,23 @@ def _record(prop: Property, condition: Condition) -> Q:
         )
     match = "__iexact" if op == "is" else "__icontains"
     return Q(Exists(linked.filter(**{lookup + match: text})))
+
+
+def _tags(prop: Property, condition: Condition) -> Q:
+    """Tags by id: one EXISTS over the (tag, ticket) index for "any" and
+    "none", one per tag for "all"."""
+    ids = [_int(v, prop) for v in condition.values]
+
+    def tagged(tag_ids) -> Exists:
+        return Exists(TicketTag.objects.filter(ticket_id=OuterRef("pk"), tag_id__in=tag_ids))
+
+    if condition.operator == "has_all":
+        combined = Q()
+        for tag_id in ids:
+            combined &= Q(tagged([tag_id]))
+        return combined
+    matched = Q(tagged(ids))
+    return matched if condition.operator == "has_any" else ~matched
 
 
 def _custom(prop: Property, condition: Condition) -> Q:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
@@ -273,6 +274,44 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 OPEN_TICKETS = Q(is_open=True, is_spam=False, deleted_at__isnull=True)
 
 
+class Tag(models.Model):
+    """A label agents put on tickets ("refund", "vip"), created as they type it.
+
+    Names are unique whatever their case: "Refund" and "refund" are one tag.
+    The colour is one of a few that read well on the workspace's white and
+    carry no meaning of their own (the name always shows with it).
+    """
+
+    class Colour(models.TextChoices):
+        GREY = "grey", _("Grey")
+        BLUE = "blue", _("Blue")
+        GREEN = "green", _("Green")
+        AMBER = "amber", _("Amber")
+        RED = "red", _("Red")
+        PURPLE = "purple", _("Purple")
+
+    NAME_MAX = 50
+
+    name = models.CharField(_("name"), max_length=NAME_MAX)
+    colour = models.CharField(_("colour"), max_length=10, choices=Colour, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = [Lower("name"), "id"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="tag_unique_name",
+                violation_error_message=_("A tag with this name already exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     name = models.CharField(_("ticket name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
@@ -300,6 +339,9 @@ class Ticket(models.Model):
     contacts = models.ManyToManyField(Contact, blank=True, related_name="tickets")
     companies = models.ManyToManyField(Company, blank=True, related_name="tickets")
     deals = models.ManyToManyField(Deal, blank=True, related_name="tickets")
+    tags = models.ManyToManyField(
+        Tag, verbose_name=_("tags"), through="TicketTag", blank=True, related_name="tickets"
+    )
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last modified"), auto_now=True)
@@ -501,6 +543,23 @@ class Follower(models.Model):
         return f"{self.user_id} follows {self.ticket_id}"
 
 
+class TicketTag(models.Model):
+    """A tag on a ticket, and since when (changed only by services.ticket_tag)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="ticket_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "tag"], name="tickettag_unique")]
+        # The filters ask "which tickets have this tag": the unique pair serves
+        # the other direction (a ticket's tags).
+        indexes = [models.Index(fields=["tag", "ticket"], name="tickettag_by_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} on {self.ticket_id}"
+
+
 class TicketSettings(models.Model):
     """Help desk rules for managing tickets, set by super admins. One row."""
 
@@ -557,6 +616,8 @@ class TicketEvent(models.Model):
         MERGED = "merged", _("Merged tickets")
         SPLIT = "split", _("Split the ticket")
         CONVERSATION_MOVED = "conversation_moved", _("Moved a conversation to another inbox")
+        TAGGED = "tagged", _("Added a tag")
+        UNTAGGED = "untagged", _("Removed a tag")
 
     class Via(models.TextChoices):
         """What made a change on the actor's behalf (the timeline says "by rule

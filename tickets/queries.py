@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +15,7 @@ from crm.models import Contact
 
 from . import filters, search
 from .access import deleted_tickets, visible_tickets
-from .models import Pipeline, SavedView, Stage, Ticket, TicketQuerySet
+from .models import Pipeline, SavedView, Stage, Tag, Ticket, TicketQuerySet, TicketTag
 
 
 def _related(name: str):
@@ -234,6 +234,11 @@ ROW_FIELDS = (
 )
 
 
+# A row's tags: one query for the whole page, however many rows and tags.
+def tags_prefetch() -> Prefetch:
+    return Prefetch("tags", queryset=Tag.objects.only("id", "name", "colour"))
+
+
 @dataclass
 class TicketPage:
     tickets: list
@@ -287,6 +292,7 @@ def tickets_for_view(user: User, view: DefaultView, cursor: str | None = None) -
     rows = list(
         tickets.select_related("owner", "stage")
         .only(*ROW_FIELDS)
+        .prefetch_related(tags_prefetch())
         .order_by("-last_activity_at", "-id")[: size + 1]
     )
     next_cursor = None
@@ -341,11 +347,21 @@ def _table_tickets(user: User, view, state: filters.ListState, known=None):
     tickets = filters.apply(tickets, state, user, known)
     query = search.parse(state.search) if state.search else None
     if query:
+        for name in query.tags:
+            tickets = tickets.filter(_tagged(name))
+    if query and (query.terms or query.ticket_id is not None):
         found = search.matches(query)
         if query.ticket_id is not None:
             found |= Q(pk=query.ticket_id)
         tickets = tickets.filter(found)
     return tickets, query
+
+
+def _tagged(name: str) -> Q:
+    """Tickets carrying the tag called `name`, whatever its case (`tag:` in
+    the search box); a name no tag has matches nothing."""
+    tag_ids = Tag.objects.filter(name__iexact=name).values("pk")
+    return Q(Exists(TicketTag.objects.filter(ticket_id=OuterRef("pk"), tag_id__in=tag_ids)))
 
 
 def tickets_for_table(user: User, view, state: filters.ListState, known=None) -> ListPage:
@@ -361,8 +377,10 @@ def tickets_for_table(user: User, view, state: filters.ListState, known=None) ->
     size = settings.HELPDESK_TABLE_PAGE_SIZE
     tickets, query = _table_tickets(user, view, state, known)
     start = (state.page - 1) * size
-    rows_of = lambda qs: qs.select_related("owner", "stage", "team", "pipeline").only(  # noqa: E731
-        *TABLE_FIELDS
+    rows_of = lambda qs: (  # noqa: E731
+        qs.select_related("owner", "stage", "team", "pipeline")
+        .only(*TABLE_FIELDS)
+        .prefetch_related(tags_prefetch())
     )
     if query and not state.sort:
         rows = _ranked(tickets, query, start, size + 1, rows_of)
@@ -387,6 +405,8 @@ def _ranked(tickets, query: search.Query, start: int, limit: int, rows_of) -> li
         tickets = tickets.exclude(pk=query.ticket_id)
     names = search.matches(query, name_only=True)
     tiers += [tickets.filter(names), tickets.exclude(names)] if query.terms else []
+    if not tiers:  # only tags were asked for: they narrowed the tickets already
+        tiers = [tickets]
     rows = []
     skip = start
     for tier in tiers:

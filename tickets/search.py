@@ -138,9 +138,12 @@ class Query:
     text: str
     ticket_id: int | None
     terms: tuple[Term, ...]
+    # Tag names asked for with `tag:refund` (or `tag:"two words"`): every one
+    # must be on the ticket. Matched by queries, not by the search vector.
+    tags: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.terms) or self.ticket_id is not None
+        return bool(self.terms) or self.ticket_id is not None or bool(self.tags)
 
     def tsquery(self, weight: str = "") -> str:
         """The terms as a tsquery literal; `weight` "A" keeps name matches only."""
@@ -156,9 +159,23 @@ class Query:
         return " & ".join(groups)
 
 
+_TAG = re.compile(r'(?<!\S)tag:(?:"([^"]*)"|(\S*))', re.IGNORECASE)
+
+
 def parse(text: str) -> Query:
-    """What the search box asks for: a ticket number, and terms that must all match."""
+    """What the search box asks for: a ticket number, terms that must all
+    match, and tags (`tag:refund`) the ticket must carry."""
     text = (text or "").strip()[:200]
+    tags = tuple(
+        dict.fromkeys(
+            name for name in (" ".join((q or w).split()) for q, w in _TAG.findall(text)) if name
+        )
+    )
+    query = _parse(_TAG.sub(" ", text).strip())
+    return Query(text, query.ticket_id, query.terms, tags)
+
+
+def _parse(text: str) -> Query:
     number = re.fullmatch(r"#?\s*(\d{1,12})", text)
     ticket_id = int(number.group(1)) if number else None
     terms: list[Term] = []

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,9 +28,11 @@ from .models import (
     PropertyDefinition,
     Source,
     Stage,
+    Tag,
     Ticket,
     TicketEvent,
     TicketSettings,
+    TicketTag,
 )
 from .signals import ticket_activity, tickets_purging
 
@@ -498,6 +501,127 @@ def ticket_dissociate(*, actor: User | None, ticket: Ticket, record: Record) -> 
         field = record._meta.model_name or ""
         _event(ticket, actor, TicketEvent.Kind.DISSOCIATED, field, old=record).save()
     return True
+
+
+# Tags ----------------------------------------------------------------------------
+
+TagRef = Tag | str
+
+
+def tag_clean_name(name: str) -> str:
+    """A tag name as stored: blanks trimmed and runs of them made one space.
+    Raises ValidationError when it is too long."""
+    name = " ".join(str(name).split())
+    if len(name) > Tag.NAME_MAX:
+        raise ValidationError(
+            _("A tag name has at most %(max)d characters.") % {"max": Tag.NAME_MAX}
+        )
+    return name
+
+
+def tags_get_or_create(refs: Iterable[TagRef]) -> list[Tag]:
+    """The tags named (or given) in `refs`, in that order and each once, the
+    unknown names created. A name matches an existing tag whatever its case.
+
+    New tags are inserted with ON CONFLICT DO NOTHING and read back, so two
+    agents typing the same new tag at once get the same row."""
+    refs = list(refs)
+    given = [ref for ref in refs if isinstance(ref, Tag)]
+    names = list(
+        dict.fromkeys(filter(None, (tag_clean_name(r) for r in refs if isinstance(r, str))))
+    )
+    found: dict[str, Tag] = {}
+    if names:
+        Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+        matching = Q()
+        for name in names:
+            matching |= Q(name__iexact=name)
+        for tag in Tag.objects.filter(matching):
+            found[tag.name.casefold()] = tag
+    tags = given + [found[name.casefold()] for name in names if name.casefold() in found]
+    return list({tag.pk: tag for tag in tags}.values())
+
+
+def ticket_tag(
+    *, actor: User | None, ticket: Ticket, add: Iterable[TagRef] = (), remove: Iterable[TagRef] = ()
+) -> Ticket:
+    """Add and remove tags (names or Tag rows); unknown names become new tags.
+
+    One timeline line per tag really added or removed, and `ticket_activity`
+    (kind "tags") when anything changed. A tag both added and removed is
+    added. Returns the ticket (a fresh, locked copy of the row)."""
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        adding = tags_get_or_create(add)
+        adding_ids = {tag.pk for tag in adding}
+        removing = [tag for tag in _existing_tags(remove) if tag.pk not in adding_ids]
+        current = set(TicketTag.objects.filter(ticket=ticket).values_list("tag_id", flat=True))
+        added = [tag for tag in adding if tag.pk not in current]
+        removed = [tag for tag in removing if tag.pk in current]
+        if not added and not removed:
+            return ticket
+        TicketTag.objects.bulk_create(
+            [TicketTag(ticket=ticket, tag=tag) for tag in added], ignore_conflicts=True
+        )
+        if removed:
+            TicketTag.objects.filter(ticket=ticket, tag__in=removed).delete()
+        TicketEvent.objects.bulk_create(
+            [_event(ticket, actor, TicketEvent.Kind.TAGGED, "tag", new=t.name) for t in added]
+            + [_event(ticket, actor, TicketEvent.Kind.UNTAGGED, "tag", old=t.name) for t in removed]
+        )
+        ticket_activity.send(
+            Ticket,
+            ticket=ticket,
+            kind="tags",
+            at=timezone.now(),
+            added=[tag.name for tag in added],
+            removed=[tag.name for tag in removed],
+            actor=actor,
+        )
+    return ticket
+
+
+def _existing_tags(refs: Iterable[TagRef]) -> list[Tag]:
+    """The tags among `refs` that exist (removing an unknown name does nothing)."""
+    refs = list(refs)
+    given = [ref for ref in refs if isinstance(ref, Tag)]
+    names = [" ".join(ref.split()) for ref in refs if isinstance(ref, str) and ref.strip()]
+    if names:
+        matching = Q()
+        for name in names:
+            matching |= Q(name__iexact=name)
+        given += list(Tag.objects.filter(matching))
+    return list({tag.pk: tag for tag in given}.values())
+
+
+def tags_merge(*, into: Tag, tags: Iterable[Tag]) -> int:
+    """Merge `tags` into `into` (settings): their tickets get `into` (those
+    that had it keep one link), then the other tags are deleted, all in one
+    transaction. Returns how many tickets gained `into`. The timeline keeps
+    the names lines were written with."""
+    others = [tag for tag in tags if tag.pk != into.pk]
+    if not others:
+        return 0
+    with transaction.atomic():
+        # Lock the tags, in id order, so a merge and a rename or another merge
+        # of the same tags wait for each other.
+        list(
+            Tag.objects.filter(pk__in=[into.pk, *(t.pk for t in others)])
+            .order_by("pk")
+            .select_for_update()
+        )
+        moving = (
+            TicketTag.objects.filter(tag__in=others)
+            .exclude(ticket_id__in=TicketTag.objects.filter(tag=into).values("ticket_id"))
+            .values_list("ticket_id", flat=True)
+            .distinct()
+        )
+        created = TicketTag.objects.bulk_create(
+            [TicketTag(ticket_id=ticket_id, tag=into) for ticket_id in moving],
+            ignore_conflicts=True,
+        )
+        Tag.objects.filter(pk__in=[t.pk for t in others]).delete()
+    return len(created)
 
 
 def stage_delete(*, stage: Stage, move_to: Stage | None) -> int:

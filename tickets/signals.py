@@ -9,15 +9,16 @@ locked ticket, `kind` and `at`:
 - "stage": the status changed (`old_stage`, `new_stage` given too);
 - "properties": fields or custom properties changed (`previous`: their
   values before, by name; record ids for owner, team and pipeline);
+- "tags": tags were added or removed (`added`, `removed`: the tag names);
 - "created": the ticket was created (its first message, if any, is stored
   later in the same transaction);
 - "comment": an agent added an internal comment (`message`);
 - "sla": the SLA sweep found a deadline due soon or passed (`clock`,
   `state`: "due_soon" or "overdue").
 
-"created", "stage", "properties" and "comment" also give the `actor` (None
-for automation), and "customer_message" the `message`. Receivers ignore the
-kinds they do not handle: more may be added.
+"created", "stage", "properties", "tags" and "comment" also give the `actor`
+(None for automation), and "customer_message" the `message`. Receivers
+ignore the kinds they do not handle: more may be added.
 
 `tickets_purging` is sent with `ticket_ids` inside the purge's transaction,
 before the rows go: apps remove what they keep outside the database (stored

@@ -32,6 +32,8 @@ urlpatterns = [
     path("deleted/", manage.recently_deleted, name="recently_deleted"),
     path("tickets/<int:pk>/fields/<str:field>/", views.ticket_edit_field, name="ticket_edit_field"),
     path("tickets/<int:pk>/stage/", views.ticket_set_stage, name="ticket_set_stage"),
+    path("tickets/<int:pk>/tags/", views.ticket_tags, name="ticket_tags"),
+    path("tags/suggestions/", views.tag_suggestions, name="tag_suggestions"),
     path(
         "tickets/<int:pk>/properties/<slug:key>/",
         views.ticket_edit_property,

@@ -1,7 +1,8 @@
-"""The actions only a rule takes (issue 17), registered next to the macros'
-(workflows.actions): email the customer from a template, notify people,
-mark as spam, close. Each runs through a service, inside the rule's
-`acting_as`, so the timeline says "by rule “…”"."""
+"""Actions registered next to the first ones (workflows.actions): tags, which
+macros and rules both take, and those only a rule takes (email the customer
+from a template, notify people, mark as spam, close, assign by routing).
+Each runs through a service, inside the rule's or macro's `acting_as`, so the
+timeline says "by rule “…”"."""
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from conversations.services import AutoReplyRefused, auto_reply_send
 from routing.services import route
 from tickets.access import users_who_see
 from tickets.models import Stage, Ticket
-from tickets.services import ticket_mark_spam, ticket_set_stage
+from tickets.services import tag_clean_name, ticket_mark_spam, ticket_set_stage, ticket_tag
 
 from .actions import (
     MAX_HTML,
@@ -271,3 +272,56 @@ class AssignByRouting(Action):
             .select_related("pipeline", "stage", "owner", "team")
             .get()
         )
+
+
+class TagAction(Action):
+    """Add or remove tags by name; a name not yet used becomes a tag."""
+
+    order = 25
+    key = ""
+
+    def validate(self, row: Row, *, for_macro: bool) -> Row:
+        raw = row.get("tags") or []
+        if isinstance(raw, str):
+            raw = raw.split(",")
+        names = list(dict.fromkeys(n for n in (tag_clean_name(str(v)) for v in raw) if n))
+        if not names:
+            raise ValidationError(_("Name at least one tag."))
+        return {"type": self.type, "tags": names}
+
+    def _changed(self, row: Row, ticket: Ticket) -> list[str]:
+        have = {name.casefold() for name in ticket.tags.values_list("name", flat=True)}
+        adding = self.key == "add"
+        return [name for name in row["tags"] if (name.casefold() in have) != adding]
+
+    def describe(self, row: Row, ticket: Ticket) -> list[str]:
+        changed = self._changed(row, ticket)
+        if not changed:
+            return []
+        sign = "+" if self.key == "add" else "-"
+        return [f"{_('Tags')}: {sign} {', '.join(changed)}"]
+
+    def apply(self, row: Row, run: Run) -> None:
+        run.ticket = ticket_tag(actor=run.actor, ticket=run.ticket, **{self.key: row["tags"]})
+
+    def inputs(self, row: Row) -> list[Input]:
+        return [
+            Input(
+                "tags",
+                gettext_lazy("Tags, separated by commas"),
+                "text",
+                value=", ".join(row.get("tags", [])),
+            )
+        ]
+
+
+@register
+class AddTags(TagAction):
+    type, key = "add_tags", "add"
+    label = gettext_lazy("Add tags")
+
+
+@register
+class RemoveTags(TagAction):
+    type, key = "remove_tags", "remove"
+    label = gettext_lazy("Remove tags")

@@ -46,6 +46,51 @@ COMPANIES = [
     ("Wydawnictwo Łąka", "laka.example"),
 ]
 
+# Tags (issue 17): name and colour; the tags a request's subject calls for
+# (most tickets get them, as agents forget some), and the companies whose
+# tickets are all "vip".
+TAGS = [
+    ("vip", "purple"),
+    ("refund", "amber"),
+    ("invoice", "blue"),
+    ("bug", "red"),
+    ("feature-request", "green"),
+    ("login", "grey"),
+]
+TAGS_BY_SUBJECT = {
+    "Can't log in after password reset": ["login"],
+    "Invoice shows the wrong VAT number": ["invoice"],
+    "Export to CSV times out": ["bug"],
+    "Feature request: dark mode": ["feature-request"],
+    "Charged twice for the same order": ["refund"],
+    "Mobile app crashes on startup": ["bug"],
+    "Webhook deliveries failing with 401": ["bug"],
+    "Rechnung doppelt erhalten": ["invoice", "refund"],
+    "Passwort zurücksetzen funktioniert nicht": ["login"],
+    "API-Limit erhöhen": ["feature-request"],
+    "Fehlermeldung beim Hochladen von Dateien": ["bug"],
+    "Laskussa väärä summa": ["invoice"],
+    "Sovellus ei synkronoi": ["bug"],
+    "Käyttäjätunnuksen lukitus": ["login"],
+    "Raportin vienti Exceliin": ["feature-request"],
+    "결제가 두 번 청구되었습니다": ["refund"],
+    "비밀번호 재설정 메일이 오지 않아요": ["login"],
+    "앱 로그인 오류": ["login", "bug"],
+    "세금계산서 발행 요청": ["invoice"],
+    "배송 조회가 안 됩니다": ["bug"],
+    "無法登入帳號": ["login"],
+    "發票抬頭需要更改": ["invoice"],
+    "匯出報表失敗": ["bug"],
+    "希望新增多語系介面": ["feature-request"],
+    "訂單重複扣款": ["refund"],
+    "Nie mogę zalogować się do panelu": ["login"],
+    "Błędna kwota na fakturze": ["invoice"],
+    "Aplikacja nie wysyła powiadomień": ["bug"],
+    "Prośba o fakturę korygującą": ["invoice", "refund"],
+}
+TAGGED_SHARE = 0.7
+VIP_COMPANIES = ["Northwind Traders", "한빛소프트"]
+
 # first, last, company index (None for private customers)
 CONTACTS = [
     ("Emma", "Wilson", 0),

@@ -24,6 +24,7 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "search phone",
         "quick filters owner+priority",
         "filter seats:gt:50",
+        "filter tag “bench-refund” (20 tickets)",
         "custom view, 2 conditions (table)",
         "ticket pane, 1,000-event timeline",
         "older timeline page, 1,000 events",

@@ -14,7 +14,7 @@ from channels_inbound.models import (
 )
 from conversations.models import Attachment, Message
 from helpdesk.demo.files import pdf_document, png_screenshot
-from tickets.models import Pipeline, Source, Stage, Ticket
+from tickets.models import Pipeline, Source, Stage, Tag, Ticket, TicketTag
 
 
 def counts():
@@ -32,6 +32,8 @@ def counts():
             WebFormField,
             ChatWidget,
             MessengerPage,
+            Tag,
+            TicketTag,
         )
     )
 
@@ -58,6 +60,10 @@ def test_demo_data_is_realistic_and_loading_it_twice_changes_nothing(
         assert sample in names
     assert_routing_and_languages()
     assert_demo_rules()
+    # Tags on a share of the tickets, coloured, each tag on several.
+    tagged = Ticket.objects.filter(tags__isnull=False).distinct().count()
+    assert 50 < tagged < 300
+    assert all(tag.colour and tag.tickets.count() > 1 for tag in Tag.objects.all())
     # One load of the demo (a few seconds) serves both checks.
     assert_every_channel_with_attachments(client)
 

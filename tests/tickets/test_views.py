@@ -193,16 +193,18 @@ def test_workspace_pages_run_a_constant_number_of_queries(
         )
         for n in range(size // 3 + 1):  # a thread that grows with the data
             comment_add(actor=agent, ticket=ticket, html=f"<p>note {n}</p>")
-    # The first request also creates the agent's workspace preferences (4 queries).
-    with django_assert_max_num_queries(18):
+    # The first request also creates the agent's workspace preferences (4 queries);
+    # the rows' tags are one query for the page.
+    with django_assert_max_num_queries(19):
         signed_in.get(reverse("tickets:view_tickets", args=["all-open"]))
     # With the followers, the ticket settings, the conversations' inboxes and
-    # the reply editor's signatures.
-    with django_assert_max_num_queries(36):
+    # the reply editor's signatures; the tags of the list's rows and of the ticket.
+    with django_assert_max_num_queries(38):
         signed_in.get(detail_url(ticket))
     # The sidebar's layout and the agent's own order of its properties and cards;
-    # the followers, the ticket settings, the conversations' inboxes, signatures.
-    with django_assert_max_num_queries(25):
+    # the followers, the ticket settings, the conversations' inboxes, signatures;
+    # the ticket's tags.
+    with django_assert_max_num_queries(26):
         signed_in.get(detail_url(ticket), headers=htmx("detail-pane"))
 
 

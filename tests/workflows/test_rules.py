@@ -354,3 +354,20 @@ def test_korean_tickets_go_to_the_korean_team_and_its_routing(pipeline, team_a):
     assert ticket.language == "ko"
     assert (ticket.team, ticket.owner) == (korean, minjun)
     assert ticket.events.filter(field="owner", via=TicketEvent.Via.ROUTING).exists()
+
+
+def test_rules_tag_tickets_and_fire_on_tags(ticket):
+    rule(
+        "Tag refunds",
+        all_=[("message_text", "matches_word", "refund")],
+        actions=[{"type": "add_tags", "tags": "refund, Billing"}],
+    )
+    rule(
+        "Tagged tickets are high",
+        events=[Event.TAGS],
+        actions=[{"type": "set_priority", "value": "high"}],
+    )
+    customer_writes(ticket, "A refund, please")
+    ticket.refresh_from_db()
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["Billing", "refund"]
+    assert ticket.priority == "high"  # the tags' own event set off the second rule

@@ -2,7 +2,7 @@
 page, a condition left out), sort indicators, and condition values as labels."""
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from tickets.models import Priority
@@ -57,7 +57,7 @@ def sort_arrow(state, key: str) -> str:
 @register.simple_tag
 def condition_value(condition, prop) -> str:
     """A condition's value as the agent reads it: choice labels, not ids."""
-    if prop is not None and prop.choices and prop.type in ("choice", "sla"):
+    if prop is not None and prop.choices and prop.type in ("choice", "sla", "tags"):
         labels = dict(prop.choices())
         return ", ".join(str(labels.get(v, v)) for v in condition.values)
     if condition.operator == "between":
@@ -90,6 +90,16 @@ def _owner(ticket):
     )
 
 
+def _tags(ticket):
+    """The row's tags (prefetched with the page)."""
+    tags = ticket.tags.all()
+    if not tags:
+        return EMPTY
+    return format_html_join(
+        " ", '<span class="tag tag-{}">{}</span>', ((t.colour or "grey", t.name) for t in tags)
+    )
+
+
 def _moment(value):
     return when(value) if value else EMPTY
 
@@ -100,6 +110,7 @@ CELLS = {
     "priority": lambda t, q: _priority(t),
     "owner": lambda t, q: _owner(t),
     "team": lambda t, q: t.team.local_name if t.team else EMPTY,
+    "tags": lambda t, q: _tags(t),
     "pipeline": lambda t, q: t.pipeline.local_name,
     "category": lambda t, q: t.get_category_display() or EMPTY,
     "source": lambda t, q: t.get_source_display(),

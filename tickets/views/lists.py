@@ -28,6 +28,7 @@ from ..models import (
     Priority,
     SavedView,
     Stage,
+    Tag,
     Ticket,
     TicketSettings,
     WorkspacePreference,
@@ -45,6 +46,7 @@ COLUMNS = {
     "owner": gettext_lazy("Ticket owner"),
     "team": gettext_lazy("Team"),
     "sla": gettext_lazy("SLA"),
+    "tags": gettext_lazy("Tags"),
     "pipeline": gettext_lazy("Pipeline"),
     "category": gettext_lazy("Category"),
     "source": gettext_lazy("Source"),
@@ -52,7 +54,16 @@ COLUMNS = {
     "created_at": gettext_lazy("Created"),
     "closed_at": gettext_lazy("Closed"),
 }
-DEFAULT_COLUMNS = ["contact", "stage", "priority", "owner", "team", "sla", "last_activity_at"]
+DEFAULT_COLUMNS = [
+    "contact",
+    "stage",
+    "priority",
+    "owner",
+    "team",
+    "sla",
+    "tags",
+    "last_activity_at",
+]
 SORTABLE_COLUMNS = {"name", "id", "stage", "priority", "owner", "created_at", "last_activity_at"}
 
 
@@ -117,6 +128,7 @@ def _table_context(request, view, state: filters.ListState, error: str = "") -> 
         # The quick filters' lists, without "Me".
         "bulk_owners": [choice for choice in choices["owner"] if choice[0] != "me"],
         "bulk_teams": choices["team"],
+        "bulk_tags": choices["tags"],
         "bulk_pipelines": Pipeline.objects.prefetch_related("stages"),
         "priorities": Priority.choices,
         "list_url": request.get_full_path(),
@@ -223,7 +235,13 @@ def bulk_action(request, slug):
         return _bulk_stage(request, view, tickets, back)
     try:
         change = _bulk_change(request, action)
-    except (ValueError, Stage.DoesNotExist, User.DoesNotExist, Team.DoesNotExist):
+    except (
+        ValueError,
+        Stage.DoesNotExist,
+        User.DoesNotExist,
+        Team.DoesNotExist,
+        Tag.DoesNotExist,
+    ):
         messages.error(request, _("Choose a value for the selected tickets."))
         return _back(request, back)
     for ticket in tickets:
@@ -251,6 +269,12 @@ def _bulk_change(request, action: str):
         if value not in Priority.values and value != "":
             raise ValueError(value)
         return lambda t: services.ticket_update(actor=actor, ticket=t, priority=value)
+    if action in ("tag_add", "tag_remove"):
+        tag = Tag.objects.get(pk=value) if value.isdigit() else None
+        if tag is None:
+            raise ValueError(value)
+        change = {"add" if action == "tag_add" else "remove": [tag]}
+        return lambda t: services.ticket_tag(actor=actor, ticket=t, **change)
     if action == "spam":
         return lambda t: services.ticket_mark_spam(actor=actor, ticket=t)
     if action == "delete":

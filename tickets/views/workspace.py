@@ -8,7 +8,8 @@ deep link gets the whole page.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Case, Q, When, prefetch_related_objects
+from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -36,6 +37,7 @@ from ..models import (
     Priority,
     PropertyDefinition,
     Stage,
+    Tag,
     TicketEvent,
     TicketSettings,
     WorkspaceLayout,
@@ -82,8 +84,11 @@ def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
         extra = extension(user, ticket)
         extensions["detail_templates"] += extra.pop("detail_templates", [])
         extensions |= extra
+    # The header's tags, and the ticket's row drawn out of band after an edit.
+    prefetch_related_objects([ticket], queries.tags_prefetch())
     return extensions | {
         "ticket": ticket,
+        "ticket_tags": list(ticket.tags.all()),
         "stages": (stages := list(ticket.pipeline.stages.all())),
         "header_fields": _header_fields(ticket, field_errors),
         "teams": (teams := list(Team.objects.all())),
@@ -468,6 +473,40 @@ def ticket_edit_property(request, pk, key):
     else:
         extra["property_errors"] = {key: form.errors[f"prop_{key}"]}
     return _changed(request, ticket, changed="sidebar", extra=extra)
+
+
+@login_required
+@require_POST
+def ticket_tags(request, pk):
+    """Tags added (typed names, commas between several) or removed (by id) in
+    the header."""
+    ticket = get_ticket_for_user(request.user, pk)
+    add = [name for text in request.POST.getlist("add") for name in text.split(",")]
+    ids = [i for i in request.POST.getlist("remove") if i.isdigit()]
+    errors = []
+    try:
+        services.ticket_tag(
+            actor=request.user, ticket=ticket, add=add, remove=Tag.objects.filter(pk__in=ids)
+        )
+    except ValidationError as error:
+        errors = error.messages
+    return _changed(request, ticket, changed="tags", extra={"tag_errors": errors})
+
+
+TAG_SUGGESTIONS = 10
+
+
+@login_required
+@require_GET
+def tag_suggestions(request):
+    """Existing tags for the tag input: those starting with the typed text
+    first, then those containing it."""
+    text = " ".join(request.GET.get("add", "").split())[:50]
+    tags = Tag.objects.only("name")
+    if text:
+        starts = Case(When(name__istartswith=text, then=0), default=1)
+        tags = tags.filter(name__icontains=text).order_by(starts, Lower("name"))
+    return render_pane(request, f"{WORKSPACE}#tag-options", {"tags": list(tags[:TAG_SUGGESTIONS])})
 
 
 def _record_or_404(kind: str, pk):

@@ -55,6 +55,7 @@ from tickets.models import (
     SavedView,
     Source,
     Stage,
+    Tag,
     Ticket,
     TicketEvent,
 )
@@ -207,6 +208,11 @@ class Command(BaseCommand):
         for name, url in demo_data.MEETINGS:
             MeetingLink.objects.create(name=name, url=url)
 
+        for name, colour in demo_data.TAGS:
+            Tag.objects.update_or_create(name=name, defaults={"colour": colour})
+        # Tags draw from their own sequence: the tickets stay those of before.
+        tag_rng = random.Random(17)
+
         now = timezone.now()
         for number in range(TICKETS):
             index = rng.randrange(len(contacts))
@@ -247,6 +253,12 @@ class Command(BaseCommand):
                 companies=[contact.company] if contact.company else [],
                 deals=[d for d in deals if d.company_id == contact.company_id][:1],
             )
+            tags = []
+            if tag_rng.random() < demo_data.TAGGED_SHARE:
+                tags += demo_data.TAGS_BY_SUBJECT.get(subject, [])
+            if contact.company and contact.company.name in demo_data.VIP_COMPANIES:
+                tags.append("vip")
+            services.ticket_tag(actor=owner, ticket=ticket, add=tags)
             activity = created + min(now - created, datetime.timedelta(days=2)) * rng.random()
             stamps = self.conversation(
                 rng, ticket, contact, language, subject, body, created, owner, addresses[0]
@@ -486,6 +498,7 @@ class Command(BaseCommand):
                     "conditions_all": [["language", "any_of", "ko"], ["owner", "unknown", ""]],
                     "actions": [
                         {"type": "set_team", "team": support.pk},
+                        {"type": "add_tags", "tags": ["korean"]},
                         {"type": "assign_by_routing"},
                     ],
                 },
