@@ -435,7 +435,8 @@ class SetStatus(Action):
         stage = self.stage(row)
         lines = []
         if stage.pk != ticket.stage_id:
-            lines.append(f"{_('Ticket status')}: {ticket.stage.local_name} → {stage.local_name}")
+            label = _("Ticket status")
+            lines.append(f"{label}: {ticket.stage.local_name} → {stage.local_name}")
         for key, value in row.get("properties", {}).items():
             lines += _change(key, ticket.property_value(key), value)
         return lines
@@ -524,7 +525,8 @@ class AddFollowers(Action):
         new = self._new(row, ticket)
         if not new:
             return []
-        return [f"{_('Followers')}: + {', '.join(u.display_name for u in new)}"]
+        label = _("Followers")
+        return [f"{label}: + {', '.join(u.display_name for u in new)}"]
 
     def apply(self, row: Row, run: Run) -> None:
         followers_add(run.ticket, self._new(row, run.ticket))
@@ -573,7 +575,8 @@ class Comment(Action):
         return {"type": self.type, "html": html}
 
     def describe(self, row: Row, ticket: Ticket) -> list[str]:
-        return [f"{_('Internal comment')}: {_plain(row['html'])}"]
+        label = _("Internal comment")
+        return [f"{label}: {_plain(row['html'])}"]
 
     def apply(self, row: Row, run: Run) -> None:
         if run.actor is None:
@@ -618,7 +621,8 @@ class ReplyText(Action):
         return {"type": self.type, "html": html, "translations": translations}
 
     def describe(self, row: Row, ticket: Ticket) -> list[str]:
-        return [f"{_('Reply text for the editor')}: {_plain(row['html'])}"]
+        label = _("Reply text for the editor")
+        return [f"{label}: {_plain(row['html'])}"]
 
     def apply(self, row: Row, run: Run) -> None:
         language = contact_language(run.ticket)
