@@ -645,7 +645,9 @@ class ReplyText(Action):
     def read(self, get, getlist) -> Row:
         return {
             "html": get("html"),
-            "translations": {code: get(f"html_{code}") or "" for code, _name in _languages()},
+            "translations": {
+                code: get(f"html_{code}") for code, _name in _languages() if get(f"html_{code}")
+            },
         }
 
 
