@@ -622,7 +622,8 @@ class ReplyText(Action):
 
     def describe(self, row: Row, ticket: Ticket) -> list[str]:
         label = _("Reply text for the editor")
-        return [f"{label}: {_plain(row['html'])}"]
+        html = row.get("translations", {}).get(contact_language(ticket)) or row["html"]
+        return [f"{label}: {_plain(html)}"]
 
     def apply(self, row: Row, run: Run) -> None:
         language = contact_language(run.ticket)

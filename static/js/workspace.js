@@ -598,7 +598,10 @@
     var surface = form && form.querySelector("[data-editor]");
     if (surface && surface.squire) {
       showTab(form.closest("[data-composer-dock]"), "reply");
-      surface.squire.insertHTML(carrier.dataset.macroReply);
+      // After what the agent already wrote, never inside its last paragraph.
+      var written = surface.textContent.trim() ? surface.squire.getHTML() : "";
+      surface.squire.setHTML(written + carrier.dataset.macroReply);
+      surface.squire.moveCursorToEnd();
       form.querySelector("[data-editor-html]").value = surface.squire.getHTML();
       scheduleDraft(form);
       surface.squire.focus();

@@ -371,3 +371,20 @@ def test_apply_is_one_transaction(ticket, agent, monkeypatch):
     ticket.refresh_from_db()
     assert ticket.priority == ""
     assert not macro_events(ticket)
+
+
+def test_the_preview_shows_the_reply_in_the_contacts_language(ticket):
+    inbound_message(ticket, text="주문 번호가 없어요.")
+    rows = actions.validate(
+        [
+            {
+                "type": "reply_text",
+                "html": "<p>Hello</p>",
+                "translations": {"ko": "<p>안녕하세요</p>"},
+            }
+        ],
+        for_macro=True,
+    )
+    assert actions.describe(rows, ticket, language="en") == [
+        "Reply text for the editor: 안녕하세요"
+    ]
