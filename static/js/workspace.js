@@ -540,6 +540,9 @@
       action.name = "action";
       action.value = target.dataset.bulkAction;
       form.appendChild(action);
+      // An action of a higher app (a macro) has its own address.
+      if (!form.dataset.action) form.dataset.action = form.action;
+      form.action = target.dataset.bulkUrl || form.dataset.action;
       form.submit();
     }
   });
