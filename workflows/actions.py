@@ -216,6 +216,14 @@ def show_value(key: str, value: Any) -> str:
     return str(value)
 
 
+def gone(key: str) -> str:
+    if key == "owner":
+        return _("This user is no longer active.")
+    if key == "team":
+        return _("This team no longer exists.")
+    return _("The property “%(key)s” does not exist.") % {"key": key}
+
+
 def property_label(key: str) -> str:
     if key in BUILTIN_PROPERTIES:
         return str(BUILTIN_PROPERTIES[key])
@@ -250,11 +258,12 @@ class FieldAction(Action):
         return _change(self.key, _current(ticket, self.key), row[self.argument])
 
     def apply(self, row: Row, run: Run) -> None:
-        run.ticket = ticket_update(
-            actor=run.actor,
-            ticket=run.ticket,
-            **{self.key: typed_value(self.key, row[self.argument])},
-        )
+        value = typed_value(self.key, row[self.argument])
+        if value is None and row[self.argument] is not None:
+            # A user deactivated or a team deleted since the list was saved:
+            # never read that as "unassign".
+            raise ValidationError(gone(self.key))
+        run.ticket = ticket_update(actor=run.actor, ticket=run.ticket, **{self.key: value})
 
     def inputs(self, row: Row) -> list[Input]:
         return [
@@ -342,6 +351,8 @@ class SetProperty(Action):
         return _change(row["key"], _current(ticket, row["key"]), row["value"])
 
     def apply(self, row: Row, run: Run) -> None:
+        if not PropertyDefinition.objects.filter(key=row["key"]).exists():
+            raise ValidationError(gone(row["key"]))
         run.ticket = ticket_update(
             actor=run.actor,
             ticket=run.ticket,
@@ -793,7 +804,13 @@ def apply(
         for handler, row in _ordered(actions):
             lines = handler.describe(row, run.ticket)
             skipped = len(result.skipped)
-            handler.apply(row, run)
+            try:
+                handler.apply(row, run)
+            except ValidationError as error:
+                # What it needs is gone (a team deleted, a property removed):
+                # the other actions still apply; the reason is reported.
+                result.skipped.append(f"{handler.label}: {' '.join(error.messages)}")
+                continue
             if len(result.skipped) == skipped and handler.type != ReplyText.type:
                 result.changes += lines
     return result

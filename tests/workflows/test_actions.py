@@ -388,3 +388,27 @@ def test_the_preview_shows_the_reply_in_the_contacts_language(ticket):
     assert actions.describe(rows, ticket, language="en") == [
         "Reply text for the editor: 안녕하세요"
     ]
+
+
+def test_a_team_deleted_since_saving_is_skipped_not_unassigned(pipeline, agent, team_a):
+    ticket = TicketFactory(pipeline=pipeline, team=team_a)
+    team = TeamFactory(name="Gone soon")
+    rows = actions.validate(
+        [{"type": "set_team", "team": team.pk}, {"type": "set_priority", "value": "low"}],
+        for_macro=True,
+    )
+    team.delete()
+    result = actions.apply(rows, ticket=ticket, actor=agent, via=MACRO, name="Old")
+    ticket.refresh_from_db()
+    assert (ticket.team, ticket.priority) == (team_a, "low")
+    assert result.skipped == ["Set the team: This team no longer exists."]
+
+
+def test_a_property_removed_since_saving_is_skipped(ticket, agent):
+    definition = PropertyDefinitionFactory(key="plan", label="Plan")
+    rows = actions.validate(
+        [{"type": "set_property", "key": "plan", "value": "pro"}], for_macro=True
+    )
+    definition.delete()
+    result = actions.apply(rows, ticket=ticket, actor=agent, via=MACRO, name="Old")
+    assert result.changes == [] and "plan" in result.skipped[0]
