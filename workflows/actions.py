@@ -19,9 +19,11 @@ without editing this module. A handler's `inputs()` and `read()` are what the
 settings builder renders and parses for its row.
 """
 
+import contextlib
+import contextvars
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -141,12 +143,47 @@ def _id(value: object) -> int | None:
     return int(str(value).strip())
 
 
+# Lookups remembered for one apply() or describe(): a macro's preview line
+# and its change read the same status, team or user.
+_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("memo", default=None)
+
+
+def _remember(key: tuple, find: Callable[[], Any]) -> Any:
+    memo = _memo.get()
+    if memo is None:
+        return find()
+    if key not in memo:
+        memo[key] = find()
+    return memo[key]
+
+
+@contextlib.contextmanager
+def _remembering() -> Iterator[None]:
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
 def _user(pk: int | None) -> User | None:
-    return User.objects.filter(pk=pk, is_active=True).first() if pk else None
+    if not pk:
+        return None
+    return _remember(("user", pk), lambda: User.objects.filter(pk=pk, is_active=True).first())
+
+
+def _team(pk: int | None) -> Team | None:
+    if not pk:
+        return None
+    return _remember(("team", pk), lambda: Team.objects.filter(pk=pk).first())
+
+
+def _definition(key: str) -> PropertyDefinition | None:
+    return _remember(("property", key), lambda: PropertyDefinition.objects.filter(key=key).first())
 
 
 def _property_definition(key: str) -> PropertyDefinition:
-    definition = PropertyDefinition.objects.filter(key=key).first()
+    definition = _definition(key)
     if definition is None:
         raise ValidationError(_("The property “%(key)s” does not exist.") % {"key": key})
     return definition
@@ -183,10 +220,10 @@ def typed_value(key: str, value: Any) -> Any:
     if key == "owner":
         return _user(value)
     if key == "team":
-        return Team.objects.filter(pk=value).first() if value else None
+        return _team(value)
     if key in BUILTIN_PROPERTIES:
         return value or ""
-    definition = PropertyDefinition.objects.filter(key=key).first()
+    definition = _definition(key)
     if definition is None or value in (None, ""):
         return ""
     return property_field(definition).clean(value)
@@ -197,10 +234,11 @@ def show_value(key: str, value: Any) -> str:
     if value in (None, ""):
         return _("Unassigned") if key == "owner" else "—"
     if key == "owner":
-        user = User.objects.filter(pk=getattr(value, "pk", value)).first()
+        pk = getattr(value, "pk", value)
+        user = _remember(("any_user", pk), lambda: User.objects.filter(pk=pk).first())
         return user.display_name if user else "—"
     if key == "team":
-        team = Team.objects.filter(pk=getattr(value, "pk", value)).first()
+        team = _team(getattr(value, "pk", value))
         return team.local_name if team else "—"
     if key == "priority":
         return str(Priority(value).label) if value in Priority.values else str(value)
@@ -208,7 +246,7 @@ def show_value(key: str, value: Any) -> str:
         return str(Category(value).label) if value in Category.values else str(value)
     if key == "stage":
         return value.local_name
-    definition = PropertyDefinition.objects.filter(key=key).first()
+    definition = _definition(key)
     if definition is not None and definition.type == PropertyDefinition.Type.CHOICE:
         return definition.option_label(str(value))
     if isinstance(value, datetime.date | Decimal):
@@ -227,7 +265,7 @@ def gone(key: str) -> str:
 def property_label(key: str) -> str:
     if key in BUILTIN_PROPERTIES:
         return str(BUILTIN_PROPERTIES[key])
-    definition = PropertyDefinition.objects.filter(key=key).first()
+    definition = _definition(key)
     return definition.local_name if definition else key
 
 
@@ -351,7 +389,7 @@ class SetProperty(Action):
         return _change(row["key"], _current(ticket, row["key"]), row["value"])
 
     def apply(self, row: Row, run: Run) -> None:
-        if not PropertyDefinition.objects.filter(key=row["key"]).exists():
+        if _definition(row["key"]) is None:
             raise ValidationError(gone(row["key"]))
         run.ticket = ticket_update(
             actor=run.actor,
@@ -412,7 +450,10 @@ class SetStatus(Action):
         return Stage.objects.filter(pk=row["stage"]).values_list("pipeline_id", flat=True).first()
 
     def stage(self, row: Row) -> Stage | None:
-        return Stage.objects.select_related("pipeline").filter(pk=row["stage"]).first()
+        pk = row["stage"]
+        return _remember(
+            ("stage", pk), lambda: Stage.objects.select_related("pipeline").filter(pk=pk).first()
+        )
 
     def problem(self, row: Row, ticket: Ticket) -> str:
         """Why this status cannot be set on `ticket`, or ""."""
@@ -593,7 +634,7 @@ class Comment(Action):
         if run.actor is None:
             run.result.skipped.append(_("A comment needs an author: skipped."))
             return
-        html = fill_placeholders(row["html"], placeholder_values(run.ticket, run.actor))
+        html = fill_placeholders(row["html"], _placeholders(run.ticket, run.actor))
         comment_add(actor=run.actor, ticket=run.ticket, html=html)
 
     def inputs(self, row: Row) -> list[Input]:
@@ -639,7 +680,7 @@ class ReplyText(Action):
     def apply(self, row: Row, run: Run) -> None:
         language = contact_language(run.ticket)
         html = row.get("translations", {}).get(language) or row["html"]
-        values = placeholder_values(run.ticket, run.actor) if run.actor else {}
+        values = _placeholders(run.ticket, run.actor) if run.actor else {}
         run.result.reply_html += clean_editor_html(fill_placeholders(html, values))
 
     def inputs(self, row: Row) -> list[Input]:
@@ -666,7 +707,16 @@ class ReplyText(Action):
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
+def _placeholders(ticket: Ticket, actor: User) -> dict[str, str]:
+    key = ("placeholders", ticket.pk, actor.pk)
+    return _remember(key, lambda: placeholder_values(ticket, actor))
+
+
 def contact_language(ticket: Ticket) -> str:
+    return _remember(("language", ticket.pk), lambda: _contact_language(ticket))
+
+
+def _contact_language(ticket: Ticket) -> str:
     """The language the customer writes in, as far as we can tell: the UI
     language of the mail client of their latest message (what it wrote above
     the history it quoted), else Korean when that message is in Hangul, else
@@ -781,7 +831,7 @@ def with_answers(actions: list[Row], answers: dict[str, Any]) -> list[Row]:
 def describe(actions: list[Row], ticket: Ticket, *, language: str) -> list[str]:
     """Lines for the preview: what would change on `ticket`, no-ops left out,
     in `language`. Writes nothing."""
-    with translation.override(language):
+    with translation.override(language), _remembering():
         lines: list[str] = []
         for handler, row in _ordered(actions):
             lines += handler.describe(row, ticket)
@@ -796,7 +846,7 @@ def apply(
     status of another pipeline, a status missing what it requires) is skipped
     with its reason, never raised. Returns the reply text and what changed."""
     result = Applied()
-    with transaction.atomic(), acting_as(via, name):
+    with transaction.atomic(), acting_as(via, name), _remembering():
         locked = Ticket.objects.locked(ticket.pk).select_related(
             "pipeline", "stage", "owner", "team"
         )
