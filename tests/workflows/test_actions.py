@@ -430,7 +430,7 @@ def test_apply_reads_each_status_team_and_language_once(
         ],
         for_macro=True,
     )
-    # 49 before lookups were remembered for the run (make bench: 41 on a warm database).
+    # 49 before the lookups were remembered for the run.
     with django_assert_max_num_queries(42):
         result = actions.apply(rows, ticket=ticket, actor=agent, via=MACRO, name="Five")
     assert len(result.changes) == 4 and result.reply_html
