@@ -19,9 +19,11 @@ without editing this module. A handler's `inputs()` and `read()` are what the
 settings builder renders and parses for its row.
 """
 
+import contextlib
+import contextvars
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -142,12 +144,47 @@ def _id(value: object) -> int | None:
     return int(str(value).strip())
 
 
+# Lookups remembered for one apply() or describe(): a macro's preview line
+# and its change read the same status, team or user.
+_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("memo", default=None)
+
+
+def _remember(key: tuple, find: Callable[[], Any]) -> Any:
+    memo = _memo.get()
+    if memo is None:
+        return find()
+    if key not in memo:
+        memo[key] = find()
+    return memo[key]
+
+
+@contextlib.contextmanager
+def _remembering() -> Iterator[None]:
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
 def _user(pk: int | None) -> User | None:
-    return User.objects.filter(pk=pk, is_active=True).first() if pk else None
+    if not pk:
+        return None
+    return _remember(("user", pk), lambda: User.objects.filter(pk=pk, is_active=True).first())
+
+
+def _team(pk: int | None) -> Team | None:
+    if not pk:
+        return None
+    return _remember(("team", pk), lambda: Team.objects.filter(pk=pk).first())
+
+
+def _definition(key: str) -> PropertyDefinition | None:
+    return _remember(("property", key), lambda: PropertyDefinition.objects.filter(key=key).first())
 
 
 def _property_definition(key: str) -> PropertyDefinition:
-    definition = PropertyDefinition.objects.filter(key=key).first()
+    definition = _definition(key)
     if definition is None:
         raise ValidationError(_("The property “%(key)s” does not exist.") % {"key": key})
     return definition
@@ -184,10 +221,10 @@ def typed_value(key: str, value: Any) -> Any:
     if key == "owner":
         return _user(value)
     if key == "team":
-        return Team.objects.filter(pk=value).first() if value else None
+        return _team(value)
     if key in BUILTIN_PROPERTIES:
         return value or ""
-    definition = PropertyDefinition.objects.filter(key=key).first()
+    definition = _definition(key)
     if definition is None or value in (None, ""):
         return ""
     return property_field(definition).clean(value)
@@ -198,10 +235,11 @@ def show_value(key: str, value: Any) -> str:
     if value in (None, ""):
         return _("Unassigned") if key == "owner" else "—"
     if key == "owner":
-        user = User.objects.filter(pk=getattr(value, "pk", value)).first()
+        pk = getattr(value, "pk", value)
+        user = _remember(("any_user", pk), lambda: User.objects.filter(pk=pk).first())
         return user.display_name if user else "—"
     if key == "team":
-        team = Team.objects.filter(pk=getattr(value, "pk", value)).first()
+        team = _team(getattr(value, "pk", value))
         return team.local_name if team else "—"
     if key == "priority":
         return str(Priority(value).label) if value in Priority.values else str(value)
@@ -209,7 +247,7 @@ def show_value(key: str, value: Any) -> str:
         return str(Category(value).label) if value in Category.values else str(value)
     if key == "stage":
         return value.local_name
-    definition = PropertyDefinition.objects.filter(key=key).first()
+    definition = _definition(key)
     if definition is not None and definition.type == PropertyDefinition.Type.CHOICE:
         return definition.option_label(str(value))
     if isinstance(value, datetime.date | Decimal):
@@ -217,10 +255,18 @@ def show_value(key: str, value: Any) -> str:
     return str(value)
 
 
+def gone(key: str) -> str:
+    if key == "owner":
+        return _("This user is no longer active.")
+    if key == "team":
+        return _("This team no longer exists.")
+    return _("The property “%(key)s” does not exist.") % {"key": key}
+
+
 def property_label(key: str) -> str:
     if key in BUILTIN_PROPERTIES:
         return str(BUILTIN_PROPERTIES[key])
-    definition = PropertyDefinition.objects.filter(key=key).first()
+    definition = _definition(key)
     return definition.local_name if definition else key
 
 
@@ -251,11 +297,12 @@ class FieldAction(Action):
         return _change(self.key, _current(ticket, self.key), row[self.argument])
 
     def apply(self, row: Row, run: Run) -> None:
-        run.ticket = ticket_update(
-            actor=run.actor,
-            ticket=run.ticket,
-            **{self.key: typed_value(self.key, row[self.argument])},
-        )
+        value = typed_value(self.key, row[self.argument])
+        if value is None and row[self.argument] is not None:
+            # A user deactivated or a team deleted since the list was saved:
+            # never read that as "unassign".
+            raise ValidationError(gone(self.key))
+        run.ticket = ticket_update(actor=run.actor, ticket=run.ticket, **{self.key: value})
 
     def inputs(self, row: Row) -> list[Input]:
         return [
@@ -343,6 +390,8 @@ class SetProperty(Action):
         return _change(row["key"], _current(ticket, row["key"]), row["value"])
 
     def apply(self, row: Row, run: Run) -> None:
+        if _definition(row["key"]) is None:
+            raise ValidationError(gone(row["key"]))
         run.ticket = ticket_update(
             actor=run.actor,
             ticket=run.ticket,
@@ -402,7 +451,10 @@ class SetStatus(Action):
         return Stage.objects.filter(pk=row["stage"]).values_list("pipeline_id", flat=True).first()
 
     def stage(self, row: Row) -> Stage | None:
-        return Stage.objects.select_related("pipeline").filter(pk=row["stage"]).first()
+        pk = row["stage"]
+        return _remember(
+            ("stage", pk), lambda: Stage.objects.select_related("pipeline").filter(pk=pk).first()
+        )
 
     def problem(self, row: Row, ticket: Ticket) -> str:
         """Why this status cannot be set on `ticket`, or ""."""
@@ -436,7 +488,8 @@ class SetStatus(Action):
         stage = self.stage(row)
         lines = []
         if stage.pk != ticket.stage_id:
-            lines.append(f"{_('Ticket status')}: {ticket.stage.local_name} → {stage.local_name}")
+            label = _("Ticket status")
+            lines.append(f"{label}: {ticket.stage.local_name} → {stage.local_name}")
         for key, value in row.get("properties", {}).items():
             lines += _change(key, ticket.property_value(key), value)
         return lines
@@ -525,7 +578,8 @@ class AddFollowers(Action):
         new = self._new(row, ticket)
         if not new:
             return []
-        return [f"{_('Followers')}: + {', '.join(u.display_name for u in new)}"]
+        label = _("Followers")
+        return [f"{label}: + {', '.join(u.display_name for u in new)}"]
 
     def apply(self, row: Row, run: Run) -> None:
         followers_add(run.ticket, self._new(row, run.ticket))
@@ -574,13 +628,14 @@ class Comment(Action):
         return {"type": self.type, "html": html}
 
     def describe(self, row: Row, ticket: Ticket) -> list[str]:
-        return [f"{_('Internal comment')}: {_plain(row['html'])}"]
+        label = _("Internal comment")
+        return [f"{label}: {_plain(row['html'])}"]
 
     def apply(self, row: Row, run: Run) -> None:
         if run.actor is None:  # a rule's comment: written in its name
             system_comment_add(ticket=run.ticket, html=row["html"], by=run.name)
             return
-        html = fill_placeholders(row["html"], placeholder_values(run.ticket, run.actor))
+        html = fill_placeholders(row["html"], _placeholders(run.ticket, run.actor))
         comment_add(actor=run.actor, ticket=run.ticket, html=html)
 
     def inputs(self, row: Row) -> list[Input]:
@@ -619,12 +674,14 @@ class ReplyText(Action):
         return {"type": self.type, "html": html, "translations": translations}
 
     def describe(self, row: Row, ticket: Ticket) -> list[str]:
-        return [f"{_('Reply text for the editor')}: {_plain(row['html'])}"]
+        label = _("Reply text for the editor")
+        html = row.get("translations", {}).get(contact_language(ticket)) or row["html"]
+        return [f"{label}: {_plain(html)}"]
 
     def apply(self, row: Row, run: Run) -> None:
         language = contact_language(run.ticket)
         html = row.get("translations", {}).get(language) or row["html"]
-        values = placeholder_values(run.ticket, run.actor) if run.actor else {}
+        values = _placeholders(run.ticket, run.actor) if run.actor else {}
         run.result.reply_html += clean_editor_html(fill_placeholders(html, values))
 
     def inputs(self, row: Row) -> list[Input]:
@@ -642,14 +699,25 @@ class ReplyText(Action):
     def read(self, get, getlist) -> Row:
         return {
             "html": get("html"),
-            "translations": {code: get(f"html_{code}") or "" for code, _name in _languages()},
+            "translations": {
+                code: get(f"html_{code}") for code, _name in _languages() if get(f"html_{code}")
+            },
         }
 
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
+def _placeholders(ticket: Ticket, actor: User) -> dict[str, str]:
+    key = ("placeholders", ticket.pk, actor.pk)
+    return _remember(key, lambda: placeholder_values(ticket, actor))
+
+
 def contact_language(ticket: Ticket) -> str:
+    return _remember(("language", ticket.pk), lambda: _contact_language(ticket))
+
+
+def _contact_language(ticket: Ticket) -> str:
     """The language the customer writes in, as far as we can tell: the UI
     language of the mail client of their latest message (what it wrote above
     the history it quoted), else Korean when that message is in Hangul, else
@@ -764,7 +832,7 @@ def with_answers(actions: list[Row], answers: dict[str, Any]) -> list[Row]:
 def describe(actions: list[Row], ticket: Ticket, *, language: str) -> list[str]:
     """Lines for the preview: what would change on `ticket`, no-ops left out,
     in `language`. Writes nothing."""
-    with translation.override(language):
+    with translation.override(language), _remembering():
         lines: list[str] = []
         for handler, row in _ordered(actions):
             lines += handler.describe(row, ticket)
@@ -779,7 +847,7 @@ def apply(
     status of another pipeline, a status missing what it requires) is skipped
     with its reason, never raised. Returns the reply text and what changed."""
     result = Applied()
-    with transaction.atomic(), acting_as(via, name):
+    with transaction.atomic(), acting_as(via, name), _remembering():
         locked = Ticket.objects.locked(ticket.pk).select_related(
             "pipeline", "stage", "owner", "team"
         )
@@ -787,7 +855,13 @@ def apply(
         for handler, row in _ordered(actions):
             lines = handler.describe(row, run.ticket)
             skipped = len(result.skipped)
-            handler.apply(row, run)
+            try:
+                handler.apply(row, run)
+            except ValidationError as error:
+                # What it needs is gone (a team deleted, a property removed):
+                # the other actions still apply; the reason is reported.
+                result.skipped.append(f"{handler.label}: {' '.join(error.messages)}")
+                continue
             if len(result.skipped) == skipped and handler.type != ReplyText.type:
                 result.changes += lines
     return result

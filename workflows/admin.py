@@ -49,6 +49,7 @@ class MacroAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context.update(builder_context(context["adminform"].form, row_url=self.row_url()))
+        context["in_settings"] = True
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def row_url(self) -> str:

@@ -26,7 +26,7 @@ def read_row(data, index: str) -> dict:
     handler = actions.ACTIONS.get(kind)
     if handler is None:
         return {"type": kind}
-    row = handler.read(lambda n: data.get(prefix + n), lambda n: data.getlist(prefix + n))
+    row = handler.read(lambda n: data.get(prefix + n) or "", lambda n: data.getlist(prefix + n))
     return {"type": kind, **row}
 
 

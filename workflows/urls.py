@@ -17,3 +17,8 @@ urlpatterns += [
     path("macros/<int:pk>/delete/", views.macro_delete, name="macro_delete"),
     path("macros/action-row/", views.action_row, name="action_row"),
 ]
+
+urlpatterns += [
+    path("macros/options/", views.macro_options, name="macro_options"),
+    path("views/<slug:slug>/list/macro/", views.macro_bulk, name="macro_bulk"),
+]

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tickets.access import get_ticket_for_user
+from tickets.access import get_ticket_for_user, visible_tickets
 from tickets.forms import StageChangeForm, attach_errors
-from tickets.models import TicketEvent
-from tickets.rendering import render_pane
+from tickets.models import Stage, Ticket, TicketEvent
+from tickets.rendering import render_pane, view_or_404
 from tickets.views.workspace import detail_changed_response
 
 from . import actions
@@ -29,6 +29,8 @@ from .models import Macro
 from .queries import get_macro_for_user, macros_for_user
 
 PICKER = "workflows/macro_picker.html"
+BULK_MAX = 200  # as the table's other bulk actions
+PREVIEWED = 20  # tickets whose changes the bulk preview lists one by one
 
 
 def _macro_or_404(user, pk):
@@ -213,3 +215,110 @@ def action_row(request):
     if not _may_keep_macros(request.user):
         raise PermissionDenied
     return render_row(request, reverse("workflows:action_row"))
+
+
+# Bulk apply from the table -------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def macro_options(request):
+    """The table's "Apply macro…" choices: the macros shared with the agent."""
+    macros = list(macros_for_user(request.user))
+    return render(request, "workflows/bulk_macro.html#macro-options", {"macros": macros})
+
+
+def _bulk_rows(macro) -> list[dict]:
+    """What a macro does in bulk: everything but the reply text, which an
+    agent reads and sends ticket by ticket."""
+    return [row for row in macro.actions if actions.ACTIONS[row["type"]].in_bulk]
+
+
+def _bulk_questions(rows, data=None) -> StageChangeForm | None:
+    """What the macro's conditional status needs and the macro does not set,
+    asked once for every selected ticket (as the table's status change does)."""
+    stage = next(
+        (Stage.objects.filter(pk=r["stage"]).first() for r in rows if r["type"] == "set_status"),
+        None,
+    )
+    if stage is None:
+        return None
+    blank = Ticket(pipeline=stage.pipeline)  # no values: ask all the macro leaves open
+    _stage, missing = actions.stage_questions(rows, blank)
+    if not missing:
+        return None
+    if data is not None:
+        data = data.copy()
+        data["stage"] = str(stage.pk)
+    form = StageChangeForm(data, ticket=blank, stage=stage, initial={"stage": stage.pk})
+    for name in list(form.fields):
+        if name != "stage" and name.removeprefix("prop_") not in missing:
+            del form.fields[name]
+    return form
+
+
+@login_required
+@require_POST
+def macro_bulk(request, slug):
+    """Apply a macro to the tickets selected in the table: first a preview of
+    what changes on each (and the conditional status's questions), then, on
+    confirmation, each ticket in its own transaction, with its timeline."""
+    view = view_or_404(request.user, slug)
+    table = reverse("tickets:view_list", args=[view.slug])
+    back = request.POST.get("back", "")
+    back = back if back.startswith(table) else table
+    macro = get_macro_for_user(request.user, request.POST.get("macro_value", ""))
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:BULK_MAX]
+    tickets = list(
+        visible_tickets(request.user)
+        .filter(pk__in=ids)
+        .select_related("pipeline", "stage", "owner", "team")
+        .order_by("-last_activity_at", "-id")
+    )
+    if macro is None or not tickets:
+        messages.error(request, _("Select tickets and a macro."))
+        return redirect(back)
+    rows = _bulk_rows(macro)
+    form = _bulk_questions(rows, request.POST if "confirm" in request.POST else None)
+    if "confirm" not in request.POST or (form is not None and not form.is_valid()):
+        language = translation.get_language()
+        context = {
+            "view": view,
+            "macro": macro,
+            "tickets": tickets,
+            "back": back,
+            "form": form,
+            "previews": [
+                (t, actions.describe(rows, t, language=language)) for t in tickets[:PREVIEWED]
+            ],
+            "more": max(0, len(tickets) - PREVIEWED),
+            "leaves_reply": len(rows) < len(macro.actions),
+        }
+        return render(request, "workflows/bulk_macro.html", context)
+    if form is not None:
+        answers = {
+            **{k: getattr(v, "pk", v) for k, v in form.builtin_values().items()},
+            **form.custom_properties(),
+        }
+        rows = actions.with_answers(
+            rows, {key: actions.clean_value(key, value) for key, value in answers.items()}
+        )
+    changed, skipped = 0, []
+    for ticket in tickets:
+        applied = actions.apply(
+            rows, ticket=ticket, actor=request.user, via=TicketEvent.Via.MACRO, name=macro.name
+        )
+        changed += bool(applied.changes)
+        skipped += [f"#{ticket.pk}: {reason}" for reason in applied.skipped]
+    messages.success(
+        request,
+        ngettext(
+            "Macro “%(name)s” changed %(count)d ticket.",
+            "Macro “%(name)s” changed %(count)d tickets.",
+            changed,
+        )
+        % {"name": macro.local_name, "count": changed},
+    )
+    for reason in skipped[:10]:
+        messages.warning(request, reason)
+    return redirect(back)

@@ -476,6 +476,28 @@ LABELS = {
         "zh-hant": "緊急與高優先，尚未結案",
         "pl": "Pilne i wysokie, nadal otwarte",
     },
+    # Macros
+    "Ask for order number": {
+        "ko": "주문 번호 요청",
+        "fi": "Pyydä tilausnumeroa",
+        "de": "Nach Bestellnummer fragen",
+        "zh-hant": "索取訂單編號",
+        "pl": "Poproś o numer zamówienia",
+    },
+    "Escalate to billing": {
+        "ko": "결제팀으로 이관",
+        "fi": "Siirrä laskutukselle",
+        "de": "An Abrechnung eskalieren",
+        "zh-hant": "轉交帳務團隊",
+        "pl": "Przekaż do rozliczeń",
+    },
+    "Solve as answered": {
+        "ko": "답변 완료로 종료",
+        "fi": "Ratkaise vastattuna",
+        "de": "Als beantwortet schließen",
+        "zh-hant": "以已答覆結案",
+        "pl": "Zamknij jako odpowiedziane",
+    },
     "SLA at risk": {
         "ko": "SLA 위험",
         "fi": "SLA vaarassa",
@@ -670,3 +692,48 @@ EMAIL_WITH_FILES = {
         ],
     ),
 }
+
+
+# Shared macros (issue 17): name, sharing team (None: everyone) and actions by
+# names, resolved to ids when seeded. Reply texts keep their {placeholders}.
+MACROS = [
+    (
+        "Ask for order number",
+        None,
+        [
+            ("set_status", "Waiting on contact"),
+            (
+                "reply_text",
+                "<p>Hi {contact_first_name},</p><p>Thanks for writing to us. Could you send "
+                "the order number of your purchase? It is in the confirmation email and "
+                "starts with “NW-”. We will look into {ticket_number} as soon as we have it.</p>"
+                "<p>{agent_name}</p>",
+                {
+                    "ko": "<p>{contact_first_name}님, 안녕하세요.</p><p>문의해 주셔서 감사합니다. "
+                    "구매하신 주문의 주문 번호를 보내 주시겠어요? 주문 확인 이메일에 있으며 "
+                    "“NW-”로 시작합니다. 번호를 받는 대로 {ticket_number} 건을 확인하겠습니다.</p>"
+                    "<p>{agent_name} 드림</p>",
+                },
+            ),
+        ],
+    ),
+    (
+        "Escalate to billing",
+        "Billing",
+        [
+            ("set_team", "Billing"),
+            ("set_priority", "high"),
+            ("set_category", "billing_issue"),
+            (
+                "comment",
+                "<p>Escalated to Billing: please check the invoice and the payment "
+                "history of {contact_name}.</p>",
+            ),
+        ],
+    ),
+    (
+        "Solve as answered",
+        None,
+        [("set_status", "Closed")],
+    ),
+]

@@ -540,6 +540,9 @@
       action.name = "action";
       action.value = target.dataset.bulkAction;
       form.appendChild(action);
+      // An action of a higher app (a macro) has its own address.
+      if (!form.dataset.action) form.dataset.action = form.action;
+      form.action = target.dataset.bulkUrl || form.dataset.action;
       form.submit();
     }
   });
@@ -598,7 +601,10 @@
     var surface = form && form.querySelector("[data-editor]");
     if (surface && surface.squire) {
       showTab(form.closest("[data-composer-dock]"), "reply");
-      surface.squire.insertHTML(carrier.dataset.macroReply);
+      // After what the agent already wrote, never inside its last paragraph.
+      var written = surface.textContent.trim() ? surface.squire.getHTML() : "";
+      surface.squire.setHTML(written + carrier.dataset.macroReply);
+      surface.squire.moveCursorToEnd();
       form.querySelector("[data-editor-html]").value = surface.squire.getHTML();
       scheduleDraft(form);
       surface.squire.focus();

@@ -37,6 +37,8 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "ingestion with rules:",
         "route() round_robin, 20 agents",
         "route() least_open, 20 agents",
+        "macro apply, 5 actions (service)",
+        "macro apply, 5 actions (request + ticket pane)",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())

@@ -15,6 +15,7 @@ from channels_inbound.models import (
 from conversations.models import Attachment, Message
 from helpdesk.demo.files import pdf_document, png_screenshot
 from tickets.models import Pipeline, Source, Stage, Tag, Ticket, TicketTag
+from workflows.models import Macro
 
 
 def counts():
@@ -64,6 +65,10 @@ def test_demo_data_is_realistic_and_loading_it_twice_changes_nothing(
     tagged = Ticket.objects.filter(tags__isnull=False).distinct().count()
     assert 50 < tagged < 300
     assert all(tag.colour and tag.tickets.count() > 1 for tag in Tag.objects.all())
+    macros = {m.name: m for m in Macro.objects.all()}  # issue 17, once each on a second run
+    assert set(macros) == {"Ask for order number", "Escalate to billing", "Solve as answered"}
+    assert "ko" in macros["Ask for order number"].actions[1]["translations"]
+    assert macros["Escalate to billing"].teams.get().name == "Billing"
     # One load of the demo (a few seconds) serves both checks.
     assert_every_channel_with_attachments(client)
 

@@ -371,3 +371,66 @@ def test_apply_is_one_transaction(ticket, agent, monkeypatch):
     ticket.refresh_from_db()
     assert ticket.priority == ""
     assert not macro_events(ticket)
+
+
+def test_the_preview_shows_the_reply_in_the_contacts_language(ticket):
+    inbound_message(ticket, text="주문 번호가 없어요.")
+    rows = actions.validate(
+        [
+            {
+                "type": "reply_text",
+                "html": "<p>Hello</p>",
+                "translations": {"ko": "<p>안녕하세요</p>"},
+            }
+        ],
+        for_macro=True,
+    )
+    assert actions.describe(rows, ticket, language="en") == [
+        "Reply text for the editor: 안녕하세요"
+    ]
+
+
+def test_a_team_deleted_since_saving_is_skipped_not_unassigned(pipeline, agent, team_a):
+    ticket = TicketFactory(pipeline=pipeline, team=team_a)
+    team = TeamFactory(name="Gone soon")
+    rows = actions.validate(
+        [{"type": "set_team", "team": team.pk}, {"type": "set_priority", "value": "low"}],
+        for_macro=True,
+    )
+    team.delete()
+    result = actions.apply(rows, ticket=ticket, actor=agent, via=MACRO, name="Old")
+    ticket.refresh_from_db()
+    assert (ticket.team, ticket.priority) == (team_a, "low")
+    assert result.skipped == ["Set the team: This team no longer exists."]
+
+
+def test_a_property_removed_since_saving_is_skipped(ticket, agent):
+    definition = PropertyDefinitionFactory(key="plan", label="Plan")
+    rows = actions.validate(
+        [{"type": "set_property", "key": "plan", "value": "pro"}], for_macro=True
+    )
+    definition.delete()
+    result = actions.apply(rows, ticket=ticket, actor=agent, via=MACRO, name="Old")
+    assert result.changes == [] and "plan" in result.skipped[0]
+
+
+def test_apply_reads_each_status_team_and_language_once(
+    pipeline, agent, django_assert_max_num_queries
+):
+    ticket = TicketFactory(pipeline=pipeline, contacts=[ContactFactory()])
+    team = TeamFactory()
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    rows = actions.validate(
+        [
+            {"type": "set_priority", "value": "urgent"},
+            {"type": "set_team", "team": team.pk},
+            {"type": "set_status", "stage": waiting.pk},
+            {"type": "comment", "html": "<p>Checked by {agent_name}</p>"},
+            {"type": "reply_text", "html": "<p>Hi {contact_first_name}</p>"},
+        ],
+        for_macro=True,
+    )
+    # 49 before the lookups were remembered for the run.
+    with django_assert_max_num_queries(42):
+        result = actions.apply(rows, ticket=ticket, actor=agent, via=MACRO, name="Five")
+    assert len(result.changes) == 4 and result.reply_html

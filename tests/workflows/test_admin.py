@@ -110,3 +110,9 @@ def test_agents_cannot_open_the_builder(client, agent):
     client.force_login(agent)
     assert client.get(reverse(ROW), {"index": "0"}).status_code in (302, 403)
     assert client.get(reverse(ADD)).status_code in (302, 403)
+
+
+def test_a_row_switched_to_reply_text_starts_empty(admin_client):
+    page = admin_client.get(reverse(ROW), {"index": "1", "a1-type": "reply_text"}).content.decode()
+    assert 'name="a1-html"' in page and ">None<" not in page
+    assert '<details class="action-translations">' in page  # closed: nothing translated yet

@@ -235,3 +235,81 @@ def test_collaborators_keep_no_macros_of_their_own(client, collaborator):
     client.force_login(collaborator)
     assert client.get(reverse("workflows:macro_list")).status_code == 403
     assert client.get(reverse("workflows:action_row")).status_code == 403
+
+
+# Bulk apply --------------------------------------------------------------------------
+
+
+def bulk(client, macro, tickets, **extra):
+    data = {
+        "macro_value": macro.pk,
+        "ids": [t.pk for t in tickets],
+        "back": "/evil.example/",
+        **extra,
+    }
+    return client.post(reverse("workflows:macro_bulk", args=["all-open"]), data)
+
+
+def test_bulk_preview_lists_changes_per_ticket_and_changes_nothing(
+    client, agent, ticket, macro, pipeline
+):
+    other = TicketFactory(pipeline=pipeline, priority="urgent")
+    client.force_login(agent)
+    page = bulk(client, macro, [ticket, other]).content.decode()
+    assert "Priority: — → Urgent" in page and "Nothing changes." in page
+    assert "not applied in bulk" in page  # the macro's reply text
+    ticket.refresh_from_db()
+    assert ticket.priority == ""
+
+
+def test_bulk_apply_changes_each_visible_ticket_without_reply_text(
+    client, team_agent, ticket, macro, pipeline
+):
+    hidden = TicketFactory(pipeline=pipeline, team=TeamFactory())
+    client.force_login(team_agent)
+    response = bulk(client, macro, [ticket, hidden], confirm="1")
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "tickets:view_list", args=["all-open"]
+    )  # never elsewhere
+    ticket.refresh_from_db()
+    hidden.refresh_from_db()
+    assert (ticket.priority, hidden.priority) == ("urgent", "")
+    assert ticket.events.get(field="priority").via_name == "Escalate"
+    assert not ticket.messages.exists()
+
+
+def test_bulk_conditional_status_asks_once_for_all(client, agent, super_admin, pipeline):
+    closed = pipeline.stages.get(name="Closed")
+    macro = make_macro(super_admin, "Close", actions=[{"type": "set_status", "stage": closed.pk}])
+    tickets = [TicketFactory(pipeline=pipeline) for _ in range(2)]
+    client.force_login(agent)
+    page = bulk(client, macro, tickets).content.decode()
+    assert 'name="category"' in page
+    refused = bulk(client, macro, tickets, confirm="1").content.decode()
+    assert "field-error" in refused
+    bulk(client, macro, tickets, confirm="1", category="billing_issue")
+    for t in tickets:
+        t.refresh_from_db()
+        assert (t.stage, t.category) == (closed, "billing_issue")
+
+
+def test_bulk_with_a_macro_not_shared_changes_nothing(client, agent, ticket, super_admin):
+    private = make_macro(
+        super_admin,
+        "Admin's",
+        sharing=Macro.Sharing.PRIVATE,
+        actions=[{"type": "set_priority", "value": "low"}],
+    )
+    client.force_login(agent)
+    bulk(client, private, [ticket], confirm="1")
+    ticket.refresh_from_db()
+    assert ticket.priority == ""
+
+
+def test_the_table_offers_the_shared_macros(client, agent, macro, htmx):
+    client.force_login(agent)
+    page = client.get(reverse("tickets:view_list", args=["all-open"])).content.decode()
+    assert reverse("workflows:macro_bulk", args=["all-open"]) in page
+    options = client.get(reverse("workflows:macro_options"), headers=htmx()).content.decode()
+    assert f'<option value="{macro.pk}">Escalate</option>' in options

@@ -528,6 +528,8 @@ class Command(BaseCommand):
         cases += self.table_cases(agent, client, pane)
         results = [self.time_request(case, runs) for case in cases]
         results.append(self.time_counts(agent, runs))
+        if ticket:
+            results += self.time_macro_apply(agent, ticket, client, runs)
         results += self.time_ingestion(runs * 5)
         results += self.time_ingestion(runs * 5, rules=50)
         results.append(bench_rules.time_event_evaluation(runs, summary, QueryCounter))
@@ -627,6 +629,58 @@ class Command(BaseCommand):
             ("partial email", person.email[: person.email.index("@") + 6]),
             (f"phone {person.phone}", regrouped),
             ("ticket ID", f"#{latest[len(latest) // 2].pk}"),
+        ]
+
+    def time_macro_apply(self, agent, ticket, client, runs: int) -> list[dict]:
+        """Applying a five-action macro to an open ticket (issue 17): the
+        service alone, and the agent's request with the ticket pane it answers.
+        Two macros take turns so every run changes something; all of it is
+        rolled back, so the dataset stays as seeded."""
+        from workflows import actions
+        from workflows.models import Macro
+
+        stages = list(ticket.pipeline.stages.filter(is_closed=False, required_properties=[])[:2])
+        team = Team.objects.order_by("pk").first()
+        turns = []
+        for priority, stage in zip(("urgent", "low"), stages * 2, strict=False):
+            rows = [
+                {"type": "set_priority", "value": priority},
+                {"type": "set_team", "team": team.pk if team else None},
+                {"type": "set_status", "stage": stage.pk},
+                {"type": "comment", "html": "<p>Checked by {agent_name}</p>"},
+                {"type": "reply_text", "html": "<p>Hi {contact_first_name}</p>"},
+            ]
+            turns.append(actions.validate(rows, for_macro=True))
+        service, request = [], []
+        with transaction.atomic():
+            macros = [
+                Macro.objects.create(owner=agent, name=f"Bench macro {i}", actions=rows)
+                for i, rows in enumerate(turns)
+            ]
+            url = "workflows:macro_apply"
+            with QueryCounter() as counted:
+                for run in range(runs):
+                    rows = turns[run % 2]
+                    started = time.perf_counter()
+                    actions.apply(rows, ticket=ticket, actor=agent, via="macro", name="Bench")
+                    service.append((time.perf_counter() - started) * 1000)
+            service_queries = counted.count // max(runs, 1)
+            with QueryCounter() as counted:
+                for run in range(runs):
+                    started = time.perf_counter()
+                    response = client.post(
+                        reverse(url, args=[ticket.pk, macros[run % 2].pk]),
+                        {"view": "mine"},
+                        headers={"HX-Request": "true", "HX-Target": "macro-panel"},
+                    )
+                    request.append((time.perf_counter() - started) * 1000)
+                    if response.status_code != 200:
+                        raise CommandError(f"macro apply answered {response.status_code}")
+            request_queries = counted.count // max(runs, 1)
+            transaction.set_rollback(True)
+        return [
+            summary("macro apply, 5 actions (service)", service, service_queries),
+            summary("macro apply, 5 actions (request + ticket pane)", request, request_queries),
         ]
 
     def time_sla_sweep(self, due: int) -> dict:

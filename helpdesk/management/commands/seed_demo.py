@@ -59,6 +59,8 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from workflows.actions import validate as validate_actions
+from workflows.models import Macro
 
 DEMO_PASSWORD = "demo-helpdesk"
 TICKETS = 300
@@ -76,6 +78,7 @@ class Command(BaseCommand):
             # Settings added since the demo was loaded reach it too.
             self.routing()
             self.rules()
+            self.macros()
             self.stdout.write("Demo data is already loaded.")
             return
         # The history's replies and notifications are recorded as sent, so the
@@ -85,6 +88,7 @@ class Command(BaseCommand):
             self.load()
             self.sla()
             self.views()
+            self.macros()
             self.channels()
             # Last: the history's unassigned tickets were made before their
             # teams routed; the beat hands them out once the demo runs.
@@ -556,6 +560,35 @@ class Command(BaseCommand):
             owner=jonas,
             filters=[["owner", "any_of", "me"], ["team", "any_of", str(billing.pk)]],
         )
+
+    def macros(self):
+        """Shared macros (issue 17), created or brought back to their demo
+        actions: running the command again changes nothing else."""
+        admin = User.objects.get(username="admin")
+        pipeline = Pipeline.objects.get(name="Support pipeline")
+        for name, team, steps in demo_data.MACROS:
+            rows = []
+            for kind, value, *more in steps:
+                if kind == "set_status":
+                    rows.append({"type": kind, "stage": pipeline.stages.get(name=value).pk})
+                elif kind == "set_team":
+                    rows.append({"type": kind, "team": Team.objects.get(name=value).pk})
+                elif kind in ("comment", "reply_text"):
+                    translations = more[0] if more else {}
+                    rows.append({"type": kind, "html": value, "translations": translations})
+                else:
+                    rows.append({"type": kind, "value": value})
+            macro, _created = Macro.objects.update_or_create(
+                owner=admin,
+                name=name,
+                defaults={
+                    "labels": demo_data.LABELS[name],
+                    "sharing": Macro.Sharing.TEAMS if team else Macro.Sharing.EVERYONE,
+                    "actions": validate_actions(rows, for_macro=True),
+                    "position": [m[0] for m in demo_data.MACROS].index(name),
+                },
+            )
+            macro.teams.set([Team.objects.get(name=team)] if team else [])
 
     def sla(self):
         """SLAs on working hours (Helsinki office, Finnish holidays), goals by
