@@ -96,31 +96,37 @@ def _rules_changed(sender, **kwargs):
     rules_changed()
 
 
+def _pk(value) -> int | None:
+    return getattr(value, "pk", None)
+
+
 def events_of(kind: str, details: dict) -> list[tuple[str, dict]]:
-    """The rule events (and what each keeps) one ticket_activity stands for."""
+    """The rule events (and what each keeps) one ticket_activity stands for.
+    Details a sender left out are kept as None: a receiver never fails the
+    change it hears of."""
     if kind == "created":
         return [(Event.CREATED, {})]
     if kind in ("customer_message", "comment"):
-        return [(kind, {"message": details["message"].pk})]
+        return [(kind, {"message": _pk(details.get("message"))})]
     if kind == "agent_reply":
         return [(Event.AGENT_REPLY, {})]
     if kind == "stage":
-        return [(Event.STATUS, {"old": details["old_stage"].pk, "new": details["new_stage"].pk})]
+        old, new = _pk(details.get("old_stage")), _pk(details.get("new_stage"))
+        return [(Event.STATUS, {"old": old, "new": new})]
     if kind == "properties":
         found: dict[str, dict] = {}
-        for key in details["previous"]:
-            event = BUILTIN_EVENTS.get(key, Event.PROPERTY)
+        for key in details.get("previous", {}):
             if key in ("name", "description", "pipeline"):
                 continue
+            event = BUILTIN_EVENTS.get(key, Event.PROPERTY)
             found.setdefault(event, {"fields": []})["fields"].append(key)
         return list(found.items())
     if kind == "tags":
-        return [
-            (Event.TAGS, {"added": details.get("added", []), "removed": details.get("removed", [])})
-        ]
+        kept = {"added": details.get("added", []), "removed": details.get("removed", [])}
+        return [(Event.TAGS, kept)]
     if kind == "sla":
-        event = Event.SLA_OVERDUE if details["state"] == "overdue" else Event.SLA_DUE_SOON
-        return [(event, {"clock": details["clock"]})]
+        event = Event.SLA_OVERDUE if details.get("state") == "overdue" else Event.SLA_DUE_SOON
+        return [(event, {"clock": details.get("clock", "")})]
     return []
 
 
@@ -264,7 +270,7 @@ def fired_today(ticket: Ticket) -> dict[int, int]:
 
 def _message_of(event: RuleEvent, ticket: Ticket) -> Message | None:
     messages = Message.objects.select_related("thread")
-    if "message" in event.details:
+    if event.details.get("message"):
         return messages.filter(pk=event.details["message"]).first()
     if event.event == Event.CREATED:
         return messages.filter(ticket=ticket).order_by("created_at", "id").first()
