@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Ticket
+from tickets.access import visible_tickets
 
 from . import rule_builder, testing
 from .builder import builder_context, render_row
@@ -169,7 +169,9 @@ class RuleAdmin(SortableAdminMixin, admin.ModelAdmin):
         if not self.has_change_permission(request) and not self.has_add_permission(request):
             raise Http404
         number = request.GET.get("test_ticket", "").strip().lstrip("#")
-        ticket = Ticket.objects.filter(pk=number).first() if number.isdigit() else None
+        ticket = (
+            visible_tickets(request.user).filter(pk=number).first() if number.isdigit() else None
+        )
         context = {"number": number, "ticket": ticket}
         if ticket is not None:
             form = RuleForm(request.GET)

@@ -8,10 +8,8 @@ import re
 import secrets
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 
 from tickets import filters
 
@@ -82,13 +80,10 @@ class ConditionsWidget(forms.Widget):
         known = conditions.known_properties()
         if isinstance(value, str):
             value = []
-        # Each row is a rendered template: safe, and so is their sequence.
-        rows = mark_safe(
-            "".join(
-                render_row(self.prefix, i, *[*triple, "", "", ""][:3], known=known)
-                for i, triple in enumerate(value or [])
-            )
-        )
+        rows = [
+            row_context(self.prefix, i, *[*triple, "", "", ""][:3], known)
+            for i, triple in enumerate(value or [])
+        ]
         return render_to_string(
             "workflows/admin/conditions.html",
             {
@@ -106,7 +101,4 @@ class ConditionsField(forms.Field):
         self.time_based = False
 
     def clean(self, value):
-        try:
-            return conditions.clean(value or [], time_based=self.time_based)
-        except ValidationError:
-            raise
+        return conditions.clean(value or [], time_based=self.time_based)

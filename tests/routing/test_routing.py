@@ -245,7 +245,10 @@ def test_the_beat_pass_reads_waiting_tickets_through_the_partial_index(team, age
         cursor.execute("EXPLAIN " + sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
-    assert "ticket_open_unrouted" in plan
+    # On a handful of rows the planner may take either partial index over
+    # open unassigned tickets; both read only what waits, never the table.
+    assert "ticket_open_unrouted" in plan or "ticket_open_unassigned" in plan
+    assert "Seq Scan" not in plan
 
 
 def test_the_beat_routes_waiting_tickets_every_minute(settings, agents, waiting):

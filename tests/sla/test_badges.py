@@ -26,7 +26,8 @@ def test_the_list_and_header_show_time_left_then_overdue(
             customer_writes(ticket)
     client.force_login(agent)
     url = reverse("tickets:view_tickets", args=["all-open"])
-    with time_machine.travel(T0 + 10 * MIN, tick=False), django_assert_max_num_queries(18):
+    # 19: the page reads the rows' tags in one more query (issue 17).
+    with time_machine.travel(T0 + 10 * MIN, tick=False), django_assert_max_num_queries(19):
         page = client.get(url, headers=htmx("workspace")).content.decode()
     assert page.count("sla sla-on_track") == 20 and "50\xa0minutes left" in page
     with time_machine.travel(T0 + 50 * MIN, tick=False):
