@@ -33,6 +33,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -90,6 +91,7 @@ class Input:
     value: Any = ""
     prop: Any = None  # tickets.filters.Property, for kind "property"
     refresh: bool = False  # the row's other inputs depend on this one
+    help: Any = ""
 
 
 class Action:
@@ -599,6 +601,13 @@ class AddFollowers(Action):
         return {"users": getlist("users")}
 
 
+PLACEHOLDERS = format_lazy(
+    "{} {}",
+    gettext_lazy("Plain text or HTML. Filled in for each ticket:"),
+    "{contact_first_name} {contact_name} {company_name} {ticket_number} {ticket_name} {agent_name}",
+)
+
+
 def _clean_html(value: object) -> str:
     """Rich text as the editor keeps it; plain text (typed in settings) becomes
     one paragraph per line."""
@@ -638,7 +647,15 @@ class Comment(Action):
         comment_add(actor=run.actor, ticket=run.ticket, html=html)
 
     def inputs(self, row: Row) -> list[Input]:
-        return [Input("html", gettext_lazy("Comment"), "html", value=row.get("html", ""))]
+        return [
+            Input(
+                "html",
+                gettext_lazy("Comment"),
+                "html",
+                value=row.get("html", ""),
+                help=PLACEHOLDERS,
+            )
+        ]
 
 
 def _languages() -> list[tuple[str, str]]:
@@ -685,7 +702,13 @@ class ReplyText(Action):
 
     def inputs(self, row: Row) -> list[Input]:
         return [
-            Input("html", gettext_lazy("Reply text"), "html", value=row.get("html", "")),
+            Input(
+                "html",
+                gettext_lazy("Reply text"),
+                "html",
+                value=row.get("html", ""),
+                help=PLACEHOLDERS,
+            ),
             Input(
                 "translations",
                 gettext_lazy("In other languages"),
