@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from html import escape
+from html import escape, unescape
 from typing import Any
 
 from django.conf import settings
@@ -608,6 +608,17 @@ PLACEHOLDERS = format_lazy(
 )
 
 
+SIMPLE_PARAGRAPHS = re.compile(r"(?:<p>[^<]*</p>)+")
+
+
+def editable(html: str) -> str:
+    """Rich text as the builder shows it: plain paragraphs as lines of text
+    (which _clean_html turns back into the same paragraphs), else the HTML."""
+    if html and SIMPLE_PARAGRAPHS.fullmatch(html):
+        return "\n".join(unescape(p) for p in re.findall(r"<p>([^<]*)</p>", html))
+    return html
+
+
 def _clean_html(value: object) -> str:
     """Rich text as the editor keeps it; plain text (typed in settings) becomes
     one paragraph per line."""
@@ -652,7 +663,7 @@ class Comment(Action):
                 "html",
                 gettext_lazy("Comment"),
                 "html",
-                value=row.get("html", ""),
+                value=editable(row.get("html", "")),
                 help=PLACEHOLDERS,
             )
         ]
@@ -706,7 +717,7 @@ class ReplyText(Action):
                 "html",
                 gettext_lazy("Reply text"),
                 "html",
-                value=row.get("html", ""),
+                value=editable(row.get("html", "")),
                 help=PLACEHOLDERS,
             ),
             Input(
@@ -714,7 +725,7 @@ class ReplyText(Action):
                 gettext_lazy("In other languages"),
                 "translations",
                 _languages(),
-                row.get("translations", {}),
+                {code: editable(text) for code, text in row.get("translations", {}).items()},
             ),
         ]
 
