@@ -26,13 +26,14 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from html import escape
+from html import escape, unescape
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -91,6 +92,7 @@ class Input:
     value: Any = ""
     prop: Any = None  # tickets.filters.Property, for kind "property"
     refresh: bool = False  # the row's other inputs depend on this one
+    help: Any = ""
 
 
 class Action:
@@ -600,6 +602,24 @@ class AddFollowers(Action):
         return {"users": getlist("users")}
 
 
+PLACEHOLDERS = format_lazy(
+    "{} {}",
+    gettext_lazy("Plain text or HTML. Filled in for each ticket:"),
+    "{contact_first_name} {contact_name} {company_name} {ticket_number} {ticket_name} {agent_name}",
+)
+
+
+SIMPLE_PARAGRAPHS = re.compile(r"(?:<p>[^<]*</p>)+")
+
+
+def editable(html: str) -> str:
+    """Rich text as the builder shows it: plain paragraphs as lines of text
+    (which _clean_html turns back into the same paragraphs), else the HTML."""
+    if html and SIMPLE_PARAGRAPHS.fullmatch(html):
+        return "\n".join(unescape(p) for p in re.findall(r"<p>([^<]*)</p>", html))
+    return html
+
+
 def _clean_html(value: object) -> str:
     """Rich text as the editor keeps it; plain text (typed in settings) becomes
     one paragraph per line."""
@@ -639,7 +659,15 @@ class Comment(Action):
         comment_add(actor=run.actor, ticket=run.ticket, html=html)
 
     def inputs(self, row: Row) -> list[Input]:
-        return [Input("html", gettext_lazy("Comment"), "html", value=row.get("html", ""))]
+        return [
+            Input(
+                "html",
+                gettext_lazy("Comment"),
+                "html",
+                value=editable(row.get("html", "")),
+                help=PLACEHOLDERS,
+            )
+        ]
 
 
 def _languages() -> list[tuple[str, str]]:
@@ -686,13 +714,19 @@ class ReplyText(Action):
 
     def inputs(self, row: Row) -> list[Input]:
         return [
-            Input("html", gettext_lazy("Reply text"), "html", value=row.get("html", "")),
+            Input(
+                "html",
+                gettext_lazy("Reply text"),
+                "html",
+                value=editable(row.get("html", "")),
+                help=PLACEHOLDERS,
+            ),
             Input(
                 "translations",
                 gettext_lazy("In other languages"),
                 "translations",
                 _languages(),
-                row.get("translations", {}),
+                {code: editable(text) for code, text in row.get("translations", {}).items()},
             ),
         ]
 

@@ -1,9 +1,11 @@
+from adminsortable2.admin import SortableAdminMixin
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
 
 from helpdesk.labels import labels_fieldset
+from tickets.admin import SortableKeys
 
 from .builder import builder_context, render_row
 from .forms import MacroForm
@@ -11,18 +13,18 @@ from .models import Macro
 
 
 @admin.register(Macro)
-class MacroAdmin(admin.ModelAdmin):
+class MacroAdmin(SortableAdminMixin, SortableKeys, admin.ModelAdmin):
     """Macros (issue 17): a name, who may apply it (shared like custom views,
     S27) and its actions, built row by row."""
 
     form = MacroForm
     change_form_template = "workflows/macro_change_form.html"
-    list_display = ["name", "owner", "sharing", "position", "updated_at"]
+    list_display = ["position", "name", "owner", "sharing", "updated_at"]
     list_filter = ["sharing"]
     search_fields = ["name"]
     readonly_fields = ["owner"]
     fieldsets = [
-        (None, {"fields": ["name", "sharing", "teams", "position", "owner"]}),
+        (None, {"fields": ["name", "sharing", "teams", "owner"]}),
         labels_fieldset(),
     ]
 

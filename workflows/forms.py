@@ -99,7 +99,7 @@ class MacroForm(LabelsFormMixin, ActionsFormMixin, forms.ModelForm):
 
     class Meta:
         model = Macro
-        fields = ["name", "sharing", "teams", "position"]
+        fields = ["name", "sharing", "teams"]
         widgets = {"sharing": forms.RadioSelect}
 
     def __init__(self, *args, **kwargs):

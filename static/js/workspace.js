@@ -540,9 +540,10 @@
       action.name = "action";
       action.value = target.dataset.bulkAction;
       form.appendChild(action);
-      // An action of a higher app (a macro) has its own address.
-      if (!form.dataset.action) form.dataset.action = form.action;
-      form.action = target.dataset.bulkUrl || form.dataset.action;
+      // An action of a higher app (a macro) has its own address. Attributes,
+      // not form.action: the form's "action" inputs shadow that property.
+      if (!form.dataset.action) form.dataset.action = form.getAttribute("action");
+      form.setAttribute("action", target.dataset.bulkUrl || form.dataset.action);
       form.submit();
     }
   });

@@ -3,7 +3,7 @@ from playwright.sync_api import expect
 
 from conversations.models import Draft, Message
 from tests.factories import ContactFactory, TicketFactory, UserFactory
-from tickets.models import TicketEvent
+from tickets.models import Ticket, TicketEvent
 from workflows.models import Macro
 
 pytestmark = pytest.mark.browser
@@ -73,3 +73,37 @@ def test_a_macro_with_a_conditional_status_from_the_ticket_header(page, sign_in,
         page.wait_for_timeout(250)
     else:
         pytest.fail("the reply text was not kept as a draft")
+
+
+def test_a_macro_applied_in_bulk_from_the_table(page, sign_in, team_a, pipeline):
+    agent = UserFactory(username="maya", main_team=team_a)
+    tickets = [TicketFactory(pipeline=pipeline, name=f"Invoice {n}") for n in range(3)]
+    macro = Macro(
+        owner=agent,
+        name="Billing, urgent",
+        actions=[
+            {"type": "set_priority", "value": "urgent"},
+            {"type": "reply_text", "html": "<p>Never sent in bulk</p>"},
+        ],
+    )
+    macro.full_clean()
+    macro.save()
+    sign_in(agent)
+    page.goto("/views/all-open/list/?sort=name")
+    for ticket in tickets[:2]:
+        page.get_by_label(f"Select ticket #{ticket.pk}").check()
+    select = page.locator("select[data-bulk-action=macro]")
+    expect(select.locator("option", has_text="Billing, urgent")).to_have_count(1)
+    with page.expect_navigation():
+        select.select_option(label="Billing, urgent")
+    expect(page.get_by_role("heading", name="Apply “Billing, urgent” to 2 tickets")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("not applied in bulk")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply").click()
+    expect(page.locator(".table-messages")).to_contain_text("changed 2 tickets")
+    assert "sort=name" in page.url
+    priorities = [
+        t.priority for t in Ticket.objects.filter(pk__in=[t.pk for t in tickets]).order_by("pk")
+    ]
+    assert priorities == ["urgent", "urgent", ""]
+    assert not Message.objects.exists()

@@ -116,3 +116,32 @@ def test_a_row_switched_to_reply_text_starts_empty(admin_client):
     page = admin_client.get(reverse(ROW), {"index": "1", "a1-type": "reply_text"}).content.decode()
     assert 'name="a1-html"' in page and ">None<" not in page
     assert '<details class="action-translations">' in page  # closed: nothing translated yet
+
+
+def test_the_list_orders_macros_by_drag_and_shows_them(admin_client, super_admin):
+    Macro.objects.create(owner=super_admin, name="Second", position=2, actions=[])
+    Macro.objects.create(owner=super_admin, name="First", position=1, actions=[])
+    page = admin_client.get(reverse("admin:workflows_macro_changelist")).content.decode()
+    assert page.index("First") < page.index("Second")
+    assert "admin_sortable_keys.js" in page
+
+
+def test_plain_paragraphs_are_edited_as_lines_and_saved_back_the_same(admin_client, super_admin):
+    html = "<p>Hi {contact_first_name},</p><p>Thanks &amp; see you</p>"
+    macro = Macro.objects.create(
+        owner=super_admin,
+        name="Hello",
+        sharing="everyone",
+        actions=[{"type": "comment", "html": html}],
+    )
+    page = admin_client.get(
+        reverse("admin:workflows_macro_change", args=[macro.pk])
+    ).content.decode()
+    assert "Hi {contact_first_name},\nThanks &amp; see you</textarea>" in page
+    data = post_data(
+        **{"0": {"type": "comment", "html": "Hi {contact_first_name},\nThanks & see you"}}
+    )
+    data["name"] = "Hello"
+    admin_client.post(reverse("admin:workflows_macro_change", args=[macro.pk]), data)
+    macro.refresh_from_db()
+    assert macro.actions == [{"type": "comment", "html": html}]

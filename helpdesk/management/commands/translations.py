@@ -16,6 +16,7 @@ to the code since the .po files were last updated, without touching them.
 """
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -119,6 +120,25 @@ class Command(BaseCommand):
             for locale in locales():
                 po = polib.pofile(str(copy / "locale" / locale / "LC_MESSAGES" / "django.po"))
                 failures += [f"{locale}: {problem}" for problem in problems_in(po)]
+                # GNU msgfmt's checks too (plural forms as the header declares
+                # them, format strings): polib compiles what msgfmt refuses.
+                checked = subprocess.run(
+                    [
+                        "msgfmt",
+                        "--check",
+                        "-o",
+                        os.devnull,
+                        str(base / "locale" / locale / "LC_MESSAGES" / "django.po"),
+                    ],
+                    capture_output=True,
+                    text=True,
+                )
+                if checked.returncode:
+                    failures += [
+                        f"{locale}: {line}"
+                        for line in checked.stderr.splitlines()
+                        if "initial default value" not in line
+                    ]
         if failures:
             raise CommandError(
                 "Translations incomplete (run `make messages`, then translate):\n"
