@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BENCH_ENV) $(PY) manage.py migrate --no-input
 	$(BENCH_ENV) $(PY) manage.py bench --tickets $(TICKETS)
 	$(BENCH_ENV) $(PY) manage.py bench_ingest --messages 2000 --clients 2
+	$(BENCH_ENV) $(PY) manage.py bench_ingest --messages 1000 --clients 2 --rules 50 --large-posts 0
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A helpdesk worker --loglevel=info

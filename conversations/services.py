@@ -100,9 +100,10 @@ def default_from_address(
         for address in addresses:
             if _without_plus(address.email) in wrote_to:
                 return address
-    for address in addresses if user is not None else ():
-        if any(t.pk in user.team_ids for t in address.default_for_teams.all()):
-            return address
+    if user is not None:
+        for address in addresses:
+            if any(t.pk in user.team_ids for t in address.default_for_teams.all()):
+                return address
     return addresses[0] if addresses else None
 
 

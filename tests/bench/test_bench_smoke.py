@@ -67,8 +67,10 @@ def test_the_end_to_end_ingestion_bench_loses_nothing(transactional_db, pipeline
     from tests.celery_worker import require_worker_setup
 
     require_worker_setup()
-    call_command("bench_ingest", messages=20, clients=2)
+    call_command("bench_ingest", messages=20, clients=2, rules=10)
     output = capsys.readouterr().out
     assert "messages/s from first post to last ticket" in output
     assert "20 rows done, 20 tickets, 0 not done" in output
+    # Issue 17: the worker runs the rules; each holding rule once per event.
+    assert "40 events, 40 firings: each of the 1 holding rules once per event" in output
     assert not Ticket.objects.filter(name__startswith="Bench inbound").exists()

@@ -52,13 +52,34 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=2)
         parser.add_argument("--worker-concurrency", type=int, default=2)
         parser.add_argument("--large-posts", type=int, default=10)
+        parser.add_argument(
+            "--rules",
+            type=int,
+            default=0,
+            help="active rules on customer messages, a tenth of them firing on each (issue 17)",
+        )
 
     def handle(
-        self, *args, messages, clients, web_workers, worker_concurrency, large_posts, **options
+        self,
+        *args,
+        messages,
+        clients,
+        web_workers,
+        worker_concurrency,
+        large_posts,
+        rules,
+        **options,
     ):
         if connection.vendor != "postgresql":
             raise CommandError("The ingestion benchmark needs PostgreSQL.")
         self.channel()
+        from workflows.models import Rule
+
+        Rule.objects.filter(name__startswith="Bench rule ").delete()
+        if rules:
+            from helpdesk.management import bench_rules
+
+            bench_rules.event_rules(rules, matching=rules // 10)
         import redis
 
         redis.Redis.from_url(REDIS).flushdb()  # no tasks left over from an earlier run
@@ -102,6 +123,7 @@ class Command(BaseCommand):
             posted = time.perf_counter() - started
             rows = InboundItem.objects.filter(event_id__startswith=f"bench-{stamp}-")
             wait_until_processed(rows)
+            ruled = self.wait_for_rules(stamp, rules // 10, messages) if rules else ""
             finished = time.perf_counter() - started
             done = rows.filter(status=InboundItem.Status.DONE).count()
             tickets = Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ").count()
@@ -119,14 +141,43 @@ class Command(BaseCommand):
             f"({finished:.1f} s; all posted after {posted:.1f} s)\n"
             f"  webhook answer under load: p50 {statistics.median(timings):.1f} ms, "
             f"p95 {p95:.1f} ms\n"
-            f"  {done} rows done, {tickets} tickets, {messages - done} not done"
+            f"  {done} rows done, {tickets} tickets, {messages - done} not done" + ruled
         )
         Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ").delete()
+        Rule.objects.filter(name__startswith="Bench rule ").delete()
         if done != messages or tickets != messages:
             raise CommandError("Messages were lost or duplicated.")
         if large is not None:
             self.stdout.write(large)
         self.parser_limits()
+
+    def wait_for_rules(self, stamp: str, matching: int, messages: int) -> str:
+        """Until the worker has run every rule event of the bench's tickets;
+        then each firing rule must have fired exactly once per message."""
+        from workflows.models import RuleEvent, RuleFiring
+
+        tickets = Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ")
+        events = RuleEvent.objects.filter(ticket__in=tickets)
+        deadline = time.monotonic() + 600
+        while events.filter(processed_at__isnull=True).exists():
+            if time.monotonic() > deadline:
+                raise CommandError("The worker did not run the rules within 10 minutes.")
+            time.sleep(0.05)
+        firings = RuleFiring.objects.filter(ticket__in=tickets)
+        fired = firings.count()
+        once = firings.values("rule", "event").distinct().count()
+        # Each message makes a ticket: its creation and the message are one
+        # event each, and every holding rule must fire once on each.
+        expected = matching * events.filter(depth=0).count()
+        if fired != expected or once != fired:
+            raise CommandError(
+                f"Rules fired {fired} times ({once} distinct) where {expected} were due "
+                f"({messages} messages, {matching} rules that hold on each event)."
+            )
+        return (
+            f"\n  rules: {events.count()} events, {fired} firings: each of the {matching} "
+            "holding rules once per event"
+        )
 
     def large_webhooks(self, url: str, stamp: str, count: int) -> str:
         """Webhooks carrying a 20 MiB attachment, posted one after another
