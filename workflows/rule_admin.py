@@ -184,6 +184,7 @@ class RuleAdmin(SortableAdminMixin, admin.ModelAdmin):
                 conditions_all=form.cleaned_data.get("conditions_all") or [],
                 conditions_any=form.cleaned_data.get("conditions_any") or [],
                 actions=form.instance.actions if not form.errors else form.rows,
+                stop_processing=bool(form.cleaned_data.get("stop_processing")),
             )
             context["errors"] = form.errors
             context["results"] = testing.try_rules(ticket, draft, editing=request.GET.get("rule"))

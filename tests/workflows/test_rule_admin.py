@@ -109,3 +109,20 @@ def test_agents_cannot_reach_the_rule_builder(client, agent):
     client.force_login(agent)
     response = client.get(reverse("admin:workflows_rule_condition_row"), {"prefix": "all"})
     assert response.status_code in (302, 403, 404)
+
+
+def test_the_dry_run_keeps_the_order_and_stops_where_a_rule_says_so(admin_client, pipeline):
+    ticket = TicketFactory(pipeline=pipeline)
+    first = Rule.objects.create(
+        name="First, and stop",
+        events=["customer_message"],
+        position=1,
+        stop_processing=True,
+        actions=[{"type": "set_priority", "value": "low"}],
+    )
+    data = rule_data(test_ticket=str(ticket.pk), **{"all-7-key": ""})
+    data.pop("any-2-key")
+    html = admin_client.get(reverse("admin:workflows_rule_test"), data).content.decode()
+    assert html.index("First, and stop") < html.index("Urgent when VIP (this rule)")
+    assert "before it stops here" in html
+    assert first.name in html
