@@ -28,10 +28,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -64,36 +63,42 @@ BUILTIN_EVENTS = {"owner": Event.OWNER, "team": Event.TEAM, "priority": Event.PR
 
 
 # The active event rules, loaded once per process and again when any rule
-# changes: the version key in the shared cache (Redis across processes)
-# changes with every save, delete or switch-off.
-VERSION_KEY = "workflows:rules-version"
-_loaded: dict = {"version": None, "rules": []}
-
-
-def rules_changed() -> None:
-    cache.set(VERSION_KEY, time.time_ns(), None)
+# changes. Whether one did is asked of the database (how many rules, the
+# latest change, the latest id: one small aggregate), not of a cache, so a
+# worker never acts on a rule deleted or edited in another process, whatever
+# cache the deployment has.
+# Asked at most once a second: a rule changed within that second may still
+# be acted on, as it may between any load and the commit; a firing of a rule
+# deleted meanwhile fails its task's commit, and the beat runs the event again.
+RECHECK_SECONDS = 1.0
+_loaded: dict = {"version": None, "rules": [], "checked": -RECHECK_SECONDS}
 
 
 def active_event_rules() -> list[Rule]:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = time.time_ns()
-        cache.add(VERSION_KEY, version, None)
-        version = cache.get(VERSION_KEY, version)
+    now = time.monotonic()
+    if now - _loaded["checked"] < RECHECK_SECONDS:
+        return _loaded["rules"]
+    _loaded["checked"] = now
+    version = tuple(
+        Rule.objects.aggregate(
+            count=Count("id"), changed=Max("updated_at"), last=Max("id")
+        ).values()
+    )
     if _loaded["version"] != version:
         _loaded["rules"] = list(Rule.objects.filter(is_active=True, trigger=Rule.Trigger.EVENT))
         _loaded["version"] = version
     return _loaded["rules"]
 
 
+@receiver([post_save, post_delete], sender=Rule, dispatch_uid="workflows.rules_changed")
+def _rules_changed(sender, **kwargs):
+    """A rule changed in this process: ask again at once."""
+    _loaded["checked"] = -RECHECK_SECONDS
+
+
 def listened_events() -> frozenset[str]:
     """The events some active rule listens for."""
     return frozenset(event for rule in active_event_rules() for event in rule.events)
-
-
-@receiver([post_save, post_delete], sender=Rule, dispatch_uid="workflows.rules_changed")
-def _rules_changed(sender, **kwargs):
-    rules_changed()
 
 
 def _pk(value) -> int | None:
@@ -400,7 +405,9 @@ def switch_off(rule: Rule, reason: str) -> None:
     """A rule that cannot run is switched off, visibly, rather than failing
     every event that reaches it."""
     log.warning("rule %s switched off: %s", rule.pk, reason)
-    Rule.objects.filter(pk=rule.pk).update(is_active=False, disabled_reason=reason[:1000])
+    Rule.objects.filter(pk=rule.pk).update(
+        is_active=False, disabled_reason=reason[:1000], updated_at=timezone.now()
+    )
     rule.is_active = False
     rule.disabled_reason = reason
-    rules_changed()
+    _rules_changed(Rule)

@@ -124,6 +124,7 @@ class Command(BaseCommand):
             rows = InboundItem.objects.filter(event_id__startswith=f"bench-{stamp}-")
             wait_until_processed(rows)
             ruled = self.wait_for_rules(stamp, rules // 10, messages) if rules else ""
+            Rule.objects.filter(name__startswith="Bench rule ").delete()
             finished = time.perf_counter() - started
             done = rows.filter(status=InboundItem.Status.DONE).count()
             tickets = Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ").count()
@@ -144,7 +145,6 @@ class Command(BaseCommand):
             f"  {done} rows done, {tickets} tickets, {messages - done} not done" + ruled
         )
         Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ").delete()
-        Rule.objects.filter(name__startswith="Bench rule ").delete()
         if done != messages or tickets != messages:
             raise CommandError("Messages were lost or duplicated.")
         if large is not None:
@@ -158,11 +158,7 @@ class Command(BaseCommand):
 
         tickets = Ticket.objects.filter(name__startswith=f"Bench inbound {stamp} ")
         events = RuleEvent.objects.filter(ticket__in=tickets)
-        deadline = time.monotonic() + 600
-        while events.filter(processed_at__isnull=True).exists():
-            if time.monotonic() > deadline:
-                raise CommandError("The worker did not run the rules within 10 minutes.")
-            time.sleep(0.05)
+        rules_done(tickets)
         firings = RuleFiring.objects.filter(ticket__in=tickets)
         fired = firings.count()
         once = firings.values("rule", "event").distinct().count()
@@ -199,6 +195,7 @@ class Command(BaseCommand):
         done = rows.filter(status=InboundItem.Status.DONE).count()
         tickets = Ticket.objects.filter(name__startswith=f"Bench large {stamp} ")
         made = tickets.count()
+        rules_done(tickets)  # the worker may still run rules on them
         for stored in Attachment.objects.filter(ticket__in=tickets).only("pk", "file"):
             stored.file.delete(save=False)
         tickets.delete()
@@ -339,6 +336,19 @@ def wait_until_processed(rows) -> None:
         errors = set(rows.filter(attempts__gte=3).exclude(error="").values_list("error"))
         if errors:
             raise CommandError(f"The worker keeps failing: {sorted(errors)}")
+        time.sleep(0.05)
+
+
+def rules_done(tickets) -> None:
+    """Wait until the worker has run the rule events of `tickets`: deleting a
+    ticket the worker is acting on would race with its writes."""
+    from workflows.models import RuleEvent
+
+    events = RuleEvent.objects.filter(ticket__in=tickets, processed_at__isnull=True)
+    deadline = time.monotonic() + 600
+    while events.exists():
+        if time.monotonic() > deadline:
+            raise CommandError("The worker did not run the rules within 10 minutes.")
         time.sleep(0.05)
 
 
