@@ -210,11 +210,21 @@ def _custom(condition: filters.Condition, prop, ticket: Ticket):
 
 @dataclass
 class EventFacts:
-    """What an event's own conditions read, fetched once per event."""
+    """What an event's own conditions read, fetched once per event and only
+    when a condition asks (`message` may be a function that fetches it)."""
 
     ticket: Ticket
-    message: Message | None
+    _message: object = None
     _business_hours: bool | None = None
+    _fetched: bool = False
+
+    @property
+    def message(self) -> Message | None:
+        if not self._fetched:
+            if callable(self._message):
+                self._message = self._message()
+            self._fetched = True
+        return self._message  # type: ignore[return-value]
 
     def holds(self, condition: filters.Condition) -> bool:
         if condition.key == "message_text":

@@ -38,7 +38,7 @@ from django.utils import timezone
 from conversations.models import Message
 from helpdesk.queue import enqueue
 from tickets import filters
-from tickets.models import Ticket, TicketEvent
+from tickets.models import PropertyDefinition, Ticket, TicketEvent
 from tickets.signals import ticket_activity
 
 from . import actions, conditions
@@ -87,13 +87,22 @@ def active_event_rules() -> list[Rule]:
     if _loaded["version"] != version:
         _loaded["rules"] = list(Rule.objects.filter(is_active=True, trigger=Rule.Trigger.EVENT))
         _loaded["version"] = version
+    # Read again with the rules' check: the settings and the properties the
+    # conditions name.
+    _loaded["settings"] = None
+    _loaded["known"] = None
     return _loaded["rules"]
 
 
-@receiver([post_save, post_delete], sender=Rule, dispatch_uid="workflows.rules_changed")
 def _rules_changed(sender, **kwargs):
-    """A rule changed in this process: ask again at once."""
+    """A rule, the rule settings or a ticket property changed in this
+    process: read them again at the next event."""
     _loaded["checked"] = -RECHECK_SECONDS
+
+
+for _model in (Rule, WorkflowSettings, PropertyDefinition):
+    post_save.connect(_rules_changed, sender=_model, dispatch_uid=f"workflows.{_model.__name__}")
+    post_delete.connect(_rules_changed, sender=_model, dispatch_uid=f"workflows.{_model.__name__}-")
 
 
 def listened_events() -> frozenset[str]:
@@ -216,15 +225,15 @@ def run_event(event: RuleEvent, ticket: Ticket) -> Outcome:
     """Fire the rules that listen for `event` and match the (locked) ticket."""
     outcome = Outcome()
     root = event.root_id or event.pk
-    # Rules that already fired for this change, and how often each fired on
-    # the ticket today: two queries, whatever the number of rules.
-    already = set(RuleFiring.objects.filter(event_id=root).values_list("rule_id", flat=True))
-    rules = [rule for rule in listening_rules(event.event) if rule.pk not in already]
+    rules = listening_rules(event.event)
     if not rules:
         return outcome
-    today = fired_today(ticket)
-    cap = WorkflowSettings.current().max_firings_per_day
-    facts = conditions.EventFacts(ticket, _message_of(event, ticket))
+    # Which rules already fired for this change, and how often each fired on
+    # the ticket today: one query, whatever the number of rules.
+    already, today = firings_of(ticket, root)
+    rules = [rule for rule in rules if rule.pk not in already]
+    cap = settings_now().max_firings_per_day
+    facts = conditions.EventFacts(ticket, lambda: _message_of(event, ticket))
     remaining = rules
     token = _running.set((event.depth, root))
     try:
@@ -264,13 +273,44 @@ def run_event(event: RuleEvent, ticket: Ticket) -> Outcome:
 
 def fired_today(ticket: Ticket) -> dict[int, int]:
     """{rule id: how many times it fired on the ticket in the last day}."""
+    return firings_of(ticket, None)[1]
+
+
+def firings_of(ticket: Ticket, root: int | None) -> tuple[set[int], dict[int, int]]:
+    """(the rules that fired for the change `root`, {rule id: how many times
+    it fired on the ticket in the last day}), in one query: a ticket's
+    firings of a day are few (the daily cap bounds them)."""
     day_ago = timezone.now() - datetime.timedelta(days=1)
-    return dict(
-        RuleFiring.objects.filter(ticket=ticket, created_at__gte=day_ago, applied_at__isnull=False)
-        .values("rule_id")
-        .annotate(count=Count("id"))
-        .values_list("rule_id", "count")
-    )
+    rows = RuleFiring.objects.filter(
+        Q(event_id=root) if root is not None else Q(pk__in=[]),
+        ticket=ticket,
+    ) | RuleFiring.objects.filter(ticket=ticket, created_at__gte=day_ago, applied_at__isnull=False)
+    already: set[int] = set()
+    today: dict[int, int] = {}
+    for rule_id, event_id, created_at, applied_at in rows.values_list(
+        "rule_id", "event_id", "created_at", "applied_at"
+    ):
+        if root is not None and event_id == root:
+            already.add(rule_id)
+        if applied_at is not None and created_at >= day_ago:
+            today[rule_id] = today.get(rule_id, 0) + 1
+    return already, today
+
+
+def known_now() -> dict:
+    """The properties conditions can name (tickets.filters and the event's own)."""
+    active_event_rules()
+    if _loaded.get("known") is None:
+        _loaded["known"] = conditions.known_properties()
+    return _loaded["known"]
+
+
+def settings_now() -> WorkflowSettings:
+    """The rule settings, read again when the rules are (at most once a second)."""
+    active_event_rules()
+    if _loaded.get("settings") is None:
+        _loaded["settings"] = WorkflowSettings.current()
+    return _loaded["settings"]
 
 
 def _message_of(event: RuleEvent, ticket: Ticket) -> Message | None:
@@ -289,18 +329,19 @@ def evaluate(
     ticket as it is now. Conditions Python can read from the row are read
     there; what needs SQL (associations, SLA states, numbers and dates in
     custom properties) is asked in one query for every rule at once."""
-    known = conditions.known_properties()
+    known = known_now()
     answers: dict[int, bool | str] = {}
     columns: dict[str, Q] = {}
     pending: dict[int, tuple] = {}
     for rule in rules:
+        pk = rule.id
         try:
-            pending[rule.pk] = (
-                _read(rule.conditions_all, known, ticket, facts, "all", rule.pk, columns),
-                _read(rule.conditions_any, known, ticket, facts, "any", rule.pk, columns),
+            pending[pk] = (
+                _read(parsed(rule, "all"), known, ticket, facts, "all", pk, columns),
+                _read(parsed(rule, "any"), known, ticket, facts, "any", pk, columns),
             )
         except (filters.FilterError, ValidationError) as error:
-            answers[rule.pk] = str(error.messages[0] if hasattr(error, "messages") else error)
+            answers[pk] = str(error.messages[0] if hasattr(error, "messages") else error)
     row = {}
     if columns:
         row = (
@@ -309,23 +350,31 @@ def evaluate(
             .first()
             or {}
         )
-    for rule in rules:
-        if rule.pk in answers:
-            continue
-        all_of, any_of = pending[rule.pk]
+    for pk, (all_of, any_of) in pending.items():
         holds = all(row.get(a) if isinstance(a, str) else a for a in all_of)
         if holds and any_of:
             holds = any(row.get(a) if isinstance(a, str) else a for a in any_of)
-        answers[rule.pk] = bool(holds)
+        answers[pk] = bool(holds)
     return answers
 
 
-def _read(triples, known, ticket, facts, group, rule_id, columns) -> list:
+def parsed(rule: Rule, group: str) -> list[filters.Condition]:
+    """The rule's conditions of one group as Condition objects, made once per
+    loaded rule (a rule that changes is loaded again)."""
+    name = f"_parsed_{group}"
+    found = rule.__dict__.get(name)
+    if found is None:
+        triples = rule.conditions_all if group == "all" else rule.conditions_any
+        found = [filters.Condition(*triple) for triple in triples]
+        rule.__dict__[name] = found
+    return found
+
+
+def _read(conditions_, known, ticket, facts, group, rule_id, columns) -> list:
     """Each condition's answer (a bool), or the name of the SQL column that
     will hold it."""
     found = []
-    for index, triple in enumerate(triples):
-        condition = filters.Condition(*triple)
+    for index, condition in enumerate(conditions_):
         if condition.key in conditions.EVENT_PROPERTIES:
             found.append(facts is not None and facts.holds(condition))
             continue
@@ -348,7 +397,7 @@ def _read(triples, known, ticket, facts, group, rule_id, columns) -> list:
 
 def under_cap(rule: Rule, ticket: Ticket) -> bool:
     """Whether the rule may fire once more on this ticket today."""
-    cap = WorkflowSettings.current().max_firings_per_day
+    cap = settings_now().max_firings_per_day
     if fired_today(ticket).get(rule.pk, 0) >= cap:
         log.info("rule %s reached its daily cap on ticket %s", rule.pk, ticket.pk)
         return False
