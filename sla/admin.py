@@ -217,10 +217,38 @@ class SlaSettingsAdmin(RecordsSlaChanges, admin.ModelAdmin):
         return False
 
 
+class SlaGoalForm(forms.ModelForm):
+    """The value is picked by name (a team's, a pipeline's, an option's in the
+    reader's language) and stored as clocks.goal_for compares it: an id or a
+    code, as before (issue 14). A value stored earlier that is no longer one
+    of them (a deleted team) is shown as it is, and SlaGoal.clean refuses it."""
+
+    class Meta:
+        model = SlaGoal
+        fields = [
+            "value",
+            "is_enabled",
+            "first_response_minutes",
+            "next_response_minutes",
+            "close_minutes",
+            "due_soon_minutes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = SlaSettings.current().goal_values()
+        current = self.instance.value
+        if current not in dict(choices):
+            choices.append((current, current))
+        self.fields["value"].widget = forms.Select(choices=choices)
+        self.fields["value"].help_text = _("The value of the property goals vary by.")
+
+
 @admin.register(SlaGoal)
 class SlaGoalAdmin(RecordsSlaChanges, admin.ModelAdmin):
     """Goals per value of the selecting property (S30, S31, S33)."""
 
+    form = SlaGoalForm
     list_display = [
         "__str__",
         "is_enabled",

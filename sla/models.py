@@ -205,6 +205,36 @@ class SlaSettings(models.Model):
         if self.goals_by not in dict(self.goals_by_choices()):
             raise ValidationError({"goals_by": _("Choose a property from the list.")})
 
+    def goal_values(self) -> list[tuple[str, str]]:
+        """The values a goal can be for, as (value as stored, name as the
+        reader reads it): what clocks.goal_for compares a ticket's value with,
+        a team's or pipeline's id, a priority's or source's code, a custom
+        property's option. Empty is the goal for tickets without a value (or
+        for all tickets when goals do not vary)."""
+        from accounts.models import Team
+        from tickets.models import Pipeline, Priority, PropertyDefinition, Source
+
+        field = self.goals_by
+        if not field:
+            return [("", str(_("All tickets")))]
+        if field == self.GoalsBy.TEAM:
+            values = [(str(t.pk), t.local_name) for t in Team.objects.order_by("name")]
+        elif field == self.GoalsBy.PIPELINE:
+            values = [(str(p.pk), p.local_name) for p in Pipeline.objects.all()]
+        elif field == self.GoalsBy.PRIORITY:
+            values = [(v, str(label)) for v, label in Priority.choices]
+        elif field == self.GoalsBy.SOURCE:
+            values = [(v, str(label)) for v, label in Source.choices]
+        else:
+            definition = PropertyDefinition.objects.filter(
+                key=field.removeprefix("property:")
+            ).first()
+            values = definition.local_choices if definition else []
+        return [("", str(_("Tickets without a value"))), *values]
+
+    def goals_by_name(self) -> str:
+        return str(dict(self.goals_by_choices()).get(self.goals_by, self.goals_by))
+
     @classmethod
     def current(cls) -> "SlaSettings":
         settings, _created = cls.objects.get_or_create(pk=1)
@@ -241,7 +271,22 @@ class SlaGoal(models.Model):
         verbose_name_plural = _("SLA goals")
 
     def __str__(self) -> str:
-        return self.value or str(_("All tickets"))
+        # The team's, pipeline's or option's name, not the id it is stored by.
+        names = dict(SlaSettings.current().goal_values())
+        return names.get(self.value) or self.value or str(_("All tickets"))
+
+    def clean(self):
+        settings = SlaSettings.current()
+        if self.value not in dict(settings.goal_values()):
+            raise ValidationError(
+                {
+                    "value": _(
+                        "“%(value)s” is not one of the values of “%(property)s”:"
+                        " choose one from the list."
+                    )
+                    % {"value": self.value, "property": settings.goals_by_name()}
+                }
+            )
 
 
 class SlaOutcome(models.Model):

@@ -87,7 +87,8 @@ class StageForm(LabelsFormMixin, forms.ModelForm):
 
     def check_delete(self):
         """Replaces the admin's "protected objects" refusal: a stage holding tickets
-        may be deleted once the admin chose where its tickets go."""
+        may be deleted once the admin chose where its tickets go. The refusal
+        names the status as the reader does (issue 14)."""
         stage = self.instance
         if not self.cleaned_data.get("DELETE") or stage._state.adding:
             return
@@ -98,14 +99,14 @@ class StageForm(LabelsFormMixin, forms.ModelForm):
                     "The status “%(stage)s” is where new tickets of “%(channel)s” start: "
                     "choose another status there before deleting it."
                 ),
-                params={"stage": stage.name, "channel": starting[0]},
+                params={"stage": stage.local_name, "channel": starting[0]},
             )
         if self.cleaned_data.get("move_tickets_to"):
             return
         if Ticket.objects.filter(stage=stage).exists():
             raise ValidationError(
                 _("The status “%(stage)s” has tickets: choose where they go before deleting it."),
-                params={"stage": stage.name},
+                params={"stage": stage.local_name},
             )
 
 

@@ -1,6 +1,7 @@
-"""The web form's settings fit a 1280 px screen beside their preview: the
-table of fields needs no sideways scroll (issue 14), in English and in
-Korean, whose words run longer in some columns."""
+"""The settings fit a 1280 px screen (issue 14), in English and in Korean,
+whose words run longer in some columns: the web form's table of fields
+beside its preview, and the lists beside their filters, need no sideways
+scroll."""
 
 import os
 
@@ -8,7 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from channels_inbound.models import WebForm, WebFormField
-from tests.factories import PropertyDefinitionFactory
+from tests.factories import (
+    EmailAddressFactory,
+    EmailChannelFactory,
+    PropertyDefinitionFactory,
+    TeamFactory,
+    UserFactory,
+)
 from tickets.models import PropertyDefinition
 
 pytestmark = pytest.mark.browser
@@ -88,3 +95,56 @@ def test_the_web_form_fields_fit_beside_the_preview(
     assert over["table"] <= 0, over
     assert over["page"] <= 0, over
     assert over["right"] <= over["preview"], over  # beside the preview, not under it
+
+
+@pytest.fixture
+def long_rows(pipeline, team_a):
+    """Rows as long as a real help desk's: display names with their
+    addresses, a team and a status on every email channel, users with full
+    names and addresses."""
+    support = TeamFactory(name="Customer Support", labels={"ko": "고객 지원"})
+    for name, email in [
+        ("Customer Support", "support@helpdesk.example"),
+        ("Billing and invoices", "billing-and-invoices@helpdesk.example"),
+    ]:
+        EmailChannelFactory(
+            address=EmailAddressFactory(email=email, display_name=name),
+            pipeline=pipeline,
+            team=support,
+        )
+    for n in range(3):
+        UserFactory(
+            first_name="Katarzyna",
+            last_name=f"Nowak-Wiśniewska {n}",
+            email=f"katarzyna.nowak-wisniewska{n}@helpdesk.example",
+            main_team=support,
+        )
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+@pytest.mark.parametrize(
+    "url",
+    ["/admin/channels_inbound/emailchannel/", "/admin/accounts/user/"],
+    ids=["email-channels", "users"],
+)
+def test_a_settings_list_fits_beside_its_filters_at_1280(
+    admin_page, super_admin, long_rows, url, language
+):
+    super_admin.language = language
+    super_admin.save()
+    page = admin_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(url)
+    expect(page.locator("#result_list tbody tr").first).to_be_visible()
+    if SHOTS:
+        name = url.strip("/").split("/")[-1]
+        page.screenshot(path=f"{SHOTS}/list-{name}-1280-{language}.png")
+    over = page.evaluate(
+        """() => {
+          const box = document.querySelector('#result_list').parentElement;
+          const root = document.scrollingElement;
+          return {table: box.scrollWidth - box.clientWidth,
+                  page: root.scrollWidth - root.clientWidth};
+        }"""
+    )
+    assert over == {"table": 0, "page": 0}, over

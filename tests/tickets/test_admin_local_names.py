@@ -116,3 +116,30 @@ def test_rows_read_in_korean_are_kept_by_their_english_names(named, super_admin)
     line = ticket.events.get(field="stage")
     assert (line.old_value, line.new_value) == ("New", "Waiting on contact")
     assert ticket.events.get(field="team").new_value == "Support A"
+
+
+def test_a_korean_admin_is_told_in_korean_which_status_cannot_be_deleted(named, korean_admin):
+    """The refusals to delete a status name it as the reader does, not by its
+    English name."""
+    from tests.tickets.test_admin import inline_data
+
+    pipeline = named["pipeline"]
+
+    def posted(delete):
+        # As the page posts it: each row with its Korean name.
+        data = inline_data(pipeline, delete=delete) | {"label_ko": pipeline.labels[KO]}
+        for i, stage in enumerate(pipeline.stages.order_by("position")):
+            data[f"stages-{i}-label_ko"] = stage.labels.get(KO, "")
+        return data
+
+    url = reverse("admin:tickets_pipeline_change", args=[pipeline.pk])
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    TicketFactory(pipeline=pipeline, stage=waiting)
+    refused = korean_admin.post(url, posted(waiting)).content.decode()
+    assert "“고객 응답 대기”" in refused
+    assert "“Waiting on contact”" not in refused
+
+    new = pipeline.stages.get(name="New")  # where the email channel's tickets start
+    refused = korean_admin.post(url, posted(new)).content.decode()
+    assert "“신규”" in refused
+    assert "“New”" not in refused

@@ -261,6 +261,19 @@ def test_only_the_owner_edits_or_deletes_a_shared_view(client, agent, desk):
     assert not SavedView.objects.exists()
 
 
+def test_a_deleted_view_is_named_in_the_readers_language(client, agent):
+    agent.language = "ko"
+    agent.save()
+    client.force_login(agent)
+    create_view(client, "Shared", "everyone")
+    saved = SavedView.objects.get()
+    saved.labels = {"ko": "공유 보기"}
+    saved.save()
+    page = client.post(reverse("tickets:view_delete", args=[saved.slug]), follow=True)
+    notes = [str(m) for m in page.context["messages"]]
+    assert any("“공유 보기”" in note for note in notes), notes
+
+
 def test_save_view_writes_the_tables_filters(client, agent, desk):
     client.force_login(agent)
     create_view(client, "Changing")

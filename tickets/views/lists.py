@@ -492,7 +492,7 @@ def view_save_filters(request, slug):
 def view_delete(request, slug):
     saved = _editable_view(request, slug)
     saved.delete()
-    messages.success(request, _("Deleted the view “%(name)s”.") % {"name": saved.name})
+    messages.success(request, _("Deleted the view “%(name)s”.") % {"name": saved.local_name})
     return _back(request, reverse("tickets:home"))
 
 
