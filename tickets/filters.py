@@ -145,6 +145,9 @@ BUILTIN = [
     Property("closed_at", _("Closed"), "date", "closed_at"),
     Property("contact", _("Contact (email)"), "record", "contact"),
     Property("company", _("Company"), "record", "company"),
+    Property("contact_name", _("Contact name"), "record", "contact_name"),
+    Property("contact_phone", _("Contact phone number"), "record", "contact_phone"),
+    Property("company_domain", _("Company domain"), "record", "company_domain"),
     Property("sla", _("SLA status"), "sla", "sla", lambda: list(SLA_STATES.items())),
     Property("language", _("Language of the customer"), "choice", "language", lambda: _languages()),
     Property(
@@ -430,21 +433,29 @@ def _dates(column: str, op: str, values: list[str], prop: Property) -> Q:
     return Q(**{f"{column}__gte": timezone.now() - datetime.timedelta(days=days)})
 
 
+# A contact's field, matched on any of its columns.
+CONTACT_FIELDS = {
+    "contact": ("email",),
+    "contact_name": ("first_name", "last_name"),
+    "contact_phone": ("phone", "mobile"),
+}
+# A company's field; a company is also reached through the ticket's contacts.
+COMPANY_FIELDS = {"company": "name", "company_domain": "domain"}
+
+
 def _record(prop: Property, condition: Condition) -> Q:
-    """Associations: the contact by email address, the company by name."""
+    """Associations: a contact by email address, name or phone number; a
+    company by name or domain."""
     op, text = condition.operator, condition.value.strip()
-    if prop.key == "contact":
-        through, lookup = Ticket.contacts.through, "contact__email"
+    if prop.key in CONTACT_FIELDS:
+        linked = Ticket.contacts.through.objects.filter(ticket_id=OuterRef("pk"))
     else:
-        through, lookup = Ticket.companies.through, "company__name"
-    linked = through.objects.filter(ticket_id=OuterRef("pk"))
+        linked = Ticket.companies.through.objects.filter(ticket_id=OuterRef("pk"))
     if op in VALUELESS:
         return Q(Exists(linked)) if op == "known" else ~Q(Exists(linked))
-    if prop.key == "company":
-        # A company is also reached through the ticket's contacts.
-        companies = Company.objects.filter(
-            **{"name__iexact" if op == "is" else "name__icontains": text}
-        )
+    match = "__iexact" if op == "is" else "__icontains"
+    if prop.key in COMPANY_FIELDS:
+        companies = Company.objects.filter(**{COMPANY_FIELDS[prop.key] + match: text})
         return Q(Exists(linked.filter(company__in=companies))) | Q(
             Exists(
                 Ticket.contacts.through.objects.filter(
@@ -452,8 +463,10 @@ def _record(prop: Property, condition: Condition) -> Q:
                 )
             )
         )
-    match = "__iexact" if op == "is" else "__icontains"
-    return Q(Exists(linked.filter(**{lookup + match: text})))
+    matched = Q()
+    for column in CONTACT_FIELDS[prop.key]:
+        matched |= Q(**{f"contact__{column}{match}": text})
+    return Q(Exists(linked.filter(matched)))
 
 
 def _tags(prop: Property, condition: Condition) -> Q:

@@ -371,3 +371,24 @@ def test_rules_tag_tickets_and_fire_on_tags(ticket):
     ticket.refresh_from_db()
     assert sorted(ticket.tags.values_list("name", flat=True)) == ["Billing", "refund"]
     assert ticket.priority == "high"  # the tags' own event set off the second rule
+
+
+def test_contact_and_company_fields_are_conditions(ticket):
+    from crm.models import Company
+
+    contact = ticket.contacts.get()
+    contact.first_name, contact.phone = "Hana", "+82 2 555 0100"
+    contact.company = Company.objects.create(name="Acme Korea", domain="acme.kr")
+    contact.save()
+    rule(
+        "VIP domain",
+        all_=[
+            ("company_domain", "is", "ACME.kr"),
+            ("contact_name", "contains", "han"),
+            ("contact_phone", "contains", "555"),
+        ],
+        actions=[{"type": "set_priority", "value": "high"}],
+    )
+    customer_writes(ticket, "hello", contact=contact)
+    ticket.refresh_from_db()
+    assert ticket.priority == "high"
