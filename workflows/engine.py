@@ -6,9 +6,10 @@
    events (`run_ticket_events`). A change that rolls back leaves no event; a
    broker outage leaves the event waiting for the beat (`run_waiting`).
 2. `run_ticket_events` locks the ticket and takes its waiting events in
-   order. For each, one query answers every listening rule's ticket
-   conditions; the event's own conditions (message text, inbox, business
-   hours) are read from its message. Matching rules fire in the admin's order
+   order. For each, the listening rules' conditions are read from the ticket
+   row (`conditions.read_in_python`) and what needs SQL is asked in one query
+   for all of them; the event's own conditions (message text, inbox,
+   business hours) are read from its message. Matching rules fire in the admin's order
    until one says "stop here": each firing is a `RuleFiring` row, unique per
    rule and event, so an event evaluated twice (a retried task) fires nothing
    twice, and the rule's actions run in a savepoint under
@@ -65,11 +66,11 @@ BUILTIN_EVENTS = {"owner": Event.OWNER, "team": Event.TEAM, "priority": Event.PR
 # The active event rules, loaded once per process and again when any rule
 # changes. Whether one did is asked of the database (how many rules, the
 # latest change, the latest id: one small aggregate), not of a cache, so a
-# worker never acts on a rule deleted or edited in another process, whatever
-# cache the deployment has.
-# Asked at most once a second: a rule changed within that second may still
-# be acted on, as it may between any load and the commit; a firing of a rule
-# deleted meanwhile fails its task's commit, and the beat runs the event again.
+# worker notices a rule deleted or edited in another process whatever cache
+# the deployment has. It is asked at most once a second: a rule changed
+# within that second may still be acted on, as it may between any load and
+# the commit; a firing of a rule deleted meanwhile fails its task's commit,
+# and the beat runs the event again.
 RECHECK_SECONDS = 1.0
 _loaded: dict = {"version": None, "rules": [], "checked": -RECHECK_SECONDS}
 
