@@ -269,6 +269,8 @@ def run_event(event: RuleEvent, ticket: Ticket) -> Outcome:
             ticket.refresh_from_db()
     finally:
         _running.reset(token)
+    if outcome.fired:
+        ticket.refresh_from_db()  # the next event reads the ticket as the rules left it
     return outcome
 
 
