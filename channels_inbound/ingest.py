@@ -16,6 +16,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from workflows import engine as rule_engine
+
 from .models import InboundItem
 from .parsing import InboundParseError
 
@@ -61,7 +63,11 @@ def inbound_process(item_id: int) -> str:
             )
             if item is None or item.status != InboundItem.Status.PENDING:
                 return item.status if item else ""
-            DELIVERERS[item.source](item)
+            # The rules on what is stored run in this transaction (one
+            # commit, not two); a failing rule leaves its events to the task
+            # queued after commit and never fails the delivery.
+            with rule_engine.delivering(lambda: item.ticket_id):
+                DELIVERERS[item.source](item)
             item.attempts += 1
             item.error = ""
             item.processed_at = timezone.now()

@@ -23,14 +23,16 @@
    the reason, and the event goes on with the next rule.
 """
 
+import contextlib
 import contextvars
 import datetime
 import logging
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -145,6 +147,14 @@ def events_of(kind: str, details: dict) -> list[tuple[str, dict]]:
     return []
 
 
+# While the inbound worker delivers (`delivering()`), events are kept here
+# and written in one statement when the delivery is done, then run at once
+# for the delivered ticket; None otherwise (each signal writes its events).
+_buffer: contextvars.ContextVar[list[RuleEvent] | None] = contextvars.ContextVar(
+    "rule_buffer", default=None
+)
+
+
 @receiver(ticket_activity, dispatch_uid="workflows.record_events")
 def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
     running = _running.get()
@@ -155,7 +165,7 @@ def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
     wanted = [(event, kept) for event, kept in events_of(kind, details) if event in listened]
     if not wanted:
         return
-    RuleEvent.objects.bulk_create(
+    recorded = [
         RuleEvent(
             ticket_id=ticket.pk,
             event=event,
@@ -164,9 +174,50 @@ def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
             root_id=running[1] if running else None,
         )
         for event, kept in wanted
-    )
+    ]
+    buffered = _buffer.get()
+    if buffered is not None and running is None:
+        buffered.extend(recorded)
+    else:
+        RuleEvent.objects.bulk_create(recorded)
     ticket_id = ticket.pk
     transaction.on_commit(lambda: enqueue("workflows.tasks.run_ticket_events", ticket_id))
+
+
+@contextlib.contextmanager
+def delivering(ticket_id: Callable[[], int | None]) -> Iterator[None]:
+    """Around the inbound worker's delivery, inside its transaction: the
+    delivered ticket's events (`ticket_id()`) are run right there, once the
+    delivery is done, so its rules cost no second transaction, and an event
+    is written only when a rule acts on it (the commit of the delivery is
+    the commit of their evaluation). A failure is rolled back to that point
+    and the events are written for the task queued after commit: the
+    delivery never fails because of a rule. Other tickets' events are
+    written as usual."""
+    token = _buffer.set([])
+    try:
+        yield
+        events = _buffer.get() or []
+    finally:
+        _buffer.reset(token)
+    if not events:
+        return
+    delivered = ticket_id()
+    mine = [event for event in events if event.ticket_id == delivered]
+    # Other tickets' events (a linked ticket's) wait for their task as usual.
+    RuleEvent.objects.bulk_create([event for event in events if event.ticket_id != delivered])
+    if not mine:
+        return
+    try:
+        with transaction.atomic():
+            _run_pending(delivered, first=mine, new=any(e.event == Event.CREATED for e in mine))
+    except Exception:
+        log.exception("rules for ticket %s left to the worker's task", delivered)
+        # Rolled back to before them: written now, for the task.
+        RuleEvent.objects.bulk_create(
+            RuleEvent(ticket_id=e.ticket_id, event=e.event, details=e.details, depth=e.depth)
+            for e in mine
+        )
 
 
 # Running -----------------------------------------------------------------------
@@ -183,24 +234,47 @@ class Outcome:
 def run_ticket_events(ticket_id: int) -> int:
     """Evaluate the ticket's waiting events in order (the worker, after the
     change committed). Returns how many were evaluated."""
-    done = 0
     with transaction.atomic():
-        ticket = Ticket.objects.locked(ticket_id).select_related("pipeline", "stage").first()
-        if ticket is None:
-            return 0
-        while done < BATCH:
-            event = (
-                RuleEvent.objects.filter(ticket_id=ticket_id, processed_at__isnull=True)
-                .order_by("id")
-                .first()
-            )
-            if event is None:
-                break
-            run_event(event, ticket)
-            RuleEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
-            done += 1
-    if done == BATCH:
+        if connection.vendor == "postgresql":
+            # This commit need not wait for the disk: if the database stopped
+            # before writing it, the events it marked done are waiting again,
+            # with none of what their rules did, and the beat runs them anew.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        done = _run_pending(ticket_id)
+    if done >= BATCH:
         enqueue("workflows.tasks.run_ticket_events", ticket_id)
+    return done
+
+
+def _run_pending(ticket_id: int, first: list[RuleEvent] | None = None, *, new: bool = False) -> int:
+    """Run the ticket's waiting events in order; `first`: the ones just
+    written by the caller (no need to read them back), `new`: the ticket was
+    made in this transaction. Returns how many."""
+    ticket = Ticket.objects.locked(ticket_id).select_related("pipeline", "stage").first()
+    if ticket is None:
+        return 0
+    done = 0
+    pending = RuleEvent.objects.filter(ticket_id=ticket_id, processed_at__isnull=True)
+    while done < BATCH:
+        # All that waits, in order; rules that act record more, read next.
+        events = first or list(pending.order_by("id")[: BATCH - done])
+        first = None
+        if not events:
+            break
+        fired = False
+        roots = {e.root_id or e.pk for e in events}
+        # A ticket made in this delivery has fired nothing yet: no need to ask.
+        history = Firings({}, {}) if new else Firings.of(ticket, roots)
+        new = False
+        for event in events:
+            fired = bool(run_event(event, ticket, history).fired) or fired
+        saved = [e.pk for e in events if e.pk is not None]
+        if saved:
+            RuleEvent.objects.filter(pk__in=saved).update(processed_at=timezone.now())
+        done += len(events)
+        if not fired:
+            break  # nothing acted: nothing new was recorded
     return done
 
 
@@ -222,24 +296,35 @@ def listening_rules(event: str) -> list[Rule]:
     return [rule for rule in active_event_rules() if rule.is_active and event in rule.events]
 
 
-def run_event(event: RuleEvent, ticket: Ticket) -> Outcome:
-    """Fire the rules that listen for `event` and match the (locked) ticket."""
+def run_event(event: RuleEvent, ticket: Ticket, history: "Firings | None" = None) -> Outcome:
+    """Fire the rules that listen for `event` and match the (locked) ticket.
+    `history`: the ticket's firings, read once for a batch of its events."""
     outcome = Outcome()
     root = event.root_id or event.pk
     rules = listening_rules(event.event)
     if not rules:
         return outcome
     # Which rules already fired for this change, and how often each fired on
-    # the ticket today: one query, whatever the number of rules.
-    already, today = firings_of(ticket, root)
+    # the ticket today: one query, whatever the number of rules and events.
+    history = history or Firings.of(ticket, {root})
+    already, today = history.already.get(root, set()), history.today
     rules = [rule for rule in rules if rule.pk not in already]
     cap = settings_now().max_firings_per_day
     facts = conditions.EventFacts(ticket, lambda: _message_of(event, ticket))
     remaining = rules
+    answers: dict | None = evaluate(remaining, ticket, facts)
+    if event.pk is None:
+        # An event run as it happens (the inbound worker's delivery) is
+        # written only when a rule acts on it: its firings refer to it.
+        if not any(a is True or isinstance(a, str) for a in answers.values()):
+            return outcome
+        event.processed_at = timezone.now()
+        event.save()
+        root = event.pk
     token = _running.set((event.depth, root))
     try:
         while remaining:
-            answers = evaluate(remaining, ticket, facts)
+            answers = answers or evaluate(remaining, ticket, facts)
             fired = None
             for index, rule in enumerate(remaining):
                 answer = answers.get(rule.pk)
@@ -259,6 +344,7 @@ def run_event(event: RuleEvent, ticket: Ticket) -> Outcome:
                     outcome.broken.append((rule, error))
                     continue
                 today[rule.pk] = today.get(rule.pk, 0) + 1
+                history.already.setdefault(root, set()).add(rule.pk)
                 outcome.fired.append(rule)
                 fired = index
                 break
@@ -267,6 +353,7 @@ def run_event(event: RuleEvent, ticket: Ticket) -> Outcome:
             # The rule changed the ticket: the rules after it see the change.
             remaining = remaining[fired + 1 :]
             ticket.refresh_from_db()
+            answers = None
     finally:
         _running.reset(token)
     if outcome.fired:
@@ -274,30 +361,36 @@ def run_event(event: RuleEvent, ticket: Ticket) -> Outcome:
     return outcome
 
 
+@dataclass
+class Firings:
+    """A ticket's firings that matter now: the rules each change already
+    fired (`already`, by root event) and how often each rule fired on the
+    ticket in the last day (`today`). A day's firings of one ticket are few:
+    the daily cap bounds them."""
+
+    already: dict[int, set[int]]
+    today: dict[int, int]
+
+    @classmethod
+    def of(cls, ticket: Ticket, roots: set[int]) -> "Firings":
+        day_ago = timezone.now() - datetime.timedelta(days=1)
+        rows = RuleFiring.objects.filter(ticket=ticket).filter(
+            Q(event_id__in=roots) | Q(created_at__gte=day_ago, applied_at__isnull=False)
+        )
+        found = cls({}, {})
+        for rule_id, event_id, created_at, applied_at in rows.values_list(
+            "rule_id", "event_id", "created_at", "applied_at"
+        ):
+            if event_id in roots:
+                found.already.setdefault(event_id, set()).add(rule_id)
+            if applied_at is not None and created_at >= day_ago:
+                found.today[rule_id] = found.today.get(rule_id, 0) + 1
+        return found
+
+
 def fired_today(ticket: Ticket) -> dict[int, int]:
     """{rule id: how many times it fired on the ticket in the last day}."""
-    return firings_of(ticket, None)[1]
-
-
-def firings_of(ticket: Ticket, root: int | None) -> tuple[set[int], dict[int, int]]:
-    """(the rules that fired for the change `root`, {rule id: how many times
-    it fired on the ticket in the last day}), in one query: a ticket's
-    firings of a day are few (the daily cap bounds them)."""
-    day_ago = timezone.now() - datetime.timedelta(days=1)
-    rows = RuleFiring.objects.filter(
-        Q(event_id=root) if root is not None else Q(pk__in=[]),
-        ticket=ticket,
-    ) | RuleFiring.objects.filter(ticket=ticket, created_at__gte=day_ago, applied_at__isnull=False)
-    already: set[int] = set()
-    today: dict[int, int] = {}
-    for rule_id, event_id, created_at, applied_at in rows.values_list(
-        "rule_id", "event_id", "created_at", "applied_at"
-    ):
-        if root is not None and event_id == root:
-            already.add(rule_id)
-        if applied_at is not None and created_at >= day_ago:
-            today[rule_id] = today.get(rule_id, 0) + 1
-    return already, today
+    return Firings.of(ticket, set()).today
 
 
 def known_now() -> dict:

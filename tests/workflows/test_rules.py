@@ -392,3 +392,47 @@ def test_contact_and_company_fields_are_conditions(ticket):
     customer_writes(ticket, "hello", contact=contact)
     ticket.refresh_from_db()
     assert ticket.priority == "high"
+
+
+def _email(subject, text):
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "Hana Kim <hana@customer.example>"
+    message["To"] = "support@helpdesk.example"
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{subject.replace(' ', '-')}@customer.example>"
+    message.set_content(text)
+    return message.as_bytes()
+
+
+def test_the_inbound_worker_runs_rules_in_its_transaction_and_a_failure_never_loses_mail(
+    pipeline, monkeypatch, django_capture_on_commit_callbacks
+):
+    from channels_inbound.ingest import inbound_process
+    from channels_inbound.models import InboundItem
+    from channels_inbound.store import inbound_store
+    from tests.factories import EmailAddressFactory, EmailChannelFactory
+    from tickets.models import Ticket
+
+    EmailChannelFactory(
+        address=EmailAddressFactory(email="support@helpdesk.example"), pipeline=pipeline
+    )
+    rule("Urgent", events=[Event.CREATED], actions=[{"type": "set_priority", "value": "urgent"}])
+    item, _created = inbound_store(source=InboundItem.Source.PIPE, payload=_email("One", "hi"))
+    assert inbound_process(item.pk) == InboundItem.Status.DONE
+    assert Ticket.objects.get(name="One").priority == "urgent"  # no task needed
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in a rule")
+
+    monkeypatch.setattr(engine, "run_event", broken)
+    item, _created = inbound_store(source=InboundItem.Source.PIPE, payload=_email("Two", "hi"))
+    assert inbound_process(item.pk) == InboundItem.Status.DONE  # delivered all the same
+    ticket = Ticket.objects.get(name="Two")
+    assert ticket.priority == ""
+    assert RuleEvent.objects.filter(ticket=ticket, processed_at__isnull=True).exists()
+    monkeypatch.undo()
+    engine.run_ticket_events(ticket.pk)  # the task queued after commit
+    ticket.refresh_from_db()
+    assert ticket.priority == "urgent"
