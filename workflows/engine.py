@@ -4,7 +4,10 @@
    active rule listens for that kind of event, records a `RuleEvent` in the
    same transaction; after commit the worker is asked to run the ticket's
    events (`run_ticket_events`). A change that rolls back leaves no event; a
-   broker outage leaves the event waiting for the beat (`run_waiting`).
+   broker outage leaves the event waiting for the beat (`run_waiting`). The
+   inbound worker, which already runs after the customer's message is
+   stored, runs the delivered ticket's events at the end of its own
+   transaction instead (`delivering`).
 2. `run_ticket_events` locks the ticket and takes its waiting events in
    order. For each, the listening rules' conditions are read from the ticket
    row (`conditions.read_in_python`) and what needs SQL is asked in one query
