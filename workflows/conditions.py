@@ -3,9 +3,10 @@
 Ticket properties (owner, status, priority, custom properties, contact,
 company, SLA status, and whatever else the ticket list can filter on) are
 read through `tickets.filters`, the table's advanced filters, so a rule and a
-view agree on what "priority is any of High" means. They become SQL: an event
-asks one query for every rule's answer at once (`engine`), and the time-based
-sweep (`sweep`) puts them in its WHERE clause.
+view agree on what "priority is any of High" means. An event reads the common
+ones from the ticket row (`read_in_python`, held equal to the SQL by a
+Hypothesis test) and asks one query for the rest (`engine.evaluate`); the
+time-based sweep (`sweep`) puts them in its WHERE clause.
 
 The event's own conditions (the message's text, the inbox it came to, whether
 it is business hours now) are not columns of the ticket: they are read here,
