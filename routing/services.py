@@ -36,9 +36,7 @@ from django.utils import timezone
 from accounts.models import Team, User, member_of
 from accounts.services import user_set_availability
 from helpdesk.queue import enqueue
-from sla.business import Schedule
-from sla.clocks import calendar_schedule
-from sla.models import Calendar
+from sla.clocks import team_schedule
 from tickets.models import OPEN_TICKETS, Ticket, TicketEvent
 from tickets.services import acting_as, ticket_update
 
@@ -56,21 +54,9 @@ WAITING_BATCH = 200
 # Working hours ---------------------------------------------------------------
 
 
-def team_schedule(team: Team) -> Schedule:
-    calendar = (
-        Calendar.objects.filter(teams=team).first()
-        or Calendar.objects.filter(is_default=True).first()
-    )
-    return calendar_schedule(calendar) if calendar else Schedule.around_the_clock()
-
-
-def is_working(schedule: Schedule, moment: datetime.datetime) -> bool:
-    if schedule.always:
-        return True
-    day = moment.astimezone(schedule.time_zone).date()
-    # The day's intervals include the part of the previous day's overnight
-    # period that runs past midnight.
-    return any(start <= moment < end for start, end in schedule.intervals(day))
+def is_working(team: Team, moment: datetime.datetime) -> bool:
+    """Whether `moment` is in the team's working hours (sla.clocks.team_schedule)."""
+    return team_schedule(team.pk).is_working(moment)
 
 
 # Choosing --------------------------------------------------------------------
@@ -114,7 +100,7 @@ class Choice:
 def choose(team: Team, ticket: Ticket, agents: list[User], now: datetime.datetime) -> Choice:
     """The agent `team`'s method picks for `ticket` among `agents` (its
     members, in id order)."""
-    if team.routing not in ROUTED or not is_working(team_schedule(team), now):
+    if team.routing not in ROUTED or not is_working(team, now):
         return Choice(None, nobody=True)
     # Counting is the costly read (an index range per agent): only the cap
     # and least-open need it, plain round-robin does not.

@@ -67,7 +67,7 @@ def team_availability(request):
                     a["agent"].availability == User.Availability.AVAILABLE for a in agents
                 ),
                 "waiting": waiting.get(team.pk, 0),
-                "working": services.is_working(services.team_schedule(team), now),
+                "working": services.is_working(team, now),
             }
         )
     return render_pane(

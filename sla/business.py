@@ -114,6 +114,14 @@ class Schedule:
     def _local_day(self, moment: datetime.datetime) -> datetime.date:
         return moment.astimezone(self.time_zone).date()
 
+    def is_working(self, moment: datetime.datetime) -> bool:
+        """Whether `moment` falls in working time."""
+        if self.always:
+            return True
+        # The day's intervals include the part of the previous day's overnight
+        # period that runs past midnight.
+        return any(start <= moment < end for start, end in self.intervals(self._local_day(moment)))
+
     # Arithmetic -------------------------------------------------------------
 
     def add(self, start: datetime.datetime, duration: datetime.timedelta) -> datetime.datetime:

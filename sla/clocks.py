@@ -94,11 +94,19 @@ def _goal_with_value(value) -> SlaGoal | None:
 def schedule_for(ticket: Ticket, settings: SlaSettings) -> Schedule:
     if settings.mode == SlaSettings.Mode.ALWAYS:
         return Schedule.around_the_clock()
+    return team_schedule(ticket.team_id)
+
+
+def team_schedule(team_id: int | None) -> Schedule:
+    """The working time of a team's tickets: its calendar (the first, when it
+    is in several), else the help desk's default one, else every minute (no
+    hours defined yet). The SLA clocks, routing and time-based rules all
+    count in it."""
     calendar = (
-        Calendar.objects.filter(teams=ticket.team_id).first() if ticket.team_id else None
+        Calendar.objects.filter(teams=team_id).order_by("id").first() if team_id else None
     ) or Calendar.objects.filter(is_default=True).first()
     if calendar is None:
-        return Schedule.around_the_clock()  # working hours asked for, none defined yet
+        return Schedule.around_the_clock()
     return calendar_schedule(calendar)
 
 

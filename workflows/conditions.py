@@ -13,7 +13,6 @@ it is business hours now) are not columns of the ticket: they are read here,
 in Python, from the event's message.
 """
 
-import datetime
 import re
 from dataclasses import dataclass
 
@@ -24,8 +23,6 @@ from django.utils.translation import gettext_lazy as _
 
 from conversations.models import Inbox, Message
 from sla import clocks
-from sla.business import Schedule
-from sla.models import Calendar
 from tickets import filters
 from tickets.models import Ticket
 
@@ -242,10 +239,8 @@ class EventFacts:
 
     def business_hours(self) -> bool:
         if self._business_hours is None:
-            schedule = team_schedule(self.ticket.team_id)
-            now = timezone.now()
-            minute = datetime.timedelta(minutes=1)
-            self._business_hours = schedule.between(now, now + minute) > datetime.timedelta(0)
+            schedule = clocks.team_schedule(self.ticket.team_id)
+            self._business_hours = schedule.is_working(timezone.now())
         return self._business_hours
 
 
@@ -253,14 +248,3 @@ def _word(word: str) -> re.Pattern:
     """The word on its own, in any case: "refund" in "Refund please", not in
     "refunded"."""
     return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
-
-
-def team_schedule(team_id: int | None):
-    """Working time of a team's tickets: its calendar, else the default one,
-    else every minute (as sla.clocks.schedule_for)."""
-    calendar = (
-        Calendar.objects.filter(teams=team_id).order_by("id").first() if team_id else None
-    ) or Calendar.objects.filter(is_default=True).first()
-    if calendar is None:
-        return Schedule.around_the_clock()
-    return clocks.calendar_schedule(calendar)

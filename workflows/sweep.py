@@ -67,7 +67,7 @@ def _cutoff(schedule: Schedule, now: datetime.datetime, hours: int, business: bo
 
 def cutoff_for(rule: Rule, ticket: Ticket, now: datetime.datetime):
     """The moment before which `ticket`'s moment must lie for the rule to run now."""
-    schedule = conditions.team_schedule(ticket.team_id) if rule.business_hours else None
+    schedule = clocks.team_schedule(ticket.team_id) if rule.business_hours else None
     return _cutoff(schedule or Schedule.around_the_clock(), now, rule.hours, rule.business_hours)
 
 
