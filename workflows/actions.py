@@ -549,6 +549,15 @@ class SetStatus(Action):
         return {"stage": get("stage") or "", "properties": properties}
 
 
+def active_user_ids(raw: Iterable[object]) -> list[int]:
+    """The ids of the active users named in `raw`, sorted; a user who does not
+    exist (or left) is refused."""
+    ids = sorted({_id(v) for v in raw} - {None})
+    if User.objects.filter(pk__in=ids, is_active=True).count() != len(ids):
+        raise ValidationError(_("This user does not exist."))
+    return ids
+
+
 def _id_or_none(value: object) -> int:
     try:
         return _id(value) or 0
@@ -566,10 +575,7 @@ class AddFollowers(Action):
         raw = row.get("users") or []
         if not isinstance(raw, list) or not raw:
             raise ValidationError(_("Choose at least one user."))
-        ids = sorted({_id(v) for v in raw} - {None})
-        if User.objects.filter(pk__in=ids, is_active=True).count() != len(ids):
-            raise ValidationError(_("This user does not exist."))
-        return {"type": self.type, "users": ids}
+        return {"type": self.type, "users": active_user_ids(raw)}
 
     def _new(self, row: Row, ticket: Ticket) -> list[User]:
         following = set(ticket.followers.values_list("pk", flat=True))
@@ -691,24 +697,14 @@ class ReplyText(Action):
         html = _clean_html(row.get("html"))
         if not html:
             raise ValidationError(_("Write the reply text."))
-        known = {code for code, _name in _languages()}
-        translations = {}
-        for code, text in (row.get("translations") or {}).items():
-            if code not in known:
-                raise ValidationError(_("Unknown language: %(code)s.") % {"code": code})
-            text = _clean_html(text)
-            if text:
-                translations[code] = text
-        return {"type": self.type, "html": html, "translations": translations}
+        return {"type": self.type, "html": html, "translations": clean_translations(row)}
 
     def describe(self, row: Row, ticket: Ticket) -> list[str]:
         label = _("Reply text for the editor")
-        html = row.get("translations", {}).get(contact_language(ticket)) or row["html"]
-        return [f"{label}: {_plain(html)}"]
+        return [f"{label}: {_plain(in_contact_language(row, ticket))}"]
 
     def apply(self, row: Row, run: Run) -> None:
-        language = contact_language(run.ticket)
-        html = row.get("translations", {}).get(language) or row["html"]
+        html = in_contact_language(row, run.ticket)
         values = _placeholders(run.ticket, run.actor) if run.actor else {}
         run.result.reply_html += clean_editor_html(fill_placeholders(html, values))
 
@@ -721,22 +717,47 @@ class ReplyText(Action):
                 value=editable(row.get("html", "")),
                 help=PLACEHOLDERS,
             ),
-            Input(
-                "translations",
-                gettext_lazy("In other languages"),
-                "translations",
-                _languages(),
-                {code: editable(text) for code, text in row.get("translations", {}).items()},
-            ),
+            translations_input(row),
         ]
 
     def read(self, get, getlist) -> Row:
-        return {
-            "html": get("html"),
-            "translations": {
-                code: get(f"html_{code}") for code, _name in _languages() if get(f"html_{code}")
-            },
-        }
+        return {"html": get("html"), "translations": read_translations(get)}
+
+
+# Texts in the contact's language (reply text, a rule's email) ---------------------
+
+
+def clean_translations(row: Row) -> dict[str, str]:
+    """A row's texts in other languages, cleaned, blanks left out; a language
+    the help desk does not speak is refused."""
+    known = {code for code, _name in _languages()}
+    translations = {}
+    for code, text in (row.get("translations") or {}).items():
+        if code not in known:
+            raise ValidationError(_("Unknown language: %(code)s.") % {"code": code})
+        text = _clean_html(text)
+        if text:
+            translations[code] = text
+    return translations
+
+
+def in_contact_language(row: Row, ticket: Ticket) -> str:
+    """The row's text in the language the customer writes in, else its own."""
+    return row.get("translations", {}).get(contact_language(ticket)) or row["html"]
+
+
+def translations_input(row: Row) -> Input:
+    return Input(
+        "translations",
+        gettext_lazy("In other languages"),
+        "translations",
+        _languages(),
+        {code: editable(text) for code, text in row.get("translations", {}).items()},
+    )
+
+
+def read_translations(get) -> dict[str, str]:
+    return {code: get(f"html_{code}") for code, _name in _languages() if get(f"html_{code}")}
 
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")

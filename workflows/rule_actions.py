@@ -26,10 +26,14 @@ from .actions import (
     Run,
     _clean_html,
     _id,
-    _languages,
     _plain,
-    contact_language,
+    active_user_ids,
+    clean_translations,
+    editable,
+    in_contact_language,
+    read_translations,
     register,
+    translations_input,
 )
 
 
@@ -61,23 +65,15 @@ class SendEmail(Action):
         html = _clean_html(row.get("html"))
         if not html:
             raise ValidationError(_("Write the email."))
-        known = {code for code, _name in _languages()}
-        translations = {
-            code: text
-            for code, text in (
-                (code, _clean_html(text)) for code, text in (row.get("translations") or {}).items()
-            )
-            if code in known and text
-        }
         subject = " ".join(str(row.get("subject") or "").split())[:200]
+        translations = clean_translations(row)
         return {"type": self.type, "subject": subject, "html": html, "translations": translations}
 
     def describe(self, row: Row, ticket: Ticket) -> list[str]:
         return [f"{_('Email to the customer')}: {_plain(row['html'])}"]
 
     def apply(self, row: Row, run: Run) -> None:
-        language = contact_language(run.ticket)
-        html = row.get("translations", {}).get(language) or row["html"]
+        html = in_contact_language(row, run.ticket)
         values = _customer_values(run.ticket)
         try:
             auto_reply_send(
@@ -97,21 +93,15 @@ class SendEmail(Action):
                 "text",
                 value=row.get("subject", ""),
             ),
-            Input("html", gettext_lazy("Email"), "html", value=row.get("html", "")),
-            Input(
-                "translations",
-                gettext_lazy("In other languages"),
-                "translations",
-                _languages(),
-                row.get("translations", {}),
-            ),
+            Input("html", gettext_lazy("Email"), "html", value=editable(row.get("html", ""))),
+            translations_input(row),
         ]
 
     def read(self, get, getlist) -> Row:
         return {
             "subject": get("subject"),
             "html": get("html"),
-            "translations": {code: get(f"html_{code}") or "" for code, _name in _languages()},
+            "translations": read_translations(get),
         }
 
 
@@ -125,10 +115,8 @@ class Notify(Action):
     order = 60
 
     def validate(self, row: Row, *, for_macro: bool) -> Row:
-        users = sorted({_id(v) for v in row.get("users") or []} - {None})
+        users = active_user_ids(row.get("users") or [])
         team = _id(row.get("team"))
-        if User.objects.filter(pk__in=users, is_active=True).count() != len(users):
-            raise ValidationError(_("This user does not exist."))
         if team is not None and not Team.objects.filter(pk=team).exists():
             raise ValidationError(_("This team does not exist."))
         owner = bool(row.get("owner"))
