@@ -201,6 +201,14 @@ def _touch(ticket: Ticket, message: Message) -> None:
     )
 
 
+def _stamp_message_id(message: Message) -> None:
+    """Our Message-ID for an outgoing email, fixed before the first attempt:
+    a retried send reuses it."""
+    domain = message.from_email.rpartition("@")[2] or "helpdesk.local"
+    message.message_id = f"<t{message.ticket_id}.m{message.pk}.{secrets.token_hex(8)}@{domain}>"
+    message.save(update_fields=["message_id"])
+
+
 def reply_send(
     *,
     actor: User,
@@ -290,10 +298,7 @@ def reply_send(
             references=references[-4000:],
             reply_to=reply_to,
         )
-        # Our Message-ID, fixed before the first attempt: a retried send reuses it.
-        domain = message.from_email.rpartition("@")[2] or "helpdesk.local"
-        message.message_id = f"<t{ticket.pk}.m{message.pk}.{secrets.token_hex(8)}@{domain}>"
-        message.save(update_fields=["message_id"])
+        _stamp_message_id(message)
         _attach_uploads(actor, ticket, message, attachments)
         outbound = OutboundEmail.objects.create(message=message)
         _touch(ticket, message)
@@ -873,9 +878,7 @@ def auto_reply_send(*, ticket: Ticket, subject: str, html: str, by: str) -> Mess
             reply_to=latest,
             is_automatic=True,
         )
-        domain = message.from_email.rpartition("@")[2] or "helpdesk.local"
-        message.message_id = f"<t{ticket.pk}.m{message.pk}.{secrets.token_hex(8)}@{domain}>"
-        message.save(update_fields=["message_id"])
+        _stamp_message_id(message)
         outbound = OutboundEmail.objects.create(message=message)
         transaction.on_commit(lambda: enqueue(OutboundEmail.send_task, outbound.pk))
     return message
