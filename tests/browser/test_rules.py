@@ -2,7 +2,6 @@
 email (issue 17). The page fixture fails on any console error (CSP included)."""
 
 import os
-from email.message import EmailMessage
 
 import pytest
 from playwright.sync_api import expect
@@ -11,22 +10,13 @@ from accounts.models import User
 from channels_inbound.models import InboundItem
 from channels_inbound.store import inbound_store
 from tests.browser.conftest import htmx_settled
+from tests.channels_inbound.mail import mail
 from tests.factories import EmailAddressFactory, EmailChannelFactory, TicketFactory, UserFactory
 from tickets.models import Ticket, TicketEvent
 from workflows.models import Rule
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("RULE_SHOTS_DIR")
-
-
-def email(subject: str, text: str) -> bytes:
-    message = EmailMessage()
-    message["From"] = "Hana Kim <hana@customer.example>"
-    message["To"] = "support@helpdesk.example"
-    message["Subject"] = subject
-    message["Message-ID"] = f"<{subject.replace(' ', '-')}@customer.example>"
-    message.set_content(text)
-    return message.as_bytes()
 
 
 def build_rule(page):
@@ -56,7 +46,9 @@ def test_a_rule_is_built_tested_against_a_ticket_and_set_off_by_an_email(
     page = admin_page
     address = EmailAddressFactory(email="support@helpdesk.example")
     EmailChannelFactory(address=address, pipeline=pipeline)
-    inbound_store(source=InboundItem.Source.PIPE, payload=email("Old order", "A refund, please"))
+    inbound_store(
+        source=InboundItem.Source.PIPE, payload=mail(subject="Old order", text="A refund, please")
+    )
     tried = Ticket.objects.get(name="Old order")
     build_rule(page)
 
@@ -78,8 +70,12 @@ def test_a_rule_is_built_tested_against_a_ticket_and_set_off_by_an_email(
     assert rule.conditions_all == [["message_text", "matches_word", "refund"]]
     assert rule.actions == [{"type": "set_priority", "value": "urgent"}]
 
-    inbound_store(source=InboundItem.Source.PIPE, payload=email("Broken mug", "Refund it"))
-    inbound_store(source=InboundItem.Source.PIPE, payload=email("Hello", "Refunded, thanks"))
+    inbound_store(
+        source=InboundItem.Source.PIPE, payload=mail(subject="Broken mug", text="Refund it")
+    )
+    inbound_store(
+        source=InboundItem.Source.PIPE, payload=mail(subject="Hello", text="Refunded, thanks")
+    )
     assert Ticket.objects.get(name="Broken mug").priority == "urgent"
     assert Ticket.objects.get(name="Hello").priority == ""
     line = TicketEvent.objects.get(ticket__name="Broken mug", via=TicketEvent.Via.RULE)

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from conversations.models import Message, Notification, OutboundEmail
 from conversations.services import comment_add
+from tests.channels_inbound.mail import mail
 from tests.factories import (
     ContactFactory,
     PropertyDefinitionFactory,
@@ -394,18 +395,6 @@ def test_contact_and_company_fields_are_conditions(ticket):
     assert ticket.priority == "high"
 
 
-def _email(subject, text):
-    from email.message import EmailMessage
-
-    message = EmailMessage()
-    message["From"] = "Hana Kim <hana@customer.example>"
-    message["To"] = "support@helpdesk.example"
-    message["Subject"] = subject
-    message["Message-ID"] = f"<{subject.replace(' ', '-')}@customer.example>"
-    message.set_content(text)
-    return message.as_bytes()
-
-
 def test_the_inbound_worker_runs_rules_in_its_transaction_and_a_failure_never_loses_mail(
     pipeline, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -419,7 +408,9 @@ def test_the_inbound_worker_runs_rules_in_its_transaction_and_a_failure_never_lo
         address=EmailAddressFactory(email="support@helpdesk.example"), pipeline=pipeline
     )
     rule("Urgent", events=[Event.CREATED], actions=[{"type": "set_priority", "value": "urgent"}])
-    item, _created = inbound_store(source=InboundItem.Source.PIPE, payload=_email("One", "hi"))
+    item, _created = inbound_store(
+        source=InboundItem.Source.PIPE, payload=mail(subject="One", text="hi")
+    )
     assert inbound_process(item.pk) == InboundItem.Status.DONE
     assert Ticket.objects.get(name="One").priority == "urgent"  # no task needed
 
@@ -427,7 +418,9 @@ def test_the_inbound_worker_runs_rules_in_its_transaction_and_a_failure_never_lo
         raise RuntimeError("a bug in a rule")
 
     monkeypatch.setattr(engine, "run_event", broken)
-    item, _created = inbound_store(source=InboundItem.Source.PIPE, payload=_email("Two", "hi"))
+    item, _created = inbound_store(
+        source=InboundItem.Source.PIPE, payload=mail(subject="Two", text="hi")
+    )
     assert inbound_process(item.pk) == InboundItem.Status.DONE  # delivered all the same
     ticket = Ticket.objects.get(name="Two")
     assert ticket.priority == ""
