@@ -92,6 +92,7 @@ def active_event_rules() -> list[Rule]:
     )
     if _loaded["version"] != version:
         _loaded["rules"] = list(Rule.objects.filter(is_active=True, trigger=Rule.Trigger.EVENT))
+        _loaded["listened"] = frozenset(e for rule in _loaded["rules"] for e in rule.events)
         _loaded["version"] = version
     # Read again with the rules' check: the settings and the properties the
     # conditions name.
@@ -112,8 +113,9 @@ for _model in (Rule, WorkflowSettings, PropertyDefinition):
 
 
 def listened_events() -> frozenset[str]:
-    """The events some active rule listens for."""
-    return frozenset(event for rule in active_event_rules() for event in rule.events)
+    """The events some active rule listens for (asked on every change)."""
+    active_event_rules()
+    return _loaded.get("listened", frozenset())
 
 
 def _pk(value) -> int | None:
