@@ -397,7 +397,11 @@
         // The linking form loads on first use: most visitors are never linked
         // by hand, and a long chat would otherwise carry one form per message.
         htmx.ajax("GET", visitor.dataset.visitorUrl, { target: panel, swap: "outerHTML" }).then(function () {
-          document.getElementById(panelId).querySelector("input[type=search]").focus();
+          // htmx binds the new form's triggers when it settles, which may be
+          // after this: bind them now, so what is typed at once searches.
+          var loaded = document.getElementById(panelId);
+          htmx.process(loaded);
+          loaded.querySelector("input[type=search]").focus();
         });
         return;
       }
