@@ -691,6 +691,11 @@ def header_text(value: str, hint: str = "") -> str:
         if word is None:
             continue  # not decodable: left as the text it is
         if not follows_word and between:
+            if not between[-1:].isspace() and between[-1:] not in b"([{<\"'":
+                # Glued to the text before it (no word of RFC 2047 then), as
+                # spam filters prefix a tag: read as its own word, as Python's
+                # and stalwart's decoders do.
+                between += b" "
             chunks.append([between, "", False])
         if follows_word and chunks[-1][1] == charset:
             chunks[-1][0] += word

@@ -79,3 +79,16 @@ def test_date_after_a_trace_headers_semicolon_or_before_a_stray_one():
         assert parsed.date == datetime(
             2022, 10, 10, 3, 31, 15, tzinfo=timezone(timedelta(hours=-7))
         )
+
+
+def test_an_encoded_word_glued_to_a_tag_before_it_reads_as_a_word_of_its_own():
+    """A spam filter's "[SPAM]" prefixed without a space: Python's and
+    stalwart's decoders read a space there, and so does the agent."""
+    glued = parse_email(
+        message("", b"x").replace(b"Subject: Hi", b"Subject: [SPAM]=?utf-8?q?Caf=C3=A9?=")
+    )
+    quoted = parse_email(
+        message("", b"x").replace(b"Subject: Hi", b'Subject: "=?utf-8?q?Caf=C3=A9?="')
+    )
+    assert glued.subject == "[SPAM] Café"
+    assert quoted.subject == '"Café"'
