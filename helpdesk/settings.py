@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, before host checks and the HTTPS redirect.
+    "helpdesk.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "helpdesk.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
