@@ -190,6 +190,25 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Several machines: files (attachments, raw inbound mail, exports) live in
+# S3-compatible object storage, private, streamed through the app's access
+# checks; credentials from S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY or boto3's own
+# chain (instance roles).
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_expire": 300,
+        },
+    }
 
 # Cache: Redis when configured (shared by every process), else per-process memory.
 REDIS_URL = os.environ.get("REDIS_URL", "")
