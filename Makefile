@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTHON ?= python3
 LOCALES := ko fi de zh_Hant pl
 
-.PHONY: run test lint bench worker beat messages install system-deps
+.PHONY: run test lint bench loadtest worker beat messages install system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,22 @@ bench: $(STAMP)
 	$(BENCH_ENV) $(PY) manage.py bench --tickets $(TICKETS)
 	$(BENCH_ENV) $(PY) manage.py bench_ingest --messages 2000 --clients 2
 	$(BENCH_ENV) $(PY) manage.py bench_ingest --messages 1000 --clients 2 --rules 50 --large-posts 0
+
+# 40 agents and 20 inbound messages/s on 2 web and 2 worker processes for 5
+# minutes, then checks nothing was lost, doubled or failed (issue 22). Drops and
+# recreates its own database each run.
+LOADTEST_DB ?= helpdesk_load
+LOAD_ENV := DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(LOADTEST_DB) DEBUG=false \
+	SECURE=false ALLOWED_HOSTS=localhost SECRET_KEY=load-only-not-secret-$(shell hostname)-0123456789abcdef012345
+loadtest: $(STAMP)
+	$(PY) -m pip install --quiet ".[load]"
+	psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $(LOADTEST_DB)" postgres
+	createdb -h 127.0.0.1 -U postgres $(LOADTEST_DB)
+	$(PY) manage.py translations compile
+	$(LOAD_ENV) $(PY) manage.py collectstatic --no-input -v0
+	$(LOAD_ENV) $(PY) manage.py migrate --no-input -v0
+	$(LOAD_ENV) $(PY) manage.py seed_demo
+	$(LOAD_ENV) $(PY) manage.py loadtest $(LOADTEST_ARGS)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A helpdesk worker --loglevel=info

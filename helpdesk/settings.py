@@ -136,6 +136,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+# Behind PgBouncer in transaction pooling, a server-side cursor (QuerySet
+# .iterator()) can outlive the transaction that owns its server connection.
+# Nothing else needs the session: SET LOCAL only, no advisory locks, and
+# Django's psycopg binds parameters client-side (no prepared statements).
+if os.environ.get("DATABASE_POOLING") == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # SQLite ignores an index's INCLUDE columns; PostgreSQL, what we run on, uses them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
