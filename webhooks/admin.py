@@ -26,6 +26,12 @@ ROTATION = datetime.timedelta(hours=24)
 
 
 class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(
+        label=gettext_lazy("URL"),
+        max_length=2000,
+        assume_scheme="https",
+        help_text=gettext_lazy("Where events are posted (HTTPS recommended)."),
+    )
     events = forms.MultipleChoiceField(
         label=gettext_lazy("Events"),
         choices=EventType.choices,
@@ -64,7 +70,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "previous_secret_shown",
         "failures",
         "failing_since",
-        "disabled_reason",
+        "disabled_shown",
         "log_link",
     ]
     actions = ["rotate_secret", "send_test_event"]
@@ -86,7 +92,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
                 ),
                 (
                     _("Deliveries"),
-                    {"fields": ["log_link", "failures", "failing_since", "disabled_reason"]},
+                    {"fields": ["log_link", "failures", "failing_since", "disabled_shown"]},
                 ),
             ]
         return fieldsets
@@ -99,8 +105,8 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("state"))
     def health(self, subscription):
-        if not subscription.is_active and subscription.disabled_reason:
-            return subscription.disabled_reason
+        if subscription.disabled_text():
+            return subscription.disabled_text()
         if subscription.failures:
             return ngettext(
                 "%(count)d failed try in a row",
@@ -117,6 +123,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
             f"?subscription__id__exact={subscription.pk}"
         )
         return format_html('<a href="{}">{}</a>', url, _("Delivery log"))
+
+    @admin.display(description=_("why it was switched off"))
+    def disabled_shown(self, subscription):
+        return subscription.disabled_text() or "—"
 
     @admin.display(description=_("signing secret"))
     def secret_shown(self, subscription):

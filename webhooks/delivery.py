@@ -189,9 +189,11 @@ def _count(subscription: Subscription, ok: bool, now: datetime.datetime) -> None
         and failing_for >= datetime.timedelta(hours=settings.HELPDESK_WEBHOOK_DISABLE_AFTER_HOURS)
     ):
         row.is_active = False
-        row.disabled_reason = _(
-            "Switched off after %(count)d failed tries in a row since %(since)s."
-        ) % {"count": row.failures, "since": row.failing_since.strftime("%Y-%m-%d %H:%M UTC")}
+        # Kept for the log in English; the settings and the email say it in
+        # the reader's language (Subscription.disabled_text).
+        row.disabled_reason = (
+            f"{row.failures} failed tries in a row since {row.failing_since:%Y-%m-%d %H:%M} UTC"
+        )
         fields += ["is_active", "disabled_reason", "updated_at"]
         log.warning("webhook %s switched off: %s", row.pk, row.disabled_reason)
         pk = row.pk
@@ -222,7 +224,7 @@ def tell_admins_disabled(subscription_id: int) -> int:
                 "name": subscription.name,
                 "url": subscription.url,
                 "count": subscription.failures,
-                "reason": subscription.disabled_reason,
+                "reason": subscription.disabled_text(),
                 "error": _last_error(subscription) or "—",
                 "settings": url,
             }

@@ -70,6 +70,16 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def disabled_text(self) -> str:
+        """Why the worker switched it off, in the reader's language; "" when it did not."""
+        if self.is_active or not self.disabled_reason or self.failing_since is None:
+            return ""
+        since = timezone.localtime(self.failing_since).strftime("%Y-%m-%d %H:%M")
+        return _("Switched off after %(count)d failed tries in a row since %(since)s.") % {
+            "count": self.failures,
+            "since": since,
+        }
+
     def secrets(self, now=None) -> list[str]:
         """The secrets that sign now: the current one, and the previous one
         while its rotation lasts."""
