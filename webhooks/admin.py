@@ -12,14 +12,14 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.text import Truncator
-from django.utils.translation import gettext as _
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from . import delivery as sending
 from . import events, safehttp, signing
-from .models import PING, Attempt, Delivery, EventType, Subscription
+from .models import PING, Delivery, EventType, Subscription
 
 # How long the previous secret still signs after a rotation.
 ROTATION = datetime.timedelta(hours=24)
@@ -30,6 +30,7 @@ class SubscriptionForm(forms.ModelForm):
         label=gettext_lazy("URL"),
         max_length=2000,
         assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "webhook-url"}),
         help_text=gettext_lazy("Where events are posted (HTTPS recommended)."),
     )
     events = forms.MultipleChoiceField(
@@ -62,7 +63,8 @@ class SubscriptionForm(forms.ModelForm):
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionForm
-    list_display = ["name", "url", "event_names", "is_active", "health", "log_link"]
+    list_display = ["name", "url_shown", "event_names", "health", "log_link"]
+    empty_value_display = "—"
     list_filter = ["is_active"]
     search_fields = ["name", "url"]
     readonly_fields = [
@@ -96,6 +98,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
                 ),
             ]
         return fieldsets
+
+    @admin.display(description=_("URL"), ordering="url")
+    def url_shown(self, subscription):
+        return Truncator(subscription.url).chars(60)
 
     @admin.display(description=_("events"))
     def event_names(self, subscription):
@@ -187,33 +193,18 @@ class SubscriptionAdmin(admin.ModelAdmin):
         )
 
 
-class AttemptInline(admin.TabularInline):
-    model = Attempt
-    fields = ["at", "status_code", "duration_ms", "response", "error"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     """The delivery log: what was sent where, and what came back."""
 
     list_display = [
-        "created_at",
+        "created",
         "subscription",
         "event",
         "ticket_link",
         "status",
         "attempts",
-        "last_status_code",
-        "last_duration_ms",
+        "answer",
         "response_start",
         "next_try",
     ]
@@ -236,10 +227,11 @@ class DeliveryAdmin(admin.ModelAdmin):
         "resent_from",
         "created_at",
         "finished_at",
+        "tries_shown",
         "payload_shown",
     ]
     readonly_fields = fields
-    inlines = [AttemptInline]
+    empty_value_display = "—"
     actions = ["send_again"]
     change_form_template = "webhooks/delivery_change_form.html"
 
@@ -249,6 +241,44 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_list_display(self, request):
+        shown = list(super().get_list_display(request))
+        if "subscription__id__exact" in request.GET:
+            shown.remove("subscription")  # one webhook's log: its name is the filter's
+        return shown
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, delivery):
+        return format_html(
+            '<span class="nowrap">{}</span>',
+            timezone.localtime(delivery.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+        )
+
+    @admin.display(description=_("tries"))
+    def tries_shown(self, delivery):
+        rows = [
+            (
+                timezone.localtime(a.at).strftime("%Y-%m-%d %H:%M:%S"),
+                a.status_code or "—",
+                a.duration_ms if a.duration_ms is not None else "—",
+                Truncator(" ".join((a.response or a.error).split())).chars(120) or "—",
+            )
+            for a in delivery.tries.all()
+        ]
+        if not rows:
+            return "—"
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            capfirst(_("time")),
+            capfirst(_("response status")),
+            capfirst(_("response time (ms)")),
+            capfirst(_("response body start")),
+        )
+        body = format_html_join(
+            "", '<tr><td class="nowrap">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>', rows
+        )
+        return format_html('<table class="webhook-tries">{}{}</table>', head, body)
+
     @admin.display(description=_("ticket"))
     def ticket_link(self, delivery):
         if not delivery.ticket_id:
@@ -256,10 +286,21 @@ class DeliveryAdmin(admin.ModelAdmin):
         url = reverse("tickets:ticket_open", args=[delivery.ticket_id])
         return format_html('<a href="{}">#{}</a>', url, delivery.ticket_id)
 
+    @admin.display(description=_("response status"))
+    def answer(self, delivery):
+        """The last try's status and time, as "500 · 39 ms"."""
+        if delivery.last_duration_ms is None and delivery.last_status_code is None:
+            return "—"
+        return format_html(
+            '<span class="nowrap">{} · {} ms</span>',
+            delivery.last_status_code or "—",
+            delivery.last_duration_ms if delivery.last_duration_ms is not None else "—",
+        )
+
     @admin.display(description=_("response body start"))
     def response_start(self, delivery):
         text = delivery.last_response or delivery.last_error
-        return Truncator(" ".join(text.split())).chars(60) or "—"
+        return Truncator(" ".join(text.split())).chars(48) or "—"
 
     @admin.display(description=_("next try"))
     def next_try(self, delivery):

@@ -56,3 +56,25 @@ def test_two_secrets_give_two_signatures_each_of_which_verifies():
     digest = hashlib.sha256(b"x").digest()  # a stranger's signature verifies nothing
     forged = {**headers, "webhook-signature": "v1," + base64.b64encode(digest).decode()}
     assert not verify(new, forged, b"{}")
+
+
+def test_the_readmes_verification_code_accepts_our_requests_and_refuses_others():
+    """The Python a receiver copies from the README works on what we send."""
+    import re
+    import time
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Verifying a webhook signature", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 (our own README)
+    readme_verify = namespace["verify"]
+    old, new = signing.generate_secret(), signing.generate_secret()
+    body = b'{"type":"ticket.created"}'
+    headers = signing.headers([new, old], "msg_r", int(time.time()), body)
+    assert readme_verify(new, headers, body) and readme_verify(old, headers, body)
+    assert not readme_verify(signing.generate_secret(), headers, body)
+    assert not readme_verify(new, headers, body + b"x")
+    stale = signing.headers([new], "msg_r", int(time.time()) - 3600, body)
+    assert not readme_verify(new, stale, body)
