@@ -65,7 +65,6 @@ class SubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionForm
     list_display = ["name", "url_shown", "event_names", "health", "log_link"]
     empty_value_display = "—"
-    list_filter = ["is_active"]
     search_fields = ["name", "url"]
     readonly_fields = [
         "secret_shown",
@@ -202,8 +201,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "subscription",
         "event",
         "ticket_link",
-        "status",
-        "attempts",
+        "status_shown",
         "answer",
         "response_start",
         "next_try",
@@ -286,6 +284,17 @@ class DeliveryAdmin(admin.ModelAdmin):
         url = reverse("tickets:ticket_open", args=[delivery.ticket_id])
         return format_html('<a href="{}">#{}</a>', url, delivery.ticket_id)
 
+    @admin.display(description=_("status"), ordering="status")
+    def status_shown(self, delivery):
+        """The status, and how many tries it took when more than one."""
+        status = delivery.get_status_display()
+        if delivery.attempts < 2:
+            return status
+        tries = ngettext("%(count)d try", "%(count)d tries", delivery.attempts) % {
+            "count": delivery.attempts
+        }
+        return format_html('{}<div class="help">{}</div>', status, tries)
+
     @admin.display(description=_("response status"))
     def answer(self, delivery):
         """The last try's status and time, as "500 · 39 ms"."""
@@ -300,7 +309,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description=_("response body start"))
     def response_start(self, delivery):
         text = delivery.last_response or delivery.last_error
-        return Truncator(" ".join(text.split())).chars(48) or "—"
+        return Truncator(" ".join(text.split())).chars(40) or "—"
 
     @admin.display(description=_("next try"))
     def next_try(self, delivery):

@@ -23,7 +23,7 @@ class EventType(models.TextChoices):
     TICKET_DELETED = "ticket.deleted", _("Ticket deleted")
     MESSAGE_RECEIVED = "message.received", _("Message received")
     MESSAGE_SENT = "message.sent", _("Message sent")
-    COMMENT_ADDED = "comment.added", _("Comment added")
+    COMMENT_ADDED = "comment.added", pgettext_lazy("webhook event", "Comment added")
     SLA_DUE_SOON = "sla.due_soon", _("SLA due soon")
     SLA_OVERDUE = "sla.overdue", _("SLA overdue")
     RULE_FIRED = "rule.fired", _("Rule fired")
