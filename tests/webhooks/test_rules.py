@@ -116,3 +116,43 @@ def test_the_builder_offers_the_webhooks(shop):
     assert (str(shop.pk), "Shop") in choice.choices
     row = actions.ACTIONS["send_webhook"].validate({"subscription": str(shop.pk)}, for_macro=False)
     assert row == {"type": "send_webhook", "subscription": shop.pk}
+
+
+def test_an_admin_builds_a_rule_that_sends_a_webhook(client, super_admin, shop):
+    from django.urls import reverse
+
+    client.force_login(super_admin)
+    row = client.get(
+        reverse("admin:workflows_rule_action_row"), {"index": "0", "a0-type": "send_webhook"}
+    )
+    assert row.status_code == 200 and "Shop" in row.content.decode()
+    response = client.post(
+        reverse("admin:workflows_rule_add"),
+        {
+            "name": "Tell the shop",
+            "is_active": "on",
+            "trigger": "event",
+            "events": ["customer_message"],
+            "action_index": ["0"],
+            "a0-type": "send_webhook",
+            "a0-subscription": str(shop.pk),
+            "position": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Rule.objects.get().actions == [{"type": "send_webhook", "subscription": shop.pk}]
+    missing = client.post(
+        reverse("admin:workflows_rule_add"),
+        {
+            "name": "No webhook chosen",
+            "is_active": "on",
+            "trigger": "event",
+            "events": ["customer_message"],
+            "action_index": ["0"],
+            "a0-type": "send_webhook",
+            "a0-subscription": "",
+            "position": "0",
+        },
+    )
+    assert missing.status_code == 200 and "Choose a webhook." in missing.content.decode()
+    assert Rule.objects.count() == 1
