@@ -204,7 +204,6 @@ class DeliveryAdmin(admin.ModelAdmin):
         "status_shown",
         "answer",
         "response_start",
-        "next_try",
     ]
     list_filter = ["status", "subscription", "event"]
     list_select_related = ["subscription"]
@@ -286,14 +285,19 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("status"), ordering="status")
     def status_shown(self, delivery):
-        """The status, and how many tries it took when more than one."""
-        status = delivery.get_status_display()
-        if delivery.attempts < 2:
-            return status
-        tries = ngettext("%(count)d try", "%(count)d tries", delivery.attempts) % {
-            "count": delivery.attempts
-        }
-        return format_html('{}<div class="help">{}</div>', status, tries)
+        """The status, how many tries it took when more than one, and when a
+        pending one is tried next."""
+        notes = []
+        if delivery.attempts > 1:
+            notes.append(
+                ngettext("%(count)d try", "%(count)d tries", delivery.attempts)
+                % {"count": delivery.attempts}
+            )
+        if delivery.status == Delivery.Status.PENDING and delivery.attempts:
+            notes.append(f"{capfirst(_('next try'))}: {self.next_try(delivery)}")
+        return format_html(
+            '{}<div class="help">{}</div>', delivery.get_status_display(), " · ".join(notes)
+        )
 
     @admin.display(description=_("response status"))
     def answer(self, delivery):
@@ -309,7 +313,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description=_("response body start"))
     def response_start(self, delivery):
         text = delivery.last_response or delivery.last_error
-        return Truncator(" ".join(text.split())).chars(40) or "—"
+        return Truncator(" ".join(text.split())).chars(32) or "—"
 
     @admin.display(description=_("next try"))
     def next_try(self, delivery):
@@ -317,7 +321,9 @@ class DeliveryAdmin(admin.ModelAdmin):
             return "—"
         if not delivery.subscription.is_active:
             return _("Waits: the webhook is off")
-        return timezone.localtime(delivery.next_attempt_at).strftime("%Y-%m-%d %H:%M:%S")
+        at = timezone.localtime(delivery.next_attempt_at)
+        today = at.date() == timezone.localdate()
+        return at.strftime("%H:%M:%S" if today else "%Y-%m-%d %H:%M")
 
     @admin.display(description=_("payload"))
     def payload_shown(self, delivery):

@@ -97,7 +97,7 @@ def deliver(delivery_id: int) -> str:
     try:
         answer = safehttp.post(subscription.url, body, headers)
     except safehttp.Refused as refused:
-        attempt.error = str(refused)
+        attempt.error = str(refused)[:RESPONSE_KEPT]
     except Exception as error:  # a timeout, a refused connection, a broken answer
         attempt.error = _describe(error)
         attempt.duration_ms = round((timezone.now() - now).total_seconds() * 1000)
