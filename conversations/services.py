@@ -302,7 +302,7 @@ def reply_send(
         _attach_uploads(actor, ticket, message, attachments)
         outbound = OutboundEmail.objects.create(message=message)
         _touch(ticket, message)
-        _after_agent_reply(actor, ticket, stage, stage_values)
+        _after_agent_reply(actor, ticket, stage, stage_values, message)
         transaction.on_commit(lambda: enqueue(OutboundEmail.send_task, outbound.pk))
     return message
 
@@ -405,12 +405,16 @@ def thread_reply_send(
         if hook:
             hook(message)
         _touch(ticket, message)
-        _after_agent_reply(actor, ticket, stage, stage_values)
+        _after_agent_reply(actor, ticket, stage, stage_values, message)
     return message
 
 
 def _after_agent_reply(
-    actor: User, ticket: Ticket, stage: Stage | None, stage_values: Values | None
+    actor: User,
+    ticket: Ticket,
+    stage: Stage | None,
+    stage_values: Values | None,
+    message: Message,
 ) -> None:
     """What every agent reply does, whatever its channel: the status the agent
     chose, else the pipeline's "after an agent's reply" one (S20, S21), and the
@@ -421,7 +425,9 @@ def _after_agent_reply(
     now = timezone.now()
     Ticket.objects.filter(pk=ticket.pk).update(last_agent_reply_at=now)
     ticket.last_agent_reply_at = now
-    ticket_activity.send(Ticket, ticket=ticket, kind="agent_reply", at=now)
+    ticket_activity.send(
+        Ticket, ticket=ticket, kind="agent_reply", at=now, message=message, actor=actor
+    )
     target = stage
     if target and target.pk != ticket.stage_id:
         ticket_services.ticket_set_stage(

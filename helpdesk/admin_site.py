@@ -125,6 +125,16 @@ SETTINGS_GROUPS = (
         ),
     ),
     SettingsGroup(
+        "integrations",
+        _("Integrations"),
+        "send",
+        _("Webhooks that tell other systems what happens in the help desk, and what was sent."),
+        (
+            ("webhooks.subscription", "send"),
+            ("webhooks.delivery", "history"),
+        ),
+    ),
+    SettingsGroup(
         "security",
         _("Security"),
         "shield-check",

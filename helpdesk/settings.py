@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "sla",
     "workflows",
     "routing",
+    "webhooks",
     "anymail",
 ]
 
@@ -279,6 +280,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.sweep_time_rules",
         "schedule": 60.0,
     },
+    "send-due-webhook-deliveries": {
+        "task": "webhooks.tasks.send_due_deliveries",
+        "schedule": 30.0,
+    },
+    "purge-old-webhook-deliveries": {
+        "task": "webhooks.tasks.purge_old_deliveries",
+        "schedule": 24 * 3600.0,
+    },
     "purge-deleted-tickets": {
         "task": "tickets.tasks.purge_deleted_tickets",
         "schedule": 3600.0,
@@ -369,6 +378,18 @@ HELPDESK_LIST_PAGE_SIZE = 50
 HELPDESK_TABLE_PAGE_SIZE = 50
 # SLA event times are checked against PostgreSQL's clock (RELIABILITY 20).
 HELPDESK_SLA_DATABASE_CLOCK = True
+# Outgoing webhooks (issue 18). Private, loopback and link-local targets are
+# refused unless this allows them (a receiver on the same network, tests).
+HELPDESK_WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+HELPDESK_WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 5)
+HELPDESK_WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 10)
+# Seconds before each retry: 10 tries over about 23.7 hours, then it gives up.
+HELPDESK_WEBHOOK_RETRY_SCHEDULE = (30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800)
+# Switched off (and the admins emailed) after this many failed tries in a row
+# spanning at least this many hours, with no success between.
+HELPDESK_WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 10)
+HELPDESK_WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 20)
+HELPDESK_WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
 # Custom views the help desk may hold in all (S27: the plan's limit).
 HELPDESK_MAX_CUSTOM_VIEWS = env_int("MAX_CUSTOM_VIEWS", 50)
 HELPDESK_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 2**20

@@ -681,6 +681,9 @@ def ticket_delete(*, actor: User | None, ticket: Ticket) -> Ticket:
                 deleted_at=current.deleted_at, deleted_by=actor
             )
             _event(current, actor, TicketEvent.Kind.DELETED).save()
+            ticket_activity.send(
+                Ticket, ticket=current, kind="deleted", at=current.deleted_at, actor=actor
+            )
     return current
 
 

@@ -5,7 +5,7 @@ clocks) without the ticket and conversation code depending on them.
 locked ticket, `kind` and `at`:
 
 - "customer_message": a person (not an auto-reply) wrote on the ticket;
-- "agent_reply": an agent answered the customer (not a comment);
+- "agent_reply": an agent answered the customer (not a comment; `message`);
 - "stage": the status changed (`old_stage`, `new_stage` given too);
 - "properties": fields or custom properties changed (`previous`: their
   values before, by name; record ids for owner, team and pipeline);
@@ -13,10 +13,12 @@ locked ticket, `kind` and `at`:
 - "created": the ticket was created (its first message, if any, is stored
   later in the same transaction);
 - "comment": an agent added an internal comment (`message`);
+- "deleted": the ticket was moved to Recently deleted;
 - "sla": the SLA sweep found a deadline due soon or passed (`clock`,
   `state`: "due_soon" or "overdue").
 
-"created", "stage", "properties", "tags" and "comment" also give the `actor`
+"created", "stage", "properties", "tags", "comment", "agent_reply" and
+"deleted" also give the `actor`
 (None for automation), and "customer_message" the `message`. Receivers
 ignore the kinds they do not handle: more may be added.
 

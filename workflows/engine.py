@@ -46,6 +46,8 @@ from helpdesk.queue import enqueue
 from tickets import filters
 from tickets.models import PropertyDefinition, Ticket, TicketEvent
 from tickets.signals import ticket_activity
+from webhooks import events as webhook_events
+from webhooks.models import EventType
 
 from . import actions, conditions
 from .models import Event, Rule, RuleEvent, RuleFiring, WorkflowSettings
@@ -542,6 +544,10 @@ def run_actions(rule: Rule, ticket: Ticket) -> str:
         reason = _reason(error)
         switch_off(rule, reason)
         return reason
+    # Webhooks subscribed to "rule fired" hear of it (event and time rules alike).
+    webhook_events.publish(
+        EventType.RULE_FIRED, ticket=ticket, data={"rule": {"id": rule.pk, "name": rule.name}}
+    )
     return ""
 
 

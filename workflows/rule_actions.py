@@ -1,6 +1,7 @@
 """Actions registered next to the first ones (workflows.actions): tags, which
 macros and rules both take, and those only a rule takes (email the customer
-from a template, notify people, mark as spam, close, assign by routing).
+from a template, notify people, mark as spam, close, assign by routing, send
+a webhook).
 Each runs through a service, inside the rule's or macro's `acting_as`, so the
 timeline says "by rule “…”"."""
 
@@ -17,6 +18,8 @@ from routing.services import route
 from tickets.access import users_who_see
 from tickets.models import Stage, Ticket
 from tickets.services import tag_clean_name, ticket_mark_spam, ticket_set_stage, ticket_tag
+from webhooks import events as webhook_events
+from webhooks.models import RULE_ACTION, Subscription
 
 from .actions import (
     MAX_HTML,
@@ -313,3 +316,52 @@ class AddTags(TagAction):
 class RemoveTags(TagAction):
     type, key = "remove_tags", "remove"
     label = gettext_lazy("Remove tags")
+
+
+@register
+class SendWebhook(Action):
+    """Post the ticket to a webhook's URL (issue 18), whatever events the
+    webhook is subscribed to: queued with the change, signed and sent by the
+    worker like every delivery, in order with the ticket's other events."""
+
+    type = "send_webhook"
+    label = gettext_lazy("Send a webhook")
+    in_bulk = False
+    order = 90  # after the changes, so the body shows the ticket as the rule left it
+
+    def validate(self, row: Row, *, for_macro: bool) -> Row:
+        if for_macro:
+            raise ValidationError(_("Only rules send webhooks."))
+        pk = _id(row.get("subscription"))
+        if pk is None:
+            raise ValidationError(_("Choose a webhook."))
+        if not Subscription.objects.filter(pk=pk).exists():
+            raise ValidationError(_("This webhook no longer exists."))
+        return {"type": self.type, "subscription": pk}
+
+    def describe(self, row: Row, ticket: Ticket) -> list[str]:
+        subscription = Subscription.objects.filter(pk=row["subscription"]).first()
+        return [f"{_('Webhook')}: {subscription.name if subscription else '—'}"]
+
+    def apply(self, row: Row, run: Run) -> None:
+        subscription = Subscription.objects.filter(pk=row["subscription"]).first()
+        if subscription is None:
+            raise ValidationError(_("This webhook no longer exists."))
+        sent = webhook_events.send_to(
+            subscription, RULE_ACTION, ticket=run.ticket, data={"rule": {"name": run.name}}
+        )
+        if not sent:
+            run.result.skipped.append(
+                _("The webhook “%(name)s” is off.") % {"name": subscription.name}
+            )
+
+    def inputs(self, row: Row) -> list[Input]:
+        return [
+            Input(
+                "subscription",
+                gettext_lazy("Webhook"),
+                "select",
+                [("", "—"), *((str(s.pk), s.name) for s in Subscription.objects.all())],
+                str(row.get("subscription") or ""),
+            )
+        ]
