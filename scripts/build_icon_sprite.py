@@ -97,6 +97,10 @@ ICONS = [
     "bell",
     "at-sign",
     "paperclip",
+    "book-open",
+    "thumbs-up",
+    "thumbs-down",
+    "image",
 ]
 
 OUT = Path(__file__).resolve().parent.parent / "static/vendor/lucide/sprite.svg"
