@@ -67,36 +67,61 @@ def search(queryset, text: str):
     )
 
 
-def similar_query(text: str) -> str:
-    """A tsquery asking for any of the text's lexemes: words cut to six
-    letters as prefixes (invoice, invoices), CJK pairs exact."""
-    chosen: list[str] = []
+def similar_terms(text: str) -> list[tuple[str, bool]]:
+    """The text's distinct lexemes to ask for: words cut to six letters as
+    prefixes (invoice, invoices), CJK pairs exact; short and stop words out."""
+    chosen: list[tuple[str, bool]] = []
     for word in lexemes.words(text[:5000]):
         cjk = bool(re.match(f"[{lexemes._CJK}]", word))
         if not cjk and (len(word) < 3 or word in STOP or word.isdigit()):
             continue
-        term = lexemes._quote(word) if cjk else lexemes._quote(word[:6]) + ":*"
+        term = (word, False) if cjk else (word[:6], True)
         if term not in chosen:
             chosen.append(term)
         if len(chosen) == SIMILAR_TERMS:
             break
-    return " | ".join(chosen)
+    return chosen
+
+
+def similar_query(terms: list[tuple[str, bool]]) -> str:
+    return " | ".join(lexemes._quote(w) + (":*" if prefix else "") for w, prefix in terms)
+
+
+_VECTOR_LEXEME = re.compile(r"'((?:[^']|'')*)'")
+
+
+def coverage(terms: list[tuple[str, bool]], vector: str) -> float:
+    """How much of the message an article covers, 0 to 1: the square root
+    of the share of the message's lexemes found in the article's vector."""
+    found = {m.replace("''", "'") for m in _VECTOR_LEXEME.findall(vector or "")}
+    hits = sum(
+        1
+        for word, prefix in terms
+        if (any(f.startswith(word) for f in found) if prefix else word in found)
+    )
+    return (hits / len(terms)) ** 0.5 if terms else 0.0
 
 
 def similar(queryset, text: str, limit: int) -> list[tuple[float, Translation]]:
-    """The `limit` translations most like `text` by full-text similarity,
-    with a score from 0 to 1 (ts_rank normalised as rank / (rank + 1))."""
-    tsquery = similar_query(text)
-    if not tsquery or connection.vendor != "postgresql":
+    """The `limit` translations most like `text`, ranked by PostgreSQL's
+    full-text similarity (ts_rank of any of the text's lexemes, title words
+    weighing most), each with a 0..1 score for merging with other kinds of
+    suggestion (coverage(), never above the score of a better-ranked one)."""
+    terms = similar_terms(text)
+    if not terms or connection.vendor != "postgresql":
         return []
+    tsquery = similar_query(terms)
     vector = '"knowledge_translation"."search_vector"'
     rows = (
         queryset.filter(
             models.Q(RawSQL(f"{vector} @@ %s::tsquery", [tsquery], models.BooleanField()))
         )
-        .annotate(
-            similarity=RawSQL(f"ts_rank({vector}, %s::tsquery, 32)", [tsquery], models.FloatField())
-        )
-        .order_by("-similarity", "id")[:limit]
+        .annotate(rank=RawSQL(f"ts_rank({vector}, %s::tsquery)", [tsquery], models.FloatField()))
+        .order_by("-rank", "id")[:limit]
     )
-    return [(row.similarity, row) for row in rows]
+    results: list[tuple[float, Translation]] = []
+    ceiling = 1.0
+    for row in rows:
+        ceiling = min(ceiling, coverage(terms, row.search_vector))
+        results.append((ceiling, row))
+    return results
