@@ -5,6 +5,7 @@ is a save of its words; votes count once per visitor."""
 import mimetypes
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
@@ -19,6 +20,29 @@ from .sanitize import article_text, clean_article_html
 from .search import document
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+VERSION_KEY = "knowledge:version"
+
+
+def version() -> int:
+    """Moves whenever an article changes: the help center's cached pages
+    (the home's counts) are keyed by it, so none outlives a change."""
+    value = cache.get(VERSION_KEY)
+    if value is None:
+        value = 1
+        cache.add(VERSION_KEY, value, None)
+    return value
+
+
+def changed() -> None:
+    """After the change commits (a rolled-back change changes nothing)."""
+
+    def bump():
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:
+            cache.set(VERSION_KEY, 2, None)
+
+    transaction.on_commit(bump)
 MAX_TAGS = 20
 
 
@@ -137,6 +161,7 @@ def save_translation(
     # The tags are the article's: its other translations are found by them too.
     for other in article.translations.exclude(pk=translation.pk):
         _refresh_vector(other, tags)
+    changed()
     return translation
 
 
@@ -155,6 +180,7 @@ def set_state(translation: Translation, state: str, user: User) -> Translation:
     )
     translation.save()
     _revise(translation, user)
+    changed()
     return translation
 
 
@@ -173,6 +199,7 @@ def restore_revision(revision: Revision, user: User) -> Translation:
     translation.save()
     _revise(translation, user, note=f"#{revision.number}")
     _refresh_vector(translation, translation.article.tags)
+    changed()
     return translation
 
 

@@ -8,7 +8,7 @@ import secrets
 from functools import wraps
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +27,8 @@ from ..models import ArticleFile, Category, Translation
 VISITOR_COOKIE = "hc_visitor"
 VISITOR_MAX_AGE = 365 * 24 * 3600
 SEARCH_PAGE = 20
+SEARCH_PAGES = 50  # deeper pages are not offered (nobody reads page 51)
+HOME_CACHE_SECONDS = 3600
 RELATED = 5
 # BCP 47 tags for hreflang and <html lang>, from the URL's language codes.
 HREFLANG = {"zh-hant": "zh-Hant"}
@@ -113,19 +115,24 @@ def _categories_with_counts(lang: str):
 @require_GET
 @in_language
 def home(request, lang):
-    popular = (
-        services.public_translations(lang)
-        .select_related("article__category")
-        .only("title", "slug", "language", "article__id", "article__category__slug")
-        .order_by("-helpful_yes", "-published_at", "id")[:6]
-    )
-    context = _context(
-        request,
-        lang,
-        path_rest="",
-        categories=_categories_with_counts(lang),
-        popular=popular,
-    )
+    """Categories with their counts and the best-rated articles: counted over
+    every article, so kept in the cache until an article changes
+    (services.changed() moves the version in the key)."""
+    key = f"knowledge:home:{services.version()}:{lang}"
+    cached = cache.get(key)
+    if cached is None:
+        popular = (
+            services.public_translations(lang)
+            .select_related("article")
+            .only("title", "slug", "language", "article__id")
+            .order_by("-helpful_yes", "-published_at", "id")[:6]
+        )
+        cached = {
+            "categories": _categories_with_counts(lang),
+            "popular": [(t.title, t.get_absolute_url()) for t in popular],
+        }
+        cache.set(key, cached, HOME_CACHE_SECONDS)
+    context = _context(request, lang, path_rest="", **cached)
     return render(request, "knowledge/home.html", context)
 
 
@@ -170,15 +177,22 @@ def article(request, lang, pk, slug):
             "language", "slug", "article_id"
         )
     )
-    related = list(
-        services.public_translations(lang)
-        .filter(article__category_id=current.article.category_id)
-        .exclude(article_id=pk)
-        .only("title", "slug", "language", "article_id", "article__section_id")
-        .order_by("-helpful_yes", "title")[: RELATED * 4]
-    )
-    same_section = [t for t in related if t.article.section_id == current.article.section_id]
-    related = (same_section + [t for t in related if t not in same_section])[:RELATED]
+    # Related: the section's best-rated articles, then the category's.
+    peers = services.public_translations(lang).exclude(article_id=pk).select_related("article")
+    peers = peers.only("title", "slug", "language", "article_id", "article__section_id")
+    related = []
+    if current.article.section_id:
+        related = list(
+            peers.filter(article__section_id=current.article.section_id).order_by(
+                "-helpful_yes", "id"
+            )[:RELATED]
+        )
+    if len(related) < RELATED:
+        related += list(
+            peers.filter(article__category_id=current.article.category_id)
+            .exclude(article_id__in=[t.article_id for t in related])
+            .order_by("-helpful_yes", "id")[: RELATED - len(related)]
+        )
     files = list(current.files.all())
     context = _context(
         request,
@@ -201,16 +215,30 @@ def search_page(request, lang):
     found = search.search(services.public_translations(lang), text) if text else None
     page = None
     if found is not None:
+        number = request.GET.get("page", "1")
+        number = min(int(number), SEARCH_PAGES) if number.isdigit() else 1
+        number = max(number, 1)
         found = found.select_related("article__category").only(
             "title", "slug", "summary", "text", "language", "article__id", "article__category__name",
             "article__category__labels", "article__category__slug",
         )
-        page = Paginator(found, SEARCH_PAGE).get_page(request.GET.get("page"))
+        start = (number - 1) * SEARCH_PAGE
+        results = list(found[start : start + SEARCH_PAGE + 1])
         query = parse(text)
-        for result in page:
+        for result in results:
             result.title_marked = highlight(result.title, query)
             result.excerpt = highlight(result.summary or result.text[:240], query)
-    context = _context(request, lang, path_rest="search/", q=text, page=page, noindex=True)
+        page = {
+            "results": results[:SEARCH_PAGE],
+            "number": number,
+            # Counted only when it costs nothing: every match is on this page.
+            "count": start + len(results) if len(results) <= SEARCH_PAGE else None,
+            "previous": number - 1 if number > 1 else None,
+            "next": number + 1 if len(results) > SEARCH_PAGE else None,
+        }
+    context = _context(
+        request, lang, path_rest="search/", q=text, page=page, noindex=True, max_pages=SEARCH_PAGES
+    )
     return render(request, "knowledge/search.html", context)
 
 
