@@ -63,7 +63,7 @@ class Section(LocalNames, models.Model):
         verbose_name_plural = _("help center sections")
 
     def __str__(self) -> str:
-        return f"{self.category.local_name} › {self.local_name}"
+        return f"{self.category.local_name} \u203a {self.local_name}"
 
 
 class Article(models.Model):
@@ -137,7 +137,9 @@ class Translation(models.Model):
     class Meta:
         ordering = ["article", "language"]
         constraints = [
-            models.UniqueConstraint(fields=["article", "language"], name="one_translation_per_language")
+            models.UniqueConstraint(
+                fields=["article", "language"], name="one_translation_per_language"
+            )
         ]
         indexes = [models.Index(fields=["language", "state"], name="knowledge_lang_state")]
         verbose_name = _("translation")
@@ -146,14 +148,12 @@ class Translation(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("knowledge:article", args=[self.language, self.article_id, self.slug or "a"])
+
     @property
     def is_public(self) -> bool:
         return self.state == self.State.PUBLISHED
-
-    def get_absolute_url(self) -> str:
-        return reverse(
-            "knowledge:article", args=[self.language, self.article_id, self.slug or "a"]
-        )
 
 
 class Revision(models.Model):
@@ -176,6 +176,9 @@ class Revision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["translation", "number"], name="one_revision_number")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.translation} #{self.number}"
 
 
 def file_key(instance, filename: str) -> str:
@@ -205,12 +208,15 @@ class ArticleFile(models.Model):
     class Meta:
         ordering = ["id"]
 
-    @property
-    def is_image(self) -> bool:
-        return self.content_type in IMAGE_TYPES
+    def __str__(self) -> str:
+        return self.filename
 
     def get_absolute_url(self) -> str:
         return reverse("knowledge:file", args=[self.token, self.filename])
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in IMAGE_TYPES
 
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -229,3 +235,6 @@ class Vote(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["translation", "visitor"], name="one_vote_per_visitor")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.translation}: {'yes' if self.helpful else 'no'}"

@@ -48,7 +48,9 @@ def search(queryset, text: str):
             queryset.filter(_sqlite_matches(query))
             .annotate(
                 in_title=models.Case(
-                    models.When(title_q, then=True), default=False, output_field=models.BooleanField()
+                    models.When(title_q, then=True),
+                    default=False,
+                    output_field=models.BooleanField(),
                 )
             )
             .order_by("-in_title", "title", "id")

@@ -2,20 +2,32 @@
 its search vector current in one transaction; restoring an earlier revision
 is a save of its words; votes count once per visitor."""
 
+import datetime
 import mimetypes
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .models import IMAGE_TYPES, Article, ArticleFile, Category, Revision, Section, Translation, Vote
+from .models import (
+    IMAGE_TYPES,
+    Article,
+    ArticleFile,
+    Category,
+    Revision,
+    Section,
+    Translation,
+    Vote,
+)
 from .sanitize import article_text, clean_article_html
 from .search import document
 
@@ -30,26 +42,30 @@ def version() -> int:
     if value is None:
         value = 1
         cache.add(VERSION_KEY, value, None)
-    return value
+    return int(value)
 
 
 def changed() -> None:
     """After the change commits (a rolled-back change changes nothing)."""
 
-    def bump():
+    def bump() -> None:
         try:
             cache.incr(VERSION_KEY)
         except ValueError:
             cache.set(VERSION_KEY, 2, None)
 
     transaction.on_commit(bump)
+
+
 MAX_TAGS = 20
 
 
-def may_write(user) -> bool:
+def may_write(user: Any) -> bool:
     """Agents with the permission, and super admins, write articles."""
     return bool(
-        user.is_authenticated and user.is_active and (user.is_super_admin or user.can_write_articles)
+        user.is_authenticated
+        and user.is_active
+        and (user.is_super_admin or user.can_write_articles)
     )
 
 
@@ -65,9 +81,9 @@ class ArticleData:
     tags: tuple[str, ...] = ()
 
 
-def clean_tags(raw: str | list) -> list[str]:
+def clean_tags(raw: str | list[str]) -> list[str]:
     items = raw.split(",") if isinstance(raw, str) else raw
-    tags = []
+    tags: list[str] = []
     for item in items:
         tag = " ".join(str(item).split())[:50]
         if tag and tag.lower() not in (t.lower() for t in tags):
@@ -75,7 +91,7 @@ def clean_tags(raw: str | list) -> list[str]:
     return tags[:MAX_TAGS]
 
 
-def _refresh_vector(translation: Translation, tags) -> None:
+def _refresh_vector(translation: Translation, tags: list[str]) -> None:
     doc = document(translation.title, translation.text, tags)
     cast = "%s::tsvector" if connection.vendor == "postgresql" else "%s"
     with connection.cursor() as cursor:
@@ -100,7 +116,7 @@ def _revise(translation: Translation, author: User | None, note: str = "") -> Re
     )
 
 
-def _apply(translation: Translation, *, title, body, summary, state) -> None:
+def _apply(translation: Translation, *, title: str, body: str, summary: str, state: str) -> None:
     translation.title = " ".join(title.split())[:200]
     translation.body = clean_article_html(body)
     translation.text = article_text(translation.body)
@@ -127,7 +143,11 @@ def validate(data: ArticleData) -> None:
 
 @transaction.atomic
 def save_translation(
-    article: Article | None, data: ArticleData, author: User, *, expected_updated_at=None
+    article: Article | None,
+    data: ArticleData,
+    author: User,
+    *,
+    expected_updated_at: datetime.datetime | None = None,
 ) -> Translation:
     """Create the article (when `article` is None) or its translation in
     `data.language`, or change it; keeps a revision. `expected_updated_at`
@@ -151,7 +171,9 @@ def save_translation(
         translation = Translation(article=article, language=data.language, author=author)
     elif expected_updated_at and translation.updated_at != expected_updated_at:
         raise ValidationError(
-            _("Someone else saved this article while you were editing. Reload it to see their changes.")
+            _(
+                "Someone else saved this article while you were editing. Reload it to see their changes."
+            )
         )
     _apply(translation, title=data.title, body=data.body, summary=data.summary, state=data.state)
     translation.author = translation.author or author
@@ -217,7 +239,10 @@ def vote(translation: Translation, visitor: str, helpful: bool) -> Translation:
     Vote.objects.update_or_create(
         translation=translation, visitor=visitor, defaults={"helpful": helpful}
     )
-    changes = {"helpful_yes" if helpful else "helpful_no": F("helpful_yes" if helpful else "helpful_no") + 1}
+    changes = {
+        "helpful_yes" if helpful else "helpful_no": F("helpful_yes" if helpful else "helpful_no")
+        + 1
+    }
     if previous is not None:
         field = "helpful_yes" if previous else "helpful_no"
         changes[field] = F(field) - 1
@@ -226,31 +251,34 @@ def vote(translation: Translation, visitor: str, helpful: bool) -> Translation:
     return translation
 
 
-def add_file(translation: Translation, upload, description: str, user: User) -> ArticleFile:
+def add_file(
+    translation: Translation, upload: UploadedFile, description: str, user: User
+) -> ArticleFile:
     """An image or attachment for the translation. Too large a file, or an
     image without a description (its alt text), is refused with a reason."""
-    if upload.size > MAX_FILE_BYTES:
+    size, filename = upload.size or 0, upload.name or "file"
+    if size > MAX_FILE_BYTES:
         raise ValidationError(_("The file is larger than 10 MB."))
-    if not upload.size:
+    if not size:
         raise ValidationError(_("The file is empty."))
     content_type = (
-        upload.content_type or mimetypes.guess_type(upload.name)[0] or "application/octet-stream"
+        upload.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     )
     description = " ".join(description.split())[:200]
     if content_type in IMAGE_TYPES and not description:
         raise ValidationError(_("Describe the image: screen readers read the description aloud."))
-    name = upload.name.replace("/", "_").replace("\\", "_")[-150:] or "file"
+    name = filename.replace("/", "_").replace("\\", "_")[-150:] or "file"
     return ArticleFile.objects.create(
         translation=translation,
         file=upload,
         filename=name,
         content_type=content_type,
-        size=upload.size,
+        size=size,
         description=description,
         uploaded_by=user,
     )
 
 
-def public_translations(language: str):
+def public_translations(language: str) -> QuerySet[Translation]:
     """What anyone may read: published translations in `language`."""
     return Translation.objects.filter(language=language, state=Translation.State.PUBLISHED)

@@ -145,7 +145,9 @@ def category(request, lang, slug):
         .filter(article__category=current)
         .select_related("article__section")
         .only("title", "slug", "summary", "language", "article__id", "article__section")
-        .order_by("article__section__position", "article__section__name", "article__position", "title")
+        .order_by(
+            "article__section__position", "article__section__name", "article__position", "title"
+        )
     )
     if not translations:
         raise Http404  # nothing to read in this language (an empty page is a dead end)
@@ -157,7 +159,7 @@ def category(request, lang, slug):
         lang,
         path_rest=f"categories/{slug}/",
         category=current,
-        sections=[(section, items) for section, items in sections.items()],
+        sections=list(sections.items()),
         meta_description=current.description,
     )
     return render(request, "knowledge/category.html", context)
@@ -219,8 +221,15 @@ def search_page(request, lang):
         number = min(int(number), SEARCH_PAGES) if number.isdigit() else 1
         number = max(number, 1)
         found = found.select_related("article__category").only(
-            "title", "slug", "summary", "text", "language", "article__id", "article__category__name",
-            "article__category__labels", "article__category__slug",
+            "title",
+            "slug",
+            "summary",
+            "text",
+            "language",
+            "article__id",
+            "article__category__name",
+            "article__category__labels",
+            "article__category__slug",
         )
         start = (number - 1) * SEARCH_PAGE
         results = list(found[start : start + SEARCH_PAGE + 1])
@@ -252,7 +261,7 @@ def _visitor(request) -> tuple[str, bool]:
 @require_POST
 @in_language
 def vote(request, lang, pk):
-    """"Was this helpful?": one answer per visitor (a cookie), which may be
+    """ "Was this helpful?": one answer per visitor (a cookie), which may be
     changed; at most HELPDESK_VOTE_RATE answers per address per minute."""
     current = get_object_or_404(services.public_translations(lang), article_id=pk)
     answer = request.POST.get("helpful")
@@ -340,5 +349,3 @@ def contrast(a: str, b: str) -> float:
     """The WCAG contrast ratio of two #rrggbb colours."""
     la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
-
-

@@ -55,9 +55,18 @@ def article_list(request):
         for a in Article.objects.filter(pk__in=article_ids)
         .select_related("category", "section")
         .prefetch_related(
-            Prefetch("translations", Translation.objects.only(
-                "article_id", "language", "title", "state", "updated_at", "helpful_yes", "helpful_no"
-            ).order_by("language"))
+            Prefetch(
+                "translations",
+                Translation.objects.only(
+                    "article_id",
+                    "language",
+                    "title",
+                    "state",
+                    "updated_at",
+                    "helpful_yes",
+                    "helpful_no",
+                ).order_by("language"),
+            )
         )
     }
     rows = []
@@ -66,7 +75,9 @@ def article_list(request):
         article = articles[pk]
         versions = list(article.translations.all())
         shown = next((t for t in versions if t.language == preferred), versions[0])
-        rows.append({"article": article, "title": shown.title, "shown": shown, "versions": versions})
+        rows.append(
+            {"article": article, "title": shown.title, "shown": shown, "versions": versions}
+        )
     return render(
         request,
         "knowledge/article_list.html",
@@ -197,7 +208,10 @@ def file_upload(request, pk, lang):
     else:
         try:
             services.add_file(
-                translation, form.cleaned_data["file"], form.cleaned_data["description"], request.user
+                translation,
+                form.cleaned_data["file"],
+                form.cleaned_data["description"],
+                request.user,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -225,7 +239,5 @@ def restore(request, pk):
     _writer(request)
     revision = get_object_or_404(Revision.objects.select_related("translation"), pk=pk)
     translation = services.restore_revision(revision, request.user)
-    messages.success(
-        request, _("Revision %(number)s restored.") % {"number": revision.number}
-    )
+    messages.success(request, _("Revision %(number)s restored.") % {"number": revision.number})
     return redirect("knowledge:article_edit", translation.article_id, translation.language)

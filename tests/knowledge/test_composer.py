@@ -33,5 +33,7 @@ def test_suggestions_draw_on_published_articles(agent, pipeline):
     article(title="Invoice draft", body="<p>invoice</p>", state="draft")
     ticket = TicketFactory(pipeline=pipeline, name="Wrong invoice")
     message = inbound_message(ticket, text="Hello, my invoice shows the wrong VAT number")
-    labels = [r["label"] for r in recommendations_for(ticket, agent, [message]) if r["kind"] == "kb"]
+    labels = [
+        r["label"] for r in recommendations_for(ticket, agent, [message]) if r["kind"] == "kb"
+    ]
     assert labels == ["Understanding your invoice"]

@@ -23,7 +23,9 @@ def test_a_draft_is_never_public(client, db, settings, tmp_path):
 def test_an_archived_article_and_another_language_are_404(client, db):
     archived = article(state="archived")
     english = article(title="Only English")
-    assert client.get(f"/help/en/articles/{archived.article_id}/{archived.slug}/").status_code == 404
+    assert (
+        client.get(f"/help/en/articles/{archived.article_id}/{archived.slug}/").status_code == 404
+    )
     assert client.get(f"/help/ko/articles/{english.article_id}/{english.slug}/").status_code == 404
     assert client.get("/help/xx/").status_code == 404
 
@@ -35,7 +37,10 @@ def test_help_root_follows_the_browser_language(client, db):
 
 def test_the_article_page(client, pipeline, django_assert_max_num_queries):
     WebForm.objects.create(
-        name="Support", slug="support", title="Contact us", pipeline=pipeline,
+        name="Support",
+        slug="support",
+        title="Contact us",
+        pipeline=pipeline,
         stage=pipeline.stages.first(),
     )
     english = article(title="How to request a refund", tags=["refund"])
@@ -49,9 +54,12 @@ def test_the_article_page(client, pipeline, django_assert_max_num_queries):
     assert '<html lang="ko">' in html
     assert "<h1>환불 요청 방법</h1>" in html
     assert 'rel="canonical"' in html
-    assert f'hreflang="en" href="http://testserver{english.get_absolute_url()}"'.replace(
-        "http://testserver", settings_base()
-    ) in html
+    assert (
+        f'hreflang="en" href="http://testserver{english.get_absolute_url()}"'.replace(
+            "http://testserver", settings_base()
+        )
+        in html
+    )
     assert 'hreflang="x-default"' in html
     assert 'href="/forms/support/"' in html  # contact support
     assert 'name="description"' in html

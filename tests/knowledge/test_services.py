@@ -13,7 +13,9 @@ def test_saving_keeps_a_revision_with_who_and_when(db):
     editor = UserFactory(can_write_articles=True)
     services.save_translation(
         first.article,
-        services.ArticleData(first.article.category, None, "en", "Refunds, step by step", "<p>New</p>"),
+        services.ArticleData(
+            first.article.category, None, "en", "Refunds, step by step", "<p>New</p>"
+        ),
         editor,
     )
     revisions = list(Revision.objects.filter(translation=first).order_by("number"))
