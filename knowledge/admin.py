@@ -3,16 +3,44 @@ written in the workspace, at /knowledge/)."""
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.labels import LabelsFormMixin, field_name, labels_fieldset, other_languages
 
 from .models import Category, Section
 
+_description_fields = {
+    field_name(code, "description"): forms.CharField(
+        label=name, required=False, max_length=300, widget=forms.TextInput(attrs={"size": 60})
+    )
+    for code, name in other_languages()
+}
+_DescriptionFields = type(
+    "_DescriptionFields", (forms.Form,), {**_description_fields, "__module__": __name__}
+)
 
-class CategoryForm(LabelsFormMixin, forms.ModelForm):
+
+class CategoryForm(LabelsFormMixin, _DescriptionFields, forms.ModelForm):
+    """The name and the description, each in every UI language."""
+
     class Meta:
         model = Category
         fields = ["name", "slug", "description", "icon", "position"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for code, _name in other_languages():
+            value = (self.instance.descriptions or {}).get(code, "")
+            self.initial.setdefault(field_name(code, "description"), value)
+
+    def clean(self):
+        data = super().clean()
+        self.instance.descriptions = {
+            code: " ".join(data.get(field_name(code, "description"), "").split())
+            for code, _name in other_languages()
+            if data.get(field_name(code, "description"), "").strip()
+        }
+        return data
 
 
 class SectionForm(LabelsFormMixin, forms.ModelForm):
@@ -38,4 +66,5 @@ class CategoryAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "description", "icon", "position"]}),
         labels_fieldset(),
+        labels_fieldset("description", _("Descriptions in other languages")),
     ]

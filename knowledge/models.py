@@ -16,7 +16,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.labels import LocalNames
+from helpdesk.labels import LocalNames, local_label
 from tickets.search import SearchVectorField
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
@@ -32,6 +32,7 @@ class Category(LocalNames, models.Model):
     name = models.CharField(_("name"), max_length=100)
     labels = models.JSONField(_("names in other languages"), default=dict, blank=True)
     description = models.CharField(_("description"), max_length=300, blank=True)
+    descriptions = models.JSONField(_("descriptions in other languages"), default=dict, blank=True)
     slug = models.SlugField(_("address name"), max_length=100, unique=True)
     icon = models.CharField(
         _("icon"), max_length=40, blank=True, help_text=_("A name from the icon set, such as book.")
@@ -45,6 +46,11 @@ class Category(LocalNames, models.Model):
 
     def __str__(self) -> str:
         return self.local_name
+
+    @property
+    def local_description(self) -> str:
+        """In the active language, else English (as `local_name`)."""
+        return local_label(self.descriptions, self.description)
 
 
 class Section(LocalNames, models.Model):

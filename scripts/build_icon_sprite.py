@@ -101,6 +101,7 @@ ICONS = [
     "thumbs-up",
     "thumbs-down",
     "image",
+    "receipt",
 ]
 
 OUT = Path(__file__).resolve().parent.parent / "static/vendor/lucide/sprite.svg"

@@ -160,7 +160,7 @@ def category(request, lang, slug):
         path_rest=f"categories/{slug}/",
         category=current,
         sections=list(sections.items()),
-        meta_description=current.description,
+        meta_description=current.local_description,
     )
     return render(request, "knowledge/category.html", context)
 
