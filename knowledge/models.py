@@ -14,10 +14,13 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.labels import LocalNames, local_label
 from tickets.search import SearchVectorField
+
+from .sanitize import clean_article_html
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
@@ -161,6 +164,11 @@ class Translation(models.Model):
     def is_public(self) -> bool:
         return self.state == self.State.PUBLISHED
 
+    @property
+    def body_html(self) -> str:
+        """The body to show, cleaned again as it is shown (RELIABILITY 43)."""
+        return mark_safe(clean_article_html(self.body))
+
 
 class Revision(models.Model):
     """A translation as it was saved: who, when, and its words."""
@@ -185,6 +193,11 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.translation} #{self.number}"
+
+    @property
+    def body_html(self) -> str:
+        """The body as it was, cleaned again as it is shown (RELIABILITY 43)."""
+        return mark_safe(clean_article_html(self.body))
 
 
 def file_key(instance, filename: str) -> str:
