@@ -27,6 +27,7 @@ from ..models import ArticleFile, Category, Translation
 VISITOR_COOKIE = "hc_visitor"
 VISITOR_MAX_AGE = 365 * 24 * 3600
 SEARCH_PAGE = 20
+CATEGORY_PAGE = 60
 SEARCH_PAGES = 50  # deeper pages are not offered (nobody reads page 51)
 HOME_CACHE_SECONDS = 3600
 RELATED = 5
@@ -139,20 +140,28 @@ def home(request, lang):
 @require_GET
 @in_language
 def category(request, lang, slug):
+    """The category's articles by section, CATEGORY_PAGE at a time."""
     current = get_object_or_404(Category, slug=slug)
+    number = request.GET.get("page", "1")
+    number = max(1, min(int(number), 1000)) if number.isdigit() else 1
+    start = (number - 1) * CATEGORY_PAGE
     translations = list(
         services.public_translations(lang)
         .filter(article__category=current)
         .select_related("article__section")
         .only("title", "slug", "summary", "language", "article__id", "article__section")
         .order_by(
-            "article__section__position", "article__section__name", "article__position", "title"
-        )
+            "article__section__position",
+            "article__section__name",
+            "article__position",
+            "title",
+            "id",
+        )[start : start + CATEGORY_PAGE + 1]
     )
     if not translations:
         raise Http404  # nothing to read in this language (an empty page is a dead end)
     sections: dict = {}
-    for t in translations:
+    for t in translations[:CATEGORY_PAGE]:
         sections.setdefault(t.article.section, []).append(t)
     context = _context(
         request,
@@ -161,6 +170,10 @@ def category(request, lang, slug):
         category=current,
         sections=list(sections.items()),
         meta_description=current.local_description,
+        page_number=number,
+        previous_page=number - 1 if number > 1 else None,
+        next_page=number + 1 if len(translations) > CATEGORY_PAGE else None,
+        noindex=number > 1,
     )
     return render(request, "knowledge/category.html", context)
 

@@ -190,3 +190,19 @@ def test_the_brand_colour_keeps_text_readable(client, settings):
     settings.HELPDESK_BRAND_COLOUR = "not a colour"
     assert "--brand: #1d4ed8" in client.get("/help/theme.css").content.decode()
     assert contrast("#1d4ed8", "#ffffff") >= 4.5
+
+
+def test_a_long_category_comes_a_page_at_a_time(client, db, settings):
+    from knowledge.views import public
+
+    category = Category.objects.create(name="Billing", slug="billing")
+    for n in range(public.CATEGORY_PAGE + 3):
+        article(title=f"Refund {n:03d}", category=category)
+    first = client.get("/help/en/categories/billing/").content.decode()
+    assert first.count('href="/help/en/articles/') == public.CATEGORY_PAGE
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    second = client.get("/help/en/categories/billing/", {"page": 2}).content.decode()
+    assert second.count('href="/help/en/articles/') == 3
+    assert 'rel="prev"' in second and 'name="robots" content="noindex' in second
+    assert client.get("/help/en/categories/billing/", {"page": 9}).status_code == 404
+    assert client.get("/help/en/categories/billing/", {"page": "x"}).status_code == 200
