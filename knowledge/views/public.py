@@ -163,10 +163,18 @@ def category(request, lang, slug):
     sections: dict = {}
     for t in translations[:CATEGORY_PAGE]:
         sections.setdefault(t.article.section, []).append(t)
+    # hreflang only to the languages this category has articles in (others 404).
+    present = set(
+        Translation.objects.filter(article__category=current, state=Translation.State.PUBLISHED)
+        .values_list("language", flat=True)
+        .distinct()
+    )
     context = _context(
         request,
         lang,
-        path_rest=f"categories/{slug}/",
+        alternates=[
+            (code, f"/help/{code}/categories/{slug}/") for code in languages() if code in present
+        ],
         category=current,
         sections=list(sections.items()),
         meta_description=current.local_description,

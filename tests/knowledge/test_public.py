@@ -206,3 +206,11 @@ def test_a_long_category_comes_a_page_at_a_time(client, db, settings):
     assert 'rel="prev"' in second and 'name="robots" content="noindex' in second
     assert client.get("/help/en/categories/billing/", {"page": 9}).status_code == 404
     assert client.get("/help/en/categories/billing/", {"page": "x"}).status_code == 200
+
+
+def test_a_category_links_only_the_languages_it_has(client, db):
+    category = Category.objects.create(name="Billing", slug="billing")
+    english = article(title="Refunds", category=category)
+    article(title="환불", language="ko", of=english.article)
+    html = client.get("/help/en/categories/billing/").content.decode()
+    assert 'hreflang="ko" href="' in html and 'hreflang="fi" href="' not in html
