@@ -69,6 +69,21 @@ def search(queryset, text: str):
     )
 
 
+def loosened(text: str) -> str:
+    """The text with its longer Latin words cut short, asked again when the
+    words as typed find nothing: cheap tolerance of inflections and of a slip
+    near a word's end (invoices -> invoi*, finds invoice; płatności -> platno*,
+    finds płatność). Empty when nothing would change."""
+    words = []
+    changed = False
+    for word in lexemes.words(text):
+        cjk = bool(re.match(f"[{lexemes._CJK}]", word))
+        if not cjk and len(word) >= 6:
+            word, changed = word[: max(4, len(word) - 3)], True
+        words.append(word)
+    return " ".join(words) if changed else ""
+
+
 def similar_terms(text: str) -> list[tuple[str, bool]]:
     """The text's distinct lexemes to ask for: words cut to six letters as
     prefixes (invoice, invoices), CJK pairs exact; short and stop words out."""

@@ -254,7 +254,16 @@ def search_page(request, lang):
         )
         start = (number - 1) * SEARCH_PAGE
         results = list(found[start : start + SEARCH_PAGE + 1])
-        query = parse(text)
+        near = search.loosened(text) if not results and number == 1 else ""
+        if near:
+            found = search.search(services.public_translations(lang), near).select_related(
+                "article__category"
+            )
+            results = list(found[: SEARCH_PAGE + 1])
+            text_for_marks = near
+        else:
+            text_for_marks = text
+        query = parse(text_for_marks)
         for result in results:
             result.title_marked = highlight(result.title, query)
             result.excerpt = highlight(result.summary or result.text[:240], query)
@@ -264,7 +273,8 @@ def search_page(request, lang):
             # Counted only when it costs nothing: every match is on this page.
             "count": start + len(results) if len(results) <= SEARCH_PAGE else None,
             "previous": number - 1 if number > 1 else None,
-            "next": number + 1 if len(results) > SEARCH_PAGE else None,
+            "near": bool(near and results),
+            "next": number + 1 if len(results) > SEARCH_PAGE and not near else None,
         }
     context = _context(
         request, lang, path_rest="search/", q=text, page=page, noindex=True, max_pages=SEARCH_PAGES

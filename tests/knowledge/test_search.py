@@ -56,3 +56,16 @@ def test_similar_articles_rank_by_full_text_similarity(db):
     )
     assert [t.title for _score, t in results] == ["Understanding your invoice"]
     assert 0 < results[0][0] <= 1
+
+
+def test_inflected_words_find_close_matches_when_nothing_matches_exactly(client, db):
+    article(title="Understanding your invoice")
+    article(title="Metody płatności", language="pl")
+    html = client.get("/help/en/search/", {"q": "invoices"}).content.decode()
+    assert "Understanding your <mark>invoice</mark>" in html and "close matches" in html
+    html = client.get("/help/pl/search/", {"q": "płatność"}).content.decode()
+    assert "Metody <mark>płatności</mark>" in html
+    # Exact matches need no loosening, and short words are never cut.
+    assert search.loosened("invoice") == "invo"
+    assert search.loosened("tax vat") == ""
+    assert search.loosened("환불요청") == ""
