@@ -99,6 +99,7 @@ class UserAdmin(BaseUserAdmin):
                     "main_team",
                     "teams",
                     "can_manage_views",
+                    "can_write_articles",
                     "has_account_access",
                 ]
             },

@@ -121,6 +121,11 @@ class User(AbstractUser):
         default=True,
         help_text=_("Create, edit and delete custom views (agents with a seat only)."),
     )
+    can_write_articles = models.BooleanField(
+        _("can write help center articles"),
+        default=False,
+        help_text=_("Write, publish, archive and restore knowledge base articles."),
+    )
     has_account_access = models.BooleanField(
         _("account access"),
         default=False,

@@ -35,7 +35,10 @@ def rate_limited(request, bucket: str = "form") -> bool:
     Redis when there is one, else in the database."""
     # The same client address as login throttling (PROXY_COUNT proxies trusted).
     address = get_client_ip_address(request) or ""
-    per_minute = settings.HELPDESK_CHAT_RATE if bucket == "chat" else settings.HELPDESK_FORM_RATE
+    per_minute = {
+        "chat": settings.HELPDESK_CHAT_RATE,
+        "vote": settings.HELPDESK_VOTE_RATE,  # the help center's "Was this helpful?"
+    }.get(bucket, settings.HELPDESK_FORM_RATE)
     count = _redis_count if "redis" in settings.CACHES["default"]["BACKEND"].lower() else _db_count
     return any(
         count(f"{bucket}-rate:{window}:{address}", window) > limit

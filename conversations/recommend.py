@@ -9,6 +9,7 @@ Korean, Chinese and Japanese, which are written without spaces.
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 
 from tickets.access import visible_tickets
 
@@ -17,6 +18,11 @@ from .models import KnowledgeArticle, Message, Snippet
 
 PAST_REPLIES = 300
 SHOWN = 3
+# Candidates from higher apps (a registry filled when they start): name ->
+# fn(ticket, agent, customer_text) returning (score, item) pairs, the score on
+# the same 0..1 scale as similarity() (knowledge: published articles ranked
+# by PostgreSQL full-text similarity).
+RECOMMENDATION_SOURCES: dict[str, Callable[..., list[tuple[float, dict]]]] = {}
 WORD = re.compile(r"\w+", re.U)
 CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af]")
 STOP = {
@@ -70,11 +76,14 @@ def similarity(a: Counter, b: Counter) -> float:
 def recommendations_for(ticket, agent, messages) -> list[dict]:
     """Up to three suggestions for answering the customer's latest message."""
     customer = [m for m in messages if m.is_inbound]
-    query = terms(" ".join([ticket.name, *(m.text for m in customer[-2:])]))
+    query_text = " ".join([ticket.name, *(m.text for m in customer[-2:])])
+    query = terms(query_text)
     if not query:
         return []
     values = placeholder_values(ticket, agent)
     scored = []
+    for source in RECOMMENDATION_SOURCES.values():
+        scored += source(ticket, agent, query_text)
     for article in KnowledgeArticle.objects.all()[:500]:
         score = similarity(query, terms(f"{article.title} {article.title} {article.body}"))
         link = f'<p><a href="{article.url}">{article.title}</a></p>'

@@ -114,6 +114,16 @@ SETTINGS_GROUPS = (
         ),
     ),
     SettingsGroup(
+        "help_center",
+        _("Help center"),
+        "book-open",
+        _(
+            "The categories and sections of the public help center; agents with the "
+            "permission write its articles in the Knowledge base."
+        ),
+        (("knowledge.category", "book-open"),),
+    ),
+    SettingsGroup(
         "records",
         _("Contacts and companies"),
         "building-2",

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "workflows",
     "routing",
     "webhooks",
+    "knowledge",
     "anymail",
 ]
 
@@ -338,6 +339,17 @@ MESSENGER_VERIFY_TOKEN = env_secret("MESSENGER_VERIFY_TOKEN", "")
 MESSENGER_API_URL = os.environ.get("MESSENGER_API_URL", "https://graph.facebook.com/v21.0")
 # Where links in notification emails point.
 HELPDESK_BASE_URL = os.environ.get("HELPDESK_BASE_URL", "http://127.0.0.1:8000")
+# The company as customers see it on the help center (issue 20): its name, a
+# logo (a URL on this site, such as /static/logo.svg) and its colour, used for
+# links and buttons (a dark text colour is chosen on a light brand colour).
+HELPDESK_COMPANY_NAME = os.environ.get("HELPDESK_COMPANY_NAME", "Help desk")
+HELPDESK_COMPANY_LOGO = os.environ.get("HELPDESK_COMPANY_LOGO", "")
+HELPDESK_BRAND_COLOUR = os.environ.get("HELPDESK_BRAND_COLOUR", "#1d4ed8")
+# The web form the help center's "Contact support" opens (its slug); empty:
+# the first active web form.
+HELPDESK_SUPPORT_FORM = os.environ.get("HELPDESK_SUPPORT_FORM", "")
+# "Was this helpful?" answers per visitor address per minute (ten times that per hour).
+HELPDESK_VOTE_RATE = env_int("HELP_VOTE_RATE_PER_MINUTE", 10)
 
 # Security. Everything on by default once DEBUG is off.
 SECURE = env_bool("SECURE", not DEBUG)

@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("sla.urls")),
     path("", include("workflows.urls")),
     path("routing/", include("routing.urls")),
+    path("", include("knowledge.urls")),
     path("", include("tickets.urls")),
 ]

@@ -97,6 +97,11 @@ ICONS = [
     "bell",
     "at-sign",
     "paperclip",
+    "book-open",
+    "thumbs-up",
+    "thumbs-down",
+    "image",
+    "receipt",
 ]
 
 OUT = Path(__file__).resolve().parent.parent / "static/vendor/lucide/sprite.svg"

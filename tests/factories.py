@@ -165,3 +165,43 @@ class EmailChannelFactory(DjangoModelFactory):
     address = factory.SubFactory(EmailAddressFactory)
     pipeline = factory.SubFactory(PipelineFactory)
     stage = factory.LazyAttribute(lambda c: c.pipeline.stages.order_by("position").first())
+
+
+class CategoryFactory(DjangoModelFactory):
+    class Meta:
+        model = "knowledge.Category"
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+def article(
+    *,
+    title="How to request a refund",
+    body="<p>Open Billing in the settings and choose Refund.</p>",
+    language="en",
+    state="published",
+    category=None,
+    section=None,
+    author=None,
+    tags=(),
+    of=None,
+):
+    """A knowledge base translation saved through the service (revision and
+    search vector included); `of` adds it to an existing article."""
+    from knowledge import services
+
+    category = category or (of.category if of else CategoryFactory())
+    return services.save_translation(
+        of,
+        services.ArticleData(
+            category=category,
+            section=section,
+            language=language,
+            title=title,
+            body=body,
+            state=state,
+            tags=tuple(tags),
+        ),
+        author or UserFactory(can_write_articles=True),
+    )

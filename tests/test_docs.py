@@ -23,6 +23,7 @@ SOURCE_DIRS = [
     "conversations",
     "crm",
     "helpdesk",
+    "knowledge",
     "sla",
     "tickets",
     "templates",

@@ -178,6 +178,20 @@
     return document.importNode(fragment, true);
   }
 
+  // The article editor (knowledge base) also keeps images, from the help
+  // center's own files only; the server cleans again (knowledge/sanitize.py).
+  function toArticleFragment(html) {
+    var fragment = window.DOMPurify.sanitize(html, {
+      RETURN_DOM_FRAGMENT: true,
+      FORBID_ATTR: ["style", "class", "id"],
+      FORBID_TAGS: ["style", "svg", "math", "form", "input"],
+    });
+    fragment.querySelectorAll("img").forEach(function (img) {
+      if (!/^\/help\/files\//.test(img.getAttribute("src") || "")) img.remove();
+    });
+    return document.importNode(fragment, true);
+  }
+
   function setupEditors(root) {
     var forms = Array.from(root.querySelectorAll("[data-composer]"));
     if (root.matches && root.matches("[data-composer]")) forms.push(root);
@@ -185,7 +199,8 @@
       var surface = form.querySelector("[data-editor]");
       if (!surface || surface.squire || !window.Squire) return;
       var hidden = form.querySelector("[data-editor-html]");
-      var editor = new window.Squire(surface, { blockTag: "P", sanitizeToDOMFragment: toFragment });
+      var sanitize = form.hasAttribute("data-editor-images") ? toArticleFragment : toFragment;
+      var editor = new window.Squire(surface, { blockTag: "P", sanitizeToDOMFragment: sanitize });
       surface.squire = editor;
       editor.setHTML(hidden.value || "");
       editor.addEventListener("input", function () {

@@ -41,6 +41,9 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "macro apply, 5 actions (request + ticket pane)",
         "webhooks: an event queued for 5 subscriptions",
         "webhooks: delivery to a local receiver",
+        "help center article page",
+        "help center search common word",
+        "help center search Korean without spaces",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())

@@ -79,6 +79,7 @@ class Command(BaseCommand):
             self.routing()
             self.rules()
             self.macros()
+            self.help_center()
             self.stdout.write("Demo data is already loaded.")
             return
         # The history's replies and notifications are recorded as sent, so the
@@ -95,7 +96,53 @@ class Command(BaseCommand):
             self.routing()
             # After the history: its messages set off no rule.
             self.rules()
+            self.help_center()
         self.stdout.write(self.style.SUCCESS(f"Loaded the demo: {Ticket.objects.count()} tickets."))
+
+    def help_center(self):
+        """Categories and articles in every language (issue 20), once."""
+        from helpdesk.demo import knowledge as kb
+        from knowledge import services as kb_services
+        from knowledge.models import Category, Section
+
+        if Category.objects.exists():
+            return
+        author = User.objects.get(username="admin")
+        categories, sections = {}, {}
+        for position, (slug, name, labels, icon, description, descriptions) in enumerate(
+            kb.CATEGORIES
+        ):
+            categories[slug] = Category.objects.create(
+                slug=slug,
+                name=name,
+                labels=labels,
+                icon=icon,
+                description=description,
+                descriptions=descriptions,
+                position=position,
+            )
+            for n, (section, section_labels) in enumerate(kb.SECTIONS[slug]):
+                sections[section] = Section.objects.create(
+                    category=categories[slug], name=section, labels=section_labels, position=n
+                )
+        for slug, section, tags, versions in kb.ARTICLES:
+            article = None
+            for language, (title, summary, body) in versions.items():
+                saved = kb_services.save_translation(
+                    article,
+                    kb_services.ArticleData(
+                        category=categories[slug],
+                        section=sections[section],
+                        language=language,
+                        title=title,
+                        body=body,
+                        summary=summary,
+                        state="published",
+                        tags=tuple(tags),
+                    ),
+                    author,
+                )
+                article = saved.article
 
     def load(self):
         rng = random.Random(2026)
