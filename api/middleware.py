@@ -15,7 +15,7 @@ import uuid
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,12 +138,14 @@ class ApiMiddleware:
         now = timezone.now()
         IdempotentRequest.objects.filter(caller=caller, key=key, expires_at__lte=now).delete()
         try:
-            kept = IdempotentRequest.objects.create(
-                caller=caller,
-                key=key,
-                fingerprint=fingerprint,
-                expires_at=now + timezone.timedelta(hours=settings.HELPDESK_API_IDEMPOTENCY_HOURS),
-            )
+            with transaction.atomic():
+                kept = IdempotentRequest.objects.create(
+                    caller=caller,
+                    key=key,
+                    fingerprint=fingerprint,
+                    expires_at=now
+                    + timezone.timedelta(hours=settings.HELPDESK_API_IDEMPOTENCY_HOURS),
+                )
         except IntegrityError:
             kept = IdempotentRequest.objects.filter(caller=caller, key=key).first()
             if kept is None:  # expired and removed in between: answer afresh
