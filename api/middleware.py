@@ -120,7 +120,25 @@ class ApiMiddleware:
             response = self.idempotent(request, key)
         for name, value in self.rate_headers(request).items():
             response[name] = value
-        return response
+        return self.as_problem(request, response)
+
+    def as_problem(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """Django's own answers under /api/ (no such route, wrong method, a
+        body over the size limit) as problem details too."""
+        if response.status_code < 400 or response.get("Content-Type", "").startswith(
+            ("application/problem+json", "application/json")
+        ):
+            return response
+        slugs = {404: "not-found", 405: "method-not-allowed", 413: "invalid-request"}
+        slug = slugs.get(
+            response.status_code,
+            "server-error" if response.status_code >= 500 else "invalid-request",
+        )
+        answer = problem(request, slug, status=response.status_code)
+        for header in ("Allow", *self.rate_headers(request)):
+            if header in response:
+                answer[header] = response[header]
+        return answer
 
     def idempotent(self, request: HttpRequest, key: str) -> HttpResponse:
         """The first answer for this caller's key, or the request answered and

@@ -69,7 +69,9 @@ def reply_send(request, pk: int, payload: ReplyIn, response: HttpResponse):
     reply_to = queries.message_of_ticket(ticket, payload.reply_to) if payload.reply_to else None
     if payload.reply_to and reply_to is None:
         raise ValidationError({"reply_to": _("That message belongs to another ticket.")})
-    to = payload.to or services.default_recipients(ticket, reply_to)
+    to = payload.to or services.default_recipients(
+        ticket, reply_to or services.latest_message(ticket)
+    )
     message = services.reply_send(
         actor=request.user,
         ticket=ticket,
