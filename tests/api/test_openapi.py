@@ -15,9 +15,7 @@ def test_the_schema_validates_and_covers_every_route(db):
     schema = response.json()
     assert schema["openapi"].startswith("3.1")
     validate(json.loads(json.dumps(schema)))
-    documented = {
-        (path, method) for path, methods in schema["paths"].items() for method in methods
-    }
+    documented = {(path, method) for path, methods in schema["paths"].items() for method in methods}
     routed = {
         ("/api/v1" + path.replace("{int:pk}", "{pk}"), method.lower())
         for _prefix, router in ninja_api._routers

@@ -72,7 +72,9 @@ def test_companies(agent, api):
     )
     assert made.status_code == 201
     pk = made.json()["id"]
-    assert client.get("/api/v1/companies", {"domain": "acme.example"}).json()["items"][0]["id"] == pk
+    assert (
+        client.get("/api/v1/companies", {"domain": "acme.example"}).json()["items"][0]["id"] == pk
+    )
     assert client.get("/api/v1/companies", {"q": "acm"}).json()["items"][0]["id"] == pk
     renamed = client.patch(f"/api/v1/companies/{pk}", {"name": "Acme Oy"}, content_type=JSON)
     assert renamed.json()["name"] == "Acme Oy"

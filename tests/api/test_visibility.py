@@ -59,9 +59,7 @@ def test_every_ticket_endpoint_answers_404_for_another_teams_ticket(
         assert response.status_code == 404, (method, url, response.status_code)
         assert response["Content-Type"] == "application/problem+json"
     # Merging a visible ticket into the hidden one is refused as not found too.
-    into = client.post(
-        f"/api/v1/tickets/{ticket_a.pk}/merge", {"into": pk}, content_type=JSON
-    )
+    into = client.post(f"/api/v1/tickets/{ticket_a.pk}/merge", {"into": pk}, content_type=JSON)
     assert into.status_code == 422
     upload = client.post(f"/api/v1/tickets/{pk}/attachments", {"file": _file()})
     assert upload.status_code == 404
