@@ -39,6 +39,11 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "route() least_open, 20 agents",
         "macro apply, 5 actions (service)",
         "macro apply, 5 actions (request + ticket pane)",
+        "API ticket list, all open (50)",
+        "API ticket list, next page (keyset)",
+        "API ticket list, team-scoped token",
+        "API ticket list, priority filter, sorted by creation",
+        "API single ticket",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())
