@@ -1,4 +1,4 @@
-"""The REST API, version 1 (issue 18), on django-ninja: typed schemas, the
+"""The REST API, version 1 (S34, issue 18), on django-ninja: typed schemas, the
 OpenAPI 3.1 document at /api/v1/openapi.json, and every error as a problem
 details answer (api.problems)."""
 
