@@ -1,7 +1,7 @@
 """Pipelines, users, teams and views: read only."""
 
-from tickets.models import SavedView
 from tests.factories import TicketFactory
+from tickets.models import SavedView
 
 JSON = "application/json"
 

@@ -5,9 +5,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tests.factories import ContactFactory, TicketFactory, UserFactory
 from tickets import services
 from tickets.models import Source, Stage, Ticket
-from tests.factories import ContactFactory, TicketFactory, UserFactory
 
 JSON = "application/json"
 
