@@ -304,3 +304,63 @@ def test_closed_at_and_times_are_iso(agent, api, ticket_a):
     body = api(agent, "read").get(f"/api/v1/tickets/{ticket_a.pk}").json()
     assert body["created_at"].startswith(str(timezone.now().year))
     assert body["closed_at"] is None
+
+
+def test_a_key_of_another_request_is_a_422_and_a_bad_key_a_400(agent, api, make_token):
+    from datetime import timedelta
+
+    from api.models import IdempotentRequest
+
+    token, secret = make_token(agent)
+    client = Client(headers={"Authorization": f"Bearer {secret}"})
+    IdempotentRequest.objects.create(
+        caller=f"t{token.pk}",
+        key="busy",
+        fingerprint="x",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    busy = client.post(
+        "/api/v1/tickets", {"name": "x"}, content_type=JSON, headers={"Idempotency-Key": "busy"}
+    )
+    assert busy.status_code == 422  # the key holds another request
+    bad = client.post(
+        "/api/v1/tickets", {"name": "x"}, content_type=JSON, headers={"Idempotency-Key": "é" * 3}
+    )
+    assert bad.status_code == 400
+    assert Ticket.objects.count() == 0
+
+
+def test_a_pending_key_with_the_same_request_answers_409(agent, api, make_token, pipeline):
+    import hashlib
+    from datetime import timedelta
+
+    from api.models import IdempotentRequest
+
+    token, secret = make_token(agent)
+    body = b'{"name": "x"}'
+    fingerprint = hashlib.sha256(b"\0".join([b"POST", b"/api/v1/tickets", body])).hexdigest()
+    IdempotentRequest.objects.create(
+        caller=f"t{token.pk}",
+        key="busy",
+        fingerprint=fingerprint,
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    response = Client(headers={"Authorization": f"Bearer {secret}"}).post(
+        "/api/v1/tickets", body, content_type=JSON, headers={"Idempotency-Key": "busy"}
+    )
+    assert response.status_code == 409
+    assert response["Retry-After"] == "1"
+    assert Ticket.objects.count() == 0
+
+
+def test_an_expired_key_is_answered_afresh(agent, api, pipeline):
+    import datetime
+
+    import time_machine
+
+    client = api(agent)
+    headers = {"Idempotency-Key": "daily-import"}
+    first = client.post("/api/v1/tickets", {"name": "Once"}, content_type=JSON, headers=headers)
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=25)):
+        later = client.post("/api/v1/tickets", {"name": "Once"}, content_type=JSON, headers=headers)
+    assert first.json()["id"] != later.json()["id"]
