@@ -62,9 +62,6 @@ def _operations(schema: dict) -> list[dict]:
                         }
                         for status, r in op.get("responses", {}).items()
                     ],
-                    "scope": "write"
-                    if method != "get" and "admin" not in op.get("description", "")
-                    else "read",
                 }
             )
     return [{"tag": tag, "operations": ops} for tag, ops in groups.items()]

@@ -93,10 +93,15 @@ def _after(column: str, descending: bool, value, pk: int) -> Q:
     step = "lt" if descending else "gt"
     if value is None:
         return Q(**{f"{column}__isnull": True, f"id__{step}": pk})
-    if isinstance(value, str) and column.endswith("_at"):
-        value = parse_datetime(value)
+    if column.endswith("_at"):
+        value = parse_datetime(value) if isinstance(value, str) else None
         if value is None:
             raise ValueError
+    elif column in ("id", "priority_rank", "stage__position"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError
+    elif not isinstance(value, str):
+        raise ValueError
     after = Q(**{f"{column}__{step}": value}) | Q(**{column: value, f"id__{step}": pk})
     if nullable:
         after |= Q(**{f"{column}__isnull": True})

@@ -364,3 +364,14 @@ def test_an_expired_key_is_answered_afresh(agent, api, pipeline):
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=25)):
         later = client.post("/api/v1/tickets", {"name": "Once"}, content_type=JSON, headers=headers)
     assert first.json()["id"] != later.json()["id"]
+
+
+def test_a_cursor_with_a_value_of_the_wrong_type_is_a_400(agent, api, ticket_a):
+    from api.serialize import encode_cursor
+
+    client = api(agent, "read")
+    for sort, value in (("id", "abc"), ("-priority", "x"), ("name", 5), ("", "not a date")):
+        key = sort or "-last_activity_at"
+        cursor = encode_cursor([key, value, 1])
+        response = client.get("/api/v1/tickets", {"sort": sort, "cursor": cursor})
+        assert response.status_code == 400, (sort, value)
