@@ -151,8 +151,10 @@ def _filtered(request, slug: str):
         saved = view.state()
         state.conditions = saved.conditions + state.conditions
         state.sort = state.sort or saved.sort
+    # The custom properties are read only when a condition needs them.
+    known = None if state.conditions else {}
     try:
-        return queries.table_tickets(user, view, state), state
+        return queries.table_tickets(user, view, state, known), state
     except filters.FilterError as error:
         raise ApiError("invalid-request", str(error), parameter="f") from None
 
