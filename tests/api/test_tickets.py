@@ -377,3 +377,31 @@ def test_a_cursor_with_a_value_of_the_wrong_type_is_a_400(agent, api, ticket_a):
         cursor = encode_cursor([key, value, 1])
         response = client.get("/api/v1/tickets", {"sort": sort, "cursor": cursor})
         assert response.status_code == 400, (sort, value)
+
+
+def test_kept_answers_are_purged_when_their_time_is_up(agent, api, pipeline):
+    import datetime
+
+    import time_machine
+
+    from api.models import IdempotentRequest
+    from api.tasks import purge_idempotent_requests
+
+    api(agent).post(
+        "/api/v1/tickets", {"name": "x"}, content_type=JSON, headers={"Idempotency-Key": "k"}
+    )
+    assert purge_idempotent_requests() == 0
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=25)):
+        assert purge_idempotent_requests() == 1
+    assert not IdempotentRequest.objects.exists()
+
+
+def test_the_timeline_pages_with_next(agent, api, ticket_a):
+    for n in range(31):
+        services.ticket_update(actor=agent, ticket=ticket_a, name=f"Name {n}")
+    client = api(agent, "read")
+    first = client.get(f"/api/v1/tickets/{ticket_a.pk}/timeline").json()
+    assert len(first["items"]) == 30 and first["next"]
+    second = client.get(first["next"]).json()
+    assert [e["kind"] for e in second["items"]] == ["changed", "created"]
+    assert second["next"] is None
