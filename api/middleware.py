@@ -194,8 +194,12 @@ class ApiMiddleware:
             kept.delete()
             raise
         # Kept: what the endpoint answered. Not kept (a retry runs again): an
-        # unauthenticated request, a conflict of the moment or a server error.
-        if response.status_code in (401, 403, 409, 412, 429) or response.status_code >= 500:
+        # unauthenticated request or one without its CSRF token, a conflict of
+        # the moment, the rate limit, or a server error.
+        retry_runs = response.status_code in (401, 409, 412, 429) or (
+            response.status_code == 403 and b"#problem-csrf-failed" in response.content
+        )
+        if retry_runs or response.status_code >= 500:
             kept.delete()
             return response
         kept.status = response.status_code

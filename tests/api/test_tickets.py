@@ -405,3 +405,15 @@ def test_the_timeline_pages_with_next(agent, api, ticket_a):
     second = client.get(first["next"]).json()
     assert [e["kind"] for e in second["items"]] == ["changed", "created"]
     assert second["next"] is None
+
+
+def test_a_create_the_creator_cannot_see_is_not_made_twice(owned_agent, api, pipeline, team_b):
+    """An agent who sees only their own tickets creates one for nobody: they
+    are told it was made, and the retry says so again instead of a second."""
+    client = api(owned_agent)
+    headers = {"Idempotency-Key": "unseen"}
+    first = client.post("/api/v1/tickets", {"name": "For B"}, content_type=JSON, headers=headers)
+    again = client.post("/api/v1/tickets", {"name": "For B"}, content_type=JSON, headers=headers)
+    assert first.status_code == again.status_code == 403
+    assert again["Idempotent-Replayed"] == "true"
+    assert Ticket.objects.count() == 1
