@@ -70,6 +70,7 @@ def test_get_answers_the_ticket_with_its_etag(agent, api, ticket_a):
     assert response.status_code == 200
     body = response.json()
     assert body["name"] == "Printer on fire"
+    assert body["url"] == f"/api/v1/tickets/{ticket_a.pk}"
     assert response["ETag"] == body["etag"]
 
 
