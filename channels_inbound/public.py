@@ -39,11 +39,18 @@ def rate_limited(request, bucket: str = "form") -> bool:
         "chat": settings.HELPDESK_CHAT_RATE,
         "vote": settings.HELPDESK_VOTE_RATE,  # the help center's "Was this helpful?"
     }.get(bucket, settings.HELPDESK_FORM_RATE)
-    count = _redis_count if "redis" in settings.CACHES["default"]["BACKEND"].lower() else _db_count
     return any(
-        count(f"{bucket}-rate:{window}:{address}", window) > limit
+        count_hit(f"{bucket}-rate:{window}:{address}", window) > limit
         for window, limit in ((60, per_minute), (3600, per_minute * 10))
     )
+
+
+def count_hit(key: str, window: int) -> int:
+    """Add one hit to the counter `key` and return its count in the current
+    window of `window` seconds: the store every web process shares (Redis when
+    there is one, else the database). The API's per-token limit counts here too."""
+    count = _redis_count if "redis" in settings.CACHES["default"]["BACKEND"].lower() else _db_count
+    return count(key, window)
 
 
 def _redis_count(key: str, window: int) -> int:

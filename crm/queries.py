@@ -14,15 +14,23 @@ def records_matching(kind: str, text: str) -> list:
     if not text:
         return []
     if kind == "contact":
-        match = (
-            Q(first_name__icontains=text)
-            | Q(last_name__icontains=text)
-            | Q(email__icontains=text)
-            | Q(phone__icontains=text)
-            | Q(company__name__icontains=text)
-        )
-        return list(Contact.objects.filter(match).select_related("company")[:RESULTS])
+        return list(Contact.objects.filter(contact_match(text)).select_related("company")[:RESULTS])
     if kind == "company":
-        match = Q(name__icontains=text) | Q(domain__icontains=text)
-        return list(Company.objects.filter(match)[:RESULTS])
+        return list(Company.objects.filter(company_match(text))[:RESULTS])
     return list(Deal.objects.filter(name__icontains=text)[:RESULTS])
+
+
+def contact_match(text: str) -> Q:
+    """Contacts whose name, email, phone or company contains `text`."""
+    return (
+        Q(first_name__icontains=text)
+        | Q(last_name__icontains=text)
+        | Q(email__icontains=text)
+        | Q(phone__icontains=text)
+        | Q(company__name__icontains=text)
+    )
+
+
+def company_match(text: str) -> Q:
+    """Companies whose name or domain contains `text`."""
+    return Q(name__icontains=text) | Q(domain__icontains=text)

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "routing",
     "webhooks",
     "knowledge",
+    "api",
     "anymail",
 ]
 
@@ -98,6 +99,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # /api/ only: request IDs, the per-caller rate limit, Idempotency-Key replay.
+    "api.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -293,6 +296,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.purge_deleted_tickets",
         "schedule": 3600.0,
     },
+    "purge-idempotency-keys": {
+        "task": "api.tasks.purge_idempotent_requests",
+        "schedule": 3600.0,
+    },
     "purge-abandoned-uploads": {
         "task": "conversations.tasks.purge_abandoned_uploads",
         "schedule": 3600.0,
@@ -421,6 +428,11 @@ HELPDESK_FORM_RATE = env_int("FORM_RATE_PER_MINUTE", 5)
 # Chat messages per client address and minute (a conversation, or an office
 # behind one address, writes more than forms do).
 HELPDESK_CHAT_RATE = env_int("CHAT_RATE_PER_MINUTE", 30)
+
+# REST API (issue 18): requests per caller (token, or session user) and minute,
+# and how long the answer to a POST with an Idempotency-Key is kept for retries.
+HELPDESK_API_RATE = env_int("API_RATE_PER_MINUTE", 600)
+HELPDESK_API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24)
 
 LOGGING = {
     "version": 1,

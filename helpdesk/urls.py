@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.api import api
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("api/v1/", api.urls),
+    path("", include("api.urls")),
     path("", include("channels_inbound.urls")),
     path("", include("conversations.urls")),
     path("", include("sla.urls")),

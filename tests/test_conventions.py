@@ -19,6 +19,7 @@ APPS = [
     "sla",
     "workflows",
     "helpdesk",
+    "api",
 ]
 # Views reach these only through the access helpers and the query modules.
 DIRECT_QUERY = re.compile(r"\b(Ticket|Message|Attachment)\.objects\b(?!\.none\(\))")
@@ -74,10 +75,22 @@ def test_views_never_query_tickets_messages_or_files_directly():
     assert not offenders, offenders
 
 
+def test_api_endpoints_never_query_tickets_messages_or_files_directly():
+    """The REST API's endpoints (django-ninja routes, which the URL walk
+    above does not reach) go through the access helpers too."""
+    offenders = [
+        f"{path.name}: {match.group(0)}"
+        for path in [*modules("endpoints/*.py"), ROOT / "api" / "serialize.py"]
+        for match in DIRECT_QUERY.finditer(path.read_text())
+    ]
+    assert not offenders, offenders
+
+
 def test_views_and_admin_never_save_tickets_themselves():
     """Changes go through tickets.services (ARCHITECTURE rule 8)."""
     for path in [
         *modules("views/*.py"),
+        *modules("endpoints/*.py"),
         *modules("views.py"),
         *modules("admin.py"),
         *modules("forms.py"),

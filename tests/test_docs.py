@@ -19,6 +19,7 @@ DOCS = ROOT / "docs"
 # our own static files (not vendored code), and the build files.
 SOURCE_DIRS = [
     "accounts",
+    "api",
     "channels_inbound",
     "conversations",
     "crm",

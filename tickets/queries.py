@@ -357,6 +357,13 @@ def _table_tickets(user: User, view, state: filters.ListState, known=None):
     return tickets, query
 
 
+def table_tickets(user: User, view, state: filters.ListState, known=None) -> TicketQuerySet:
+    """The tickets the table would list for `state` (visibility, view,
+    conditions and search), unordered: the API pages through them with its own
+    keyset. Raises filters.FilterError."""
+    return _table_tickets(user, view, state, known)[0]
+
+
 def _tagged(name: str) -> Q:
     """Tickets carrying the tag called `name`, whatever its case (`tag:` in
     the search box); a name no tag has matches nothing."""

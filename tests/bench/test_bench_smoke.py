@@ -44,6 +44,11 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "help center article page",
         "help center search common word",
         "help center search Korean without spaces",
+        "API ticket list, all open (50)",
+        "API ticket list, next page (keyset)",
+        "API ticket list, team-scoped token",
+        "API ticket list, priority filter, sorted by creation",
+        "API single ticket",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())

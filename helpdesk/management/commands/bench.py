@@ -37,7 +37,7 @@ from psycopg.types.json import JsonbDumper
 
 from accounts.models import Team, User, person_name
 from crm.models import Company, Contact
-from helpdesk.management import bench_knowledge, bench_rules, bench_webhooks
+from helpdesk.management import bench_api, bench_knowledge, bench_rules, bench_webhooks
 from tickets import filters, queries, search
 from tickets.models import (
     Pipeline,
@@ -539,6 +539,7 @@ class Command(BaseCommand):
         results += self.time_routing(runs)
         results += bench_webhooks.measure(runs, summary, QueryCounter)
         results += bench_knowledge.measure(runs, Ticket.objects.count(), self.time_request, Case)
+        results += bench_api.time_api(agent, team_agent, runs, summary, QueryCounter)
         return results
 
     def table_cases(self, agent, client, pane) -> list["Case"]:
