@@ -9,5 +9,7 @@ urlpatterns = [
     path("", include("sla.urls")),
     path("", include("workflows.urls")),
     path("routing/", include("routing.urls")),
+    path("portal/", include("portal.urls")),
+    path("", include("surveys.urls")),
     path("", include("tickets.urls")),
 ]

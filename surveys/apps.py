@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SurveysConfig(AppConfig):
+    name = "surveys"
+    verbose_name = _("Satisfaction surveys")
+
+    def ready(self):
+        from tickets.views.workspace import register_detail_extension
+
+        from . import receivers, tasks  # noqa: F401 (connect the receiver, register tasks)
+        from .models import Survey
+
+        @register_detail_extension
+        def rating_badge(user, ticket):
+            survey = (
+                Survey.objects.filter(ticket=ticket, rated_at__isnull=False)
+                .order_by("-rated_at", "-id")
+                .first()
+            )
+            return {"survey": survey, "header_templates": ["surveys/badge.html"] if survey else []}
