@@ -159,9 +159,13 @@ def _ticket_page(request, contact, found, *, errors=None, text="", status=200):
 
 
 def _errors(error: ValidationError) -> dict:
+    """Messages by field; those of no field under "form"."""
     if hasattr(error, "error_dict"):
-        return {field: [str(m) for m in e.messages] for field, e in error.message_dict.items()}
-    return {"__all__": error.messages}
+        return {
+            "form" if field == "__all__" else field: messages
+            for field, messages in error.message_dict.items()
+        }
+    return {"form": error.messages}
 
 
 @require_POST
