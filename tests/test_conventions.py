@@ -18,6 +18,8 @@ APPS = [
     "channels_inbound",
     "sla",
     "workflows",
+    "portal",
+    "surveys",
     "helpdesk",
 ]
 # Views reach these only through the access helpers and the query modules.

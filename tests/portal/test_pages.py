@@ -192,3 +192,17 @@ def test_the_pages_run_a_fixed_number_of_queries(
         assert signed_in.get(reverse("portal:home")).status_code == 200
     with django_assert_max_num_queries(8):
         assert signed_in.get(reverse("portal:ticket", args=[ticket.pk])).status_code == 200
+
+
+def test_message_bodies_are_shown_cleaned(signed_in, ticket, contact):
+    Message.objects.filter(ticket=ticket, direction=Message.Direction.INBOUND).update(
+        html='<p>Hi</p><script>alert(1)</script><img src="x" onerror="alert(2)">'
+    )
+    Message.objects.filter(ticket=ticket, direction=Message.Direction.OUTBOUND).update(
+        html='<p onclick="alert(3)">Answer</p><iframe src="https://evil.example"></iframe>',
+        sanitizer_version=0,
+    )
+    body = signed_in.get(reverse("portal:ticket", args=[ticket.pk])).content.decode()
+    assert "<p>Hi</p>" in body and "Answer" in body
+    assert "<script>alert" not in body and "onerror" not in body
+    assert "onclick" not in body and "<iframe" not in body
