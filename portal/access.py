@@ -36,8 +36,8 @@ def visible_tickets_for_contact(contact: Contact | None) -> TicketQuerySet:
     if contact is None or contact.pk is None:
         return Ticket.objects.none()
     scope = Q(pk__in=TicketContacts.objects.filter(contact_id=contact.pk).values("ticket_id"))
-    if shares_company_tickets(contact):
-        company = contact.company_id
+    company = contact.company_id
+    if company is not None and shares_company_tickets(contact):
         scope |= Q(
             pk__in=TicketContacts.objects.filter(contact__company_id=company).values("ticket_id")
         ) | Q(pk__in=TicketCompanies.objects.filter(company_id=company).values("ticket_id"))
