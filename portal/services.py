@@ -146,15 +146,27 @@ def portal_reply(
         )
 
 
+def clean_request(subject: str, text: str) -> tuple[str, str]:
+    """A new request's subject and text, each field's problem told at once."""
+    subject = (subject or "").replace("\x00", "").strip()
+    errors = {}
+    if not subject:
+        errors["subject"] = [_("Give your request a subject.")]
+    try:
+        text = clean_text(text)
+    except ValidationError as error:
+        errors |= error.message_dict
+    if errors:
+        raise ValidationError(errors)
+    return subject, text
+
+
 def portal_request(
     *, contact: Contact, subject: str, text: str, uploads: list[Upload] = ()
 ) -> Message:
     """A new request from the portal: a ticket where the portal's settings
     say, its first message the contact's."""
-    subject = (subject or "").replace("\x00", "").strip()
-    if not subject:
-        raise ValidationError({"subject": _("Give your request a subject.")})
-    text = clean_text(text)
+    subject, text = clean_request(subject, text)
     with transaction.atomic():
         return _new_ticket(contact, subject[:255], text, uploads)
 

@@ -198,13 +198,20 @@ def new_request(request, contact):
     values, errors, status = {"subject": "", "text": ""}, {}, 200
     if request.method == "POST":
         values = {"subject": request.POST.get("subject", ""), "text": request.POST.get("text", "")}
+        uploads = []
+        # Every field's problem at once: the files, then the subject and text.
         try:
             uploads = services.clean_files(request.FILES.getlist("files"))
-            message = services.portal_request(contact=contact, uploads=uploads, **values)
         except ValidationError as error:
-            errors, status = _errors(error), 400
-        else:
+            errors = _errors(error)
+        try:
+            services.clean_request(**values)
+        except ValidationError as error:
+            errors |= _errors(error)
+        if not errors:
+            message = services.portal_request(contact=contact, uploads=uploads, **values)
             return redirect(reverse("portal:ticket", args=[message.ticket_id]) + "?sent=1")
+        status = 400
     return _render(request, "new.html", {"values": values, "errors": errors}, status=status)
 
 

@@ -161,6 +161,16 @@ def test_a_new_request_needs_a_subject_and_a_message(signed_in):
     body = response.content.decode()
     assert response.status_code == 400
     assert "Give your request a subject." in body and "Kept text" in body
+    both = signed_in.post(
+        reverse("portal:new"),
+        {
+            "subject": "",
+            "text": "",
+            "files": [SimpleUploadedFile(f"{n}.txt", b"x") for n in range(11)],
+        },
+    ).content.decode()
+    assert "Give your request a subject." in both and "Write your message." in both
+    assert "at most 10 files" in both
     assert not Message.objects.exists()
 
 
