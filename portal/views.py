@@ -123,7 +123,7 @@ def sign_out(request):
 def home(request, contact):
     tickets = (
         visible_tickets_for_contact(contact)
-        .select_related("stage")
+        .only("pk", "name", "is_open", "contact_name", "last_activity_at")
         .order_by("-last_activity_at", "-id")
     )
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
