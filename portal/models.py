@@ -3,6 +3,7 @@ share their tickets among their contacts, and where new requests land."""
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -88,6 +89,15 @@ class PortalSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("Customer portal settings"))
+
+    def clean(self) -> None:
+        if self.stage_id and (
+            self.stage.is_closed
+            or (self.pipeline_id and self.stage.pipeline_id != self.pipeline_id)
+        ):
+            raise ValidationError(
+                {"stage": _("Choose an open status of the pipeline for new requests.")}
+            )
 
     @classmethod
     def current(cls) -> "PortalSettings":
