@@ -9,7 +9,7 @@ the files of those messages. Everything else is a 404, exactly like an id
 that does not exist.
 """
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from conversations.models import Attachment, Message
@@ -35,13 +35,19 @@ def visible_tickets_for_contact(contact: Contact | None) -> TicketQuerySet:
     """The tickets `contact` may list and open, as one SQL filter."""
     if contact is None or contact.pk is None:
         return Ticket.objects.none()
-    scope = Q(pk__in=TicketContacts.objects.filter(contact_id=contact.pk).values("ticket_id"))
+    ids = TicketContacts.objects.filter(contact_id=contact.pk).values("ticket_id")
     company = contact.company_id
     if company is not None and shares_company_tickets(contact):
-        scope |= Q(
-            pk__in=TicketContacts.objects.filter(contact__company_id=company).values("ticket_id")
-        ) | Q(pk__in=TicketCompanies.objects.filter(company_id=company).values("ticket_id"))
-    return Ticket.objects.alive().filter(scope, is_spam=False, merged_into__isnull=True)
+        # One list of ids (UNION), which PostgreSQL joins by primary key: an
+        # OR of subqueries would make it read every ticket.
+        # The colleagues' ids first: probed in the index of ticket contacts,
+        # where a join made PostgreSQL read that whole table.
+        colleagues = list(Contact.objects.filter(company_id=company).values_list("pk", flat=True))
+        ids = ids.union(
+            TicketContacts.objects.filter(contact_id__in=colleagues).values("ticket_id"),
+            TicketCompanies.objects.filter(company_id=company).values("ticket_id"),
+        )
+    return Ticket.objects.alive().filter(pk__in=ids, is_spam=False, merged_into__isnull=True)
 
 
 def get_ticket_for_contact(contact: Contact | None, pk: int | str) -> Ticket:
