@@ -7,6 +7,7 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Satisfaction surveys")
 
     def ready(self):
+        from channels_inbound.chat import register_poll_extension
         from tickets.views.workspace import register_detail_extension
 
         from . import receivers, tasks  # noqa: F401 (connect the receiver, register tasks)
@@ -20,3 +21,9 @@ class SurveysConfig(AppConfig):
                 .first()
             )
             return {"survey": survey, "header_templates": ["surveys/badge.html"] if survey else []}
+
+        @register_poll_extension
+        def widget_survey(thread):
+            from .widget import widget_survey
+
+            return widget_survey(thread)

@@ -6,7 +6,8 @@ the ticket is still closed, not spam or deleted; the pipeline still asks;
 the contact has an address that has not bounced; the contact's latest
 message on the ticket was not automatic (an auto-submitted address gets no
 survey, RFC 3834); and the contact had no other survey within the
-pipeline's "once per" days.
+pipeline's "once per" days. Chat tickets are not emailed: their survey is
+asked inside the chat window once due (surveys/widget.py).
 """
 
 import datetime
@@ -23,7 +24,7 @@ from conversations.notifications import notify
 from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.access import users_who_see
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Source, Ticket, TicketEvent
 
 from .emails import survey_email_send
 from .models import BAD, Survey, SurveySettings
@@ -85,6 +86,10 @@ def refusal(survey: Survey, config: SurveySettings | None, now: datetime.datetim
     if config is None or not config.enabled:
         return "the pipeline no longer sends surveys"
     contact = survey.contact
+    if in_widget(survey):
+        # Asked in the chat window: no address to check; a known visitor
+        # still gets one survey per period.
+        return _recently_surveyed(survey, contact, config, now) if contact else ""
     if contact is None or not survey.email:
         return "no contact with an email address"
     if contact.email_bounced_at is not None:
@@ -97,6 +102,10 @@ def refusal(survey: Survey, config: SurveySettings | None, now: datetime.datetim
     )
     if latest:
         return "the contact's latest message was automatic"
+    return _recently_surveyed(survey, contact, config, now)
+
+
+def _recently_surveyed(survey, contact, config, now) -> str:
     since = now - datetime.timedelta(days=config.once_per_days)
     if (
         Survey.objects.filter(contact=contact, status=Survey.Status.SENT, sent_at__gte=since)
@@ -105,6 +114,11 @@ def refusal(survey: Survey, config: SurveySettings | None, now: datetime.datetim
     ):
         return f"the contact had a survey within {config.once_per_days} days"
     return ""
+
+
+def in_widget(survey: Survey) -> bool:
+    """Chat tickets are asked inside the chat window (surveys/widget.py)."""
+    return survey.ticket.source == Source.CHAT
 
 
 def survey_send(survey_id: int, now: datetime.datetime | None = None) -> bool:
@@ -128,6 +142,8 @@ def survey_send(survey_id: int, now: datetime.datetime | None = None) -> bool:
         survey.status, survey.sent_at = Survey.Status.SENT, now
         survey.answer_until = now + datetime.timedelta(days=config.answer_days)
         survey.save(update_fields=["status", "sent_at", "answer_until"])
+    if in_widget(survey):
+        return True  # the chat window asks from now on
     try:
         survey_email_send(survey)
     except Exception:
