@@ -38,10 +38,12 @@ def answer_labels(scale: str) -> list[tuple[str, str]]:
     ]
 
 
-def survey_url(survey: Survey, rating: str = "") -> str:
-    url = settings.HELPDESK_BASE_URL.rstrip("/") + reverse(
-        "surveys:rate", args=[rating_token(survey)]
-    )
+def survey_url(survey: Survey, rating: str = "", *, absolute: bool = True) -> str:
+    """The survey page (with an answer to send); `absolute` for an email,
+    a path for a page of our own origin (the chat window)."""
+    url = reverse("surveys:rate", args=[rating_token(survey)])
+    if absolute:
+        url = settings.HELPDESK_BASE_URL.rstrip("/") + url
     return f"{url}?rating={rating}" if rating else url
 
 

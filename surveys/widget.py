@@ -32,7 +32,7 @@ def widget_survey(thread: Thread) -> dict:
         "survey": {
             "question": _("How would you rate the support you received?"),
             "answers": [
-                {"label": label, "url": survey_url(survey, answer)}
+                {"label": label, "url": survey_url(survey, answer, absolute=False)}
                 for answer, label in answer_labels(survey.scale)
             ],
         }

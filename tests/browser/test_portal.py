@@ -76,3 +76,37 @@ def test_a_survey_link_rates_a_closed_ticket_and_the_rating_shows(page, sign_in,
     page.goto(f"/views/mine/tickets/{ticket.pk}/")
     expect(page.locator(".csat-badge")).to_have_text("Rated bad")
     expect(page.locator("#timeline")).to_contain_text("The customer rated the support: bad")
+
+
+def test_a_closed_chat_asks_for_a_rating_in_the_chat_window(
+    page, desk, pipeline, browser, live_server
+):
+    from channels_inbound.models import ChatWidget
+    from surveys.services import surveys_send_due
+    from tickets import services as ticket_services
+    from tickets.models import Ticket
+
+    settings_for(pipeline, scale="five")
+    widget = ChatWidget.objects.create(
+        name="Acme help", pipeline=pipeline, stage=pipeline.stages.first()
+    )
+    visitor = browser.new_context(viewport={"width": 400, "height": 600}, base_url=live_server.url)
+    chat = visitor.new_page()
+    chat.goto(f"/chat/{widget.key}/")
+    chat.locator("textarea[name=text]").fill("Is the shop open on Sunday?")
+    chat.keyboard.press("Enter")
+    expect(chat.locator(".chat-mine.is-pending")).to_have_count(0, timeout=5000)
+    ticket = Ticket.objects.get(name="Is the shop open on Sunday?")
+    ticket_services.ticket_set_stage(
+        actor=None, ticket=ticket, stage=pipeline.stages.get(is_closed=True), category="question"
+    )
+    surveys_send_due()
+    survey = Survey.objects.get(ticket=ticket)
+    expect(chat.locator(".chat-survey")).to_contain_text("How would you rate", timeout=5000)
+    with visitor.expect_page() as opened:
+        chat.get_by_role("link", name="4 - Good").click()
+    rating_page = opened.value
+    expect(rating_page.locator(".portal-notice")).to_be_visible()
+    survey.refresh_from_db()
+    assert survey.rating == "4"
+    visitor.close()

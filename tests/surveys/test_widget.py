@@ -61,8 +61,8 @@ def test_a_closed_chat_asks_in_the_window_not_by_email(
     asked = poll(client, widget, visitor)["survey"]
     assert asked["question"] == "Miten arvioisit saamaasi tukea?"
     assert [a["url"].rsplit("=", 1)[1] for a in asked["answers"]] == ["good", "bad"]
-    path = asked["answers"][1]["url"].split("127.0.0.1:8000", 1)[1]
-    form = path.split("?")[0]
+    form = asked["answers"][1]["url"].split("?")[0]
+    assert form.startswith("/survey/")
     client.post(form, {"rating": "bad", "with_comment": "0"})
     survey.refresh_from_db()
     assert survey.rating == "bad"
