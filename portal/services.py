@@ -25,7 +25,7 @@ from conversations import services as conversation_services
 from conversations.models import Channel, Message, Thread
 from crm.models import Contact
 from tickets import services as ticket_services
-from tickets.models import Source, Stage, Ticket
+from tickets.models import Source, Stage, Ticket, TicketEvent
 
 from .models import PortalSettings
 
@@ -120,7 +120,7 @@ def portal_reply(
     """The contact's reply on `ticket` (one they may see). On a closed ticket
     the pipeline decides: reopened, or a new ticket linked to it."""
     text = clean_text(text)
-    with transaction.atomic():
+    with transaction.atomic(), _by(contact):
         ticket = Ticket.objects.select_related("pipeline", "stage").get(pk=ticket.pk)
         thread = _email_thread(ticket, contact)
         if not ticket.is_open:
@@ -167,7 +167,7 @@ def portal_request(
     """A new request from the portal: a ticket where the portal's settings
     say, its first message the contact's."""
     subject, text = clean_request(subject, text)
-    with transaction.atomic():
+    with transaction.atomic(), _by(contact):
         return _new_ticket(contact, subject[:255], text, uploads)
 
 
@@ -212,7 +212,7 @@ def closing_stage(ticket: Ticket) -> Stage | None:
     return None
 
 
-def portal_close(*, ticket: Ticket) -> Ticket:
+def portal_close(*, contact: Contact, ticket: Ticket) -> Ticket:
     """Close `ticket` because its customer considers it solved."""
     if not ticket.is_open:
         return ticket
@@ -221,4 +221,10 @@ def portal_close(*, ticket: Ticket) -> Ticket:
         raise ValidationError(
             _("This request cannot be closed here. Write to us and we will close it.")
         )
-    return ticket_services.ticket_set_stage(actor=None, ticket=ticket, stage=stage)
+    with _by(contact):
+        return ticket_services.ticket_set_stage(actor=None, ticket=ticket, stage=stage)
+
+
+def _by(contact: Contact):
+    """Timeline lines written inside say the customer did it, in the portal."""
+    return ticket_services.acting_as(TicketEvent.Via.PORTAL, contact.display_name)

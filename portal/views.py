@@ -186,7 +186,7 @@ def reply(request, contact, pk):
 def close(request, contact, pk):
     found = get_ticket_for_contact(contact, pk)
     try:
-        services.portal_close(ticket=found)
+        services.portal_close(contact=contact, ticket=found)
     except ValidationError as error:
         return _ticket_page(request, contact, found, errors=_errors(error), status=400)
     return redirect(reverse("portal:ticket", args=[found.pk]) + "?closed=1")

@@ -630,6 +630,8 @@ class TicketEvent(models.Model):
         RULE = "rule", _("Rule")
         MACRO = "macro", _("Macro")
         ROUTING = "routing", _("Routing")
+        # The customer, in the customer portal (`via_name`: their name).
+        PORTAL = "portal", _("Customer portal")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

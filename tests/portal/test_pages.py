@@ -216,3 +216,22 @@ def test_message_bodies_are_shown_cleaned(signed_in, ticket, contact):
     assert "<p>Hi</p>" in body and "Answer" in body
     assert "<script>alert" not in body and "onerror" not in body
     assert "onclick" not in body and "<iframe" not in body
+
+
+def test_the_timeline_says_the_customer_closed_it_in_the_portal(
+    signed_in, ticket, pipeline, contact, agent
+):
+    from django.test import Client
+
+    closed = pipeline.stages.get(is_closed=True)
+    closed.required_properties = []
+    closed.save()
+    signed_in.post(reverse("portal:close", args=[ticket.pk]))
+    event = ticket.events.get(field="stage")
+    assert (event.actor, event.via, event.via_name) == (None, "portal", contact.display_name)
+    workspace = Client()
+    workspace.force_login(agent)
+    html = workspace.get(reverse("tickets:ticket_open", args=[ticket.pk]), follow=True)
+    text = html.content.decode()
+    assert f"<strong>{contact.display_name}</strong>" in text
+    assert "in the customer portal" in text
