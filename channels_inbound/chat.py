@@ -41,6 +41,16 @@ VISITOR = re.compile(r"^[0-9a-f]{32}$")
 CLIENT_ID = re.compile(r"^[0-9a-zA-Z-]{8,64}$")
 POLL_PAGE = 100
 
+# Apps above this one add to the window's poll answer (a satisfaction survey
+# asked inside the widget): functions (thread) -> dict merged into the
+# answer; channels_inbound never imports them.
+POLL_EXTENSIONS: list = []
+
+
+def register_poll_extension(function):
+    POLL_EXTENSIONS.append(function)
+    return function
+
 
 def _widget(key: str) -> ChatWidget:
     return get_object_or_404(ChatWidget, key=key, is_active=True)
@@ -189,6 +199,8 @@ def _poll(widget: ChatWidget, request) -> JsonResponse:
             }
             for m in messages
         ]
+        for extension in POLL_EXTENSIONS:
+            answer |= extension(thread)
     if widget.bot_enabled and after == "0" and (thread is None or not thread.ticket.is_open):
         # A reloaded window shows the bot conversation that has no ticket yet.
         session = ChatBotSession.objects.filter(

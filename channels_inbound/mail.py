@@ -153,7 +153,7 @@ def _thread(mail: Delivery) -> None:
         mail.match = find_ticket(mail.parsed)
     mail.ticket, mail.thread, mail.reason = mail.match.ticket, mail.match.thread, mail.match.reason
     if mail.ticket is not None and not mail.ticket.is_open and not mail.parsed.auto_reply:
-        mail.ticket, mail.thread, mail.reason = _closed_ticket(
+        mail.ticket, mail.thread, mail.reason = closed_ticket_reply(
             mail.ticket, mail.thread, mail.reason
         )
 
@@ -283,7 +283,7 @@ def channel_for(parsed: ParsedEmail) -> EmailChannel | None:
     return next((channels[a] for a in wanted if a in channels), None)
 
 
-def _closed_ticket(ticket: Ticket, thread, reason: str):
+def closed_ticket_reply(ticket: Ticket, thread, reason: str):
     """Apply the pipeline's rule for replies to closed tickets: reopen it, or
     let a new ticket be opened (returned as None with the reason)."""
     pipeline: Pipeline = ticket.pipeline

@@ -33,16 +33,24 @@ def rate_limited(request, bucket: str = "form") -> bool:
     messages) per address per minute, and ten times that per hour
     (RELIABILITY 67), counted where every web process sees the count: in
     Redis when there is one, else in the database."""
-    # The same client address as login throttling (PROXY_COUNT proxies trusted).
-    address = get_client_ip_address(request) or ""
+    address = client_address(request)
     per_minute = {
         "chat": settings.HELPDESK_CHAT_RATE,
         "vote": settings.HELPDESK_VOTE_RATE,  # the help center's "Was this helpful?"
     }.get(bucket, settings.HELPDESK_FORM_RATE)
-    return any(
-        count_hit(f"{bucket}-rate:{window}:{address}", window) > limit
-        for window, limit in ((60, per_minute), (3600, per_minute * 10))
-    )
+    return over_limit(f"{bucket}-rate", address, ((60, per_minute), (3600, per_minute * 10)))
+
+
+def client_address(request) -> str:
+    """The client's address as login throttling sees it (PROXY_COUNT proxies trusted)."""
+    return get_client_ip_address(request) or ""
+
+
+def over_limit(bucket: str, key: str, limits: tuple[tuple[int, int], ...]) -> bool:
+    """Count one hit of `key` (a client address, an email address) in each
+    (window in seconds, limit) of `limits`; True when any window is over its
+    limit."""
+    return any(count_hit(f"{bucket}:{window}:{key}", window) > limit for window, limit in limits)
 
 
 def count_hit(key: str, window: int) -> int:

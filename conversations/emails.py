@@ -182,3 +182,13 @@ def build_reply(message: Message, *, verp: bool = True) -> EmailMultiAlternative
         with attachment.file.open("rb") as file:
             email.attach(_header_safe(attachment.filename), file.read(), attachment.content_type)
     return email
+
+
+def help_desk_sender() -> str:
+    """The From of the help desk's own emails to customers (sign-in links,
+    surveys): the first team address with its display name, else
+    DEFAULT_FROM_EMAIL."""
+    address = EmailAddress.objects.order_by("id").first()
+    if address is None:
+        return settings.DEFAULT_FROM_EMAIL
+    return formataddr((_header_safe(address.display_name), address.email))

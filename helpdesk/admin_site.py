@@ -145,6 +145,21 @@ SETTINGS_GROUPS = (
         ),
     ),
     SettingsGroup(
+        "customers",
+        _("Customer portal and surveys"),
+        "circle-user",
+        _(
+            "Where requests from the portal land, which companies share their tickets, and "
+            "the satisfaction surveys sent when tickets close."
+        ),
+        (
+            ("portal.portalsettings", "settings"),
+            ("portal.sharedcompany", "building-2"),
+            ("surveys.surveysettings", "circle-check"),
+            ("surveys.survey", "message-square"),
+        ),
+    ),
+    SettingsGroup(
         "security",
         _("Security"),
         "shield-check",

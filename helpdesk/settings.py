@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "webhooks",
     "knowledge",
     "api",
+    "portal",
+    "surveys",
     "anymail",
 ]
 
@@ -292,6 +294,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.purge_old_deliveries",
         "schedule": 24 * 3600.0,
     },
+    "purge-portal-sign-in-links": {
+        "task": "portal.tasks.purge_sign_in_links",
+        "schedule": 24 * 3600.0,
+    },
+    "send-due-surveys": {
+        "task": "surveys.tasks.send_due_surveys",
+        "schedule": 60.0,
+    },
     "purge-deleted-tickets": {
         "task": "tickets.tasks.purge_deleted_tickets",
         "schedule": 3600.0,
@@ -428,6 +438,10 @@ HELPDESK_FORM_RATE = env_int("FORM_RATE_PER_MINUTE", 5)
 # Chat messages per client address and minute (a conversation, or an office
 # behind one address, writes more than forms do).
 HELPDESK_CHAT_RATE = env_int("CHAT_RATE_PER_MINUTE", 30)
+# Portal sign-in links asked for per client address and minute (ten times
+# that per hour), and per email address and 15 minutes (four times that a day).
+HELPDESK_PORTAL_LINKS_PER_IP = env_int("PORTAL_LINKS_PER_IP_MINUTE", 5)
+HELPDESK_PORTAL_LINKS_PER_ADDRESS = env_int("PORTAL_LINKS_PER_ADDRESS", 3)
 
 # REST API (issue 18): requests per caller (token, or session user) and minute,
 # and how long the answer to a POST with an Idempotency-Key is kept for retries.

@@ -14,5 +14,7 @@ urlpatterns = [
     path("", include("workflows.urls")),
     path("routing/", include("routing.urls")),
     path("", include("knowledge.urls")),
+    path("portal/", include("portal.urls")),
+    path("", include("surveys.urls")),
     path("", include("tickets.urls")),
 ]

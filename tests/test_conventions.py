@@ -18,6 +18,8 @@ APPS = [
     "channels_inbound",
     "sla",
     "workflows",
+    "portal",
+    "surveys",
     "helpdesk",
     "api",
 ]

@@ -133,6 +133,7 @@ MARK_SAFE_ALLOWED = {
     "conversations/templatetags/conversation_tags.py",  # nh3 output of message bodies
     "conversations/views/conversation.py",  # nh3 output for the sandboxed frame
     "knowledge/models.py",  # nh3 output of help center article bodies
+    "portal/templatetags/portal.py",  # nh3 output of message bodies, for the customer
 }
 
 

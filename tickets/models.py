@@ -225,6 +225,7 @@ class Source(models.TextChoices):
     PHONE = "phone", _("Phone")
     MANUAL = "manual", _("Created manually")
     API = "api", _("API")
+    PORTAL = "portal", _("Customer portal")
 
 
 # Built-in properties a conditional stage may require, with their labels.
@@ -618,6 +619,9 @@ class TicketEvent(models.Model):
         CONVERSATION_MOVED = "conversation_moved", _("Moved a conversation to another inbox")
         TAGGED = "tagged", _("Added a tag")
         UNTAGGED = "untagged", _("Removed a tag")
+        # The customer rated the support (a satisfaction survey): `new_value`
+        # the rating's code, `old_value` the one it replaced.
+        RATED = "rated", _("Rated the support")
 
     class Via(models.TextChoices):
         """What made a change on the actor's behalf (the timeline says "by rule
@@ -626,6 +630,8 @@ class TicketEvent(models.Model):
         RULE = "rule", _("Rule")
         MACRO = "macro", _("Macro")
         ROUTING = "routing", _("Routing")
+        # The customer, in the customer portal (`via_name`: their name).
+        PORTAL = "portal", _("Customer portal")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

@@ -56,6 +56,7 @@
           }
           bubble(m.text, m.mine, m.mine ? "" : m.name, false);
         });
+        if (data.survey && !surveyShown) showSurvey(data.survey);
         if (data.bot && !botBubbles.length) {
           data.bot.forEach(function (line) {
             botBubbles.push(bubble(line.text, line.mine, line.mine ? "" : root.dataset.bot, false));
@@ -64,6 +65,28 @@
       })
       .catch(function () {})
       .then(function () { polling = false; });
+  }
+
+  // The satisfaction survey of a closed chat: the question and one link per
+  // answer; each opens the survey page (a new tab), which sends it.
+  var surveyShown = false;
+  function showSurvey(survey) {
+    surveyShown = true;
+    var item = bubble(survey.question, false, "", false);
+    item.classList.add("chat-survey");
+    var answers = document.createElement("div");
+    answers.className = "chat-survey-answers";
+    survey.answers.forEach(function (answer) {
+      var link = document.createElement("a");
+      link.href = answer.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = answer.label;
+      link.addEventListener("click", function () { item.classList.add("is-answered"); });
+      answers.appendChild(link);
+    });
+    item.appendChild(answers);
+    log.scrollTop = log.scrollHeight;
   }
 
   function newId() {

@@ -49,6 +49,9 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "API ticket list, team-scoped token",
         "API ticket list, priority filter, sorted by creation",
         "API single ticket",
+        "portal: ticket list (",
+        "portal: ticket list, company sharing (",
+        "portal: ticket page (",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())

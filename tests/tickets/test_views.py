@@ -198,13 +198,14 @@ def test_workspace_pages_run_a_constant_number_of_queries(
     with django_assert_max_num_queries(19):
         signed_in.get(reverse("tickets:view_tickets", args=["all-open"]))
     # With the followers, the ticket settings, the conversations' inboxes and
-    # the reply editor's signatures; the tags of the list's rows and of the ticket.
-    with django_assert_max_num_queries(38):
+    # the reply editor's signatures; the tags of the list's rows and of the
+    # ticket; the customer's satisfaction rating (surveys).
+    with django_assert_max_num_queries(39):
         signed_in.get(detail_url(ticket))
     # The sidebar's layout and the agent's own order of its properties and cards;
     # the followers, the ticket settings, the conversations' inboxes, signatures;
-    # the ticket's tags.
-    with django_assert_max_num_queries(26):
+    # the ticket's tags; the satisfaction rating.
+    with django_assert_max_num_queries(27):
         signed_in.get(detail_url(ticket), headers=htmx("detail-pane"))
 
 

@@ -66,8 +66,9 @@ def _row_url(view) -> str:
 
 
 # Apps that add to the open ticket (the conversation, later SLA) register a
-# function (user, ticket) -> context with a "detail_templates" list; tickets never
-# imports them (dependencies point one way, docs/architecture.md).
+# function (user, ticket) -> context with a "detail_templates" list (and a
+# "header_templates" list for badges beside the title); tickets never imports
+# them (dependencies point one way, docs/architecture.md).
 DETAIL_EXTENSIONS: list = []
 
 
@@ -79,10 +80,11 @@ def register_detail_extension(function):
 def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
     """Everything the open ticket shows, fetched here so templates run no queries."""
     definitions = list(PropertyDefinition.objects.all())
-    extensions = {"detail_templates": []}
+    extensions = {"detail_templates": [], "header_templates": []}
     for extension in DETAIL_EXTENSIONS:
         extra = extension(user, ticket)
         extensions["detail_templates"] += extra.pop("detail_templates", [])
+        extensions["header_templates"] += extra.pop("header_templates", [])
         extensions |= extra
     # The header's tags, and the ticket's row drawn out of band after an edit.
     prefetch_related_objects([ticket], queries.tags_prefetch())

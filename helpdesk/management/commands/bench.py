@@ -37,7 +37,13 @@ from psycopg.types.json import JsonbDumper
 
 from accounts.models import Team, User, person_name
 from crm.models import Company, Contact
-from helpdesk.management import bench_api, bench_knowledge, bench_rules, bench_webhooks
+from helpdesk.management import (
+    bench_api,
+    bench_knowledge,
+    bench_portal,
+    bench_rules,
+    bench_webhooks,
+)
 from tickets import filters, queries, search
 from tickets.models import (
     Pipeline,
@@ -540,6 +546,7 @@ class Command(BaseCommand):
         results += bench_webhooks.measure(runs, summary, QueryCounter)
         results += bench_knowledge.measure(runs, Ticket.objects.count(), self.time_request, Case)
         results += bench_api.time_api(agent, team_agent, runs, summary, QueryCounter)
+        results += bench_portal.time_portal(runs, summary, QueryCounter)
         return results
 
     def table_cases(self, agent, client, pane) -> list["Case"]:

@@ -1,0 +1,29 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SurveysConfig(AppConfig):
+    name = "surveys"
+    verbose_name = _("Satisfaction surveys")
+
+    def ready(self):
+        from channels_inbound.chat import register_poll_extension
+        from tickets.views.workspace import register_detail_extension
+
+        from . import receivers, tasks  # noqa: F401 (connect the receiver, register tasks)
+        from .models import Survey
+
+        @register_detail_extension
+        def rating_badge(user, ticket):
+            survey = (
+                Survey.objects.filter(ticket=ticket, rated_at__isnull=False)
+                .order_by("-rated_at", "-id")
+                .first()
+            )
+            return {"survey": survey, "header_templates": ["surveys/badge.html"] if survey else []}
+
+        @register_poll_extension
+        def widget_survey(thread):
+            from .widget import widget_survey
+
+            return widget_survey(thread)
