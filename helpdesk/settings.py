@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "sla",
     "workflows",
     "routing",
+    "imports",
     "anymail",
 ]
 
