@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.db.models.functions import Lower
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
@@ -69,6 +69,20 @@ def insert(model, objects: list) -> None:
 # Companies and contacts --------------------------------------------------------
 
 
+def companies_by_name(names) -> list[Company]:
+    """The companies with any of these names, any case, oldest first. The
+    database's lower() folds only ASCII under some locales: exact names are
+    asked too, and the case is compared here."""
+    names = list(names)
+    if not names:
+        return []
+    folded = {n.casefold() for n in names}
+    found = Company.objects.annotate(name_lower=Lower("name")).filter(
+        Q(name_lower__in=[n.lower() for n in names]) | Q(name__in=names)
+    )
+    return sorted((c for c in found if c.name.casefold() in folded), key=lambda c: c.pk)
+
+
 class Directory:
     """Companies and contacts met during one import, by name and email, so a
     name used on many rows is one company and an email one contact."""
@@ -82,12 +96,7 @@ class Directory:
         wanted = {n.casefold(): n for n in names if n and n.casefold() not in self.companies}
         if not wanted:
             return
-        found = (
-            Company.objects.annotate(name_lower=Lower("name"))
-            .filter(name_lower__in=list(wanted))
-            .order_by("id")
-        )
-        for company in found:
+        for company in companies_by_name(wanted.values()):
             self.companies.setdefault(company.name.casefold(), company)
         new = [Company(name=name) for key, name in wanted.items() if key not in self.companies]
         Company.objects.bulk_create(new)
@@ -140,13 +149,9 @@ class Directory:
 def write_companies(records: list[CompanyRecord], outcome: Outcome) -> None:
     """Match by external id, else by name (any case); update what differs."""
     by_external = _by_external(Company, [r.external_id for r in records if r.external_id])
-    names = {
-        r.name.casefold() for r in records if not r.external_id or r.external_id not in by_external
-    }
+    names = {r.name for r in records if not r.external_id or r.external_id not in by_external}
     by_name: dict[str, Company] = {}
-    for company in (
-        Company.objects.annotate(n=Lower("name")).filter(n__in=list(names)).order_by("id")
-    ):
+    for company in companies_by_name(names):
         by_name.setdefault(company.name.casefold(), company)
     new = []
     for record in records:
