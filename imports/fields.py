@@ -35,7 +35,11 @@ class Target:
     synonyms: tuple[str, ...] = ()
 
 
-_EXTERNAL = Target("external_id", gettext_lazy("External ID"), ("id", "externalid", "number"))
+_EXTERNAL = Target(
+    "external_id",
+    gettext_lazy("External ID"),
+    ("id", "externalid", "number", "ticketid", "ticketnumber", "contactid", "companyid"),
+)
 TARGETS: dict[str, tuple[Target, ...]] = {
     ImportJob.Kind.CONTACTS: (
         _EXTERNAL,

@@ -36,7 +36,7 @@ class CsvFile:
 
     def rows(self):
         """(line number, cells) of every data row, blank lines left out."""
-        reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
+        reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter, strict=True)
         try:
             next(reader, None)
             for cells in reader:
@@ -93,7 +93,7 @@ def read_csv(data: bytes) -> CsvFile:
             _("This is not a CSV file (it looks like JSON, HTML or XML). Save it as CSV first.")
         )
     delimiter = _delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = [cell.strip() for cell in next(reader)]
     except csv.Error as error:
