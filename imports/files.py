@@ -36,7 +36,9 @@ class CsvFile:
 
     def rows(self):
         """(line number, cells) of every data row, blank lines left out."""
-        reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter, strict=True)
+        reader = csv.reader(
+            io.StringIO(self.text, newline=""), delimiter=self.delimiter, strict=True
+        )
         try:
             next(reader, None)
             for cells in reader:

@@ -242,7 +242,9 @@ def write_contacts(records: list[ContactRecord], outcome: Outcome, directory: Di
 def _by_external(model, ids) -> dict:
     """{external id: row} (the unique index is partial: in_bulk refuses it)."""
     ids = [i for i in ids if i]
-    return {row.external_id: row for row in model.objects.filter(external_id__in=ids)} if ids else {}
+    return (
+        {row.external_id: row for row in model.objects.filter(external_id__in=ids)} if ids else {}
+    )
 
 
 def _changes(row, record, fields) -> list[str]:

@@ -123,7 +123,7 @@ def _read_item(item: dict, export: Export) -> None:
             pages = True
             for row in item[key]:
                 if isinstance(row, dict) and "id" in row:
-                    target[row["id"]] = row
+                    _keep(target, row)
     for event in (
         item.get("ticket_events", []) if isinstance(item.get("ticket_events"), list) else []
     ):
@@ -140,11 +140,23 @@ def _read_item(item: dict, export: Export) -> None:
     if "id" not in item:
         return
     if "requester_id" in item or "subject" in item:
-        export.tickets[item["id"]] = item
+        _keep(export.tickets, item)
     elif "role" in item:
-        export.users[item["id"]] = item
+        _keep(export.users, item)
     elif "domain_names" in item:
-        export.organizations[item["id"]] = item
+        _keep(export.organizations, item)
+
+
+def _keep(rows: dict, row: dict) -> None:
+    """One object seen in two files (a ticket in the incremental export and
+    in the account export with its comments) is one: what either has."""
+    old = rows.get(row["id"])
+    if old is None:
+        rows[row["id"]] = row
+        return
+    for key, value in row.items():
+        if value not in (None, "", []) or key not in old:
+            old[key] = value
 
 
 def _moment(value):

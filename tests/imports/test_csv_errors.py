@@ -84,10 +84,15 @@ def test_second_run_of_the_same_file_updates_instead_of_duplicating(upload, pipe
 
 
 def test_contacts_and_companies_update_by_external_id(upload, db):
-    companies = csv_bytes([["ID", "Name", "Domain"], ["C1", "Acme", "acme.example"], ["C2", "", "x.example"]])
+    companies = csv_bytes(
+        [["ID", "Name", "Domain"], ["C1", "Acme", "acme.example"], ["C2", "", "x.example"]]
+    )
     job = run(upload(ImportJob.Kind.COMPANIES, companies))
     assert (job.created, job.skipped) == (1, 1)
-    contacts = [["ID", "First name", "Last name", "Email", "Company"], ["P1", "Ana", "Lee", "ana@acme.example", "Acme"]]
+    contacts = [
+        ["ID", "First name", "Last name", "Email", "Company"],
+        ["P1", "Ana", "Lee", "ana@acme.example", "Acme"],
+    ]
     run(upload(ImportJob.Kind.CONTACTS, csv_bytes(contacts)))
     contacts[1][1] = "Anna"
     job = run(upload(ImportJob.Kind.CONTACTS, csv_bytes(contacts)))
@@ -110,7 +115,10 @@ def test_a_mapping_without_a_key_is_refused_before_any_row(upload, pipeline):
         (b"", "The file is empty."),
         (b"   \n\n", "The file is empty."),
         ("id,name\n1,Müller\n".encode("latin-1"), "The file is not UTF-8 text (line 2"),
-        (b"PK\x03\x04\x14\x00\x00\x00binary", "This is not a CSV file (it looks like a spreadsheet"),
+        (
+            b"PK\x03\x04\x14\x00\x00\x00binary",
+            "This is not a CSV file (it looks like a spreadsheet",
+        ),
         (b'{"tickets": []}', "This is not a CSV file (it looks like JSON"),
         (b"id,name\n", "The file has a header but no rows."),
         (b"id,name\n1," + b"x" * (2**20 + 10) + b"\n", "Line 2 cannot be read as CSV"),

@@ -9,17 +9,53 @@ from tickets.models import Source, Ticket, TicketEvent
 
 from .conftest import csv_bytes, run
 
-HEADER = ["ID", "Subject", "Status", "Priority", "Requester", "Email", "Created", "Tags", "Message", "Author", "Internal"]
+HEADER = [
+    "ID",
+    "Subject",
+    "Status",
+    "Priority",
+    "Requester",
+    "Email",
+    "Created",
+    "Tags",
+    "Message",
+    "Author",
+    "Internal",
+]
 
 
 def test_tickets_import_with_messages_in_order(upload, pipeline, agent):
     data = csv_bytes(
         [
             HEADER,
-            ["T-1", "Printer broken", "New", "High", "Ana Lee", "ana@example.com", "2024-03-01 09:00", "printer, vip", "It jams.", "", ""],
+            [
+                "T-1",
+                "Printer broken",
+                "New",
+                "High",
+                "Ana Lee",
+                "ana@example.com",
+                "2024-03-01 09:00",
+                "printer, vip",
+                "It jams.",
+                "",
+                "",
+            ],
             ["T-1", "", "", "", "", "", "", "", "Try a reset.", agent.email, ""],
             ["T-1", "", "", "", "", "", "", "", "Known model issue.", agent.email, "yes"],
-            ["T-2", "Invoice", "Closed", "Low", "Bo Kim", "bo@example.com", "2024-03-02", "", "Wrong VAT", "", ""],
+            [
+                "T-2",
+                "Invoice",
+                "Closed",
+                "Low",
+                "Bo Kim",
+                "bo@example.com",
+                "2024-03-02",
+                "",
+                "Wrong VAT",
+                "",
+                "",
+            ],
         ]
     )
     job = upload(ImportJob.Kind.TICKETS, data)
