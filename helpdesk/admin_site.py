@@ -125,6 +125,16 @@ SETTINGS_GROUPS = (
         ),
     ),
     SettingsGroup(
+        "import",
+        _("Import"),
+        "table",
+        _(
+            "Bring contacts, companies and tickets over from a CSV file or a Zendesk export, "
+            "and see how earlier imports went."
+        ),
+        (("imports.importjob", "table"),),
+    ),
+    SettingsGroup(
         "security",
         _("Security"),
         "shield-check",

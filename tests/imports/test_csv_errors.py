@@ -57,7 +57,7 @@ def test_dry_run_of_a_thousand_rows_reports_each_bad_row_and_the_import_skips_th
     assert {line: column for line, column, _m in job.errors} == {
         line: column for line, (column, _s) in expected.items()
     }
-    for line, column, message in job.errors:
+    for line, _column, message in job.errors:
         assert message.startswith(expected[line][1]), (line, message)
     report = list(csv.reader(io.StringIO(services.error_report(job))))
     assert report[0][:3] == ["Line", "Column", "Problem"] and report[0][3:] == HEADER

@@ -5,9 +5,9 @@ from conversations import services as conversation_services
 from conversations.models import Channel, Message
 from crm.models import Contact
 from imports.models import ImportJob
+from tests.factories import CompanyFactory
 from tickets import services
 from tickets.models import Follower, Source, Ticket, TicketEvent
-from tests.factories import CompanyFactory
 
 from .conftest import csv_bytes, run
 
