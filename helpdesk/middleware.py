@@ -10,7 +10,6 @@ per endpoint from the declared length, before anything reads the body.
 from django.conf import settings
 from django.http import HttpResponse
 
-
 # Where admins upload an import (imports/admin.py): larger than an attachment.
 IMPORT_UPLOAD_PATH = "/imports/importjob/add/"
 

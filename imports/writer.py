@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
@@ -30,7 +30,7 @@ from conversations.services import help_desk_inbox
 from crm.models import Company, Contact
 from routing.languages import detect
 from sla.clocks import clocks_from_history
-from sla.models import SlaSettings
+from sla.models import SlaOutcome, SlaSettings
 from tickets import search
 from tickets import services as ticket_services
 from tickets.models import Follower, Source, Ticket, TicketEvent, TicketSettings, TicketTag
@@ -313,7 +313,7 @@ def _create_tickets(records: list[TicketRecord], directory: Directory) -> list[T
     now = timezone.now()
     owners_follow = TicketSettings.current().owners_follow
     inbox = help_desk_inbox()
-    tickets, plans = [], []
+    tickets, plans, first_replies = [], [], []
     for record in records:
         for index, message in enumerate(record.messages, start=1):
             message.external_id = message.external_id or str(index)
@@ -379,8 +379,23 @@ def _create_tickets(records: list[TicketRecord], directory: Directory) -> list[T
             search_vector=search.document(record.name, record.description, related),
         )
         tickets.append(ticket)
+        first_replies.append(min(outbound, default=None))
         plans.append((record, contact, companies, times, bodies))
+    settings = SlaSettings.current()
+    recorded = []
+    if settings.enabled:
+        recorded = clocks_from_history(
+            [
+                (t, first_reply)
+                for t, first_reply in zip(tickets, first_replies, strict=True)
+                if t.is_open
+            ],
+            settings,
+        )
     insert(Ticket, tickets)
+    for row in recorded:
+        row.ticket_id = row.ticket.pk
+    SlaOutcome.objects.bulk_create([r for r in recorded if isinstance(r, SlaOutcome)])
 
     through_contacts, through_companies, events, tags, followers, threads = [], [], [], [], [], []
     tag_rows = {t.name.casefold(): t for t in ticket_services.tags_get_or_create(
@@ -416,7 +431,7 @@ def _create_tickets(records: list[TicketRecord], directory: Directory) -> list[T
             )
     Ticket.contacts.through.objects.bulk_create(through_contacts)
     Ticket.companies.through.objects.bulk_create(through_companies)
-    insert(TicketEvent, events)
+    insert(TicketEvent, events + [r for r in recorded if isinstance(r, TicketEvent)])
     insert(TicketTag, tags)
     insert(Follower, followers)
     insert(Thread, threads)
@@ -441,19 +456,6 @@ def _create_tickets(records: list[TicketRecord], directory: Directory) -> list[T
             )
     insert(Message, messages)
 
-    settings = SlaSettings.current()
-    if settings.enabled:
-        first_replies = dict(
-            Message.objects.filter(
-                ticket__in=[t.pk for t in tickets if t.is_open],
-                kind=Message.Kind.MESSAGE,
-                direction=Message.Direction.OUTBOUND,
-            )
-            .values("ticket_id")
-            .annotate(first=Min("created_at"))
-            .values_list("ticket_id", "first")
-        )
-        clocks_from_history([t for t in tickets if t.is_open], first_replies, settings)
     return tickets
 
 

@@ -180,6 +180,8 @@ class Clocks:
         self.ticket = ticket
         self.settings = settings
         self.goal, self._schedule, self._version = known or (goal_for(ticket, settings), None, None)
+        # Met or missed goals as unsaved rows, when a batch asks (clocks_from_history).
+        self.recorded: list | None = None
         self._configs = {}
         self.changed = False
 
@@ -244,7 +246,7 @@ class Clocks:
         if due is None:
             return
         met = at <= due
-        SlaOutcome.objects.create(
+        outcome = SlaOutcome(
             ticket=self.ticket,
             team_id=self.ticket.team_id,
             goal=clock,
@@ -252,12 +254,18 @@ class Clocks:
             done_at=at,
             met=met,
         )
-        TicketEvent.objects.create(
+        event = TicketEvent(
             ticket=self.ticket,
             kind=TicketEvent.Kind.SLA,
             field=clock,
             new_value="met" if met else "missed",
         )
+        if self.recorded is not None:  # a batch writes them once its tickets have ids
+            event.created_at = at
+            self.recorded += [outcome, event]
+            return
+        outcome.save()
+        event.save()
 
     def customer_message(self, at: datetime.datetime) -> None:
         ticket = self.ticket
@@ -464,25 +472,33 @@ def passed_bits(ticket: Ticket, now: datetime.datetime) -> int:
     return bits
 
 
-def clocks_from_history(tickets, first_replies: dict, settings: SlaSettings) -> None:
-    """Start the clocks of imported tickets as their history would have:
-    the customer's first message at creation, the first agent reply when
-    there was one. Run inside `importing()`, so nothing already past is
-    announced. Goals and schedules are read once per value and team."""
+def clocks_from_history(tickets_and_replies, settings: SlaSettings) -> list:
+    """Start the clocks of new imported tickets, not yet saved, as their
+    history would have: the customer's first message at creation, the first
+    agent reply when there was one (pairs of ticket and that moment or
+    None). The SLA fields are set on the tickets; what has already passed
+    is marked announced (as `Clocks.save` does in import mode). Returns the
+    SlaOutcome and TicketEvent rows of goals met or missed, to insert once
+    the tickets have ids. Goals and schedules are read once per value and team."""
     goals: dict = {}
     schedules: dict = {}
     version = SlaChange.objects.aggregate(last=Max("pk"))["last"] or 0
-    for ticket in tickets:
+    now = timezone.now()
+    recorded: list = []
+    for ticket, first_reply in tickets_and_replies:
         key = _goal_key(ticket, settings)
         if key not in goals:
             goals[key] = goal_for(ticket, settings)
         if ticket.team_id not in schedules:
             schedules[ticket.team_id] = schedule_for(ticket, settings)
         clock = Clocks(ticket, settings, known=(goals[key], schedules[ticket.team_id], version))
+        clock.recorded = recorded
         clock.customer_message(ticket.created_at)
-        if first_replies.get(ticket.pk):
-            clock.agent_reply(first_replies[ticket.pk])
-        clock.save()
+        if first_reply is not None:
+            clock.agent_reply(first_reply)
+        ticket.sla_notified |= passed_bits(ticket, now)
+        ticket.sla_next_check_at = next_check(ticket)
+    return recorded
 
 
 def _goal_key(ticket: Ticket, settings: SlaSettings):
