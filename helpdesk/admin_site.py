@@ -126,7 +126,7 @@ SETTINGS_GROUPS = (
     ),
     SettingsGroup(
         "import",
-        _("Import"),
+        _("Data import"),
         "table",
         _(
             "Bring contacts, companies and tickets over from a CSV file or a Zendesk export, "

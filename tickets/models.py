@@ -225,7 +225,7 @@ class Source(models.TextChoices):
     PHONE = "phone", _("Phone")
     MANUAL = "manual", _("Created manually")
     API = "api", _("API")
-    IMPORT = "import", _("Import")
+    IMPORT = "import", _("Imported")
 
 
 # Built-in properties a conditional stage may require, with their labels.
