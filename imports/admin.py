@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tickets.models import Priority
+
 from . import services
 from .fields import targets
 from .files import FileRefused, read_csv
@@ -153,6 +155,9 @@ class ImportJobAdmin(admin.ModelAdmin):
         preview = None
         if job.status != ImportJob.Status.MAPPING:
             preview = services.job_preview(job, PREVIEW_ROWS)
+            labels = dict(Priority.choices)
+            for record in preview.records:
+                record.priority_label = labels.get(getattr(record, "priority", ""), "")
         return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
