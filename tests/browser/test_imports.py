@@ -36,7 +36,10 @@ def test_upload_map_preview_and_import(admin_page, pipeline, tmp_path, settings)
     page.select_option("#column-4", "message")
     with page.expect_navigation():
         page.click("text=Check the file (dry run)")
-    assert page.locator(".import-check-summary").inner_text() == "1 row has errors and will be skipped."
+    assert (
+        page.locator(".import-check-summary").inner_text()
+        == "1 row has errors and will be skipped."
+    )
     assert "“very” is not one of the choices." in page.locator(".import-errors").inner_text()
     assert "Refund for order 7" in page.locator(".import-preview").inner_text()
     assert not Ticket.objects.exists()
