@@ -91,5 +91,5 @@ def time_csv_import(rows: int, summary, counter) -> dict:
         f"import: CSV tickets, {lines} rows ({per_second:.0f} rows/s)",
         [elapsed * 1000],
         counted.count,
-        lines * 1.2,
+        round(lines * 1.2),
     )
