@@ -244,5 +244,12 @@ def error_report(job: ImportJob) -> str:
             if line in wanted:
                 cells_by_line[line] = cells
     for line, column, message in job.errors:
-        writer.writerow([line, column, message, *cells_by_line.get(line, [])])
+        cells = [_inert(cell) for cell in (column, message, *cells_by_line.get(line, []))]
+        writer.writerow([line, *cells])
     return out.getvalue()
+
+
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula (the
+    report repeats what the uploaded file held)."""
+    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

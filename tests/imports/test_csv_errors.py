@@ -138,3 +138,11 @@ def test_semicolons_and_utf16_from_spreadsheets_are_read(upload, pipeline):
     job = run(upload(ImportJob.Kind.TICKETS, text.encode("utf-16")))
     assert job.delimiter == ";" and job.created == 1
     assert Ticket.objects.get().name == "Grüße"
+
+
+def test_the_error_report_never_hands_a_formula_to_a_spreadsheet(upload, pipeline):
+    data = csv_bytes([["id", "subject", "priority"], ["=HYPERLINK(1)", "@SUM(A1)", "-bad"]])
+    job = upload(ImportJob.Kind.TICKETS, data)
+    services.job_check(job)
+    row = list(csv.reader(io.StringIO(services.error_report(job))))[1]
+    assert row[3:] == ["'=HYPERLINK(1)", "'@SUM(A1)", "'-bad"]
