@@ -116,3 +116,26 @@ def test_start_needs_post(admin_client, pipeline, upload):
     assert (
         admin_client.get(reverse("admin:imports_importjob_start", args=[job.pk])).status_code == 405
     )
+
+
+def test_a_zendesk_export_is_checked_and_previewed_without_a_mapping(admin_client, pipeline):
+    from .test_zendesk import export_zip
+
+    page = admin_client.post(
+        reverse("admin:imports_importjob_add"),
+        {
+            "kind": "zendesk",
+            "file": SimpleUploadedFile("zendesk.zip", export_zip(), "application/zip"),
+        },
+    )
+    job = ImportJob.objects.get()
+    assert page.status_code == 302 and job.total_rows == 2
+    assert (
+        admin_client.post(reverse("admin:imports_importjob_change", args=[job.pk])).status_code
+        == 302
+    )
+    body = admin_client.get(
+        reverse("admin:imports_importjob_change", args=[job.pk])
+    ).content.decode()
+    assert "Export to PDF fails" in body and "All 2 rows can be imported." in body
+    assert not Ticket.objects.exists()
