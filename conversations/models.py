@@ -214,11 +214,21 @@ class Message(models.Model):
     # The other ticket the reason names (the closed one, the refused one, the
     # one it was moved from), when there is one.
     joined_ticket_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # The message's id in the system it was imported from (a Zendesk comment
+    # id; a CSV message's place in its ticket): imported again, it is kept once.
+    external_id = models.CharField(max_length=100, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at", "id"], name="message_ticket_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "external_id"],
+                condition=~Q(external_id=""),
+                name="message_external_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} on {self.ticket_id}"

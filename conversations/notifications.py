@@ -14,6 +14,7 @@ from helpdesk.labels import LocalNames
 from helpdesk.queue import enqueue
 from tickets.access import users_who_see, visible_tickets
 from tickets.models import Ticket
+from tickets.services import import_mode
 from tickets.signals import ticket_activity
 
 from .models import Notification
@@ -83,7 +84,10 @@ def _name_in(row: LocalNames, language: str) -> str:
 @receiver(ticket_activity, dispatch_uid="conversations.notify_followers")
 def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
     """Customer messages, and status and owner changes a person made: a status
-    the pipeline sets after a reply is told by the reply's own notification."""
+    the pipeline sets after a reply is told by the reply's own notification.
+    Imported history is news to nobody (`import_mode`)."""
+    if import_mode() is not None:
+        return
     actor = details.get("actor")
     if kind == "customer_message":
         notify_followers(

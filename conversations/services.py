@@ -888,3 +888,71 @@ def auto_reply_send(*, ticket: Ticket, subject: str, html: str, by: str) -> Mess
         outbound = OutboundEmail.objects.create(message=message)
         transaction.on_commit(lambda: enqueue(OutboundEmail.send_task, outbound.pk))
     return message
+
+
+def message_import(
+    *,
+    ticket: Ticket,
+    kind: str,
+    direction: str,
+    created_at: datetime.datetime,
+    external_id: str,
+    html: str = "",
+    text: str = "",
+    author: User | None = None,
+    contact: Contact | None = None,
+    from_name: str = "",
+    from_email: str = "",
+    subject: str = "",
+) -> Message | None:
+    """Add one message of another system's history to an existing ticket
+    (imports, a second run of a file): a customer message, an agent's reply
+    or an internal comment, at the time it was written. Never sent: this
+    writes no outbox row. Kept once per (ticket, external_id): returns None
+    when the ticket has it already. The body is foreign HTML or text and is
+    cleaned like inbound mail (ARCHITECTURE rule 7). The list columns move
+    only when the message is newer than the ticket's last activity; a
+    customer's message tells ticket_activity, which callers run inside
+    `tickets.services.importing()`."""
+    with transaction.atomic():
+        ticket = Ticket.objects.locked(ticket.pk).get()
+        if Message.objects.filter(ticket=ticket, external_id=external_id).exists():
+            return None
+        thread = ticket.threads.order_by("created_at", "id").first() or Thread.objects.create(
+            ticket=ticket, inbox=help_desk_inbox(), channel=Channel.EMAIL
+        )
+        message = Message.objects.create(
+            thread=thread,
+            ticket=ticket,
+            kind=kind,
+            direction=direction,
+            author=author,
+            contact=contact,
+            from_name=from_name[:200],
+            from_email=from_email,
+            subject=subject[:998],
+            **inbound_body(html=html, text=text),
+            external_id=external_id,
+        )
+        Message.objects.filter(pk=message.pk).update(created_at=created_at)
+        message.created_at = created_at
+        if kind == Message.Kind.COMMENT:
+            return message
+        columns: dict[str, Any] = {}
+        if created_at >= ticket.last_activity_at:
+            columns.update(last_activity_at=created_at, preview=message.text[:200])
+        if direction == Message.Direction.INBOUND:
+            if (
+                ticket.last_customer_message_at is None
+                or created_at > ticket.last_customer_message_at
+            ):
+                columns["last_customer_message_at"] = created_at
+        elif ticket.last_agent_reply_at is None or created_at > ticket.last_agent_reply_at:
+            columns["last_agent_reply_at"] = created_at
+        if columns:
+            Ticket.objects.filter(pk=ticket.pk).update(**columns)
+            for field, value in columns.items():
+                setattr(ticket, field, value)
+        activity = "customer_message" if direction == Message.Direction.INBOUND else "agent_reply"
+        ticket_activity.send(Ticket, ticket=ticket, kind=activity, at=created_at, message=message)
+    return message

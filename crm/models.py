@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +35,11 @@ class ContactQuerySet(models.QuerySet):
 class Company(models.Model):
     name = models.CharField(_("name"), max_length=200)
     domain = models.CharField(_("domain"), max_length=200, blank=True)
+    # The record's id in the system it was imported from (imports): a second
+    # import of the same file updates the record instead of adding another.
+    external_id = models.CharField(
+        _("external ID"), max_length=100, blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CompanyQuerySet.as_manager()
@@ -43,6 +49,11 @@ class Company(models.Model):
         verbose_name = _("company")
         verbose_name_plural = _("companies")
         indexes = [models.Index(Lower("domain"), name="company_domain_lower")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="company_external_id"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -66,6 +77,11 @@ class Contact(models.Model):
     # Mail to `email` bounced (a delivery report for one of our replies); cleared
     # when mail from the address arrives again.
     email_bounced_at = models.DateTimeField(_("email bounced"), null=True, blank=True)
+    # The record's id in the system it was imported from (imports): a second
+    # import of the same file updates the record instead of adding another.
+    external_id = models.CharField(
+        _("external ID"), max_length=100, blank=True, default="", db_default=""
+    )
 
     objects = ContactQuerySet.as_manager()
 
@@ -74,6 +90,11 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         indexes = [models.Index(Lower("email"), name="contact_email_lower")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="contact_external_id"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name

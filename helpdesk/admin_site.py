@@ -160,6 +160,16 @@ SETTINGS_GROUPS = (
         ),
     ),
     SettingsGroup(
+        "import",
+        _("Data import"),
+        "table",
+        _(
+            "Bring contacts, companies and tickets over from a CSV file or a Zendesk export, "
+            "and see how earlier imports went."
+        ),
+        (("imports.importjob", "table"),),
+    ),
+    SettingsGroup(
         "security",
         _("Security"),
         "shield-check",

@@ -10,6 +10,9 @@ per endpoint from the declared length, before anything reads the body.
 from django.conf import settings
 from django.http import HttpResponse
 
+# Where admins upload an import (imports/admin.py): larger than an attachment.
+IMPORT_UPLOAD_PATH = "/imports/importjob/add/"
+
 
 class RequestSizeLimitMiddleware:
     def __init__(self, get_response):
@@ -29,6 +32,8 @@ class RequestSizeLimitMiddleware:
         if request.path.startswith("/inbound/"):
             # base64 makes a message a third bigger; the form adds a little.
             return settings.HELPDESK_INBOUND_MAX_BYTES * 3 // 2
+        if request.path.endswith(IMPORT_UPLOAD_PATH):
+            return settings.HELPDESK_IMPORT_MAX_BYTES + 2**20
         if request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
             return settings.HELPDESK_ATTACHMENT_MAX_BYTES + 2**20
         return settings.HELPDESK_FORM_MAX_BYTES

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "api",
     "portal",
     "surveys",
+    "imports",
     "anymail",
 ]
 
@@ -422,6 +423,9 @@ HELPDESK_WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
 # Custom views the help desk may hold in all (S27: the plan's limit).
 HELPDESK_MAX_CUSTOM_VIEWS = env_int("MAX_CUSTOM_VIEWS", 50)
 HELPDESK_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 2**20
+# The largest file an admin may import (Settings → Import): 100,000 tickets
+# with their messages fit in well under this.
+HELPDESK_IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 100) * 2**20
 HELPDESK_MESSAGE_MAX_BYTES = env_int("MESSAGE_ATTACHMENTS_MAX_MB", 25) * 2**20
 # Inbound mail larger than this is kept raw and marked failed, not parsed.
 HELPDESK_INBOUND_MAX_BYTES = env_int("INBOUND_MAX_MB", 40) * 2**20

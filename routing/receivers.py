@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from accounts.models import Team
 from tickets.models import Ticket
-from tickets.services import ticket_set_language
+from tickets.services import import_mode, ticket_set_language
 from tickets.signals import ticket_activity
 
 from . import services
@@ -25,6 +25,8 @@ def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
         pass  # a ticket made without an owner (by an agent, a form), once that kind is sent
     elif not (kind == "properties" and "team" in details.get("previous", {})):
         return
+    if import_mode() is not None:
+        return  # imported history keeps its owners; nobody is handed the past
     if (
         ticket.owner_id is None
         and ticket.team_id is not None

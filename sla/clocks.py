@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from conversations.models import Message
 from tickets.models import Ticket, TicketEvent
+from tickets.services import import_mode
 from tickets.signals import ticket_activity
 
 from .business import NoWorkingTime, Schedule
@@ -173,12 +174,14 @@ def on_ticket_activity(sender, ticket: Ticket, kind: str, at: datetime.datetime,
 class Clocks:
     """The SLA fields of one locked ticket, changed by events and saved once."""
 
-    def __init__(self, ticket: Ticket, settings: SlaSettings):
+    def __init__(self, ticket: Ticket, settings: SlaSettings, *, known=None):
+        """`known`: the goal, schedule and version already read for another
+        ticket with the same goal value and team (a batch, `clocks_from_history`)."""
         self.ticket = ticket
         self.settings = settings
-        self.goal = goal_for(ticket, settings)
-        self._schedule = None
-        self._version = None
+        self.goal, self._schedule, self._version = known or (goal_for(ticket, settings), None, None)
+        # Met or missed goals as unsaved rows, when a batch asks (clocks_from_history).
+        self.recorded: list | None = None
         self._configs = {}
         self.changed = False
 
@@ -243,7 +246,7 @@ class Clocks:
         if due is None:
             return
         met = at <= due
-        SlaOutcome.objects.create(
+        outcome = SlaOutcome(
             ticket=self.ticket,
             team_id=self.ticket.team_id,
             goal=clock,
@@ -251,12 +254,18 @@ class Clocks:
             done_at=at,
             met=met,
         )
-        TicketEvent.objects.create(
+        event = TicketEvent(
             ticket=self.ticket,
             kind=TicketEvent.Kind.SLA,
             field=clock,
             new_value="met" if met else "missed",
         )
+        if self.recorded is not None:  # a batch writes them once its tickets have ids
+            event.created_at = at
+            self.recorded += [outcome, event]
+            return
+        outcome.save()
+        event.save()
 
     def customer_message(self, at: datetime.datetime) -> None:
         ticket = self.ticket
@@ -402,6 +411,10 @@ class Clocks:
             self._moved(clock, due, getattr(self.ticket, field))
 
     def save(self) -> None:
+        if import_mode() is not None:
+            self._set(
+                "sla_notified", self.ticket.sla_notified | passed_bits(self.ticket, timezone.now())
+            )
         self._set("sla_next_check_at", next_check(self.ticket))
         if self.changed:
             Ticket.objects.filter(pk=self.ticket.pk).update(
@@ -441,6 +454,60 @@ def next_check(ticket: Ticket):
         if not ticket.sla_notified & BITS[(clock, "over")]:
             moments.append(due)
     return min(moments, default=None)
+
+
+def passed_bits(ticket: Ticket, now: datetime.datetime) -> int:
+    """The announcements whose moment has already passed, as sla_notified
+    bits: an import marks them said (`tickets.services.importing`), so the
+    sweep speaks of what is still ahead and never of the imported past."""
+    soon = datetime.timedelta(minutes=ticket.sla_due_soon_minutes)
+    bits = 0
+    for clock, field in CLOCKS.items():
+        due = getattr(ticket, field)
+        if due is None:
+            continue
+        for stage, moment in (("soon", due - soon), ("over", due)):
+            if moment <= now:
+                bits |= BITS[(clock, stage)]
+    return bits
+
+
+def clocks_from_history(tickets_and_replies, settings: SlaSettings) -> list:
+    """Start the clocks of new imported tickets, not yet saved, as their
+    history would have: the customer's first message at creation, the first
+    agent reply when there was one (pairs of ticket and that moment or
+    None). The SLA fields are set on the tickets; what has already passed
+    is marked announced (as `Clocks.save` does in import mode). Returns the
+    SlaOutcome and TicketEvent rows of goals met or missed, to insert once
+    the tickets have ids. Goals and schedules are read once per value and team."""
+    goals: dict = {}
+    schedules: dict = {}
+    version = SlaChange.objects.aggregate(last=Max("pk"))["last"] or 0
+    now = timezone.now()
+    recorded: list = []
+    for ticket, first_reply in tickets_and_replies:
+        key = _goal_key(ticket, settings)
+        if key not in goals:
+            goals[key] = goal_for(ticket, settings)
+        if ticket.team_id not in schedules:
+            schedules[ticket.team_id] = schedule_for(ticket, settings)
+        clock = Clocks(ticket, settings, known=(goals[key], schedules[ticket.team_id], version))
+        clock.recorded = recorded
+        clock.customer_message(ticket.created_at)
+        if first_reply is not None:
+            clock.agent_reply(first_reply)
+        ticket.sla_notified |= passed_bits(ticket, now)
+        ticket.sla_next_check_at = next_check(ticket)
+    return recorded
+
+
+def _goal_key(ticket: Ticket, settings: SlaSettings):
+    field = settings.goals_by
+    if not field:
+        return ""
+    if field.startswith(CUSTOM):
+        return ticket.properties.get(field.removeprefix(CUSTOM), "")
+    return getattr(ticket, f"{field}_id" if field in ("team", "pipeline") else field)
 
 
 def _running(ticket: Ticket, clock: str) -> bool:

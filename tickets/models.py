@@ -226,6 +226,7 @@ class Source(models.TextChoices):
     MANUAL = "manual", _("Created manually")
     API = "api", _("API")
     PORTAL = "portal", _("Customer portal")
+    IMPORT = "import", _("Imported")
 
 
 # Built-in properties a conditional stage may require, with their labels.
@@ -373,6 +374,11 @@ class Ticket(models.Model):
         related_name="followed_tickets",
     )
     is_spam = models.BooleanField(_("spam"), default=False)
+    # The ticket's number in the system it was imported from (a Zendesk ticket
+    # number, a CSV's id column): importing the same file again updates it.
+    external_id = models.CharField(
+        _("external ID"), max_length=100, blank=True, default="", db_default="", editable=False
+    )
     # The language of the first customer message (a code such as "ko" or
     # "zh-hant"), detected once by routing to match agents who speak it.
     # A database default too: the bench seeds tickets with COPY.
@@ -504,6 +510,11 @@ class Ticket(models.Model):
                 name="ticket_sla_next_check",
                 condition=Q(sla_next_check_at__isnull=False),
             ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="ticket_external_id"
+            )
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ the denormalised list columns current (ARCHITECTURE rule 5).
 
 import contextlib
 import contextvars
+import dataclasses
 import datetime
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -156,6 +157,39 @@ def acting_as(via: str, name: str) -> Iterator[None]:
 def acting() -> tuple[str, str]:
     """(via, name) of the automation acting now; ("", "") for a person."""
     return _acting.get()
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportMode:
+    """What an import asked for: its tickets are history, not news."""
+
+    run_rules: bool = False
+
+
+_importing: contextvars.ContextVar[ImportMode | None] = contextvars.ContextVar(
+    "importing", default=None
+)
+
+
+@contextlib.contextmanager
+def importing(*, run_rules: bool = False) -> Iterator[ImportMode]:
+    """Every change inside is an import of history (the imports app): the
+    ticket_activity receivers read `import_mode()` and tell no follower
+    (conversations.notifications), route nothing (routing.receivers),
+    announce no SLA moment that has already passed (sla.clocks) and record
+    nothing for the rules unless `run_rules` (workflows.engine). Nothing an
+    import writes ever queues an email: it calls no reply service."""
+    mode = ImportMode(run_rules=run_rules)
+    token = _importing.set(mode)
+    try:
+        yield mode
+    finally:
+        _importing.reset(token)
+
+
+def import_mode() -> ImportMode | None:
+    """The import running now, or None outside one."""
+    return _importing.get()
 
 
 def _event(

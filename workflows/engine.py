@@ -45,6 +45,7 @@ from conversations.models import Message
 from helpdesk.queue import enqueue
 from tickets import filters
 from tickets.models import PropertyDefinition, Ticket, TicketEvent
+from tickets.services import import_mode
 from tickets.signals import ticket_activity
 from webhooks import events as webhook_events
 from webhooks.models import EventType
@@ -164,6 +165,9 @@ _buffer: contextvars.ContextVar[list[RuleEvent] | None] = contextvars.ContextVar
 
 @receiver(ticket_activity, dispatch_uid="workflows.record_events")
 def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
+    mode = import_mode()
+    if mode is not None and not mode.run_rules:
+        return  # imported history sets off no rule unless the admin asked (imports)
     running = _running.get()
     depth = 0 if running is None else running[0] + 1
     if depth > MAX_DEPTH:

@@ -52,6 +52,7 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "portal: ticket list (",
         "portal: ticket list, company sharing (",
         "portal: ticket page (",
+        "import: CSV tickets",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())

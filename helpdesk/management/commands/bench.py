@@ -39,6 +39,7 @@ from accounts.models import Team, User, person_name
 from crm.models import Company, Contact
 from helpdesk.management import (
     bench_api,
+    bench_imports,
     bench_knowledge,
     bench_portal,
     bench_rules,
@@ -547,6 +548,9 @@ class Command(BaseCommand):
         results += bench_knowledge.measure(runs, Ticket.objects.count(), self.time_request, Case)
         results += bench_api.time_api(agent, team_agent, runs, summary, QueryCounter)
         results += bench_portal.time_portal(runs, summary, QueryCounter)
+        results.append(
+            bench_imports.time_csv_import(min(2000, max(100, runs * 50)), summary, QueryCounter)
+        )
         return results
 
     def table_cases(self, agent, client, pane) -> list["Case"]:
