@@ -551,10 +551,6 @@
       form.submit();
     }
   });
-  document.addEventListener("submit", function (event) {
-    var button = event.submitter;
-    if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) event.preventDefault();
-  });
   window.addEventListener("pageshow", updateBulkBar);
 
   // The table scrolls inside its pane, which the browser does not restore on
