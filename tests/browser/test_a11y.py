@@ -15,6 +15,7 @@ from channels_inbound.models import ChatWidget, WebForm, WebFormField
 from tests.browser.conftest import htmx_settled, requests_finished
 from tests.factories import (
     EmailAddressFactory,
+    PropertyDefinitionFactory,
     TicketFactory,
     UserFactory,
     inbound_message,
@@ -91,6 +92,11 @@ def desk(team_a, pipeline, settings):
         main_team=team_a,
         role=User.Role.SUPER_ADMIN,
     )
+    PropertyDefinitionFactory(
+        key="area", label="Product area", type="choice", choices=["Billing", "App"], on_create_form=True
+    )
+    PropertyDefinitionFactory(key="order", label="Order number", on_create_form=True)
+    PropertyDefinitionFactory(key="renewal", label="Renewal", type="date")
     ticket = TicketFactory(pipeline=pipeline, owner=agent, team=team_a, name="Refund please")
     inbound_message(ticket, text="First mail about my refund")
     inbound_message(ticket, text="Second mail: any news?")
@@ -142,6 +148,17 @@ def test_the_agents_screens_and_dialogs_have_no_serious_axe_violation(audit_page
         found += audit(page, f"dialog {label}")
         close_dialog(page, dialog)
 
+    # The status that needs more (Closed needs a category) asks in a popover.
+    page.select_option("#field-stage select", label="Closed")
+    expect(page.locator("#field-stage .popover")).to_be_visible()
+    htmx_settled(page)
+    found += audit(page, "conditional status popover")
+    page.click("#field-stage .popover [data-dismiss]")
+
+    page.click("[data-action=shortcuts]")
+    found += audit(page, "shortcuts")
+    close_dialog(page, "#shortcuts:not([hidden])")
+
     def delete():
         menu.click()
         page.locator(".ticket-menu [role=menuitem]", has_text="Delete").click()
@@ -172,6 +189,10 @@ def test_the_agents_screens_and_dialogs_have_no_serious_axe_violation(audit_page
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page.goto("/admin/")
     found += audit(page, "settings")
+    page.goto(f"/admin/tickets/pipeline/{desk['pipeline'].pk}/change/")
+    found += audit(page, "settings: a pipeline's statuses")
+    page.goto("/admin/tickets/propertydefinition/add/")
+    found += audit(page, "settings: a new property")
     assert not found, "\n".join(found)
 
 
