@@ -49,7 +49,7 @@
     // An error first, then what the dialog asks for, then its first control.
     var invalid = dialog.querySelector(".has-error input, .has-error select, .has-error textarea, [aria-invalid=true]");
     if (invalid && visible(invalid)) return invalid;
-    var auto = dialog.querySelector("[autofocus]");
+    var auto = dialog.querySelector("[data-autofocus], [autofocus]");
     if (auto && visible(auto)) return auto;
     var fields = focusables(dialog.querySelector(".panel-body") || dialog).filter(function (el) {
       return !el.matches("[data-dismiss], .panel-header button");
@@ -370,6 +370,10 @@
     if (!target || !target.isConnected) {
       target = event.detail.elt && event.detail.elt.id ? document.getElementById(event.detail.elt.id) : null;
     }
+    // What the answer asks to focus (data-autofocus: the native attribute is
+    // refused, with a console message, once the page has a focused element).
+    var wanted = target && target.querySelector && target.querySelector("[data-autofocus]");
+    if (wanted && visible(wanted) && !stack.length) { pendingFocus = null; focusEl(wanted); return; }
     // A popover that asks for more (a conditional status) takes focus.
     var popover = target && target.querySelector && target.querySelector(".popover[role=dialog]");
     if (popover) { pendingFocus = null; focusEl(firstField(popover)); return; }
