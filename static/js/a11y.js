@@ -335,6 +335,7 @@
       field: active && active.dataset && active.dataset.field,
       name: active && active.name,
       row: elt.matches && elt.matches(".row-link, [data-row]"),
+      view: elt.dataset && elt.dataset.view,
     };
   });
 
@@ -357,6 +358,9 @@
       }
     }
     if (!lost) return;
+    // A view opened from the navigation: its link again, now marked current.
+    var link = want.view && document.querySelector("#nav-pane [data-view='" + want.view + "']");
+    if (link) { focusEl(link); return; }
     var again = (want.id && document.getElementById(want.id)) ||
       (want.field && target.querySelector("[data-field='" + want.field + "']")) ||
       (want.name && target.querySelector("[name='" + want.name + "']:not([type=hidden])"));
@@ -368,7 +372,9 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
     if (!target || !target.isConnected) {
-      target = event.detail.elt && event.detail.elt.id ? document.getElementById(event.detail.elt.id) : null;
+      // Swapped outerHTML: the new element has the old one's id.
+      var id = (target && target.id) || (event.detail.elt && event.detail.elt.id);
+      target = id ? document.getElementById(id) : null;
     }
     // What the answer asks to focus (data-autofocus: the native attribute is
     // refused, with a console message, once the page has a focused element).
