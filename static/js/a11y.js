@@ -278,7 +278,7 @@
     if (was && select.value === was.value) return;
     var option = select.options[select.selectedIndex];
     if (byKeyboard && option && option.hasAttribute("data-closed")) {
-      var question = (select.dataset.closedQuestion || "%s").replace("%s", option.textContent.trim());
+      var question = (select.dataset.closedQuestion || "{status}").replace("{status}", option.textContent.trim());
       askConfirm(question, select.dataset.closedConfirm, function () {
         htmx.trigger(form, "commit");
       }, function () {
