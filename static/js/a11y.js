@@ -403,6 +403,27 @@
     }, 0);
   });
 
+  // ---- The composer opens when used, and folds back to one line when left unwritten.
+
+  function openDock(event) {
+    var dock = event.target.closest && event.target.closest("[data-composer-dock]");
+    if (dock) dock.classList.add("is-open");
+  }
+  document.addEventListener("focusin", openDock);
+  document.addEventListener("pointerdown", openDock, true);
+  document.addEventListener("focusout", function (event) {
+    var dock = event.target.closest && event.target.closest("[data-composer-dock]");
+    if (!dock) return;
+    setTimeout(function () {
+      if (!dock.isConnected || dock.contains(document.activeElement) || document.activeElement === document.body) return;
+      var written = Array.from(dock.querySelectorAll("[data-composer]")).some(function (form) {
+        return form.dataset.written || form.querySelector("[data-upload-chips] .chip, .field-error:not(:empty), .alert") ||
+          Array.from(form.querySelectorAll("input[name=cc], input[name=bcc]")).some(function (i) { return i.value; });
+      });
+      if (!written) dock.classList.remove("is-open");
+    }, 0);
+  });
+
   // The skip link to the reply editor: focus the editor of the open composer.
   document.addEventListener("click", function (event) {
     var skip = event.target.closest && event.target.closest("[data-skip-to-editor]");

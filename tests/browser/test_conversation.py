@@ -100,7 +100,7 @@ def test_reply_to_a_specific_message_with_cc_bcc_and_another_from(page, sign_in,
 def test_send_and_set_a_conditional_status(page, sign_in, desk):
     open_ticket(page, sign_in, desk)
     type_in(page, "#composer-reply", "All done, closing this.")
-    page.locator("#composer-reply select[name=stage]").select_option(label="Closed *")
+    page.locator("#composer-reply select[name=stage]").select_option(label="Closed")
     page.get_by_role("button", name="Send").click()
     composer = page.locator("#composer-reply")
     expect(composer).to_contain_text("needs these properties before sending")
