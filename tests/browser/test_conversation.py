@@ -575,6 +575,7 @@ def test_the_signature_follows_the_from_address_until_the_agent_writes(page, sig
     open_ticket(page, sign_in, desk)
     editor = page.locator("#composer-reply [data-editor]")
     expect(editor).to_contain_text("ACME Support")
+    editor.focus()  # the composer opens when used
     page.locator("#composer-reply select[name=from_address]").select_option(
         label=str(desk["billing"])
     )
