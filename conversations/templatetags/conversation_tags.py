@@ -57,3 +57,19 @@ def _shown_inline(attachment, body: str) -> bool:
         and attachment.is_image
         and (f"cid:{attachment.content_id}" in body)
     )
+
+
+@register.simple_tag
+def upload_limit() -> dict:
+    """The per-file attachment limit, and the refusal the server would give in
+    the agent's language ({name} for the file's), so the composer refuses a
+    file that is too large before uploading it (issue 19)."""
+    from django.conf import settings
+    from django.utils.translation import gettext
+
+    limit = settings.HELPDESK_ATTACHMENT_MAX_BYTES
+    message = gettext("“%(name)s” is larger than %(limit)d MB.") % {
+        "name": "{name}",
+        "limit": limit // 2**20,
+    }
+    return {"bytes": limit, "message": message}

@@ -255,7 +255,10 @@
     var box = form.querySelector("[data-uploads]");
     var error = box.querySelector("[data-upload-error]");
     error.textContent = "";
+    var max = Number(box.dataset.maxBytes || 0);
     Array.from(files).forEach(function (file) {
+      // Too large: refused here, in the agent's language, before any upload.
+      if (max && file.size > max) { error.textContent = box.dataset.tooLarge.replace("{name}", file.name); return; }
       var data = new FormData();
       data.append("file", file);
       send(box.dataset.uploadUrl, { method: "POST", body: data })
