@@ -1,6 +1,8 @@
 """Polish of the agent's day (issue 19): files over the size limit refused
 before uploading, and sidebar properties that can be dragged (S29)."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -52,8 +54,14 @@ def test_sidebar_properties_can_be_dragged_into_the_agents_order(page, sign_in, 
     props.last.locator("dt").hover()
     handle = props.last.locator("[data-drag-handle]")
     handle.drag_to(props.first.locator("dt"))
-    page.wait_for_timeout(500)
-    order = WorkspacePreference.objects.get(user=desk["agent"]).property_order
-    assert order[0] == last
+    expect(props.first).to_have_attribute("data-key", last)
+    for _ in range(50):
+        order = WorkspacePreference.objects.filter(user=desk["agent"]).values_list(
+            "property_order", flat=True
+        )
+        if order and order[0] and order[0][0] == last:
+            break
+        time.sleep(0.1)
+    assert order[0][0] == last
     page.reload()
     expect(props.first).to_have_attribute("data-key", last)
