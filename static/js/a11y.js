@@ -405,12 +405,13 @@
 
   // ---- The composer opens when used, and folds back to one line when left unwritten.
 
-  function openDock(event) {
+  // Not from the tab row: opening moves the row, and a click whose press and
+  // release land on different elements is lost (a tab focuses its editor,
+  // which opens the composer then).
+  document.addEventListener("focusin", function (event) {
     var dock = event.target.closest && event.target.closest("[data-composer-dock]");
-    if (dock) dock.classList.add("is-open");
-  }
-  document.addEventListener("focusin", openDock);
-  document.addEventListener("pointerdown", openDock, true);
+    if (dock && !event.target.closest(".composer-tabs")) dock.classList.add("is-open");
+  });
   document.addEventListener("focusout", function (event) {
     var dock = event.target.closest && event.target.closest("[data-composer-dock]");
     if (!dock) return;

@@ -241,6 +241,7 @@ def test_insert_a_snippet_and_a_template_with_placeholders(page, sign_in, desk):
     )
     open_ticket(page, sign_in, desk)
     composer = page.locator("#composer-reply")
+    composer.locator("[data-editor]").click()  # the composer opens when used
     composer.get_by_role("button", name="Insert").click()
     composer.locator("[data-insert-search]").fill("#thanks")
     composer.get_by_role("button", name=re.compile("Thanks for waiting")).click()
@@ -345,6 +346,7 @@ def test_insert_a_suggested_article(page, sign_in, desk):
         url="https://help.example.com/refunds",
     )
     open_ticket(page, sign_in, desk)
+    page.locator("#composer-reply [data-editor]").click()  # the composer opens when used
     page.locator(".recommendation", has_text="How refunds work").click()
     expect(page.locator("#composer-reply [data-editor] a")).to_have_attribute(
         "href", "https://help.example.com/refunds"
