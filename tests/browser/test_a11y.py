@@ -93,7 +93,11 @@ def desk(team_a, pipeline, settings):
         role=User.Role.SUPER_ADMIN,
     )
     PropertyDefinitionFactory(
-        key="area", label="Product area", type="choice", choices=["Billing", "App"], on_create_form=True
+        key="area",
+        label="Product area",
+        type="choice",
+        choices=["Billing", "App"],
+        on_create_form=True,
     )
     PropertyDefinitionFactory(key="order", label="Order number", on_create_form=True)
     PropertyDefinitionFactory(key="renewal", label="Renewal", type="date")

@@ -93,7 +93,9 @@ def test_a_morning_by_keyboard_alone(page, desk):
     assert presses <= 4
     page.keyboard.press("Enter")
     expect(page.locator(".message", has_text="Your refund is on its way.")).to_be_visible()
-    assert Message.objects.filter(direction="outbound", text__contains="refund is on its way").exists()
+    assert Message.objects.filter(
+        direction="outbound", text__contains="refund is on its way"
+    ).exists()
     expect(page.locator("#composer-reply [data-editor]")).to_be_focused()
     htmx_settled(page)
 
