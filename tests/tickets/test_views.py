@@ -463,3 +463,13 @@ def test_the_list_poll_counts_tickets_changed_since_it_was_drawn(signed_in, agen
         assert (expected in body) if expected else ("new or updated" not in body)
     bad = signed_in.get(url, {"newer_than": "yesterday"}, headers=htmx("list-news"))
     assert bad.status_code == 200 and "new or updated" not in bad.content.decode()
+
+
+def test_a_collaborators_empty_list_points_to_search_not_to_views_they_cannot_open(
+    client, collaborator
+):
+    """Issue 19: a collaborator has no Unassigned tickets view to pick from."""
+    client.force_login(collaborator)
+    page = client.get("/views/mine/").content.decode()
+    assert "The search above finds the other tickets you may see." in page
+    assert "Pick one from Unassigned tickets" not in page
