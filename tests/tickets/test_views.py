@@ -473,3 +473,22 @@ def test_a_collaborators_empty_list_points_to_search_not_to_views_they_cannot_op
     page = client.get("/views/mine/").content.decode()
     assert "The search above finds the other tickets you may see." in page
     assert "Pick one from Unassigned tickets" not in page
+
+
+def test_the_first_contact_added_by_hand_addresses_the_composer_without_a_reload(
+    client, agent, pipeline, htmx
+):
+    """S6: a ticket created by hand has no conversation; adding its first
+    contact answers with the whole ticket, the composer addressed to them."""
+    ticket = TicketFactory(pipeline=pipeline, owner=agent)
+    contact = ContactFactory(email="hanna@customer.example")
+    client.force_login(agent)
+    url = reverse("tickets:ticket_associate", args=[ticket.pk, "contact"])
+    response = client.post(url, {"record": contact.pk, "view": "all"}, **htmx("record-sidebar"))
+    assert response["HX-Retarget"] == "#detail-pane"
+    page = response.content.decode()
+    assert 'name="to" value="hanna@customer.example"' in page
+    # A second contact changes only the sidebar.
+    other = ContactFactory()
+    response = client.post(url, {"record": other.pk, "view": "all"}, **htmx("record-sidebar"))
+    assert "HX-Retarget" not in response
