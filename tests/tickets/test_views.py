@@ -492,3 +492,14 @@ def test_the_first_contact_added_by_hand_addresses_the_composer_without_a_reload
     other = ContactFactory()
     response = client.post(url, {"record": other.pk, "view": "all"}, **htmx("record-sidebar"))
     assert "HX-Retarget" not in response
+
+
+def test_before_a_contact_exists_no_reply_editor_shows(client, agent, pipeline):
+    """S6: a ticket made by hand, with nobody to write to yet, offers no
+    editor that would send to nobody; comments stay available."""
+    ticket = TicketFactory(pipeline=pipeline, owner=agent)
+    client.force_login(agent)
+    page = client.get(f"/views/all/tickets/{ticket.pk}/").content.decode()
+    assert "Add a contact in the sidebar to write to them." in page
+    assert '<form id="composer-reply"' not in page
+    assert 'id="composer-comment"' in page
