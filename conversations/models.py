@@ -264,6 +264,10 @@ class Message(models.Model):
             return self.author.display_name
         if self.is_bot:
             return gettext("Chatbot")
+        if self.contact_id and self.thread.visitor_key:
+            # A chat visitor linked to a contact (S22): the contact's name, on
+            # the messages before the link too.
+            return self.contact.display_name
         if self.from_name or self.from_email:
             return self.from_name or self.from_email
         if self.thread.channel == Channel.MESSENGER:

@@ -29,7 +29,7 @@ def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = 
     if before:
         messages = messages.filter(pk__lt=before)
     page = list(
-        messages.select_related("author", "outbound", "messenger", "thread")
+        messages.select_related("author", "outbound", "messenger", "thread", "contact")
         .prefetch_related("attachments")
         .defer("references", "bcc")
         .order_by("-id")[: limit + 1]
@@ -49,7 +49,7 @@ def messages_to_split(ticket: Ticket, limit: int) -> list[Message]:
     dialog's choice."""
     rows = (
         Message.objects.filter(ticket=ticket)
-        .select_related("author", "thread")
+        .select_related("author", "thread", "contact")
         .defer("html", "quoted_html", "references")
         .order_by("-created_at", "-id")[:limit]
     )
@@ -180,7 +180,11 @@ def message_of_ticket(ticket: Ticket, pk: int | None) -> Message | None:
     """Message `pk` if it belongs to `ticket` (a posted id is never trusted)."""
     if not pk:
         return None
-    return Message.objects.filter(ticket=ticket, pk=pk).select_related("author", "thread").first()
+    return (
+        Message.objects.filter(ticket=ticket, pk=pk)
+        .select_related("author", "thread", "contact")
+        .first()
+    )
 
 
 def _message(ticket: Ticket, pk: int | None, loaded: dict) -> Message | None:

@@ -188,6 +188,8 @@ LANGUAGES = [
     ("pl", "Polski"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each locale writes them where Django's differ (ko, zh-Hant: zero-padded).
+FORMAT_MODULE_PATH = ["helpdesk.formats"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

@@ -44,7 +44,7 @@ def _sources() -> list[Path]:
     files = [ROOT / name for name in SOURCE_FILES if (ROOT / name).exists()]
     for folder in SOURCE_DIRS:
         for path in (ROOT / folder).rglob("*"):
-            if path.suffix in SUFFIXES and "migrations" not in path.parts:
+            if path.suffix in SUFFIXES and not {"migrations", "vendor"} & set(path.parts):
                 files.append(path)
     this = Path(__file__).resolve()
     return sorted(f for f in files if f != this)

@@ -115,6 +115,17 @@ class StageFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
     position is a hidden input that the rows' drag handle and Move up/Move
     down keys renumber (django-admin-sortable2 and js/admin_sortable_keys.js)."""
 
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # A status is a table row whose column headers are not labels: each
+        # field names itself, and the status it belongs to (WCAG 1.3.1, 4.1.2).
+        for field in form.fields.values():
+            if isinstance(field.widget, forms.CheckboxSelectMultiple | forms.HiddenInput):
+                continue
+            label = field.label or _("Delete")
+            name = f"{label} · {form.instance.name}" if form.instance.pk else str(label)
+            field.widget.attrs["aria-label"] = name
+
     def delete_existing(self, obj, commit=True):
         if not commit:
             return

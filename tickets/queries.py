@@ -48,6 +48,8 @@ class DefaultView:
     seat_only: bool = True
     # Counted up to COUNT_CAP: no index makes counting everything cheap.
     capped: bool = False
+    # What a collaborator reads instead of `empty`: never a view they cannot open.
+    empty_collaborator: Promise | None = None
 
 
 DEFAULT_VIEWS = [
@@ -65,6 +67,10 @@ DEFAULT_VIEWS = [
         lambda tickets, user: tickets.open().filter(owner=user),
         _("No open tickets are assigned to you. Pick one from Unassigned tickets."),
         seat_only=False,
+        empty_collaborator=_(
+            "No open tickets are assigned to you. The search above finds the other "
+            "tickets you may see."
+        ),
     ),
     DefaultView(
         "my-teams",

@@ -57,3 +57,36 @@ def _shown_inline(attachment, body: str) -> bool:
         and attachment.is_image
         and (f"cid:{attachment.content_id}" in body)
     )
+
+
+@register.simple_tag
+def upload_limit() -> dict:
+    """The per-file attachment limit, and the refusal the server would give in
+    the agent's language ({name} for the file's), so the composer refuses a
+    file that is too large before uploading it (issue 19)."""
+    from django.conf import settings
+    from django.utils.translation import gettext
+
+    limit = settings.HELPDESK_ATTACHMENT_MAX_BYTES
+    message = gettext("“%(name)s” is larger than %(limit)d MB.") % {
+        "name": "{name}",
+        "limit": limit // 2**20,
+    }
+    return {"bytes": limit, "message": message}
+
+
+CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+@register.filter
+def split_name(full: str) -> tuple[str, str]:
+    """A visitor's full name as (first name, last name), as people write them
+    (S22): a single word is a first name; Western names end with the family
+    name; Chinese, Japanese and Korean names start with it, and without a
+    space are kept whole."""
+    words = (full or "").split()
+    if len(words) < 2:
+        return (words[0] if words else "", "")
+    if CJK.search(full):
+        return (" ".join(words[1:]), words[0])
+    return (" ".join(words[:-1]), words[-1])

@@ -270,7 +270,10 @@
     var box = form.querySelector("[data-uploads]");
     var error = box.querySelector("[data-upload-error]");
     error.textContent = "";
+    var max = Number(box.dataset.maxBytes || 0);
     Array.from(files).forEach(function (file) {
+      // Too large: refused here, in the agent's language, before any upload.
+      if (max && file.size > max) { error.textContent = box.dataset.tooLarge.replace("{name}", file.name); return; }
       var data = new FormData();
       data.append("file", file);
       send(box.dataset.uploadUrl, { method: "POST", body: data })
@@ -565,10 +568,6 @@
       form.setAttribute("action", target.dataset.bulkUrl || form.dataset.action);
       form.submit();
     }
-  });
-  document.addEventListener("submit", function (event) {
-    var button = event.submitter;
-    if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) event.preventDefault();
   });
   window.addEventListener("pageshow", updateBulkBar);
 

@@ -100,7 +100,7 @@ def test_reply_to_a_specific_message_with_cc_bcc_and_another_from(page, sign_in,
 def test_send_and_set_a_conditional_status(page, sign_in, desk):
     open_ticket(page, sign_in, desk)
     type_in(page, "#composer-reply", "All done, closing this.")
-    page.locator("#composer-reply select[name=stage]").select_option(label="Closed *")
+    page.locator("#composer-reply select[name=stage]").select_option(label="Closed")
     page.get_by_role("button", name="Send").click()
     composer = page.locator("#composer-reply")
     expect(composer).to_contain_text("needs these properties before sending")
@@ -241,6 +241,7 @@ def test_insert_a_snippet_and_a_template_with_placeholders(page, sign_in, desk):
     )
     open_ticket(page, sign_in, desk)
     composer = page.locator("#composer-reply")
+    composer.locator("[data-editor]").click()  # the composer opens when used
     composer.get_by_role("button", name="Insert").click()
     composer.locator("[data-insert-search]").fill("#thanks")
     composer.get_by_role("button", name=re.compile("Thanks for waiting")).click()
@@ -345,6 +346,7 @@ def test_insert_a_suggested_article(page, sign_in, desk):
         url="https://help.example.com/refunds",
     )
     open_ticket(page, sign_in, desk)
+    page.locator("#composer-reply [data-editor]").click()  # the composer opens when used
     page.locator(".recommendation", has_text="How refunds work").click()
     expect(page.locator("#composer-reply [data-editor] a")).to_have_attribute(
         "href", "https://help.example.com/refunds"
@@ -575,6 +577,7 @@ def test_the_signature_follows_the_from_address_until_the_agent_writes(page, sig
     open_ticket(page, sign_in, desk)
     editor = page.locator("#composer-reply [data-editor]")
     expect(editor).to_contain_text("ACME Support")
+    editor.focus()  # the composer opens when used
     page.locator("#composer-reply select[name=from_address]").select_option(
         label=str(desk["billing"])
     )

@@ -139,7 +139,7 @@ def test_move_to_another_pipeline_maps_the_status(page, sign_in, desk):
     open_ticket(page, sign_in, desk)
     menu(page, "Move to another pipeline")
     dialog = page.locator("#move-panel")
-    dialog.locator("select[name=stage]").select_option(label="Closed *")
+    dialog.locator("select[name=stage]").select_option(label="Closed")
     # A conditional status asks for what it requires first.
     expect(page.locator("#move-panel select[name=category]")).to_be_visible()
     page.locator("#move-panel select[name=category]").select_option("billing_issue")
@@ -185,8 +185,8 @@ def test_agents_without_account_access_cannot_move_conversations(page, sign_in, 
 def test_delete_then_restore_from_recently_deleted(page, sign_in, desk):
     ticket = desk["ticket"]
     open_ticket(page, sign_in, desk)
-    page.once("dialog", lambda dialog: dialog.accept())
     menu(page, "Delete")
+    page.locator(".confirm-overlay [data-confirm-ok]").click()
     wait_for_url(page, r"/views/all/$")
     expect(page.locator("#toasts")).to_contain_text(f"Ticket #{ticket.pk} deleted")
     expect(page.locator(f"#row-{ticket.pk}")).to_have_count(0)

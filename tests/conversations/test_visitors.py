@@ -83,3 +83,47 @@ def test_the_views(client, agent, outsider, chat):
         ).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("full", "first", "last"),
+    [
+        ("Anna", "Anna", ""),
+        ("Anna Krüger", "Anna", "Krüger"),
+        ("Anna Maria  Krüger", "Anna Maria", "Krüger"),
+        ("김민준", "김민준", ""),
+        ("김 민준", "민준", "김"),
+        ("陳慧玲", "陳慧玲", ""),
+        ("", "", ""),
+    ],
+)
+def test_a_visitors_full_name_splits_as_people_write_it(full, first, last):
+    """S22: one word is a first name; CJK names start with the family name and
+    stay whole without a space."""
+    from conversations.templatetags.conversation_tags import split_name
+
+    assert split_name(full) == (first, last)
+
+
+def test_the_new_contact_form_offers_the_visitors_name_split(client, agent, chat):
+    _ticket, (first, _second) = chat
+    Message.objects.filter(pk=first.pk).update(from_name="Anna Maria Krüger")
+    client.force_login(agent)
+    url = reverse("conversations:visitor_search", args=[first.pk])
+    page = client.get(url, {"panel": 1}).content.decode()
+    assert (
+        'name="first_name" placeholder="First name" aria-label="First name" value="Anna Maria"'
+        in page
+    )
+    assert 'name="last_name" placeholder="Last name" aria-label="Last name" value="Krüger"' in page
+
+
+def test_earlier_chat_messages_show_the_contacts_name_once_linked(client, agent, chat):
+    ticket, (first, _second) = chat
+    Thread.objects.filter(pk=first.thread_id).update(visitor_key="widget:abc")
+    emma = ContactFactory(first_name="Emma", last_name="Wilson")
+    services.visitor_associate(actor=agent, message=first, contact=emma)
+    client.force_login(agent)
+    page = client.get(reverse("tickets:ticket_detail", args=["all-open", ticket.pk])).content
+    assert page.decode().count("<strong>Emma Wilson</strong>") == 2
+    assert "Visitor 4821" not in page.decode()

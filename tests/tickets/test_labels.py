@@ -202,7 +202,7 @@ def test_a_korean_agent_sees_korean_statuses_properties_options_and_views(
     assert "긴급 티켓" in page  # the views sidebar
     assert "“신규”" in page  # the timeline: created in “New”
     # No label set: the English name.
-    assert ">Closed *</option>" in page and ">API</option>" in page
+    assert ">Closed</option>" in page and ">API</option>" in page
 
 
 def test_without_labels_a_korean_agent_sees_the_english_names(client, korean_agent, pipeline, area):
@@ -359,3 +359,13 @@ def test_an_older_page_of_the_timeline_names_the_old_pipelines_statuses(
     ).content.decode()
     assert "“연락처 응답 대기”" in older and "“신규”" in older
     assert "“Waiting on contact”" not in older
+
+
+def test_the_required_property_marker_never_shows_inside_a_status_name(client, agent, pipeline):
+    """A status that needs properties says so in its popover, not as "Closed *"
+    in the select (issue 19)."""
+    ticket = TicketFactory(pipeline=pipeline, owner=agent)
+    client.force_login(agent)
+    page = detail(client, ticket).content.decode()
+    assert ">Closed</option>" in page
+    assert " *</option>" not in page

@@ -464,3 +464,43 @@ def test_the_list_poll_counts_tickets_changed_since_it_was_drawn(signed_in, agen
         assert (expected in body) if expected else ("new or updated" not in body)
     bad = signed_in.get(url, {"newer_than": "yesterday"}, headers=htmx("list-news"))
     assert bad.status_code == 200 and "new or updated" not in bad.content.decode()
+
+
+def test_a_collaborators_empty_list_points_to_search_not_to_views_they_cannot_open(
+    client, collaborator
+):
+    """Issue 19: a collaborator has no Unassigned tickets view to pick from."""
+    client.force_login(collaborator)
+    page = client.get("/views/mine/").content.decode()
+    assert "The search above finds the other tickets you may see." in page
+    assert "Pick one from Unassigned tickets" not in page
+
+
+def test_the_first_contact_added_by_hand_addresses_the_composer_without_a_reload(
+    client, agent, pipeline, htmx
+):
+    """S6: a ticket created by hand has no conversation; adding its first
+    contact answers with the whole ticket, the composer addressed to them."""
+    ticket = TicketFactory(pipeline=pipeline, owner=agent)
+    contact = ContactFactory(email="hanna@customer.example")
+    client.force_login(agent)
+    url = reverse("tickets:ticket_associate", args=[ticket.pk, "contact"])
+    response = client.post(url, {"record": contact.pk, "view": "all"}, **htmx("record-sidebar"))
+    assert response["HX-Retarget"] == "#detail-pane"
+    page = response.content.decode()
+    assert 'name="to" value="hanna@customer.example"' in page
+    # A second contact changes only the sidebar.
+    other = ContactFactory()
+    response = client.post(url, {"record": other.pk, "view": "all"}, **htmx("record-sidebar"))
+    assert "HX-Retarget" not in response
+
+
+def test_before_a_contact_exists_no_reply_editor_shows(client, agent, pipeline):
+    """S6: a ticket made by hand, with nobody to write to yet, offers no
+    editor that would send to nobody; comments stay available."""
+    ticket = TicketFactory(pipeline=pipeline, owner=agent)
+    client.force_login(agent)
+    page = client.get(f"/views/all/tickets/{ticket.pk}/").content.decode()
+    assert "Add a contact in the sidebar to write to them." in page
+    assert '<form id="composer-reply"' not in page
+    assert 'id="composer-comment"' in page

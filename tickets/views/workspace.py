@@ -524,7 +524,12 @@ def ticket_associate(request, pk, kind):
     """Associate a contact, company or deal from the sidebar (S8)."""
     ticket = get_ticket_for_user(request.user, pk)
     record = _record_or_404(kind, request.POST.get("record"))
+    first_contact = kind == "contact" and not ticket.contacts.exists()
     services.ticket_associate(actor=request.user, ticket=ticket, record=record)
+    if first_contact:
+        # S6: the first contact is who the composer writes to; the whole
+        # ticket again, so it opens addressed to them without a reload.
+        return detail_changed_response(request, ticket)
     return _changed(request, ticket, changed="sidebar")
 
 
