@@ -6,7 +6,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("channels_inbound.urls")),
     path("", include("conversations.urls")),
-    path("", include("sla.urls")),
+    path("", include("reports.urls")),
     path("", include("workflows.urls")),
     path("routing/", include("routing.urls")),
     path("", include("tickets.urls")),
