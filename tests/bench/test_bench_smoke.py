@@ -39,6 +39,11 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "route() least_open, 20 agents",
         "macro apply, 5 actions (service)",
         "macro apply, 5 actions (request + ticket pane)",
+        "reports: volume, 90 days",
+        "reports: speed, a year",
+        "reports: SLA, 90 days",
+        "reports: workload, a year",
+        "reports: volume, 90 days, team-scoped agent",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())
