@@ -24,7 +24,7 @@ def drill(
     if measure in MOMENTS:
         params.append(("f", f"{MOMENTS[measure]}:between:{start:%Y-%m-%d},{end:%Y-%m-%d}"))
     chosen = {key: values[0] for key, values in filters.dims.items()}
-    chosen.update({key: value for key, value in dims.items()})
+    chosen.update(dict(dims.items()))
     for key, value in chosen.items():
         if value in (None, "", NONE):
             params.append(("f", f"{key}:unknown"))

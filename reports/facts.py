@@ -106,7 +106,7 @@ def _transitions(ticket: Ticket, events: list, stages: _Stages):
     state now (a ticket imported closed has no timeline of its closing)."""
     closes, reopens = [], []
     closed = False
-    for kind, field, old, new, at in events:
+    for kind, field, _old, new, at in events:
         if kind == TicketEvent.Kind.CREATED:
             closed = stages.closed(ticket.pipeline_id, new)
             if closed:

@@ -108,9 +108,7 @@ class Filters:
         """The tag and custom property filters, on the facts' tickets."""
         found = Q()
         for tag in self.tags:
-            found &= Q(
-                ticket_id__in=TicketTag.objects.filter(tag_id=tag).values("ticket_id")
-            )
+            found &= Q(ticket_id__in=TicketTag.objects.filter(tag_id=tag).values("ticket_id"))
         for key, values in self.custom.items():
             found &= Q(
                 ticket_id__in=Ticket.objects.filter(
@@ -362,7 +360,11 @@ def workload(user: User, period: Period, filters: Filters, column: str) -> list[
         for row in queryset.values(column).annotate(n=aggregate):
             rows.setdefault(row[column], {})[measure] = row["n"]
 
-    add(facts.filter(created_at__gte=period.since, created_at__lt=period.until), "assigned", Count("pk"))
+    add(
+        facts.filter(created_at__gte=period.since, created_at__lt=period.until),
+        "assigned",
+        Count("pk"),
+    )
     solved = facts.filter(solved_at__gte=period.since, solved_at__lt=period.until)
     add(solved, "solved", Count("pk"))
     add(facts.filter(solved_at__isnull=True), "open", Count("pk"))

@@ -21,10 +21,18 @@ class TicketFact(models.Model):
         "tickets.Ticket", primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
     team = models.ForeignKey(
-        "accounts.Team", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "accounts.Team",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     owner = models.ForeignKey(
-        "accounts.User", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "accounts.User",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     pipeline_id = models.BigIntegerField()
     source = models.CharField(max_length=20)

@@ -61,7 +61,10 @@ class Choices:
             "owner": [*self.owners, (NONE, _("Unassigned"))],
             "pipeline": self.pipelines,
             "source": [(str(v), str(label)) for v, label in Source.choices],
-            "priority": [*((str(v), str(label)) for v, label in Priority.choices), (NONE, _("No priority"))],
+            "priority": [
+                *((str(v), str(label)) for v, label in Priority.choices),
+                (NONE, _("No priority")),
+            ],
         }[key]
 
     def label(self, key: str, value) -> str:

@@ -10,7 +10,6 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -149,10 +148,20 @@ def volume(request):
     )
     for row in channels:
         row["label"] = choices.label("source", row["value"])
-        row["created_url"] = drill(filters, "created", period.start, period.end, source=row["value"])
+        row["created_url"] = drill(
+            filters, "created", period.start, period.end, source=row["value"]
+        )
         row["solved_url"] = drill(filters, "solved", period.start, period.end, source=row["value"])
     heat = measures.heat_map(user, period, filters)
-    weekdays = [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
+    weekdays = [
+        _("Monday"),
+        _("Tuesday"),
+        _("Wednesday"),
+        _("Thursday"),
+        _("Friday"),
+        _("Saturday"),
+        _("Sunday"),
+    ]
     export = request.GET.get("export")
     if export == "daily":
         return _csv(
@@ -178,9 +187,7 @@ def volume(request):
             [_("Day"), *(f"{h:02d}" for h in range(24))],
             [[weekdays[w], *(heat.get((w, h), 0) for h in range(24))] for w in range(7)],
         )
-    totals = {
-        key: sum(b[key] for b in buckets) for key in ("created", "solved", "reopens")
-    }
+    totals = {key: sum(b[key] for b in buckets) for key in ("created", "solved", "reopens")}
     heat_chart = charts.heat(heat)
     for row in heat_chart["rows"]:
         row["label"] = weekdays[row["weekday"]]
@@ -213,7 +220,7 @@ def duration(seconds: float | None) -> str | None:
     """A duration as a lead reads it: "2 d 4 h", "3 h 20 min", "12 min"."""
     if seconds is None:
         return None
-    minutes = int(round(seconds / 60))
+    minutes = round(seconds / 60)
     if minutes < 1:
         return _("under a minute")
     days, rest = divmod(minutes, 24 * 60)
@@ -338,7 +345,9 @@ def _speed_per_bucket(user, period, filters, business: bool) -> list[dict]:
 
 def _week_median(solved, column, start, end, period) -> float | None:
     since = datetime.datetime.combine(start, datetime.time(), tzinfo=period.zone)
-    until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), tzinfo=period.zone)
+    until = datetime.datetime.combine(
+        end + datetime.timedelta(days=1), datetime.time(), tzinfo=period.zone
+    )
     row = solved.filter(solved_at__gte=since, solved_at__lt=until).aggregate(
         p=measures.Percentiles(F(column))
     )
@@ -394,7 +403,14 @@ def workload(request):
                 _("Median first response (calendar hours)"),
             ],
             [
-                [r["label"], r["assigned"], r["solved"], r["open"], r["first_label"], r["first_calendar_label"]]
+                [
+                    r["label"],
+                    r["assigned"],
+                    r["solved"],
+                    r["open"],
+                    r["first_label"],
+                    r["first_calendar_label"],
+                ]
                 for r in rows
             ],
         )
@@ -467,7 +483,12 @@ def sla(request):
     for day in period.days:
         row = daily.get(day, empty)
         days.append(
-            {"start": day, "total": row["total"], "met": row["met"], "rate": _sla_rate(row["met"], row["total"])}
+            {
+                "start": day,
+                "total": row["total"],
+                "met": row["met"],
+                "rate": _sla_rate(row["met"], row["total"]),
+            }
         )
     export = request.GET.get("export")
     if export == "daily":
@@ -501,4 +522,3 @@ def sla(request):
         "missed_count": outcomes.filter(met=False).count(),
     }
     return render_pane(request, "reports/sla.html", context)
-

@@ -83,7 +83,9 @@ def measure(runs: int, summary, counter, agent, team_agent) -> list[dict]:
                 cursor.execute("SELECT count(*) FROM reports_rollup")
                 (cells,) = cursor.fetchone()
             built = (time.perf_counter() - started) * 1000
-            results.append(summary(f"reports: facts and {cells:,} rollup cells built (SQL)", [built], 6))
+            results.append(
+                summary(f"reports: facts and {cells:,} rollup cells built (SQL)", [built], 6)
+            )
             client = Client(SERVER_NAME="localhost")
             client.force_login(agent)
             team_client = Client(SERVER_NAME="localhost")
@@ -96,9 +98,16 @@ def measure(runs: int, summary, counter, agent, team_agent) -> list[dict]:
                 ("workload", "reports:workload", {}),
             ]
             for period, preset, target in (("90 days", "90d", 300), ("a year", "year", 1000)):
-                cases = [(f"reports: {name}, {period}", client, url, args) for name, url, args in pages]
+                cases = [
+                    (f"reports: {name}, {period}", client, url, args) for name, url, args in pages
+                ]
                 cases.append(
-                    (f"reports: volume, {period}, team-scoped agent", team_client, "reports:volume", {})
+                    (
+                        f"reports: volume, {period}, team-scoped agent",
+                        team_client,
+                        "reports:volume",
+                        {},
+                    )
                 )
                 for name, who, url, args in cases:
                     params = {"range": preset, **args}

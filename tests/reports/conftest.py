@@ -7,14 +7,14 @@ import time_machine
 from conversations.models import Channel, Message, Thread
 from conversations.services import help_desk_inbox
 from reports import facts
-from tickets import services
 from tests.factories import TicketFactory
+from tickets import services
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
 
 def moment(text: str, zone=BERLIN) -> datetime.datetime:
-    """"2026-11-06 16:00" in Berlin."""
+    """ "2026-11-06 16:00" in Berlin."""
     return datetime.datetime.fromisoformat(text).replace(tzinfo=zone)
 
 

@@ -29,7 +29,9 @@ def direct(pipeline) -> Counter:
     """Rollup cells computed straight from tickets and their timeline."""
     found: Counter = Counter()
     closed = {s.name for s in pipeline.stages.filter(is_closed=True)}
-    counted = Ticket.objects.filter(deleted_at__isnull=True, is_spam=False, merged_into__isnull=True)
+    counted = Ticket.objects.filter(
+        deleted_at__isnull=True, is_spam=False, merged_into__isnull=True
+    )
     for t in counted:
         dims = (t.team_id, t.owner_id, t.pipeline_id, t.source, t.priority)
 
@@ -40,7 +42,9 @@ def direct(pipeline) -> Counter:
         if not t.is_open:
             found[(hour(t.closed_at), *dims), "solved"] += 1
             found[(hour(t.closed_at), *dims), "one_touch"] += 0
-        for event in TicketEvent.objects.filter(ticket=t, field="stage").order_by("created_at", "id"):
+        for event in TicketEvent.objects.filter(ticket=t, field="stage").order_by(
+            "created_at", "id"
+        ):
             if event.new_value in closed and event.old_value not in closed:
                 found[(hour(event.created_at), *dims), "closes"] += 1
             elif event.old_value in closed and event.new_value not in closed:
@@ -78,7 +82,9 @@ def test_rollups_equal_a_direct_computation(steps, pipeline, super_admin):
         with time_machine.travel(now, tick=False):
             if action == "create" or not tickets:
                 tickets.append(
-                    TicketFactory(pipeline=pipeline, stage=new, team=teams[which % 3], priority="low")
+                    TicketFactory(
+                        pipeline=pipeline, stage=new, team=teams[which % 3], priority="low"
+                    )
                 )
                 continue
             ticket = Ticket.objects.get(pk=tickets[which % len(tickets)].pk)

@@ -31,7 +31,9 @@ def test_the_report_counts_what_the_viewer_may_see(client, team_agent, outsider,
     assert "100.0 %" in page and "1 of 1 met" in page  # close, in the period
     assert "Printer down" in page and "Secret deal" not in page
     assert "<rect" in page  # the daily chart
-    wide = client.get(reverse("reports:sla"), {"range": "custom", "from": "2000-01-01", "to": "2100-01-01"})
+    wide = client.get(
+        reverse("reports:sla"), {"range": "custom", "from": "2000-01-01", "to": "2100-01-01"}
+    )
     assert wide.status_code == 200  # a year at most, silently
 
 

@@ -61,12 +61,14 @@ def test_the_volume_exports_as_csv(client, agent, week):
     assert "report-volume-2026-11-02_2026-11-08.csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff"))))
     assert rows[0][:3] == ["From", "To", "Created"]
-    assert ["2026-11-06", "2026-11-06", "1", "1", "0"] == rows[5][:5]
+    assert rows[5][:5] == ["2026-11-06", "2026-11-06", "1", "1", "0"]
 
 
 def test_workload_exports_and_sorts(client, agent, week):
     client.force_login(agent)
-    response = client.get(reverse("reports:workload"), {**week, "sort": "-solved", "export": "workload"})
+    response = client.get(
+        reverse("reports:workload"), {**week, "sort": "-solved", "export": "workload"}
+    )
     rows = list(csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff"))))
     assert rows[1][:4] == [agent.display_name, "1", "1", "0"]
     assert rows[2][0] == "Unassigned"
