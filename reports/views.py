@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
 from accounts.models import Team
@@ -167,7 +167,7 @@ def volume(request):
         return _csv(
             "volume",
             state,
-            [_("From"), _("To"), _("Created"), _("Solved"), _("Reopened"), _("Open at the end")],
+            [_("From"), _("To"), pgettext("number of tickets", "Created"), pgettext("number of tickets", "Solved"), _("Reopened"), _("Open at the end")],
             [
                 [b["start"], b["end"], b["created"], b["solved"], b["reopens"], b["backlog"]]
                 for b in buckets
@@ -177,7 +177,7 @@ def volume(request):
         return _csv(
             "channels",
             state,
-            [_("Channel"), _("Created"), _("Solved")],
+            [_("Channel"), pgettext("number of tickets", "Created"), pgettext("number of tickets", "Solved")],
             [[row["label"], row["created"], row["solved"]] for row in channels],
         )
     if export == "hours":
@@ -279,7 +279,7 @@ def speed(request):
         return _csv(
             "speed-per-day",
             state,
-            [_("From"), _("To"), _("Median time to first response"), _("Solved")],
+            [_("From"), _("To"), _("Median time to first response"), pgettext("number of tickets", "Solved")],
             [[b["start"], b["end"], duration(b["seconds"]), b["solved"]] for b in daily],
         )
     context = _context(request, "speed", state, choices) | {
@@ -397,7 +397,7 @@ def workload(request):
             [
                 _("Team") if by == "team" else _("Agent"),
                 _("Assigned"),
-                _("Solved"),
+                pgettext("number of tickets", "Solved"),
                 _("Open now"),
                 _("Median first response (business hours)"),
                 _("Median first response (calendar hours)"),
@@ -421,7 +421,7 @@ def workload(request):
         "columns": [
             ("name", _("Team") if by == "team" else _("Agent")),
             ("assigned", _("Assigned")),
-            ("solved", _("Solved")),
+            ("solved", pgettext("number of tickets", "Solved")),
             ("open", _("Open now")),
             ("first", _("Median first response")),
         ],
