@@ -122,6 +122,10 @@ def _transitions(ticket: Ticket, events: list, stages: _Stages):
         closes.append(ticket.closed_at or ticket.stage_changed_at or ticket.created_at)
     elif ticket.is_open and closed:
         reopens.append(ticket.stage_changed_at or ticket.created_at)
+    if not ticket.is_open and ticket.closed_at is not None:
+        # The close that holds is the ticket's close time, which the ticket
+        # table filters on: a drill-down then finds exactly these tickets.
+        closes[-1] = ticket.closed_at
     return closes, reopens
 
 
