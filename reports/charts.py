@@ -8,6 +8,12 @@ WIDTH, HEIGHT = 720, 180
 HEAT_CELL = 24
 
 
+def coordinate(value: float) -> str:
+    """An SVG coordinate: always with a decimal point, whatever the reader's
+    locale (a template would write 12,5 in German)."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
 def nice_max(value: float) -> int:
     """A round top for the scale: 1, 2 or 5 times a power of ten."""
     if value <= 0:
@@ -37,10 +43,10 @@ def bars(buckets: list[dict], series: list[str]) -> dict:
                     "key": key,
                     "value": value,
                     "url": bucket.get(f"{key}_url"),
-                    "x": round(index * step + step * 0.1 + position * width, 1),
-                    "y": round(HEIGHT - height, 1),
-                    "width": round(max(width - 1, 1), 1),
-                    "height": round(height, 1),
+                    "x": coordinate(index * step + step * 0.1 + position * width),
+                    "y": coordinate(HEIGHT - height),
+                    "width": coordinate(max(width - 1, 1)),
+                    "height": coordinate(height),
                 }
             )
         groups.append({"bucket": bucket, "marks": marks})
@@ -64,7 +70,7 @@ def line(points: list[tuple[object, int | None]]) -> dict:
                 segments.append(" ".join(current))
             current = []
             continue
-        x, y = round(index * step, 1), round(HEIGHT - HEIGHT * value / top, 1)
+        x, y = coordinate(index * step), coordinate(HEIGHT - HEIGHT * value / top)
         current.append(f"{x},{y}")
         dots.append({"x": x, "y": y, "key": key, "value": value})
     if current:
@@ -95,6 +101,6 @@ def heat(cells: dict[tuple[int, int], int]) -> dict:
         "height": 7 * HEAT_CELL + 18,
         "rows": rows,
         "top": top,
-        "hours": [{"hour": h, "x": 40 + h * HEAT_CELL + HEAT_CELL / 2} for h in range(0, 24, 3)],
+        "hours": [{"hour": h, "x": coordinate(40 + h * HEAT_CELL + HEAT_CELL / 2)} for h in range(0, 24, 3)],
         "cell": HEAT_CELL - 2,
     }

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
@@ -191,6 +192,7 @@ def volume(request):
     heat_chart = charts.heat(heat)
     for row in heat_chart["rows"]:
         row["label"] = weekdays[row["weekday"]]
+        row["short"] = WEEKDAYS_ABBR[row["weekday"]]
     context = _context(request, "volume", state, choices) | {
         "buckets": buckets,
         "weekly": len(period.days) > DAILY_UP_TO,
@@ -510,8 +512,9 @@ def sla(request):
     chart["top"], chart["half"] = 100, 50
     for group in chart["groups"]:
         for mark in group["marks"]:
-            mark["height"] = round(charts.HEIGHT * mark["value"] / 100, 1)
-            mark["y"] = round(charts.HEIGHT - mark["height"], 1)
+            height = charts.HEIGHT * mark["value"] / 100
+            mark["height"] = charts.coordinate(height)
+            mark["y"] = charts.coordinate(charts.HEIGHT - height)
     context = _context(request, "sla", state, choices) | {
         "goals": goals,
         "goal_labels": [label for _value, label in SlaOutcome.Goal.choices],

@@ -111,3 +111,16 @@ def test_collaborators_and_strangers_get_no_reports(client, collaborator):
     client.force_login(collaborator)
     for page in PAGES:
         assert client.get(reverse(page)).status_code == 404
+
+
+def test_chart_coordinates_keep_a_decimal_point_in_german(client, agent, week):
+    """A German reader's template writes 12,5: SVG would drop the bar."""
+    import re
+
+    agent.language = "de"
+    agent.save()
+    client.force_login(agent)
+    for page in ("reports:volume", "reports:speed"):
+        html = client.get(reverse(page), week).content.decode()
+        assert "<rect" in html
+        assert not re.search(r'\b(x|y|cx|cy|width|height)="[^"]*\d,\d', html), page
