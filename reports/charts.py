@@ -101,6 +101,9 @@ def heat(cells: dict[tuple[int, int], int]) -> dict:
         "height": 7 * HEAT_CELL + 18,
         "rows": rows,
         "top": top,
-        "hours": [{"hour": h, "x": coordinate(40 + h * HEAT_CELL + HEAT_CELL / 2)} for h in range(0, 24, 3)],
+        "hours": [
+            {"hour": h, "x": coordinate(40 + h * HEAT_CELL + HEAT_CELL / 2)}
+            for h in range(0, 24, 3)
+        ],
         "cell": HEAT_CELL - 2,
     }

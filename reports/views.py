@@ -168,7 +168,14 @@ def volume(request):
         return _csv(
             "volume",
             state,
-            [_("From"), _("To"), pgettext("number of tickets", "Created"), pgettext("number of tickets", "Solved"), _("Reopened"), _("Open at the end")],
+            [
+                _("From"),
+                _("To"),
+                pgettext("number of tickets", "Created"),
+                pgettext("number of tickets", "Solved"),
+                _("Reopened"),
+                _("Open at the end"),
+            ],
             [
                 [b["start"], b["end"], b["created"], b["solved"], b["reopens"], b["backlog"]]
                 for b in buckets
@@ -178,7 +185,11 @@ def volume(request):
         return _csv(
             "channels",
             state,
-            [_("Channel"), pgettext("number of tickets", "Created"), pgettext("number of tickets", "Solved")],
+            [
+                _("Channel"),
+                pgettext("number of tickets", "Created"),
+                pgettext("number of tickets", "Solved"),
+            ],
             [[row["label"], row["created"], row["solved"]] for row in channels],
         )
     if export == "hours":
@@ -281,7 +292,12 @@ def speed(request):
         return _csv(
             "speed-per-day",
             state,
-            [_("From"), _("To"), _("Median time to first response"), pgettext("number of tickets", "Solved")],
+            [
+                _("From"),
+                _("To"),
+                _("Median time to first response"),
+                pgettext("number of tickets", "Solved"),
+            ],
             [[b["start"], b["end"], duration(b["seconds"]), b["solved"]] for b in daily],
         )
     context = _context(request, "speed", state, choices) | {

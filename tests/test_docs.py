@@ -24,6 +24,7 @@ SOURCE_DIRS = [
     "crm",
     "helpdesk",
     "sla",
+    "reports",
     "tickets",
     "templates",
     "tests",

@@ -1,6 +1,8 @@
 """Reports in Chromium (issue 21): open them, change the period and a
 filter, drill down from a bar to the ticket table, export the CSV."""
 
+from pathlib import Path
+
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -41,6 +43,6 @@ def test_open_reports_filter_drill_down_and_export(page, sign_in, agent, pipelin
     page.go_back()
     with page.expect_download() as download:
         page.get_by_role("link", name="Export CSV").first.click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("From,To,Created,Solved")
     assert f"{today},{today},2,0,0" in text
