@@ -15,6 +15,8 @@ rollups of them, both written only by reports.facts.
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+DIMENSIONS = ["team", "owner", "pipeline_id", "source", "priority"]
+
 
 class TicketFact(models.Model):
     ticket = models.OneToOneField(
@@ -55,10 +57,28 @@ class TicketFact(models.Model):
     replies = models.IntegerField(default=0)
 
     class Meta:
+        # Covering indexes: a report's range reads the index only, never the
+        # table (a year is a third of a million rows at a million tickets).
         indexes = [
-            models.Index(fields=["created_at"], name="fact_created"),
-            models.Index(fields=["solved_at"], name="fact_solved"),
-            models.Index(fields=["first_response_at"], name="fact_first_response"),
+            models.Index(fields=["created_at"], name="fact_created", include=DIMENSIONS),
+            models.Index(
+                fields=["solved_at"],
+                name="fact_solved",
+                include=[
+                    *DIMENSIONS,
+                    "replies",
+                    "first_response",
+                    "first_response_business",
+                    "resolution",
+                    "resolution_business",
+                ],
+            ),
+            models.Index(
+                fields=["team", "owner"],
+                name="fact_open",
+                condition=models.Q(solved_at__isnull=True),
+                include=["pipeline_id", "source", "priority"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -95,7 +115,23 @@ class Rollup(models.Model):
                 nulls_distinct=False,
             )
         ]
-        indexes = [models.Index(fields=["hour"], name="rollup_hour")]
+        indexes = [
+            models.Index(
+                fields=["hour"],
+                name="rollup_hour",
+                include=[
+                    "team_id",
+                    "owner_id",
+                    "pipeline_id",
+                    "source",
+                    "priority",
+                    "created",
+                    "solved",
+                    "closes",
+                    "reopens",
+                ],
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h"

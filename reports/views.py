@@ -8,7 +8,7 @@ import datetime
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db.models import Count, F, Q
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncWeek
 from django.http import Http404, HttpResponse
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
@@ -126,8 +126,8 @@ def _buckets(period) -> list[tuple[datetime.date, datetime.date]]:
 def volume(request):
     state, choices = _state(request)
     user, period, filters = request.user, state.period, state.filters
-    daily = measures.daily_counts(user, period, filters)
-    open_at = measures.backlog(user, period, filters)
+    found = measures.volume(user, period, filters)
+    daily, open_at, heat = found.days, found.open_at, found.heat
     buckets = []
     for start, end in _buckets(period):
         days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
@@ -153,7 +153,6 @@ def volume(request):
             filters, "created", period.start, period.end, source=row["value"]
         )
         row["solved_url"] = drill(filters, "solved", period.start, period.end, source=row["value"])
-    heat = measures.heat_map(user, period, filters)
     weekdays = [
         _("Monday"),
         _("Tuesday"),
@@ -212,7 +211,7 @@ def volume(request):
         "created_url": drill(filters, "created", period.start, period.end),
         "solved_url": drill(filters, "solved", period.start, period.end),
         "open_url": drill(filters, "open"),
-        "open_now": measures.facts_for(user, filters).filter(solved_at__isnull=True).count(),
+        "open_now": found.open_now,
         "volume_chart": charts.bars(buckets, ["created", "solved"]),
         "backlog_chart": charts.line([(b["end"], b["backlog"]) for b in buckets]),
         "channels": channels,
@@ -325,51 +324,40 @@ def _number(value: float | None) -> str | None:
 
 
 def _speed_per_bucket(user, period, filters, business: bool) -> list[dict]:
+    """The median first response per day, or per week (Monday to Sunday, cut
+    to the period) for long periods: one query either way."""
     column = "first_response_business" if business else "first_response"
     weekly = len(period.days) > DAILY_UP_TO
     solved = measures.facts_for(user, filters).filter(
         solved_at__gte=period.since, solved_at__lt=period.until
     )
-    found = {
-        row["day"]: row
-        for row in solved.annotate(day=TruncDate("solved_at", tzinfo=period.zone))
-        .values("day")
+    day = TruncDate("solved_at", tzinfo=period.zone)
+    bucket = TruncWeek(day) if weekly else day
+    found = {}
+    for row in (
+        solved.annotate(bucket=bucket)
+        .values("bucket")
         .annotate(p=measures.Percentiles(F(column)), n=Count("pk"))
-    }
+    ):
+        start = row["bucket"]
+        if isinstance(start, datetime.datetime):
+            start = start.date()
+        found[max(start, period.start)] = row
     result = []
     for start, end in _buckets(period):
-        if weekly:
-            days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
-            # A week's median is not the median of its days: ask for the week.
-            rows = [found[d] for d in days if d in found]
-            n = sum(r["n"] for r in rows)
-            seconds = _week_median(solved, column, start, end, period) if n else None
-        else:
-            row = found.get(start)
-            n = row["n"] if row else 0
-            seconds = row["p"][0] if row and row["p"] else None
+        row = found.get(start)
+        seconds = row["p"][0] if row and row["p"] else None
         result.append(
             {
                 "start": start,
                 "end": end,
                 "seconds": seconds,
                 "label": duration(seconds),
-                "solved": n,
+                "solved": row["n"] if row else 0,
                 "hours_url": drill(filters, "solved", start, end),
             }
         )
     return result
-
-
-def _week_median(solved, column, start, end, period) -> float | None:
-    since = datetime.datetime.combine(start, datetime.time(), tzinfo=period.zone)
-    until = datetime.datetime.combine(
-        end + datetime.timedelta(days=1), datetime.time(), tzinfo=period.zone
-    )
-    row = solved.filter(solved_at__gte=since, solved_at__lt=until).aggregate(
-        p=measures.Percentiles(F(column))
-    )
-    return row["p"][0] if row["p"] else None
 
 
 # Workload ------------------------------------------------------------------------

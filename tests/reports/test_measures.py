@@ -225,3 +225,42 @@ def test_owned_only_agents_see_their_own(desk, owned_agent):
     desk.ticket("2026-11-06 10:00", owner=UserFactory(role=User.Role.AGENT))
     refreshed()
     assert counts(owned_agent, week())[FRIDAY]["created"] == 1
+
+
+def test_volume_in_one_pass_equals_the_measures_one_by_one(desk, super_admin):
+    a = desk.ticket("2026-11-06 10:00")
+    b = desk.ticket("2026-11-07 23:30")
+    desk.close(a, "2026-11-07 12:00")
+    desk.reopen(a, "2026-11-09 12:00")
+    desk.close(b, "2026-11-10 12:00")
+    refreshed()
+    now = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    found = measures.volume(super_admin, week(), Filters(), now=now)
+    assert found.days == counts(super_admin, week())
+    assert found.open_at == measures.backlog(super_admin, week(), Filters(), now=now)
+    assert (
+        found.heat == measures.heat_map(super_admin, week(), Filters()) == {(4, 10): 1, (5, 23): 1}
+    )
+    assert found.open_now == 1
+
+
+def test_workload_per_agent(desk, super_admin, agent):
+    for minutes in (10, 30):
+        ticket = desk.ticket("2026-11-10 09:00", owner=agent)
+        desk.customer(ticket, "2026-11-10 09:00")
+        desk.reply(ticket, f"2026-11-10 09:{minutes}")
+        desk.close(ticket, "2026-11-10 11:00")
+    desk.ticket("2026-11-10 09:00", owner=agent)
+    desk.ticket("2026-10-01 09:00", owner=agent)  # before the period, open
+    desk.ticket("2026-11-10 09:00")
+    refreshed()
+    rows = {r["value"]: r for r in measures.workload(super_admin, week(), Filters(), "owner_id")}
+    assert rows[agent.pk] == {
+        "value": agent.pk,
+        "assigned": 3,
+        "solved": 2,
+        "open": 2,
+        "first": 20 * 60,
+        "first_business": 20 * 60,
+    }
+    assert rows[None]["assigned"] == 1 and rows[None]["first"] is None
