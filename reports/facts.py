@@ -329,10 +329,15 @@ def refresh(batch: int = BATCH) -> int:
     started = timezone.now()
     since = cache.get(WATERMARK)
     if since is not None:
-        active = Ticket.objects.filter(
-            last_activity_at__gte=since - datetime.timedelta(minutes=1), deleted_at__isnull=True
-        ).values_list("pk", flat=True)
-        mark(*active)
+        active = list(
+            Ticket.objects.filter(
+                last_activity_at__gte=since - datetime.timedelta(minutes=1),
+                deleted_at__isnull=True,
+            ).values_list("pk", flat=True)
+        )
+        # A merge into an active ticket may mark its source with a bulk update.
+        merged = Ticket.objects.filter(merged_into__in=active).values_list("pk", flat=True)
+        mark(*active, *merged)
     done = 0
     while True:
         with transaction.atomic():

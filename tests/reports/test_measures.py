@@ -264,3 +264,21 @@ def test_workload_per_agent(desk, super_admin, agent):
         "first_business": 20 * 60,
     }
     assert rows[None]["assigned"] == 1 and rows[None]["first"] is None
+
+
+def test_a_ticket_merged_by_a_bulk_update_leaves_at_the_next_refresh(desk, super_admin):
+    """The refresh also reads the tickets active since its last run, and
+    those merged into them: writes that send no signal are caught too."""
+    from reports.models import DirtyTicket, TicketFact
+    from tickets.models import Ticket
+
+    kept = desk.ticket("2026-11-06 10:00")
+    source = desk.ticket("2026-11-06 11:00")
+    refreshed()
+    assert TicketFact.objects.filter(pk=source.pk).exists()
+    Ticket.objects.filter(pk=source.pk).update(merged_into=kept)
+    Ticket.objects.filter(pk=kept.pk).update(last_activity_at=timezone.now())
+    assert not DirtyTicket.objects.exists()
+    refreshed()
+    assert not TicketFact.objects.filter(pk=source.pk).exists()
+    assert counts(super_admin, week())[FRIDAY]["created"] == 1
