@@ -272,6 +272,7 @@ def speed(request):
             "median": duration(found["resolution"][0]),
             "p90": duration(found["resolution"][1]),
             "count": found["tickets"],
+            "linked": True,
             "missing": _("No ticket was solved in this period."),
         },
     ]
