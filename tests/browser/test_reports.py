@@ -1,9 +1,10 @@
 """Reports in Chromium (issue 21): open them, change the period and a
 filter, drill down from a bar to the ticket table, export the CSV."""
 
+import zoneinfo
 from pathlib import Path
 
-from django.utils import timezone
+from django.conf import settings
 from playwright.sync_api import expect
 
 from reports import facts
@@ -12,11 +13,14 @@ from tests.factories import TeamFactory, TicketFactory
 
 def test_open_reports_filter_drill_down_and_export(page, sign_in, agent, pipeline, team_a):
     other = TeamFactory(name="Billing")
-    TicketFactory(pipeline=pipeline, team=team_a, name="Printer on fire")
+    first = TicketFactory(pipeline=pipeline, team=team_a, name="Printer on fire")
     TicketFactory(pipeline=pipeline, team=team_a, name="Login loop")
     TicketFactory(pipeline=pipeline, team=other, name="Refund please")
     facts.refresh()
-    today = timezone.localdate().isoformat()
+    # The day the tickets were created where the agent reads (no zone of
+    # their own: the help desk's).
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    today = first.created_at.astimezone(zone).date().isoformat()
     sign_in(agent)
 
     page.goto("/")
