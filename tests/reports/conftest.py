@@ -73,3 +73,15 @@ def berlin(settings):
 
 def refreshed():
     facts.refresh()
+
+
+@pytest.fixture(autouse=True)
+def _reset_language_and_zone(settings):
+    """A page read as a German agent in Berlin leaves both active in this
+    thread (the test client runs the middleware here): later tests read
+    English in the default zone."""
+    from django.utils import timezone, translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()

@@ -282,3 +282,30 @@ def test_a_ticket_merged_by_a_bulk_update_leaves_at_the_next_refresh(desk, super
     refreshed()
     assert not TicketFact.objects.filter(pk=source.pk).exists()
     assert counts(super_admin, week())[FRIDAY]["created"] == 1
+
+
+def test_a_ticket_is_marked_once_per_transaction_and_again_after_a_rollback(db):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.facts import mark
+    from reports.models import DirtyTicket
+
+    ticket, other = 10_000_001, 10_000_002  # the queue holds ids only
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured:
+            mark(ticket)
+            with transaction.atomic():
+                mark(ticket)
+        inserts = [q for q in captured.captured_queries if "reports_dirtyticket" in q["sql"]]
+        assert len(inserts) == 1
+        try:
+            with transaction.atomic():
+                mark(other)
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        assert not DirtyTicket.objects.filter(pk=other).exists()
+        mark(other)  # its first mark rolled back with the savepoint
+        assert DirtyTicket.objects.filter(pk=other).exists()
+    assert DirtyTicket.objects.filter(pk=ticket).exists()
