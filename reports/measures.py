@@ -9,12 +9,13 @@ facts. Every count has a drill-down: the ticket table's own filters that
 select exactly the tickets counted (reports.drill).
 """
 
+import contextlib
 import datetime
 import zoneinfo
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.fields import ArrayField
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Aggregate, Count, F, FloatField, Q, Sum
 from django.utils import timezone
 
@@ -138,6 +139,20 @@ class Percentiles(Aggregate):
 
     def __init__(self, expression, **extra):
         super().__init__(expression, output_field=ArrayField(FloatField()), **extra)
+
+
+# Medians sort a period's durations in memory: at a million tickets 90 days
+# hold some 150,000 of them, past PostgreSQL's default 4 MB (a sort on disk,
+# three times slower).
+SORT_MEMORY = "64MB"
+
+
+@contextlib.contextmanager
+def sort_memory():
+    """Room for the report's sorts, for this transaction only."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+        yield
 
 
 def facts_for(user: User, filters: Filters):
