@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "portal",
     "surveys",
     "imports",
+    "reports",
     "anymail",
 ]
 
@@ -272,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-inbound-payload-files": {
         "task": "channels_inbound.tasks.sweep_payload_files",
         "schedule": 3600.0,
+    },
+    "refresh-reports": {
+        "task": "reports.tasks.refresh_reports",
+        "schedule": 60.0,
     },
     "route-waiting-tickets": {
         "task": "routing.tasks.route_waiting_tickets",

@@ -10,7 +10,7 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("channels_inbound.urls")),
     path("", include("conversations.urls")),
-    path("", include("sla.urls")),
+    path("", include("reports.urls")),
     path("", include("workflows.urls")),
     path("routing/", include("routing.urls")),
     path("", include("knowledge.urls")),

@@ -17,6 +17,7 @@ APPS = [
     "conversations",
     "channels_inbound",
     "sla",
+    "reports",
     "workflows",
     "portal",
     "surveys",

@@ -28,6 +28,7 @@ SOURCE_DIRS = [
     "portal",
     "sla",
     "surveys",
+    "reports",
     "tickets",
     "templates",
     "tests",

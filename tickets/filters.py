@@ -150,6 +150,9 @@ BUILTIN = [
     Property("company_domain", _("Company domain"), "record", "company_domain"),
     Property("sla", _("SLA status"), "sla", "sla", lambda: list(SLA_STATES.items())),
     Property("language", _("Language of the customer"), "choice", "language", lambda: _languages()),
+    # "Is unknown" leaves out tickets merged into another, as reports count
+    # them (their drill-downs say so); any other value names a ticket id.
+    Property("merged_into", _("Merged into ticket"), "choice", "merged_into_id", lambda: []),
     Property(
         "tags", _("Tags"), "tags", "tags", lambda: [(str(t.pk), t.name) for t in Tag.objects.all()]
     ),

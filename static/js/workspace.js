@@ -159,6 +159,11 @@
 
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
+    // Reports: a date typed makes the period a custom one.
+    if (event.target.matches(".report-filters input[type=date]")) {
+      var range = event.target.form.querySelector("[data-report-range]");
+      if (range) range.value = "custom";
+    }
   });
 
 

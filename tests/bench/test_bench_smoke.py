@@ -53,6 +53,11 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "portal: ticket list, company sharing (",
         "portal: ticket page (",
         "import: CSV tickets",
+        "reports: volume, 90 days",
+        "reports: speed, a year",
+        "reports: SLA, 90 days",
+        "reports: workload, a year",
+        "reports: volume, 90 days, team-scoped agent",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())

@@ -42,6 +42,7 @@ from helpdesk.management import (
     bench_imports,
     bench_knowledge,
     bench_portal,
+    bench_reports,
     bench_rules,
     bench_webhooks,
 )
@@ -551,6 +552,7 @@ class Command(BaseCommand):
         results.append(
             bench_imports.time_csv_import(min(2000, max(100, runs * 50)), summary, QueryCounter)
         )
+        results += bench_reports.measure(runs, summary, QueryCounter, agent, team_agent)
         return results
 
     def table_cases(self, agent, client, pane) -> list["Case"]:
