@@ -46,6 +46,8 @@ def mark(*ticket_ids: int) -> None:
     savepoint that holds the write rolls back, and clears at commit. While
     the callback is still pending, the row is in the transaction and a
     second change to the ticket costs no query."""
+    if not enabled():
+        return
     ids = {int(i) for i in ticket_ids if i}
     if connection.in_atomic_block:
         pending = {id(entry[1]) for entry in connection.run_on_commit}
@@ -64,7 +66,7 @@ def mark(*ticket_ids: int) -> None:
             transaction.on_commit(standing)
             for i in ids:
                 marked[i] = standing
-    if not ids:
+    if not ids or not enabled():
         return
     with connection.cursor() as cursor:
         cursor.execute(
@@ -72,6 +74,12 @@ def mark(*ticket_ids: int) -> None:
             "ON CONFLICT DO NOTHING",
             [sorted(ids)],
         )
+
+
+def enabled() -> bool:
+    """Reports run on PostgreSQL, what production uses; the embedded SQLite
+    database of a first run keeps no facts (the Reports page says why)."""
+    return connection.vendor == "postgresql"
 
 
 @receiver(post_save, sender=Ticket)
@@ -350,6 +358,8 @@ def refresh(batch: int = BATCH) -> int:
     """Bring facts and rollups up to date: tickets marked since the last run,
     and those whose last activity moved since (bulk writes mark nothing).
     Returns how many tickets were recomputed."""
+    if not enabled():
+        return 0
     started = timezone.now()
     since = cache.get(WATERMARK)
     if since is not None:
@@ -386,6 +396,8 @@ def refresh(batch: int = BATCH) -> int:
 def rebuild() -> int:
     """Every ticket's facts and the rollups from scratch (a new install, or
     after the calendars changed): `manage.py reports_rebuild`."""
+    if not enabled():
+        return 0
     with transaction.atomic():
         TicketFact.objects.all().delete()
         Rollup.objects.all().delete()

@@ -21,7 +21,7 @@ from sla.models import SlaOutcome
 from tickets.access import visible_tickets
 from tickets.rendering import nav_context, render_pane
 
-from . import charts, measures, params
+from . import charts, facts, measures, params
 from .drill import drill
 from .facts import WATERMARK
 from .measures import NONE
@@ -37,10 +37,18 @@ DAILY_UP_TO = 62
 
 
 def _roomy(view):
-    """The view's queries run with room for their sorts (measures.sort_memory)."""
+    """The view's queries run with room for their sorts (measures.sort_memory).
+    Reports are computed in PostgreSQL (percentiles, time zones, arrays): on
+    the embedded SQLite database the page says so instead."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
+        if not facts.enabled():
+            if not request.user.has_seat:
+                raise Http404
+            context = {"tab": view.__name__, "tabs": TABS}
+            context.update(nav_context(request.user, None, counted=False))
+            return render_pane(request, "reports/unavailable.html", context)
         with measures.sort_memory():
             return view(request, *args, **kwargs)
 
