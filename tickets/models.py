@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
@@ -249,6 +250,13 @@ INFO_BUILTINS = {
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
+    def update(self, **kwargs) -> int:
+        """Every write stamps `updated_at`, as save() does: the workspace's live
+        check (queries.changes_since) finds a changed row by it, whichever
+        service or worker changed it."""
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
     def alive(self) -> "TicketQuerySet":
         return self.filter(deleted_at__isnull=True)
 
@@ -469,6 +477,13 @@ class Ticket(models.Model):
                 condition=Q(deleted_at__isnull=True),
             ),
             models.Index(fields=["priority"], name="ticket_priority"),
+            # The workspace's live check: what changed in the last seconds is
+            # the top of this index, however many tickets there are.
+            models.Index(
+                fields=["-updated_at", "-id"],
+                name="ticket_changed",
+                condition=Q(deleted_at__isnull=True),
+            ),
             # Routing's waiting tickets of a team, oldest first (routing/services.py).
             models.Index(
                 fields=["team", "id"],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import lists, manage, records
+from .views import live, lists, manage, records
 from .views import workspace as views
 
 app_name = "tickets"
@@ -10,6 +10,8 @@ urlpatterns = [
     path("views/new/", lists.view_create, name="view_create"),
     path("views/<slug:slug>/", views.view_tickets, name="view_tickets"),
     path("views/<slug:slug>/nav/", views.view_nav, name="view_nav"),
+    path("views/<slug:slug>/changes/", live.view_changes, name="view_changes"),
+    path("views/<slug:slug>/rows/", live.view_rows, name="view_rows"),
     path("views/<slug:slug>/list/", lists.view_list, name="view_list"),
     path("views/<slug:slug>/list/back/", lists.back_to_list, name="back_to_list"),
     path("views/<slug:slug>/list/condition/", lists.condition_editor, name="condition_editor"),

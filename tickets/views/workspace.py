@@ -13,7 +13,6 @@ from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -49,6 +48,9 @@ PANES_BY_TARGET = {
     "workspace": "workspace-panes",
     "detail-pane": "detail-pane",
     "list-pane": "list-pane",
+    # The open ticket's header alone: the live list refreshes it when someone
+    # else changed the ticket (static/js/live.js).
+    "ticket-header": "ticket-header",
 }
 RECORD_TYPES = {"contact": Contact, "company": Company, "deal": Deal}
 
@@ -59,7 +61,7 @@ def _target_partial(request) -> str | None:
     return PANES_BY_TARGET.get(request.htmx.target)
 
 
-def _row_url(view) -> str:
+def row_url(view) -> str:
     """The detail URL of a view's rows without the id: one reverse() per page, not
     two per row (rows are rendered 50 at a time)."""
     return reverse("tickets:view_tickets", args=[view.slug]) + "tickets/"
@@ -272,13 +274,8 @@ def view_nav(request, slug):
 def view_tickets(request, slug):
     """A default view: its list, and an empty conversation pane."""
     view = view_or_404(request.user, slug)
-    if request.htmx and "newer_than" in request.GET:
-        # The list polls for tickets that arrived or changed since it was drawn.
-        since = parse_datetime(request.GET["newer_than"])
-        newer = queries.count_newer(request.user, view, since) if since else 0
-        return render_pane(request, f"{WORKSPACE}#list-news", {"view": view, "newer": newer})
     page = queries.tickets_for_view(request.user, view, request.GET.get("after"))
-    context = {"view": view, "page": page, "row_url": _row_url(view)}
+    context = {"view": view, "page": page, "row_url": row_url(view)}
     if not request.GET.get("after"):
         WorkspacePreference.remember_view(request.user, view.slug)
     if request.htmx and request.GET.get("after"):
@@ -297,9 +294,9 @@ def ticket_detail(request, slug, pk):
     if ticket.merged_into_id:
         return _merged_redirect(request, ticket, slug)
     partial = _target_partial(request)
-    if partial == "detail-pane":
-        context = {"view": view, "row_url": _row_url(view), **_detail_context(request.user, ticket)}
-        return render_pane(request, f"{WORKSPACE}#detail-pane", context)
+    if partial in ("detail-pane", "ticket-header"):
+        context = {"view": view, "row_url": row_url(view), **_detail_context(request.user, ticket)}
+        return render_pane(request, f"{WORKSPACE}#{partial}", context)
     context = _workspace_context(request.user, view, ticket)
     return render_pane(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
 
@@ -319,7 +316,7 @@ def _workspace_context(user, view, ticket) -> dict:
     """Everything the three panes show: views with counts, the list, the ticket."""
     return {
         "view": view,
-        "row_url": _row_url(view),
+        "row_url": row_url(view),
         "page": queries.tickets_for_view(user, view),
         **nav_context(user, view),
         **_detail_context(user, ticket),
@@ -350,7 +347,7 @@ def detail_changed_response(
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
         "view": view,
-        "row_url": _row_url(view),
+        "row_url": row_url(view),
         "toast": toast,
         **_detail_context(request.user, ticket),
         **nav_context(request.user, view),
@@ -372,7 +369,7 @@ def _changed(
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
         "view": view,
-        "row_url": _row_url(view),
+        "row_url": row_url(view),
         "changed": changed,
         **_detail_context(request.user, ticket, errors),
         **nav_context(request.user, view),
