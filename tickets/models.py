@@ -751,9 +751,27 @@ class WorkspacePreference(models.Model):
     property_order = models.JSONField(default=list, blank=True)
     card_order = models.JSONField(default=list, blank=True)
     list_columns = models.JSONField(default=list, blank=True)
+    # The top bar's latest searches, latest first (issue 19).
+    recent_searches = models.JSONField(default=list, blank=True)
+
+    RECENT_SEARCHES = 8
 
     def __str__(self) -> str:
         return f"{self.user}"
+
+    @classmethod
+    def remember_search(cls, user, text: str) -> None:
+        """Put `text` first in the user's recent searches (once, at most
+        RECENT_SEARCHES kept); writes only when that changes them."""
+        text = " ".join(text.split())[:200]
+        if not text:
+            return
+        preference = cls.for_user(user)
+        recent = [text, *(t for t in preference.recent_searches if t != text)]
+        recent = recent[: cls.RECENT_SEARCHES]
+        if recent != preference.recent_searches:
+            preference.recent_searches = recent
+            preference.save(update_fields=["recent_searches"])
 
     @classmethod
     def for_user(cls, user) -> "WorkspacePreference":

@@ -10,12 +10,21 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Team, User
 from crm.models import Contact
 
 from . import filters, search
 from .access import deleted_tickets, visible_tickets
-from .models import Pipeline, SavedView, Stage, Tag, Ticket, TicketQuerySet, TicketTag
+from .models import (
+    Pipeline,
+    Priority,
+    SavedView,
+    Stage,
+    Tag,
+    Ticket,
+    TicketQuerySet,
+    TicketTag,
+)
 
 
 def _related(name: str):
@@ -406,14 +415,103 @@ def _table_tickets(user: User, view, state: filters.ListState, known=None):
     tickets = filters.apply(tickets, state, user, known)
     query = search.parse(state.search) if state.search else None
     if query:
-        for name in query.tags:
-            tickets = tickets.filter(_tagged(name))
-    if query and (query.terms or query.ticket_id is not None):
+        tickets, _problems = apply_search(tickets, query, user)
+    return tickets, query
+
+
+def _named(rows, value: str) -> list[int]:
+    """Ids of the rows (statuses, teams) called `value` in any language."""
+    wanted = search.fold(value)
+    return [
+        row.pk
+        for row in rows
+        if wanted in {search.fold(name) for name in (row.name, *row.labels.values()) if name}
+    ]
+
+
+def apply_search(tickets, query: search.Query, user: User) -> tuple:
+    """`tickets` narrowed to what `query` asks for (its operators, phrases,
+    words and number), and a sentence for each operator value that names
+    nothing (that operator then matches no ticket: a search never widens).
+
+    At most one query for the statuses and one for the teams, whatever was
+    typed; the rest is one filter on the tickets."""
+    problems: list[str] = []
+    for name in query.tags:
+        tickets = tickets.filter(_tagged(name))
+    if query.statuses:
+        stages = list(Stage.objects.only("id", "name", "labels"))
+        wanted = Q(pk__in=[])
+        for value in query.statuses:
+            folded = search.fold(value)
+            if folded in ("open", "closed"):
+                wanted |= Q(is_open=folded == "open")
+                continue
+            ids = _named(stages, value)
+            if not ids:
+                problems.append(_("No status is called “%(value)s”.") % {"value": value})
+            wanted |= Q(stage_id__in=ids)
+        tickets = tickets.filter(wanted)
+    if query.owners:
+        wanted = Q(pk__in=[])
+        for value in query.owners:
+            folded = search.fold(value)
+            if folded == "me":
+                wanted |= Q(owner=user)
+            elif folded in ("none", "nobody"):
+                wanted |= Q(owner__isnull=True)
+            else:
+                wanted |= Q(owner__username__iexact=value) | Q(owner__first_name__iexact=value)
+        tickets = tickets.filter(wanted)
+    if query.teams:
+        teams = list(Team.objects.only("id", "name", "labels"))
+        ids = []
+        for value in query.teams:
+            found = _named(teams, value)
+            if not found:
+                problems.append(_("No team is called “%(value)s”.") % {"value": value})
+            ids += found
+        tickets = tickets.filter(team_id__in=ids)
+    if query.priorities:
+        labels = {search.fold(str(label)): value for value, label in Priority.choices}
+        values = {search.fold(v) for v in Priority.values}
+        chosen = []
+        for value in query.priorities:
+            folded = search.fold(value)
+            if folded in values or folded in labels:
+                chosen.append(labels.get(folded, folded))
+            else:
+                problems.append(_("No priority is called “%(value)s”.") % {"value": value})
+        tickets = tickets.filter(priority__in=chosen)
+    for value in query.flags:
+        folded = search.fold(value)
+        if folded == "unassigned":
+            tickets = tickets.filter(owner__isnull=True)
+        elif folded in ("open", "closed"):
+            tickets = tickets.filter(is_open=folded == "open")
+        else:
+            problems.append(_("“is:%(value)s” is not a search operator.") % {"value": value})
+            tickets = tickets.none()
+    if query.senders:
+        # The contacts' names and addresses are in the search vector (weight
+        # C; a word also in the ticket's name is kept there as A): the GIN
+        # index answers, as for any word.
+        wanted = Q(pk__in=[])
+        for value in query.senders:
+            wanted |= search.matches(search.words_query(value), weight="AC")
+        tickets = tickets.filter(wanted)
+    for phrase in query.phrases:
+        tickets = tickets.filter(
+            Q(name__icontains=phrase)
+            | Q(description__icontains=phrase)
+            | Q(contact_name__icontains=phrase)
+        )
+    if query.terms or query.ticket_id is not None:
         found = search.matches(query)
         if query.ticket_id is not None:
             found |= Q(pk=query.ticket_id)
         tickets = tickets.filter(found)
-    return tickets, query
+    return tickets, problems
 
 
 def _tagged(name: str) -> Q:
@@ -480,6 +578,89 @@ def _ranked(tickets, query: search.Query, start: int, limit: int, rows_of) -> li
         if len(rows) >= limit:
             break
     return rows
+
+
+# The top bar's search (issue 19) -----------------------------------------------
+
+SEARCH_FIELDS = (
+    "id",
+    "name",
+    "priority",
+    "contact_name",
+    "preview",
+    "last_activity_at",
+    "stage__name",
+    "stage__labels",
+    "stage__is_closed",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "team__name",
+    "team__labels",
+)
+SUGGESTED_TICKETS = 8
+SUGGESTED_CONTACTS = 3
+
+
+@dataclass
+class SearchPage:
+    """One page of the top bar's results over every ticket the user may see."""
+
+    tickets: list
+    problems: list
+    page: int
+    size: int
+    has_next: bool
+
+
+def _search_rows(qs):
+    return qs.select_related("owner", "stage", "team").only(*SEARCH_FIELDS)
+
+
+def search_everywhere(user: User, query: search.Query, page: int = 1, size: int = 50):
+    """Rows of `page` of the search over every ticket `user` may see (spam
+    and merged tickets too: a search finds what was asked for), ranked as the
+    table ranks: the number typed, then name matches, then the rest."""
+    tickets, problems = apply_search(visible_tickets(user), query, user)
+    start = (page - 1) * size
+    rows = _ranked(tickets, query, start, size + 1, _search_rows) if query else []
+    return SearchPage(rows[:size], problems, page, size, len(rows) > size)
+
+
+def search_count(user: User, query: search.Query) -> CappedCount:
+    tickets, _problems = apply_search(visible_tickets(user), query, user)
+    return count_capped(tickets)
+
+
+def search_suggestions(user: User, query: search.Query) -> tuple[list, list]:
+    """The type-ahead's best tickets, and the contacts of those tickets whose
+    names or addresses the query's words match (contacts of tickets the user
+    may see only): two queries."""
+    tickets = search_everywhere(user, query, size=SUGGESTED_TICKETS).tickets
+    if not tickets or not query.terms:
+        return tickets, []
+    contacts = []
+    candidates = (
+        Contact.objects.filter(tickets__in=[t.pk for t in tickets])
+        .only("id", "first_name", "last_name", "email")
+        .distinct()
+        .order_by("last_name", "first_name", "id")[:50]
+    )
+    for contact in candidates:
+        lexemes = search.contact_lexemes(
+            {"first_name": contact.first_name, "last_name": contact.last_name, "email": contact.email}
+        )
+        if all(
+            any(
+                any(lexeme.startswith(want) if prefix else lexeme == want for lexeme in lexemes)
+                for want, prefix in term.alternatives
+            )
+            for term in query.terms
+        ):
+            contacts.append(contact)
+        if len(contacts) == SUGGESTED_CONTACTS:
+            break
+    return tickets, contacts
 
 
 TIMELINE_PAGE = 30

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import live, lists, manage, records
+from .views import lists, live, manage, records, search
 from .views import workspace as views
 
 app_name = "tickets"
@@ -32,6 +32,8 @@ urlpatterns = [
     path("tickets/<int:pk>/delete/", manage.ticket_delete, name="ticket_delete"),
     path("tickets/<int:pk>/restore/", manage.ticket_restore, name="ticket_restore"),
     path("deleted/", manage.recently_deleted, name="recently_deleted"),
+    path("search/", search.search_results, name="search"),
+    path("search/suggest/", search.search_suggest, name="search_suggest"),
     path("tickets/<int:pk>/fields/<str:field>/", views.ticket_edit_field, name="ticket_edit_field"),
     path("tickets/<int:pk>/stage/", views.ticket_set_stage, name="ticket_set_stage"),
     path("tickets/<int:pk>/tags/", views.ticket_tags, name="ticket_tags"),

@@ -39,6 +39,9 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "route() least_open, 20 agents",
         "macro apply, 5 actions (service)",
         "macro apply, 5 actions (request + ticket pane)",
+        "live check, nothing changed (request)",
+        "live check, 20 tickets changed (request)",
+        "live check, 40 agents every 5 s",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())

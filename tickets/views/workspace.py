@@ -42,7 +42,15 @@ from ..models import (
     WorkspaceLayout,
     WorkspacePreference,
 )
-from ..rendering import WORKSPACE, nav_context, posted_view, render_pane, view_or_404
+from ..rendering import (
+    WORKSPACE,
+    go,
+    nav_context,
+    next_url,
+    posted_view,
+    render_pane,
+    view_or_404,
+)
 
 PANES_BY_TARGET = {
     "workspace": "workspace-panes",
@@ -342,8 +350,14 @@ def detail_changed_response(
     request, ticket, *, toast: str = "", extra: dict | None = None
 ) -> HttpResponse:
     """The whole open ticket again (after a reply, a comment or a macro), with
-    the list row and the counts out of band."""
+    the list row and the counts out of band. Sent with "Send and next"
+    (`then=next`), the next ticket of the agent's list opens instead, its
+    address in the browser's history."""
     view = posted_view(request)
+    following = next_url(request) if request.POST.get("then") == "next" else None
+    if following:
+        messages.success(request, _("Reply sent"))
+        return go(request, following)
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
         "view": view,
@@ -364,9 +378,21 @@ def _changed(
 ) -> HttpResponse:
     """After an edit: the edited part again (a header field, the status or the
     sidebar), plus the sidebar, list row and counts out of band. Swapping only the
-    edited part keeps a second edit made meanwhile from being thrown away."""
+    edited part keeps a second edit made meanwhile from being thrown away.
+
+    An edit that took the ticket out of the agent's sight (an owned-only
+    agent assigning it away, a team-scoped one moving it to another team)
+    opens the next ticket of their list instead, or the list."""
     view = posted_view(request)
-    ticket = get_ticket_for_user(request.user, ticket.pk)
+    try:
+        ticket = get_ticket_for_user(request.user, ticket.pk)
+    except Http404:
+        messages.info(
+            request,
+            _("Ticket #%(number)s is no longer yours to see: it went to a teammate.")
+            % {"number": ticket.pk},
+        )
+        return go(request, next_url(request) or reverse("tickets:view_tickets", args=[view.slug]))
     context = {
         "view": view,
         "row_url": row_url(view),

@@ -37,7 +37,7 @@ from psycopg.types.json import JsonbDumper
 
 from accounts.models import Team, User, person_name
 from crm.models import Company, Contact
-from helpdesk.management import bench_rules
+from helpdesk.management import bench_live, bench_rules
 from tickets import filters, queries, search
 from tickets.models import (
     Pipeline,
@@ -537,6 +537,7 @@ class Command(BaseCommand):
         results.append(self.time_sla_sweep(min(1000, max(10, Ticket.objects.count() // 1000))))
         results.append(self.time_sla_apply(min(100_000, max(100, Ticket.objects.count() // 10))))
         results += self.time_routing(runs)
+        results += bench_live.measure(runs, summary, QueryCounter)
         return results
 
     def table_cases(self, agent, client, pane) -> list["Case"]:
