@@ -10,6 +10,8 @@
   var VIEWS = { u: "unassigned", m: "mine", t: "my-teams", o: "all-open", a: "all", d: "drafts" };
   var G_WAIT = 1500;
   var gPressed = 0;
+  var opening = null;  // the row link j/k clicked last
+  var queued = 0;      // j/k pressed while it loaded
 
   function typing(target) {
     return target.closest && target.closest("input, textarea, select, [contenteditable], [role=textbox]");
@@ -20,6 +22,11 @@
   // j / k: the next or previous ticket of the list opens, and its row takes
   // the focus (Enter or Tab go on from there, as from any link).
   function openNeighbour(step) {
+    // Pressed again before the last ticket came: counted from it once it has.
+    if (opening && opening.isConnected && opening.classList.contains("htmx-request")) {
+      queued += step;
+      return;
+    }
     var all = rows();
     if (!all.length) return;
     var at = all.findIndex(function (r) { return r.classList.contains("is-active"); });
@@ -27,7 +34,11 @@
     var next = at === -1 ? (step > 0 ? 0 : all.length - 1) : at + step;
     if (next < 0 || next >= all.length) return;
     var link = all[next].querySelector(".row-link");
-    all.forEach(function (r) { r.classList.remove("is-focused"); });
+    opening = link;
+    all.forEach(function (r) {
+      r.classList.remove("is-focused");
+      r.classList.toggle("is-active", r === all[next]);
+    });
     link.focus();
     link.scrollIntoView({ block: "nearest" });
     link.click();
@@ -62,7 +73,14 @@
       button.disabled = at === -1 || target < 0 || target >= all.length;
     });
   }
-  document.addEventListener("htmx:afterSettle", updateSteps);
+  document.addEventListener("htmx:afterSettle", function () {
+    updateSteps();
+    if (queued && !(opening && opening.classList.contains("htmx-request"))) {
+      var step = queued > 0 ? 1 : -1;
+      queued -= step;
+      openNeighbour(step);
+    }
+  });
   document.addEventListener("DOMContentLoaded", updateSteps);
   document.addEventListener("click", function (event) {
     var step = event.target.closest && event.target.closest("[data-ticket-step]");
