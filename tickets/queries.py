@@ -648,7 +648,11 @@ def search_suggestions(user: User, query: search.Query) -> tuple[list, list]:
     )
     for contact in candidates:
         lexemes = search.contact_lexemes(
-            {"first_name": contact.first_name, "last_name": contact.last_name, "email": contact.email}
+            {
+                "first_name": contact.first_name,
+                "last_name": contact.last_name,
+                "email": contact.email,
+            }
         )
         if all(
             any(

@@ -189,7 +189,7 @@ OPERATOR_FIELDS = {
     "is": "flags",
 }
 _OPERATOR = re.compile(
-    r'(?<!\S)(' + "|".join(OPERATOR_FIELDS) + r'):(?:"([^"]*)"|(\S*))', re.IGNORECASE
+    r"(?<!\S)(" + "|".join(OPERATOR_FIELDS) + r'):(?:"([^"]*)"|(\S*))', re.IGNORECASE
 )
 _PHRASE = re.compile(r'"([^"]+)"')
 

@@ -1,7 +1,8 @@
 """The live workspace's lines of `make bench` (issue 19): the list's
-"changed since" check one agent makes every 5 s, and what 40 agents checking
-at once add to the server. Everything runs in a transaction rolled back at
-the end: the dataset stays as seeded."""
+"changed since" check one agent makes every 5 s, what 40 agents checking at
+once add to the server, and the top bar's search type-ahead over every ticket
+the agent may see. Everything runs in a transaction rolled back at the end:
+the dataset stays as seeded."""
 
 import statistics
 import time
@@ -20,10 +21,54 @@ INTERVAL_SECONDS = 5  # static/js/live.js
 RECENT = 20  # tickets changed in the last seconds while the agents check
 
 
-def measure(runs: int, summary, counter) -> list[dict]:
+def measure(runs: int, summary, counter, terms: list[tuple[str, str]]) -> list[dict]:
+    """`terms`: (label, text) of what agents type in a search box."""
     with transaction.atomic():
         results = _measure(runs, summary, counter)
+        results += _type_ahead(runs, summary, counter, terms)
         transaction.set_rollback(True)
+    return results
+
+
+TYPED = ("rare word", "common word", "common Korean word", "partial email")
+
+
+def _type_ahead(runs: int, summary, counter, terms) -> list[dict]:
+    """The type-ahead's answer (best 8 tickets and their contacts) for what an
+    agent types, and with operators, for an agent who sees every ticket."""
+    agent = User.objects.filter(username__regex=r"^bench[0-9]+$").order_by("pk").first()
+    if agent is None:
+        return []
+    agent.visibility = User.Visibility.ALL
+    agent.save(update_fields=["visibility"])
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(agent)
+    url = reverse("tickets:search_suggest")
+    typed = dict(terms)
+    cases = [(label, typed[label]) for label in TYPED if label in typed]
+    cases += [
+        (
+            "operators status:open is:unassigned",
+            f"status:open is:unassigned {typed['common word']}",
+        ),
+        ("operator from:", f"from:{typed['partial email'].split('@')[0]}"),
+    ]
+    results = []
+    for label, text in cases:
+        client.get(url, {"q": text})  # warm up
+        with counter() as counted:
+            response = client.get(url, {"q": text})
+        if response.status_code != 200:
+            raise RuntimeError(f"type-ahead {label}: HTTP {response.status_code}")
+        timings = []
+        for _run in range(runs):
+            started = time.perf_counter()
+            client.get(url, {"q": text})
+            timings.append((time.perf_counter() - started) * 1000)
+        found = response.content.decode().count('class="suggest-item suggest-ticket"')
+        results.append(
+            summary(f"search type-ahead, {label} ({found} shown)", timings, counted.count)
+        )
     return results
 
 

@@ -128,3 +128,22 @@
     if (live && live !== list) { list = live; pending = {}; }
   });
 })();
+
+// After a reply or a comment the thread shows it: its end scrolls into view.
+(function () {
+  "use strict";
+  var sent = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.matches && event.detail.elt.matches("[data-composer]")) sent = true;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!sent) return;
+    var thread = document.getElementById("thread");
+    var all = thread ? thread.querySelectorAll("article.message") : [];
+    var last = all[all.length - 1];
+    if (!thread || !document.querySelector("#detail-pane [data-composer-dock]")) return;
+    sent = false;
+    thread.scrollTop = thread.scrollHeight;
+    if (last) last.scrollIntoView({ block: "nearest" });
+  });
+})();

@@ -307,6 +307,16 @@
     });
   }
 
+  // Whether the character before the editor's caret is not a space.
+  function wordBefore(editor) {
+    var range = editor.getSelection();
+    var node = range.startContainer;
+    var text = node.nodeType === Node.TEXT_NODE
+      ? node.data.slice(0, range.startOffset)
+      : (node.childNodes[range.startOffset - 1] || { textContent: "" }).textContent;
+    return text.length > 0 && !/[\s\u00a0]$/.test(text);
+  }
+
   function focusEditor(form) {
     var surface = form && form.querySelector("[data-editor]");
     if (surface && surface.squire) surface.squire.focus();
@@ -379,7 +389,12 @@
         insert.closest("[data-composer-dock]").querySelector("[data-composer='reply']");
       showTab(insertForm.closest("[data-composer-dock]"), insertForm.dataset.composer);
       var insertEditor = insertForm.querySelector("[data-editor]").squire;
-      insertEditor.insertHTML(insert.dataset.insertHtml);
+      var insertHtml = insert.dataset.insertHtml;
+      // Inline text goes after a space, never glued to the word before it.
+      if (!/^\s*<(p|div|ul|ol|blockquote|h\d|table|pre)\b/i.test(insertHtml) && wordBefore(insertEditor)) {
+        insertEditor.insertPlainText(" ", false);
+      }
+      insertEditor.insertHTML(insertHtml);
       var openMenu = insertForm.querySelector("[data-insert-menu]");
       if (openMenu) openMenu.hidden = true;
       insertEditor.focus();

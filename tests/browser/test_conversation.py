@@ -441,7 +441,7 @@ def test_the_editor_pops_out_moves_and_still_sends(page, sign_in, desk):
     # The thread behind stays readable and clickable.
     expect(page.get_by_text("First mail about my refund")).to_be_visible()
     type_in(page, "#composer-reply", "Written in the floating editor")
-    page.locator("#composer-reply button[type=submit]").click()
+    page.locator("#composer-reply button.btn-primary[type=submit]").click()
     expect(page.locator(".message-outbound")).to_contain_text("Written in the floating editor")
     assert outbound().get().text == "Written in the floating editor"
 
@@ -460,8 +460,8 @@ def test_new_customer_mail_shows_up_without_a_reload(page, sign_in, desk):
     expect(page.get_by_text("Third mail: hello again?")).to_be_visible()
     # A new ticket for this agent: the list offers to show it.
     TicketFactory(pipeline=desk["pipeline"], owner=desk["agent"], name="Brand new ticket")
-    refresh = page.get_by_role("button", name=re.compile("new or updated"))
-    poll_until_visible(page, refresh, 15_000)  # the list's poll
+    refresh = page.get_by_role("button", name=re.compile("1 new ticket"))
+    poll_until_visible(page, refresh, 5_000)  # the list's live check
     refresh.click()
     expect(page.locator("#list-pane")).to_contain_text("Brand new ticket")
     expect(page.locator("#detail-pane")).to_contain_text("Third mail: hello again?")
@@ -489,7 +489,7 @@ def test_a_chat_visitor_and_an_agent_talk_without_reloading(
     page.goto(f"/views/all-open/tickets/{ticket.pk}/")
     expect(page.get_by_text("appears in the visitor's chat window")).to_be_visible()
     type_in(page, "#composer-reply", "Yes, from 10 to 16.")
-    page.locator("#composer-reply button[type=submit]").click()
+    page.locator("#composer-reply button.btn-primary[type=submit]").click()
     expect(page.locator(".message-outbound")).to_contain_text("Yes, from 10 to 16.")
     expect(chat.locator(".chat-agent").last).to_contain_text("Yes, from 10 to 16.", timeout=5000)
     visitor.close()
@@ -528,7 +528,7 @@ def test_the_chatbot_answers_then_hands_the_visitor_to_an_agent(
     expect(page.locator(".message-bot")).to_have_count(2)
     expect(page.locator(".replying-to")).to_contain_text("Visitor")
     type_in(page, "#composer-reply", "Hello, this is Maya.")
-    page.locator("#composer-reply button[type=submit]").click()
+    page.locator("#composer-reply button.btn-primary[type=submit]").click()
     expect(chat.locator(".chat-agent").last).to_contain_text("Hello, this is Maya.", timeout=5000)
     # The window shows each line once, bot conversation included.
     expect(chat.locator(".chat-message")).to_have_count(6)

@@ -56,7 +56,7 @@ def test_send_and_next_through_three_tickets_by_keyboard(page, sign_in, agent, t
         # (A ticket answered moves to the top of the list: after two, the
         # list reads Middle, Newest, Oldest.)
         following = three[number + 1] if number < 2 else three[0]
-        expect(heading(page)).to_have_text(following.name)
+        expect(heading(page)).to_have_text(following.name, timeout=15_000)
         expect(page).to_have_url(re.compile(rf"/views/mine/tickets/{following.pk}/$"))
         expect(page.locator(".toast").last).to_have_text("Reply sent")
     sent = Message.objects.filter(direction="outbound", kind="message")
@@ -120,7 +120,9 @@ def test_search_from_the_top_bar_with_an_operator_then_back(page, sign_in, agent
     expect(page).to_have_url(re.compile(r"/views/mine/$"))
     # The arrow keys choose a suggestion; Enter opens it. The search is remembered.
     page.keyboard.press("/")
-    expect(suggestions.get_by_role("option", name=re.compile("printer is:unassigned"))).to_be_visible()
+    expect(
+        suggestions.get_by_role("option", name=re.compile("printer is:unassigned"))
+    ).to_be_visible()
     box.type("printer jam")
     expect(suggestions.locator(".suggest-ticket").first).to_contain_text("Printer jam")
     page.keyboard.press("ArrowDown")

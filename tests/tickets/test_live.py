@@ -57,7 +57,9 @@ def test_a_change_by_any_service_is_found(client, agent, pipeline):
     for change in (
         lambda: services.ticket_update(actor=agent, ticket=ticket, priority="high"),
         lambda: services.ticket_tag(actor=agent, ticket=ticket, add=["vip"]),
-        lambda: services.ticket_set_stage(actor=agent, ticket=ticket, stage=closed, category="billing_issue"),
+        lambda: services.ticket_set_stage(
+            actor=agent, ticket=ticket, stage=closed, category="billing_issue"
+        ),
         lambda: Ticket.objects.filter(pk=ticket.pk).update(preview="Hello"),
     ):
         old(ticket)

@@ -124,7 +124,6 @@ def highlight(text: str, query):
     return mark(text or "", query)
 
 
-
 @register.filter
 def stamp(moment: datetime.datetime | None) -> str:
     """A ticket's version as the live check names it (queries.stamp)."""

@@ -537,7 +537,7 @@ class Command(BaseCommand):
         results.append(self.time_sla_sweep(min(1000, max(10, Ticket.objects.count() // 1000))))
         results.append(self.time_sla_apply(min(100_000, max(100, Ticket.objects.count() // 10))))
         results += self.time_routing(runs)
-        results += bench_live.measure(runs, summary, QueryCounter)
+        results += bench_live.measure(runs, summary, QueryCounter, self.search_terms())
         return results
 
     def table_cases(self, agent, client, pane) -> list["Case"]:
