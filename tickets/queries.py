@@ -5,7 +5,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+)
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -554,7 +563,9 @@ def table_count(user: User, view, state: filters.ListState, known=None) -> Cappe
     return count_capped(tickets)
 
 
-def _ranked(tickets, query: search.Query, start: int, limit: int, rows_of) -> list:
+def _ranked(
+    tickets, query: search.Query, start: int, limit: int, rows_of, order=("-last_activity_at", "-id")
+) -> list:
     """Rows start..start+limit of the search ranking, one query per rank reached."""
     tiers = []
     if query.ticket_id is not None:
@@ -572,7 +583,7 @@ def _ranked(tickets, query: search.Query, start: int, limit: int, rows_of) -> li
             if not size.capped:  # the rank holds no more than `skip` rows
                 skip -= size
                 continue
-        ordered = rows_of(tier.order_by("-last_activity_at", "-id"))
+        ordered = rows_of(tier.order_by(*order))
         rows += ordered[skip : skip + limit - len(rows)]
         skip = 0
         if len(rows) >= limit:
@@ -617,13 +628,34 @@ def _search_rows(qs):
     return qs.select_related("owner", "stage", "team").only(*SEARCH_FIELDS)
 
 
-def search_everywhere(user: User, query: search.Query, page: int = 1, size: int = 50):
+# Latest activity first, as an expression no index provides: PostgreSQL then
+# finds the few tickets a rare word matches with the search index and sorts
+# them, instead of walking the activity index past every other ticket (its
+# estimate for a prefix search is far too high to see that).
+_ACTIVITY_SORTED = ExpressionWrapper(
+    F("last_activity_at") + Value(datetime.timedelta(0)), output_field=DateTimeField()
+)
+
+
+def search_everywhere(
+    user: User, query: search.Query, page: int = 1, size: int = 50, total=None
+) -> SearchPage:
     """Rows of `page` of the search over every ticket `user` may see (spam
     and merged tickets too: a search finds what was asked for), ranked as the
-    table ranks: the number typed, then name matches, then the rest."""
+    table ranks: the number typed, then name matches, then the rest.
+
+    `total` (count_capped of the same search) when the caller has it: fewer
+    than COUNT_CAP matches are sorted after the search index found them;
+    more are read in activity order from its index. One query more without
+    it, bounded by the cap."""
     tickets, problems = apply_search(visible_tickets(user), query, user)
+    if not query:
+        return SearchPage([], problems, page, size, False)
+    if total is None:
+        total = count_capped(tickets)
+    order = ("-last_activity_at", "-id") if total.capped else (_ACTIVITY_SORTED.desc(), "-id")
     start = (page - 1) * size
-    rows = _ranked(tickets, query, start, size + 1, _search_rows) if query else []
+    rows = _ranked(tickets, query, start, size + 1, _search_rows, order)
     return SearchPage(rows[:size], problems, page, size, len(rows) > size)
 
 

@@ -40,14 +40,15 @@ def search_results(request):
     page_number = request.GET.get("page", "1")
     page_number = int(page_number) if page_number.isdigit() and 0 < int(page_number) < 10_000 else 1
     query = search.parse(text)
+    total = queries.search_count(request.user, query) if query else None
     context = {
         "text": text,
         "query": query,
-        "results": queries.search_everywhere(request.user, query, page_number, PAGE_SIZE),
+        "total": total,
+        "results": queries.search_everywhere(request.user, query, page_number, PAGE_SIZE, total),
         "recent": WorkspacePreference.for_user(request.user).recent_searches,
         **nav_context(request.user, None),
     }
     if query:
-        context["total"] = queries.search_count(request.user, query)
         WorkspacePreference.remember_search(request.user, text)
     return render_pane(request, "tickets/search.html", context)
