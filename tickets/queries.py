@@ -637,26 +637,40 @@ _ACTIVITY_SORTED = ExpressionWrapper(
 )
 
 
-def search_everywhere(
-    user: User, query: search.Query, page: int = 1, size: int = 50, total=None
-) -> SearchPage:
+def search_everywhere(user: User, query: search.Query, page: int = 1, size: int = 50):
     """Rows of `page` of the search over every ticket `user` may see (spam
     and merged tickets too: a search finds what was asked for), ranked as the
     table ranks: the number typed, then name matches, then the rest.
 
-    `total` (count_capped of the same search) when the caller has it: fewer
-    than COUNT_CAP matches are sorted after the search index found them;
-    more are read in activity order from its index. One query more without
-    it, bounded by the cap."""
+    Words (and `from:`) that match fewer than RARE tickets are sorted after
+    the search index found them; more are read in activity order from its
+    index, where the latest few come first. Telling which costs one query,
+    bounded by RARE, over the search index alone."""
     tickets, problems = apply_search(visible_tickets(user), query, user)
     if not query:
         return SearchPage([], problems, page, size, False)
-    if total is None:
-        total = count_capped(tickets)
-    order = ("-last_activity_at", "-id") if total.capped else (_ACTIVITY_SORTED.desc(), "-id")
+    order = ("-last_activity_at", "-id")
+    words = _words_match(query)
+    if words is not None and not count_capped(visible_tickets(user).filter(words), RARE).capped:
+        order = (_ACTIVITY_SORTED.desc(), "-id")
     start = (page - 1) * size
     rows = _ranked(tickets, query, start, size + 1, _search_rows, order)
     return SearchPage(rows[:size], problems, page, size, len(rows) > size)
+
+
+RARE = 500
+
+
+def _words_match(query: search.Query) -> Q | None:
+    """What the search index answers for `query` (its words and `from:`), if any."""
+    found = [search.matches(query)] if query.terms else []
+    found += [search.matches(search.words_query(v), weight="AC") for v in query.senders]
+    if not found:
+        return None
+    combined = found[0]
+    for more in found[1:]:
+        combined &= more
+    return combined
 
 
 def search_count(user: User, query: search.Query) -> CappedCount:

@@ -108,7 +108,19 @@ def _measure(runs: int, summary, counter) -> list[dict]:
             started = time.perf_counter()
             client.get(url, params)
             timings.append((time.perf_counter() - started) * 1000)
-        results.append(summary(f"live check, {name} (request)", timings, counted.count, 10))
+        results.append(summary(f"live check, {name} (request)", timings, counted.count))
+        # The check itself, as the server runs it inside the request: the
+        # target the issue sets (p95 <= 10 ms at a million tickets).
+        view = queries.get_view_for_user(agents[0], "all-open")
+        moment = queries.from_stamp(params["since"])
+        with counter() as counted:
+            queries.changes_since(agents[0], view, moment)
+        timings = []
+        for _run in range(max(runs, 20)):
+            started = time.perf_counter()
+            queries.changes_since(agents[0], view, moment)
+            timings.append((time.perf_counter() - started) * 1000)
+        results.append(summary(f"live check, {name} (query)", timings, counted.count, 10))
     # 40 agents, each checking once per interval: the server time one round
     # of checks takes, spread over the interval, is the load they add.
     rounds = []
@@ -127,7 +139,6 @@ def _measure(runs: int, summary, counter) -> list[dict]:
         f"{per_second / 10:.1f}% of one core)",
         timings,
         counted.count,
-        10,
     )
     results.append(line)
     return results

@@ -40,6 +40,7 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "macro apply, 5 actions (service)",
         "macro apply, 5 actions (request + ticket pane)",
         "live check, nothing changed (request)",
+        "live check, nothing changed (query)",
         "live check, 20 tickets changed (request)",
         "live check, 40 agents every 5 s",
         "search type-ahead, rare word",

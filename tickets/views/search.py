@@ -45,7 +45,7 @@ def search_results(request):
         "text": text,
         "query": query,
         "total": total,
-        "results": queries.search_everywhere(request.user, query, page_number, PAGE_SIZE, total),
+        "results": queries.search_everywhere(request.user, query, page_number, PAGE_SIZE),
         "recent": WorkspacePreference.for_user(request.user).recent_searches,
         **nav_context(request.user, None),
     }
