@@ -313,6 +313,9 @@ class Change:
     pk: int
     changed_at: datetime.datetime
     in_view: bool
+    # Activity (a message, a new ticket) in the window: the list would show
+    # it at its top. A status or field changed deep in the list is not "new".
+    active: bool = False
 
 
 def changes_since(user: User, view, since: datetime.datetime) -> list[Change]:
@@ -321,19 +324,20 @@ def changes_since(user: User, view, since: datetime.datetime) -> list[Change]:
 
     One range at the top of the `ticket_changed` index when nothing changed;
     a second query, over those few ids only, when something did."""
+    window = since - LIVE_OVERLAP
     changed = list(
         visible_tickets(user)
-        .filter(updated_at__gt=since - LIVE_OVERLAP)
+        .filter(updated_at__gt=window)
         .order_by("-updated_at", "-id")
-        .values_list("pk", "updated_at")[:LIVE_LIMIT]
+        .values_list("pk", "updated_at", "last_activity_at")[:LIVE_LIMIT]
     )
     if not changed:
         return []
-    ids = [pk for pk, _at in changed]
+    ids = [pk for pk, _at, _activity in changed]
     in_view = set(
         view.filter(visible_tickets(user).filter(pk__in=ids), user).values_list("pk", flat=True)
     )
-    return [Change(pk, at, pk in in_view) for pk, at in changed]
+    return [Change(pk, at, pk in in_view, activity > window) for pk, at, activity in changed]
 
 
 def rows_by_id(user: User, ids: list[int]) -> list:
@@ -564,7 +568,12 @@ def table_count(user: User, view, state: filters.ListState, known=None) -> Cappe
 
 
 def _ranked(
-    tickets, query: search.Query, start: int, limit: int, rows_of, order=("-last_activity_at", "-id")
+    tickets,
+    query: search.Query,
+    start: int,
+    limit: int,
+    rows_of,
+    order=("-last_activity_at", "-id"),
 ) -> list:
     """Rows start..start+limit of the search ranking, one query per rank reached."""
     tiers = []

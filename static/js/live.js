@@ -48,14 +48,17 @@
       var id = String(change[0]);
       var stamp = change[1];
       var inView = change[2];
+      var active = change[3];
       var row = document.getElementById("row-" + id);
       if (row) {
         if (row.dataset.changed !== stamp) { redraw.push(id); changed = true; }
-      } else if (inView) {
+      } else if (inView && active) {
         if (pending[id] !== stamp) { pending[id] = stamp; changed = true; }
-      } else if (id in pending) {
+      } else if (id in pending && !inView) {
         delete pending[id];  // it left the view before the agent looked
         changed = true;
+      } else if (inView) {
+        changed = true;  // a ticket further down changed: the counts may too
       }
       if (id === openId && header && header.dataset.changed !== stamp) headerChanged = true;
     });

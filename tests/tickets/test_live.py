@@ -22,7 +22,7 @@ def changes(client, slug="all-open", since=None, **params):
 
 
 def ids(answer):
-    return {pk for pk, _stamp, _in_view in answer["changed"]}
+    return {change[0] for change in answer["changed"]}
 
 
 def old(ticket):
@@ -37,7 +37,7 @@ def test_a_new_ticket_of_the_view_is_reported_with_its_stamp(client, agent, pipe
     ticket = TicketFactory(pipeline=pipeline)
     ticket.refresh_from_db()
     answer = changes(client)
-    assert answer["changed"] == [[ticket.pk, str(queries.stamp(ticket.updated_at)), True]]
+    assert answer["changed"] == [[ticket.pk, str(queries.stamp(ticket.updated_at)), True, True]]
     # The next check starts from the server's clock, which the answer gives.
     assert abs(queries.from_stamp(str(answer["since"])) - timezone.now()).total_seconds() < 5
 
@@ -66,6 +66,19 @@ def test_a_change_by_any_service_is_found(client, agent, pipeline):
         assert changes(client)["changed"] == []
         change()
         assert ids(changes(client)) == {ticket.pk}
+
+
+def test_a_field_change_is_not_new_activity(client, agent, pipeline):
+    """A status or priority change deep in the list is redrawn if shown, but
+    is not a "new ticket" of the bar: the list's top would not show it."""
+    ticket = TicketFactory(pipeline=pipeline)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        last_activity_at=timezone.now() - datetime.timedelta(days=3)
+    )
+    client.force_login(agent)
+    services.ticket_update(actor=agent, ticket=ticket, priority="high")
+    [[pk, _stamp, in_view, active]] = changes(client, since=timezone.now())["changed"]
+    assert (pk, in_view, active) == (ticket.pk, True, False)
 
 
 def test_a_ticket_that_left_the_view_is_reported_out_of_it(client, agent, pipeline):

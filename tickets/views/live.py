@@ -2,10 +2,11 @@
 which tickets changed; the list asks for the rows it shows only when some did.
 
 The check answers JSON: `since` for the next check (the server's clock, never
-the browser's) and the changed tickets as [id, stamp, in view]. The list
-updates the rows it shows in place, counts the others of its view in a
-"3 new tickets" bar the agent clicks (rows never jump under the cursor),
-refreshes the sidebar's counts and the open ticket's header.
+the browser's) and the changed tickets as [id, stamp, in view, with new
+activity]. The list updates the rows it shows in place, counts the others of
+its view with new activity (those its top would show) in a "3 new tickets"
+bar the agent clicks (rows never jump under the cursor), refreshes the
+sidebar's counts and the open ticket's header.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -32,7 +33,9 @@ def view_changes(request, slug):
     response = JsonResponse(
         {
             "since": queries.stamp(now),
-            "changed": [[c.pk, str(queries.stamp(c.changed_at)), c.in_view] for c in changes],
+            "changed": [
+                [c.pk, str(queries.stamp(c.changed_at)), c.in_view, c.active] for c in changes
+            ],
         }
     )
     response["Cache-Control"] = "no-store"
