@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from tests.factories import ContactFactory, TeamFactory, TicketFactory, UserFactory
 from tickets import queries, search, services
@@ -54,8 +55,9 @@ def test_an_unclosed_quote_is_words():
 
 
 def found(user, text):
-    page = queries.search_everywhere(user, search.parse(text))
-    return {t.name for t in page.tickets}, page.problems
+    with translation.override("en"):
+        page = queries.search_everywhere(user, search.parse(text))
+        return {t.name for t in page.tickets}, [str(p) for p in page.problems]
 
 
 @pytest.fixture
