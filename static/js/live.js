@@ -13,6 +13,7 @@
   var lastNav = 0;
   var list = null;      // the [data-live] box the pending tickets belong to
   var pending = {};     // id -> stamp: the view's tickets the list does not show
+  var headerDue = null; // {id, stamp}: the open ticket's header to draw again
 
   function box() { return document.querySelector("[data-live]"); }
 
@@ -43,7 +44,6 @@
     var detail = document.getElementById("detail-pane");
     var openId = detail ? detail.dataset.ticket : "";
     var header = document.getElementById("ticket-header");
-    var headerChanged = false;
     answer.changed.forEach(function (change) {
       var id = String(change[0]);
       var stamp = change[1];
@@ -60,8 +60,15 @@
       } else if (inView) {
         changed = true;  // a ticket further down changed: the counts may too
       }
-      if (id === openId && header && header.dataset.changed !== stamp) headerChanged = true;
+      if (id === openId && header && Number(header.dataset.changed) < Number(stamp)) {
+        headerDue = { id: id, stamp: stamp };
+      }
     });
+    // Seen changed while the agent worked in it: tried again each turn, even
+    // once the change is older than what the checks look back on.
+    var headerChanged = !!headerDue && !!header && headerDue.id === openId &&
+      Number(header.dataset.changed) < Number(headerDue.stamp);
+    if (headerDue && !headerChanged) headerDue = null;
     showBar(live);
     if (redraw.length) redrawRows(live, redraw);
     if (headerChanged) refreshHeader(live, openId, header);
@@ -101,17 +108,29 @@
 
   // The open ticket changed (status, owner, tags...): its header is drawn
   // again, unless the agent is working in it (then the next turn tries again).
+  function working(header) {
+    var focused = document.activeElement;
+    return (header.contains(focused) && focused.matches("input, select, textarea, [contenteditable]")) ||
+      !!header.querySelector("details[open], form:not([hidden]) .field-error") ||
+      !!document.querySelector("#dialog-root > *");
+  }
+
   function refreshHeader(live, id, header) {
-    if (header.contains(document.activeElement) || document.querySelector("#dialog-root > *")) return;
+    if (working(header)) return;
     get(live.dataset.rowUrl + id + "/", true, "ticket-header").then(function (html) {
       var current = document.getElementById("ticket-header");
-      if (!current || current.contains(document.activeElement)) return;
+      if (!current || working(current)) return;
       var template = document.createElement("template");
       template.innerHTML = html;
       var fresh = template.content.getElementById("ticket-header");
       if (!fresh) return;
+      // The focus stays where it was (the heading, a button of the header).
+      var focused = current.contains(document.activeElement) ? document.activeElement : null;
+      var path = focused && focused.id ? "#" + focused.id : (focused && focused.tagName === "H2" ? "h2" : "");
       current.replaceWith(fresh);
       window.htmx.process(fresh);
+      var again = path && fresh.querySelector(path);
+      if (again) again.focus();
     }).catch(function () { /* gone from sight: the presence line says so */ });
   }
 

@@ -72,7 +72,12 @@ def test_the_open_ticket_header_follows_a_status_change_by_someone_else(
     status = page.locator("#field-stage select")
     waiting = pipeline.stages.filter(is_closed=False).exclude(pk=ticket.stage_id).first()
     expect(status).not_to_have_value(str(waiting.pk))
-    page.locator("h2").first.click()  # focus rests outside the header's fields
+    # While the agent is in one of its fields, the header waits.
+    page.locator("#field-priority select").focus()
     services.ticket_set_stage(actor=super_admin, ticket=ticket, stage=waiting)
+    page.clock.run_for(INTERVAL)
+    page.wait_for_timeout(1500)
+    expect(status).not_to_have_value(str(waiting.pk))
+    page.locator("#ticket-header h2").click()  # the focus leaves the fields
     page.clock.run_for(INTERVAL)
     expect(status).to_have_value(str(waiting.pk), timeout=4_000)
