@@ -1,8 +1,10 @@
 """The Spam view's way in and out (S26): blocked senders, and an agent's
 "Spam" / "Not spam" on a ticket, which can block or unblock its sender."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -10,6 +12,7 @@ from conversations.models import Message
 from tickets import services as ticket_services
 from tickets.access import get_ticket_for_user
 from tickets.models import Ticket
+from tickets.rendering import go, next_url
 from tickets.views.workspace import detail_changed_response
 
 from .models import BlockedSender
@@ -48,4 +51,9 @@ def ticket_spam_view(request, pk):
     ticket_spam(
         actor=request.user, ticket=ticket, spam=spam, block=request.POST.get("block") == "1"
     )
+    following = next_url(request) if spam else None
+    if following:
+        # Out of every view but Spam: the agent's next ticket opens (issue 19).
+        messages.success(request, _("Moved to Spam"))
+        return go(request, following)
     return detail_changed_response(request, ticket, toast="spam" if spam else "not_spam")

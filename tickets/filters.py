@@ -31,7 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, NullIf
+from django.db.models.functions import Cast, Coalesce, Least, Lower, NullIf
 from django.db.models.lookups import Exact, GreaterThan, LessThan, LessThanOrEqual
 from django.http import QueryDict
 from django.utils import timezone
@@ -158,6 +158,8 @@ BUILTIN = [
     ),
 ]
 QUICK = ("owner", "priority", "pipeline", "stage", "team", "tags")
+# The value a quick filter on a relation gives for "nobody" ("Unassigned").
+NOBODY = "none"
 # The operator of a quick filter's condition: "is any of" for most, "has any
 # of" for tags.
 QUICK_OPERATORS = {"tags": "has_any"}
@@ -216,6 +218,9 @@ SORTS = {
     # key: (label, order expression or column, indexed)
     "id": (_("Ticket ID"), "id"),
     "name": (_("Ticket name"), "name"),
+    "contact": (_("Contact"), "contact_sort"),
+    "team": (_("Team"), "team__name"),
+    "sla": (_("SLA due next"), "sla_due"),
     "priority": (_("Priority"), "priority_rank"),
     "stage": (_("Ticket status"), "stage__position"),
     "owner": (_("Ticket owner"), "owner__first_name"),
@@ -376,10 +381,15 @@ def _condition(prop: Property, condition: Condition, user: User | None) -> Q:
         return ~empty if op == "known" else empty
     values = [(str(user.pk) if user else "0") if v == "me" else v for v in condition.values]
     if prop.type == "choice":
+        # "none" on a relation: nobody (the owner quick filter's "Unassigned").
+        nobody = column.endswith("_id") and NOBODY in values
         if column.endswith("_id"):
-            values = [_int(v, prop) for v in values]
+            values = [_int(v, prop) for v in values if v != NOBODY]
         matched = Q(**{f"{column}__in": values})
-        return matched if op == "any_of" else ~matched | Q(**{f"{column}__isnull": True})
+        empty = Q(**{f"{column}__isnull": True})
+        if op == "any_of":
+            return matched | empty if nobody else matched
+        return ~matched & ~empty if nobody else ~matched | empty
     if prop.type == "text":
         text = condition.value
         return {
@@ -593,6 +603,30 @@ PRIORITY_RANK = Case(
 )
 
 
+_NEVER = Value(datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC))
+# The next SLA deadline of an open, running clock (issue 19's "SLA due next"):
+# the first response while none was sent, the next response, the close;
+# none for a closed ticket or a paused clock (sla/clocks.py).
+SLA_DUE = Case(
+    When(Q(is_open=False) | Q(sla_paused_at__isnull=False), then=Value(None)),
+    default=NullIf(
+        Least(
+            Coalesce(
+                Case(
+                    When(sla_first_response_at__isnull=True, then=F("sla_first_response_due")),
+                    default=Value(None),
+                ),
+                _NEVER,
+            ),
+            Coalesce(F("sla_next_response_due"), _NEVER),
+            Coalesce(F("sla_close_due"), _NEVER),
+        ),
+        _NEVER,
+    ),
+    output_field=DateTimeField(),
+)
+
+
 def sort(tickets, key: str):
     """Order by a sortable column ("-" first for descending), then by id. Empty
     values come last; NOT NULL columns are ordered plainly so that their
@@ -604,7 +638,12 @@ def sort(tickets, key: str):
     column = SORTS[name][1]
     if column == "priority_rank":
         tickets = tickets.annotate(priority_rank=PRIORITY_RANK)
-    nullable = "__" in column  # through a relation: the owner may be missing
+    if column == "contact_sort":  # tickets without a contact last
+        tickets = tickets.annotate(contact_sort=NullIf(Lower("contact_name"), Value("")))
+    if column == "sla_due":
+        tickets = tickets.annotate(sla_due=SLA_DUE)
+    # Through a relation (the owner may be missing) or computed: may be empty.
+    nullable = "__" in column or column in ("contact_sort", "sla_due")
     if descending:
         order = F(column).desc(nulls_last=True) if nullable else F(column).desc()
         return tickets.order_by(order, "-id")

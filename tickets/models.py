@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
@@ -251,6 +252,13 @@ INFO_BUILTINS = {
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
+    def update(self, **kwargs) -> int:
+        """Every write stamps `updated_at`, as save() does: the workspace's live
+        check (queries.changes_since) finds a changed row by it, whichever
+        service or worker changed it."""
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
     def alive(self) -> "TicketQuerySet":
         return self.filter(deleted_at__isnull=True)
 
@@ -476,6 +484,13 @@ class Ticket(models.Model):
                 condition=Q(deleted_at__isnull=True),
             ),
             models.Index(fields=["priority"], name="ticket_priority"),
+            # The workspace's live check: what changed in the last seconds is
+            # the top of this index, however many tickets there are.
+            models.Index(
+                fields=["-updated_at", "-id"],
+                name="ticket_changed",
+                condition=Q(deleted_at__isnull=True),
+            ),
             # Routing's waiting tickets of a team, oldest first (routing/services.py).
             models.Index(
                 fields=["team", "id"],
@@ -753,9 +768,27 @@ class WorkspacePreference(models.Model):
     property_order = models.JSONField(default=list, blank=True)
     card_order = models.JSONField(default=list, blank=True)
     list_columns = models.JSONField(default=list, blank=True)
+    # The top bar's latest searches, latest first (issue 19).
+    recent_searches = models.JSONField(default=list, blank=True)
+
+    RECENT_SEARCHES = 8
 
     def __str__(self) -> str:
         return f"{self.user}"
+
+    @classmethod
+    def remember_search(cls, user, text: str) -> None:
+        """Put `text` first in the user's recent searches (once, at most
+        RECENT_SEARCHES kept); writes only when that changes them."""
+        text = " ".join(text.split())[:200]
+        if not text:
+            return
+        preference = cls.for_user(user)
+        recent = [text, *(t for t in preference.recent_searches if t != text)]
+        recent = recent[: cls.RECENT_SEARCHES]
+        if recent != preference.recent_searches:
+            preference.recent_searches = recent
+            preference.save(update_fields=["recent_searches"])
 
     @classmethod
     def for_user(cls, user) -> "WorkspacePreference":

@@ -5,17 +5,35 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+)
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Team, User
 from crm.models import Contact
 
 from . import filters, search
 from .access import deleted_tickets, visible_tickets
-from .models import Pipeline, SavedView, Stage, Tag, Ticket, TicketQuerySet, TicketTag
+from .models import (
+    Pipeline,
+    Priority,
+    SavedView,
+    Stage,
+    Tag,
+    Ticket,
+    TicketQuerySet,
+    TicketTag,
+)
 
 
 def _related(name: str):
@@ -237,6 +255,7 @@ ROW_FIELDS = (
     "sla_close_due",
     "sla_paused_at",
     "sla_due_soon_minutes",
+    "updated_at",
 )
 
 
@@ -267,14 +286,76 @@ def decode_cursor(cursor: str | None) -> tuple[datetime.datetime, int] | None:
         return None
 
 
-NEWER_SHOWN = 99
+# The live check (issue 19) -------------------------------------------------------
+
+# A change written by a transaction that commits a little after a check ran is
+# still found by the next ones: each looks this far before its `since`, and the
+# list ignores the (id, moment) pairs it has already seen.
+LIVE_OVERLAP = datetime.timedelta(seconds=10)
+LIVE_LIMIT = 100
 
 
-def count_newer(user: User, view: DefaultView, since: datetime.datetime) -> int:
-    """How many tickets of the view had activity after `since`, counting no
-    further than NEWER_SHOWN (the cost stays bounded on a busy desk)."""
-    tickets = view.filter(visible_tickets(user), user).filter(last_activity_at__gt=since)
-    return tickets.values("pk")[:NEWER_SHOWN].count()
+def stamp(moment: datetime.datetime) -> int:
+    """A moment as whole microseconds since 1970: how the live check and the
+    rows it compares name a ticket's version (`updated_at`)."""
+    return (moment - EPOCH) // datetime.timedelta(microseconds=1)
+
+
+def from_stamp(value: str) -> datetime.datetime | None:
+    """The moment a stamp names, or None for anything that is not one."""
+    if not isinstance(value, str) or not value.isdigit():
+        return None
+    try:
+        return EPOCH + datetime.timedelta(microseconds=int(value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+@dataclass
+class Change:
+    pk: int
+    changed_at: datetime.datetime
+    in_view: bool
+    # Activity (a message, a new ticket) in the window: the list would show
+    # it at its top. A status or field changed deep in the list is not "new".
+    active: bool = False
+
+
+def changes_since(user: User, view, since: datetime.datetime) -> list[Change]:
+    """The tickets `user` may see that changed after `since` (less LIVE_OVERLAP),
+    latest first, at most LIVE_LIMIT, each saying whether it is in `view` now.
+
+    One range at the top of the `ticket_changed` index when nothing changed;
+    a second query, over those few ids only, when something did."""
+    window = since - LIVE_OVERLAP
+    changed = list(
+        visible_tickets(user)
+        .filter(updated_at__gt=window)
+        .order_by("-updated_at", "-id")
+        .values_list("pk", "updated_at", "last_activity_at")[:LIVE_LIMIT]
+    )
+    if not changed:
+        return []
+    ids = [pk for pk, _at, _activity in changed]
+    in_view = set(
+        view.filter(visible_tickets(user).filter(pk__in=ids), user).values_list("pk", flat=True)
+    )
+    return [Change(pk, at, pk in in_view, activity > window) for pk, at, activity in changed]
+
+
+def rows_by_id(user: User, ids: list[int]) -> list:
+    """List rows (as tickets_for_view draws them) of these visible tickets."""
+    return list(
+        visible_tickets(user)
+        .filter(pk__in=ids)
+        .select_related("owner", "stage")
+        .only(*ROW_FIELDS)
+        .prefetch_related(tags_prefetch())
+        .order_by("-last_activity_at", "-id")
+    )
 
 
 def view_contains(view: DefaultView, user: User, pk: int) -> bool:
@@ -353,14 +434,103 @@ def _table_tickets(user: User, view, state: filters.ListState, known=None):
     tickets = filters.apply(tickets, state, user, known)
     query = search.parse(state.search) if state.search else None
     if query:
-        for name in query.tags:
-            tickets = tickets.filter(_tagged(name))
-    if query and (query.terms or query.ticket_id is not None):
+        tickets, _problems = apply_search(tickets, query, user)
+    return tickets, query
+
+
+def _named(rows, value: str) -> list[int]:
+    """Ids of the rows (statuses, teams) called `value` in any language."""
+    wanted = search.fold(value)
+    return [
+        row.pk
+        for row in rows
+        if wanted in {search.fold(name) for name in (row.name, *row.labels.values()) if name}
+    ]
+
+
+def apply_search(tickets, query: search.Query, user: User) -> tuple:
+    """`tickets` narrowed to what `query` asks for (its operators, phrases,
+    words and number), and a sentence for each operator value that names
+    nothing (that operator then matches no ticket: a search never widens).
+
+    At most one query for the statuses and one for the teams, whatever was
+    typed; the rest is one filter on the tickets."""
+    problems: list[str] = []
+    for name in query.tags:
+        tickets = tickets.filter(_tagged(name))
+    if query.statuses:
+        stages = list(Stage.objects.only("id", "name", "labels"))
+        wanted = Q(pk__in=[])
+        for value in query.statuses:
+            folded = search.fold(value)
+            if folded in ("open", "closed"):
+                wanted |= Q(is_open=folded == "open")
+                continue
+            ids = _named(stages, value)
+            if not ids:
+                problems.append(_("No status is called “%(value)s”.") % {"value": value})
+            wanted |= Q(stage_id__in=ids)
+        tickets = tickets.filter(wanted)
+    if query.owners:
+        wanted = Q(pk__in=[])
+        for value in query.owners:
+            folded = search.fold(value)
+            if folded == "me":
+                wanted |= Q(owner=user)
+            elif folded in ("none", "nobody"):
+                wanted |= Q(owner__isnull=True)
+            else:
+                wanted |= Q(owner__username__iexact=value) | Q(owner__first_name__iexact=value)
+        tickets = tickets.filter(wanted)
+    if query.teams:
+        teams = list(Team.objects.only("id", "name", "labels"))
+        ids = []
+        for value in query.teams:
+            found = _named(teams, value)
+            if not found:
+                problems.append(_("No team is called “%(value)s”.") % {"value": value})
+            ids += found
+        tickets = tickets.filter(team_id__in=ids)
+    if query.priorities:
+        labels = {search.fold(str(label)): value for value, label in Priority.choices}
+        values = {search.fold(v) for v in Priority.values}
+        chosen = []
+        for value in query.priorities:
+            folded = search.fold(value)
+            if folded in values or folded in labels:
+                chosen.append(labels.get(folded, folded))
+            else:
+                problems.append(_("No priority is called “%(value)s”.") % {"value": value})
+        tickets = tickets.filter(priority__in=chosen)
+    for value in query.flags:
+        folded = search.fold(value)
+        if folded == "unassigned":
+            tickets = tickets.filter(owner__isnull=True)
+        elif folded in ("open", "closed"):
+            tickets = tickets.filter(is_open=folded == "open")
+        else:
+            problems.append(_("“is:%(value)s” is not a search operator.") % {"value": value})
+            tickets = tickets.none()
+    if query.senders:
+        # The contacts' names and addresses are in the search vector (weight
+        # C; a word also in the ticket's name is kept there as A): the GIN
+        # index answers, as for any word.
+        wanted = Q(pk__in=[])
+        for value in query.senders:
+            wanted |= search.matches(search.words_query(value), weight="AC")
+        tickets = tickets.filter(wanted)
+    for phrase in query.phrases:
+        tickets = tickets.filter(
+            Q(name__icontains=phrase)
+            | Q(description__icontains=phrase)
+            | Q(contact_name__icontains=phrase)
+        )
+    if query.terms or query.ticket_id is not None:
         found = search.matches(query)
         if query.ticket_id is not None:
             found |= Q(pk=query.ticket_id)
         tickets = tickets.filter(found)
-    return tickets, query
+    return tickets, problems
 
 
 def table_tickets(user: User, view, state: filters.ListState, known=None) -> TicketQuerySet:
@@ -410,7 +580,14 @@ def table_count(user: User, view, state: filters.ListState, known=None) -> Cappe
     return count_capped(tickets)
 
 
-def _ranked(tickets, query: search.Query, start: int, limit: int, rows_of) -> list:
+def _ranked(
+    tickets,
+    query: search.Query,
+    start: int,
+    limit: int,
+    rows_of,
+    order=("-last_activity_at", "-id"),
+) -> list:
     """Rows start..start+limit of the search ranking, one query per rank reached."""
     tiers = []
     if query.ticket_id is not None:
@@ -428,12 +605,134 @@ def _ranked(tickets, query: search.Query, start: int, limit: int, rows_of) -> li
             if not size.capped:  # the rank holds no more than `skip` rows
                 skip -= size
                 continue
-        ordered = rows_of(tier.order_by("-last_activity_at", "-id"))
+        ordered = rows_of(tier.order_by(*order))
         rows += ordered[skip : skip + limit - len(rows)]
         skip = 0
         if len(rows) >= limit:
             break
     return rows
+
+
+# The top bar's search (issue 19) -----------------------------------------------
+
+SEARCH_FIELDS = (
+    "id",
+    "name",
+    "priority",
+    "contact_name",
+    "preview",
+    "last_activity_at",
+    "stage__name",
+    "stage__labels",
+    "stage__is_closed",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "team__name",
+    "team__labels",
+)
+SUGGESTED_TICKETS = 8
+SUGGESTED_CONTACTS = 3
+
+
+@dataclass
+class SearchPage:
+    """One page of the top bar's results over every ticket the user may see."""
+
+    tickets: list
+    problems: list
+    page: int
+    size: int
+    has_next: bool
+
+
+def _search_rows(qs):
+    return qs.select_related("owner", "stage", "team").only(*SEARCH_FIELDS)
+
+
+# Latest activity first, as an expression no index provides: PostgreSQL then
+# finds the few tickets a rare word matches with the search index and sorts
+# them, instead of walking the activity index past every other ticket (its
+# estimate for a prefix search is far too high to see that).
+_ACTIVITY_SORTED = ExpressionWrapper(
+    F("last_activity_at") + Value(datetime.timedelta(0)), output_field=DateTimeField()
+)
+
+
+def search_everywhere(user: User, query: search.Query, page: int = 1, size: int = 50):
+    """Rows of `page` of the search over every ticket `user` may see (spam
+    and merged tickets too: a search finds what was asked for), ranked as the
+    table ranks: the number typed, then name matches, then the rest.
+
+    Words (and `from:`) that match fewer than RARE tickets are sorted after
+    the search index found them; more are read in activity order from its
+    index, where the latest few come first. Telling which costs one query,
+    bounded by RARE, over the search index alone."""
+    tickets, problems = apply_search(visible_tickets(user), query, user)
+    if not query:
+        return SearchPage([], problems, page, size, False)
+    order = ("-last_activity_at", "-id")
+    words = _words_match(query)
+    if words is not None and not count_capped(visible_tickets(user).filter(words), RARE).capped:
+        order = (_ACTIVITY_SORTED.desc(), "-id")
+    start = (page - 1) * size
+    rows = _ranked(tickets, query, start, size + 1, _search_rows, order)
+    return SearchPage(rows[:size], problems, page, size, len(rows) > size)
+
+
+RARE = 500
+
+
+def _words_match(query: search.Query) -> Q | None:
+    """What the search index answers for `query` (its words and `from:`), if any."""
+    found = [search.matches(query)] if query.terms else []
+    found += [search.matches(search.words_query(v), weight="AC") for v in query.senders]
+    if not found:
+        return None
+    combined = found[0]
+    for more in found[1:]:
+        combined &= more
+    return combined
+
+
+def search_count(user: User, query: search.Query) -> CappedCount:
+    tickets, _problems = apply_search(visible_tickets(user), query, user)
+    return count_capped(tickets)
+
+
+def search_suggestions(user: User, query: search.Query) -> tuple[list, list]:
+    """The type-ahead's best tickets, and the contacts of those tickets whose
+    names or addresses the query's words match (contacts of tickets the user
+    may see only): two queries."""
+    tickets = search_everywhere(user, query, size=SUGGESTED_TICKETS).tickets
+    if not tickets or not query.terms:
+        return tickets, []
+    contacts = []
+    candidates = (
+        Contact.objects.filter(tickets__in=[t.pk for t in tickets])
+        .only("id", "first_name", "last_name", "email")
+        .distinct()
+        .order_by("last_name", "first_name", "id")[:50]
+    )
+    for contact in candidates:
+        lexemes = search.contact_lexemes(
+            {
+                "first_name": contact.first_name,
+                "last_name": contact.last_name,
+                "email": contact.email,
+            }
+        )
+        if all(
+            any(
+                any(lexeme.startswith(want) if prefix else lexeme == want for lexeme in lexemes)
+                for want, prefix in term.alternatives
+            )
+            for term in query.terms
+        ):
+            contacts.append(contact)
+        if len(contacts) == SUGGESTED_CONTACTS:
+            break
+    return tickets, contacts
 
 
 TIMELINE_PAGE = 30

@@ -4,9 +4,11 @@ request asks for, and the views sidebar beside it."""
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 from . import queries
+from .access import get_ticket_for_user
 
 WORKSPACE = "tickets/workspace.html"
 
@@ -52,3 +54,33 @@ def posted_view(request):
         queries.get_view_for_user(request.user, request.POST.get("view", ""))
         or queries.views_for_user(request.user)[0]
     )
+
+
+def go(request, url: str) -> HttpResponse:
+    """After an action in a dialog: load `url` as the whole workspace (htmx
+    follows HX-Location; a plain form post is redirected)."""
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Location"] = url
+        return response
+    response = HttpResponse(status=303)
+    response["Location"] = url
+    return response
+
+
+def next_url(request) -> str | None:
+    """The ticket to open after the open one left the agent's list (deleted,
+    marked as spam, assigned away, or sent with "Send and next"): the posted
+    `next` (the row after it in the list the agent came from, which
+    static/js/shortcuts.js adds to the ticket's posts), if the agent may
+    still see it, in the posted view."""
+    pk = request.POST.get("next", "")
+    if not pk.isdigit():
+        return None
+    try:
+        ticket = get_ticket_for_user(request.user, pk)
+    except Http404:
+        return None
+    if ticket.merged_into_id:
+        return None
+    return reverse("tickets:ticket_detail", args=[posted_view(request).slug, ticket.pk])

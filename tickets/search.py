@@ -141,9 +141,28 @@ class Query:
     # Tag names asked for with `tag:refund` (or `tag:"two words"`): every one
     # must be on the ticket. Matched by queries, not by the search vector.
     tags: tuple[str, ...] = ()
+    # The other operators (issue 19), each a tuple of the values typed, in
+    # order, as typed: `status:`, `owner:` ("me", "none" or a name), `from:`
+    # (a contact's address, domain or name), `team:`, `priority:` and `is:`
+    # ("unassigned", "open", "closed"). Values of one operator are
+    # alternatives; operators must all hold. queries.apply_search reads them.
+    statuses: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    senders: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    # "Quoted phrases": their words are terms too, and the phrase itself must
+    # appear in the name, the description or the contact's name.
+    phrases: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.terms) or self.ticket_id is not None or bool(self.tags)
+        return (
+            bool(self.terms)
+            or self.ticket_id is not None
+            or any(getattr(self, name) for name in OPERATOR_FIELDS.values())
+            or bool(self.phrases)
+        )
 
     def tsquery(self, weight: str = "") -> str:
         """The terms as a tsquery literal; `weight` "A" keeps name matches only."""
@@ -159,20 +178,50 @@ class Query:
         return " & ".join(groups)
 
 
-_TAG = re.compile(r'(?<!\S)tag:(?:"([^"]*)"|(\S*))', re.IGNORECASE)
+# Operator typed -> the Query field holding its values.
+OPERATOR_FIELDS = {
+    "tag": "tags",
+    "status": "statuses",
+    "owner": "owners",
+    "from": "senders",
+    "team": "teams",
+    "priority": "priorities",
+    "is": "flags",
+}
+_OPERATOR = re.compile(
+    r"(?<!\S)(" + "|".join(OPERATOR_FIELDS) + r'):(?:"([^"]*)"|(\S*))', re.IGNORECASE
+)
+_PHRASE = re.compile(r'"([^"]+)"')
 
 
 def parse(text: str) -> Query:
     """What the search box asks for: a ticket number, terms that must all
-    match, and tags (`tag:refund`) the ticket must carry."""
+    match, operators (`tag:refund status:open owner:me`) and "quoted phrases"."""
     text = (text or "").strip()[:200]
-    tags = tuple(
-        dict.fromkeys(
-            name for name in (" ".join((q or w).split()) for q, w in _TAG.findall(text)) if name
-        )
+    values: dict[str, list[str]] = {field: [] for field in OPERATOR_FIELDS.values()}
+    for operator, quoted, word in _OPERATOR.findall(text):
+        value = " ".join((quoted or word).split())
+        field = OPERATOR_FIELDS[operator.lower()]
+        if value and value not in values[field]:
+            values[field].append(value)
+    rest = _OPERATOR.sub(" ", text)
+    phrases = tuple(dict.fromkeys(" ".join(p.split()) for p in _PHRASE.findall(rest) if p.strip()))
+    query = _parse(" ".join(rest.replace('"', " ").split()))
+    # A quoted number is a phrase, not a ticket number.
+    ticket_id = query.ticket_id if not phrases else None
+    return Query(
+        text,
+        ticket_id,
+        query.terms,
+        **{field: tuple(found) for field, found in values.items()},
+        phrases=tuple(p for p in phrases if len(p.split()) > 1 or not p.isdigit()),
     )
-    query = _parse(_TAG.sub(" ", text).strip())
-    return Query(text, query.ticket_id, query.terms, tags)
+
+
+def words_query(text: str) -> Query:
+    """`text` as terms only (no operators, no ticket number): `from:`'s value."""
+    query = _parse(text)
+    return Query(text, None, query.terms)
 
 
 def _parse(text: str) -> Query:
@@ -207,11 +256,13 @@ def _parse(text: str) -> Query:
     return Query(text, ticket_id, tuple(dict.fromkeys(terms)))
 
 
-def matches(query: Query, *, name_only: bool = False) -> models.Q:
-    """A filter for tickets whose vector holds every term (in the name, if asked)."""
+def matches(query: Query, *, name_only: bool = False, weight: str = "") -> models.Q:
+    """A filter for tickets whose vector holds every term (in the name, if
+    asked; with one of the `weight` letters, if given: "AC" the name or the
+    contacts)."""
     if not query.terms:
         return models.Q(pk__in=[])
-    weight = "A" if name_only else ""
+    weight = "A" if name_only else weight
     if connection.vendor == "postgresql":
         vector = '"tickets_ticket"."search_vector"'
         return models.Q(
@@ -223,7 +274,7 @@ def matches(query: Query, *, name_only: bool = False) -> models.Q:
         any_of = models.Q()
         for lexeme, prefix in term.alternatives:
             quoted = re.escape(_quote(lexeme))
-            pattern = (quoted[:-1] + "[^']*'" if prefix else quoted) + f":1{weight or '[ABC]'}"
+            pattern = (quoted[:-1] + "[^']*'" if prefix else quoted) + f":1[{weight or 'ABC'}]"
             any_of |= models.Q(search_vector__regex=f"(^| ){pattern}")
         condition &= any_of
     return condition

@@ -599,6 +599,8 @@ def ticket_tag(
         )
         if removed:
             TicketTag.objects.filter(ticket=ticket, tag__in=removed).delete()
+        # The row's tags changed: its `updated_at` tells the live lists.
+        Ticket.objects.filter(pk=ticket.pk).update()
         TicketEvent.objects.bulk_create(
             [_event(ticket, actor, TicketEvent.Kind.TAGGED, "tag", new=t.name) for t in added]
             + [_event(ticket, actor, TicketEvent.Kind.UNTAGGED, "tag", old=t.name) for t in removed]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import lists, manage, records
+from .views import lists, live, manage, records, search
 from .views import workspace as views
 
 app_name = "tickets"
@@ -10,6 +10,8 @@ urlpatterns = [
     path("views/new/", lists.view_create, name="view_create"),
     path("views/<slug:slug>/", views.view_tickets, name="view_tickets"),
     path("views/<slug:slug>/nav/", views.view_nav, name="view_nav"),
+    path("views/<slug:slug>/changes/", live.view_changes, name="view_changes"),
+    path("views/<slug:slug>/rows/", live.view_rows, name="view_rows"),
     path("views/<slug:slug>/list/", lists.view_list, name="view_list"),
     path("views/<slug:slug>/list/back/", lists.back_to_list, name="back_to_list"),
     path("views/<slug:slug>/list/condition/", lists.condition_editor, name="condition_editor"),
@@ -30,6 +32,8 @@ urlpatterns = [
     path("tickets/<int:pk>/delete/", manage.ticket_delete, name="ticket_delete"),
     path("tickets/<int:pk>/restore/", manage.ticket_restore, name="ticket_restore"),
     path("deleted/", manage.recently_deleted, name="recently_deleted"),
+    path("search/", search.search_results, name="search"),
+    path("search/suggest/", search.search_suggest, name="search_suggest"),
     path("tickets/<int:pk>/fields/<str:field>/", views.ticket_edit_field, name="ticket_edit_field"),
     path("tickets/<int:pk>/stage/", views.ticket_set_stage, name="ticket_set_stage"),
     path("tickets/<int:pk>/tags/", views.ticket_tags, name="ticket_tags"),

@@ -24,60 +24,15 @@
     });
   }
 
-  function moveFocus(step) {
-    var all = rows();
-    if (!all.length) return;
-    var current = all.findIndex(function (r) { return r.classList.contains("is-focused"); });
-    if (current === -1) current = all.findIndex(function (r) { return r.classList.contains("is-active"); });
-    var next = Math.max(0, Math.min(all.length - 1, current + step));
-    all.forEach(function (r) { r.classList.remove("is-focused"); });
-    all[next].classList.add("is-focused");
-    all[next].scrollIntoView({ block: "nearest" });
-  }
-
   function closePanels() {
     document.querySelectorAll("[data-dismissable]").forEach(function (el) {
       if (el.id === "shortcuts") el.hidden = true; else el.remove();
     });
   }
 
-  function typing(target) {
-    return target.closest("input, textarea, select, [contenteditable]");
-  }
-
+  // Escape closes a panel; the other keys are static/js/shortcuts.js's.
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { closePanels(); return; }
-    if (event.metaKey || event.ctrlKey || event.altKey || typing(event.target)) return;
-    if (event.key === "j") { moveFocus(1); event.preventDefault(); }
-    else if (event.key === "k") { moveFocus(-1); event.preventDefault(); }
-    else if (event.key === "Enter") {
-      var focused = document.querySelector(".ticket-row.is-focused .row-link");
-      if (focused) { focused.click(); event.preventDefault(); }
-    } else if (event.key === "e" && document.getElementById("field-owner")) {
-      // Assign the open ticket to me.
-      var owner = document.querySelector("#field-owner select");
-      var me = document.body.dataset.userId;
-      if (owner && me && owner.value !== me) {
-        owner.value = me;
-        owner.dispatchEvent(new Event("change", { bubbles: true }));
-      }
-      event.preventDefault();
-    } else if (event.key === "r" && document.querySelector("[data-composer-dock]")) {
-      document.querySelector("[data-tab='reply']").click();
-      event.preventDefault();
-    } else if (event.key === "c") {
-      // With a ticket open, c writes a comment; otherwise it creates a ticket.
-      var commentTab = document.querySelector("[data-tab='comment']");
-      var create = document.querySelector("[data-shortcut='c']");
-      if (commentTab) { commentTab.click(); event.preventDefault(); }
-      else if (create) { create.click(); event.preventDefault(); }
-    } else if (event.key === "m" && document.querySelector("[data-shortcut='m']")) {
-      // Apply a macro to the open ticket.
-      document.querySelector("[data-shortcut='m']").click();
-      event.preventDefault();
-    } else if (event.key === "?") {
-      document.getElementById("shortcuts").hidden = false;
-    }
+    if (event.key === "Escape") closePanels();
   });
 
   // Enter in the macro search previews the first macro listed.
@@ -375,6 +330,16 @@
     });
   }
 
+  // Whether the character before the editor's caret is not a space.
+  function wordBefore(editor) {
+    var range = editor.getSelection();
+    var node = range.startContainer;
+    var text = node.nodeType === Node.TEXT_NODE
+      ? node.data.slice(0, range.startOffset)
+      : (node.childNodes[range.startOffset - 1] || { textContent: "" }).textContent;
+    return text.length > 0 && !/[\s\u00a0]$/.test(text);
+  }
+
   function focusEditor(form) {
     var surface = form && form.querySelector("[data-editor]");
     if (surface && surface.squire) surface.squire.focus();
@@ -447,7 +412,12 @@
         insert.closest("[data-composer-dock]").querySelector("[data-composer='reply']");
       showTab(insertForm.closest("[data-composer-dock]"), insertForm.dataset.composer);
       var insertEditor = insertForm.querySelector("[data-editor]").squire;
-      insertEditor.insertHTML(insert.dataset.insertHtml);
+      var insertHtml = insert.dataset.insertHtml;
+      // Inline text goes after a space, never glued to the word before it.
+      if (!/^\s*<(p|div|ul|ol|blockquote|h\d|table|pre)\b/i.test(insertHtml) && wordBefore(insertEditor)) {
+        insertEditor.insertPlainText(" ", false);
+      }
+      insertEditor.insertHTML(insertHtml);
       var openMenu = insertForm.querySelector("[data-insert-menu]");
       if (openMenu) openMenu.hidden = true;
       insertEditor.focus();

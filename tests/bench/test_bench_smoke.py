@@ -58,6 +58,12 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "reports: SLA, 90 days",
         "reports: workload, a year",
         "reports: volume, 90 days, team-scoped agent",
+        "live check, nothing changed (request)",
+        "live check, nothing changed (query)",
+        "live check, 20 tickets changed (request)",
+        "live check, 40 agents every 5 s",
+        "search type-ahead, rare word",
+        "search type-ahead, operators status:open is:unassigned",
     ):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())

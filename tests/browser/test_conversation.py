@@ -59,7 +59,7 @@ def test_reply_to_the_latest_message_by_default(page, sign_in, desk):
     open_ticket(page, sign_in, desk)
     expect(page.locator("[data-replying-to-name]")).to_have_text(desk["second"].sender_display)
     type_in(page, "#composer-reply", "Your refund is on its way.")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator(".message-outbound > .message-body")).to_contain_text(
         "refund is on its way"
     )
@@ -89,7 +89,7 @@ def test_reply_to_a_specific_message_with_cc_bcc_and_another_from(page, sign_in,
     page.locator("#composer-reply input[name=cc]").fill("manager@customer.example")
     page.locator("#composer-reply input[name=bcc]").fill("audit@customer.example")
     type_in(page, "#composer-reply", "About your first mail.")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator(".message-outbound")).to_have_count(1)
     sent = outbound().get()
     assert (sent.reply_to, sent.from_email) == (desk["first"], "billing@helpdesk.example")
@@ -101,12 +101,12 @@ def test_send_and_set_a_conditional_status(page, sign_in, desk):
     open_ticket(page, sign_in, desk)
     type_in(page, "#composer-reply", "All done, closing this.")
     page.locator("#composer-reply select[name=stage]").select_option(label="Closed")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     composer = page.locator("#composer-reply")
     expect(composer).to_contain_text("needs these properties before sending")
     assert not outbound().exists()
     composer.locator("select[name=category]").select_option("billing_issue")
-    composer.get_by_role("button", name="Send").click()
+    composer.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator(".message-outbound")).to_have_count(1)
     expect(page.locator("#field-stage select")).to_have_value(
         str(desk["pipeline"].stages.get(name="Closed").pk)
@@ -136,13 +136,13 @@ def test_sending_is_blocked_when_a_teammate_wrote_meanwhile(page, sign_in, desk)
         ticket=desk["ticket"],
         html="<p>I called her already.</p>",
     )
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     notice = page.locator("#composer-reply .alert-warning")
     expect(notice).to_contain_text("I called her already.")
     assert not outbound().exists()
     # What the agent typed is still there; having seen the news, they can send.
     expect(page.locator("#composer-reply [data-editor]")).to_contain_text("Let me check.")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator(".message-outbound")).to_have_count(1)
 
 
@@ -224,7 +224,7 @@ def test_attach_a_file_to_a_reply(page, sign_in, desk, settings, tmp_path):
     )
     expect(page.locator("#composer-reply .upload-chip")).to_contain_text("invoice-4821.pdf")
     type_in(page, "#composer-reply", "Here is the corrected invoice.")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     link = page.locator(".message-outbound .attachment")
     expect(link).to_contain_text("invoice-4821.pdf")
     assert mail.outbox[0].attachments[0][0] == "invoice-4821.pdf"
@@ -251,7 +251,7 @@ def test_insert_a_snippet_and_a_template_with_placeholders(page, sign_in, desk):
     editor = composer.locator("[data-editor]")
     expect(editor).to_contain_text("Thank you for your patience.")
     expect(editor).to_contain_text(f"Your refund for #{desk['ticket'].pk} is on its way, Maya L")
-    composer.get_by_role("button", name="Send").click()
+    composer.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator(".message-outbound")).to_contain_text("Your refund for")
 
 
@@ -414,12 +414,12 @@ def test_email_a_contact_from_their_page_starts_a_ticket(page, sign_in, desk):
     htmx_settled(page)
     panel = page.locator("#email-panel")
     expect(panel.locator("input[name=to]")).to_have_value(contact.email)
-    panel.get_by_role("button", name="Send").click()
+    panel.get_by_role("button", name="Send", exact=True).click()
     expect(panel).to_contain_text("Give the email a subject.")
     htmx_settled(page)
     panel.locator("input[name=subject]").fill("About your order")
     type_in(page, "#email-panel", "We have news about your order.")
-    panel.get_by_role("button", name="Send").click()
+    panel.get_by_role("button", name="Send", exact=True).click()
     wait_for_url(page, r"/views/mine/tickets/\d+/$")
     expect(page.locator(".ticket-title h2")).to_have_text("About your order")
     expect(page.locator(".message-outbound")).to_contain_text("We have news about your order.")
@@ -443,7 +443,7 @@ def test_the_editor_pops_out_moves_and_still_sends(page, sign_in, desk):
     # The thread behind stays readable and clickable.
     expect(page.get_by_text("First mail about my refund")).to_be_visible()
     type_in(page, "#composer-reply", "Written in the floating editor")
-    page.locator("#composer-reply button[type=submit]").click()
+    page.locator("#composer-reply button.btn-primary[type=submit]").click()
     expect(page.locator(".message-outbound")).to_contain_text("Written in the floating editor")
     assert outbound().get().text == "Written in the floating editor"
 
@@ -462,8 +462,8 @@ def test_new_customer_mail_shows_up_without_a_reload(page, sign_in, desk):
     expect(page.get_by_text("Third mail: hello again?")).to_be_visible()
     # A new ticket for this agent: the list offers to show it.
     TicketFactory(pipeline=desk["pipeline"], owner=desk["agent"], name="Brand new ticket")
-    refresh = page.get_by_role("button", name=re.compile("new or updated"))
-    poll_until_visible(page, refresh, 15_000)  # the list's poll
+    refresh = page.get_by_role("button", name=re.compile("1 new ticket"))
+    poll_until_visible(page, refresh, 5_000)  # the list's live check
     refresh.click()
     expect(page.locator("#list-pane")).to_contain_text("Brand new ticket")
     expect(page.locator("#detail-pane")).to_contain_text("Third mail: hello again?")
@@ -491,7 +491,7 @@ def test_a_chat_visitor_and_an_agent_talk_without_reloading(
     page.goto(f"/views/all-open/tickets/{ticket.pk}/")
     expect(page.get_by_text("appears in the visitor's chat window")).to_be_visible()
     type_in(page, "#composer-reply", "Yes, from 10 to 16.")
-    page.locator("#composer-reply button[type=submit]").click()
+    page.locator("#composer-reply button.btn-primary[type=submit]").click()
     expect(page.locator(".message-outbound")).to_contain_text("Yes, from 10 to 16.")
     expect(chat.locator(".chat-agent").last).to_contain_text("Yes, from 10 to 16.", timeout=5000)
     visitor.close()
@@ -530,7 +530,7 @@ def test_the_chatbot_answers_then_hands_the_visitor_to_an_agent(
     expect(page.locator(".message-bot")).to_have_count(2)
     expect(page.locator(".replying-to")).to_contain_text("Visitor")
     type_in(page, "#composer-reply", "Hello, this is Maya.")
-    page.locator("#composer-reply button[type=submit]").click()
+    page.locator("#composer-reply button.btn-primary[type=submit]").click()
     expect(chat.locator(".chat-agent").last).to_contain_text("Hello, this is Maya.", timeout=5000)
     # The window shows each line once, bot conversation included.
     expect(chat.locator(".chat-message")).to_have_count(6)
@@ -563,7 +563,7 @@ def test_the_editor_starts_with_the_signature_and_the_reply_carries_it(page, sig
     expect(editor).to_contain_text("Best regards, Maya")
     editor.locator("p").first.click()
     page.keyboard.type("Your refund left today.")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator(".toast")).to_have_text("Reply sent")
     sent = outbound().get()
     assert sent.text.index("Your refund left today.") < sent.text.index("Best regards, Maya")

@@ -446,26 +446,6 @@ def test_the_sidebar_lists_the_contacts_visible_past_tickets(
     assert "Someone else" not in past and "Now" not in past
 
 
-def test_the_list_poll_counts_tickets_changed_since_it_was_drawn(signed_in, agent, pipeline, htmx):
-    import datetime
-
-    from django.utils import timezone
-
-    url = reverse("tickets:view_tickets", args=["all-open"])
-    drawn = timezone.now()
-    TicketFactory(pipeline=pipeline)
-    for since, expected in (
-        (drawn - datetime.timedelta(minutes=1), "1 new or updated"),
-        (timezone.now(), ""),
-    ):
-        response = signed_in.get(url, {"newer_than": since.isoformat()}, headers=htmx("list-news"))
-        assert response.status_code == 200
-        body = response.content.decode()
-        assert (expected in body) if expected else ("new or updated" not in body)
-    bad = signed_in.get(url, {"newer_than": "yesterday"}, headers=htmx("list-news"))
-    assert bad.status_code == 200 and "new or updated" not in bad.content.decode()
-
-
 def test_a_collaborators_empty_list_points_to_search_not_to_views_they_cannot_open(
     client, collaborator
 ):

@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+import json
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
@@ -9,7 +10,9 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
+from .. import queries
 from ..models import Category, Priority
 
 register = template.Library()
@@ -119,3 +122,35 @@ def highlight(text: str, query):
     from ..search import highlight as mark
 
     return mark(text or "", query)
+
+
+@register.filter
+def stamp(moment: datetime.datetime | None) -> str:
+    """A ticket's version as the live check names it (queries.stamp)."""
+    return str(queries.stamp(moment)) if moment else ""
+
+
+@register.simple_tag
+def live_now() -> str:
+    """The server's clock as a stamp: where the live list starts checking."""
+    return str(queries.stamp(timezone.now()))
+
+
+# A number in each plural category of CLDR (which the browser's Intl.PluralRules
+# names) that Django's plural formula of our languages puts in the same form.
+PLURAL_SAMPLES = {"zero": 0, "one": 1, "two": 2, "few": 2, "many": 5, "other": 5}
+
+
+@register.simple_tag
+def live_bar_forms() -> str:
+    """The new-tickets bar's sentence in each plural category, as JSON."""
+    return json.dumps(
+        {
+            category: ngettext(
+                "%(count)s new ticket · Show", "%(count)s new tickets · Show", number
+            )
+            % {"count": "{n}"}
+            for category, number in PLURAL_SAMPLES.items()
+        },
+        ensure_ascii=False,
+    )

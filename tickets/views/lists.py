@@ -64,7 +64,18 @@ DEFAULT_COLUMNS = [
     "tags",
     "last_activity_at",
 ]
-SORTABLE_COLUMNS = {"name", "id", "stage", "priority", "owner", "created_at", "last_activity_at"}
+SORTABLE_COLUMNS = {
+    "name",
+    "id",
+    "contact",
+    "stage",
+    "priority",
+    "owner",
+    "team",
+    "sla",
+    "created_at",
+    "last_activity_at",
+}
 
 
 def _state(request, view) -> filters.ListState:
@@ -102,6 +113,9 @@ def _table_context(request, view, state: filters.ListState, error: str = "") -> 
         page = queries.ListPage([], 0, 1, settings.HELPDESK_TABLE_PAGE_SIZE, False)
     editable = isinstance(view, queries.CustomView) and _may_edit(user, view.saved)
     choices = {key: known[key].choices() for key in filters.QUICK}
+    # The owner quick filter offers tickets nobody owns, after "Me" (issue 19).
+    owners = list(choices["owner"])
+    choices["owner"] = [*owners[:1], (filters.NOBODY, str(_("Unassigned"))), *owners[1:]]
     saved_state = view.state() if isinstance(view, queries.CustomView) else None
     return {
         "view": view,

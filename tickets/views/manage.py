@@ -6,7 +6,7 @@ conversations.views.manage."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,20 +18,8 @@ from .. import queries, services
 from ..access import deleted_tickets, get_ticket_for_user, may_delete
 from ..forms import StageChangeForm, attach_errors
 from ..models import PropertyDefinition, Stage, TicketSettings
-from ..rendering import WORKSPACE, nav_context, posted_view, render_pane
+from ..rendering import WORKSPACE, go, nav_context, next_url, posted_view, render_pane
 from .workspace import event_names, property_labels
-
-
-def go(request, url: str) -> HttpResponse:
-    """After an action in a dialog: load `url` as the whole workspace (htmx
-    follows HX-Location; a plain form post is redirected)."""
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Location"] = url
-        return response
-    response = HttpResponse(status=303)
-    response["Location"] = url
-    return response
 
 
 def opened_url(request, pk: int) -> str:
@@ -130,7 +118,7 @@ def ticket_delete(request, pk):
         % {"number": ticket.pk},
     )
     view = posted_view(request)
-    return go(request, reverse("tickets:view_tickets", args=[view.slug]))
+    return go(request, next_url(request) or reverse("tickets:view_tickets", args=[view.slug]))
 
 
 @login_required

@@ -13,7 +13,6 @@ from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -43,12 +42,23 @@ from ..models import (
     WorkspaceLayout,
     WorkspacePreference,
 )
-from ..rendering import WORKSPACE, nav_context, posted_view, render_pane, view_or_404
+from ..rendering import (
+    WORKSPACE,
+    go,
+    nav_context,
+    next_url,
+    posted_view,
+    render_pane,
+    view_or_404,
+)
 
 PANES_BY_TARGET = {
     "workspace": "workspace-panes",
     "detail-pane": "detail-pane",
     "list-pane": "list-pane",
+    # The open ticket's header alone: the live list refreshes it when someone
+    # else changed the ticket (static/js/live.js).
+    "ticket-header": "ticket-header",
 }
 RECORD_TYPES = {"contact": Contact, "company": Company, "deal": Deal}
 
@@ -59,7 +69,7 @@ def _target_partial(request) -> str | None:
     return PANES_BY_TARGET.get(request.htmx.target)
 
 
-def _row_url(view) -> str:
+def row_url(view) -> str:
     """The detail URL of a view's rows without the id: one reverse() per page, not
     two per row (rows are rendered 50 at a time)."""
     return reverse("tickets:view_tickets", args=[view.slug]) + "tickets/"
@@ -274,13 +284,8 @@ def view_nav(request, slug):
 def view_tickets(request, slug):
     """A default view: its list, and an empty conversation pane."""
     view = view_or_404(request.user, slug)
-    if request.htmx and "newer_than" in request.GET:
-        # The list polls for tickets that arrived or changed since it was drawn.
-        since = parse_datetime(request.GET["newer_than"])
-        newer = queries.count_newer(request.user, view, since) if since else 0
-        return render_pane(request, f"{WORKSPACE}#list-news", {"view": view, "newer": newer})
     page = queries.tickets_for_view(request.user, view, request.GET.get("after"))
-    context = {"view": view, "page": page, "row_url": _row_url(view)}
+    context = {"view": view, "page": page, "row_url": row_url(view)}
     if not request.GET.get("after"):
         WorkspacePreference.remember_view(request.user, view.slug)
     if request.htmx and request.GET.get("after"):
@@ -299,9 +304,9 @@ def ticket_detail(request, slug, pk):
     if ticket.merged_into_id:
         return _merged_redirect(request, ticket, slug)
     partial = _target_partial(request)
-    if partial == "detail-pane":
-        context = {"view": view, "row_url": _row_url(view), **_detail_context(request.user, ticket)}
-        return render_pane(request, f"{WORKSPACE}#detail-pane", context)
+    if partial in ("detail-pane", "ticket-header"):
+        context = {"view": view, "row_url": row_url(view), **_detail_context(request.user, ticket)}
+        return render_pane(request, f"{WORKSPACE}#{partial}", context)
     context = _workspace_context(request.user, view, ticket)
     return render_pane(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
 
@@ -321,7 +326,7 @@ def _workspace_context(user, view, ticket) -> dict:
     """Everything the three panes show: views with counts, the list, the ticket."""
     return {
         "view": view,
-        "row_url": _row_url(view),
+        "row_url": row_url(view),
         "page": queries.tickets_for_view(user, view),
         **nav_context(user, view),
         **_detail_context(user, ticket),
@@ -347,12 +352,18 @@ def detail_changed_response(
     request, ticket, *, toast: str = "", extra: dict | None = None
 ) -> HttpResponse:
     """The whole open ticket again (after a reply, a comment or a macro), with
-    the list row and the counts out of band."""
+    the list row and the counts out of band. Sent with "Send and next"
+    (`then=next`), the next ticket of the agent's list opens instead, its
+    address in the browser's history."""
     view = posted_view(request)
+    following = next_url(request) if request.POST.get("then") == "next" else None
+    if following:
+        messages.success(request, _("Reply sent"))
+        return go(request, following)
     ticket = get_ticket_for_user(request.user, ticket.pk)
     context = {
         "view": view,
-        "row_url": _row_url(view),
+        "row_url": row_url(view),
         "toast": toast,
         **_detail_context(request.user, ticket),
         **nav_context(request.user, view),
@@ -369,12 +380,24 @@ def _changed(
 ) -> HttpResponse:
     """After an edit: the edited part again (a header field, the status or the
     sidebar), plus the sidebar, list row and counts out of band. Swapping only the
-    edited part keeps a second edit made meanwhile from being thrown away."""
+    edited part keeps a second edit made meanwhile from being thrown away.
+
+    An edit that took the ticket out of the agent's sight (an owned-only
+    agent assigning it away, a team-scoped one moving it to another team)
+    opens the next ticket of their list instead, or the list."""
     view = posted_view(request)
-    ticket = get_ticket_for_user(request.user, ticket.pk)
+    try:
+        ticket = get_ticket_for_user(request.user, ticket.pk)
+    except Http404:
+        messages.info(
+            request,
+            _("Ticket #%(number)s is no longer yours to see: it went to a teammate.")
+            % {"number": ticket.pk},
+        )
+        return go(request, next_url(request) or reverse("tickets:view_tickets", args=[view.slug]))
     context = {
         "view": view,
-        "row_url": _row_url(view),
+        "row_url": row_url(view),
         "changed": changed,
         **_detail_context(request.user, ticket, errors),
         **nav_context(request.user, view),

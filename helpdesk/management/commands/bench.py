@@ -41,6 +41,7 @@ from helpdesk.management import (
     bench_api,
     bench_imports,
     bench_knowledge,
+    bench_live,
     bench_portal,
     bench_reports,
     bench_rules,
@@ -553,6 +554,7 @@ class Command(BaseCommand):
             bench_imports.time_csv_import(min(2000, max(100, runs * 50)), summary, QueryCounter)
         )
         results += bench_reports.measure(runs, summary, QueryCounter, agent, team_agent)
+        results += bench_live.measure(runs, summary, QueryCounter, self.search_terms())
         return results
 
     def table_cases(self, agent, client, pane) -> list["Case"]:
