@@ -26,7 +26,9 @@ def test_closing_queues_a_survey_without_delay_for_the_worker(
     with django_capture_on_commit_callbacks(execute=True) as queued:
         closed_ticket(pipeline, send=False)
         assert not mail.outbox  # nothing leaves before the close commits
-    assert len(queued) == 1 and len(mail.outbox) == 1
+    # The survey's task is queued once (other apps queue their own work too).
+    assert len([c for c in queued if "survey" in c.__qualname__]) == 1
+    assert len(mail.outbox) == 1
     assert Survey.objects.get().status == Survey.Status.SENT
 
 
