@@ -134,10 +134,17 @@
     }).catch(function () { /* gone from sight: the presence line says so */ });
   }
 
+  var lastSettle = 0;
+
   function refreshNav() {
     var nav = document.getElementById("nav-pane");
     var url = nav && nav.getAttribute("hx-get");
     if (!url || Date.now() - lastNav < NAV_EVERY) return;
+    // Not under the keyboard: redrawing the sidebar would take the focus off
+    // the link the agent is on. The counts follow once they leave it.
+    if (nav.contains(document.activeElement)) return;
+    // Nor just after another swap, while focus is being put back in place.
+    if (Date.now() - lastSettle < 2000) return;
     lastNav = Date.now();
     window.htmx.ajax("GET", url, { target: "#nav-pane", swap: "outerHTML" });
   }
@@ -146,6 +153,7 @@
 
   // The list drawn again (the bar clicked, another view): nothing is pending.
   document.addEventListener("htmx:afterSettle", function () {
+    lastSettle = Date.now();
     var live = box();
     if (live && live !== list) { list = live; pending = {}; }
   });

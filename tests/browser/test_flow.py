@@ -184,9 +184,9 @@ def test_deleting_opens_the_next_ticket(page, sign_in, agent, pipeline):
     sign_in(agent)
     page.goto(f"/views/mine/tickets/{newer.pk}/")
     htmx_settled(page)
-    page.on("dialog", lambda dialog: dialog.accept())
     page.locator(".ticket-menu summary").click()
     page.get_by_role("menuitem", name="Delete").click()
+    page.locator(".confirm-overlay [data-confirm-ok]").click()  # our own dialog
     expect(heading(page)).to_have_text("Older")
     assert Ticket.objects.get(pk=newer.pk).deleted_at is not None
     assert older.pk

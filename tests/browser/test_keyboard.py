@@ -89,7 +89,7 @@ def test_a_morning_by_keyboard_alone(page, desk):
     editor = page.locator("#composer-reply [data-editor]")
     expect(editor).to_be_focused()
     page.keyboard.type("Your refund is on its way.")
-    presses = tab_to(page, "#composer-reply button[type=submit]", most=10)
+    presses = tab_to(page, "#composer-reply button[type=submit]:not([name])", most=10)
     assert presses <= 4
     page.keyboard.press("Enter")
     expect(page.locator(".message", has_text="Your refund is on its way.")).to_be_visible()

@@ -63,6 +63,7 @@ def test_write_publish_find_vote_and_insert(page, sign_in, team_a, pipeline):
     sign_in(agent)
     page.goto(f"/views/mine/tickets/{ticket.pk}/")
     composer = page.locator("#composer-reply")
+    composer.locator("[data-editor]").click()  # the composer opens when used
     composer.get_by_role("button", name="Insert").click()
     composer.locator("[data-insert-search]").fill("환불")
     composer.locator(".result", has_text="환불 요청 방법").first.click()
