@@ -336,6 +336,7 @@
       name: active && active.name,
       row: elt.matches && elt.matches(".row-link, [data-row]"),
       view: elt.dataset && elt.dataset.view,
+      xhr: event.detail.xhr,
     };
   });
 
@@ -383,6 +384,10 @@
     // A popover that asks for more (a conditional status) takes focus.
     var popover = target && target.querySelector && target.querySelector(".popover[role=dialog]");
     if (popover) { pendingFocus = null; focusEl(firstField(popover)); return; }
+    // Another request's answer (a type-ahead, a poll) settling first leaves
+    // the focus the agent's own request asked for to that request's answer.
+    var want = pendingFocus;
+    if (want && want.xhr && event.detail.xhr && want.xhr !== event.detail.xhr) return;
     if (target && target.nodeType === 1) settleFocus(target);
   });
 

@@ -124,3 +124,16 @@ def test_chart_coordinates_keep_a_decimal_point_in_german(client, agent, week):
         html = client.get(reverse(page), week).content.decode()
         assert "<rect" in html
         assert not re.search(r'\b(x|y|cx|cy|width|height)="[^"]*\d,\d', html), page
+
+
+def test_reports_are_unavailable_with_a_reason_on_sqlite(client, agent, monkeypatch):
+    """The embedded SQLite database of a first run keeps no report figures:
+    the page says why instead of failing, and nothing is queued."""
+    from reports import facts
+
+    monkeypatch.setattr(facts, "enabled", lambda: False)
+    client.force_login(agent)
+    for url in ("/reports/", "/reports/speed/", "/reports/sla/", "/reports/workload/"):
+        page = client.get(url).content.decode()
+        assert "Reports are computed in PostgreSQL" in page
+    assert facts.refresh() == 0
