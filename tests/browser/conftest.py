@@ -66,22 +66,28 @@ def requests_finished(timeout: float = 15) -> None:
             time.sleep(0.05)
 
 
-@pytest.fixture
-def sign_in(page):
+def sign_in_on(page, user, password=None):
+    """Sign `user` in on `page` (any page: the shared one, or a test's own
+    context with the CSP bypassed or its console watched)."""
     from tests.factories import PASSWORD
 
-    def sign_in(user, password=PASSWORD):
-        # A fresh session: leave the last page first, so none of its requests
-        # still in flight (a poll) sets a new CSRF cookie after the sign-in
-        # form was drawn with the one before (a 403 in one run of ten).
-        page.goto("about:blank")
-        page.context.clear_cookies()
-        page.goto("/accounts/login/")
-        page.fill("input[name=username]", user.username)
-        page.fill("input[name=password]", password)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        page.wait_for_load_state("load")
+    # A fresh session: leave the last page first, so none of its requests
+    # still in flight (a poll) sets a new CSRF cookie after the sign-in
+    # form was drawn with the one before (a 403 in one run of ten).
+    page.goto("about:blank")
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", password or PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+
+
+@pytest.fixture
+def sign_in(page):
+    def sign_in(user, password=None):
+        sign_in_on(page, user, password)
 
     return sign_in
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from channels_inbound.models import ChatWidget, WebForm, WebFormField
-from tests.browser.conftest import htmx_settled, requests_finished
+from tests.browser.conftest import htmx_settled, requests_finished, sign_in_on
 from tests.factories import (
     EmailAddressFactory,
     PropertyDefinitionFactory,
@@ -43,19 +43,6 @@ def audit_page(browser, live_server, transactional_db):
     context.close()
     requests_finished()
     assert not problems, problems
-
-
-def sign_in(page, user):
-    from tests.factories import PASSWORD
-
-    page.goto("about:blank")
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    page.wait_for_load_state("load")
 
 
 def audit(page, where: str, context: str = "document") -> list[str]:
@@ -125,7 +112,7 @@ def test_the_agents_screens_and_dialogs_have_no_serious_axe_violation(audit_page
     page.goto("/accounts/login/")
     found += audit(page, "sign-in")
 
-    sign_in(page, desk["agent"])
+    sign_in_on(page, desk["agent"])
     page.goto("/views/mine/")
     expect(page.locator(".row-subject").first).to_be_visible()
     found += audit(page, "workspace")

@@ -8,9 +8,8 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from channels_inbound.models import ChatWidget, WebForm, WebFormField
-from tests.browser.conftest import htmx_settled, requests_finished
+from tests.browser.conftest import htmx_settled, requests_finished, sign_in_on
 from tests.factories import (
-    PASSWORD,
     EmailAddressFactory,
     PropertyDefinitionFactory,
     TicketFactory,
@@ -39,17 +38,6 @@ def quiet_page(browser, live_server, transactional_db):
     yield page
     context.close()
     requests_finished()
-
-
-def sign_in(page, user):
-    page.goto("about:blank")
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    page.wait_for_load_state("load")
 
 
 @pytest.fixture
@@ -92,7 +80,7 @@ def escape(page, selector):
 
 def test_every_dialog_and_popover_keeps_the_console_silent(quiet_page, desk):
     page = quiet_page
-    sign_in(page, desk["agent"])
+    sign_in_on(page, desk["agent"])
     page.goto(f"/views/mine/tickets/{desk['ticket'].pk}/")
     opened(page, "#composer-reply [data-editor]")
 
@@ -145,7 +133,7 @@ def test_every_dialog_and_popover_keeps_the_console_silent(quiet_page, desk):
     escape(page, "#view-panel")
 
     # The collaborator's workspace.
-    sign_in(page, desk["sam"])
+    sign_in_on(page, desk["sam"])
     opened(page, ".pane-title")
     page.goto("/views/mine/")
     opened(page, ".pane-title")
@@ -185,7 +173,7 @@ def test_settings_chat_and_form_pages_keep_the_console_silent(
     page.wait_for_load_state("networkidle")
     page.goto(f"/chat/{public_channels['widget'].key}/")
     page.wait_for_load_state("networkidle")
-    sign_in(page, super_admin)
+    sign_in_on(page, super_admin)
     for url in ["/admin/", "/admin/tickets/pipeline/"]:
         page.goto(url)
         page.wait_for_load_state("networkidle")
