@@ -568,7 +568,7 @@ def tickets_for_table(user: User, view, state: filters.ListState, known=None) ->
     if query and not state.sort:
         rows = _ranked(tickets, query, start, size + 1, rows_of)
     else:
-        rows = list(rows_of(filters.sort(tickets, state.sort))[start : start + size + 1])
+        rows = _sorted(tickets, state.sort, start, size + 1, rows_of)
     has_next = len(rows) > size
     total = CappedCount(len(rows)) if state.page == 1 and not has_next else None
     return ListPage(rows[:size], total, state.page, size, has_next)
@@ -588,7 +588,8 @@ def _ranked(
     rows_of,
     order=("-last_activity_at", "-id"),
 ) -> list:
-    """Rows start..start+limit of the search ranking, one query per rank reached."""
+    """Rows start..start+limit of the search ranking: the ticket whose number
+    was typed, then tickets whose name matches, then the rest."""
     tiers = []
     if query.ticket_id is not None:
         tiers.append(tickets.filter(pk=query.ticket_id))
@@ -597,12 +598,33 @@ def _ranked(
     tiers += [tickets.filter(names), tickets.exclude(names)] if query.terms else []
     if not tiers:  # only tags were asked for: they narrowed the tickets already
         tiers = [tickets]
-    rows = []
+    return _paged([(tier, order) for tier in tiers], start, limit, rows_of)
+
+
+# Below this many tickets one sort in the database beats a query per tier.
+FEW_TO_SORT = 2000
+
+
+def _sorted(tickets, key: str, start: int, limit: int, rows_of) -> list:
+    """Rows start..start+limit of `tickets` in the table's sort `key`, read
+    tier by tier (filters.sort_tiers); a narrow list (a search, a rare
+    filter) whose tiers are many is sorted at once instead."""
+    tiers = filters.sort_tiers(tickets, key)
+    if len(tiers) > 2 and not count_capped(tickets, cap=FEW_TO_SORT).capped:
+        return list(rows_of(filters.sort(tickets, key))[start : start + limit])
+    return _paged(tiers, start, limit, rows_of)
+
+
+def _paged(tiers: list[tuple], start: int, limit: int, rows_of) -> list:
+    """Rows start..start+limit of the (tickets, order) tiers one after the
+    other: a tier the page starts past is counted (up to what is skipped), not
+    read; reading stops when the page is full."""
+    rows: list = []
     skip = start
-    for tier in tiers:
+    for tier, order in tiers:
         if skip:
             size = count_capped(tier, cap=skip)
-            if not size.capped:  # the rank holds no more than `skip` rows
+            if not size.capped:  # the tier holds no more than `skip` rows
                 skip -= size
                 continue
         ordered = rows_of(tier.order_by(*order))

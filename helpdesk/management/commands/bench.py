@@ -147,6 +147,8 @@ REGIONS = (
 )
 REGION_WEIGHTS = list(itertools.accumulate(r.weight for r in REGIONS))
 NAMES = [(r.names("first_names"), r.names("last_names")) for r in REGIONS]
+# The 40 agents' first names, one each (the table sorts owners by first name).
+AGENT_NAMES = [name for first_names, _last in NAMES for name, _ascii in first_names]
 
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "mobile")
@@ -274,8 +276,8 @@ class Command(BaseCommand):
                 agents.append(
                     User.objects.create(
                         username=f"bench{i}",
-                        first_name="Agent",
-                        last_name=str(i),
+                        first_name=AGENT_NAMES[i % len(AGENT_NAMES)],
+                        last_name=f"Agent {i}",
                         main_team=teams[i % len(teams)],
                     )
                 )
@@ -435,7 +437,18 @@ class Command(BaseCommand):
 
     # Measuring ---------------------------------------------------------------
 
+    def name_agents(self):
+        """Each agent with a first name of their own, as in a team (a database
+        seeded before gave all forty the same one)."""
+        agents = User.objects.filter(username__regex=r"^bench[0-9]+$").order_by("pk")
+        for i, pk in enumerate(agents.values_list("pk", flat=True)):
+            name = AGENT_NAMES[i % len(AGENT_NAMES)]
+            User.objects.filter(pk=pk).exclude(first_name=name).update(
+                first_name=name, last_name=f"Agent {i}"
+            )
+
     def measure(self, runs: int) -> list[dict]:
+        self.name_agents()
         # The first agent with open tickets of their own (bench0 but in tiny runs).
         agent = (
             User.objects.filter(username__regex=r"^bench[0-9]+$", owned_tickets__is_open=True)
@@ -500,6 +513,13 @@ class Command(BaseCommand):
                 )
             )
             cases.append(Case("ticket page (full), 200-message thread", client, url, {}, {}))
+        # The peer's comparison page (issue 22): a ticket of an ordinary length.
+        ordinary = self.long_thread(agent, size=8, position=2)
+        if ordinary:
+            url = reverse("tickets:ticket_detail", args=["mine", ordinary.pk])
+            cases.append(Case("ticket page (full), 8-message thread", client, url, {}, {}, 50))
+            pane_headers = {"HX-Request": "true", "HX-Target": "detail-pane"}
+            cases.append(Case("ticket pane, 8-message thread", client, url, {}, pane_headers, 30))
         if detail:
             cases.append(Case("ticket page (full)", client, detail, {}, {}))
             cases.append(
@@ -583,6 +603,13 @@ class Command(BaseCommand):
             pages.append(Case(f"quick filters {label}", client, table, params, {}, 100))
         for condition in ("plan:any_of:enterprise", "seats:gt:50"):
             pages.append(Case(f"filter {condition}", client, table, {"f": condition}, {}, 300))
+        # Every sort the table offers, both ways, over the open tickets (issue
+        # 22): oldest first is many teams' first-in-first-out queue.
+        open_table = reverse("tickets:view_list", args=["all-open"])
+        for key in filters.SORTS:
+            for order in (key, f"-{key}"):
+                name = f"open table, sort {order}"
+                pages.append(Case(name, client, open_table, {"sort": order}, {}, 50))
         tag, tagged = self.bench_tag()
         condition = f"tags:has_any:{tag.pk}"
         name = f"filter tag “{tag.name}” ({tagged:,} tickets)"
@@ -843,15 +870,17 @@ class Command(BaseCommand):
             transaction.set_rollback(True)
         return results
 
-    def long_thread(self, agent):
-        """A ticket with a 200-message thread (customer, agent and comments)."""
+    def long_thread(self, agent, size: int = 200, position: int = 0):
+        """The agent's open ticket at `position` (by id), with a thread of `size`
+        messages (customer, agent and comments)."""
         from conversations.models import Channel, Message, Thread
         from conversations.services import help_desk_inbox
 
-        ticket = Ticket.objects.filter(is_open=True, owner=agent).order_by("id").first()
+        tickets = Ticket.objects.filter(is_open=True, owner=agent).order_by("id")
+        ticket = tickets[position : position + 1].first()
         if ticket is None:
             return None
-        if Message.objects.filter(ticket=ticket).count() >= 200:
+        if Message.objects.filter(ticket=ticket).count() >= size:
             return ticket
         thread = Thread.objects.create(
             ticket=ticket, inbox=help_desk_inbox(), channel=Channel.EMAIL
@@ -872,7 +901,7 @@ class Command(BaseCommand):
                 text=f"Message {i}: {words}",
                 message_id=f"<bench-{ticket.pk}-{i}@bench.example>",
             )
-            for i in range(200)
+            for i in range(size)
         )
         return ticket
 
