@@ -112,6 +112,8 @@ class Property:
     column: str = ""
     choices: Callable[[], list[tuple[str, str]]] | None = None
     definition: PropertyDefinition | None = None
+    # A property of another app's rows (see register_related): its own SQL.
+    where: Callable[["Property", "Condition"], Q] | None = None
 
     @property
     def operators(self) -> list[tuple[str, Promise]]:
@@ -158,6 +160,19 @@ BUILTIN = [
         "tags", _("Tags"), "tags", "tags", lambda: [(str(t.pk), t.name) for t in Tag.objects.all()]
     ),
 ]
+# Properties an app above this one answers about a ticket (the satisfaction
+# surveys' rating), registered from its AppConfig.ready(): the tickets app
+# imports no app above it.
+RELATED: dict[str, Property] = {}
+
+
+def register_related(prop: Property) -> Property:
+    """Let the ticket table, views and rules filter on `prop`, whose `where`
+    turns a checked condition into a condition on the tickets."""
+    RELATED[prop.key] = prop
+    return prop
+
+
 QUICK = ("owner", "priority", "pipeline", "stage", "team", "tags")
 # The value a quick filter on a relation gives for "nobody" ("Unassigned").
 NOBODY = "none"
@@ -179,7 +194,7 @@ def _pairs(queryset) -> list[tuple[str, str]]:
 
 def properties() -> dict[str, Property]:
     """Every filterable property, built-in and custom (one query)."""
-    found = {p.key: p for p in BUILTIN}
+    found = {p.key: p for p in BUILTIN} | RELATED
     for definition in PropertyDefinition.objects.all():
         found[definition.key] = Property(
             definition.key,
@@ -366,6 +381,8 @@ def _check_pairs(state: ListState) -> None:
 
 
 def _condition(prop: Property, condition: Condition, user: User | None) -> Q:
+    if prop.where is not None:
+        return prop.where(prop, condition)
     if prop.type == "tags":
         return _tags(prop, condition)
     if prop.type == "sla":
@@ -427,6 +444,12 @@ def _day(value: str, prop: Property) -> datetime.datetime:
             _("Enter dates as YYYY-MM-DD for %(property)s.") % {"property": prop.label}
         )
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def date_condition(column: str, condition: Condition, prop: Property) -> Q:
+    """A date operator (after, before, between, last days) on `column`, for a
+    related property's rows."""
+    return _dates(column, condition.operator, condition.values, prop)
 
 
 def _dates(column: str, op: str, values: list[str], prop: Property) -> Q:

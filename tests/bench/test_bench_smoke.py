@@ -58,6 +58,8 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "reports: SLA, 90 days",
         "reports: workload, a year",
         "reports: volume, 90 days, team-scoped agent",
+        "reports: satisfaction, 90 days",
+        "reports: satisfaction, a year, team-scoped agent",
         "live check, nothing changed (request)",
         "live check, nothing changed (query)",
         "live check, 20 tickets changed (request)",

@@ -16,6 +16,7 @@ from tests.browser.conftest import htmx_settled, requests_finished, sign_in_on
 from tests.factories import (
     EmailAddressFactory,
     PropertyDefinitionFactory,
+    SurveyFactory,
     TicketFactory,
     UserFactory,
     inbound_message,
@@ -176,6 +177,10 @@ def test_the_agents_screens_and_dialogs_have_no_serious_axe_violation(audit_page
 
     page.goto("/reports/sla/")
     found += audit(page, "SLA report")
+
+    SurveyFactory(ticket=desk["other"], rating="bad", comment="Charged twice, still no refund")
+    page.goto("/reports/satisfaction/")
+    found += audit(page, "Satisfaction report")
 
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page.goto("/admin/")
