@@ -16,6 +16,7 @@ The bench owns its database: run it against a separate one (the Makefile's
 import datetime
 import itertools
 import json
+import os
 import random
 import re
 import statistics
@@ -232,8 +233,16 @@ class Command(BaseCommand):
         parser.add_argument("--tickets", type=int, default=100_000)
         parser.add_argument("--runs", type=int, default=40)
         parser.add_argument("--out", default="bench-results")
+        parser.add_argument(
+            "--only",
+            default="",
+            help="Comma-separated words: measure only the parts (pages, counts, macros, "
+            "ingestion, rules, sla, routing, webhooks, knowledge, api, portal, imports, "
+            "reports, live) and pages whose names hold one of them.",
+        )
 
-    def handle(self, *args, tickets, runs, out, **options):
+    def handle(self, *args, tickets, runs, out, only, **options):
+        self.only = [word.strip() for word in only.split(",") if word.strip()]
         if (
             "test" not in connection.settings_dict["NAME"]
             and Ticket.objects.filter(name__startswith="Bench").count() != Ticket.objects.count()
@@ -555,27 +564,49 @@ class Command(BaseCommand):
                 ),
             ]
         cases += self.table_cases(agent, client, pane)
-        results = [self.time_request(case, runs) for case in cases]
-        results.append(self.time_counts(agent, runs))
-        if ticket:
-            results += self.time_macro_apply(agent, ticket, client, runs)
-        results += self.time_ingestion(runs * 5)
-        results += self.time_ingestion(runs * 5, rules=50)
-        results.append(bench_rules.time_event_evaluation(runs, summary, QueryCounter))
-        results += bench_rules.time_sweep(summary, QueryCounter)
-        results.append(self.time_sla_sweep(min(1000, max(10, Ticket.objects.count() // 1000))))
-        results.append(self.time_sla_apply(min(100_000, max(100, Ticket.objects.count() // 10))))
-        results += self.time_routing(runs)
-        results += bench_webhooks.measure(runs, summary, QueryCounter)
-        results += bench_knowledge.measure(runs, Ticket.objects.count(), self.time_request, Case)
-        results += bench_api.time_api(agent, team_agent, runs, summary, QueryCounter)
-        results += bench_portal.time_portal(runs, summary, QueryCounter)
-        results.append(
-            bench_imports.time_csv_import(min(2000, max(100, runs * 50)), summary, QueryCounter)
-        )
-        results += bench_reports.measure(runs, summary, QueryCounter, agent, team_agent)
-        results += bench_live.measure(runs, summary, QueryCounter, self.search_terms())
+        count = Ticket.objects.count()
+        parts = {
+            "pages": lambda: [
+                self.time_request(c, runs)
+                for c in cases
+                if self.wanted("pages") or self.wanted(c.name)
+            ],
+            "counts": lambda: [self.time_counts(agent, runs)],
+            "macros": lambda: self.time_macro_apply(agent, ticket, client, runs) if ticket else [],
+            "ingestion": lambda: [
+                *self.time_ingestion(runs * 5),
+                *self.time_ingestion(runs * 5, rules=50),
+            ],
+            "rules": lambda: [
+                bench_rules.time_event_evaluation(runs, summary, QueryCounter),
+                *bench_rules.time_sweep(summary, QueryCounter),
+            ],
+            "sla": lambda: [
+                self.time_sla_sweep(min(1000, max(10, count // 1000))),
+                self.time_sla_apply(min(100_000, max(100, count // 10))),
+            ],
+            "routing": lambda: self.time_routing(runs),
+            "webhooks": lambda: bench_webhooks.measure(runs, summary, QueryCounter),
+            "knowledge": lambda: bench_knowledge.measure(runs, count, self.time_request, Case),
+            "api": lambda: bench_api.time_api(agent, team_agent, runs, summary, QueryCounter),
+            "portal": lambda: bench_portal.time_portal(runs, summary, QueryCounter),
+            "imports": lambda: [
+                bench_imports.time_csv_import(min(2000, max(100, runs * 50)), summary, QueryCounter)
+            ],
+            "reports": lambda: bench_reports.measure(
+                runs, summary, QueryCounter, agent, team_agent
+            ),
+            "live": lambda: bench_live.measure(runs, summary, QueryCounter, self.search_terms()),
+        }
+        results = []
+        for part, timed in parts.items():
+            if part == "pages" or self.wanted(part):
+                results += timed()
         return results
+
+    def wanted(self, name: str) -> bool:
+        """Whether --only asks for the part or page called `name`."""
+        return not self.only or any(word in name for word in self.only)
 
     def table_cases(self, agent, client, pane) -> list["Case"]:
         """The ticket table (S27, S28) at its targets, as full pages (its forms
@@ -1048,9 +1079,12 @@ class Command(BaseCommand):
         ]
 
     def report(self, results, tickets, out, seeding):
+        if not results:
+            raise CommandError(f"--only {','.join(self.only)} measured nothing.")
+        load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
         self.stdout.write(
             f"\n{tickets:,} tickets on {connection.vendor}; "
-            f"p50/p95 in ms over {len(results[0]['timings'])} runs\n"
+            f"p50/p95 in ms over {len(results[0]['timings'])} runs; load average {load}\n"
         )
         self.stdout.write(f"{'page':60} {'p50':>8} {'p95':>8} {'queries':>8} {'p95 target':>11}")
         for r in results:
@@ -1087,6 +1121,7 @@ class Command(BaseCommand):
             "tickets": tickets,
             "vendor": connection.vendor,
             "seeding_seconds": seeding,
+            "load_average": os.getloadavg(),
             "results": results,
         }
         (path / f"bench-{tickets}-{stamp}.json").write_text(json.dumps(data, indent=2))
