@@ -284,6 +284,13 @@
     send(form.dataset.draftUrl, { method: "POST", body: draftData(form) })
       .then(function (response) {
         if (state && response.ok) state.textContent = state.dataset.saved || state.textContent;
+        // A saved draft can open the Comment tab (S25): the answer carries the
+        // tab list and the comment editor, swapped in out of band.
+        if (response.status === 200) {
+          response.text().then(function (html) {
+            if (form.isConnected) window.htmx.swap(form, html, { swapStyle: "none" });
+          });
+        }
       });
   }
 
