@@ -233,7 +233,11 @@
     var max = Number(box.dataset.maxBytes || 0);
     Array.from(files).forEach(function (file) {
       // Too large: refused here, in the agent's language, before any upload.
-      if (max && file.size > max) { error.textContent = box.dataset.tooLarge.replace("{name}", file.name); return; }
+      if (max && file.size > max) {
+        error.textContent = box.dataset.tooLarge.replace("{name}", file.name);
+        error.scrollIntoView({ block: "nearest" });
+        return;
+      }
       var data = new FormData();
       data.append("file", file);
       send(box.dataset.uploadUrl, { method: "POST", body: data })
