@@ -54,12 +54,14 @@ def _mine(user: User):
     (a reply or a comment). One UNION of three index lookups, so the ticket
     table is reached by primary key, never scanned."""
     messages = _related("messages").objects
+    # No ordering inside the union: a message's default one sorts for nothing.
     return (
         Ticket.objects.filter(owner=user)
+        .order_by()
         .values("id")
         .union(
-            Follower.objects.filter(user=user).values("ticket_id"),
-            messages.filter(author=user).values("ticket_id"),
+            Follower.objects.filter(user=user).order_by().values("ticket_id"),
+            messages.filter(author=user).order_by().values("ticket_id"),
         )
     )
 
