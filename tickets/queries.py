@@ -25,6 +25,7 @@ from crm.models import Contact
 from . import filters, search
 from .access import deleted_tickets, visible_tickets
 from .models import (
+    Follower,
     Pipeline,
     Priority,
     SavedView,
@@ -48,6 +49,23 @@ def _sent_by(user: User):
     return messages.filter(author=user, direction="outbound", kind="message").values("ticket_id")
 
 
+def _mine(user: User):
+    """Tickets that are the user's work: owned, followed (S11), or written on
+    (a reply or a comment). One UNION of three index lookups, so the ticket
+    table is reached by primary key, never scanned."""
+    messages = _related("messages").objects
+    # No ordering inside the union: a message's default one sorts for nothing.
+    return (
+        Ticket.objects.filter(owner=user)
+        .order_by()
+        .values("id")
+        .union(
+            Follower.objects.filter(user=user).order_by().values("ticket_id"),
+            messages.filter(author=user).order_by().values("ticket_id"),
+        )
+    )
+
+
 def _drafted_by(user: User):
     """Tickets where the user has an unsent draft (S19): only their own."""
     return _related("drafts").objects.filter(user=user).values("ticket_id")
@@ -64,6 +82,8 @@ class DefaultView:
     empty: Promise
     # Collaborators get only the views that are not seat-only (S2).
     seat_only: bool = True
+    # Agents with a seat have the default views instead.
+    collaborator_only: bool = False
     # Counted up to COUNT_CAP: no index makes counting everything cheap.
     capped: bool = False
     # What a collaborator reads instead of `empty`: never a view they cannot open.
@@ -71,6 +91,20 @@ class DefaultView:
 
 
 DEFAULT_VIEWS = [
+    # A collaborator's home (S2): their own work, open and closed, within what
+    # they may see; the top bar's search finds the rest.
+    DefaultView(
+        "my-tickets",
+        _("My tickets"),
+        "circle-user",
+        lambda tickets, user: tickets.filter(is_spam=False, id__in=_mine(user)),
+        _(
+            "Tickets you own, follow or write on appear here. The search above finds "
+            "the other tickets you may see."
+        ),
+        seat_only=False,
+        collaborator_only=True,
+    ),
     DefaultView(
         "unassigned",
         _("Unassigned tickets"),
@@ -166,7 +200,11 @@ class CustomView:
 
 
 def views_for_user(user: User) -> list[DefaultView]:
-    return [v for v in DEFAULT_VIEWS if user.has_seat or not v.seat_only]
+    """The default views `user` opens: all but My tickets with a seat; My
+    tickets, Assigned to me and Drafts for a collaborator (S2)."""
+    if user.has_seat:
+        return [v for v in DEFAULT_VIEWS if not v.collaborator_only]
+    return [v for v in DEFAULT_VIEWS if not v.seat_only]
 
 
 def shared_with(user: User) -> Q:

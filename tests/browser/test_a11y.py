@@ -227,6 +227,16 @@ def test_the_public_form_and_chat_have_no_serious_axe_violation(audit_page, publ
     summary = page.locator("#form-errors")
     expect(summary).to_be_focused()
     expect(summary.locator("li")).to_have_count(3)
+    # Each invalid field is marked and names its message, which a reader hears.
+    invalid = page.locator("form [aria-invalid=true]")
+    expect(invalid).to_have_count(3)
+    for n in range(3):
+        field = invalid.nth(n)
+        message = page.locator(f"#{field.get_attribute('aria-describedby')}")
+        expect(message).to_have_text("This field is required.")
+    # The summary's links take the keyboard to the field.
+    summary.get_by_role("link").first.click()
+    expect(invalid.first).to_be_focused()
     found += audit(page, "public form with errors")
     page.goto(f"/chat/{public_channels['widget'].key}/")
     found += audit(page, "chat widget")
