@@ -698,9 +698,16 @@ def sort_tiers(tickets, key: str) -> list[tuple]:
     if name == "priority":
         groups = [Q(priority=value) for value in ("", *Priority.values)]  # PRIORITY_RANK's order
     elif name in _GROUPED_BY:
+        # Only the teams, owners or statuses that the list holds (one query,
+        # an index probe each): a group left empty by the view's own filter
+        # (the closed status in an open view) could cost a long scan to find
+        # that out when its tier is read.
         model, column, foreign_key = _GROUPED_BY[name]
+        held = Exists(tickets.filter(**{foreign_key: OuterRef("pk")}))
         ids_by_value: dict = {}
-        for value, pk in model.objects.order_by(column, "pk").values_list(column, "pk"):
+        for value, pk in (
+            model.objects.filter(held).order_by(column, "pk").values_list(column, "pk")
+        ):
             ids_by_value.setdefault(value, []).append(pk)
         groups = [Q(**{f"{foreign_key}__in": ids}) for ids in ids_by_value.values()]
     else:

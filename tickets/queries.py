@@ -650,13 +650,19 @@ def _sorted(tickets, key: str, start: int, limit: int, rows_of) -> list:
     tiers = filters.sort_tiers(tickets, key)
     if len(tiers) > 2 and not count_capped(tickets, cap=FEW_TO_SORT).capped:
         return list(rows_of(filters.sort(tickets, key))[start : start + limit])
-    return _paged(tiers, start, limit, rows_of)
+    return _paged(tiers, start, limit, rows_of, by_id=True)
 
 
-def _paged(tiers: list[tuple], start: int, limit: int, rows_of) -> list:
+def _paged(tiers: list[tuple], start: int, limit: int, rows_of, by_id: bool = False) -> list:
     """Rows start..start+limit of the (tickets, order) tiers one after the
     other: a tier the page starts past is counted (up to what is skipped), not
-    read; reading stops when the page is full."""
+    read; reading stops when the page is full.
+
+    `by_id`: a tier's page is found by id first, then its rows are read by
+    id. With the row's joins (owner, status, team) in the same query,
+    PostgreSQL may join every ticket of a large tier before it sorts (0.15 s
+    for the 24,000 unassigned tickets of a million), where the ids alone come
+    in index order."""
     rows: list = []
     skip = start
     for tier, order in tiers:
@@ -665,8 +671,14 @@ def _paged(tiers: list[tuple], start: int, limit: int, rows_of) -> list:
             if not size.capped:  # the tier holds no more than `skip` rows
                 skip -= size
                 continue
-        ordered = rows_of(tier.order_by(*order))
-        rows += ordered[skip : skip + limit - len(rows)]
+        wanted = slice(skip, skip + limit - len(rows))
+        if not by_id:
+            rows += rows_of(tier.order_by(*order))[wanted]
+        elif ids := list(tier.order_by(*order).values_list("pk", flat=True)[wanted]):
+            # By id alone: the tier's own filters would only tempt the planner
+            # back to an index of theirs (the ids came through them).
+            found = {row.pk: row for row in rows_of(Ticket.objects.filter(pk__in=ids))}
+            rows += [found[pk] for pk in ids]
         skip = 0
         if len(rows) >= limit:
             break

@@ -5,7 +5,6 @@ import json
 from django.core.management import call_command
 
 from crm.models import Contact
-from tickets import queries
 from tickets.indexing import refresh_search_vectors
 from tickets.models import Ticket
 
@@ -74,8 +73,9 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         assert page in output
     report = json.loads(next(tmp_path.glob("bench-400-*.json")).read_text())
     results = {r["name"]: r for r in report["results"]}
-    views = len(queries.DEFAULT_VIEWS)
-    assert results[f"sidebar counts ({views} views)"]["queries"] == views  # one per view
+    counts = next(r for name, r in results.items() if name.startswith("sidebar counts ("))
+    views = int(counts["name"].removeprefix("sidebar counts (").split()[0])
+    assert views >= 8 and counts["queries"] == views  # one per view
     assert all(r["p95"] > 0 and r["queries"] > 0 for r in results.values())
 
 

@@ -489,7 +489,7 @@ class Command(BaseCommand):
                 {},
                 pane,
             )
-            for v in queries.DEFAULT_VIEWS
+            for v in queries.views_for_user(agent)
         ]
         cases.append(
             Case(
