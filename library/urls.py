@@ -1,0 +1,19 @@
+from django.urls import path
+
+from .views import public, workspace
+
+app_name = "library"
+
+urlpatterns = [
+    path("library/documents/", workspace.document_list, name="document_list"),
+    path("library/documents/new/", workspace.document_edit, name="document_create"),
+    path("library/documents/<int:pk>/", workspace.document_edit, name="document_edit"),
+    path("library/documents/<int:pk>/delete/", workspace.document_delete, name="document_delete"),
+    path("library/quotes/", workspace.quote_list, name="quote_list"),
+    path("library/quotes/new/", workspace.quote_edit, name="quote_create"),
+    path("library/quotes/<int:pk>/", workspace.quote_edit, name="quote_edit"),
+    path("library/quotes/<int:pk>/delete/", workspace.quote_delete, name="quote_delete"),
+    path("l/<str:token>/", public.document_link, name="document_link"),
+    path("d/<str:token>/", public.document_download, name="document_download"),
+    path("q/<str:token>/", public.quote_public, name="quote_public"),
+]
