@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Team
 from crm.models import Deal
@@ -45,7 +46,7 @@ class SharingForm(forms.Form):
 
 
 class DocumentForm(SharingForm):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=pgettext_lazy("document", "Name"), max_length=200)
     file = forms.FileField(label=_("File"), required=False)
     field_order = ["name", "file", "sharing", "teams"]
 
