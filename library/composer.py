@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 
 from conversations.sanitize import clean_editor_html
 
-from .models import Document, Quote
-from .queries import documents_for_user, quotes_for_user
+from .models import Document, Quote, Video
+from .queries import documents_for_user, quotes_for_user, videos_for_user
 from .templatetags.library import money
 from .tokens import link_token
 
 RESULTS = 5
+# The play thumbnail every inserted video shows (library/static/library/).
+THUMBNAIL_PATH = "/v/thumbnail.png"
 
 
 def public_url(path: str) -> str:
@@ -35,6 +37,23 @@ def quote_link(quote: Quote, ticket_id: int | None) -> str:
     return public_url(reverse("library:quote_public", args=[token]))
 
 
+def video_link(video: Video, ticket_id: int | None) -> str:
+    token = link_token("video", video.pk, ticket_id)
+    return public_url(reverse("library:video_player", args=[token]))
+
+
+def video_html(video: Video, ticket_id: int | None) -> str:
+    """A play thumbnail over the name, both linking to our player page; mail
+    clients that hide images still show the named link."""
+    url = escape(video_link(video, ticket_id))
+    name = escape(video.name)
+    thumbnail = escape(public_url(THUMBNAIL_PATH))
+    return clean_editor_html(
+        f'<p><a href="{url}"><img src="{thumbnail}" alt="▶ {name}" width="320" height="180"></a>'
+        f'<br><a href="{url}">▶ {name}</a></p>'
+    )
+
+
 def _link(url: str, text: str) -> str:
     return clean_editor_html(f'<p><a href="{escape(url)}">{escape(text)}</a></p>')
 
@@ -48,6 +67,15 @@ def library_inserts(ticket, agent, text: str) -> list[dict]:
                 "label": document.name,
                 "detail": f"{document.filename} · {filesizeformat(document.size)}",
                 "html": _link(document_link(document, ticket.pk), document.name),
+            }
+        )
+    for video in videos_for_user(agent, text)[:RESULTS]:
+        results.append(
+            {
+                "kind": "video",
+                "label": video.name,
+                "detail": video.source_name if video.url else video.filename,
+                "html": video_html(video, ticket.pk),
             }
         )
     deals = list(ticket.deals.all())

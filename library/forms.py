@@ -51,6 +51,21 @@ class DocumentForm(SharingForm):
     field_order = ["name", "file", "sharing", "teams"]
 
 
+class VideoForm(SharingForm):
+    name = forms.CharField(label=pgettext_lazy("document", "Name"), max_length=200)
+    file = forms.FileField(
+        label=_("Video file"), required=False, help_text=_("MP4 or WebM, played in the browser.")
+    )
+    url = forms.URLField(
+        label=_("Or a video address"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("YouTube, Vimeo or any https page. Customers follow a link to it."),
+    )
+    field_order = ["name", "file", "url", "sharing", "teams"]
+
+
 class QuoteForm(SharingForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     deal = forms.ModelChoiceField(label=_("Deal"), queryset=Deal.objects.all())

@@ -5,6 +5,7 @@ and macros are (S27, `SavedView.Sharing`)."""
 
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -87,6 +88,49 @@ class DocumentOpen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} · #{self.ticket_id}"
+
+
+def video_key(instance, filename: str) -> str:
+    return f"videos/{uuid.uuid4().hex}"
+
+
+class Video(Shared):
+    """A video agents send as a play thumbnail that opens our player page: an
+    uploaded file (played by the browser's own player) or the address of a
+    video elsewhere (YouTube, Vimeo, any https page), linked to, not embedded,
+    so the pages keep their strict CSP and the customer's visit stays ours."""
+
+    name = models.CharField(_("name"), max_length=200)
+    file = models.FileField(_("file"), upload_to=video_key, blank=True)
+    url = models.URLField(_("video address"), max_length=500, blank=True)
+    filename = models.CharField(max_length=255, blank=True, editable=False)
+    content_type = models.CharField(max_length=100, blank=True, editable=False)
+    size = models.PositiveBigIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("video")
+        verbose_name_plural = _("videos")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(file="") & ~models.Q(url=""))
+                | (~models.Q(file="") & models.Q(url="")),
+                name="video_file_or_address",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def source_name(self) -> str:
+        """Where a linked video plays: YouTube, Vimeo or the site's host."""
+        host = (urlsplit(self.url).hostname or "").lower().removeprefix("www.")
+        if host in {"youtube.com", "youtu.be", "m.youtube.com", "youtube-nocookie.com"}:
+            return "YouTube"
+        if host in {"vimeo.com", "player.vimeo.com"}:
+            return "Vimeo"
+        return host
 
 
 class Currency(models.TextChoices):

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import User
 from tickets.queries import shared_with
 
-from .models import Document, Quote
+from .models import Document, Quote, Video
 
 
 def documents_for_user(user: User, search: str = "") -> QuerySet[Document]:
@@ -19,6 +19,17 @@ def documents_for_user(user: User, search: str = "") -> QuerySet[Document]:
         documents = documents.filter(Q(name__icontains=search) | Q(filename__icontains=search))
     # Ids first: the teams join can repeat a row.
     return Document.objects.filter(pk__in=documents.values("pk")).select_related("owner")
+
+
+def videos_for_user(user: User, search: str = "") -> QuerySet[Video]:
+    """The videos `user` may insert: their own and those shared with them."""
+    if not user.is_authenticated or not user.is_active:
+        return Video.objects.none()
+    videos = Video.objects.filter(shared_with(user))
+    search = search.strip()[:100]
+    if search:
+        videos = videos.filter(Q(name__icontains=search) | Q(url__icontains=search))
+    return Video.objects.filter(pk__in=videos.values("pk")).select_related("owner")
 
 
 def quotes_for_user(user: User, search: str = "") -> QuerySet[Quote]:
@@ -36,6 +47,6 @@ def quotes_for_user(user: User, search: str = "") -> QuerySet[Quote]:
     )
 
 
-def may_change(user: User, item: Document | Quote) -> bool:
+def may_change(user: User, item: Document | Quote | Video) -> bool:
     """Its owner changes or deletes it; super admins too (an owner who left)."""
     return item.owner_id == user.pk or user.is_super_admin

@@ -16,7 +16,7 @@ from conversations.attachments import display_name, sniff_type
 from crm.models import Deal
 from tickets.models import Ticket, TicketEvent
 
-from .models import Document, DocumentOpen, Quote, QuoteLine
+from .models import Document, DocumentOpen, Quote, QuoteLine, Video
 
 
 class QuoteExpired(Exception):
@@ -110,6 +110,82 @@ def document_opened(*, document: Document, ticket_id: int | None) -> None:
         TicketEvent.objects.create(
             ticket=ticket, kind=TicketEvent.Kind.OPENED, field="document", new_value=document.name
         )
+
+
+# Videos the browser's own player plays: MP4 (an ISO box "ftyp" after the
+# first four bytes) and WebM (EBML). Sniffed, never the uploader's claim.
+def _video_type(head: bytes) -> str:
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    return ""
+
+
+def video_save(
+    *,
+    actor: User,
+    video: Video | None = None,
+    name: str,
+    sharing: str,
+    teams=(),
+    upload=None,
+    url: str = "",
+) -> Video:
+    """Create or change a video: an uploaded MP4 or WebM file, or an https
+    address. Giving one replaces the other."""
+    teams = _check_sharing(actor=actor, sharing=sharing, teams=teams)
+    url = url.strip()
+    if upload is not None and url:
+        raise ValidationError({"url": _("Upload a file or give an address, not both.")})
+    if url and not url.lower().startswith("https://"):
+        raise ValidationError({"url": _("Give an address that starts with https://.")})
+    if upload is None and not url and (video is None or not (video.file or video.url)):
+        raise ValidationError({"file": _("Upload a video or give its address.")})
+    content_type = ""
+    if upload is not None:
+        if upload.size > settings.HELPDESK_DOCUMENT_MAX_BYTES:
+            raise ValidationError(
+                {
+                    "file": _("The file is larger than %(limit)d MB.")
+                    % {"limit": settings.HELPDESK_DOCUMENT_MAX_BYTES // 2**20}
+                }
+            )
+        head = upload.read(16)
+        upload.seek(0)
+        content_type = _video_type(head)
+        if not content_type:
+            raise ValidationError({"file": _("Upload an MP4 or WebM video.")})
+    with transaction.atomic():
+        video = video or Video(owner=actor)
+        old_file = video.file.name if video.file and (upload is not None or url) else ""
+        video.name = name.strip()
+        video.sharing = sharing
+        if upload is not None:
+            video.file = upload
+            video.filename = display_name(upload.name)
+            video.content_type = content_type
+            video.size = upload.size
+            video.url = ""
+        elif url:
+            video.url = url
+            video.file = ""
+            video.filename, video.content_type, video.size = "", "", 0
+        video.save()
+        video.teams.set(teams)
+        if old_file and old_file != video.file.name:
+            storage = video.file.storage
+            transaction.on_commit(lambda: storage.delete(old_file))
+    return video
+
+
+def video_delete(*, actor: User, video: Video) -> None:
+    """Delete the video (and its file): its player page and links stop working."""
+    with transaction.atomic():
+        file = video.file
+        video.delete()
+        if file:
+            transaction.on_commit(lambda: file.delete(save=False))
 
 
 def quote_save(

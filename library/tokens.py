@@ -5,7 +5,11 @@ a document lives until it is deleted, a quote says itself until when it holds.""
 
 from django.core import signing
 
-SALTS = {"document": "library.document-link", "quote": "library.quote-link"}
+SALTS = {
+    "document": "library.document-link",
+    "quote": "library.quote-link",
+    "video": "library.video-link",
+}
 
 
 def link_token(kind: str, item_id: int, ticket_id: int | None) -> str:

@@ -266,3 +266,25 @@ class QuoteFactory(DjangoModelFactory):
     def teams(self, create, extracted, **kwargs):
         if create and extracted:
             self.teams.set(extracted)
+
+
+class VideoFactory(DjangoModelFactory):
+    """A library video: an uploaded MP4 by default, or pass url= (and file="")."""
+
+    class Meta:
+        model = "library.Video"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Video {n}")
+    file = factory.django.FileField(
+        filename="tour.mp4", data=b"\x00\x00\x00\x18ftypmp42" + b"v" * 20
+    )
+    filename = "tour.mp4"
+    content_type = "video/mp4"
+    size = 32
+    sharing = "everyone"
+
+    @factory.post_generation
+    def teams(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.teams.set(extracted)

@@ -14,10 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm.models import Deal
 
 from .. import services
-from ..composer import quote_link
-from ..forms import DocumentForm, QuoteForm, QuoteLineFormSet
+from ..composer import quote_link, video_link
+from ..forms import DocumentForm, QuoteForm, QuoteLineFormSet, VideoForm
 from ..models import Quote
-from ..queries import documents_for_user, may_change, quotes_for_user
+from ..queries import documents_for_user, may_change, quotes_for_user, videos_for_user
 
 
 def _seat_or_403(user) -> None:
@@ -102,6 +102,72 @@ def document_delete(request, pk):
     services.document_delete(actor=request.user, document=document)
     messages.success(request, _("Document deleted. Its links no longer work."))
     return redirect("library:document_list")
+
+
+@login_required
+@require_GET
+def video_list(request):
+    _seat_or_403(request.user)
+    search = request.GET.get("q", "")
+    videos = videos_for_user(request.user, search).prefetch_related("teams").order_by("name", "id")
+    return render(
+        request,
+        "library/video_list.html",
+        {"videos": videos, "search": search, "section": "videos"},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def video_edit(request, pk=None):
+    """Upload a video or give its address; rename, reshare or replace it."""
+    _seat_or_403(request.user)
+    video = _own_or_404(videos_for_user(request.user), request.user, pk) if pk else None
+    initial = (
+        {"name": video.name, "url": video.url, "sharing": video.sharing, "teams": video.teams.all()}
+        if video
+        else None
+    )
+    form = VideoForm(
+        request.POST or None, request.FILES or None, initial=initial, user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.video_save(
+                actor=request.user,
+                video=video,
+                name=data["name"],
+                sharing=data["sharing"],
+                teams=data["teams"],
+                upload=data["file"],
+                url="" if data["file"] else data["url"],
+            )
+        except ValidationError as error:
+            _attach_errors(form, error)
+        else:
+            messages.success(request, _("Video saved."))
+            return redirect("library:video_list")
+    return render(
+        request,
+        "library/video_form.html",
+        {
+            "form": form,
+            "video": video,
+            "preview_url": video_link(video, None) if video else "",
+            "section": "videos",
+        },
+    )
+
+
+@login_required
+@require_POST
+def video_delete(request, pk):
+    _seat_or_403(request.user)
+    video = _own_or_404(videos_for_user(request.user), request.user, pk)
+    services.video_delete(actor=request.user, video=video)
+    messages.success(request, _("Video deleted. Its links no longer work."))
+    return redirect("library:video_list")
 
 
 @login_required
