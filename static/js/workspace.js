@@ -129,11 +129,16 @@
 
   // Pasted HTML is cleaned in the browser too: no inline styles (our CSP blocks
   // them anyway) and nothing active. The server cleans again with nh3.
+  // The one image a reply may carry is the play thumbnail of an inserted
+  // video (library); the server keeps it only at our own address.
   function toFragment(html) {
     var fragment = window.DOMPurify.sanitize(html, {
       RETURN_DOM_FRAGMENT: true,
       FORBID_ATTR: ["style", "class", "id"],
-      FORBID_TAGS: ["style", "img", "svg", "math", "form", "input"],
+      FORBID_TAGS: ["style", "svg", "math", "form", "input"],
+    });
+    fragment.querySelectorAll("img").forEach(function (img) {
+      if (!/^https?:\/\/[^/]+\/v\/thumbnail\.png$/.test(img.getAttribute("src") || "")) img.remove();
     });
     return document.importNode(fragment, true);
   }
