@@ -2,10 +2,14 @@
 what customers do with the links (open a document, accept a quote), which the
 ticket's timeline records."""
 
+import datetime
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,16 +27,16 @@ class QuoteExpired(Exception):
     """The quote's last day has passed: it can no longer be accepted."""
 
 
-def _check_sharing(*, actor: User, sharing: str, teams) -> list[Team]:
+def _check_sharing(*, actor: User, sharing: str, teams: Iterable[Team]) -> list[Team]:
     """Agents share with their own teams; super admins with any team."""
-    teams = list(teams or [])
+    chosen: list[Team] = list(teams or [])
     if sharing != Document.Sharing.TEAMS:
         return []
-    if not teams:
+    if not chosen:
         raise ValidationError({"teams": _("Choose at least one team to share with.")})
-    if not actor.is_super_admin and any(t.pk not in actor.team_ids for t in teams):
+    if not actor.is_super_admin and any(t.pk not in actor.team_ids for t in chosen):
         raise ValidationError({"teams": _("You can share only with teams you belong to.")})
-    return teams
+    return chosen
 
 
 def document_save(
@@ -41,8 +45,8 @@ def document_save(
     document: Document | None = None,
     name: str,
     sharing: str,
-    teams=(),
-    upload=None,
+    teams: Iterable[Team] = (),
+    upload: File[bytes] | None = None,
 ) -> Document:
     """Create a document from an upload, or rename, reshare or replace the file
     of one. The file's name and type are decided by us (RELIABILITY item 49):
@@ -65,7 +69,7 @@ def document_save(
             head = upload.read(16)
             upload.seek(0)
             document.file = upload
-            document.filename = display_name(upload.name)
+            document.filename = display_name(upload.name or "")
             document.content_type = sniff_type(head)
             document.size = upload.size
         document.save()
@@ -128,8 +132,8 @@ def video_save(
     video: Video | None = None,
     name: str,
     sharing: str,
-    teams=(),
-    upload=None,
+    teams: Iterable[Team] = (),
+    upload: File[bytes] | None = None,
     url: str = "",
 ) -> Video:
     """Create or change a video: an uploaded MP4 or WebM file, or an https
@@ -163,7 +167,7 @@ def video_save(
         video.sharing = sharing
         if upload is not None:
             video.file = upload
-            video.filename = display_name(upload.name)
+            video.filename = display_name(upload.name or "")
             video.content_type = content_type
             video.size = upload.size
             video.url = ""
@@ -195,11 +199,11 @@ def quote_save(
     deal: Deal,
     title: str,
     currency: str,
-    expires_on,
+    expires_on: datetime.date,
     note: str = "",
     sharing: str,
-    teams=(),
-    lines: list[dict],
+    teams: Iterable[Team] = (),
+    lines: list[dict[str, Any]],
 ) -> Quote:
     """Create or change a quote with its lines (description, quantity, unit
     price), in their order. An accepted quote is what the customer agreed to:
