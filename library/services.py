@@ -2,6 +2,8 @@
 what customers do with the links (open a document, accept a quote), which the
 ticket's timeline records."""
 
+from __future__ import annotations
+
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
