@@ -14,12 +14,15 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from conversations.attachments import display_name, sniff_type
+from conversations.models import Notification
+from conversations.notifications import notify
 from crm.models import Deal
+from tickets.access import users_who_see
 from tickets.models import Ticket, TicketEvent
 
 from .models import Document, DocumentOpen, Quote, QuoteLine, Video
@@ -278,4 +281,21 @@ def quote_accept(*, quote: Quote, name: str, ticket_id: int | None) -> bool:
                 old_value=name,
                 new_value=quote.title,
             )
+            _tell_the_owner(quote, ticket)
     return True
+
+
+def _tell_the_owner(quote: Quote, ticket: Ticket) -> None:
+    """The quote's author hears of the acceptance (in the app, and by email
+    as rule notifications are), if they may still see the ticket (S3)."""
+    owner = quote.owner
+    if owner is None or not users_who_see(ticket).filter(pk=owner.pk).exists():
+        return
+    with translation.override(owner.language or settings.LANGUAGE_CODE):
+        detail = _("%(name)s accepted the quote “%(title)s”") % {
+            "name": quote.accepted_by,
+            "title": quote.title,
+        }
+    notify(
+        [Notification(user=owner, ticket=ticket, kind=Notification.Kind.RULE, detail=detail[:200])]
+    )

@@ -201,3 +201,16 @@ def test_insert_quote_offers_the_tickets_deal_quotes_and_a_new_one(ticket, agent
 def test_quotes_of_other_deals_are_not_offered(ticket, agent):
     QuoteFactory(title="Elsewhere", owner=agent)
     assert not [r for r in inserts_for(ticket, agent, "") if r["kind"] == "quote"]
+
+
+def test_the_quotes_author_is_notified_of_the_acceptance(quote, ticket, agent, outsider):
+    from conversations.models import Notification
+
+    quote_accept(quote=quote, name="Emma Wilson", ticket_id=ticket.pk)
+    [notification] = Notification.objects.filter(user=agent)
+    assert notification.ticket == ticket
+    assert notification.detail == "Emma Wilson accepted the quote “Annual plan”"
+    # An author who can no longer see the ticket is not told about it.
+    other = QuoteFactory(owner=outsider, deal=quote.deal)
+    quote_accept(quote=other, name="Emma Wilson", ticket_id=ticket.pk)
+    assert not Notification.objects.filter(user=outsider).exists()
