@@ -419,9 +419,14 @@
       var insertEditor = insertForm.querySelector("[data-editor]").squire;
       var insertHtml = insert.dataset.insertHtml;
       // Inline text goes after a space, never glued to the word before it.
-      if (!/^\s*<(p|div|ul|ol|blockquote|h\d|table|pre)\b/i.test(insertHtml) && wordBefore(insertEditor)) {
+      var isBlock = /^\s*<(p|div|ul|ol|blockquote|h\d|table|pre)\b/i.test(insertHtml);
+      if (!isBlock && wordBefore(insertEditor)) {
         insertEditor.insertPlainText(" ", false);
       }
+      // A block (a link on its own line) after text starts a line of its own:
+      // Squire merges the first inserted block into the caret's line, so an
+      // empty one goes first.
+      if (isBlock && wordBefore(insertEditor)) insertHtml = "<p></p>" + insertHtml;
       insertEditor.insertHTML(insertHtml);
       var openMenu = insertForm.querySelector("[data-insert-menu]");
       if (openMenu) openMenu.hidden = true;

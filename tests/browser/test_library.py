@@ -81,6 +81,8 @@ def test_insert_a_document_then_a_quote_into_a_reply(page, sign_in, desk, tmp_pa
     page.keyboard.type("Here are the prices and our offer.")
     insert(composer, "price", "Price list 2027")
     expect(composer.locator("[data-editor] a", has_text="Price list 2027")).to_be_visible()
+    # The link starts a line of its own, after the text typed before it.
+    expect(composer.locator("[data-editor] p").nth(1).locator("a")).to_have_text("Price list 2027")
     insert(composer, "", "Quote for Northwind renewal")
     expect(
         composer.locator("[data-editor] a", has_text="Quote for Northwind renewal")
@@ -92,7 +94,9 @@ def test_insert_a_document_then_a_quote_into_a_reply(page, sign_in, desk, tmp_pa
     assert document_path.startswith("/l/") and quote_path.startswith("/q/")
     assert "/l/" in mail.outbox[0].body or "/l/" in mail.outbox[0].alternatives[0][0]
 
-    # The customer opens the document and accepts the quote.
+    # The customer opens the document and accepts the quote (leave the
+    # ticket first: its presence ping would answer 403 without the session).
+    page.goto("about:blank")
     page.context.clear_cookies()
     response = page.request.get(document_path)
     assert response.status == 200 and response.body() == b"%PDF-1.4 price list"
