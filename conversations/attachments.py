@@ -10,7 +10,9 @@ from django.core.files.base import ContentFile
 from django.db.models import Sum
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from tickets.models import Ticket
@@ -51,21 +53,39 @@ def display_name(name: str) -> str:
     return name[:150]
 
 
+def human_size(size: int) -> str:
+    """A size as people write it, in the active language: "25 MB", "1.5 MB"
+    ("1,5 MB" in German), "512 KB"; binary units, as the limits are set."""
+    units = ((2**30, _("%(size)s GB")), (2**20, _("%(size)s MB")), (2**10, _("%(size)s KB")))
+    for unit, label in units:
+        if size >= unit:
+            value = round(size / unit, 1)
+            places = 0 if value == int(value) else 1
+            return label % {"size": number_format(value, decimal_pos=places)}
+    return ngettext("%(size)d byte", "%(size)d bytes", size) % {"size": size}
+
+
+def too_large_message(name: str) -> str:
+    """Why a file is refused, in the active language: the same sentence from
+    the server and, before uploading, from the composer (issue 19)."""
+    return _("“%(name)s” is larger than %(limit)s.") % {
+        "name": name,
+        "limit": human_size(settings.HELPDESK_ATTACHMENT_MAX_BYTES),
+    }
+
+
 def attachment_upload(*, user: User, ticket: Ticket, upload) -> Attachment:
     """Store one uploaded file for the message being written. Refuses files over
     the per-file limit and uploads that would push the message over its total."""
     limit = settings.HELPDESK_ATTACHMENT_MAX_BYTES
     if upload.size > limit:
-        raise ValidationError(
-            _("“%(name)s” is larger than %(limit)d MB."),
-            params={"name": display_name(upload.name), "limit": limit // 2**20},
-        )
+        raise ValidationError(too_large_message(display_name(upload.name)))
     pending = Attachment.objects.filter(uploaded_by=user, ticket=ticket, message__isnull=True)
     total = (pending.aggregate(total=Sum("size"))["total"] or 0) + upload.size
     if total > settings.HELPDESK_MESSAGE_MAX_BYTES:
         raise ValidationError(
-            _("Attachments of one message can add up to %(limit)d MB."),
-            params={"limit": settings.HELPDESK_MESSAGE_MAX_BYTES // 2**20},
+            _("Attachments of one message can add up to %(limit)s."),
+            params={"limit": human_size(settings.HELPDESK_MESSAGE_MAX_BYTES)},
         )
     head = upload.read(16)
     upload.seek(0)

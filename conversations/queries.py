@@ -31,7 +31,7 @@ def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = 
     page = list(
         messages.select_related("author", "outbound", "messenger", "thread", "contact")
         .prefetch_related("attachments")
-        .defer("references", "bcc")
+        .defer("references")
         .order_by("-id")[: limit + 1]
     )
     has_earlier = len(page) > limit

@@ -8,7 +8,13 @@ from django.utils.http import urlencode
 
 from .measures import NONE, Filters
 
-MOMENTS = {"created": "created_at", "solved": "closed_at"}
+MOMENTS = {
+    "created": "created_at",
+    "solved": "closed_at",
+    # The ticket's survey (surveys.filters): rated, or sent, in the period.
+    "rated": "rated_at",
+    "sent": "survey_sent_at",
+}
 
 
 def drill(
@@ -16,13 +22,19 @@ def drill(
     measure: str,
     start: datetime.date | None = None,
     end: datetime.date | None = None,
+    *,
+    answered: bool = False,
     **dims: object,
 ) -> str:
-    """The table of the tickets `measure` counts ("created" or "solved" from
-    `start` to `end`, or "open" now) under `filters` and the extra `dims`."""
+    """The table of the tickets `measure` counts ("created", "solved",
+    "rated" or "sent" from `start` to `end`, or "open" now) under `filters`
+    and the extra `dims` (rating="good" too); `answered`: of the surveys,
+    those answered."""
     params = [("f", "merged_into:unknown")]
     if measure in MOMENTS:
         params.append(("f", f"{MOMENTS[measure]}:between:{start:%Y-%m-%d},{end:%Y-%m-%d}"))
+    if answered:
+        params.append(("f", "rating:known"))
     chosen = {key: values[0] for key, values in filters.dims.items()}
     chosen.update(dict(dims.items()))
     for key, value in chosen.items():

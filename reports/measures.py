@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
 from django.db.models import Aggregate, Count, F, FloatField, Q, Sum
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from accounts.models import User
+from surveys.models import GOOD, Survey
 from tickets.access import visibility_scope
 from tickets.models import Ticket, TicketTag
 
@@ -442,30 +444,138 @@ def speed(user: User, period: Period, filters: Filters, *, business: bool) -> di
 
 def workload(user: User, period: Period, filters: Filters, column: str) -> list[dict]:
     """Per owner or team: created in the period (assigned to them now),
-    solved in the period, open now, median first response of the solved; in
-    one pass over the facts."""
-    created = Q(created_at__gte=period.since, created_at__lt=period.until)
-    solved = Q(solved_at__gte=period.since, solved_at__lt=period.until)
-    rows = (
-        facts_for(user, filters)
-        .filter(created | solved | Q(solved_at__isnull=True))
-        .values(column)
-        .annotate(
-            assigned=Count("pk", filter=created),
-            solved=Count("pk", filter=solved),
-            open=Count("pk", filter=Q(solved_at__isnull=True)),
-            first=Percentiles(F("first_response"), filter=solved),
-            first_business=Percentiles(F("first_response_business"), filter=solved),
+    solved in the period, open now, median first response of the solved.
+    Three grouped reads, each of one covering index of the facts (created,
+    solved, open): one pass over their union could read none of them."""
+    facts = facts_for(user, filters)
+    found: dict = {}
+
+    def row(value) -> dict:
+        return found.setdefault(
+            value,
+            {
+                "value": value,
+                "assigned": 0,
+                "solved": 0,
+                "open": 0,
+                "first": None,
+                "first_business": None,
+            },
         )
+
+    created = facts.filter(created_at__gte=period.since, created_at__lt=period.until)
+    for counted in created.values(column).annotate(n=Count("pk")):
+        row(counted[column])["assigned"] = counted["n"]
+    solved = facts.filter(solved_at__gte=period.since, solved_at__lt=period.until)
+    for counted in solved.values(column).annotate(
+        n=Count("pk"),
+        first=Percentiles(F("first_response")),
+        first_business=Percentiles(F("first_response_business")),
+    ):
+        found_row = row(counted[column])
+        found_row["solved"] = counted["n"]
+        found_row["first"] = counted["first"][0] if counted["first"] else None
+        found_row["first_business"] = (
+            counted["first_business"][0] if counted["first_business"] else None
+        )
+    for counted in facts.filter(solved_at__isnull=True).values(column).annotate(n=Count("pk")):
+        row(counted[column])["open"] = counted["n"]
+    return list(found.values())
+
+
+# Satisfaction -----------------------------------------------------------------
+#
+# Ratings are few beside tickets (one survey per closed ticket at most, and
+# a fraction answered), so they are read straight from the surveys, through
+# the partial indexes on rated_at and sent_at, each joined to its ticket by
+# key: no facts, and no lag behind the ticket table their drill-downs open.
+# A ticket counts once, with its latest survey sent (Survey.objects.current()).
+
+
+def _on_ticket(condition: Q) -> Q:
+    """A condition on the ticket's columns, read from its survey."""
+    found = Q(_connector=condition.connector, _negated=condition.negated)
+    for child in condition.children:
+        if isinstance(child, Q):
+            found.children.append(_on_ticket(child))
+        else:
+            key, value = child
+            found.children.append((f"ticket__{key}", value))
+    return found
+
+
+def surveys_for(user: User, filters: Filters):
+    """The current surveys of the tickets `user` may see under `filters`,
+    of tickets a report counts (not deleted, spam or merged into another)."""
+    return Survey.objects.current().filter(
+        _on_ticket(visibility_scope(user)),
+        _on_ticket(filters.q()),
+        filters.ticket_q(),
+        ticket__deleted_at__isnull=True,
+        ticket__is_spam=False,
+        ticket__merged_into__isnull=True,
+    )
+
+
+def rated_in(user: User, period: Period, filters: Filters):
+    return surveys_for(user, filters).filter(rated_at__gte=period.since, rated_at__lt=period.until)
+
+
+GOOD_COUNT = Count("pk", filter=Q(rating__in=GOOD))
+
+
+def satisfaction(user: User, period: Period, filters: Filters) -> dict:
+    """Ratings given in the period and the good ones; surveys sent in the
+    period and how many of them were answered (by now)."""
+    rated = rated_in(user, period, filters).aggregate(rated=Count("pk"), good=GOOD_COUNT)
+    sent = (
+        surveys_for(user, filters)
+        .filter(sent_at__gte=period.since, sent_at__lt=period.until)
+        .aggregate(sent=Count("pk"), answered=Count("pk", filter=Q(rated_at__isnull=False)))
+    )
+    return {**rated, **sent}
+
+
+def satisfaction_by(user: User, period: Period, filters: Filters, column: str) -> list[dict]:
+    """Ratings and good ones in the period per value of the ticket's
+    `column` (team_id, owner_id, source), most ratings first."""
+    rows = (
+        rated_in(user, period, filters)
+        .values(f"ticket__{column}")
+        .annotate(rated=Count("pk"), good=GOOD_COUNT)
+        .order_by("-rated")
     )
     return [
-        {
-            "value": row[column],
-            "assigned": row["assigned"],
-            "solved": row["solved"],
-            "open": row["open"],
-            "first": row["first"][0] if row["first"] else None,
-            "first_business": row["first_business"][0] if row["first_business"] else None,
-        }
+        {"value": row[f"ticket__{column}"], "rated": row["rated"], "good": row["good"]}
         for row in rows
     ]
+
+
+def satisfaction_per_bucket(
+    user: User, period: Period, filters: Filters, *, weekly: bool
+) -> dict[datetime.date, dict]:
+    """{first day of the day or week (Monday): {rated, good}} in the viewer's zone."""
+    day = TruncDate("rated_at", tzinfo=period.zone)
+    found = {}
+    for row in (
+        rated_in(user, period, filters)
+        .annotate(bucket=TruncWeek(day) if weekly else day)
+        .values("bucket")
+        .annotate(rated=Count("pk"), good=GOOD_COUNT)
+        .order_by()
+    ):
+        start = row["bucket"]
+        if isinstance(start, datetime.datetime):
+            start = start.date()
+        found[max(start, period.start)] = {"rated": row["rated"], "good": row["good"]}
+    return found
+
+
+def satisfaction_comments(user: User, period: Period, filters: Filters):
+    """The comments customers left with their rating in the period, latest first."""
+    return (
+        rated_in(user, period, filters)
+        .exclude(comment="")
+        .select_related("ticket", "ticket__owner")
+        .order_by("-rated_at", "-id")
+    )

@@ -74,6 +74,8 @@ class TicketFact(models.Model):
                     "first_response_business",
                     "resolution",
                     "resolution_business",
+                    "next_responses",
+                    "next_responses_business",
                 ],
             ),
             models.Index(

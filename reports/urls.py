@@ -9,4 +9,5 @@ urlpatterns = [
     path("reports/speed/", views.speed, name="speed"),
     path("reports/sla/", views.sla, name="sla"),
     path("reports/workload/", views.workload, name="workload"),
+    path("reports/satisfaction/", views.satisfaction, name="satisfaction"),
 ]

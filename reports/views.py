@@ -8,9 +8,11 @@ import functools
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate, TruncWeek
 from django.http import Http404, HttpResponse
+from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -18,6 +20,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Team
 from sla.models import SlaOutcome
+from surveys.filters import RATINGS
+from surveys.models import rating_group
 from tickets.access import visible_tickets
 from tickets.rendering import nav_context, render_pane
 
@@ -31,6 +35,7 @@ TABS = [
     ("speed", gettext_lazy("Speed")),
     ("sla", gettext_lazy("SLA")),
     ("workload", gettext_lazy("Workload")),
+    ("satisfaction", gettext_lazy("Satisfaction")),
 ]
 # Periods longer than this are drawn per week.
 DAILY_UP_TO = 62
@@ -385,7 +390,7 @@ def _speed_per_bucket(user, period, filters, business: bool) -> list[dict]:
 
 # Workload ------------------------------------------------------------------------
 
-WORKLOAD_SORTS = ("name", "assigned", "solved", "open", "first")
+WORKLOAD_SORTS = ("name", "assigned", "solved", "open", "first", "csat")
 
 
 @login_required
@@ -400,6 +405,12 @@ def workload(request):
     if sort.lstrip("-") not in WORKLOAD_SORTS:
         sort = "-open"
     rows = measures.workload(user, period, filters, column)
+    # Ratings in the period, per the ticket's owner or team now (a rated
+    # ticket may have been solved before the period: its row is added).
+    ratings = {r["value"]: r for r in measures.satisfaction_by(user, period, filters, column)}
+    blank = {"assigned": 0, "solved": 0, "open": 0, "first": None, "first_business": None}
+    known = {row["value"] for row in rows}
+    rows += [{"value": value, **blank} for value in ratings if value not in known]
     for row in rows:
         value = row["value"]
         row["label"] = choices.label(by, value)
@@ -409,16 +420,28 @@ def workload(request):
         row["open_url"] = drill(filters, "open", **{by: key})
         row["first_label"] = duration(row["first_business"])
         row["first_calendar_label"] = duration(row["first"])
+        rated = ratings.get(value, {"rated": 0, "good": 0})
+        row["rated"], row["good"] = rated["rated"], rated["good"]
+        row["csat"] = _share(rated["good"], rated["rated"])
+        row["rated_url"] = drill(filters, "rated", period.start, period.end, **{by: key})
     key = sort.lstrip("-")
+    descending = sort.startswith("-")
     rows.sort(
         key=lambda r: (
             (r["label"].casefold(),)
             if key == "name"
             else ((r["first_business"] is None), r["first_business"] or 0)
             if key == "first"
+            # Rows without ratings last, either way.
+            else (
+                r["csat"] is None,
+                -(r["csat"] or 0) if descending else r["csat"] or 0,
+                -r["rated"],
+            )
+            if key == "csat"
             else (r[key],)
         ),
-        reverse=sort.startswith("-") and key != "first",
+        reverse=descending and key not in ("first", "csat"),
     )
     if request.GET.get("export") == "workload":
         return _csv(
@@ -431,6 +454,8 @@ def workload(request):
                 _("Open now"),
                 _("Median first response (business hours)"),
                 _("Median first response (calendar hours)"),
+                _("Good ratings (%)"),
+                _("Ratings"),
             ],
             [
                 [
@@ -440,6 +465,8 @@ def workload(request):
                     r["open"],
                     r["first_label"],
                     r["first_calendar_label"],
+                    r["csat"],
+                    r["rated"],
                 ]
                 for r in rows
             ],
@@ -454,6 +481,7 @@ def workload(request):
             ("solved", pgettext("number of tickets", "Solved")),
             ("open", _("Open now")),
             ("first", _("Median first response")),
+            ("csat", _("Satisfaction")),
         ],
     }
     return render_pane(request, "reports/workload.html", context)
@@ -554,3 +582,129 @@ def sla(request):
         "missed_count": outcomes.filter(met=False).count(),
     }
     return render_pane(request, "reports/sla.html", context)
+
+
+# Satisfaction ------------------------------------------------------------------
+
+COMMENTS_PER_PAGE = 20
+# The comments' CSV holds the latest ones of the period, up to this many.
+COMMENTS_EXPORTED = 10_000
+BY = {"team": "team_id", "owner": "owner_id", "source": "source"}
+FILE_NAMES = {"team": "team", "owner": "agent", "source": "channel"}
+
+
+def _share(good: int, rated: int) -> float | None:
+    """The share of good ratings; None (not 0 %) when there were none."""
+    return round(100 * good / rated, 1) if rated else None
+
+
+def _rating_label(survey) -> str:
+    if survey.rating in ("good", "bad"):
+        return str(RATINGS[survey.rating])
+    return _("%(score)s of 5") % {"score": survey.rating}
+
+
+@login_required
+@require_GET
+@_roomy
+def satisfaction(request):
+    """Share of good ratings, ratings and response rate, per team, agent,
+    channel and day or week, and the customers' latest comments."""
+    state, choices = _state(request)
+    user, period, filters = request.user, state.period, state.filters
+    found = measures.satisfaction(user, period, filters)
+    weekly = len(period.days) > DAILY_UP_TO
+    per_bucket = measures.satisfaction_per_bucket(user, period, filters, weekly=weekly)
+    trend = []
+    for start, end in _buckets(period):
+        row = per_bucket.get(start, {"rated": 0, "good": 0})
+        share = _share(row["good"], row["rated"])
+        trend.append(
+            {
+                "start": start,
+                "end": end,
+                **row,
+                "share": share,
+                "percent": share or 0,
+                "rated_url": drill(filters, "rated", start, end),
+                "good_url": drill(filters, "rated", start, end, rating="good"),
+            }
+        )
+    groups = {}
+    for key, column in BY.items():
+        rows = measures.satisfaction_by(user, period, filters, column)
+        for row in rows:
+            value = NONE if row["value"] in (None, "") else str(row["value"])
+            row["label"] = choices.label(key, row["value"])
+            row["share"] = _share(row["good"], row["rated"])
+            row["rated_url"] = drill(filters, "rated", period.start, period.end, **{key: value})
+            row["good_url"] = drill(
+                filters, "rated", period.start, period.end, rating="good", **{key: value}
+            )
+        groups[key] = rows
+    comments = measures.satisfaction_comments(user, period, filters)
+    share = _share(found["good"], found["rated"])
+    export = request.GET.get("export")
+    if export == "daily":
+        return _csv(
+            "satisfaction-per-day",
+            state,
+            [_("From"), _("To"), _("Good ratings"), _("Ratings"), _("Good (%)")],
+            [[b["start"], b["end"], b["good"], b["rated"], b["share"]] for b in trend],
+        )
+    if export in groups:
+        names = {"team": _("Team"), "owner": _("Agent"), "source": _("Channel")}
+        return _csv(
+            f"satisfaction-per-{FILE_NAMES[export]}",
+            state,
+            [names[export], _("Good ratings"), _("Ratings"), _("Good (%)")],
+            [[r["label"], r["good"], r["rated"], r["share"]] for r in groups[export]],
+        )
+    if export == "comments":
+        return _csv(
+            "satisfaction-comments",
+            state,
+            [_("Ticket"), _("Ticket name"), _("Rating"), _("Comment"), _("Rated"), _("Agent")],
+            [
+                [
+                    s.ticket_id,
+                    s.ticket.name,
+                    _rating_label(s),
+                    s.comment,
+                    timezone.localtime(s.rated_at).strftime("%Y-%m-%d %H:%M"),
+                    s.ticket.owner.display_name if s.ticket.owner else "",
+                ]
+                for s in comments[:COMMENTS_EXPORTED]
+            ],
+        )
+    page = Paginator(comments, COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    for survey in page:
+        survey.label = _rating_label(survey)
+        survey.group = rating_group(survey.rating)
+    chart = charts.bars(trend, ["percent"])
+    chart["top"], chart["half"] = 100, 50
+    for group in chart["groups"]:
+        for mark in group["marks"]:
+            height = charts.HEIGHT * mark["value"] / 100
+            mark["height"] = charts.coordinate(height)
+            mark["y"] = charts.coordinate(charts.HEIGHT - height)
+            mark["url"] = group["bucket"]["rated_url"]
+    context = _context(request, "satisfaction", state, choices) | {
+        **found,
+        "share": share,
+        "response": _share(found["answered"], found["sent"]),
+        "rated_url": drill(filters, "rated", period.start, period.end),
+        "good_url": drill(filters, "rated", period.start, period.end, rating="good"),
+        "sent_url": drill(filters, "sent", period.start, period.end),
+        "answered_url": drill(filters, "sent", period.start, period.end, answered=True),
+        "trend": trend,
+        "weekly": weekly,
+        "chart": chart,
+        "breakdowns": [
+            ("team", _("By team"), groups["team"], _("Team")),
+            ("owner", _("By agent"), groups["owner"], _("Agent")),
+            ("source", _("By channel"), groups["source"], _("Channel")),
+        ],
+        "comments": page,
+    }
+    return render_pane(request, "reports/satisfaction.html", context)

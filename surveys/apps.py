@@ -8,10 +8,14 @@ class SurveysConfig(AppConfig):
 
     def ready(self):
         from channels_inbound.chat import register_poll_extension
+        from tickets.filters import register_related
         from tickets.views.workspace import register_detail_extension
 
-        from . import receivers, tasks  # noqa: F401 (connect the receiver, register tasks)
+        from . import filters, receivers, tasks  # noqa: F401 (connect the receiver, register tasks)
         from .models import Survey
+
+        for prop in (filters.SURVEY_SENT, filters.RATING, filters.RATED_AT):
+            register_related(prop)
 
         @register_detail_extension
         def rating_badge(user, ticket):

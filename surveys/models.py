@@ -2,7 +2,7 @@
 per survey planned, sent or skipped, holding the customer's answer."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Contact
@@ -20,6 +20,15 @@ ANSWERS = {
     Scale.FIVE: ["1", "2", "3", "4", "5"],
 }
 BAD = {"bad", "1", "2"}
+GOOD = {"good", "4", "5"}
+# The answers in three groups, as the reports and the ticket table read them
+# (a 3 on the five-point scale is neither).
+RATING_GROUPS = {"good": GOOD, "neutral": {"3"}, "bad": BAD}
+
+
+def rating_group(rating: str) -> str:
+    """ "good", "neutral" or "bad" (empty while unanswered)."""
+    return next((group for group, answers in RATING_GROUPS.items() if rating in answers), "")
 
 
 class SurveySettings(models.Model):
@@ -58,6 +67,21 @@ class SurveySettings(models.Model):
         return not self.channels or source in self.channels
 
 
+class SurveyQuerySet(models.QuerySet):
+    def current(self) -> "SurveyQuerySet":
+        """Each ticket's survey: the latest one sent (a ticket closed again
+        after a survey may be asked again). The reports and the ticket
+        table's satisfaction filters read these, so a ticket is counted
+        once, with one rating, and its drill-down shows exactly it."""
+        later = Survey.objects.filter(
+            ticket_id=OuterRef("ticket_id"), sent_at__isnull=False
+        ).filter(
+            Q(sent_at__gt=OuterRef("sent_at"))
+            | Q(sent_at=OuterRef("sent_at"), id__gt=OuterRef("id"))
+        )
+        return self.filter(sent_at__isnull=False).exclude(Exists(later))
+
+
 class Survey(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
@@ -82,6 +106,8 @@ class Survey(models.Model):
     rated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = SurveyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("satisfaction survey")
@@ -94,6 +120,21 @@ class Survey(models.Model):
             ),
             models.Index(fields=["contact", "sent_at"], name="survey_contact_sent"),
             models.Index(fields=["ticket", "rated_at"], name="survey_ticket_rated"),
+            # The reports: ratings and surveys sent over a period, read from
+            # the index (the ticket joins by its key; whether a later survey
+            # was sent reads the ticket's few surveys by its foreign key).
+            models.Index(
+                fields=["rated_at"],
+                name="survey_rated",
+                condition=Q(rated_at__isnull=False),
+                include=["ticket", "rating", "sent_at"],
+            ),
+            models.Index(
+                fields=["sent_at"],
+                name="survey_sent",
+                condition=Q(sent_at__isnull=False),
+                include=["ticket", "rating"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -102,6 +143,10 @@ class Survey(models.Model):
     @property
     def is_bad(self) -> bool:
         return self.rating in BAD
+
+    @property
+    def is_good(self) -> bool:
+        return self.rating in GOOD
 
     @property
     def answers(self) -> list[str]:

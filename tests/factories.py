@@ -1,6 +1,7 @@
 import datetime
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Team, User
@@ -288,3 +289,18 @@ class VideoFactory(DjangoModelFactory):
     def teams(self, create, extracted, **kwargs):
         if create and extracted:
             self.teams.set(extracted)
+
+
+class SurveyFactory(DjangoModelFactory):
+    """A satisfaction survey sent (and, with `rating`, answered) at set moments."""
+
+    class Meta:
+        model = "surveys.Survey"
+
+    ticket = factory.SubFactory(TicketFactory)
+    status = "sent"
+    send_after = factory.LazyFunction(timezone.now)
+    sent_at = factory.LazyAttribute(lambda s: s.send_after)
+    answer_until = factory.LazyAttribute(lambda s: s.sent_at + datetime.timedelta(days=7))
+    rating = ""
+    rated_at = factory.LazyAttribute(lambda s: s.sent_at if s.rating else None)

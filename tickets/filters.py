@@ -31,7 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, Least, Lower, NullIf
+from django.db.models.functions import Cast, Lower, NullIf
 from django.db.models.lookups import Exact, GreaterThan, LessThan, LessThanOrEqual
 from django.http import QueryDict
 from django.utils import timezone
@@ -44,6 +44,7 @@ from accounts.models import Team, User
 from crm.models import Company
 
 from .models import (
+    SLA_DUE,
     Category,
     Pipeline,
     Priority,
@@ -111,6 +112,8 @@ class Property:
     column: str = ""
     choices: Callable[[], list[tuple[str, str]]] | None = None
     definition: PropertyDefinition | None = None
+    # A property of another app's rows (see register_related): its own SQL.
+    where: Callable[["Property", "Condition"], Q] | None = None
 
     @property
     def operators(self) -> list[tuple[str, Promise]]:
@@ -157,6 +160,19 @@ BUILTIN = [
         "tags", _("Tags"), "tags", "tags", lambda: [(str(t.pk), t.name) for t in Tag.objects.all()]
     ),
 ]
+# Properties an app above this one answers about a ticket (the satisfaction
+# surveys' rating), registered from its AppConfig.ready(): the tickets app
+# imports no app above it.
+RELATED: dict[str, Property] = {}
+
+
+def register_related(prop: Property) -> Property:
+    """Let the ticket table, views and rules filter on `prop`, whose `where`
+    turns a checked condition into a condition on the tickets."""
+    RELATED[prop.key] = prop
+    return prop
+
+
 QUICK = ("owner", "priority", "pipeline", "stage", "team", "tags")
 # The value a quick filter on a relation gives for "nobody" ("Unassigned").
 NOBODY = "none"
@@ -178,7 +194,7 @@ def _pairs(queryset) -> list[tuple[str, str]]:
 
 def properties() -> dict[str, Property]:
     """Every filterable property, built-in and custom (one query)."""
-    found = {p.key: p for p in BUILTIN}
+    found = {p.key: p for p in BUILTIN} | RELATED
     for definition in PropertyDefinition.objects.all():
         found[definition.key] = Property(
             definition.key,
@@ -365,6 +381,8 @@ def _check_pairs(state: ListState) -> None:
 
 
 def _condition(prop: Property, condition: Condition, user: User | None) -> Q:
+    if prop.where is not None:
+        return prop.where(prop, condition)
     if prop.type == "tags":
         return _tags(prop, condition)
     if prop.type == "sla":
@@ -426,6 +444,12 @@ def _day(value: str, prop: Property) -> datetime.datetime:
             _("Enter dates as YYYY-MM-DD for %(property)s.") % {"property": prop.label}
         )
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def date_condition(column: str, condition: Condition, prop: Property) -> Q:
+    """A date operator (after, before, between, last days) on `column`, for a
+    related property's rows."""
+    return _dates(column, condition.operator, condition.values, prop)
 
 
 def _dates(column: str, op: str, values: list[str], prop: Property) -> Q:
@@ -603,30 +627,6 @@ PRIORITY_RANK = Case(
 )
 
 
-_NEVER = Value(datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC))
-# The next SLA deadline of an open, running clock (issue 19's "SLA due next"):
-# the first response while none was sent, the next response, the close;
-# none for a closed ticket or a paused clock (sla/clocks.py).
-SLA_DUE = Case(
-    When(Q(is_open=False) | Q(sla_paused_at__isnull=False), then=Value(None)),
-    default=NullIf(
-        Least(
-            Coalesce(
-                Case(
-                    When(sla_first_response_at__isnull=True, then=F("sla_first_response_due")),
-                    default=Value(None),
-                ),
-                _NEVER,
-            ),
-            Coalesce(F("sla_next_response_due"), _NEVER),
-            Coalesce(F("sla_close_due"), _NEVER),
-        ),
-        _NEVER,
-    ),
-    output_field=DateTimeField(),
-)
-
-
 def sort(tickets, key: str):
     """Order by a sortable column ("-" first for descending), then by id. Empty
     values come last; NOT NULL columns are ordered plainly so that their
@@ -649,3 +649,64 @@ def sort(tickets, key: str):
         return tickets.order_by(order, "-id")
     order = F(column).asc(nulls_last=True) if nullable else F(column).asc()
     return tickets.order_by(order, "id")
+
+
+# The ticket relations a sort groups by: the model, the column it orders by,
+# and the ticket's foreign key to it.
+_GROUPED_BY = {
+    "team": (Team, "name", "team_id"),
+    "owner": (User, "first_name", "owner_id"),
+    "stage": (Stage, "position", "stage_id"),
+}
+
+
+def sort_tiers(tickets, key: str) -> list[tuple]:
+    """sort() as tiers listed one after the other, each (tickets, order): the
+    same order, cut so that an index reads each tier in order however many
+    tickets there are (issue 22). A plain ORDER BY on a team's name or a
+    computed rank would sort every open ticket for each page.
+
+    - Columns of the ticket (id, dates, name) are one tier; the contact is two
+      (with a name, by its lowercase form; then those without one); "SLA due
+      next" is two (open tickets with a running clock, by due time; then the
+      rest).
+    - Team, owner, status and priority are a tier per value, in the value's
+      order as the database sorts it (teams by name, owners by first name,
+      statuses by position), tickets without one last; within a tier by id.
+
+    Each tier has its index in Ticket.Meta, over the open tickets and over all.
+    """
+    descending = key.startswith("-")
+    name = key.lstrip("-")
+    if name not in SORTS:
+        name, descending = DEFAULT_SORT.lstrip("-"), True
+    tie = "-id" if descending else "id"
+
+    def by(expression) -> tuple:
+        return (expression.desc() if descending else expression.asc(), tie)
+
+    if name == "contact":
+        named = ~Q(contact_name="")
+        return [
+            (tickets.filter(named), by(Lower("contact_name"))),
+            (tickets.exclude(named), (tie,)),
+        ]
+    if name == "sla":
+        tickets = tickets.annotate(sla_due=SLA_DUE)
+        running = Q(is_open=True, sla_due__isnull=False)
+        return [(tickets.filter(running), by(F("sla_due"))), (tickets.exclude(running), (tie,))]
+    if name == "priority":
+        groups = [Q(priority=value) for value in ("", *Priority.values)]  # PRIORITY_RANK's order
+    elif name in _GROUPED_BY:
+        model, column, foreign_key = _GROUPED_BY[name]
+        ids_by_value: dict = {}
+        for value, pk in model.objects.order_by(column, "pk").values_list(column, "pk"):
+            ids_by_value.setdefault(value, []).append(pk)
+        groups = [Q(**{f"{foreign_key}__in": ids}) for ids in ids_by_value.values()]
+    else:
+        return [(tickets, by(F(SORTS[name][1])))]
+    if descending:
+        groups.reverse()
+    if name in ("team", "owner"):  # tickets without one last, either way
+        groups.append(Q(**{f"{name}__isnull": True}))
+    return [(tickets.filter(group), (tie,)) for group in groups]

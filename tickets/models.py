@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models.functions import Coalesce, Least, Lower, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -283,6 +283,30 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 # The condition shared by the partial indexes that serve the open-ticket views.
 OPEN_TICKETS = Q(is_open=True, is_spam=False, deleted_at__isnull=True)
 
+_NEVER = Value(datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC))
+# The next SLA deadline of an open, running clock (issue 19's "SLA due next"):
+# the first response while none was sent, the next response, the close;
+# none for a closed ticket or a paused clock (sla/clocks.py). Indexed for the
+# table's "SLA due next" sort.
+SLA_DUE = Case(
+    When(Q(is_open=False) | Q(sla_paused_at__isnull=False), then=Value(None)),
+    default=NullIf(
+        Least(
+            Coalesce(
+                Case(
+                    When(sla_first_response_at__isnull=True, then=F("sla_first_response_due")),
+                    default=Value(None),
+                ),
+                _NEVER,
+            ),
+            Coalesce(F("sla_next_response_due"), _NEVER),
+            Coalesce(F("sla_close_due"), _NEVER),
+        ),
+        _NEVER,
+    ),
+    output_field=DateTimeField(),
+)
+
 
 class Tag(models.Model):
     """A label agents put on tickets ("refund", "vip"), created as they type it.
@@ -524,6 +548,35 @@ class Ticket(models.Model):
                 fields=["sla_next_check_at"],
                 name="ticket_sla_next_check",
                 condition=Q(sla_next_check_at__isnull=False),
+            ),
+            # The table's other sorts (issue 22), read in order from an index over
+            # the open tickets (the default views) or over every ticket (All
+            # tickets), however many there are: see filters.sort_tiers.
+            models.Index(
+                fields=["name", "id"], name="ticket_name", condition=Q(deleted_at__isnull=True)
+            ),
+            models.Index(
+                Lower("contact_name"),
+                F("id"),
+                name="ticket_contact",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(SLA_DUE, F("id"), name="ticket_open_sla_due", condition=OPEN_TICKETS),
+            *(
+                index
+                for column in ("team", "owner", "stage", "priority")
+                for index in (
+                    models.Index(
+                        fields=[column, "id"],
+                        name=f"ticket_open_{column}_id",
+                        condition=OPEN_TICKETS,
+                    ),
+                    models.Index(
+                        fields=[column, "id"],
+                        name=f"ticket_{column}_id",
+                        condition=Q(deleted_at__isnull=True),
+                    ),
+                )
             ),
         ]
         constraints = [

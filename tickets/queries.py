@@ -25,6 +25,7 @@ from crm.models import Contact
 from . import filters, search
 from .access import deleted_tickets, visible_tickets
 from .models import (
+    Follower,
     Pipeline,
     Priority,
     SavedView,
@@ -48,6 +49,23 @@ def _sent_by(user: User):
     return messages.filter(author=user, direction="outbound", kind="message").values("ticket_id")
 
 
+def _mine(user: User):
+    """Tickets that are the user's work: owned, followed (S11), or written on
+    (a reply or a comment). One UNION of three index lookups, so the ticket
+    table is reached by primary key, never scanned."""
+    messages = _related("messages").objects
+    # No ordering inside the union: a message's default one sorts for nothing.
+    return (
+        Ticket.objects.filter(owner=user)
+        .order_by()
+        .values("id")
+        .union(
+            Follower.objects.filter(user=user).order_by().values("ticket_id"),
+            messages.filter(author=user).order_by().values("ticket_id"),
+        )
+    )
+
+
 def _drafted_by(user: User):
     """Tickets where the user has an unsent draft (S19): only their own."""
     return _related("drafts").objects.filter(user=user).values("ticket_id")
@@ -64,6 +82,8 @@ class DefaultView:
     empty: Promise
     # Collaborators get only the views that are not seat-only (S2).
     seat_only: bool = True
+    # Agents with a seat have the default views instead.
+    collaborator_only: bool = False
     # Counted up to COUNT_CAP: no index makes counting everything cheap.
     capped: bool = False
     # What a collaborator reads instead of `empty`: never a view they cannot open.
@@ -71,6 +91,20 @@ class DefaultView:
 
 
 DEFAULT_VIEWS = [
+    # A collaborator's home (S2): their own work, open and closed, within what
+    # they may see; the top bar's search finds the rest.
+    DefaultView(
+        "my-tickets",
+        _("My tickets"),
+        "circle-user",
+        lambda tickets, user: tickets.filter(is_spam=False, id__in=_mine(user)),
+        _(
+            "Tickets you own, follow or write on appear here. The search above finds "
+            "the other tickets you may see."
+        ),
+        seat_only=False,
+        collaborator_only=True,
+    ),
     DefaultView(
         "unassigned",
         _("Unassigned tickets"),
@@ -166,7 +200,11 @@ class CustomView:
 
 
 def views_for_user(user: User) -> list[DefaultView]:
-    return [v for v in DEFAULT_VIEWS if user.has_seat or not v.seat_only]
+    """The default views `user` opens: all but My tickets with a seat; My
+    tickets, Assigned to me and Drafts for a collaborator (S2)."""
+    if user.has_seat:
+        return [v for v in DEFAULT_VIEWS if not v.collaborator_only]
+    return [v for v in DEFAULT_VIEWS if not v.seat_only]
 
 
 def shared_with(user: User) -> Q:
@@ -568,7 +606,7 @@ def tickets_for_table(user: User, view, state: filters.ListState, known=None) ->
     if query and not state.sort:
         rows = _ranked(tickets, query, start, size + 1, rows_of)
     else:
-        rows = list(rows_of(filters.sort(tickets, state.sort))[start : start + size + 1])
+        rows = _sorted(tickets, state.sort, start, size + 1, rows_of)
     has_next = len(rows) > size
     total = CappedCount(len(rows)) if state.page == 1 and not has_next else None
     return ListPage(rows[:size], total, state.page, size, has_next)
@@ -588,7 +626,8 @@ def _ranked(
     rows_of,
     order=("-last_activity_at", "-id"),
 ) -> list:
-    """Rows start..start+limit of the search ranking, one query per rank reached."""
+    """Rows start..start+limit of the search ranking: the ticket whose number
+    was typed, then tickets whose name matches, then the rest."""
     tiers = []
     if query.ticket_id is not None:
         tiers.append(tickets.filter(pk=query.ticket_id))
@@ -597,12 +636,33 @@ def _ranked(
     tiers += [tickets.filter(names), tickets.exclude(names)] if query.terms else []
     if not tiers:  # only tags were asked for: they narrowed the tickets already
         tiers = [tickets]
-    rows = []
+    return _paged([(tier, order) for tier in tiers], start, limit, rows_of)
+
+
+# Below this many tickets one sort in the database beats a query per tier.
+FEW_TO_SORT = 2000
+
+
+def _sorted(tickets, key: str, start: int, limit: int, rows_of) -> list:
+    """Rows start..start+limit of `tickets` in the table's sort `key`, read
+    tier by tier (filters.sort_tiers); a narrow list (a search, a rare
+    filter) whose tiers are many is sorted at once instead."""
+    tiers = filters.sort_tiers(tickets, key)
+    if len(tiers) > 2 and not count_capped(tickets, cap=FEW_TO_SORT).capped:
+        return list(rows_of(filters.sort(tickets, key))[start : start + limit])
+    return _paged(tiers, start, limit, rows_of)
+
+
+def _paged(tiers: list[tuple], start: int, limit: int, rows_of) -> list:
+    """Rows start..start+limit of the (tickets, order) tiers one after the
+    other: a tier the page starts past is counted (up to what is skipped), not
+    read; reading stops when the page is full."""
+    rows: list = []
     skip = start
-    for tier in tiers:
+    for tier, order in tiers:
         if skip:
             size = count_capped(tier, cap=skip)
-            if not size.capped:  # the rank holds no more than `skip` rows
+            if not size.capped:  # the tier holds no more than `skip` rows
                 skip -= size
                 continue
         ordered = rows_of(tier.order_by(*order))

@@ -149,7 +149,7 @@ UNREAD = object()  # this condition needs SQL (associations, SLA states)
 def read_in_python(condition: filters.Condition, prop, ticket: Ticket):
     """True or False as the SQL would say for `ticket`, or UNREAD."""
     op = condition.operator
-    if prop.type in ("record", "sla", "tags"):
+    if prop.type in ("record", "sla", "tags") or prop.where is not None:
         return UNREAD
     if prop.definition is not None:
         return _custom(condition, prop, ticket)

@@ -61,18 +61,22 @@ def _shown_inline(attachment, body: str) -> bool:
 
 @register.simple_tag
 def upload_limit() -> dict:
-    """The per-file attachment limit, and the refusal the server would give in
+    """The per-file attachment limit, and the refusals the server would give in
     the agent's language ({name} for the file's), so the composer refuses a
-    file that is too large before uploading it (issue 19)."""
+    file that is too large before uploading it, and says the same plainly when
+    a request is refused for its size (HTTP 413, issue 19)."""
     from django.conf import settings
     from django.utils.translation import gettext
 
-    limit = settings.HELPDESK_ATTACHMENT_MAX_BYTES
-    message = gettext("“%(name)s” is larger than %(limit)d MB.") % {
-        "name": "{name}",
-        "limit": limit // 2**20,
+    from ..attachments import human_size, too_large_message
+
+    return {
+        "bytes": settings.HELPDESK_ATTACHMENT_MAX_BYTES,
+        "message": too_large_message("{name}"),
+        # The reply or comment itself (pasted images) over the form limit.
+        "request": gettext("This message is too large to send: at most %(limit)s.")
+        % {"limit": human_size(settings.HELPDESK_FORM_MAX_BYTES)},
     }
-    return {"bytes": limit, "message": message}
 
 
 CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")

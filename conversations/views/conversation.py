@@ -140,13 +140,19 @@ def comment_add(request, pk):
 @login_required
 @require_POST
 def draft_save(request, pk):
-    """Autosave of the editor (S19). Answers 204: nothing on screen changes."""
+    """Autosave of the editor (S19). Answers 204: nothing on screen changes,
+    except on a call ticket whose first reply this draft is (S25): then comments
+    open, and the answer carries the Comment tab and its editor, swapped in
+    out of band."""
     ticket = get_ticket_for_user(request.user, pk)
     form = DraftForm(request.POST)
     if not form.is_valid():
         return HttpResponse(status=400)
     data = form.cleaned_data
-    services.draft_save(
+    comments_closed = data["kind"] == Draft.Kind.REPLY and not comments_allowed(
+        ticket, request.user
+    )
+    draft = services.draft_save(
         user=request.user,
         ticket=ticket,
         kind=data["kind"],
@@ -164,6 +170,18 @@ def draft_save(request, pk):
             else {}
         ),
     )
+    if comments_closed and draft is not None:
+        context = {
+            "ticket": ticket,
+            "view_slug": request.POST.get("view", ""),
+            "oob": True,
+            "conversation": {
+                "comments_allowed": True,
+                "seen_message_id": "" if data["seen"] is None else data["seen"],
+                "uploads": {"comment": []},
+            },
+        }
+        return render(request, f"{COMPOSER}#comments-opened", context)
     return HttpResponse(status=204)
 
 

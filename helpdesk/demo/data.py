@@ -737,3 +737,42 @@ MACROS = [
         [("set_status", "Closed")],
     ),
 ]
+
+# What customers wrote with their satisfaction rating, in their language
+# (the demo's surveys: a few of the week's closed tickets were rated).
+SURVEY_COMMENTS = {
+    "en": {
+        "good": [
+            "Sorted out within the hour, thank you!",
+            "Clear answer and very friendly.",
+            "Exactly what I needed, no back and forth.",
+        ],
+        "bad": [
+            "It took three days to get a first reply.",
+            "I had to explain the problem twice.",
+        ],
+    },
+    "de": {
+        "good": [
+            "Schnelle und freundliche Hilfe, vielen Dank!",
+            "Die Anleitung hat sofort funktioniert.",
+        ],
+        "bad": ["Die Antwort kam erst nach mehreren Tagen.", "Mein Problem ist nicht gelöst."],
+    },
+    "fi": {
+        "good": ["Nopea ja selkeä vastaus, kiitos!", "Ongelma ratkesi heti."],
+        "bad": ["Vastausta piti odottaa liian kauan."],
+    },
+    "ko": {
+        "good": ["빠르고 친절하게 도와주셔서 감사합니다!", "설명이 명확해서 바로 해결했어요."],
+        "bad": ["답변을 받기까지 너무 오래 걸렸어요."],
+    },
+    "zh-hant": {
+        "good": ["回覆很快，問題馬上解決了，謝謝！", "說明清楚又有耐心。"],
+        "bad": ["等了好幾天才收到回覆。"],
+    },
+    "pl": {
+        "good": ["Szybka i konkretna pomoc, dziękuję!", "Wszystko jasno wyjaśnione."],
+        "bad": ["Na odpowiedź czekałem kilka dni."],
+    },
+}

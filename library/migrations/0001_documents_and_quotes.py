@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0004_user_can_write_articles'),
         ('crm', '0003_company_external_id_contact_external_id_and_more'),
-        ('tickets', '0022_ticket_event_opened_and_quote_accepted'),
+        ('tickets', '0023_ticket_event_opened_and_quote_accepted'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@
 (function () {
   "use strict";
 
-  var VIEWS = { u: "unassigned", m: "mine", t: "my-teams", o: "all-open", a: "all", d: "drafts" };
+  var VIEWS = { u: "unassigned", m: "mine", t: "my-teams", o: "all-open", a: "all", d: "drafts", y: "my-tickets" };
   var G_WAIT = 1500;
   var gPressed = 0;
   var opening = null;  // the row link j/k clicked last
@@ -109,7 +109,10 @@
     if (!slug) return false;
     var link = document.querySelector("#nav-pane a[href$='/views/" + slug + "/']");
     if (link) link.click();
-    else window.location.assign("/views/" + slug + "/");
+    // Without the sidebar (the table, search results), go by address; a view
+    // this user does not have (a collaborator's, S2) is no page to go to.
+    else if (!document.getElementById("nav-pane")) window.location.assign("/views/" + slug + "/");
+    else return false;
     return true;
   }
 

@@ -238,19 +238,39 @@
     var max = Number(box.dataset.maxBytes || 0);
     Array.from(files).forEach(function (file) {
       // Too large: refused here, in the agent's language, before any upload.
-      if (max && file.size > max) { error.textContent = box.dataset.tooLarge.replace("{name}", file.name); return; }
+      if (max && file.size > max) {
+        error.textContent = box.dataset.tooLarge.replace("{name}", file.name);
+        error.scrollIntoView({ block: "nearest" });
+        return;
+      }
       var data = new FormData();
       data.append("file", file);
       send(box.dataset.uploadUrl, { method: "POST", body: data })
         .then(function (response) {
-          return response.text().then(function (text) { return { ok: response.ok, text: text }; });
+          return response.text().then(function (text) { return { ok: response.ok, status: response.status, text: text }; });
         })
         .then(function (result) {
           if (result.ok) box.querySelector("[data-upload-chips]").insertAdjacentHTML("beforeend", result.text);
+          // The size limit answers 413 before the app (and the agent's
+          // language) is reached: say it with the composer's own sentence.
+          else if (result.status === 413) error.textContent = box.dataset.tooLarge.replace("{name}", file.name);
           else error.textContent = result.text;
         });
     });
   }
+
+  // A reply or comment refused for its size (413, pasted images): nothing to
+  // swap, and no error for htmx to log; the composer says why, in the agent's
+  // language.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var form = source && source.closest && source.closest("[data-composer]");
+    if (!form || event.detail.xhr.status !== 413) return;
+    event.detail.shouldSwap = false;
+    event.detail.isError = false;
+    var box = form.querySelector("[data-uploads]");
+    if (box) box.querySelector("[data-upload-error]").textContent = box.dataset.requestTooLarge;
+  });
 
   document.addEventListener("change", function (event) {
     if (!event.target.matches("[data-upload-input]")) return;
@@ -289,6 +309,13 @@
     send(form.dataset.draftUrl, { method: "POST", body: draftData(form) })
       .then(function (response) {
         if (state && response.ok) state.textContent = state.dataset.saved || state.textContent;
+        // A saved draft can open the Comment tab (S25): the answer carries the
+        // tab list and the comment editor, swapped in out of band.
+        if (response.status === 200) {
+          response.text().then(function (html) {
+            if (form.isConnected) window.htmx.swap(form, html, { swapStyle: "none" });
+          });
+        }
       });
   }
 

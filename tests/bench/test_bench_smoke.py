@@ -19,6 +19,10 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
     for page in (
         "view all-open",
         "ticket page (full)",
+        "ticket page (full), 8-message thread",
+        "open table, sort created_at",
+        "open table, sort -owner",
+        "open table, sort sla",
         "sidebar counts",
         "search rare Korean word",
         "search phone",
@@ -58,6 +62,8 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "reports: SLA, 90 days",
         "reports: workload, a year",
         "reports: volume, 90 days, team-scoped agent",
+        "reports: satisfaction, 90 days",
+        "reports: satisfaction, a year, team-scoped agent",
         "live check, nothing changed (request)",
         "live check, nothing changed (query)",
         "live check, 20 tickets changed (request)",
@@ -76,7 +82,10 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
 def test_the_seeded_search_vectors_are_those_the_app_computes(db, tmp_path):
     """The seed writes the vectors itself (COPY): they hold what
     refresh_search_vectors() would, the associated contacts included."""
-    call_command("bench", tickets=50, runs=1, out=str(tmp_path))
+    call_command("bench", tickets=50, runs=1, out=str(tmp_path), only="routing")
+    report = json.loads(next(tmp_path.glob("bench-50-*.json")).read_text())
+    measured = [r["name"] for r in report["results"]]
+    assert measured and all(name.startswith("route()") for name in measured)
     tickets = Ticket.objects.order_by("pk")
     seeded = dict(tickets.values_list("pk", "search_vector"))
     assert all(1 <= t.contacts.count() <= 3 for t in tickets)

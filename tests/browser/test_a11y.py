@@ -16,6 +16,7 @@ from tests.browser.conftest import htmx_settled, requests_finished, sign_in_on
 from tests.factories import (
     EmailAddressFactory,
     PropertyDefinitionFactory,
+    SurveyFactory,
     TicketFactory,
     UserFactory,
     inbound_message,
@@ -177,6 +178,10 @@ def test_the_agents_screens_and_dialogs_have_no_serious_axe_violation(audit_page
     page.goto("/reports/sla/")
     found += audit(page, "SLA report")
 
+    SurveyFactory(ticket=desk["other"], rating="bad", comment="Charged twice, still no refund")
+    page.goto("/reports/satisfaction/")
+    found += audit(page, "Satisfaction report")
+
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page.goto("/admin/")
     found += audit(page, "settings")
@@ -222,6 +227,16 @@ def test_the_public_form_and_chat_have_no_serious_axe_violation(audit_page, publ
     summary = page.locator("#form-errors")
     expect(summary).to_be_focused()
     expect(summary.locator("li")).to_have_count(3)
+    # Each invalid field is marked and names its message, which a reader hears.
+    invalid = page.locator("form [aria-invalid=true]")
+    expect(invalid).to_have_count(3)
+    for n in range(3):
+        field = invalid.nth(n)
+        message = page.locator(f"#{field.get_attribute('aria-describedby')}")
+        expect(message).to_have_text("This field is required.")
+    # The summary's links take the keyboard to the field.
+    summary.get_by_role("link").first.click()
+    expect(invalid.first).to_be_focused()
     found += audit(page, "public form with errors")
     page.goto(f"/chat/{public_channels['widget'].key}/")
     found += audit(page, "chat widget")

@@ -128,6 +128,35 @@ def test_a_comment_is_internal(page, sign_in, desk):
     assert not mail.outbox
 
 
+def test_a_call_ticket_shows_the_comment_tab_once_a_reply_is_drafted(page, sign_in, desk):
+    """S25, without a reload: the reply's autosave brings the Comment tab, and
+    its editor works."""
+    call = TicketFactory(
+        pipeline=desk["pipeline"],
+        owner=desk["agent"],
+        team=desk["agent"].main_team,
+        name="Called about the invoice",
+        source="phone",
+    )
+    inbound_message(call, text="Caller asked about the invoice")
+    sign_in(desk["agent"])
+    page.goto(f"/views/mine/tickets/{call.pk}/")
+    htmx_settled(page)
+    expect(page.get_by_role("tab", name="Reply")).to_be_visible()
+    expect(page.get_by_role("tab", name="Comment")).to_have_count(0)
+    type_in(page, "#composer-reply", "Following up on your call by email.")
+    expect(page.locator("#composer-reply [data-draft-state]")).to_have_text("Draft saved")
+    comment_tab = page.get_by_role("tab", name="Comment")
+    expect(comment_tab).to_be_visible()
+    comment_tab.click()
+    type_in(page, "#composer-comment", "Customer prefers email.")
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator(".message-comment")).to_contain_text("Customer prefers email.")
+    assert Message.objects.get(ticket=call, kind="comment").text == "Customer prefers email."
+    # The reply being written is still there, as the draft it was.
+    assert Draft.objects.get(ticket=call, kind="reply").html.startswith("<p>Following up")
+
+
 def test_sending_is_blocked_when_a_teammate_wrote_meanwhile(page, sign_in, desk):
     open_ticket(page, sign_in, desk)
     type_in(page, "#composer-reply", "Let me check.")

@@ -1,6 +1,8 @@
 """Reports in Chromium (issue 21): open them, change the period and a
-filter, drill down from a bar to the ticket table, export the CSV."""
+filter, drill down from a bar to the ticket table, export the CSV; open the
+Satisfaction tab and drill down from its number of ratings."""
 
+import re
 import zoneinfo
 from pathlib import Path
 
@@ -10,15 +12,18 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from reports import facts
-from tests.factories import TeamFactory, TicketFactory
+from tests.factories import SurveyFactory, TeamFactory, TicketFactory
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="reports are computed in PostgreSQL")
 def test_open_reports_filter_drill_down_and_export(page, sign_in, agent, pipeline, team_a):
     other = TeamFactory(name="Billing")
     first = TicketFactory(pipeline=pipeline, team=team_a, name="Printer on fire")
-    TicketFactory(pipeline=pipeline, team=team_a, name="Login loop")
-    TicketFactory(pipeline=pipeline, team=other, name="Refund please")
+    second = TicketFactory(pipeline=pipeline, team=team_a, name="Login loop")
+    third = TicketFactory(pipeline=pipeline, team=other, name="Refund please")
+    SurveyFactory(ticket=first, rating="good", comment="Fixed before lunch, thanks")
+    SurveyFactory(ticket=second, rating="bad")
+    SurveyFactory(ticket=third, rating="good")
     facts.refresh()
     # The day the tickets were created where the agent reads (no zone of
     # their own: the help desk's).
@@ -53,3 +58,13 @@ def test_open_reports_filter_drill_down_and_export(page, sign_in, agent, pipelin
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("From,To,Created,Solved")
     assert f"{today},{today},2,0,0" in text
+
+    # Satisfaction, with the team filter kept: 1 of 2 ratings good.
+    with page.expect_navigation():
+        page.get_by_role("link", name="Satisfaction").click()
+    expect(page.locator(".report-kpis")).to_contain_text("50.0 %")
+    expect(page.locator(".csat-comments")).to_contain_text("Fixed before lunch, thanks")
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile(r"^Ratings 2 ")).click()
+    expect(page.locator(".ticket-table tbody tr")).to_have_count(2)
+    expect(page.locator(".ticket-table")).not_to_contain_text("Refund please")

@@ -1,6 +1,8 @@
 """Public web forms: validation, bots, floods, embedding, and the ticket they
 make (issue 4, RELIABILITY 67)."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.core import mail as sent_mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -130,6 +132,60 @@ def test_a_bad_field_re_renders_with_its_message_and_stores_nothing(
     assert message in response.content.decode()
     assert "Why was I charged twice?" in response.content.decode()  # what was typed stays
     assert not InboundItem.objects.exists()
+
+
+class Elements(HTMLParser):
+    """Every element of a page with its attributes and text, by id and by name."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.by_id, self.by_name, self.open = {}, {}, []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        element = {"tag": tag, "text": "", **dict(attrs)}
+        if "id" in element:
+            self.by_id[element["id"]] = element
+        if "name" in element:
+            self.by_name[element["name"]] = element
+        if tag not in ("input", "br", "img", "link", "meta"):
+            self.open.append(element)
+
+    def handle_endtag(self, tag):
+        if self.open:
+            self.open.pop()
+
+    def handle_data(self, data):
+        for element in self.open:
+            element["text"] += data
+
+
+def test_an_invalid_field_is_marked_and_described_by_its_message(
+    client, webform, django_capture_on_commit_callbacks
+):
+    """Issue 19 (WCAG 3.3.1, 4.1.2): the error summary takes the focus, each
+    invalid field says so and names its message; valid fields do not."""
+    message = webform.fields.get(kind=Kind.MESSAGE)
+    message.help_text = "The more detail, the faster we help."
+    message.save()
+    data = submission(webform, **{Kind.EMAIL: "not-an-email", Kind.SUBJECT: ""})
+    response = post(client, webform, django_capture_on_commit_callbacks, data)
+    page = Elements(response.content.decode())
+    names = field_names(webform)
+    summary = page.by_id["form-errors"]
+    assert summary["tabindex"] == "-1" and "autofocus" in summary
+    for kind, error in [
+        (Kind.EMAIL, "Enter a valid email address."),
+        (Kind.SUBJECT, "This field is required."),
+    ]:
+        field = page.by_name[names[kind]]
+        assert field["aria-invalid"] == "true"
+        described = [page.by_id[i] for i in field["aria-describedby"].split()]
+        assert [d["text"] for d in described] == [error]
+        assert f'href="#{field["id"]}"' in response.content.decode()  # the summary's link
+    valid = page.by_name[names[Kind.MESSAGE]]
+    assert "aria-invalid" not in valid
+    assert page.by_id[valid["aria-describedby"]]["text"] == "The more detail, the faster we help."
 
 
 def test_a_bot_filling_the_honeypot_is_thanked_and_ignored(

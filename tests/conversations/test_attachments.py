@@ -4,10 +4,12 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from conversations import services
-from conversations.attachments import display_name, sniff_type
+from conversations.attachments import display_name, human_size, sniff_type
 from conversations.models import Attachment
+from conversations.templatetags.conversation_tags import upload_limit
 from tests.factories import TicketFactory
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -204,3 +206,47 @@ def test_abandoned_uploads_are_purged_with_their_files(signed_in, agent, ticket,
     assert not old_path.exists()
     assert Path(Attachment.objects.get(filename="fresh.pdf").file.path).exists()
     assert uploads_purge_abandoned() == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "size", "shown"),
+    [
+        ("en", 25 * 2**20, "25 MB"),
+        ("en", 3 * 2**19, "1.5 MB"),
+        ("de", 3 * 2**19, "1,5 MB"),
+        ("fi", 25 * 2**20, "25 Mt"),
+        ("ko", 25 * 2**20, "25MB"),
+        ("en", 512 * 2**10, "512 KB"),
+        ("en", 2 * 2**30, "2 GB"),
+        ("en", 1, "1 byte"),
+        ("pl", 900, "900 bajtów"),
+    ],
+)
+def test_sizes_are_written_as_people_of_each_language_write_them(language, size, shown):
+    with translation.override(language):
+        assert human_size(size) == shown
+
+
+def test_the_refusal_is_in_the_agents_language_with_a_human_size(client, agent, ticket, settings):
+    """Issue 19: the server's answer, like the composer's, in the agent's
+    language and with the limit as people write it (a 1 KB limit once said "0 MB")."""
+    settings.HELPDESK_ATTACHMENT_MAX_BYTES = 25 * 2**20
+    settings.HELPDESK_FORM_MAX_BYTES = 3 * 2**20
+    agent.language = "ko"
+    agent.save(update_fields=["language"])
+    client.force_login(agent)
+    with translation.override("ko"):
+        limit = upload_limit()
+    assert limit["bytes"] == 25 * 2**20
+    assert limit["message"] == "“{name}” 파일이 25MB보다 큽니다."
+    assert limit["request"] == "메시지가 너무 커서 보낼 수 없습니다. 최대 3MB까지 가능합니다."
+    page = client.get(reverse("tickets:ticket_detail", args=["all", ticket.pk])).content.decode()
+    assert 'data-too-large="“{name}” 파일이 25MB보다 큽니다."' in page
+    assert (
+        'data-request-too-large="메시지가 너무 커서 보낼 수 없습니다. 최대 3MB까지 가능합니다."'
+        in page
+    )
+    settings.HELPDESK_ATTACHMENT_MAX_BYTES = 1024
+    refused = upload(client, ticket, content=b"x" * 2000)
+    assert refused.status_code == 400
+    assert refused.content.decode() == "“report.pdf” 파일이 1KB보다 큽니다."

@@ -191,6 +191,41 @@ def test_call_tickets_get_comments_only_after_an_email(signed_in, agent, pipelin
     assert 'data-tab="comment"' in signed_in.get(detail).content.decode()
 
 
+def test_the_first_reply_drafted_on_a_call_ticket_brings_the_comment_tab(
+    signed_in, agent, pipeline, team_a
+):
+    """S25 without a reload: the autosave that opens comments answers with the
+    tab list and the comment editor, out of band; later saves answer 204."""
+    call = TicketFactory(pipeline=pipeline, team=team_a, source="phone")
+    save = urls(call)["draft_save"]
+    blank = signed_in.post(save, {"kind": "reply", "html": "<p></p>", "view": "all-open"})
+    assert blank.status_code == 204
+    first = signed_in.post(
+        save, {"kind": "reply", "html": "<p>Hi</p>", "view": "all-open", "seen": "7"}
+    )
+    assert first.status_code == 200
+    body = first.content.decode()
+    assert 'id="composer-tablist"' in body and 'data-tab="comment"' in body
+    assert body.count('hx-swap-oob="true"') == 2
+    assert 'id="composer-comment"' in body and urls(call)["comment_add"] in body
+    assert 'name="seen" value="7"' in body and 'name="view" value="all-open"' in body
+    again = signed_in.post(save, {"kind": "reply", "html": "<p>Hi again</p>"})
+    assert again.status_code == 204
+    email_ticket = TicketFactory(pipeline=pipeline, team=team_a, source="email")
+    drafted = signed_in.post(
+        urls(email_ticket)["draft_save"], {"kind": "reply", "html": "<p>Hi</p>"}
+    )
+    assert drafted.status_code == 204
+
+
+def test_a_call_ticket_without_comments_keeps_a_place_for_them(signed_in, pipeline, team_a):
+    call = TicketFactory(pipeline=pipeline, team=team_a, source="phone")
+    page = signed_in.get(reverse("tickets:ticket_detail", args=["all-open", call.pk]))
+    body = page.content.decode()
+    assert '<div id="composer-comment" hidden></div>' in body
+    assert 'id="composer-tablist"' in body and "hx-swap-oob" not in body
+
+
 def test_a_long_thread_opens_on_its_latest_messages(signed_in, agent, ticket):
     for n in range(45):
         inbound_message(ticket, text=f"message number {n}")

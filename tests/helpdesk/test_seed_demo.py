@@ -14,6 +14,7 @@ from channels_inbound.models import (
 )
 from conversations.models import Attachment, Message
 from helpdesk.demo.files import pdf_document, png_screenshot
+from surveys.models import Survey
 from tickets.models import Pipeline, Source, Stage, Tag, Ticket, TicketTag
 from workflows.models import Macro
 
@@ -35,6 +36,7 @@ def counts():
             MessengerPage,
             Tag,
             TicketTag,
+            Survey,
         )
     )
 
@@ -48,6 +50,10 @@ def test_demo_data_is_realistic_and_loading_it_twice_changes_nothing(
     call_command("seed_demo")
     assert counts() == first
     assert first[3] == 304  # the week's 300, and one new ticket from each non-email channel + mail
+    # The Satisfaction report has ratings to show: good and bad, some with comments.
+    rated = Survey.objects.filter(rated_at__isnull=False)
+    assert 10 <= rated.count() < Survey.objects.count()
+    assert rated.filter(rating="bad").exists() and rated.exclude(comment="").exists()
     assert {u.role for u in User.objects.all()} == set(User.Role.values)
     assert {u.visibility for u in User.objects.all()} == set(User.Visibility.values)
     assert Stage.objects.filter(is_closed=True).exists()

@@ -9,7 +9,13 @@ from django.urls import reverse
 
 from .conftest import refreshed
 
-PAGES = ["reports:volume", "reports:speed", "reports:sla", "reports:workload"]
+PAGES = [
+    "reports:volume",
+    "reports:speed",
+    "reports:sla",
+    "reports:workload",
+    "reports:satisfaction",
+]
 
 
 @pytest.fixture

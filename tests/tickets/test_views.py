@@ -63,7 +63,7 @@ def test_collaborators_have_no_default_views_but_their_own(client, collaborator,
     client.force_login(collaborator)
     assert client.get(reverse("tickets:view_tickets", args=["unassigned"])).status_code == 404
     response = client.get(reverse("tickets:view_tickets", args=["mine"]))
-    assert [v.slug for v, _count in response.context["views"]] == ["mine", "drafts"]
+    assert [v.slug for v, _count in response.context["views"]] == ["my-tickets", "mine", "drafts"]
     assert b"Settings" not in response.content
     # They can still open a ticket they can see (S2).
     assert client.get(detail_url(ticket, "mine")).status_code == 200
@@ -444,6 +444,89 @@ def test_the_sidebar_lists_the_contacts_visible_past_tickets(
     assert "Earlier refund" in past
     assert "Other team secret" not in body  # not in the list either
     assert "Someone else" not in past and "Now" not in past
+
+
+@pytest.fixture
+def collaborator_desk(collaborator, agent, pipeline, team_a, team_b):
+    """A collaborator (team visibility, team A) and the tickets around them."""
+    from conversations import services as conversation_services
+    from tickets import services
+
+    owned = TicketFactory(pipeline=pipeline, team=team_a, owner=collaborator, name="Owned")
+    followed = TicketFactory(pipeline=pipeline, team=team_a, owner=agent, name="Followed")
+    services.ticket_follow(user=collaborator, ticket=followed)
+    commented = TicketFactory(pipeline=pipeline, team=team_a, name="Commented")
+    conversation_services.comment_add(actor=collaborator, ticket=commented, html="<p>Seen it</p>")
+    spam = TicketFactory(pipeline=pipeline, team=team_a, owner=collaborator, name="Spam")
+    services.ticket_mark_spam(actor=agent, ticket=spam)
+    # Theirs once, in a team they are not in now: outside what they may see.
+    moved = TicketFactory(pipeline=pipeline, team=team_b, name="Moved away")
+    conversation_services.comment_add(actor=collaborator, ticket=moved, html="<p>Mine once</p>")
+    return {
+        "mine": {owned, followed, commented},
+        "team": TicketFactory(pipeline=pipeline, team=team_a, name="Printer of the team"),
+        "other": TicketFactory(
+            pipeline=pipeline, team=team_b, owner=agent, name="Printer elsewhere"
+        ),
+        "moved": moved,
+    }
+
+
+def test_a_collaborator_starts_on_my_tickets_with_exactly_their_visible_work(
+    client, collaborator, collaborator_desk
+):
+    """S2 and issue 19: collaborators have no default views, but My tickets:
+    what they own, follow or wrote on, within what they may see."""
+    client.force_login(collaborator)
+    assert client.get("/")["Location"] == reverse("tickets:view_tickets", args=["my-tickets"])
+    response = client.get(reverse("tickets:view_tickets", args=["my-tickets"]))
+    assert response.status_code == 200
+    assert set(response.context["page"].tickets) == collaborator_desk["mine"]
+    assert {v.slug: n for v, n in response.context["views"]}["my-tickets"] == 3
+    page = response.content.decode()
+    assert "Printer of the team" not in page and "Moved away" not in page
+    for outside in (collaborator_desk["other"], collaborator_desk["moved"]):
+        assert client.get(detail_url(outside, "my-tickets")).status_code == 404
+    assert client.get(detail_url(collaborator_desk["team"], "my-tickets")).status_code == 200
+
+
+def test_agents_with_a_seat_keep_their_default_views_without_my_tickets(signed_in):
+    assert signed_in.get(reverse("tickets:view_tickets", args=["my-tickets"])).status_code == 404
+    response = signed_in.get(reverse("tickets:view_tickets", args=["all-open"]))
+    assert "my-tickets" not in [v.slug for v, _count in response.context["views"]]
+
+
+def test_a_collaborator_searches_only_the_tickets_they_may_see(
+    client, collaborator, collaborator_desk
+):
+    client.force_login(collaborator)
+    results = client.get(reverse("tickets:search"), {"q": "printer"})
+    assert [t.name for t in results.context["results"].tickets] == ["Printer of the team"]
+    suggest = client.get(reverse("tickets:search_suggest"), {"q": "printer"})
+    assert [t.name for t in suggest.context["tickets"]] == ["Printer of the team"]
+    assert client.get(reverse("tickets:search"), {"q": "moved"}).context["results"].tickets == []
+
+
+def test_my_tickets_queries_stay_constant(
+    client, collaborator, collaborator_desk, pipeline, team_a, django_assert_max_num_queries
+):
+    client.force_login(collaborator)
+    url = reverse("tickets:view_tickets", args=["my-tickets"])
+    client.get(url)
+    with django_assert_max_num_queries(40) as few:
+        client.get(url)
+    for n in range(5):
+        TicketFactory(pipeline=pipeline, team=team_a, owner=collaborator, name=f"More {n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["page"].tickets) == 8
+
+
+def test_an_empty_my_tickets_points_to_search_not_to_views_they_cannot_open(client, collaborator):
+    client.force_login(collaborator)
+    page = client.get(reverse("tickets:view_tickets", args=["my-tickets"])).content.decode()
+    assert "The search above finds the other tickets you may see." in page
+    assert "Unassigned" not in page
 
 
 def test_a_collaborators_empty_list_points_to_search_not_to_views_they_cannot_open(

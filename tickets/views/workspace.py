@@ -291,6 +291,12 @@ def view_tickets(request, slug):
     if request.htmx and request.GET.get("after"):
         return render_pane(request, f"{WORKSPACE}#ticket-rows", context)
     partial = _target_partial(request)
+    if partial == "list-pane":
+        # The list alone (a deep-linked ticket's page asks for it once shown):
+        # the ticket it opened stays marked.
+        opened = request.GET.get("open", "")
+        context["active_pk"] = int(opened) if opened.isdigit() else None
+        return render_pane(request, f"{WORKSPACE}#list-pane", context)
     context |= nav_context(request.user, view)
     return render_pane(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
 
@@ -307,8 +313,20 @@ def ticket_detail(request, slug, pk):
     if partial in ("detail-pane", "ticket-header"):
         context = {"view": view, "row_url": row_url(view), **_detail_context(request.user, ticket)}
         return render_pane(request, f"{WORKSPACE}#{partial}", context)
-    context = _workspace_context(request.user, view, ticket)
-    return render_pane(request, f"{WORKSPACE}#{partial}" if partial else WORKSPACE, context)
+    if partial:
+        context = _workspace_context(request.user, view, ticket)
+        return render_pane(request, f"{WORKSPACE}#{partial}", context)
+    # A deep link (issue 22): the ticket is what the agent came for, so the
+    # page brings it alone; the list and the views' counts follow in a request
+    # each once it shows (list_pending, counts_pending).
+    context = {
+        "view": view,
+        "row_url": row_url(view),
+        "list_pending": True,
+        **nav_context(request.user, view, counted=False),
+        **_detail_context(request.user, ticket),
+    }
+    return render_pane(request, WORKSPACE, context)
 
 
 def _merged_redirect(request, ticket, slug: str | None) -> HttpResponse:

@@ -16,6 +16,7 @@ The bench owns its database: run it against a separate one (the Makefile's
 import datetime
 import itertools
 import json
+import os
 import random
 import re
 import statistics
@@ -147,6 +148,8 @@ REGIONS = (
 )
 REGION_WEIGHTS = list(itertools.accumulate(r.weight for r in REGIONS))
 NAMES = [(r.names("first_names"), r.names("last_names")) for r in REGIONS]
+# The 40 agents' first names, one each (the table sorts owners by first name).
+AGENT_NAMES = [name for first_names, _last in NAMES for name, _ascii in first_names]
 
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "mobile")
@@ -230,8 +233,16 @@ class Command(BaseCommand):
         parser.add_argument("--tickets", type=int, default=100_000)
         parser.add_argument("--runs", type=int, default=40)
         parser.add_argument("--out", default="bench-results")
+        parser.add_argument(
+            "--only",
+            default="",
+            help="Comma-separated: measure only these parts (pages, counts, macros, "
+            "ingestion, rules, sla, routing, webhooks, knowledge, api, portal, imports, "
+            "reports, live) and the pages whose names hold one of the words.",
+        )
 
-    def handle(self, *args, tickets, runs, out, **options):
+    def handle(self, *args, tickets, runs, out, only, **options):
+        self.only = [word.strip() for word in only.split(",") if word.strip()]
         if (
             "test" not in connection.settings_dict["NAME"]
             and Ticket.objects.filter(name__startswith="Bench").count() != Ticket.objects.count()
@@ -274,8 +285,8 @@ class Command(BaseCommand):
                 agents.append(
                     User.objects.create(
                         username=f"bench{i}",
-                        first_name="Agent",
-                        last_name=str(i),
+                        first_name=AGENT_NAMES[i % len(AGENT_NAMES)],
+                        last_name=f"Agent {i}",
                         main_team=teams[i % len(teams)],
                     )
                 )
@@ -435,7 +446,18 @@ class Command(BaseCommand):
 
     # Measuring ---------------------------------------------------------------
 
+    def name_agents(self):
+        """Each agent with a first name of their own, as in a team (a database
+        seeded before gave all forty the same one)."""
+        agents = User.objects.filter(username__regex=r"^bench[0-9]+$").order_by("pk")
+        for i, pk in enumerate(agents.values_list("pk", flat=True)):
+            name = AGENT_NAMES[i % len(AGENT_NAMES)]
+            User.objects.filter(pk=pk).exclude(first_name=name).update(
+                first_name=name, last_name=f"Agent {i}"
+            )
+
     def measure(self, runs: int) -> list[dict]:
+        self.name_agents()
         # The first agent with open tickets of their own (bench0 but in tiny runs).
         agent = (
             User.objects.filter(username__regex=r"^bench[0-9]+$", owned_tickets__is_open=True)
@@ -500,6 +522,13 @@ class Command(BaseCommand):
                 )
             )
             cases.append(Case("ticket page (full), 200-message thread", client, url, {}, {}))
+        # The peer's comparison page (issue 22): a ticket of an ordinary length.
+        ordinary = self.long_thread(agent, size=8, position=2)
+        if ordinary:
+            url = reverse("tickets:ticket_detail", args=["mine", ordinary.pk])
+            cases.append(Case("ticket page (full), 8-message thread", client, url, {}, {}, 50))
+            pane_headers = {"HX-Request": "true", "HX-Target": "detail-pane"}
+            cases.append(Case("ticket pane, 8-message thread", client, url, {}, pane_headers, 30))
         if detail:
             cases.append(Case("ticket page (full)", client, detail, {}, {}))
             cases.append(
@@ -535,27 +564,49 @@ class Command(BaseCommand):
                 ),
             ]
         cases += self.table_cases(agent, client, pane)
-        results = [self.time_request(case, runs) for case in cases]
-        results.append(self.time_counts(agent, runs))
-        if ticket:
-            results += self.time_macro_apply(agent, ticket, client, runs)
-        results += self.time_ingestion(runs * 5)
-        results += self.time_ingestion(runs * 5, rules=50)
-        results.append(bench_rules.time_event_evaluation(runs, summary, QueryCounter))
-        results += bench_rules.time_sweep(summary, QueryCounter)
-        results.append(self.time_sla_sweep(min(1000, max(10, Ticket.objects.count() // 1000))))
-        results.append(self.time_sla_apply(min(100_000, max(100, Ticket.objects.count() // 10))))
-        results += self.time_routing(runs)
-        results += bench_webhooks.measure(runs, summary, QueryCounter)
-        results += bench_knowledge.measure(runs, Ticket.objects.count(), self.time_request, Case)
-        results += bench_api.time_api(agent, team_agent, runs, summary, QueryCounter)
-        results += bench_portal.time_portal(runs, summary, QueryCounter)
-        results.append(
-            bench_imports.time_csv_import(min(2000, max(100, runs * 50)), summary, QueryCounter)
-        )
-        results += bench_reports.measure(runs, summary, QueryCounter, agent, team_agent)
-        results += bench_live.measure(runs, summary, QueryCounter, self.search_terms())
+        count = Ticket.objects.count()
+        parts = {
+            "pages": lambda: [
+                self.time_request(c, runs)
+                for c in cases
+                if self.wanted("pages") or any(word in c.name for word in self.only)
+            ],
+            "counts": lambda: [self.time_counts(agent, runs)],
+            "macros": lambda: self.time_macro_apply(agent, ticket, client, runs) if ticket else [],
+            "ingestion": lambda: [
+                *self.time_ingestion(runs * 5),
+                *self.time_ingestion(runs * 5, rules=50),
+            ],
+            "rules": lambda: [
+                bench_rules.time_event_evaluation(runs, summary, QueryCounter),
+                *bench_rules.time_sweep(summary, QueryCounter),
+            ],
+            "sla": lambda: [
+                self.time_sla_sweep(min(1000, max(10, count // 1000))),
+                self.time_sla_apply(min(100_000, max(100, count // 10))),
+            ],
+            "routing": lambda: self.time_routing(runs),
+            "webhooks": lambda: bench_webhooks.measure(runs, summary, QueryCounter),
+            "knowledge": lambda: bench_knowledge.measure(runs, count, self.time_request, Case),
+            "api": lambda: bench_api.time_api(agent, team_agent, runs, summary, QueryCounter),
+            "portal": lambda: bench_portal.time_portal(runs, summary, QueryCounter),
+            "imports": lambda: [
+                bench_imports.time_csv_import(min(2000, max(100, runs * 50)), summary, QueryCounter)
+            ],
+            "reports": lambda: bench_reports.measure(
+                runs, summary, QueryCounter, agent, team_agent
+            ),
+            "live": lambda: bench_live.measure(runs, summary, QueryCounter, self.search_terms()),
+        }
+        results = []
+        for part, timed in parts.items():
+            if part == "pages" or self.wanted(part):
+                results += timed()
         return results
+
+    def wanted(self, part: str) -> bool:
+        """Whether --only asks for `part` (pages, counts, ...): none asks for all."""
+        return not self.only or part in self.only
 
     def table_cases(self, agent, client, pane) -> list["Case"]:
         """The ticket table (S27, S28) at its targets, as full pages (its forms
@@ -583,6 +634,13 @@ class Command(BaseCommand):
             pages.append(Case(f"quick filters {label}", client, table, params, {}, 100))
         for condition in ("plan:any_of:enterprise", "seats:gt:50"):
             pages.append(Case(f"filter {condition}", client, table, {"f": condition}, {}, 300))
+        # Every sort the table offers, both ways, over the open tickets (issue
+        # 22): oldest first is many teams' first-in-first-out queue.
+        open_table = reverse("tickets:view_list", args=["all-open"])
+        for key in filters.SORTS:
+            for order in (key, f"-{key}"):
+                name = f"open table, sort {order}"
+                pages.append(Case(name, client, open_table, {"sort": order}, {}, 50))
         tag, tagged = self.bench_tag()
         condition = f"tags:has_any:{tag.pk}"
         name = f"filter tag “{tag.name}” ({tagged:,} tickets)"
@@ -843,15 +901,17 @@ class Command(BaseCommand):
             transaction.set_rollback(True)
         return results
 
-    def long_thread(self, agent):
-        """A ticket with a 200-message thread (customer, agent and comments)."""
+    def long_thread(self, agent, size: int = 200, position: int = 0):
+        """The agent's open ticket at `position` (by id), with a thread of `size`
+        messages (customer, agent and comments)."""
         from conversations.models import Channel, Message, Thread
         from conversations.services import help_desk_inbox
 
-        ticket = Ticket.objects.filter(is_open=True, owner=agent).order_by("id").first()
+        tickets = Ticket.objects.filter(is_open=True, owner=agent).order_by("id")
+        ticket = tickets[position : position + 1].first()
         if ticket is None:
             return None
-        if Message.objects.filter(ticket=ticket).count() >= 200:
+        if Message.objects.filter(ticket=ticket).count() >= size:
             return ticket
         thread = Thread.objects.create(
             ticket=ticket, inbox=help_desk_inbox(), channel=Channel.EMAIL
@@ -872,7 +932,7 @@ class Command(BaseCommand):
                 text=f"Message {i}: {words}",
                 message_id=f"<bench-{ticket.pk}-{i}@bench.example>",
             )
-            for i in range(200)
+            for i in range(size)
         )
         return ticket
 
@@ -1019,9 +1079,12 @@ class Command(BaseCommand):
         ]
 
     def report(self, results, tickets, out, seeding):
+        if not results:
+            raise CommandError(f"--only {','.join(self.only)} measured nothing.")
+        load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
         self.stdout.write(
             f"\n{tickets:,} tickets on {connection.vendor}; "
-            f"p50/p95 in ms over {len(results[0]['timings'])} runs\n"
+            f"p50/p95 in ms over {len(results[0]['timings'])} runs; load average {load}\n"
         )
         self.stdout.write(f"{'page':60} {'p50':>8} {'p95':>8} {'queries':>8} {'p95 target':>11}")
         for r in results:
@@ -1058,6 +1121,7 @@ class Command(BaseCommand):
             "tickets": tickets,
             "vendor": connection.vendor,
             "seeding_seconds": seeding,
+            "load_average": os.getloadavg(),
             "results": results,
         }
         (path / f"bench-{tickets}-{stamp}.json").write_text(json.dumps(data, indent=2))

@@ -46,6 +46,7 @@ from crm.models import Company, Contact, Deal
 from helpdesk.demo import data as demo_data
 from helpdesk.demo import files as demo_files
 from helpdesk.demo import rules as demo_rules
+from surveys.models import Survey, SurveySettings
 from tickets import services
 from tickets.models import (
     Category,
@@ -80,6 +81,8 @@ class Command(BaseCommand):
             self.rules()
             self.macros()
             self.help_center()
+            if not Survey.objects.exists():
+                self.surveys()
             self.stdout.write("Demo data is already loaded.")
             return
         # The history's replies and notifications are recorded as sent, so the
@@ -97,6 +100,7 @@ class Command(BaseCommand):
             # After the history: its messages set off no rule.
             self.rules()
             self.help_center()
+            self.surveys()
         # The beat keeps the report figures; a demo without one has them at once.
         from reports import facts
 
@@ -325,6 +329,52 @@ class Command(BaseCommand):
             self.place_in_the_past(
                 ticket, stamps, created, activity, closed=stage.is_closed, spam=number % 97 == 5
             )
+
+    def surveys(self):
+        """Satisfaction surveys on, and a realistic share of the week's closed
+        tickets asked an hour after closing: about half answered, most of
+        them good, some with a comment in the customer's language. A data
+        load like place_in_the_past: the rows are written as they would be."""
+        rng = random.Random(21)
+        for pipeline in Pipeline.objects.all():
+            SurveySettings.objects.get_or_create(pipeline=pipeline)
+        now = timezone.now()
+        languages = dict(
+            zip(
+                Contact.objects.order_by("id").values_list("pk", flat=True),
+                demo_data.CONTACT_LANGUAGES,
+                strict=False,
+            )
+        )
+        closed = (
+            Ticket.objects.filter(is_open=False, is_spam=False, closed_at__isnull=False)
+            .prefetch_related("contacts")
+            .order_by("id")
+        )
+        surveys = []
+        for ticket in closed:
+            sent = ticket.closed_at + datetime.timedelta(hours=1)
+            contact = next(iter(ticket.contacts.all()), None)
+            if contact is None or sent > now or rng.random() > 0.65:
+                continue
+            survey = Survey(
+                ticket=ticket,
+                contact=contact,
+                email=contact.email,
+                status=Survey.Status.SENT,
+                send_after=sent,
+                sent_at=sent,
+                answer_until=sent + datetime.timedelta(days=7),
+            )
+            rated = sent + datetime.timedelta(minutes=rng.randrange(5, 600))
+            if rng.random() < 0.55 and rated < now:
+                survey.rating = "good" if rng.random() < 0.82 else "bad"
+                survey.rated_at = rated
+                if rng.random() < 0.45:
+                    words = demo_data.SURVEY_COMMENTS[languages.get(contact.pk, "en")]
+                    survey.comment = rng.choice(words[survey.rating])
+            surveys.append(survey)
+        Survey.objects.bulk_create(surveys)
 
     def place_in_the_past(self, ticket, stamps, created, activity, *, closed, spam):
         """A data load, not a user action: the services stamped everything now,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0021_recent_searches'),
+        ('tickets', '0022_table_sort_indexes'),
     ]
 
     operations = [
