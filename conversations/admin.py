@@ -1,12 +1,8 @@
 from django import forms
-from django.conf import settings
-from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .attachments import display_name, sniff_type
 from .models import (
-    Document,
     EmailAddress,
     Inbox,
     KnowledgeArticle,
@@ -14,7 +10,6 @@ from .models import (
     ReplyTemplate,
     Signature,
     Snippet,
-    document_token,
 )
 from .sanitize import clean_editor_html, is_blank
 
@@ -95,37 +90,3 @@ class KnowledgeArticleAdmin(admin.ModelAdmin):
 @admin.register(MeetingLink)
 class MeetingLinkAdmin(admin.ModelAdmin):
     list_display = ["name", "url"]
-
-
-@admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
-    """Files shared with customers by link from the Insert menu (S18)."""
-
-    list_display = ["name", "filename", "size", "created_at"]
-    search_fields = ["name", "filename"]
-    readonly_fields = ["share_link", "filename", "size"]
-    actions = ["new_links"]
-
-    @admin.display(description=_("share link"))
-    def share_link(self, document):
-        if not document.pk:
-            return "—"
-        url = settings.HELPDESK_BASE_URL.rstrip("/") + document.get_absolute_url()
-        return format_html('<a href="{}">{}</a>', url, url)
-
-    def save_model(self, request, document, form, change):
-        if "file" in form.changed_data:
-            upload = form.cleaned_data["file"]
-            document.filename = display_name(upload.name)
-            document.size = upload.size
-            head = upload.read(16)
-            upload.seek(0)
-            document.content_type = sniff_type(head)
-        super().save_model(request, document, form, change)
-
-    @admin.action(description=_("Give the selected documents new links (old links stop working)"))
-    def new_links(self, request, queryset):
-        for document in queryset:
-            document.token = document_token()
-            document.save(update_fields=["token"])
-        self.message_user(request, _("New links made."), messages.SUCCESS)

@@ -5,13 +5,12 @@ import re
 from collections.abc import Callable
 from html import escape
 
-from django.conf import settings
 from django.db.models import Q
 
 from accounts.models import User
 from tickets.models import Ticket
 
-from .models import Document, KnowledgeArticle, MeetingLink, ReplyTemplate, Snippet
+from .models import KnowledgeArticle, MeetingLink, ReplyTemplate, Snippet
 from .sanitize import clean_editor_html
 
 RESULTS_PER_KIND = 5
@@ -92,18 +91,6 @@ def inserts_for(ticket: Ticket, agent: User, text: str) -> list[dict]:
                 "detail": article.url,
                 "html": clean_editor_html(link),
                 "text_html": _as_html(article.body) + clean_editor_html(link),
-            }
-        )
-    documents = Document.objects.filter(Q(name__icontains=text) | Q(filename__icontains=text))
-    for document in documents[:RESULTS_PER_KIND]:
-        url = settings.HELPDESK_BASE_URL.rstrip("/") + document.get_absolute_url()
-        link = f'<p><a href="{escape(url)}">{escape(document.name)}</a></p>'
-        results.append(
-            {
-                "kind": "document",
-                "label": document.name,
-                "detail": document.filename,
-                "html": clean_editor_html(link),
             }
         )
     for meeting in MeetingLink.objects.filter(name__icontains=text)[:RESULTS_PER_KIND]:

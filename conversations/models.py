@@ -508,36 +508,10 @@ class MeetingLink(models.Model):
         return self.name
 
 
+# Read by migration 0007, which made the documents now kept by the library app.
 def document_key(instance, filename: str) -> str:
     return f"documents/{uuid.uuid4().hex}"
 
 
 def document_token() -> str:
-    return secrets.token_urlsafe(24)  # 192 bits: share links cannot be guessed
-
-
-class Document(models.Model):
-    """A file agents share with customers as a link (S18), such as a price list
-    or a setup guide. Anyone with the link can download it; deleting the
-    document, or giving it a new link, ends the old link."""
-
-    name = models.CharField(_("name"), max_length=200)
-    file = models.FileField(_("file"), upload_to=document_key)
-    filename = models.CharField(_("file name"), max_length=255, editable=False)
-    content_type = models.CharField(max_length=100, editable=False)
-    size = models.PositiveBigIntegerField(default=0, editable=False)
-    token = models.CharField(max_length=64, unique=True, default=document_token, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("document")
-        verbose_name_plural = _("documents")
-
-    def __str__(self) -> str:
-        return self.name
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("conversations:document_download", args=[self.token])
+    return secrets.token_urlsafe(24)

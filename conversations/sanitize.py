@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from html import escape, unescape
 
 import nh3
+from django.conf import settings
 from inscriptis import get_text
 from inscriptis.model.config import ParserConfig
 
@@ -42,6 +43,12 @@ EDITOR_TAGS = {
 ATTRIBUTES = {"a": {"href", "title"}, "span": {"data-mention"}}
 MENTION = re.compile(r'<span data-mention="(\d+)"')
 URL_SCHEMES = {"http", "https", "mailto"}
+# The only images a reply or comment may show: ours, by their full public
+# address (the play thumbnail of an inserted video), so a reply never makes a
+# mail client fetch from elsewhere. Higher apps add their paths when they start.
+OWN_IMAGE_PATHS: set[str] = set()
+OWN_IMAGE_ATTRIBUTES = {"src", "alt", "width", "height"}
+IMAGE_WITHOUT_SOURCE = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 OPENING_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>|</([a-zA-Z][a-zA-Z0-9]*)\s*>")
 TAG = re.compile(r"<[^>]*>")
 VOID = {"br", "img", "hr", "input", "meta", "link", "area", "base", "col", "wbr", "source"}
@@ -77,15 +84,24 @@ def clean_editor_html(html: str) -> str:
     html = _bounded(html)
     if nesting_depth(html) > MAX_DEPTH:
         return _flattened(html)
+    base = settings.HELPDESK_BASE_URL.rstrip("/")
+    own_images = {base + path for path in OWN_IMAGE_PATHS}
+
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        if element == "img" and attribute == "src":
+            return value if value in own_images else None
+        return value
+
     cleaned = nh3.clean(
         html,
-        tags=EDITOR_TAGS,
-        attributes=ATTRIBUTES,
+        tags=EDITOR_TAGS | {"img"} if own_images else EDITOR_TAGS,
+        attributes={**ATTRIBUTES, "img": OWN_IMAGE_ATTRIBUTES},
+        attribute_filter=keep,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
-    return cleaned.strip()
+    return IMAGE_WITHOUT_SOURCE.sub("", cleaned).strip()
 
 
 _TEXT_CONFIG = ParserConfig(display_links=True)

@@ -31,7 +31,6 @@ urlpatterns = [
     path("messages/<int:pk>/frame/", views.message_frame, name="message_frame"),
     path("messages/<int:pk>/original/", views.message_original, name="message_original"),
     path("records/<str:kind>/<int:pk>/email/", views.record_email, name="record_email"),
-    path("d/<str:token>/", views.document_download, name="document_download"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/count/", views.notification_count, name="notification_count"),
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),

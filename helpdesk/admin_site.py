@@ -110,7 +110,6 @@ SETTINGS_GROUPS = (
             ("conversations.replytemplate", "file-pen-line"),
             ("conversations.knowledgearticle", "file-text"),
             ("conversations.meetinglink", "link"),
-            ("conversations.document", "paperclip"),
         ),
     ),
     SettingsGroup(

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "api",
     "portal",
     "surveys",
+    "library",
     "imports",
     "reports",
     "anymail",
@@ -430,6 +431,8 @@ HELPDESK_WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
 # Custom views the help desk may hold in all (S27: the plan's limit).
 HELPDESK_MAX_CUSTOM_VIEWS = env_int("MAX_CUSTOM_VIEWS", 50)
 HELPDESK_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 2**20
+# Files of the shared document library (S18), uploaded once and sent as links.
+HELPDESK_DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_MB", 100) * 2**20
 # The largest file an admin may import (Settings → Import): 100,000 tickets
 # with their messages fit in well under this.
 HELPDESK_IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 100) * 2**20

@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("knowledge.urls")),
     path("portal/", include("portal.urls")),
     path("", include("surveys.urls")),
+    path("", include("library.urls")),
     path("", include("tickets.urls")),
 ]

@@ -102,6 +102,7 @@ ICONS = [
     "thumbs-down",
     "image",
     "receipt",
+    "circle-play",
 ]
 
 OUT = Path(__file__).resolve().parent.parent / "static/vendor/lucide/sprite.svg"

@@ -210,6 +210,87 @@ def article(
     )
 
 
+class DocumentFactory(DjangoModelFactory):
+    """A library document (S18) with a small stored file; shared with everyone
+    unless told otherwise."""
+
+    class Meta:
+        model = "library.Document"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Document {n}")
+    file = factory.django.FileField(filename="guide.pdf", data=b"%PDF-1.4 guide")
+    filename = "guide.pdf"
+    content_type = "application/octet-stream"
+    size = 14
+    sharing = "everyone"
+
+    @factory.post_generation
+    def teams(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.teams.set(extracted)
+
+
+class QuoteFactory(DjangoModelFactory):
+    """A quote on a deal, valid for 30 days; `lines` are (description,
+    quantity, unit price) triples."""
+
+    class Meta:
+        model = "library.Quote"
+        skip_postgeneration_save = True
+
+    deal = factory.SubFactory(DealFactory)
+    title = factory.Sequence(lambda n: f"Quote {n}")
+    currency = "EUR"
+    expires_on = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=30))
+    sharing = "everyone"
+
+    @factory.post_generation
+    def lines(self, create, extracted, **kwargs):
+        from decimal import Decimal
+
+        from library.models import QuoteLine
+
+        if not create:
+            return
+        rows = extracted if extracted is not None else [("Seats", "10", "12.50")]
+        for position, (description, quantity, price) in enumerate(rows):
+            QuoteLine.objects.create(
+                quote=self,
+                position=position,
+                description=description,
+                quantity=Decimal(quantity),
+                unit_price=Decimal(price),
+            )
+
+    @factory.post_generation
+    def teams(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.teams.set(extracted)
+
+
+class VideoFactory(DjangoModelFactory):
+    """A library video: an uploaded MP4 by default, or pass url= (and file="")."""
+
+    class Meta:
+        model = "library.Video"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Video {n}")
+    file = factory.django.FileField(
+        filename="tour.mp4", data=b"\x00\x00\x00\x18ftypmp42" + b"v" * 20
+    )
+    filename = "tour.mp4"
+    content_type = "video/mp4"
+    size = 32
+    sharing = "everyone"
+
+    @factory.post_generation
+    def teams(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.teams.set(extracted)
+
+
 class SurveyFactory(DjangoModelFactory):
     """A satisfaction survey sent (and, with `rating`, answered) at set moments."""
 

@@ -21,6 +21,7 @@ APPS = [
     "workflows",
     "portal",
     "surveys",
+    "library",
     "helpdesk",
     "api",
 ]

@@ -701,6 +701,12 @@ class TicketEvent(models.Model):
         # The customer rated the support (a satisfaction survey): `new_value`
         # the rating's code, `old_value` the one it replaced.
         RATED = "rated", _("Rated the support")
+        # The customer opened a shared document's link (library): `new_value`
+        # the document's name. Only the first open per ticket is a line.
+        OPENED = "opened", _("Opened a document")
+        # The customer accepted a quote on its public page: `old_value` the
+        # name they typed, `new_value` the quote's title.
+        QUOTE_ACCEPTED = "quote_accepted", _("Accepted a quote")
 
     class Via(models.TextChoices):
         """What made a change on the actor's behalf (the timeline says "by rule

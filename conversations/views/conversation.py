@@ -26,7 +26,7 @@ from .. import attachments, outbox, services
 from ..access import get_attachment_for_user, get_message_for_user
 from ..forms import DraftForm, EditorForm, NewContactForm, RecordEmailForm, ReplyForm
 from ..inserts import inserts_for
-from ..models import Attachment, Document, Draft, Notification
+from ..models import Attachment, Draft, Notification
 from ..presence import presence_ping
 from ..queries import (
     EARLIER_PAGE,
@@ -602,21 +602,3 @@ def _contacts_addressed(record, kind: str, data: dict) -> list[Contact]:
         return [record]
     addresses = {a.lower() for a in [*data["to"], *data["cc"], *data["bcc"]]}
     return list(record.contacts.annotate(address=Lower("email")).filter(address__in=addresses))
-
-
-@require_GET
-def document_download(request, token):
-    """A shared document, for whoever has its link (customers have no sign-in).
-    Always a download, never rendered by the browser."""
-    document = get_object_or_404(Document, token=token)
-    response = FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
-        filename=document.filename,
-        content_type=document.content_type,
-    )
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["X-Robots-Tag"] = "noindex"
-    response["Cache-Control"] = "private, max-age=300"
-    return response

@@ -129,11 +129,16 @@
 
   // Pasted HTML is cleaned in the browser too: no inline styles (our CSP blocks
   // them anyway) and nothing active. The server cleans again with nh3.
+  // The one image a reply may carry is the play thumbnail of an inserted
+  // video (library); the server keeps it only at our own address.
   function toFragment(html) {
     var fragment = window.DOMPurify.sanitize(html, {
       RETURN_DOM_FRAGMENT: true,
       FORBID_ATTR: ["style", "class", "id"],
-      FORBID_TAGS: ["style", "img", "svg", "math", "form", "input"],
+      FORBID_TAGS: ["style", "svg", "math", "form", "input"],
+    });
+    fragment.querySelectorAll("img").forEach(function (img) {
+      if (!/^https?:\/\/[^/]+\/v\/thumbnail\.png$/.test(img.getAttribute("src") || "")) img.remove();
     });
     return document.importNode(fragment, true);
   }
@@ -441,9 +446,14 @@
       var insertEditor = insertForm.querySelector("[data-editor]").squire;
       var insertHtml = insert.dataset.insertHtml;
       // Inline text goes after a space, never glued to the word before it.
-      if (!/^\s*<(p|div|ul|ol|blockquote|h\d|table|pre)\b/i.test(insertHtml) && wordBefore(insertEditor)) {
+      var isBlock = /^\s*<(p|div|ul|ol|blockquote|h\d|table|pre)\b/i.test(insertHtml);
+      if (!isBlock && wordBefore(insertEditor)) {
         insertEditor.insertPlainText(" ", false);
       }
+      // A block (a link on its own line) after text starts a line of its own:
+      // Squire merges the first inserted block into the caret's line, so an
+      // empty one goes first.
+      if (isBlock && wordBefore(insertEditor)) insertHtml = "<p></p>" + insertHtml;
       insertEditor.insertHTML(insertHtml);
       var openMenu = insertForm.querySelector("[data-insert-menu]");
       if (openMenu) openMenu.hidden = true;
