@@ -32,6 +32,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0022_table_sort_indexes")]
+    dependencies = [("tickets", "0023_ticket_event_opened_and_quote_accepted")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
