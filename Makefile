@@ -59,7 +59,8 @@ bench: $(STAMP)
 	$(PY) manage.py translations compile
 	$(BENCH_ENV) $(PY) manage.py collectstatic --no-input -v0
 	$(BENCH_ENV) $(PY) manage.py migrate --no-input
-	$(BENCH_ENV) $(PY) manage.py bench --tickets $(TICKETS)
+	$(BENCH_ENV) $(PY) manage.py bench --tickets $(TICKETS) $(if $(ONLY),--only $(ONLY))
+	$(BENCH_ENV) $(PY) manage.py bench_http
 	$(BENCH_ENV) $(PY) manage.py bench_ingest --messages 2000 --clients 2
 	$(BENCH_ENV) $(PY) manage.py bench_ingest --messages 1000 --clients 2 --rules 50 --large-posts 0
 

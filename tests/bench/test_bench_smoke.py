@@ -1,6 +1,7 @@
 """A tiny run of `make bench`: it seeds, measures every page and reports."""
 
 import json
+import re
 
 from django.core.management import call_command
 
@@ -108,3 +109,13 @@ def test_the_end_to_end_ingestion_bench_loses_nothing(transactional_db, pipeline
     # Issue 17: the worker runs the rules; each holding rule once per event.
     assert "40 events, 40 firings: each of the 1 holding rules once per event" in output
     assert not Ticket.objects.filter(name__startswith="Bench inbound").exists()
+
+
+def test_the_http_bench_reads_pages_through_gunicorn(transactional_db, tmp_path, capsys):
+    """wrk against gunicorn on the test database, signed in: every answer a
+    200 (the command fails otherwise) and a rate for each page."""
+    call_command("bench", tickets=50, runs=1, out=str(tmp_path), only="routing")
+    call_command("bench_http", seconds=1, connections=2)
+    output = capsys.readouterr().out
+    for page in ("list page (All open, full page)", "table, open tickets oldest first"):
+        assert re.search(rf"{re.escape(page)}: [\d.]+ requests/s", output)
