@@ -183,6 +183,17 @@ class CompanyRecord:
 
 
 @dataclass
+class AttachmentRecord:
+    """A file of another system's message, downloaded after the message is
+    stored (imports.attachments)."""
+
+    external_id: str
+    file_name: str
+    url: str
+    size: int | None = None
+
+
+@dataclass
 class MessageRecord:
     external_id: str
     text: str = ""
@@ -197,6 +208,7 @@ class MessageRecord:
     from_name: str = ""
     from_email: str = ""
     customer: ContactRecord | None = None
+    attachments: list[AttachmentRecord] = field(default_factory=list)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from helpdesk.queue import enqueue
 
 from . import zendesk
+from .attachments import attachments_import
 from .fields import (
     CompanyRecord,
     ContactRecord,
@@ -199,6 +200,8 @@ def _run(job: ImportJob) -> None:
             write_companies(found.companies, Outcome())
             write_contacts(found.contacts, Outcome(), directory)
     failed_lines = {line for line, _c, _m in found.errors}
+    # Files that could not be downloaded: listed, but their tickets count as stored.
+    missing_files: list[tuple[int, str, str]] = []
     for batch in _batches(found.records):
         if job.kind == ImportJob.Kind.CONTACTS:
             with transaction.atomic():
@@ -208,11 +211,13 @@ def _run(job: ImportJob) -> None:
                 write_companies(batch, outcome)
         else:
             write_tickets(batch, outcome, directory, run_rules=job.run_rules, lines=found.lines)
+            missing_files += attachments_import(batch)
         failed_lines |= {line for line, _c, _m in outcome.errors}
         _progress(job, outcome, failed_lines, done=False)
     _progress(job, outcome, failed_lines, done=True)
-    job.errors = [list(e) for e in outcome.errors[:ERRORS_KEPT]]
-    job.error_count = len(outcome.errors)
+    errors = sorted(outcome.errors + missing_files, key=lambda e: e[0])
+    job.errors = [list(e) for e in errors[:ERRORS_KEPT]]
+    job.error_count = len(errors)
     job.save(update_fields=["errors", "error_count"])
 
 
