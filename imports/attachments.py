@@ -14,6 +14,7 @@ the last run missed.
 import contextlib
 import http.client
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -79,9 +80,12 @@ def download(ref: AttachmentRecord) -> tuple[bytes | None, str]:
     return answer.body, ""
 
 
-def attachments_import(records: list[TicketRecord]) -> list[tuple[int, str, str]]:
+def attachments_import(
+    records: list[TicketRecord], *, beat: Callable[[], None] = lambda: None
+) -> list[tuple[int, str, str]]:
     """Download and store the files of the batch's messages that their stored
-    message does not have yet; the errors as (line, column, message)."""
+    message does not have yet; the errors as (line, column, message). `beat`
+    is called before each download (the job's heartbeat)."""
     wanted = [
         (record, message.external_id, ref)
         for record in records
@@ -107,6 +111,7 @@ def attachments_import(records: list[TicketRecord]) -> list[tuple[int, str, str]
         message = messages.get((record.external_id, message_id))
         if message is None or (message.pk, ref.external_id) in have:
             continue  # the ticket was not stored (its error is listed), or the file is
+        beat()
         data, problem = download(ref)
         if data is None:
             errors.append((record.line, COLUMN, problem))

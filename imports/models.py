@@ -62,6 +62,14 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    # The worker's sign of life, written with each committed batch: a running
+    # import whose heartbeat stops is restarted (services.jobs_recover_stale).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Batches committed so far, with the counts above: where a restart resumes.
+    batches_done = models.PositiveIntegerField(default=0)
+    # Restarts after a worker stopped; also the claim a worker writes under,
+    # so a worker that was given up on cannot write over its successor.
+    restarts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
