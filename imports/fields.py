@@ -264,7 +264,9 @@ def parse_moment(value: str) -> datetime.datetime:
     if moment is None:
         raise ValueError(value)
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+        # The help desk's zone, not the one active for the admin who
+        # previews: the preview and the worker read the same moment.
+        moment = timezone.make_aware(moment, timezone.get_default_timezone())
     return moment
 
 
@@ -288,6 +290,9 @@ class Resolver:
     def __init__(self):
         self.pipelines = list(Pipeline.objects.prefetch_related("stages"))
         self.default_pipeline = self.pipelines[0] if self.pipelines else None
+        # Read once: asked for on every row.
+        self._stages = {p.pk: list(p.stages.all()) for p in self.pipelines}
+        self._first_stages: dict[tuple[int, bool], Stage | None] = {}
         self.users: dict[str, User] = {}
         for user in User.objects.filter(is_active=True):
             for name in (user.username, user.email):
@@ -314,12 +319,22 @@ class Resolver:
     def pipeline(self, name: str) -> Pipeline | None:
         return next((p for p in self.pipelines if _named(p, name)), None)
 
+    def stages(self, pipeline: Pipeline) -> list[Stage]:
+        if pipeline.pk not in self._stages:
+            self._stages[pipeline.pk] = list(pipeline.stages.all())
+        return self._stages[pipeline.pk]
+
     def stage(self, pipeline: Pipeline, name: str) -> Stage | None:
-        return next((s for s in pipeline.stages.all() if _named(s, name)), None)
+        return next((s for s in self.stages(pipeline) if _named(s, name)), None)
 
     def first_stage(self, pipeline: Pipeline, *, closed: bool) -> Stage | None:
-        stages = [s for s in pipeline.stages.all() if s.is_closed == closed]
-        return next((s for s in stages if not s.required_properties), stages[0] if stages else None)
+        key = (pipeline.pk, closed)
+        if key not in self._first_stages:
+            stages = [s for s in self.stages(pipeline) if s.is_closed == closed]
+            self._first_stages[key] = next(
+                (s for s in stages if not s.required_properties), stages[0] if stages else None
+            )
+        return self._first_stages[key]
 
 
 def _named(row, name: str) -> bool:
