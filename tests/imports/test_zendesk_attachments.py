@@ -8,6 +8,7 @@ what the first one missed.
 The recorded export is tests/fixtures/zendesk_attachments/export.json; its
 files are served by a local HTTP server standing in for Zendesk (no network)."""
 
+import datetime
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 
 from conversations.models import Attachment, Message
 from imports.models import ImportJob
@@ -191,3 +193,40 @@ def test_an_export_without_attachments_makes_no_request(upload, pipeline, zendes
     run(upload(ImportJob.Kind.ZENDESK, json.dumps(document).encode(), name="export.json"))
     assert zendesk.requests == []
     assert not Attachment.objects.exists()
+
+
+class WorkerDied(BaseException):
+    """A killed worker: nothing after it runs."""
+
+
+def test_a_resumed_import_fetches_the_files_its_last_batch_missed(
+    upload, pipeline, zendesk, monkeypatch
+):
+    from imports import services
+
+    monkeypatch.setattr(services, "BATCH", 1)
+    monkeypatch.setattr(services, "enqueue", lambda *args: True)
+    real = services.attachments_import
+
+    def dies_while_downloading(batch, **kwargs):
+        raise WorkerDied
+
+    job = upload(ImportJob.Kind.ZENDESK, zendesk.export(), name="export.json")
+    assert services.job_check(job) == []
+    assert services.job_start(job)
+    monkeypatch.setattr(services, "attachments_import", dies_while_downloading)
+    with pytest.raises(WorkerDied):
+        services.job_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.batches_done) == ("running", 1)
+    assert not Attachment.objects.exists()  # the first ticket is stored, not its files
+
+    monkeypatch.setattr(services, "attachments_import", real)
+    later = timezone.now() + datetime.timedelta(minutes=11)
+    assert services.jobs_recover_stale(later) == 1
+    services.job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert (job.created, job.skipped) == (2, 0)
+    assert Attachment.objects.count() == 3
+    assert job.error_count == 3 and len(job.errors) == 3
