@@ -164,7 +164,7 @@ def job_start(job: ImportJob) -> bool:
         pk=job.pk, status__in=[ImportJob.Status.CHECKED, ImportJob.Status.DONE, ImportJob.Status.FAILED]
     ).update(
         status=ImportJob.Status.QUEUED, processed=0, created=0, updated=0, unchanged=0,
-        skipped=0, failure="", started_at=None, finished_at=None, heartbeat_at=None,
+        skipped=0, failure="", not_resumed="", started_at=None, finished_at=None, heartbeat_at=None,
         batches_done=0, restarts=0,
     )  # fmt: skip
     if started:
@@ -251,7 +251,7 @@ def _run(job: ImportJob) -> None:
             outcome.errors = []
             _progress(job, outcome, listed, base, batches_done=number)
         if zendesk_job and listed.add(attachments_import(batch, beat=lambda: _beat(job))):
-            _claimed(job).update(errors=listed.kept())
+            _save_errors(job, listed)
     _progress(job, outcome, listed, base, batches_done=len(batches), done=True)
 
 
@@ -274,6 +274,9 @@ class Listed:
     def failed_lines(self) -> set[int]:
         """Lines not stored: a missing file does not make its ticket skipped."""
         return {e[0] for e in self.read} | {e[0] for e in self.found if e[1] != ATTACHMENTS}
+
+    def count(self) -> int:
+        return len(self.read) + len(self.found)
 
     def kept(self) -> list[list]:
         return [list(e) for e in sorted(self.read + self.found, key=lambda e: e[0])[:ERRORS_KEPT]]
@@ -308,13 +311,17 @@ def _progress(
         name: getattr(job, name)
         for name in ("created", "updated", "unchanged", "skipped", "processed", "batches_done")
     }
-    count = len(listed.read) + len(listed.found)
-    if count != listed.saved:
-        job.errors = fields["errors"] = listed.kept()
-        job.error_count = fields["error_count"] = count
-        listed.saved = count
+    if listed.count() != listed.saved:
+        fields["errors"], fields["error_count"] = listed.kept(), listed.count()
+        listed.saved = listed.count()
     if not _claimed(job).update(heartbeat_at=timezone.now(), **fields):
         raise Superseded
+
+
+def _save_errors(job: ImportJob, listed: Listed) -> None:
+    if not _claimed(job).update(errors=listed.kept(), error_count=listed.count()):
+        raise Superseded
+    listed.saved = listed.count()
 
 
 def jobs_recover_stale(now: datetime.datetime | None = None) -> int:
@@ -338,10 +345,10 @@ def jobs_recover_stale(now: datetime.datetime | None = None) -> int:
             restarts=job.restarts,
             heartbeat_at=job.heartbeat_at,
         )
-        failure = _unsafe_to_resume(job)
-        if failure:
+        reason = _unsafe_to_resume(job)
+        if reason:
             recovered += claim.update(
-                status=ImportJob.Status.FAILED, failure=failure, finished_at=now
+                status=ImportJob.Status.FAILED, not_resumed=reason, finished_at=now
             )
             continue
         if claim.update(status=ImportJob.Status.QUEUED, restarts=F("restarts") + 1):
@@ -352,17 +359,11 @@ def jobs_recover_stale(now: datetime.datetime | None = None) -> int:
 
 
 def _unsafe_to_resume(job: ImportJob) -> str:
-    """Why the stale job must not be resumed (in the admin's words), or ""."""
+    """Why the stale job must not be resumed (ImportJob.NotResumed), or ""."""
     if job.restarts >= settings.HELPDESK_IMPORT_MAX_RESTARTS:
-        return _(
-            "The worker stopped %(count)d times during this import, so it was not "
-            "restarted again. Retry imports the file from the start: rows already "
-            "imported are updated, not duplicated."
-        ) % {"count": job.restarts + 1}
+        return ImportJob.NotResumed.RESTARTS
     if not job.file or not job.file.storage.exists(job.file.name):
-        return _(
-            "The worker stopped during this import and the uploaded file is gone. Upload the file again."
-        )
+        return ImportJob.NotResumed.FILE_GONE
     return ""
 
 

@@ -12,7 +12,7 @@ import time_machine
 from django.db import connection
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from imports import services
 from imports.models import ImportJob
@@ -159,7 +159,11 @@ def test_an_import_that_keeps_stopping_the_worker_fails_with_a_retry(
         if job.status == ImportJob.Status.FAILED:
             break
     assert job.status == ImportJob.Status.FAILED
-    assert job.failure.startswith("The worker stopped 3 times during this import")
+    assert job.failure_text.startswith("The worker stopped 3 times during this import")
+    with translation.override("de"):  # each admin reads it in their own language
+        assert job.failure_text.startswith(
+            "Der Hintergrunddienst wurde während dieses Imports 3-mal"
+        )
     assert Ticket.objects.count() == 3  # the batch committed before
 
     page = admin_client.get(reverse("admin:imports_importjob_change", args=[job.pk]))
@@ -183,7 +187,7 @@ def test_an_import_whose_file_is_gone_fails_instead_of_resuming(job, batches):
     assert services.jobs_recover_stale(timezone.now() + datetime.timedelta(minutes=11)) == 1
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
-    assert "the uploaded file is gone" in job.failure
+    assert "the uploaded file is gone" in job.failure_text
 
 
 def test_other_states_are_left_alone(job, batches):
