@@ -56,6 +56,7 @@ class Outcome:
 
 
 _FIELDS: dict = {}
+_SEQUENCES: dict[str, str] = {}
 
 
 def fast(model, **values):
@@ -110,9 +111,13 @@ def insert(model, objects: list) -> None:
     values = getter if len(fields) > 1 else lambda obj: (getter(obj),)
     json_positions = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     with connection.cursor() as cursor:
+        if table not in _SEQUENCES:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, pk])
+            _SEQUENCES[table] = cursor.fetchone()[0]
+        # The sequence named once, not once a row (the lookup is not folded).
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, pk, len(objects)],
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+            [_SEQUENCES[table], len(objects)],
         )
         ids = [row[0] for row in cursor.fetchall()]
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
