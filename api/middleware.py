@@ -1,7 +1,8 @@
 """What every API request goes through before and after its endpoint: a
 request ID (taken from X-Request-ID when the caller sends a sane one), the
 caller found once (token or session), the per-caller rate limit (429 with
-Retry-After), Idempotency-Key replay for POSTs, and one log line per request.
+Retry-After), Idempotency-Key replay for POSTs, ETags and 304 Not Modified
+for GETs (api.conditional), and one log line per request.
 
 The log line names the token by its id and visible prefix, never its secret;
 the Authorization header is never logged.
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from channels_inbound.public import count_hit
 
 from . import tokens
+from .conditional import conditional_get
 from .models import AccessToken, IdempotentRequest
 from .problems import problem
 
@@ -120,7 +122,7 @@ class ApiMiddleware:
             response = self.idempotent(request, key)
         for name, value in self.rate_headers(request).items():
             response[name] = value
-        return self.as_problem(request, response)
+        return conditional_get(request, self.as_problem(request, response))
 
     def as_problem(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         """Django's own answers under /api/ (no such route, wrong method, a

@@ -13,6 +13,8 @@ from django.utils.http import urlencode
 from sla import clocks
 from tickets.models import TicketEvent
 
+from .conditional import representation_digest
+
 
 def person(user) -> dict | None:
     return None if user is None else {"id": user.pk, "name": user.display_name}
@@ -67,12 +69,17 @@ def last_event() -> Subquery:
     return Subquery(events.values("id")[:1])
 
 
-def etag(row) -> str:
-    return f'"{row.pk}.{row.last_event_id or 0}"'
+def etag(row, body: dict) -> str:
+    """The ticket's version (its latest timeline line, which If-Match reads)
+    and a digest of the rest of what `body` shows: names of its owner, tags,
+    contacts and the SLA state change without a timeline line, and If-None-Match
+    must not call such a body unchanged."""
+    shown = {key: value for key, value in body.items() if key != "etag"}
+    return f'"{row.pk}.{row.last_event_id or 0}.{representation_digest(shown)}"'
 
 
 def ticket_detail(row) -> dict:
-    return {
+    body = {
         **ticket(row),
         "description": row.description,
         "is_spam": row.is_spam,
@@ -84,8 +91,9 @@ def ticket_detail(row) -> dict:
         "companies": [
             {"id": c.pk, "name": c.name, "domain": c.domain} for c in row.companies.all()
         ],
-        "etag": etag(row),
     }
+    body["etag"] = etag(row, body)
+    return body
 
 
 def change(event) -> dict:

@@ -7,6 +7,7 @@ import unicodedata
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.dispatch import receiver
 from django.utils import timezone
@@ -121,9 +122,12 @@ def uploads_purge_abandoned() -> int:
     return removed
 
 
-def store_file(*, ticket: Ticket, message, file) -> Attachment:
-    """An inbound message's file, stored under a key of ours; its type is
-    decided by its content, never by the sender (RELIABILITY 49, 50)."""
+def store_file(*, ticket: Ticket, message, file, external_id: str = "") -> Attachment:
+    """An inbound (or imported) message's file, stored under a key of ours;
+    its type is decided by its content, never by the sender (RELIABILITY 49,
+    50). `external_id`: the file's id in the system it was imported from,
+    once per message (IntegrityError, and nothing left in the storage, for a
+    second one)."""
     attachment = Attachment(
         ticket=ticket,
         message=message,
@@ -131,9 +135,15 @@ def store_file(*, ticket: Ticket, message, file) -> Attachment:
         content_id=(file.content_id or "")[:255],
         content_type=sniff_type(file.data[:16]),
         size=len(file.data),
+        external_id=external_id,
     )
     attachment.file.save("inbound", ContentFile(file.data), save=False)
-    attachment.save()
+    try:
+        with transaction.atomic():
+            attachment.save()
+    except IntegrityError:
+        attachment.file.delete(save=False)
+        raise
     return attachment
 
 

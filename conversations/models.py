@@ -421,10 +421,20 @@ class Attachment(models.Model):
     content_id = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
+    # The file's id in the system an import came from (a Zendesk attachment):
+    # a second run of the import brings only the files the first one missed.
+    external_id = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="attachment_external_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.filename

@@ -250,6 +250,10 @@ CELERY_TASK_IGNORE_RESULT = True
 # Celery itself closes them only after this many tasks.
 CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE = {
+    "recover-stale-imports": {
+        "task": "imports.tasks.imports_recover_stale",
+        "schedule": 60.0,
+    },
     "send-stuck-outbound-email": {
         "task": "conversations.tasks.send_stuck_outbound_email",
         "schedule": 60.0,
@@ -436,6 +440,10 @@ HELPDESK_DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_MB", 100) * 2**20
 # The largest file an admin may import (Settings → Import): 100,000 tickets
 # with their messages fit in well under this.
 HELPDESK_IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 100) * 2**20
+# A running import without a committed batch for this long lost its worker:
+# it is resumed from its last batch, at most IMPORT_MAX_RESTARTS times.
+HELPDESK_IMPORT_STALE_MINUTES = env_int("IMPORT_STALE_MINUTES", 10)
+HELPDESK_IMPORT_MAX_RESTARTS = env_int("IMPORT_MAX_RESTARTS", 3)
 HELPDESK_MESSAGE_MAX_BYTES = env_int("MESSAGE_ATTACHMENTS_MAX_MB", 25) * 2**20
 # Inbound mail larger than this is kept raw and marked failed, not parsed.
 HELPDESK_INBOUND_MAX_BYTES = env_int("INBOUND_MAX_MB", 40) * 2**20

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,6 +18,10 @@ class ImportJob(models.Model):
         COMPANIES = "companies", _("Companies")
         TICKETS = "tickets", _("Tickets")
         ZENDESK = "zendesk", _("Zendesk export")
+
+    class NotResumed(models.TextChoices):
+        RESTARTS = "restarts", _("The worker kept stopping")
+        FILE_GONE = "file_gone", _("The file is gone")
 
     class Status(models.TextChoices):
         MAPPING = "mapping", _("Columns to map")
@@ -53,6 +58,9 @@ class ImportJob(models.Model):
     errors = models.JSONField(default=list, blank=True)
     error_count = models.PositiveIntegerField(default=0)
     failure = models.TextField(_("failure"), blank=True)
+    # Why an import whose worker stopped was not resumed (services.jobs_recover_stale),
+    # kept as a code so that each admin reads it in their own language.
+    not_resumed = models.CharField(max_length=20, blank=True, db_default="", choices=NotResumed)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -62,6 +70,14 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    # The worker's sign of life, written with each committed batch: a running
+    # import whose heartbeat stops is restarted (services.jobs_recover_stale).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Batches committed so far, with the counts above: where a restart resumes.
+    batches_done = models.PositiveIntegerField(default=0)
+    # Restarts after a worker stopped; also the claim a worker writes under,
+    # so a worker that was given up on cannot write over its successor.
+    restarts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
@@ -75,6 +91,22 @@ class ImportJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def failure_text(self) -> str:
+        """What went wrong, in the reader's language where we wrote it."""
+        if self.not_resumed == self.NotResumed.RESTARTS:
+            return gettext(
+                "The worker stopped %(count)d times during this import, so it was not "
+                "restarted again. Retry imports the file from the start: rows already "
+                "imported are updated, not duplicated."
+            ) % {"count": self.restarts + 1}
+        if self.not_resumed == self.NotResumed.FILE_GONE:
+            return gettext(
+                "The worker stopped during this import and the uploaded file is gone. "
+                "Upload the file again."
+            )
+        return self.failure
 
     @property
     def percent(self) -> int:

@@ -7,19 +7,26 @@ dry run's errors are exactly the rows the import skips.
 """
 
 import csv
+import datetime
 import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk.queue import enqueue
 
 from . import zendesk
+from .attachments import COLUMN as ATTACHMENTS
+from .attachments import attachments_import
 from .fields import (
     CompanyRecord,
     ContactRecord,
@@ -150,70 +157,129 @@ def job_preview(job: ImportJob, rows: int = 5) -> list:
 
 
 def job_start(job: ImportJob) -> bool:
-    """Queue the import (after a dry run). False when it is already running."""
+    """Queue the import (after a dry run), or run it again from the start
+    (the Retry of a failed one: rows already stored are updated by external
+    id, not duplicated). False when it is already running."""
     started = ImportJob.objects.filter(
         pk=job.pk, status__in=[ImportJob.Status.CHECKED, ImportJob.Status.DONE, ImportJob.Status.FAILED]
     ).update(
         status=ImportJob.Status.QUEUED, processed=0, created=0, updated=0, unchanged=0,
-        skipped=0, failure="", started_at=None, finished_at=None,
+        skipped=0, failure="", not_resumed="", started_at=None, finished_at=None, heartbeat_at=None,
+        batches_done=0, restarts=0,
     )  # fmt: skip
     if started:
         transaction.on_commit(lambda: enqueue("imports.tasks.import_run", job.pk))
     return bool(started)
 
 
+class Superseded(Exception):
+    """The import was given to another worker (jobs_recover_stale) while this
+    one was still at it: this one stops, its open batch rolled back."""
+
+
+def _claimed(job: ImportJob):
+    """The job's row while this worker still holds it."""
+    return ImportJob.objects.filter(
+        pk=job.pk, status=ImportJob.Status.RUNNING, restarts=job.restarts
+    )
+
+
 def job_run(job_id: int) -> ImportJob | None:
-    """Run a queued import (the worker). Claimed by a conditional UPDATE, so a
-    task delivered twice imports once; each batch commits with the counts
-    so far, which the progress bar reads."""
+    """Run a queued import (the worker), or resume one after its last
+    committed batch. Claimed by a conditional UPDATE, so a task delivered
+    twice imports once; each batch commits with the counts so far (which
+    the progress bar reads), the heartbeat and the resume point."""
+    now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now()
+        status=ImportJob.Status.RUNNING,
+        started_at=Coalesce(F("started_at"), Value(now)),
+        heartbeat_at=now,
     )
     if not claimed:
         return None
     job = ImportJob.objects.get(pk=job_id)
     try:
         _run(job)
+    except Superseded:
+        log.warning("import %s was restarted elsewhere; this worker stops", job.pk)
+        return None
     except Exception as error:
         log.exception("import %s failed", job.pk)
-        ImportJob.objects.filter(pk=job.pk).update(
+        _claimed(job).update(
             status=ImportJob.Status.FAILED, failure=str(error)[:2000], finished_at=timezone.now()
         )
         job.refresh_from_db()
         return job
-    job.status = ImportJob.Status.DONE
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "finished_at"])
+    if not _claimed(job).update(status=ImportJob.Status.DONE, finished_at=timezone.now()):
+        return None
+    job.refresh_from_db()
     return job
 
 
 def _run(job: ImportJob) -> None:
     data = job_data(job)
     found = read_records(job, data)
+    read_errors = [tuple(e) for e in found.errors]
+    resumed = job.batches_done
+    # What earlier batches of this run listed (write errors, missing files),
+    # kept on the row with them; the file's own errors are read again.
+    earlier = {tuple(e) for e in job.errors} - set(read_errors) if resumed else set()
+    listed = Listed(read_errors, sorted(earlier, key=lambda e: e[0]))
+    base = (job.created, job.updated, job.unchanged) if resumed else (0, 0, 0)
     outcome = Outcome()
-    outcome.errors = list(found.errors)
     directory = Directory()
-    if job.kind == ImportJob.Kind.ZENDESK:
+    zendesk_job = job.kind == ImportJob.Kind.ZENDESK
+    if zendesk_job:
         zendesk.ensure_definitions(zendesk.read_export(data))
         with transaction.atomic():
             write_companies(found.companies, Outcome())
             write_contacts(found.contacts, Outcome(), directory)
-    failed_lines = {line for line, _c, _m in found.errors}
-    for batch in _batches(found.records):
-        if job.kind == ImportJob.Kind.CONTACTS:
-            with transaction.atomic():
+    batches = list(_batches(found.records))
+    if zendesk_job and 0 < resumed <= len(batches):
+        # The worker may have stopped while downloading the last committed
+        # batch's files: fetch what that batch still misses.
+        listed.add(attachments_import(batches[resumed - 1], beat=lambda: _beat(job)))
+    for number, batch in enumerate(batches[resumed:], start=resumed + 1):
+        with transaction.atomic():
+            if job.kind == ImportJob.Kind.CONTACTS:
                 write_contacts(batch, outcome, directory)
-        elif job.kind == ImportJob.Kind.COMPANIES:
-            with transaction.atomic():
+            elif job.kind == ImportJob.Kind.COMPANIES:
                 write_companies(batch, outcome)
-        else:
-            write_tickets(batch, outcome, directory, run_rules=job.run_rules, lines=found.lines)
-        failed_lines |= {line for line, _c, _m in outcome.errors}
-        _progress(job, outcome, failed_lines, done=False)
-    _progress(job, outcome, failed_lines, done=True)
-    job.errors = [list(e) for e in outcome.errors[:ERRORS_KEPT]]
-    job.error_count = len(outcome.errors)
-    job.save(update_fields=["errors", "error_count"])
+            else:
+                write_tickets(batch, outcome, directory, run_rules=job.run_rules, lines=found.lines)
+            listed.add(outcome.errors)
+            outcome.errors = []
+            _progress(job, outcome, listed, base, batches_done=number)
+        if zendesk_job and listed.add(attachments_import(batch, beat=lambda: _beat(job))):
+            _save_errors(job, listed)
+    _progress(job, outcome, listed, base, batches_done=len(batches), done=True)
+
+
+@dataclass
+class Listed:
+    """The import's error list: the file's own errors, then those found while
+    storing (a ticket the services refused, a file not downloaded)."""
+
+    read: list[tuple]
+    found: list[tuple]
+    saved: int = -1
+
+    def add(self, errors: list) -> bool:
+        """Add errors not listed yet; whether there were any."""
+        known = set(self.found)
+        new = [tuple(e) for e in errors if tuple(e) not in known]
+        self.found += new
+        return bool(new)
+
+    def failed_lines(self) -> set[int]:
+        """Lines not stored: a missing file does not make its ticket skipped."""
+        return {e[0] for e in self.read} | {e[0] for e in self.found if e[1] != ATTACHMENTS}
+
+    def count(self) -> int:
+        return len(self.read) + len(self.found)
+
+    def kept(self) -> list[list]:
+        return [list(e) for e in sorted(self.read + self.found, key=lambda e: e[0])[:ERRORS_KEPT]]
 
 
 def _batches(records: list) -> Iterator[list]:
@@ -221,14 +287,84 @@ def _batches(records: list) -> Iterator[list]:
         yield records[start : start + BATCH]
 
 
-def _progress(job: ImportJob, outcome: Outcome, failed: set[int], *, done: bool) -> None:
-    job.created = len(outcome.created - failed)
-    job.updated = len(outcome.updated - failed)
-    job.unchanged = len(outcome.unchanged - failed)
+def _beat(job: ImportJob) -> None:
+    """Still alive (between batches: while downloading files)."""
+    if not _claimed(job).update(heartbeat_at=timezone.now()):
+        raise Superseded
+
+
+def _progress(
+    job: ImportJob, outcome: Outcome, listed: Listed, base: tuple[int, int, int], *,
+    batches_done: int, done: bool = False,
+) -> None:  # fmt: skip
+    """The counts, resume point and heartbeat, written by the worker that
+    holds the job only (Superseded otherwise: the open batch rolls back)."""
+    failed = listed.failed_lines()
+    job.created = base[0] + len(outcome.created - failed)
+    job.updated = base[1] + len(outcome.updated - failed)
+    job.unchanged = base[2] + len(outcome.unchanged - failed)
     job.skipped = len(failed)
     handled = job.created + job.updated + job.unchanged + job.skipped
     job.processed = job.total_rows if done else min(handled, job.total_rows)
-    job.save(update_fields=["created", "updated", "unchanged", "skipped", "processed"])
+    job.batches_done = batches_done
+    fields = {
+        name: getattr(job, name)
+        for name in ("created", "updated", "unchanged", "skipped", "processed", "batches_done")
+    }
+    if listed.count() != listed.saved:
+        fields["errors"], fields["error_count"] = listed.kept(), listed.count()
+        listed.saved = listed.count()
+    if not _claimed(job).update(heartbeat_at=timezone.now(), **fields):
+        raise Superseded
+
+
+def _save_errors(job: ImportJob, listed: Listed) -> None:
+    if not _claimed(job).update(errors=listed.kept(), error_count=listed.count()):
+        raise Superseded
+    listed.saved = listed.count()
+
+
+def jobs_recover_stale(now: datetime.datetime | None = None) -> int:
+    """Imports whose worker stopped: running, and no batch committed for
+    HELPDESK_IMPORT_STALE_MINUTES. Each is queued again to resume after its
+    last committed batch (idempotent by external id in any case), unless
+    resuming is unsafe: its file is gone from the storage, or it was
+    restarted HELPDESK_IMPORT_MAX_RESTARTS times already (the file may be
+    what stops the worker). Those fail with the reason, for the admin's Retry.
+    Claimed by a conditional UPDATE on the heartbeat read. Returns how many."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(minutes=settings.HELPDESK_IMPORT_STALE_MINUTES)
+    stale = ImportJob.objects.filter(status=ImportJob.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    recovered = 0
+    for job in stale.only("pk", "file", "heartbeat_at", "restarts"):
+        claim = ImportJob.objects.filter(
+            pk=job.pk,
+            status=ImportJob.Status.RUNNING,
+            restarts=job.restarts,
+            heartbeat_at=job.heartbeat_at,
+        )
+        reason = _unsafe_to_resume(job)
+        if reason:
+            recovered += claim.update(
+                status=ImportJob.Status.FAILED, not_resumed=reason, finished_at=now
+            )
+            continue
+        if claim.update(status=ImportJob.Status.QUEUED, restarts=F("restarts") + 1):
+            log.warning("import %s lost its worker; resuming it", job.pk)
+            transaction.on_commit(partial(enqueue, "imports.tasks.import_run", job.pk))
+            recovered += 1
+    return recovered
+
+
+def _unsafe_to_resume(job: ImportJob) -> str:
+    """Why the stale job must not be resumed (ImportJob.NotResumed), or ""."""
+    if job.restarts >= settings.HELPDESK_IMPORT_MAX_RESTARTS:
+        return ImportJob.NotResumed.RESTARTS
+    if not job.file or not job.file.storage.exists(job.file.name):
+        return ImportJob.NotResumed.FILE_GONE
+    return ""
 
 
 def error_report(job: ImportJob) -> str:

@@ -7,3 +7,9 @@ from . import services
 def import_run(job_id: int) -> None:
     """Run a queued import (`services.job_start`); claimed once."""
     services.job_run(job_id)
+
+
+@shared_task
+def imports_recover_stale() -> None:
+    """Resume imports whose worker stopped (beat, every minute)."""
+    services.jobs_recover_stale()

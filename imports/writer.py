@@ -16,9 +16,10 @@ import datetime
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 from django.db.models import Q
 from django.db.models.base import ModelState
 from django.db.models.functions import Lower
@@ -55,24 +56,33 @@ class Outcome:
 
 
 _FIELDS: dict = {}
+_SEQUENCES: dict[str, str] = {}
 
 
 def fast(model, **values):
     """An unsaved row for `insert`, by attribute names (`ticket_id`), with
     the fields' defaults: without Model.__init__, which costs more than the
     rest of an imported row. Enough for insert and for reading attributes."""
-    fields = _FIELDS.get(model)
-    if fields is None:
-        fields = _FIELDS[model] = [
-            (f.attname, f.get_default, f.has_default() and callable(f.default), f.get_default())
-            for f in model._meta.concrete_fields
+    defaults = _FIELDS.get(model)
+    if defaults is None:
+        fields = model._meta.concrete_fields
+        fixed = {
+            f.attname: f.get_default()
+            for f in fields
+            if not (f.has_default() and callable(f.default))
+        }
+        fresh = [
+            (f.attname, f.get_default) for f in fields if f.has_default() and callable(f.default)
         ]
+        defaults = _FIELDS[model] = (fixed, fresh)
+    fixed, fresh = defaults
     obj = model.__new__(model)
-    obj._state = ModelState()
-    obj._state.db = connection.alias
+    state = obj._state = ModelState()
+    state.db = DEFAULT_DB_ALIAS  # the import writes through `connection`, the default one
     row = obj.__dict__
-    for attname, get_default, fresh, default in fields:
-        row[attname] = get_default() if fresh else default
+    row.update(fixed)
+    for attname, get_default in fresh:
+        row[attname] = get_default()
     row.update(values)
     return obj
 
@@ -97,25 +107,27 @@ def insert(model, objects: list) -> None:
     table = model._meta.db_table
     pk = model._meta.pk.column
     columns = ", ".join(connection.ops.quote_name(f.column) for f in [model._meta.pk, *fields])
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    getter = attrgetter(*(f.attname for f in fields))
+    values = getter if len(fields) > 1 else lambda obj: (getter(obj),)
+    json_positions = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     with connection.cursor() as cursor:
+        if table not in _SEQUENCES:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, pk])
+            _SEQUENCES[table] = cursor.fetchone()[0]
+        # The sequence named once, not once a row (the lookup is not folded).
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, pk, len(objects)],
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+            [_SEQUENCES[table], len(objects)],
         )
         ids = [row[0] for row in cursor.fetchall()]
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            write = copy.write_row
             for obj, new_id in zip(objects, ids, strict=True):
                 obj.pk = new_id
-                copy.write_row(
-                    [new_id]
-                    + [
-                        json.dumps(getattr(obj, f.attname))
-                        if f.attname in json_fields
-                        else getattr(obj, f.attname)
-                        for f in fields
-                    ]
-                )
+                row = [new_id, *values(obj)]
+                for position in json_positions:
+                    row[position + 1] = json.dumps(row[position + 1])
+                write(row)
 
 
 # Companies and contacts --------------------------------------------------------
@@ -292,8 +304,17 @@ def write_contacts(records: list[ContactRecord], outcome: Outcome, directory: Di
 
 
 def _by_external(model, ids) -> dict:
-    """{external id: row} (the unique index is partial: in_bulk refuses it)."""
+    """{external id: row} (the unique index is partial: in_bulk refuses it).
+    On PostgreSQL the batch's ids are first looked up as one array: a first
+    import finds none, and a thousand-parameter IN cost ten times as much."""
     ids = [i for i in ids if i]
+    if ids and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT external_id FROM {model._meta.db_table} WHERE external_id = ANY(%s)",
+                [ids],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
     return (
         {row.external_id: row for row in model.objects.filter(external_id__in=ids)} if ids else {}
     )
@@ -366,6 +387,7 @@ def _create_tickets(records: list[TicketRecord], directory: Directory) -> list[T
     owners_follow = TicketSettings.current().owners_follow
     inbox = help_desk_inbox()
     tickets, plans, first_replies = [], [], []
+    contact_lexemes: dict[int, list[str]] = {}
     for record in records:
         for index, message in enumerate(record.messages, start=1):
             message.external_id = message.external_id or str(index)
@@ -392,16 +414,18 @@ def _create_tickets(records: list[TicketRecord], directory: Directory) -> list[T
         companies = [c for c in {company, contact.company if contact else None} if c is not None]
         related = []
         if contact is not None:
-            related += search.contact_lexemes(
-                {
-                    "first_name": contact.first_name,
-                    "last_name": contact.last_name,
-                    "email": contact.email,
-                    "phone": contact.phone,
-                    "mobile": contact.mobile,
-                    "company": contact.company.name if contact.company else "",
-                }
-            )
+            if id(contact) not in contact_lexemes:  # a customer's tickets share theirs
+                contact_lexemes[id(contact)] = search.contact_lexemes(
+                    {
+                        "first_name": contact.first_name,
+                        "last_name": contact.last_name,
+                        "email": contact.email,
+                        "phone": contact.phone,
+                        "mobile": contact.mobile,
+                        "company": contact.company.name if contact.company else "",
+                    }
+                )
+            related += contact_lexemes[id(contact)]
         if company is not None:
             related += search.words(company.name)
         team = record.team or (record.owner.main_team if record.owner else None)

@@ -44,10 +44,20 @@ def _encodes(char: str, codec: str) -> bool:
     return True
 
 
+def _enough_letters(sample: str) -> bool:
+    letters = 0
+    for char in sample:
+        if char.isalpha():
+            letters += 1
+            if letters >= MIN_LETTERS:
+                return True
+    return False
+
+
 def detect(text: str) -> str:
     """The language code of `text`, or "" when there is too little to tell."""
     sample = _NOISE.sub(" ", text[:SAMPLE])
-    if sum(char.isalpha() for char in sample) < MIN_LETTERS:
+    if not _enough_letters(sample):
         return ""
     code = _classify(sample)
     if code == "zh":

@@ -6,22 +6,28 @@ private, loopback, link-local, shared, multicast or reserved one refuses the
 request (unless HELPDESK_WEBHOOKS_ALLOW_PRIVATE). The connection then goes to
 the address that was checked, not to the name again, so a DNS answer that
 changes between the check and the connect (rebinding) cannot redirect it;
-TLS still verifies the certificate for the name. Redirects are not followed
-(an answer 3xx is a failure). Connect and read timeouts bound every try, and
-only the start of the answer is read."""
+TLS still verifies the certificate for the name. A webhook's redirects are
+not followed (an answer 3xx is a failure). Connect and read timeouts bound
+every try, and only the start of the answer is read.
+
+`fetch` downloads a file the same way (Zendesk attachments): each redirect
+is a new address, resolved and checked again, and an answer longer than the
+caller's limit is refused, not read to its end."""
 
 import http.client
 import ipaddress
 import socket
 import ssl
 import time
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 READ_LIMIT = 64 * 1024
+REDIRECTS = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
 
 
 class Refused(Exception):
@@ -33,11 +39,16 @@ class Refused(Exception):
         self.code = code
 
 
+class TooLarge(Exception):
+    """The answer is longer than the caller's limit (it was not read to its end)."""
+
+
 @dataclass
 class Answer:
     status: int
     body: bytes
     duration_ms: int
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def allowed_address(address: str) -> bool:
@@ -115,6 +126,46 @@ class _PinnedHTTPS(_PinnedHTTP):
 def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     """POST `body`; the answer's status and the start of its body. Raises
     Refused, or OSError / http.client.HTTPException when no answer came."""
+    return _exchange(
+        "POST",
+        url,
+        body,
+        {"Content-Type": "application/json", "User-Agent": "Helpdesk-Webhooks/1", **headers},
+        limit=READ_LIMIT,
+        seconds=settings.HELPDESK_WEBHOOK_CONNECT_TIMEOUT + settings.HELPDESK_WEBHOOK_READ_TIMEOUT,
+    )
+
+
+def fetch(url: str, *, limit: int, seconds: float = 120) -> Answer:
+    """GET `url`, following redirects (each target checked as the first
+    was), and read the whole answer: TooLarge when it is longer than
+    `limit` bytes, TimeoutError past `seconds` in all. Raises Refused, or
+    OSError / http.client.HTTPException when no answer came."""
+    for _hop in range(MAX_REDIRECTS + 1):
+        answer = _exchange(
+            "GET", url, None, {"User-Agent": "Helpdesk-Import/1"}, limit=limit, seconds=seconds,
+            whole=True,
+        )  # fmt: skip
+        location = answer.headers.get("location")
+        if answer.status not in REDIRECTS or not location:
+            return answer
+        url = urljoin(url, location)
+    raise OSError(_("Too many redirects."))
+
+
+def _exchange(
+    method: str,
+    url: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    *,
+    limit: int,
+    seconds: float,
+    whole: bool = False,
+) -> Answer:
+    """One request to the checked addresses of `url` in turn, up to the first
+    that connects. At most `limit` bytes of the answer are read; with
+    `whole`, a longer answer is TooLarge instead of cut."""
     scheme, host, port, path, addresses = resolve(url)
     connect_timeout = settings.HELPDESK_WEBHOOK_CONNECT_TIMEOUT
     read_timeout = settings.HELPDESK_WEBHOOK_READ_TIMEOUT
@@ -129,27 +180,30 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
             except OSError as error:  # the next address may answer
                 last_error = error
                 continue
-            connection.request(
-                "POST",
-                path,
-                body=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "User-Agent": "Helpdesk-Webhooks/1",
-                    **headers,
-                },
-            )
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
-            deadline = started + connect_timeout + read_timeout
-            received = b""
-            while len(received) < READ_LIMIT:
+            answer_headers = {k.lower(): v for k, v in response.getheaders()}
+            declared = answer_headers.get("content-length", "")
+            if whole and declared.isdigit() and int(declared) > limit:
+                raise TooLarge(declared)
+            deadline = started + seconds
+            wanted = limit + 1 if whole else limit
+            received = bytearray()
+            while len(received) < wanted:
                 if time.monotonic() > deadline:
                     raise TimeoutError(_("The answer took too long."))
-                chunk = response.read1(READ_LIMIT - len(received))
+                chunk = response.read1(min(wanted - len(received), READ_LIMIT))
                 if not chunk:
                     break
                 received += chunk
-            return Answer(response.status, received, round((time.monotonic() - started) * 1000))
+            if whole and len(received) > limit:
+                raise TooLarge(str(len(received)))
+            return Answer(
+                response.status,
+                bytes(received),
+                round((time.monotonic() - started) * 1000),
+                answer_headers,
+            )
         finally:
             connection.close()
     raise last_error or OSError("no address answered")

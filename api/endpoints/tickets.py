@@ -217,7 +217,8 @@ def detail(request, pk: int) -> tuple[dict, str]:
     row = _detail_queryset(visible_tickets(request.user)).filter(pk=pk).first()
     if row is None:
         raise Http404
-    return serialize.ticket_detail(row), serialize.etag(row)
+    body = serialize.ticket_detail(row)
+    return body, body["etag"]
 
 
 def _answer(request, response: HttpResponse, pk: int, status: int = 200) -> Status:
@@ -316,12 +317,14 @@ STALE = object()  # never equal to a current value: see _expected()
 
 
 def _version(if_match: str, pk: int) -> int | None:
-    """The timeline position an `If-Match` ETag names; None for "*"."""
+    """The timeline position an `If-Match` ETag names (`"<ticket>.<event>"`,
+    with the representation's digest after another dot); None for "*"."""
     value = if_match.strip()
     if value == "*":
         return None
     value = value.removeprefix("W/").strip('"')
-    number, _sep, event = value.partition(".")
+    number, _sep, rest = value.partition(".")
+    event = rest.partition(".")[0]
     if number != str(pk) or not event.isdigit():
         raise ApiError(
             "edit-conflict",
