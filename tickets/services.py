@@ -22,7 +22,7 @@ from accounts.models import Team, User
 from crm.models import Company, Contact, Deal
 from helpdesk.labels import LocalNames
 
-from .indexing import refresh_search_vectors
+from .indexing import new_ticket_document, refresh_search_vectors
 from .models import (
     Follower,
     Pipeline,
@@ -285,6 +285,7 @@ def ticket_create(
     _require_stage_properties(stage, values)
     now = created_at or timezone.now()
     contacts, companies, deals = list(contacts), list(companies), list(deals)
+    document = new_ticket_document(name, description, contacts, companies)
     # No savepoint when called inside a transaction (ingestion, a split): a
     # failure here fails the caller's whole transaction, which is what they want.
     with transaction.atomic(savepoint=False):
@@ -305,6 +306,7 @@ def ticket_create(
             stage_changed_at=now,
             preview=description[:PREVIEW_LENGTH],
             contact_name=contacts[0].display_name[:200] if contacts else "",
+            search_vector=document,
         )
         # A new ticket has no associations: insert them, nothing to compare.
         for relation, records in (
@@ -321,7 +323,8 @@ def ticket_create(
                 )
         _event(ticket, actor, TicketEvent.Kind.CREATED, new=stage.name).save()
         _owner_follows(ticket, owner)
-        ticket.search_vector = refresh_search_vectors([ticket.pk])[ticket.pk]
+        if document is None:
+            ticket.search_vector = refresh_search_vectors([ticket.pk])[ticket.pk]
         ticket_activity.send(Ticket, ticket=ticket, kind="created", at=now, actor=actor)
     return ticket
 
