@@ -69,6 +69,8 @@ def inbound_process(item_id: int) -> str:
             item = rows.filter(pk=item_id).first()
             if item is None or item.status != InboundItem.Status.PENDING:
                 return item.status if item else ""
+            if item.config_version is None:
+                memo.restore()
             # The payload came with the row (one query, not two) but is not
             # kept on it for the whole delivery (a 40 MB message, held
             # twice): the deliverer takes it (store.inbound_payload).

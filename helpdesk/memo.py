@@ -94,6 +94,14 @@ def bump(**kwargs) -> None:
         ConfigVersion.objects.update_or_create(pk=1, defaults={"value": value})
 
 
+def restore() -> None:
+    """Put the version row back when it is missing (a flushed database): until
+    then nothing is kept, so each message reads its settings."""
+    from .models import ConfigVersion
+
+    ConfigVersion.objects.get_or_create(pk=1, defaults={"value": secrets.randbits(62)})
+
+
 def watch(*models) -> None:
     """Bump the version whenever one of `models` is saved or deleted."""
     for model in models:
