@@ -26,6 +26,10 @@ END
 $$ LANGUAGE plpgsql;
 """
 
+# Teams change often (round robin remembers its last agent): only a change
+# of whether a team is routed counts.
+COLUMN_TRIGGERS = {"accounts_team": "routing"}
+
 TRIGGER = """
 CREATE TRIGGER helpdesk_config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
 FOR EACH STATEMENT EXECUTE FUNCTION helpdesk_config_changed();
@@ -38,12 +42,16 @@ def create(apps, schema_editor):
     schema_editor.execute(FUNCTION)
     for table in TABLES:
         schema_editor.execute(TRIGGER.format(table=table))
+    for table, column in COLUMN_TRIGGERS.items():
+        schema_editor.execute(
+            TRIGGER.format(table=table).replace("OR UPDATE OR", f"OR UPDATE OF {column} OR")
+        )
 
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for table in TABLES:
+    for table in [*TABLES, *COLUMN_TRIGGERS]:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS helpdesk_config_changed ON {table}")
     schema_editor.execute("DROP FUNCTION IF EXISTS helpdesk_config_changed()")
     schema_editor.execute("DROP SEQUENCE IF EXISTS helpdesk_config_version_seq")
@@ -56,6 +64,7 @@ class Migration(migrations.Migration):
         ("conversations", "0018_message_external_id_message_message_external_id"),
         ("sla", "0005_stamp_running_deadlines"),
         ("tickets", "0021_recent_searches"),
+        ("accounts", "0004_user_can_write_articles"),
     ]
 
     operations = [migrations.RunPython(create, drop)]
