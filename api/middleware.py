@@ -12,7 +12,6 @@ import hashlib
 import logging
 import re
 import time
-import uuid
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_inbound.public import count_hit
+from helpdesk.logs import request_id_for
 
 from . import tokens
 from .conditional import conditional_get
@@ -31,7 +31,6 @@ from .problems import problem
 log = logging.getLogger("api.requests")
 
 PREFIX = "/api/"
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 RATE_WINDOW = 60
 
@@ -69,8 +68,10 @@ class ApiMiddleware:
         if not request.path.startswith(PREFIX):
             return self.get_response(request)
         started = time.perf_counter()
-        given = request.headers.get("X-Request-ID", "")
-        request.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        # Set by helpdesk.logs.RequestLogMiddleware for every request.
+        request.request_id = getattr(request, "request_id", None) or request_id_for(
+            request.headers.get("X-Request-ID")
+        )
         resolve_caller(request)
         response = self.limited(request) or self.answer(request)
         response["X-Request-ID"] = request.request_id

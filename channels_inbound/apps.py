@@ -7,6 +7,7 @@ class ChannelsInboundConfig(AppConfig):
     verbose_name = _("Inbound channels")
 
     def ready(self):
+        from helpdesk import memo
         from tickets.signals import tickets_purging
 
         # Messenger replies need the Send API: importing messenger registers
@@ -19,8 +20,11 @@ class ChannelsInboundConfig(AppConfig):
             webforms,
         )
         from .ingest import DELIVERERS
-        from .models import InboundItem
+        from .models import BlockedSender, EmailChannel, InboundItem
         from .store import delete_raw_deliveries
+
+        # Kept in the workers' memory between messages (helpdesk.memo).
+        memo.watch(EmailChannel, BlockedSender)
 
         # Which deliverer turns a stored row of each source into a ticket.
         Source = InboundItem.Source

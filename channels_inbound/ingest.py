@@ -14,12 +14,15 @@ from collections.abc import Callable
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from helpdesk import memo
 from workflows import engine as rule_engine
 
 from .models import InboundItem
 from .parsing import InboundParseError
+from .store import keep_payload
 
 # A source's deliverer stores a row (a ticket, a message, or the reason it is
 # ignored) and raises InboundParseError for a payload it cannot read. Filled
@@ -50,23 +53,35 @@ def inbound_process(item_id: int) -> str:
     delivery is kept. Returns the row's status afterwards."""
     try:
         with transaction.atomic():
+            # The version of the settings workers keep in memory, read with
+            # the row: no round trip of its own (helpdesk.memo).
+            rows = InboundItem.objects.select_for_update().annotate(
+                config_version=memo.version_subquery()
+            )
             if connection.vendor == "postgresql":
                 # The raw row is already durable: losing this commit in a
                 # database crash leaves the row pending, and the sweep does
-                # it all again. Not waiting for the disk is most of the speed.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            # The payload is read where it is needed, not kept on the row for
-            # the whole delivery (a 40 MB message, held twice).
-            item = (
-                InboundItem.objects.select_for_update().defer("payload").filter(pk=item_id).first()
-            )
+                # it all again. Not waiting for the disk is most of the
+                # speed. Set by the row's own query, for this transaction.
+                rows = rows.annotate(
+                    no_sync=RawSQL("set_config('synchronous_commit', 'off', true)", ())
+                )
+            item = rows.filter(pk=item_id).first()
             if item is None or item.status != InboundItem.Status.PENDING:
                 return item.status if item else ""
+            if item.config_version is None:
+                memo.restore()
+            # The payload came with the row (one query, not two) but is not
+            # kept on it for the whole delivery (a 40 MB message, held
+            # twice): the deliverer takes it (store.inbound_payload).
+            keep_payload(item)
             # The rules on what is stored run in this transaction (one
             # commit, not two); a failing rule leaves its events to the task
             # queued after commit and never fails the delivery.
-            with rule_engine.delivering(lambda: item.ticket_id):
+            with (
+                memo.checked(item.config_version),
+                rule_engine.delivering(lambda: item.ticket_id),
+            ):
                 DELIVERERS[item.source](item)
             item.attempts += 1
             item.error = ""

@@ -5,6 +5,7 @@ thread, decide, store and react (ARCHITECTURE rules 2, 3)."""
 import datetime
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, Subquery, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from conversations.emails import bounced_message_pk
 from conversations.models import Channel, EmailAddress, Message, OutboundEmail, Thread
 from conversations.outbox import tell_author
 from crm.models import Company, Contact
+from helpdesk.memo import remembered
 from tickets import services as ticket_services
 from tickets.models import Pipeline, Source, Ticket
 
@@ -70,8 +72,9 @@ class Delivery:
     item: InboundItem
     parsed: ParsedEmail
     spam: bool = False  # the ESP's verdict
-    # (direction, sender) of stored messages that carry its Message-ID.
-    same_id: list[tuple[str, str]] = field(default_factory=list)
+    # Stored messages carry its Message-ID: one of ours (a loop), another sender's.
+    id_is_ours: bool = False
+    id_used_by_other: bool = False
     channel: EmailChannel | None = None
     blocked: bool = False
     match: Match = field(default_factory=lambda: Match(None, None, ""))
@@ -97,30 +100,34 @@ def deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None:
 
 def _deduplicate(mail: Delivery) -> Outcome:
     """The same message received before (by any route: the content hash), or
-    our own mail come back (a loop)."""
+    our own mail come back (a loop). One query: the row's own, with what
+    other rows say about its hash and its Message-ID."""
     item, parsed = mail.item, mail.parsed
     item.message_hash = parsed.content_hash
-    earlier = next(
-        iter(
-            InboundItem.objects.filter(message_hash=parsed.content_hash, status=DONE)
-            .exclude(pk=item.pk)
-            .order_by()  # any one will do: no sort, straight from the hash index
-            .values_list("pk", flat=True)[:1]
-        ),
-        None,
+    earlier = (
+        InboundItem.objects.filter(message_hash=parsed.content_hash, status=DONE)
+        .exclude(pk=item.pk)
+        .order_by()  # any one will do: no sort, straight from the hash index
+        .values("pk")[:1]
     )
-    if earlier:
-        return IGNORED, f"The same message was already received (item {earlier})."
     # Stored messages with this Message-ID: ours (a loop), or another sender's.
-    if parsed.message_id:
-        mail.same_id = list(
-            Message.objects.filter(message_id=parsed.message_id).values_list(
-                "direction", "from_email"
-            )[:20]
+    same_id = Message.objects.filter(message_id=parsed.message_id)
+    earlier_pk, mail.id_is_ours, mail.id_used_by_other = (
+        InboundItem.objects.filter(pk=item.pk)
+        .values_list(
+            Subquery(earlier),
+            Exists(same_id.filter(direction=Message.Direction.OUTBOUND))
+            if parsed.message_id
+            else Value(False),
+            Exists(same_id.exclude(from_email__iexact=parsed.from_email))
+            if parsed.message_id
+            else Value(False),
         )
-    if any(direction == Message.Direction.OUTBOUND for direction, _sender in mail.same_id) or (
-        parsed.from_email and EmailAddress.objects.filter(email__iexact=parsed.from_email).exists()
-    ):
+        .get()
+    )
+    if earlier_pk:
+        return IGNORED, f"The same message was already received (item {earlier_pk})."
+    if mail.id_is_ours or (parsed.from_email and parsed.from_email.lower() in our_addresses()):
         return IGNORED, "Sent by the help desk itself (a loop)."
     return None
 
@@ -136,7 +143,7 @@ def _identify(mail: Delivery) -> Outcome:
     if mail.channel is None:
         return FAILED, "No connected email channel for " + ", ".join(parsed.recipients[:5])
     mail.item.channel = mail.channel
-    mail.blocked = bool(BlockedSender.objects.blocks(parsed.from_email))
+    mail.blocked = blocked(parsed.from_email)
     return None
 
 
@@ -183,7 +190,8 @@ def _store(mail: Delivery) -> None:
     """The sender's contact, the ticket (joined or new) and the message."""
     item, parsed, channel, match = mail.item, mail.parsed, mail.channel, mail.match
     joined_by, joined_ticket_id = match.joined_by, match.refused_ticket_id
-    contact = mail.contact = _contact(parsed)
+    known = match.sender_contacts if mail.ticket == match.ticket else None
+    contact = mail.contact = _contact(parsed, known)
     if contact and contact.email_bounced_at:  # mail from the address: it works again
         Contact.objects.filter(pk=contact.pk).update(email_bounced_at=None)
     created = mail.ticket is None
@@ -210,7 +218,7 @@ def _store(mail: Delivery) -> None:
                 mail.reason = f"{mail.reason}; the ESP judged it spam"
         mail.reason = "; ".join(r for r in (mail.reason, "new ticket") if r)
         mail.ticket, mail.thread = ticket, None
-    elif contact and not mail.ticket.contacts.filter(pk=contact.pk).exists():
+    elif contact and not _takes_part(mail, contact):
         ticket_services.ticket_associate(actor=None, ticket=mail.ticket, record=contact)
     item.ticket = mail.ticket
     item.message = conversation_services.message_receive(
@@ -237,7 +245,18 @@ def _store(mail: Delivery) -> None:
         joined_ticket_id=joined_ticket_id,
         new_ticket=created,
         dmarc=parsed.dmarc,
+        # The message threading found by In-Reply-To, when this is its ticket.
+        reply_to=match.message if not created and mail.ticket == match.ticket else None,
     )
+
+
+def _takes_part(mail: Delivery, contact: Contact) -> bool:
+    """Whether `contact` is one of the joined ticket's contacts: threading
+    may have read it with the contact (`on_ticket`), and a contact made just
+    now is on no ticket."""
+    if hasattr(contact, "on_ticket"):
+        return contact.on_ticket
+    return mail.ticket.contacts.filter(pk=contact.pk).exists()
 
 
 def _react(mail: Delivery) -> str:
@@ -248,7 +267,7 @@ def _react(mail: Delivery) -> str:
         notes.append("no valid sender address: an agent can link it to a contact")
     if parsed.auto_reply:
         notes.append(f"automatic reply ({parsed.auto_reply}): status unchanged")
-    if any(sender.lower() != parsed.from_email.lower() for _direction, sender in mail.same_id):
+    if mail.id_used_by_other:
         notes.append("Message-ID also used by another sender's message")
     notes += parsed.notes
     return "; ".join(n for n in notes if n)
@@ -274,13 +293,38 @@ def channel_for(parsed: ParsedEmail) -> EmailChannel | None:
     """The channel the mail was sent to: by To, CC, Delivered-To (plus
     addresses count as their base address)."""
     wanted = [_base(a) for a in parsed.recipients]
-    channels = {
+    channels = remembered("inbound.channels", _active_channels)
+    return next((channels[a] for a in wanted if a in channels), None)
+
+
+def _active_channels() -> dict[str, EmailChannel]:
+    return {
         c.address.email.lower(): c
         for c in EmailChannel.objects.filter(is_active=True).select_related(
             "address", "pipeline", "stage", "team"
         )
     }
-    return next((channels[a] for a in wanted if a in channels), None)
+
+
+def our_addresses() -> frozenset[str]:
+    """Our own sending addresses, lowercased (mail from one is a loop)."""
+    return remembered(
+        "inbound.our_addresses",
+        lambda: frozenset(a.lower() for a in EmailAddress.objects.values_list("email", flat=True)),
+    )
+
+
+def blocked(address: str) -> bool:
+    """Whether mail from `address` goes to Spam: it or its domain is blocked
+    (BlockedSender.objects.blocks, from the patterns kept in memory)."""
+    address = address.strip().lower()
+    if "@" not in address:
+        return False
+    patterns = remembered(
+        "inbound.blocked_senders",
+        lambda: frozenset(BlockedSender.objects.values_list("pattern", flat=True)),
+    )
+    return address in patterns or address.rpartition("@")[2] in patterns
 
 
 def closed_ticket_reply(ticket: Ticket, thread, reason: str):
@@ -314,21 +358,28 @@ def closed_ticket_reply(ticket: Ticket, thread, reason: str):
     return None, None, f"{reason}; the ticket is closed, so a new one"
 
 
-def _contact(parsed: ParsedEmail) -> Contact | None:
-    """The sender's contact, found or made; None without a valid address (the
-    message is kept as an unknown visitor's, for an agent to link, S22)."""
+def _contact(parsed: ParsedEmail, known: list[Contact] | None = None) -> Contact | None:
+    """The sender's contact, found (among `known`, the contacts with the
+    address threading read already) or made; None without a valid address
+    (the message is kept as an unknown visitor's, for an agent to link, S22)."""
     if not parsed.from_email:
         return None
-    contact = Contact.objects.oldest_with_email(parsed.from_email)
+    if known is not None:
+        contact = min(known, key=lambda row: row.pk, default=None)
+    else:
+        # With its company: the new ticket's search vector names it.
+        contact = Contact.objects.select_related("company").oldest_with_email(parsed.from_email)
     if contact:
         return contact
     first, _space, last = parsed.from_name.partition(" ")
-    return Contact.objects.create(
+    contact = Contact.objects.create(
         first_name=first[:100],
         last_name=last[:100],
         email=parsed.from_email,
         company=_company(parsed.from_email),
     )
+    contact.on_ticket = False  # type: ignore[attr-defined]  # made just now: on no ticket
+    return contact
 
 
 def _company(address: str) -> Company | None:

@@ -72,13 +72,26 @@ def inbound_store(
     return item, True
 
 
+def keep_payload(item: InboundItem) -> None:
+    """Take the payload a query loaded with `item` off the row, for the next
+    inbound_payload(item) to hand out once (the row never holds it during
+    a delivery, and save() never rewrites it)."""
+    if "payload" in item.__dict__:
+        item._taken_payload = item.__dict__.pop("payload")  # type: ignore[attr-defined]
+
+
 def inbound_payload(item: InboundItem) -> bytes:
     """The bytes of `item` as delivered, from its row or its file. Read by
     id, not from the row object: a 27 MiB payload is not kept on it. A
     missing file raises: the row stays pending and the worker tries again."""
-    payload, name = (
-        InboundItem.objects.filter(pk=item.pk).values_list("payload", "payload_file").get()
-    )
+    taken = getattr(item, "_taken_payload", None)
+    if taken is not None:
+        del item._taken_payload  # type: ignore[attr-defined]
+        payload, name = taken, item.payload_file.name
+    else:
+        payload, name = (
+            InboundItem.objects.filter(pk=item.pk).values_list("payload", "payload_file").get()
+        )
     if name:
         with default_storage.open(name, "rb") as stored:
             return stored.read()

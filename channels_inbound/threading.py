@@ -10,7 +10,10 @@ token gets a ticket of their own. Subject text alone never joins anything.
 import re
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+
 from conversations.models import Message, Thread
+from crm.models import Contact
 from tickets.models import Ticket
 
 from .parsing import ParsedEmail
@@ -18,6 +21,8 @@ from .parsing import ParsedEmail
 SUBJECT_NUMBER = re.compile(r"\[#(\d{1,12})\]")
 REPLY_TOKEN = re.compile(r"^[^+@]+\+([0-9a-f]{32})@", re.IGNORECASE)
 PARTICIPANT_MESSAGES = 500
+# Contacts share an address rarely; past this many, the ticket's are asked apart.
+SENDER_CONTACTS = 20
 
 
 JoinedBy = Message.JoinedBy
@@ -31,6 +36,11 @@ class Match:
     joined_by: str = JoinedBy.NEW  # for the message (shown to agents)
     # The ticket a refused match pointed at.
     refused_ticket_id: int | None = None
+    # The message whose Message-ID is the mail's In-Reply-To (joined by it).
+    message: Message | None = None
+    # The contacts with the sender's address (at most 20, each with
+    # `on_ticket`: whether it is one of the ticket's), when that was read.
+    sender_contacts: list[Contact] | None = None
 
 
 def find_ticket(parsed: ParsedEmail) -> Match:
@@ -47,12 +57,17 @@ def find_ticket(parsed: ParsedEmail) -> Match:
         )
         for message in known:
             header = "In-Reply-To" if message.message_id == parsed.in_reply_to else "References"
-            if is_participant(sender, message.ticket):
+            contacts = sender_contacts(sender, message.ticket)
+            if any(c.on_ticket for c in contacts) or is_participant(  # type: ignore[attr-defined]
+                sender, message.ticket, contacts=len(contacts) >= SENDER_CONTACTS
+            ):
                 return Match(
                     message.ticket,
                     message.thread,
                     f"{header} matched message {message.pk}",
                     JoinedBy.IN_REPLY_TO if header == "In-Reply-To" else JoinedBy.REFERENCES,
+                    message=message if header == "In-Reply-To" else None,
+                    sender_contacts=contacts,
                 )
             refused.append(f"{header} matched ticket {message.ticket_id}")
             refused_ids.append(message.ticket_id)
@@ -98,13 +113,27 @@ def find_ticket(parsed: ParsedEmail) -> Match:
     return Match(None, None, "")
 
 
-def is_participant(address: str, ticket: Ticket) -> bool:
+def sender_contacts(address: str, ticket: Ticket) -> list[Contact]:
+    """The contacts with `address` (any case, at most SENDER_CONTACTS, with
+    their company), each with `on_ticket`: one query tells both who the
+    sender is and whether they take part in `ticket`."""
+    if not address:
+        return []
+    on_ticket = Ticket.contacts.through.objects.filter(ticket=ticket, contact=OuterRef("pk"))
+    return list(
+        Contact.objects.with_email(address)
+        .select_related("company")
+        .annotate(on_ticket=Exists(on_ticket))[:SENDER_CONTACTS]
+    )
+
+
+def is_participant(address: str, ticket: Ticket, *, contacts: bool = True) -> bool:
     """Whether `address` is a contact of the ticket, or sent or received one of
-    its emails."""
+    its emails (`contacts=False`: the caller has asked the contacts already)."""
     address = address.lower()
     if not address:
         return False
-    if ticket.contacts.filter(email__iexact=address).exists():
+    if contacts and ticket.contacts.filter(email__iexact=address).exists():
         return True
     recent = (
         Message.objects.filter(ticket=ticket, kind=Message.Kind.MESSAGE)

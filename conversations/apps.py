@@ -7,6 +7,7 @@ class ConversationsConfig(AppConfig):
     verbose_name = _("Conversations")
 
     def ready(self):
+        from helpdesk import memo
         from tickets.views.workspace import register_detail_extension
 
         from . import (  # noqa: F401 (connect their receivers)
@@ -14,7 +15,11 @@ class ConversationsConfig(AppConfig):
             notifications,
             tasks,
         )
+        from .models import EmailAddress, Inbox
         from .moves import may_move_conversations
+
+        # Kept in the workers' memory between messages (helpdesk.memo).
+        memo.watch(EmailAddress, Inbox)
         from .queries import conversation_for
 
         @register_detail_extension

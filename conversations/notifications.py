@@ -90,6 +90,10 @@ def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
         return
     actor = details.get("actor")
     if kind == "customer_message":
+        if details.get("new_ticket") and ticket.owner_id is None:
+            # Created in this transaction with no owner: nobody can follow
+            # it yet (rules that add followers run after the delivery).
+            return
         notify_followers(
             ticket, kind=Notification.Kind.CUSTOMER_MESSAGE, message=details["message"]
         )

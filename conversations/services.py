@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from crm.models import Company, Contact
+from helpdesk.memo import remembered
 from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.access import users_who_see
@@ -54,8 +55,13 @@ class Collision(Exception):
 
 
 def help_desk_inbox() -> Inbox:
-    inbox, _created = Inbox.objects.get_or_create(is_help_desk=True, defaults={"name": "Help desk"})
-    return inbox
+    def load() -> Inbox:
+        inbox, _created = Inbox.objects.get_or_create(
+            is_help_desk=True, defaults={"name": "Help desk"}
+        )
+        return inbox
+
+    return remembered("conversations.help_desk_inbox", load)
 
 
 def latest_message(ticket: Ticket) -> Message | None:
@@ -194,10 +200,11 @@ def _check_collision(ticket: Ticket, actor: User, seen_message_id: int | None) -
         raise Collision(newer)
 
 
-def _touch(ticket: Ticket, message: Message) -> None:
-    """Keep the list's last activity and preview current (ARCHITECTURE rule 5)."""
+def _touch(ticket: Ticket, message: Message, **fields: Any) -> None:
+    """Keep the list's last activity and preview current (ARCHITECTURE rule 5),
+    with the caller's other `fields` of the ticket in the same statement."""
     Ticket.objects.filter(pk=ticket.pk).update(
-        last_activity_at=message.created_at, preview=message.text[:PREVIEW_LENGTH]
+        last_activity_at=message.created_at, preview=message.text[:PREVIEW_LENGTH], **fields
     )
 
 
@@ -732,6 +739,7 @@ def message_receive(
     joined_ticket_id: int | None = None,
     new_ticket: bool = False,
     dmarc: str = "",
+    reply_to: Message | None = None,
 ) -> Message:
     """Store a customer's message on `ticket` (channels call this, ARCHITECTURE
     rule 3): body cleaned and its quoted history split off, files stored under
@@ -739,18 +747,17 @@ def message_receive(
     person's reply applies the pipeline's "after the customer's reply" status
     (S21); an automatic one (out of office) changes nothing (RELIABILITY 23).
     `new_ticket`: the caller created `ticket` for this message in its
-    transaction (nothing to lock, no status to change).
+    transaction (nothing to lock, no status to change, no message to answer).
+    `reply_to`: the message of `ticket` whose Message-ID is `in_reply_to`,
+    when the caller has found it already (else it is looked up).
     """
     with transaction.atomic(savepoint=False):  # see ticket_create
         if not new_ticket:
             ticket = Ticket.objects.locked(ticket.pk).get()
         if thread is None:
             thread = Thread.objects.create(ticket=ticket, inbox=help_desk_inbox(), channel=channel)
-        reply_to = (
-            Message.objects.filter(ticket=ticket, message_id=in_reply_to).first()
-            if in_reply_to
-            else None
-        )
+        if reply_to is None and in_reply_to and not new_ticket:
+            reply_to = Message.objects.filter(ticket=ticket, message_id=in_reply_to).first()
         message = Message.objects.create(
             thread=thread,
             ticket=ticket,
@@ -774,9 +781,13 @@ def message_receive(
         )
         for file in files:
             store_file(ticket=ticket, message=message, file=file)
-        _touch(ticket, message)
+        # A person's message also stamps the customer's last word, in the same UPDATE.
+        _touch(
+            ticket,
+            message,
+            **({} if automatic else {"last_customer_message_at": message.created_at}),
+        )
         if not automatic:
-            Ticket.objects.filter(pk=ticket.pk).update(last_customer_message_at=message.created_at)
             ticket.last_customer_message_at = message.created_at
             ticket_activity.send(
                 Ticket,
@@ -784,8 +795,13 @@ def message_receive(
                 kind="customer_message",
                 at=message.created_at,
                 message=message,
+                new_ticket=new_ticket,
             )
-        target = None if new_ticket or automatic else ticket.pipeline.stage_on_customer_reply
+        target = (
+            None
+            if new_ticket or automatic
+            else Pipeline.settings_of(ticket.pipeline_id).stage_on_customer_reply
+        )
         if target and (target.is_closed or target.pipeline_id != ticket.pipeline_id):
             target = None  # a setting Pipeline.clean refuses: never close on a customer's word
         if target and target.pk != ticket.stage_id and ticket.messages.count() > 1:

@@ -1,13 +1,24 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def keep_django_logging(loglevel=None, **kwargs):
+    """Workers log as the web does (settings.LOGGING, applied by Django's
+    setup: JSON lines with the request ID); Celery does not replace it, and
+    only the worker's --loglevel is taken from its command line."""
+    import logging
+
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
 
 
 @task_prerun.connect

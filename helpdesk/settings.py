@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, before host checks and the HTTPS redirect.
     "helpdesk.health.HealthCheckMiddleware",
+    # The request ID, on every log line and in X-Request-ID; one line per request.
+    "helpdesk.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "helpdesk.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -470,10 +472,29 @@ HELPDESK_PORTAL_LINKS_PER_ADDRESS = env_int("PORTAL_LINKS_PER_ADDRESS", 3)
 HELPDESK_API_RATE = env_int("API_RATE_PER_MINUTE", 600)
 HELPDESK_API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24)
 
+# Logs (helpdesk/logs.py): one JSON object per line ("json", the default when
+# DEBUG is off) or plain text ("text"); every line carries the request ID.
+LOG_FORMAT = (os.environ.get("LOG_FORMAT") or ("text" if DEBUG else "json")).strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "helpdesk.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "helpdesk.logs.JsonFormatter"},
+        "text": {
+            "()": "helpdesk.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -5,12 +5,24 @@ waits for an owner in a routed team is routed after its change commits."""
 from django.dispatch import receiver
 
 from accounts.models import Team
+from helpdesk.memo import remembered
 from tickets.models import Ticket
 from tickets.services import import_mode, ticket_set_language
 from tickets.signals import ticket_activity
 
 from . import services
 from .languages import detect
+
+
+def routed_teams() -> frozenset[int]:
+    """The ids of the teams whose tickets are routed (kept between inbound
+    messages: helpdesk.memo)."""
+    return remembered(
+        "routing.teams",
+        lambda: frozenset(
+            Team.objects.filter(routing__in=services.ROUTED).values_list("pk", flat=True)
+        ),
+    )
 
 
 @receiver(ticket_activity, dispatch_uid="routing.on_ticket_activity")
@@ -31,6 +43,6 @@ def on_ticket_activity(sender, ticket: Ticket, kind: str, **details):
         ticket.owner_id is None
         and ticket.team_id is not None
         and ticket.is_open
-        and Team.objects.filter(pk=ticket.team_id, routing__in=services.ROUTED).exists()
+        and ticket.team_id in routed_teams()
     ):
         services.route_soon(ticket.pk)

@@ -10,4 +10,10 @@ class SlaConfig(AppConfig):
     def ready(self):
         # clocks connects the ticket_activity receiver; tasks registers the
         # task names changes.py queues, in the web process too.
+        from helpdesk import memo
+
         from . import clocks, tasks  # noqa: F401
+        from .models import SlaSettings
+
+        # Kept in the workers' memory between messages (helpdesk.memo).
+        memo.watch(SlaSettings)

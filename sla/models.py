@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
+from helpdesk.memo import remembered
 
 
 def validate_time_zone(value: str) -> None:
@@ -237,8 +238,12 @@ class SlaSettings(models.Model):
 
     @classmethod
     def current(cls) -> "SlaSettings":
-        settings, _created = cls.objects.get_or_create(pk=1)
-        return settings
+        def load() -> "SlaSettings":
+            settings, _created = cls.objects.get_or_create(pk=1)
+            return settings
+
+        # Kept between inbound messages (helpdesk.memo; SlaApp.ready watches it).
+        return remembered("sla.settings", load)
 
 
 class SlaGoal(models.Model):

@@ -7,4 +7,10 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self):
+        from helpdesk import memo
+
         from . import indexing  # noqa: F401  (signal receivers)
+        from .models import Pipeline, Stage
+
+        # Kept in the workers' memory between messages (helpdesk.memo).
+        memo.watch(Pipeline, Stage)

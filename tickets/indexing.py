@@ -6,6 +6,7 @@ through the signal receivers below.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.db import connection
 from django.db.models.signals import post_save
@@ -33,6 +34,25 @@ def related_lexemes(ticket_ids, ticket_model) -> dict[int, list[str]]:
     for ticket_id, name in companies.values_list("ticket_id", "company__name"):
         related[ticket_id] += search.words(name)
     return related
+
+
+def new_ticket_document(
+    name: str, description: str, contacts: Iterable[Contact], companies: Iterable[Company]
+) -> str | None:
+    """The search vector of a ticket about to be created with these records,
+    from what is in memory (written with its INSERT: no query of its own);
+    None when a contact's company is not loaded, for the caller to refresh
+    from the database after."""
+    related: list[str] = []
+    for contact in contacts:
+        if contact.company_id and not Contact.company.is_cached(contact):
+            return None
+        row = {f: getattr(contact, f) or "" for f in CONTACT_FIELDS if f != "company__name"}
+        row["company"] = contact.company.name if contact.company_id else ""
+        related += search.contact_lexemes(row)
+    for company in companies:
+        related += search.words(company.name)
+    return search.document(name, description, related)
 
 
 def refresh_search_vectors(ticket_ids, *, ticket_model=None) -> dict[int, str]:

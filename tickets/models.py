@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team
 from crm.models import Company, Contact, Deal
 from helpdesk.labels import LocalNames, local_label
+from helpdesk.memo import remembered
 
 from .search import SearchVectorField
 
@@ -80,6 +81,18 @@ class Pipeline(LocalNames, models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+    @classmethod
+    def settings_of(cls, pk: int) -> "Pipeline":
+        """The pipeline with its reply statuses, kept between inbound messages
+        (helpdesk.memo; TicketsConfig.ready watches pipelines and stages).
+        Read it, never change it."""
+        return remembered(
+            f"tickets.pipeline.{pk}",
+            lambda: cls.objects.select_related(
+                "stage_on_agent_reply", "stage_on_customer_reply"
+            ).get(pk=pk),
+        )
 
     def first_open_stage(self) -> "Stage | None":
         """Where a new ticket can always go: the first open status that needs

@@ -33,6 +33,7 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "ticket pane, 1,000-event timeline",
         "older timeline page, 1,000 events",
         "webhook answer",
+        "ingest one reply in the worker",
         "ingestion:",
         "SLA change applied to",
         "SLA apply to open tickets:",

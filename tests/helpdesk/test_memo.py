@@ -1,0 +1,121 @@
+"""Settings kept in a worker's memory between inbound messages (issue 22):
+kept only under the version read for the message, and a change made anywhere
+(any process, any kind of write) changes the version."""
+
+import pytest
+from django.db import connection
+
+from channels_inbound.ingest import inbound_process
+from channels_inbound.models import BlockedSender, EmailChannel, InboundItem
+from channels_inbound.store import inbound_store
+from helpdesk import memo
+from helpdesk.models import ConfigVersion
+from tests.channels_inbound.mail import mail
+from tests.factories import EmailAddressFactory, EmailChannelFactory
+
+
+def version() -> int | None:
+    return ConfigVersion.objects.filter(pk=1).values_list("value", flat=True).first()
+
+
+class Loads:
+    def __init__(self, value="loaded"):
+        self.count, self.value = 0, value
+
+    def __call__(self):
+        self.count += 1
+        return self.value
+
+
+def test_outside_a_checked_block_nothing_is_kept():
+    load = Loads()
+    assert memo.remembered("test.key", load) == "loaded"
+    assert memo.remembered("test.key", load) == "loaded"
+    assert load.count == 2
+
+
+def test_a_value_is_kept_for_its_version_and_read_again_for_another():
+    load = Loads()
+    with memo.checked(-101):
+        memo.remembered("test.key", load)
+        memo.remembered("test.key", load)
+    with memo.checked(-101):
+        memo.remembered("test.key", load)
+    assert load.count == 1
+    with memo.checked(-102):
+        memo.remembered("test.key", load)
+    assert load.count == 2
+
+
+def test_no_version_keeps_nothing():
+    load = Loads()
+    with memo.checked(None):
+        memo.remembered("test.key", load)
+        memo.remembered("test.key", load)
+    assert load.count == 2
+
+
+def test_a_value_loaded_while_this_work_changes_settings_is_not_kept(db):
+    """What a transaction reads after its own change is not committed."""
+
+    def load_and_change():
+        BlockedSender.objects.create(pattern="spam.example")
+        return "uncommitted"
+
+    load = Loads()
+    with memo.checked(-103):
+        memo.remembered("test.changed", load_and_change)
+        memo.remembered("test.key", load)
+        memo.remembered("test.key", load)
+    assert load.count == 2
+    with memo.checked(-103):
+        assert memo.remembered("test.changed", lambda: "read again") == "read again"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda channel: EmailChannel.objects.filter(pk=channel.pk).update(is_active=False),
+        lambda channel: channel.save(),
+        lambda channel: BlockedSender.objects.bulk_create([BlockedSender(pattern="x.example")]),
+        lambda channel: channel.address.delete(),
+    ],
+    ids=["queryset-update", "save", "bulk-create", "delete"],
+)
+def test_every_kind_of_write_to_a_watched_table_changes_the_version(db, pipeline, change):
+    if connection.vendor != "postgresql":
+        pytest.skip("the triggers are PostgreSQL's; elsewhere the signals change it")
+    channel = EmailChannelFactory(address=EmailAddressFactory(), pipeline=pipeline)
+    before = version()
+    change(channel)
+    assert version() not in (None, before)
+
+
+def test_a_channel_switched_off_by_another_process_is_seen_by_the_next_message(db, pipeline):
+    """The worker kept the channels; another process switches one off with a
+    plain UPDATE: the next message reads the channels again."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the triggers are PostgreSQL's")
+    EmailChannelFactory(
+        address=EmailAddressFactory(email="support@helpdesk.example"), pipeline=pipeline
+    )
+    # The first makes the settings rows it reads; the second keeps them.
+    for subject in ("One", "Two"):
+        item, _created = inbound_store(
+            source=InboundItem.Source.PIPE, payload=mail(subject=subject)
+        )
+        assert inbound_process(item.pk) == "done"
+    with connection.cursor() as cursor:  # as psql or another process would
+        cursor.execute("UPDATE channels_inbound_emailchannel SET is_active = false")
+    third, _created = inbound_store(source=InboundItem.Source.PIPE, payload=mail(subject="Three"))
+    assert inbound_process(third.pk) == "failed"
+
+
+def test_a_lost_version_row_is_put_back_and_ingestion_goes_on(db, pipeline):
+    EmailChannelFactory(
+        address=EmailAddressFactory(email="support@helpdesk.example"), pipeline=pipeline
+    )
+    ConfigVersion.objects.all().delete()
+    item, _created = inbound_store(source=InboundItem.Source.PIPE, payload=mail())
+    assert inbound_process(item.pk) == "done"
+    assert version() is not None
