@@ -14,6 +14,8 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -59,6 +61,14 @@ class Command(BaseCommand):
         cookie = f"{settings.SESSION_COOKIE_NAME}={self.session(agent)}"
         port = free_port()
         env = Ingest().environment()  # this database, Redis, production settings
+        if not Path(settings.STATIC_ROOT, "staticfiles.json").exists():
+            # Production settings serve hashed static files: their manifest first.
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+                cwd=settings.BASE_DIR,
+                env=env,
+                check=True,
+            )
         web = spawn(
             [
                 "-m",
