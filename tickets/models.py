@@ -289,8 +289,20 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
         lock the same tickets could each hold one and wait for the other.
         `pk__in=sorted(ids)` alone does not order the locks. Only the ticket rows
         are locked, never the rows that select_related joins.
+
+        FOR NO KEY UPDATE: writers of the same ticket wait for each other, but
+        a transaction that only refers to it (a message, an event, a report
+        mark: their foreign keys are checked at commit with FOR KEY SHARE) does
+        not wait for the lock. With FOR UPDATE such a commit waited for the
+        lock's holder while the holder waited for that transaction's report
+        mark of the same ticket: a deadlock `make loadtest` met (a status
+        change answered 500).
         """
-        return self.filter(pk__in=sorted(set(ids))).select_for_update(of=("self",)).order_by("pk")
+        return (
+            self.filter(pk__in=sorted(set(ids)))
+            .select_for_update(of=("self",), no_key=True)
+            .order_by("pk")
+        )
 
 
 # The condition shared by the partial indexes that serve the open-ticket views.
