@@ -458,12 +458,7 @@ class Command(BaseCommand):
 
     def measure(self, runs: int) -> list[dict]:
         self.name_agents()
-        # The first agent with open tickets of their own (bench0 but in tiny runs).
-        agent = (
-            User.objects.filter(username__regex=r"^bench[0-9]+$", owned_tickets__is_open=True)
-            .order_by("pk")
-            .first()
-        )
+        agent = bench_agent()
         team_agent = User.objects.get(username="bench-team")
         ticket = Ticket.objects.filter(owner=agent, is_open=True).order_by("-id").first()
         long_thread = self.long_thread(agent)
@@ -1174,6 +1169,16 @@ class QueryCounter:
 
     def __exit__(self, *exc):
         self._wrapper.__exit__(*exc)
+
+
+def bench_agent() -> User | None:
+    """The agent the pages are measured as: the first with open tickets of
+    their own (bench0 but in tiny runs)."""
+    return (
+        User.objects.filter(username__regex=r"^bench[0-9]+$", owned_tickets__is_open=True)
+        .order_by("pk")
+        .first()
+    )
 
 
 class Case(NamedTuple):

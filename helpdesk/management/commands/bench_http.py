@@ -26,6 +26,7 @@ from django.urls import reverse
 from accounts.models import User
 from tickets.models import Ticket
 
+from .bench import bench_agent
 from .bench_ingest import Command as Ingest
 from .bench_ingest import free_port, spawn, wait_until_up
 
@@ -44,11 +45,7 @@ class Command(BaseCommand):
         wrk = shutil.which("wrk")
         if wrk is None:
             raise CommandError("wrk is not installed: apt-get install wrk")
-        agent = (
-            User.objects.filter(username__regex=r"^bench[0-9]+$", owned_tickets__is_open=True)
-            .order_by("pk")
-            .first()
-        )
+        agent = bench_agent()
         if agent is None:
             raise CommandError("No bench agent: run `manage.py bench` first.")
         ticket = Ticket.objects.filter(owner=agent, is_open=True).order_by("-id").first()
