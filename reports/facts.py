@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from conversations.models import Message
 from sla.clocks import team_schedule
+from surveys.models import Survey
 from tickets.models import Stage, Ticket, TicketEvent
 from tickets.signals import ticket_activity, tickets_purging
 
@@ -94,6 +95,12 @@ def _message_saved(sender, instance: Message, **kwargs):
 
 @receiver(post_save, sender=TicketEvent)
 def _event_saved(sender, instance: TicketEvent, **kwargs):
+    mark(instance.ticket_id)
+
+
+@receiver(post_save, sender=Survey)
+def _survey_saved(sender, instance: Survey, **kwargs):
+    """Sent, answered or commented on: the ticket's facts carry its survey."""
     mark(instance.ticket_id)
 
 
@@ -256,7 +263,22 @@ def compute_many(ids: list[int]) -> list[TicketFact]:
         events[row[0]].append(row[1:])
     stages = _Stages()
     schedules = _schedules()
-    return [compute(t, messages[t.pk], events[t.pk], stages, schedules) for t in tickets]
+    facts = [compute(t, messages[t.pk], events[t.pk], stages, schedules) for t in tickets]
+    surveys = {
+        survey.ticket_id: survey
+        for survey in Survey.objects.current()
+        .filter(ticket_id__in=found)
+        .only("ticket_id", "sent_at", "rated_at", "rating", "comment")
+    }
+    for fact in facts:
+        survey = surveys.get(fact.ticket_id)
+        if survey is not None:
+            fact.survey = survey
+            fact.survey_sent_at = survey.sent_at
+            fact.survey_rated_at = survey.rated_at
+            fact.survey_rating = survey.rating
+            fact.survey_commented = bool(survey.comment)
+    return facts
 
 
 def _schedules():

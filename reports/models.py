@@ -4,7 +4,8 @@ rollups of them, both written only by reports.facts.
 - `TicketFact`: a ticket's measures worked out from its timeline, messages
   and SLA calendar (first response, next responses, resolution, reopenings),
   kept for tickets a report counts: not deleted, not spam, not merged into
-  another (the survivor counts for both).
+  another (the survivor counts for both), with their current satisfaction
+  survey.
 - `Rollup`: counts per UTC hour and team, owner, pipeline, channel and
   priority. Hours rather than days: a day in any time zone whose offset is
   whole hours is a sum of hours, so one table serves every agent's days, and
@@ -55,6 +56,20 @@ class TicketFact(models.Model):
     resolution = models.IntegerField(null=True)
     resolution_business = models.IntegerField(null=True)
     replies = models.IntegerField(default=0)
+    # The ticket's current satisfaction survey (surveys: the latest one sent)
+    # and its answer: the Satisfaction report counts these, so a ticket counts
+    # once, with its team, owner and channel of now, like every other report.
+    survey = models.ForeignKey(
+        "surveys.Survey",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    survey_sent_at = models.DateTimeField(null=True)
+    survey_rated_at = models.DateTimeField(null=True)
+    survey_rating = models.CharField(max_length=10, blank=True)
+    survey_commented = models.BooleanField(default=False)
 
     class Meta:
         # Covering indexes: a report's range reads the index only, never the
@@ -77,6 +92,18 @@ class TicketFact(models.Model):
                     "next_responses",
                     "next_responses_business",
                 ],
+            ),
+            models.Index(
+                fields=["survey_sent_at"],
+                name="fact_survey_sent",
+                condition=models.Q(survey_sent_at__isnull=False),
+                include=["ticket", *DIMENSIONS, "survey_rated_at"],
+            ),
+            models.Index(
+                fields=["survey_rated_at"],
+                name="fact_survey_rated",
+                condition=models.Q(survey_rated_at__isnull=False),
+                include=["ticket", *DIMENSIONS, "survey_rating", "survey_commented", "survey"],
             ),
             models.Index(
                 fields=["team", "owner"],

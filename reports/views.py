@@ -674,10 +674,11 @@ def satisfaction(request):
                     timezone.localtime(s.rated_at).strftime("%Y-%m-%d %H:%M"),
                     s.ticket.owner.display_name if s.ticket.owner else "",
                 ]
-                for s in comments[:COMMENTS_EXPORTED]
+                for s in (fact.survey for fact in comments[:COMMENTS_EXPORTED])
             ],
         )
     page = Paginator(comments, COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = [fact.survey for fact in page.object_list]
     for survey in page:
         survey.label = _rating_label(survey)
         survey.group = rating_group(survey.rating)

@@ -148,12 +148,10 @@ def survey_send(survey_id: int, now: datetime.datetime | None = None) -> bool:
         survey_email_send(survey)
     except Exception:
         # Not sent: back to scheduled, tried again by the beat.
-        Survey.objects.filter(pk=survey.pk).update(
-            status=Survey.Status.SCHEDULED,
-            sent_at=None,
-            answer_until=None,
-            send_after=now + RETRY_AFTER,
-        )
+        survey.status, survey.sent_at, survey.answer_until = Survey.Status.SCHEDULED, None, None
+        survey.send_after = now + RETRY_AFTER
+        # Saved, not updated: the reports' facts follow the survey's saves.
+        survey.save(update_fields=["status", "sent_at", "answer_until", "send_after"])
         log.warning("survey %s not sent; tried again later", survey.pk, exc_info=True)
         return False
     return True

@@ -4,6 +4,7 @@ its drill-downs open exactly the tickets counted; CSV exports; the
 satisfaction column of the Workload report."""
 
 import csv
+import datetime
 import io
 import urllib.parse
 
@@ -18,7 +19,7 @@ from tests.factories import SurveyFactory, TeamFactory, UserFactory
 from tickets import filters as ticket_filters
 from tickets.access import visible_tickets
 
-from .conftest import BERLIN, moment
+from .conftest import BERLIN, moment, refreshed
 
 WEEK = {"range": "custom", "from": "2026-11-02", "to": "2026-11-08"}
 
@@ -95,6 +96,7 @@ def week(desk, agent, team_a, berlin):
     merged.__class__.objects.filter(pk=merged.pk).update(merged_into=t1)
     earlier = ticket("2026-10-26 10:00", team=team_a, owner=agent, source="email")
     rate(earlier, "bad", "2026-10-27 10:00")
+    refreshed()
     return {"team_b": team_b, "bea": bea, "tickets": [t1, t2, t3, t8, t4, t5, t9]}
 
 
@@ -249,6 +251,7 @@ def test_comments_are_paginated(client, agent, week, desk, team_a, settings):
     for n in range(views.COMMENTS_PER_PAGE):
         ticket = desk.ticket("2026-11-07 09:00", team=team_a)
         rate(ticket, "good", "2026-11-07 10:00", comment=f"Comment number {n}")
+    refreshed()
     client.force_login(agent)
     first = client.get(reverse("reports:satisfaction"), WEEK).content.decode()
     assert "Quick and kind" not in first and "More comments" in first
@@ -279,9 +282,49 @@ def test_workload_per_team_has_the_satisfaction_column(client, agent, week):
     }
 
 
+def test_an_answer_and_a_comment_count_from_the_next_refresh(week, agent):
+    """A survey's answer reaches the reports with the beat's next refresh of
+    the facts (every save of a survey marks its ticket), as every change does."""
+    from surveys.models import Survey
+    from surveys.services import survey_rate
+
+    unanswered = Survey.objects.get(ticket=week["tickets"][-1])
+    unanswered.answer_until = timezone.now() + datetime.timedelta(days=1)
+    unanswered.save(update_fields=["answer_until"])
+    refreshed()
+    survey = survey_rate(survey=unanswered, rating="good")
+    survey.rated_at = moment("2026-11-07 12:00")
+    survey.save(update_fields=["rated_at"])
+    refreshed()
+    found = measures.satisfaction(agent, period(), measures.Filters())
+    assert found == {"rated": 7, "good": 5, "sent": 7, "answered": 7}
+    commented = measures.satisfaction_comments(agent, period(), measures.Filters())
+    assert survey.pk not in [fact.survey_id for fact in commented]
+
+    survey = survey_rate(survey=survey, rating="good", comment="Sorted within the hour")
+    survey.rated_at = moment("2026-11-07 12:00")
+    survey.save(update_fields=["rated_at"])
+    refreshed()
+    latest = measures.satisfaction_comments(agent, period(), measures.Filters()).first()
+    assert latest.survey.comment == "Sorted within the hour"
+
+
+def test_a_rating_counts_for_the_team_that_holds_the_ticket_now(week, agent):
+    t1 = week["tickets"][0]
+    t1.team = week["team_b"]
+    t1.save(update_fields=["team"])
+    refreshed()
+    rows = measures.satisfaction_by(agent, period(), measures.Filters(), "team_id")
+    assert {row["value"]: (row["good"], row["rated"]) for row in rows} == {
+        t1.team_id: (2, 3),
+        week["tickets"][1].team_id: (2, 3),
+    }
+
+
 def test_the_periods_ratings_are_read_through_the_rated_at_index(week, agent):
-    """The query has the shape of the partial index on rated_at (on a few
-    rows the planner would scan anyway: sequential scans are off here)."""
+    """The query has the shape of the facts' partial index on the rating
+    time (on a few rows the planner would scan anyway: sequential scans are
+    off here), and reads no survey and no ticket."""
     from django.db import connection
 
     sql, args = measures.rated_in(agent, period(), measures.Filters()).query.sql_with_params()
@@ -289,4 +332,5 @@ def test_the_periods_ratings_are_read_through_the_rated_at_index(week, agent):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, args)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "survey_rated" in plan
+    assert "fact_survey_rated" in plan
+    assert "surveys_survey" not in plan and "tickets_ticket" not in plan
