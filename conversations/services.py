@@ -28,6 +28,7 @@ from tickets.signals import ticket_activity
 
 from .attachments import claim_uploads, store_file
 from .emails import quoted_history
+from .languages import detect
 from .models import (
     Attachment,
     Channel,
@@ -206,6 +207,17 @@ def _touch(ticket: Ticket, message: Message, **fields: Any) -> None:
     Ticket.objects.filter(pk=ticket.pk).update(
         last_activity_at=message.created_at, preview=message.text[:PREVIEW_LENGTH], **fields
     )
+
+
+def _language(ticket: Ticket, message: Message) -> dict[str, str]:
+    """{"language": code} when `message`, a person's, is the first to tell the
+    ticket's language (routing matches agents on it); once: a later message
+    in another language does not change what routing matched. Written with
+    the message's other columns of the ticket, in the same UPDATE."""
+    if ticket.language:
+        return {}
+    found = detect(f"{message.subject}\n{message.text}")[:10]
+    return {"language": found} if found else {}
 
 
 def _stamp_message_id(message: Message) -> None:
@@ -781,14 +793,15 @@ def message_receive(
         )
         for file in files:
             store_file(ticket=ticket, message=message, file=file)
-        # A person's message also stamps the customer's last word, in the same UPDATE.
-        _touch(
-            ticket,
-            message,
-            **({} if automatic else {"last_customer_message_at": message.created_at}),
-        )
+        # A person's message also stamps the customer's last word (and the
+        # ticket's language, from the first), in the same UPDATE.
+        columns = {} if automatic else _language(ticket, message)
         if not automatic:
-            ticket.last_customer_message_at = message.created_at
+            columns["last_customer_message_at"] = message.created_at
+        _touch(ticket, message, **columns)
+        for field, value in columns.items():
+            setattr(ticket, field, value)
+        if not automatic:
             ticket_activity.send(
                 Ticket,
                 ticket=ticket,
@@ -958,6 +971,7 @@ def message_import(
         if created_at >= ticket.last_activity_at:
             columns.update(last_activity_at=created_at, preview=message.text[:200])
         if direction == Message.Direction.INBOUND:
+            columns.update(_language(ticket, message))
             if (
                 ticket.last_customer_message_at is None
                 or created_at > ticket.last_customer_message_at

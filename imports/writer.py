@@ -27,11 +27,11 @@ from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from conversations import services as conversation_services
+from conversations.languages import detect
 from conversations.models import Channel, Message, Thread
 from conversations.quoting import inbound_body
 from conversations.services import help_desk_inbox
 from crm.models import Company, Contact
-from routing.languages import detect
 from sla.clocks import clocks_from_history
 from sla.models import SlaOutcome, SlaSettings
 from tickets import search

@@ -35,12 +35,11 @@ from django.utils import timezone
 
 from accounts.models import Team, User, member_of
 from accounts.services import user_set_availability
+from conversations.languages import primary
 from helpdesk.queue import enqueue
 from sla.clocks import team_schedule
 from tickets.models import OPEN_TICKETS, Ticket, TicketEvent
 from tickets.services import acting_as, ticket_update
-
-from .languages import primary
 
 log = logging.getLogger(__name__)
 

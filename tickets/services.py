@@ -420,19 +420,6 @@ def ticket_update(
     return ticket
 
 
-def ticket_set_language(*, ticket: Ticket, language: str) -> bool:
-    """Record the language detected in the ticket's first customer message.
-    Once: a later message in another language does not change what routing
-    matched. No timeline line: nobody changed anything a person sees as a field."""
-    language = language[:10]
-    if not language:
-        return False
-    changed = Ticket.objects.filter(pk=ticket.pk, language="").update(language=language)
-    if changed:
-        ticket.language = language
-    return bool(changed)
-
-
 def ticket_set_stage(
     *,
     actor: User | None,

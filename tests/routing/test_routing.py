@@ -13,7 +13,7 @@ from routing.services import agent_set_availability, route, route_waiting
 from sla.models import Calendar, WorkingPeriod
 from tests.factories import PropertyDefinitionFactory, TeamFactory, TicketFactory, UserFactory
 from tickets import services as ticket_services
-from tickets.models import TicketEvent
+from tickets.models import Ticket, TicketEvent
 
 from .conftest import customer_writes
 
@@ -146,21 +146,24 @@ def test_a_korean_ticket_goes_to_the_agent_who_speaks_korean(
 def test_while_the_only_speaker_is_away_the_ticket_waits_for_them(team, agents, waiting):
     User.objects.filter(pk=agents[2].pk).update(languages=["fi"], availability="away")
     ticket = waiting()
-    ticket_services.ticket_set_language(ticket=ticket, language="fi")
+    Ticket.objects.filter(pk=ticket.pk).update(language="fi")
+    ticket.language = "fi"
     assert route(ticket) is None
 
 
 def test_a_language_nobody_in_the_team_speaks_goes_to_anyone(team, agents, waiting):
     User.objects.filter(pk=agents[2].pk).update(languages=["ko"])
     ticket = waiting()
-    ticket_services.ticket_set_language(ticket=ticket, language="pl")
+    Ticket.objects.filter(pk=ticket.pk).update(language="pl")
+    ticket.language = "pl"
     assert route(ticket) == agents[0]
 
 
 def test_an_agent_who_reads_traditional_chinese_gets_simplified_too(team, agents, waiting):
     User.objects.filter(pk=agents[1].pk).update(languages=["zh-hant"])
     ticket = waiting()
-    ticket_services.ticket_set_language(ticket=ticket, language="zh-hans")
+    Ticket.objects.filter(pk=ticket.pk).update(language="zh-hans")
+    ticket.language = "zh-hans"
     assert route(ticket) == agents[1]
 
 

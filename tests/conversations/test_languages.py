@@ -2,7 +2,7 @@
 
 import pytest
 
-from routing.languages import detect, primary
+from conversations.languages import detect, primary
 
 
 @pytest.mark.parametrize(
