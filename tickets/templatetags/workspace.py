@@ -26,14 +26,20 @@ def _sprite() -> str:
 @register.simple_tag
 def icon(name: str, size: int = 16):
     """An icon from the vendored lucide sprite; decorative, so hidden from readers."""
-    sprite = _sprite()
+    return _icon(name, size)
+
+
+# A ticket pane draws some 80 icons of a few dozen kinds: each is built once
+# per process (formatting and escaping one took 17 µs, finding it 0.2 µs).
+@functools.lru_cache(maxsize=512)
+def _icon(name: str, size: int):
     return format_html(
         '<svg class="icon icon-{}" width="{}" height="{}" aria-hidden="true">'
         '<use href="{}#{}"></use></svg>',
         size,
         size,
         size,
-        sprite,
+        _sprite(),
         name,
     )
 
