@@ -99,9 +99,14 @@ def ticket_ref(value: str):
     )
 
 
+# The labels are lazy: each is translated when drawn, in the reader's language.
+PRIORITY_LABELS = {priority.value: priority.label for priority in Priority}
+
+
 @register.filter
 def priority_label(value: str):
-    return Priority(value).label if value in Priority.values else ""
+    """Once per row of a list: a lookup (Priority.values builds its list anew)."""
+    return PRIORITY_LABELS.get(value, "")
 
 
 @register.filter
