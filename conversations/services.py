@@ -795,8 +795,9 @@ def message_receive(
             store_file(ticket=ticket, message=message, file=file)
         # A person's message also stamps the customer's last word (and the
         # ticket's language, from the first), in the same UPDATE.
-        columns = {} if automatic else _language(ticket, message)
+        columns: dict[str, Any] = {}
         if not automatic:
+            columns |= _language(ticket, message)
             columns["last_customer_message_at"] = message.created_at
         _touch(ticket, message, **columns)
         for field, value in columns.items():
