@@ -272,6 +272,27 @@
     if (box) box.querySelector("[data-upload-error]").textContent = box.dataset.requestTooLarge;
   });
 
+  // The last view or ticket opened wins: the answer to an earlier click that
+  // comes after a later one's (a slow view) is not swapped in over it. Each
+  // GET into the workspace or the ticket pane is numbered; only the latest
+  // one for its pane may swap.
+  var NAVIGATED = { workspace: true, "detail-pane": true };
+  var opened = 0;
+  var latest = {};
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    var config = event.detail.requestConfig;
+    if (!target || !NAVIGATED[target.id] || !config || config.verb !== "get") return;
+    opened += 1;
+    latest[target.id] = opened;
+    event.detail.xhr.opened = opened;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var number = event.detail.xhr && event.detail.xhr.opened;
+    if (number && target && latest[target.id] !== number) event.detail.shouldSwap = false;
+  });
+
   document.addEventListener("change", function (event) {
     if (!event.target.matches("[data-upload-input]")) return;
     upload(event.target.closest("[data-composer]"), event.target.files);

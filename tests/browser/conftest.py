@@ -36,21 +36,12 @@ def page(browser, live_server, transactional_db):
     page = context.new_page()
     page.set_default_timeout(10_000)
     problems = []
-    page.on("console", lambda m: problems.append(m.text) if is_problem(m) else None)
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     yield page
     context.close()
     requests_finished()
     assert not problems, problems
-
-
-# htmx reports a request it gave up on as a console error: a navigation that
-# replaces an earlier one in flight (hx-sync "replace") does so on purpose.
-ABORTED = ("htmx:sendAbort", "htmx:afterRequest")
-
-
-def is_problem(message) -> bool:
-    return message.type == "error" and not message.text.startswith(ABORTED)
 
 
 def requests_finished(timeout: float = 15) -> None:

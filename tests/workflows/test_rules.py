@@ -338,6 +338,7 @@ def test_an_event_older_than_a_minute_is_queued_again_by_the_beat(ticket, monkey
 
 def test_korean_tickets_go_to_the_korean_team_and_its_routing(pipeline, team_a):
     from accounts.models import Team
+    from tests.routing.conftest import customer_writes as mails
 
     korean = TeamFactory(name="Korean", routing=Team.Routing.ROUND_ROBIN)
     minjun = UserFactory(username="minjun", main_team=korean, languages=["ko"])
@@ -348,9 +349,9 @@ def test_korean_tickets_go_to_the_korean_team_and_its_routing(pipeline, team_a):
         actions=[{"type": "set_team", "team": korean.pk}, {"type": "assign_by_routing"}],
     )
     ticket = TicketFactory(pipeline=pipeline, team=team_a)
-    customer_writes(
-        ticket, "안녕하세요, 주문한 상품이 아직 도착하지 않았습니다. 확인 부탁드립니다."
-    )
+    # Stored as ingestion stores it: the first message gives the ticket its language.
+    mails(ticket, "안녕하세요, 주문한 상품이 아직 도착하지 않았습니다. 확인 부탁드립니다.")
+    engine.run_ticket_events(ticket.pk)
     ticket.refresh_from_db()
     assert ticket.language == "ko"
     assert (ticket.team, ticket.owner) == (korean, minjun)
