@@ -11,9 +11,14 @@ class SlaConfig(AppConfig):
         # clocks connects the ticket_activity receiver; tasks registers the
         # task names changes.py queues, in the web process too.
         from helpdesk import memo
+        from tickets.rendering import ROW_BADGES
 
         from . import clocks, tasks  # noqa: F401
         from .models import SlaSettings
+        from .templatetags.sla import sla_badge
 
         # Kept in the workers' memory between messages (helpdesk.memo).
         memo.watch(SlaSettings)
+        # Each row of a ticket list shows the most urgent clock.
+        if sla_badge not in ROW_BADGES:
+            ROW_BADGES.append(sla_badge)

@@ -2,6 +2,8 @@
 records, Recently deleted, the SLA report): the page or the one pane an htmx
 request asks for, and the views sidebar beside it."""
 
+from collections.abc import Callable
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -9,8 +11,13 @@ from django.utils.cache import patch_vary_headers
 
 from . import queries
 from .access import get_ticket_for_user
+from .models import Ticket
 
 WORKSPACE = "tickets/workspace.html"
+
+# What a list row shows after the ticket's status, from apps above tickets
+# (the SLA clock): functions (ticket) -> HTML, registered in their ready().
+ROW_BADGES: list[Callable[[Ticket], str]] = []
 
 
 def render_pane(request, template: str, context: dict, status: int = 200) -> HttpResponse:

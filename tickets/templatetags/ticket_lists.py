@@ -3,12 +3,12 @@ page, a condition left out), sort indicators, and condition values as labels."""
 
 from django import template
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from tickets.models import Priority
 from tickets.search import highlight
 
-from .workspace import when
+from .workspace import priority_label, when
 
 register = template.Library()
 
@@ -65,7 +65,7 @@ def condition_value(condition, prop) -> str:
     return condition.value
 
 
-EMPTY = format_html('<span class="muted">\u2014</span>')
+EMPTY = mark_safe('<span class="muted">\u2014</span>')
 
 
 def _status(ticket):
@@ -76,7 +76,7 @@ def _status(ticket):
 def _priority(ticket):
     if not ticket.priority:
         return EMPTY
-    label = Priority(ticket.priority).label if ticket.priority in Priority.values else ""
+    label = priority_label(ticket.priority)
     return format_html('<span class="priority priority-{}">{}</span>', ticket.priority, label)
 
 

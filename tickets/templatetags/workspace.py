@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+import html
 import json
 
 from django import template
@@ -10,10 +11,13 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import queries
 from ..models import Category, Priority
+from ..rendering import ROW_BADGES
 
 register = template.Library()
 
@@ -107,6 +111,86 @@ PRIORITY_LABELS = {priority.value: priority.label for priority in Priority}
 def priority_label(value: str):
     """Once per row of a list: a lookup (Priority.values builds its list anew)."""
     return PRIORITY_LABELS.get(value, "")
+
+
+ROW = (
+    '<li id="row-{pk}" class="ticket-row{active}"{oob} data-changed="{changed}">\n'
+    '  <a class="row-link" href="{url}"\n'
+    '     hx-get="{url}" hx-target="#detail-pane" hx-swap="outerHTML" hx-push-url="true"'
+    ' data-row="{pk}">\n'
+    '    <span class="row-line">\n'
+    '      <span class="row-contact">{contact}</span>\n'
+    '      <span class="row-time">{time}</span>\n'
+    "    </span>\n"
+    '    <span class="row-line">\n'
+    '      <span class="row-subject">{name}</span>\n'
+    "    </span>\n"
+    '    <span class="row-line row-meta">\n'
+    "      {priority}\n"
+    '      <span class="status{closed}">{status}</span>\n'
+    "      {badges}\n"
+    "      {tags}\n"
+    '      <span class="row-preview">{preview}</span>\n'
+    '      <span class="row-owner" title="{owner_title}">{owner}</span>\n'
+    "    </span>\n"
+    "  </a>\n"
+    "</li>"
+)
+
+
+def _escape(value) -> str:
+    """What the template would print: safe HTML as it is, anything else escaped
+    as django.utils.html.escape does (html.escape), without its lazy-string
+    wrapper (a third of a row's time when 20 values went through it)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+@register.simple_tag(takes_context=True)
+def ticket_row(context, ticket):
+    """One row of a view's list. Built here, not by a template: a list draws
+    50 of them, and the template's lookups, filters and tags made each row
+    cost about as much as the rest of the page. Reads `row_url`, `active_pk`
+    and `oob` (an out-of-band swap of the row after an edit) from the page."""
+    tags = list(ticket.tags.all())
+    shown = "".join(
+        f'<span class="tag tag-{_escape(tag.colour or "grey")}">{_escape(tag.name)}</span>'
+        for tag in tags[:2]
+    )
+    if len(tags) > 2:
+        names = _escape(", ".join(tag.name for tag in tags))
+        shown += f'<span class="tag tag-grey" title="{names}">+{len(tags) - 2}</span>'
+    owner = ticket.owner
+    muted = '<span class="muted">{}</span>'
+    priority = ""
+    if ticket.priority:
+        label = _escape(priority_label(ticket.priority))
+        priority = f'<span class="priority priority-{_escape(ticket.priority)}">{label}</span>'
+    return mark_safe(
+        ROW.format(
+            pk=ticket.pk,
+            active=" is-active" if ticket.pk == context.get("active_pk") else "",
+            oob=' hx-swap-oob="true"' if context.get("oob") else "",
+            changed=stamp(ticket.updated_at),
+            url=_escape(f"{context.get('row_url', '')}{ticket.pk}/"),
+            contact=_escape(ticket.contact_name)
+            if ticket.contact_name
+            else muted.format(_escape(_("No contact"))),
+            time=when(ticket.last_activity_at),
+            name=_escape(ticket.name),
+            priority=priority,
+            closed=" status-closed" if ticket.stage.is_closed else "",
+            status=_escape(ticket.stage.local_name),
+            badges="".join(_escape(badge(ticket)) for badge in ROW_BADGES),
+            tags=shown,
+            preview=_escape(ticket.preview),
+            owner_title=_escape(_("Ticket owner")),
+            owner=f'<span class="avatar avatar-xs">{_escape(owner.initials)}</span>'
+            if owner
+            else muted.format(_escape(_("Unassigned"))),
+        )
+    )
 
 
 @register.filter
