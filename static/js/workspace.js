@@ -287,6 +287,15 @@
     latest[target.id] = opened;
     event.detail.xhr.opened = opened;
   });
+  // Links a swap draws work from the moment they show: htmx wires them up
+  // when it settles, 20 ms later, and a click or a j in between followed the
+  // row's link as a full page load. (A settle delay of 0 would do it too, but
+  // moves when focus is put back after a swap.)
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    var shown = target && (target.isConnected ? target : document.getElementById(target.id));
+    if (shown && NAVIGATED[shown.id]) window.htmx.process(shown);
+  });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     var number = event.detail.xhr && event.detail.xhr.opened;

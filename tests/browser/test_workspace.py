@@ -50,6 +50,29 @@ def test_the_last_view_clicked_wins_when_an_earlier_answer_comes_late(page, sign
     )
 
 
+def test_a_row_works_the_moment_its_list_shows(page, sign_in, desk):
+    """A row clicked right after its list was swapped in opens in the pane,
+    not as a full page load (htmx wires new links up when it settles, 20 ms
+    later; static/js/workspace.js does it at once)."""
+    sign_in(desk["agent"])
+    wait_for_url(page, r"/views/unassigned/$")
+    page.evaluate(
+        """() => {
+            window.samePage = true;
+            const listed = (event) => {
+                if (event.detail.target.id !== "workspace") return;
+                document.removeEventListener("htmx:afterSwap", listed);
+                setTimeout(() => document.querySelector("#ticket-list .row-link").click(), 0);
+            };
+            document.addEventListener("htmx:afterSwap", listed);
+        }"""
+    )
+    page.locator(".nav-link", has_text="All open").click()
+    wait_for_url(page, r"/views/all-open/tickets/\d+/$")
+    expect(page.locator(".ticket-title h2")).to_be_visible()
+    assert page.evaluate("() => window.samePage === true")
+
+
 def test_each_default_view_lists_its_tickets_with_counts_and_back_works(page, sign_in, desk):
     sign_in(desk["agent"])
     expected = {
