@@ -294,7 +294,7 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     var shown = target && (target.isConnected ? target : document.getElementById(target.id));
-    if (shown && NAVIGATED[shown.id]) window.htmx.process(shown);
+    if (shown && (NAVIGATED[shown.id] || shown.id === "list-pane")) window.htmx.process(shown);
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
