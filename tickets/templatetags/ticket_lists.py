@@ -3,7 +3,6 @@ page, a condition left out), sort indicators, and condition values as labels."""
 
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from tickets.search import highlight
@@ -65,7 +64,7 @@ def condition_value(condition, prop) -> str:
     return condition.value
 
 
-EMPTY = mark_safe('<span class="muted">\u2014</span>')
+EMPTY = format_html('<span class="muted">{}</span>', "\u2014")
 
 
 def _status(ticket):

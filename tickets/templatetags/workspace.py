@@ -2,7 +2,6 @@
 
 import datetime
 import functools
-import html
 import json
 
 from django import template
@@ -10,8 +9,7 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -138,15 +136,6 @@ ROW = (
 )
 
 
-def _escape(value) -> str:
-    """What the template would print: safe HTML as it is, anything else escaped
-    as django.utils.html.escape does (html.escape), without its lazy-string
-    wrapper (a third of a row's time when 20 values went through it)."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return html.escape(str(value))
-
-
 @register.simple_tag(takes_context=True)
 def ticket_row(context, ticket):
     """One row of a view's list. Built here, not by a template: a list draws
@@ -154,42 +143,43 @@ def ticket_row(context, ticket):
     cost about as much as the rest of the page. Reads `row_url`, `active_pk`
     and `oob` (an out-of-band swap of the row after an edit) from the page."""
     tags = list(ticket.tags.all())
-    shown = "".join(
-        f'<span class="tag tag-{_escape(tag.colour or "grey")}">{_escape(tag.name)}</span>'
-        for tag in tags[:2]
+    shown = format_html_join(
+        "", '<span class="tag tag-{}">{}</span>', ((t.colour or "grey", t.name) for t in tags[:2])
     )
     if len(tags) > 2:
-        names = _escape(", ".join(tag.name for tag in tags))
-        shown += f'<span class="tag tag-grey" title="{names}">+{len(tags) - 2}</span>'
+        names = ", ".join(tag.name for tag in tags)
+        shown += format_html(
+            '<span class="tag tag-grey" title="{}">+{}</span>', names, len(tags) - 2
+        )
     owner = ticket.owner
     muted = '<span class="muted">{}</span>'
     priority = ""
     if ticket.priority:
-        label = _escape(priority_label(ticket.priority))
-        priority = f'<span class="priority priority-{_escape(ticket.priority)}">{label}</span>'
-    return mark_safe(
-        ROW.format(
-            pk=ticket.pk,
-            active=" is-active" if ticket.pk == context.get("active_pk") else "",
-            oob=' hx-swap-oob="true"' if context.get("oob") else "",
-            changed=stamp(ticket.updated_at),
-            url=_escape(f"{context.get('row_url', '')}{ticket.pk}/"),
-            contact=_escape(ticket.contact_name)
-            if ticket.contact_name
-            else muted.format(_escape(_("No contact"))),
-            time=when(ticket.last_activity_at),
-            name=_escape(ticket.name),
-            priority=priority,
-            closed=" status-closed" if ticket.stage.is_closed else "",
-            status=_escape(ticket.stage.local_name),
-            badges="".join(_escape(badge(ticket)) for badge in ROW_BADGES),
-            tags=shown,
-            preview=_escape(ticket.preview),
-            owner_title=_escape(_("Ticket owner")),
-            owner=f'<span class="avatar avatar-xs">{_escape(owner.initials)}</span>'
-            if owner
-            else muted.format(_escape(_("Unassigned"))),
+        priority = format_html(
+            '<span class="priority priority-{}">{}</span>',
+            ticket.priority,
+            priority_label(ticket.priority),
         )
+    return format_html(
+        ROW,
+        pk=ticket.pk,
+        active=" is-active" if ticket.pk == context.get("active_pk") else "",
+        oob=format_html(' hx-swap-oob="{}"', "true") if context.get("oob") else "",
+        changed=stamp(ticket.updated_at),
+        url=f"{context.get('row_url', '')}{ticket.pk}/",
+        contact=ticket.contact_name or format_html(muted, _("No contact")),
+        time=when(ticket.last_activity_at),
+        name=ticket.name,
+        priority=priority,
+        closed=" status-closed" if ticket.stage.is_closed else "",
+        status=ticket.stage.local_name,
+        badges=format_html_join("", "{}", ((badge(ticket),) for badge in ROW_BADGES)),
+        tags=shown,
+        preview=ticket.preview,
+        owner_title=_("Ticket owner"),
+        owner=format_html('<span class="avatar avatar-xs">{}</span>', owner.initials)
+        if owner
+        else format_html(muted, _("Unassigned")),
     )
 
 
