@@ -291,10 +291,11 @@
   // when it settles, 20 ms later, and a click or a j in between followed the
   // row's link as a full page load. (A settle delay of 0 would do it too, but
   // moves when focus is put back after a swap.)
+  var WIRED_AT_ONCE = { workspace: true, "detail-pane": true, "list-pane": true };
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     var shown = target && (target.isConnected ? target : document.getElementById(target.id));
-    if (shown && (NAVIGATED[shown.id] || shown.id === "list-pane")) window.htmx.process(shown);
+    if (shown && WIRED_AT_ONCE[shown.id]) window.htmx.process(shown);
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
