@@ -10,4 +10,10 @@ class ReportsConfig(AppConfig):
     def ready(self):
         # facts connects the receivers that mark changed tickets; tasks
         # registers the refresh the beat runs.
-        from . import facts, tasks  # noqa: F401
+        # filters adds the table's filters behind the Volume report's numbers.
+        from tickets.filters import register_related
+
+        from . import facts, filters, tasks  # noqa: F401
+
+        for prop in (filters.REOPENED_AT, filters.OPEN_AT):
+            register_related(prop)

@@ -59,12 +59,13 @@ def bars(buckets: list[dict], series: list[str]) -> dict:
     }
 
 
-def line(points: list[tuple[object, int | None]]) -> dict:
-    """A line through the known values (None leaves a gap)."""
-    top = nice_max(max((v for _k, v in points if v is not None), default=0))
+def line(points: list[tuple[object, int | None, str]]) -> dict:
+    """A line through the known values (None leaves a gap); each point is
+    (key, value, the address of its tickets)."""
+    top = nice_max(max((v for _k, v, _u in points if v is not None), default=0))
     step = WIDTH / max(len(points) - 1, 1)
     segments, current, dots = [], [], []
-    for index, (key, value) in enumerate(points):
+    for index, (key, value, url) in enumerate(points):
         if value is None:
             if current:
                 segments.append(" ".join(current))
@@ -72,7 +73,7 @@ def line(points: list[tuple[object, int | None]]) -> dict:
             continue
         x, y = coordinate(index * step), coordinate(HEIGHT - HEIGHT * value / top)
         current.append(f"{x},{y}")
-        dots.append({"x": x, "y": y, "key": key, "value": value})
+        dots.append({"x": x, "y": y, "key": key, "value": value, "url": url})
     if current:
         segments.append(" ".join(current))
     return {"width": WIDTH, "height": HEIGHT, "top": top, "segments": segments, "dots": dots}

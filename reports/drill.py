@@ -11,6 +11,8 @@ from .measures import NONE, Filters
 MOMENTS = {
     "created": "created_at",
     "solved": "closed_at",
+    # reports.filters: reopened in the period.
+    "reopened": "reopened_at",
     # The ticket's survey (surveys.filters): rated, or sent, in the period.
     "rated": "rated_at",
     "sent": "survey_sent_at",
@@ -27,12 +29,15 @@ def drill(
     **dims: object,
 ) -> str:
     """The table of the tickets `measure` counts ("created", "solved",
-    "rated" or "sent" from `start` to `end`, or "open" now) under `filters`
+    "reopened", "rated" or "sent" from `start` to `end`, "open" now, or
+    "open_at" the end of the day `end`) under `filters`
     and the extra `dims` (rating="good" too); `answered`: of the surveys,
     those answered."""
     params = [("f", "merged_into:unknown")]
     if measure in MOMENTS:
         params.append(("f", f"{MOMENTS[measure]}:between:{start:%Y-%m-%d},{end:%Y-%m-%d}"))
+    elif measure == "open_at":
+        params.append(("f", f"open_at:on:{end:%Y-%m-%d}"))
     if answered:
         params.append(("f", "rating:known"))
     chosen = {key: values[0] for key, values in filters.dims.items()}

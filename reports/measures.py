@@ -184,8 +184,8 @@ def _rows(sql: str, params: list) -> list[tuple]:
 
 
 def daily_counts(user: User, period: Period, filters: Filters) -> dict[datetime.date, dict]:
-    """{day: {created, solved, reopens}} over the period, every day present."""
-    days = {day: {"created": 0, "solved": 0, "reopens": 0} for day in period.days}
+    """{day: {created, solved}} over the period, every day present."""
+    days = {day: {"created": 0, "solved": 0} for day in period.days}
     zone = period.zone_name
     if uses_rollups(period, filters):
         sql, params = _sql(
@@ -193,16 +193,15 @@ def daily_counts(user: User, period: Period, filters: Filters) -> dict[datetime.
             "hour",
             "created",
             "solved",
-            "reopens",
         )
         rows = _rows(
-            f"SELECT (r.hour AT TIME ZONE %s)::date, sum(r.created), sum(r.solved), "
-            f"sum(r.reopens) FROM ({sql}) r GROUP BY 1",
+            f"SELECT (r.hour AT TIME ZONE %s)::date, sum(r.created), sum(r.solved) "
+            f"FROM ({sql}) r GROUP BY 1",
             [zone, *params],
         )
-        for day, created, solved, reopens in rows:
+        for day, created, solved in rows:
             if day in days:
-                days[day] = {"created": created, "solved": solved, "reopens": reopens}
+                days[day] = {"created": created, "solved": solved}
         return days
     facts = facts_for(user, filters)
     for measure, column in (("created", "created_at"), ("solved", "solved_at")):
@@ -216,10 +215,31 @@ def daily_counts(user: User, period: Period, filters: Filters) -> dict[datetime.
         ):
             if day in days:
                 days[day][measure] = count
-    for day, count in _unnested(facts, "reopens", period.since, period.until, zone):
-        if day in days:
-            days[day]["reopens"] = count
     return days
+
+
+def reopened(
+    user: User, period: Period, filters: Filters, *, weekly: bool = False
+) -> tuple[dict[datetime.date, int], int]:
+    """Tickets reopened in each day of the period (or each week, Monday to
+    Sunday, keyed by its first day in the period) and in the whole period:
+    a ticket reopened twice counts once, as its drill-down lists it once.
+    Read from the facts of tickets ever reopened (a partial index)."""
+    sql, params = _sql(facts_for(user, filters).filter(reopens__len__gt=0), "ticket_id", "reopens")
+    local = "(m AT TIME ZONE %s)"
+    bucket = f"date_trunc('week', {local})::date" if weekly else f"{local}::date"
+    rows = _rows(
+        f"SELECT {bucket}, count(DISTINCT f.ticket_id) FROM ({sql}) f, unnest(f.reopens) m "
+        f"WHERE m >= %s AND m < %s GROUP BY ROLLUP (1)",
+        [period.zone_name, *params, period.since, period.until],
+    )
+    found, total = {}, 0
+    for start, count in rows:
+        if start is None:
+            total = count
+        else:
+            found[max(start, period.start)] = count
+    return found, total
 
 
 def _unnested(facts, column: str, since, until, zone: str) -> list[tuple]:
@@ -365,7 +385,7 @@ def volume(user: User, period: Period, filters: Filters, now=None) -> Volume:
         f"sum(r.reopens) FROM ({sql}) r GROUP BY 1",
         [period.zone_name, *params],
     )
-    days = {day: {"created": 0, "solved": 0, "reopens": 0} for day in period.days}
+    days = {day: {"created": 0, "solved": 0} for day in period.days}
     later: dict[datetime.date, int] = {}
     heat: dict[tuple[int, int], int] = {}
     for local, created, solved, closes, reopens in rows:
@@ -375,7 +395,6 @@ def volume(user: User, period: Period, filters: Filters, now=None) -> Volume:
             found = days[day]
             found["created"] += created
             found["solved"] += solved
-            found["reopens"] += reopens
             if created:
                 key = (local.weekday(), local.hour)
                 heat[key] = heat.get(key, 0) + created

@@ -154,6 +154,8 @@ def volume(request):
     user, period, filters = request.user, state.period, state.filters
     found = measures.volume(user, period, filters)
     daily, open_at, heat = found.days, found.open_at, found.heat
+    weekly = len(period.days) > DAILY_UP_TO
+    reopened, reopened_total = measures.reopened(user, period, filters, weekly=weekly)
     buckets = []
     for start, end in _buckets(period):
         days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
@@ -163,10 +165,12 @@ def volume(request):
                 "end": end,
                 "created": sum(daily[d]["created"] for d in days),
                 "solved": sum(daily[d]["solved"] for d in days),
-                "reopens": sum(daily[d]["reopens"] for d in days),
+                "reopened": reopened.get(start, 0),
                 "backlog": open_at.get(end),
                 "created_url": drill(filters, "created", start, end),
                 "solved_url": drill(filters, "solved", start, end),
+                "reopened_url": drill(filters, "reopened", start, end),
+                "backlog_url": drill(filters, "open_at", end=end),
             }
         )
     channels = sorted(
@@ -202,7 +206,7 @@ def volume(request):
                 _("Open at the end"),
             ],
             [
-                [b["start"], b["end"], b["created"], b["solved"], b["reopens"], b["backlog"]]
+                [b["start"], b["end"], b["created"], b["solved"], b["reopened"], b["backlog"]]
                 for b in buckets
             ],
         )
@@ -224,22 +228,24 @@ def volume(request):
             [_("Day"), *(f"{h:02d}" for h in range(24))],
             [[weekdays[w], *(heat.get((w, h), 0) for h in range(24))] for w in range(7)],
         )
-    totals = {key: sum(b[key] for b in buckets) for key in ("created", "solved", "reopens")}
+    totals = {key: sum(b[key] for b in buckets) for key in ("created", "solved")}
+    totals["reopened"] = reopened_total
     heat_chart = charts.heat(heat)
     for row in heat_chart["rows"]:
         row["label"] = weekdays[row["weekday"]]
         row["short"] = WEEKDAYS_ABBR[row["weekday"]]
     context = _context(request, "volume", state, choices) | {
         "buckets": buckets,
-        "weekly": len(period.days) > DAILY_UP_TO,
+        "weekly": weekly,
         "totals": totals,
         "backlog_end": open_at.get(period.end),
         "created_url": drill(filters, "created", period.start, period.end),
         "solved_url": drill(filters, "solved", period.start, period.end),
+        "reopened_url": drill(filters, "reopened", period.start, period.end),
         "open_url": drill(filters, "open"),
         "open_now": found.open_now,
         "volume_chart": charts.bars(buckets, ["created", "solved"]),
-        "backlog_chart": charts.line([(b["end"], b["backlog"]) for b in buckets]),
+        "backlog_chart": charts.line([(b["end"], b["backlog"], b["backlog_url"]) for b in buckets]),
         "channels": channels,
         "channel_top": charts.nice_max(max((r["created"] for r in channels), default=0)),
         "heat": heat_chart,

@@ -39,6 +39,7 @@ from django.utils.dateparse import parse_date
 from django.utils.functional import Promise
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Team, User
 from crm.models import Company
@@ -73,6 +74,7 @@ OPERATORS: dict[str, Promise] = {
     "before": _("is before"),
     "between": _("is between"),
     "last_days": _("in the last … days"),
+    "on": pgettext_lazy("a day", "is on"),
     "has_any": _("has any of"),
     "has_all": _("has all of"),
     "has_none": _("has none of"),
@@ -84,6 +86,9 @@ OPERATORS_BY_TYPE = {
     "text": ["is", "is_not", "contains", "starts_with", "known", "unknown"],
     "number": ["is", "gt", "lt", "known", "unknown"],
     "date": ["after", "before", "between", "last_days", "known", "unknown"],
+    # A property that holds of a ticket at the end of one day (the reports'
+    # "open at the end of the day").
+    "day": ["on"],
     "record": ["is", "contains", "known", "unknown"],
     "sla": ["any_of"],
     "tags": ["has_any", "has_all", "has_none"],
@@ -416,7 +421,7 @@ def _condition(prop: Property, condition: Condition, user: User | None) -> Q:
             "contains": Q(**{f"{column}__icontains": text}),
             "starts_with": Q(**{f"{column}__istartswith": text}),
         }[op]
-    return _dates(column, op, values, prop)
+    return date_condition(column, condition, prop)
 
 
 def _any(conditions) -> Q:
@@ -447,27 +452,42 @@ def _day(value: str, prop: Property) -> datetime.datetime:
 
 
 def date_condition(column: str, condition: Condition, prop: Property) -> Q:
-    """A date operator (after, before, between, last days) on `column`, for a
-    related property's rows."""
-    return _dates(column, condition.operator, condition.values, prop)
+    """A date operator (after, before, between, last days) on `column`, the
+    ticket's or a related property's rows."""
+    start, end = date_bounds(condition, prop)
+    found = Q()
+    if start is not None:
+        found &= Q(**{f"{column}__gte": start})
+    if end is not None:
+        found &= Q(**{f"{column}__lt": end})
+    return found
 
 
-def _dates(column: str, op: str, values: list[str], prop: Property) -> Q:
+def date_bounds(
+    condition: Condition, prop: Property
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """The moments a date condition (after, before, between, last days, or
+    on a day) spans, [start, end), None where it is open; for a related
+    property whose moments are not one column (the reports' reopenings)."""
     one_day = datetime.timedelta(days=1)
+    op, values = condition.operator, condition.values
     if op == "after":
-        return Q(**{f"{column}__gte": _day(values[0], prop) + one_day})
+        return _day(values[0], prop) + one_day, None
     if op == "before":
-        return Q(**{f"{column}__lt": _day(values[0], prop)})
+        return None, _day(values[0], prop)
+    if op == "on":
+        start = _day(values[0], prop)
+        return start, start + one_day
     if op == "between":
         if len(values) != 2:
             raise FilterError(_("Enter two dates for %(property)s.") % {"property": prop.label})
         start, end = sorted([_day(values[0], prop), _day(values[1], prop)])
-        return Q(**{f"{column}__gte": start, f"{column}__lt": end + one_day})
+        return start, end + one_day
     # last_days
     days = _int(values[0], prop)
     if not 0 < days <= 3650:
         raise FilterError(_("Enter a number of days between 1 and 3650."))
-    return Q(**{f"{column}__gte": timezone.now() - datetime.timedelta(days=days)})
+    return timezone.now() - datetime.timedelta(days=days), None
 
 
 # A contact's field, matched on any of its columns.

@@ -174,17 +174,14 @@ def read_in_python(condition: filters.Condition, prop, ticket: Ticket):
             "starts_with": value.startswith(text),
         }[op]
     if prop.type == "date":
-        return _date(column, op, condition.values, prop, value)
+        return _date(condition, prop, value)
     return UNREAD
 
 
-def _date(column, op, values, prop, value):
-    q = filters._dates(column, op, values, prop)  # validates, and states the bounds
+def _date(condition: filters.Condition, prop, value):
+    low, high = filters.date_bounds(condition, prop)  # validates, and states the bounds
     if value is None:
         return False
-    bounds = dict(q.children)
-    low = bounds.get(f"{column}__gte")
-    high = bounds.get(f"{column}__lt")
     return (low is None or value >= low) and (high is None or value < high)
 
 

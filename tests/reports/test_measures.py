@@ -46,7 +46,7 @@ def office_hours(team=None, holiday=MONDAY):
     return calendar
 
 
-def test_created_solved_and_reopened_count_per_day_of_the_agents_zone(desk, super_admin):
+def test_created_and_solved_count_per_day_of_the_agents_zone(desk, super_admin):
     first = desk.ticket("2026-11-06 23:30")  # Friday in Berlin, 22:30 UTC
     second = desk.ticket("2026-11-07 00:30")  # Saturday in Berlin, still Friday in UTC
     desk.close(first, "2026-11-07 10:00")
@@ -55,12 +55,41 @@ def test_created_solved_and_reopened_count_per_day_of_the_agents_zone(desk, supe
     desk.close(second, "2026-11-10 13:00")
     refreshed()
     days = counts(super_admin, week())
-    assert days[FRIDAY] == {"created": 1, "solved": 0, "reopens": 0}
-    assert days[datetime.date(2026, 11, 7)] == {"created": 1, "solved": 0, "reopens": 0}
+    assert days[FRIDAY] == {"created": 1, "solved": 0}
+    assert days[datetime.date(2026, 11, 7)] == {"created": 1, "solved": 0}
     # Solved counts the close that holds: the first close was undone on Monday.
-    assert days[MONDAY] == {"created": 0, "solved": 0, "reopens": 1}
-    assert days[TUESDAY] == {"created": 0, "solved": 2, "reopens": 0}
+    assert days[MONDAY] == {"created": 0, "solved": 0}
+    assert days[TUESDAY] == {"created": 0, "solved": 2}
     assert measures.uses_rollups(week(), Filters())
+
+
+def test_reopened_counts_each_ticket_once_per_day_week_and_period(desk, super_admin):
+    saturday = datetime.date(2026, 11, 7)
+    a = desk.ticket("2026-11-06 09:00", priority="low")
+    b = desk.ticket("2026-11-06 10:00", priority="high")
+    desk.close(a, "2026-11-06 12:00")
+    desk.reopen(a, "2026-11-07 10:00")
+    desk.close(a, "2026-11-07 12:00")
+    desk.reopen(a, "2026-11-09 08:00")
+    desk.close(a, "2026-11-09 09:00")
+    desk.reopen(a, "2026-11-09 10:00")  # twice on Monday
+    desk.close(b, "2026-11-07 12:00")
+    desk.reopen(b, "2026-11-09 23:30")  # Monday in Berlin, 22:30 UTC
+    refreshed()
+    daily, total = measures.reopened(super_admin, week(), Filters())
+    assert daily == {saturday: 1, MONDAY: 2}
+    assert total == 2  # a reopened three times counts once
+    # Weeks run Monday to Sunday; the first is cut to the period's Friday.
+    weekly, total = measures.reopened(super_admin, week(), Filters(), weekly=True)
+    assert (weekly, total) == ({FRIDAY: 1, MONDAY: 2}, 2)
+    # Each number drills down to exactly its tickets.
+    assert table_count(super_admin, drill(Filters(), "reopened", FRIDAY, TUESDAY)) == 2
+    assert table_count(super_admin, drill(Filters(), "reopened", saturday, saturday)) == 1
+    assert table_count(super_admin, drill(Filters(), "reopened", MONDAY, MONDAY)) == 2
+    assert table_count(super_admin, drill(Filters(), "reopened", TUESDAY, TUESDAY)) == 0
+    only_b = Filters(dims={"priority": ["high"]})
+    assert measures.reopened(super_admin, week(), only_b)[1] == 1
+    assert table_count(super_admin, drill(only_b, "reopened", FRIDAY, TUESDAY)) == 1
 
 
 def test_days_in_a_half_hour_zone_are_counted_from_the_facts(desk, super_admin):
@@ -107,6 +136,38 @@ def test_backlog_walks_back_from_the_tickets_open_now(desk, super_admin):
         datetime.date(2026, 11, 8): 1,
         MONDAY: 2,  # a reopened
         TUESDAY: 2,  # b closed, c created
+    }
+
+
+def test_the_open_tickets_at_the_end_of_each_day_drill_down_to_exactly_them(
+    desk, super_admin, team_a
+):
+    a = desk.ticket("2026-11-06 10:00", team=team_a)
+    b = desk.ticket("2026-11-07 10:00", team=team_a)
+    c = desk.ticket("2026-11-08 10:00")
+    desk.ticket("2026-11-10 10:00", team=team_a)
+    gone = desk.ticket("2026-11-06 11:00", team=team_a)
+    desk.close(a, "2026-11-07 12:00")
+    desk.reopen(a, "2026-11-09 12:00")
+    desk.close(a, "2026-11-09 18:00")
+    desk.reopen(a, "2026-11-10 08:00")
+    desk.close(b, "2026-11-10 12:00")
+    desk.close(c, "2026-11-08 23:59")
+    desk.reopen(c, "2026-11-09 00:00")  # the first moment of Monday in Berlin
+    services.ticket_delete(actor=super_admin, ticket=gone)
+    refreshed()
+    now = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    for filters in (Filters(), Filters(dims={"team": [str(team_a.pk)]})):
+        open_at = measures.backlog(super_admin, week(), filters, now=now)
+        for day, count in open_at.items():
+            url = drill(filters, "open_at", end=day)
+            assert table_count(super_admin, url) == count, (day, filters)
+    assert measures.backlog(super_admin, week(), Filters(), now=now) == {
+        FRIDAY: 1,  # a
+        datetime.date(2026, 11, 7): 1,  # b (a closed)
+        datetime.date(2026, 11, 8): 1,  # b (c closed a minute before the end)
+        MONDAY: 2,  # b, c (a reopened and closed again)
+        TUESDAY: 3,  # a, c and d (b closed)
     }
 
 

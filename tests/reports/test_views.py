@@ -143,3 +143,24 @@ def test_reports_are_unavailable_with_a_reason_on_sqlite(client, agent, monkeypa
         page = client.get(url).content.decode()
         assert "Reports are computed in PostgreSQL" in page
     assert facts.refresh() == 0
+
+
+def test_reopened_and_open_at_the_end_of_a_day_link_to_the_table(client, agent, week):
+    client.force_login(agent)
+    page = client.get(reverse("reports:volume"), week).content.decode()
+    assert "f=reopened_at%3Abetween%3A2026-11-02%2C2026-11-08" in page
+    assert "f=open_at%3Aon%3A2026-11-06" in page
+    table = client.get(
+        reverse("tickets:view_list", args=["all"]),
+        {"f": ["merged_into:unknown", "open_at:on:2026-11-07"]},
+    )
+    assert table.status_code == 200
+    assert "Open at the end of the day" in table.content.decode()
+    assert "=HYPERLINK(1)" in table.content.decode()  # open when Saturday ended
+
+
+def test_a_bad_day_in_the_open_at_filter_says_so(client, agent, week):
+    client.force_login(agent)
+    table = client.get(reverse("tickets:view_list", args=["all"]), {"f": "open_at:on:tomorrow"})
+    assert table.status_code == 200
+    assert "Enter dates as YYYY-MM-DD for Open at the end of the day." in table.content.decode()
