@@ -27,3 +27,17 @@ class AddIndexConcurrently(AddIndex):
         model = from_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
             schema_editor.remove_index(model, self.index, concurrently=True)
+
+
+class AddPostgresIndexConcurrently(AddIndexConcurrently):
+    """AddIndexConcurrently for an index only PostgreSQL can build (over
+    arrays or ranges): the embedded SQLite database, which has no reports,
+    goes without it."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

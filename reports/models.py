@@ -13,10 +13,23 @@ rollups of them, both written only by reports.facts.
 - `DirtyTicket`: tickets changed since the last refresh (a queue).
 """
 
-from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField
+from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 
 DIMENSIONS = ["team", "owner", "pipeline_id", "source", "priority"]
+
+
+class OpenSpan(models.Func):
+    """(created, last close]: every moment a ticket was open lies in it (it
+    runs on while the ticket is open). A moment on a close counts as open, as
+    the reports' days do: a close at midnight belongs to the day it starts."""
+
+    function = "tstzrange"
+    output_field = DateTimeRangeField()
+
+    def __init__(self):
+        super().__init__("created_at", "solved_at", models.Value("(]"))
 
 
 class TicketFact(models.Model):
@@ -113,6 +126,8 @@ class TicketFact(models.Model):
                 condition=models.Q(reopens__len__gt=0),
                 include=[*DIMENSIONS, "reopens"],
             ),
+            # The tickets open at a past moment (reports.filters.open_at).
+            GistIndex(OpenSpan(), name="fact_open_span"),
             models.Index(
                 fields=["team", "owner"],
                 name="fact_open",
