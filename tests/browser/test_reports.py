@@ -1,5 +1,6 @@
 """Reports in Chromium (issue 21): open them, change the period and a
-filter, drill down from a bar to the ticket table, export the CSV; open the
+filter, drill down from a bar and from a dot of the backlog line to the
+ticket table, export the CSV; open the
 Satisfaction tab and drill down from its number of ratings."""
 
 import re
@@ -51,6 +52,13 @@ def test_open_reports_filter_drill_down_and_export(page, sign_in, agent, pipelin
     rows = page.locator(".ticket-table tbody tr")
     expect(rows).to_have_count(2)
     expect(page.locator(".ticket-table")).not_to_contain_text("Refund please")
+
+    # The dot of today on the backlog line: the two tickets open now.
+    page.go_back()
+    with page.expect_navigation():
+        page.locator(f'circle[data-dot="{today}"]').click()
+    expect(page.locator(".ticket-table tbody tr")).to_have_count(2)
+    expect(page.get_by_text("Open at the end of the day is on")).to_be_visible()
 
     page.go_back()
     with page.expect_download() as download:
