@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.labels import LocalNames
+from helpdesk.memo import remembered
 
 
 def is_cjk(text: str) -> bool:
@@ -74,6 +75,13 @@ class Team(LocalNames, models.Model):
         # The name in the reader's language: the admin's pickers, filters and
         # lists show a row by its str() (issue 14).
         return self.local_name
+
+    @classmethod
+    def listed(cls) -> list["Team"]:
+        """Every team in order, kept between checked requests (helpdesk.memo;
+        a new name changes the version, round robin's turns do not): read
+        them, never change them."""
+        return remembered("accounts.teams", lambda: list(cls.objects.all()))
 
 
 class HelpdeskUserManager(UserManager):

@@ -19,7 +19,7 @@ class ConversationsConfig(AppConfig):
         from .moves import may_move_conversations
 
         # Kept in the workers' memory between messages (helpdesk.memo).
-        memo.watch(EmailAddress, Inbox)
+        memo.watch(EmailAddress, Inbox, EmailAddress.default_for_teams.through)
         from .queries import conversation_for
 
         @register_detail_extension

@@ -87,8 +87,12 @@ def default_recipients(ticket: Ticket, reply_to: Message | None) -> list[str]:
 
 
 def sending_addresses() -> list[EmailAddress]:
-    """The team addresses agents send from, with the teams they are default for."""
-    return list(EmailAddress.objects.prefetch_related("default_for_teams"))
+    """The team addresses agents send from, with the teams they are default
+    for (kept between checked requests, helpdesk.memo: read them only)."""
+    return remembered(
+        "conversations.sending_addresses",
+        lambda: list(EmailAddress.objects.prefetch_related("default_for_teams")),
+    )
 
 
 def default_from_address(

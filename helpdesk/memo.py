@@ -1,12 +1,14 @@
 """Settings that rarely change, kept in the memory of a process between
 inbound messages (issue 22): channels, our own addresses, blocked senders,
-pipelines, the help desk inbox, the SLA switch.
+pipelines, the help desk inbox, the SLA switch; and between the requests of
+the ticket pane: property definitions, statuses, teams, sending addresses,
+the sidebar layout and the ticket settings.
 
 Nothing may assume one process (ARCHITECTURE): every write to a watched
 table changes ConfigVersion in the same transaction (a trigger on
 PostgreSQL, helpdesk/migrations/0002; the post_save and post_delete signals
 elsewhere), and the worker reads that number with the inbound row, once per
-message. Values are kept only inside
+message (the ticket pane, with the ticket). Values are kept only inside
 `checked(version)`: a web request or a task that did not read the number
 loads from the database as before, so nothing outside ingestion can read a
 stale setting. A value loaded after the number was read is at least as new
@@ -22,7 +24,7 @@ from typing import Any, TypeVar
 
 from django.db import connections, router
 from django.db.models import Subquery
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 T = TypeVar("T")
 
@@ -103,8 +105,10 @@ def restore() -> None:
 
 
 def watch(*models) -> None:
-    """Bump the version whenever one of `models` is saved or deleted."""
+    """Bump the version whenever one of `models` is saved or deleted; for
+    the table of a many-to-many field (`field.through`), whenever it changes."""
     for model in models:
         uid = f"helpdesk.memo.{model._meta.label}"
         post_save.connect(bump, sender=model, dispatch_uid=f"{uid}.save", weak=False)
         post_delete.connect(bump, sender=model, dispatch_uid=f"{uid}.delete", weak=False)
+        m2m_changed.connect(bump, sender=model, dispatch_uid=f"{uid}.m2m", weak=False)

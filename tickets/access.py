@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User, member_of
+from helpdesk import memo
 
 from .models import Ticket, TicketQuerySet
 
@@ -64,7 +65,13 @@ def get_ticket_for_user(user: User, pk: int | str, *, for_update: bool = False) 
     Everyone who can see a ticket may also work it (S2: collaborators view, edit,
     reply and comment), so there is no separate write check yet.
     """
-    tickets = visible_tickets(user).select_related("pipeline", "stage", "owner", "team")
+    tickets = (
+        visible_tickets(user)
+        .select_related("pipeline", "stage", "owner", "team")
+        # The settings' version, for the pane to keep them (helpdesk.memo)
+        # without a round trip of its own.
+        .annotate(config_version=memo.version_subquery())
+    )
     try:
         if for_update:
             return tickets.locked(pk).get()

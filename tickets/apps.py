@@ -10,7 +10,8 @@ class TicketsConfig(AppConfig):
         from helpdesk import memo
 
         from . import indexing  # noqa: F401  (signal receivers)
-        from .models import Pipeline, Stage
+        from .models import Pipeline, PropertyDefinition, Stage, TicketSettings, WorkspaceLayout
 
-        # Kept in the workers' memory between messages (helpdesk.memo).
-        memo.watch(Pipeline, Stage)
+        # Kept in the workers' memory between messages, and between the
+        # requests of the ticket pane (helpdesk.memo).
+        memo.watch(Pipeline, Stage, PropertyDefinition, TicketSettings, WorkspaceLayout)

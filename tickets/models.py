@@ -94,6 +94,12 @@ class Pipeline(LocalNames, models.Model):
             ).get(pk=pk),
         )
 
+    @classmethod
+    def stages_of(cls, pk: int) -> list["Stage"]:
+        """The pipeline's statuses in order, kept like settings_of(). Read
+        them, never change them."""
+        return remembered(f"tickets.stages.{pk}", lambda: list(Stage.objects.filter(pipeline=pk)))
+
     def first_open_stage(self) -> "Stage | None":
         """Where a new ticket can always go: the first open status that needs
         nothing filled in."""
@@ -184,6 +190,12 @@ class PropertyDefinition(LocalNames, models.Model):
         # The name in the reader's language: the admin's pickers, filters and
         # lists show a row by its str() (issue 14).
         return self.local_name
+
+    @classmethod
+    def listed(cls) -> list["PropertyDefinition"]:
+        """Every definition in order, kept between checked requests
+        (helpdesk.memo): read them, never change them."""
+        return remembered("tickets.property_definitions", lambda: list(cls.objects.all()))
 
     def option_label(self, value: str) -> str:
         """An option as agents read it: its label in their language, else itself."""
@@ -697,7 +709,9 @@ class TicketSettings(models.Model):
 
     @classmethod
     def current(cls) -> "TicketSettings":
-        return cls.objects.first() or cls()
+        """The settings, kept between requests that checked the version
+        (helpdesk.memo): read them; to change them, load the row."""
+        return remembered("tickets.ticket_settings", lambda: cls.objects.first() or cls())
 
 
 class TicketEvent(models.Model):
@@ -831,7 +845,8 @@ class WorkspaceLayout(models.Model):
 
     @classmethod
     def current(cls) -> "WorkspaceLayout":
-        return cls.objects.first() or cls()
+        """The layout, kept like TicketSettings.current(): read it only."""
+        return remembered("tickets.workspace_layout", lambda: cls.objects.first() or cls())
 
     def shown_properties(self, definitions) -> list[str]:
         """The keys shown: the admin's choice, else every built-in and the custom

@@ -119,3 +119,59 @@ def test_a_lost_version_row_is_put_back_and_ingestion_goes_on(db, pipeline):
     item, _created = inbound_store(source=InboundItem.Source.PIPE, payload=mail())
     assert inbound_process(item.pk) == "done"
     assert version() is not None
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE tickets_propertydefinition SET label = label || '!'",
+        "UPDATE tickets_ticketsettings SET keep_deleted_days = keep_deleted_days",
+        "UPDATE tickets_workspacelayout SET properties = properties",
+        "DELETE FROM conversations_emailaddress_default_for_teams",
+        "UPDATE accounts_team SET name = name || '!'",
+        "UPDATE accounts_team SET labels = '{}'",
+    ],
+    ids=["definitions", "ticket-settings", "layout", "default-addresses", "team-name", "labels"],
+)
+def test_a_write_to_a_setting_the_ticket_pane_keeps_changes_the_version(db, statement):
+    if connection.vendor != "postgresql":
+        pytest.skip("the triggers are PostgreSQL's; elsewhere the signals change it")
+    memo.restore()
+    before = version()
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert version() not in (None, before)
+
+
+def test_round_robin_turns_do_not_change_the_version(db, team_a, agent):
+    if connection.vendor != "postgresql":
+        pytest.skip("the triggers are PostgreSQL's")
+    memo.restore()
+    before = version()
+    type(team_a).objects.filter(pk=team_a.pk).update(routing_last_agent=agent)
+    assert version() == before
+
+
+def test_the_ticket_pane_shows_a_team_renamed_by_another_process(client, agent, team_a):
+    """The pane keeps the teams between requests; a rename made elsewhere
+    (a plain UPDATE) shows on the next one."""
+    from django.urls import reverse
+
+    from tests.factories import TicketFactory
+
+    from tests.factories import TeamFactory
+
+    memo.restore()
+    ticket = TicketFactory(team=team_a)
+    other = TeamFactory(name="Billing")  # in the team picker only
+    client.force_login(agent)
+    url = reverse("tickets:ticket_detail", args=["all", ticket.pk])
+    pane = {"HX-Request": "true", "HX-Target": "detail-pane"}
+    assert "Billing" in client.get(url, headers=pane).content.decode()  # kept now
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE accounts_team SET name = 'Renamed elsewhere' WHERE id = %s", [other.pk]
+        )
+    if connection.vendor != "postgresql":
+        memo.bump()  # elsewhere a save's signal does it
+    assert "Renamed elsewhere" in client.get(url, headers=pane).content.decode()

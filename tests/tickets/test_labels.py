@@ -269,6 +269,10 @@ def test_labels_cost_no_extra_query(client, korean_agent, pipeline, team_a, area
     team_a.save()
     area.choice_labels = {"API": {KO: "에이피아이"}}
     area.save()
+    # The first page after the change shows it (the settings it keeps
+    # between requests are read again: helpdesk.memo), the next as cheaply.
+    first = detail(client, ticket).content.decode()
+    assert "New (ko)" in first and "에이피아이" in first and "팀" in first
     with CaptureQueriesContext(connection) as labelled:
         page = detail(client, ticket).content.decode()
 
@@ -339,6 +343,7 @@ def test_the_timeline_costs_the_same_queries_however_many_moves_it_shows(
     with CaptureQueriesContext(connection) as after_one:
         detail(client, one)
     many = _moved_ticket(pipeline, moves=4)
+    detail(client, many)  # its new pipelines changed the settings the pane keeps
     with CaptureQueriesContext(connection) as after_four:
         page = detail(client, many).content.decode()
     assert page.count("“새 영업 건”") >= 4
