@@ -117,7 +117,12 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
         signatures = (
             {}
             if in_chat
-            else signatures_by_address(user, addresses, reply_language(user, reply_to))
+            else signatures_by_address(
+                user,
+                addresses,
+                # Without earlier ones, the messages shown are all of them.
+                reply_language(user, reply_to, None if has_earlier else messages),
+            )
         )
         composer = {
             "to": ", ".join(default_recipients(ticket, reply_to)),

@@ -154,24 +154,41 @@ def _without_plus(address: str) -> str:
     return f"{local.split('+')[0]}@{domain}"
 
 
-def reply_language(actor: User, reply_to: Message | None) -> str:
+def reply_language(
+    actor: User, reply_to: Message | None, every_message: list[Message] | None = None
+) -> str:
     """The language a reply is written in, for its signature and the
     attribution above its quoted history: the customer's where their mail
     client showed it (the words it wrote above the history it quoted), else
-    the agent's."""
+    the agent's. `every_message`: the ticket's messages, when the caller has
+    them all (no query then)."""
     customer = reply_to
     if reply_to and not reply_to.is_inbound:
-        customer = (
-            Message.objects.filter(
-                thread_id=reply_to.thread_id,
-                direction=Message.Direction.INBOUND,
-                kind=Message.Kind.MESSAGE,
-                created_at__lte=reply_to.created_at,
+        if every_message is not None:
+            customer = max(
+                (
+                    m
+                    for m in every_message
+                    if m.thread_id == reply_to.thread_id
+                    and m.direction == Message.Direction.INBOUND
+                    and m.kind == Message.Kind.MESSAGE
+                    and m.created_at <= reply_to.created_at
+                ),
+                key=lambda m: (m.created_at, m.pk),
+                default=None,
             )
-            .order_by("-created_at", "-id")
-            .only("quoted_html")
-            .first()
-        )
+        else:
+            customer = (
+                Message.objects.filter(
+                    thread_id=reply_to.thread_id,
+                    direction=Message.Direction.INBOUND,
+                    kind=Message.Kind.MESSAGE,
+                    created_at__lte=reply_to.created_at,
+                )
+                .order_by("-created_at", "-id")
+                .only("quoted_html")
+                .first()
+            )
     known = client_language(customer.quoted_html) if customer else ""
     return known or actor.language or settings.LANGUAGE_CODE
 

@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -19,6 +19,14 @@ def keep_django_logging(loglevel=None, **kwargs):
 
     if loglevel:
         logging.getLogger().setLevel(loglevel)
+
+
+@worker_process_init.connect
+def settle_worker(**kwargs):
+    """A worker process has loaded what it runs with (helpdesk.process)."""
+    from helpdesk import process
+
+    process.loaded()
 
 
 @task_prerun.connect

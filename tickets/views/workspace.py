@@ -248,7 +248,8 @@ HEADER_FIELDS = ("owner", "priority", "category")
 
 def _header_fields(ticket, errors: dict | None = None) -> list[dict]:
     """The header's in-place fields (S8) as plain data: name, label, options, value."""
-    owners = [(u.pk, u.display_name) for u in owner_choices()]
+    names = owner_choices().only("first_name", "last_name", "username")
+    owners = [(u.pk, u.display_name) for u in names]
     fields = [
         ("owner", _("Ticket owner"), owners, ticket.owner_id, _("Unassigned")),
         ("priority", _("Priority"), Priority.choices, ticket.priority, "—"),
