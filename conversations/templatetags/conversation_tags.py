@@ -1,8 +1,10 @@
+import functools
 import re
 
 from django import template
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -103,7 +105,8 @@ def split_name(full: str) -> tuple[str, str]:
 
 # A message of the conversation, built here rather than by a template: a
 # ticket pane shows up to 20, and the template engine took 0.35 ms for each
-# (issue 22). Every value goes through format_html, which escapes it.
+# (issue 22). Every value goes through format_html, which escapes it; the
+# fixed words are translated and escaped once per language.
 
 CHANNEL_ICONS = {
     "chat": "message-square",
@@ -113,136 +116,163 @@ CHANNEL_ICONS = {
 }
 
 
+@functools.lru_cache(maxsize=32)
+def _words(language: str) -> dict:
+    """The article's fixed words in `language`, translated and escaped."""
+    from conversations.models import Channel, Message
+
+    with translation.override(language):
+        words = {
+            "quoted": _("Show quoted text"),
+            "dmarc": _(
+                "The sender’s domain failed its DMARC check: this mail may not be from who "  # noqa: RUF001 (the message as translated)
+                "it claims. It was not added to their other tickets."
+            ),
+            "unverified": _("Unverified sender"),
+            "link_visitor": _("Link this visitor to a contact"),
+            "reply": _("Reply to this message"),
+            "comment": _("Internal comment"),
+            "bot": _("Automatic answer before the visitor asked for a person"),
+            "to": _("To"),
+            "cc": _("CC"),
+            "bcc": _("BCC"),
+            "not_sent": _("Not sent"),
+            "send_again": _("Send again"),
+            "retrying": _("Not sent yet, retrying"),
+            "sending": _("Sending"),
+            "move": _("Move to another ticket"),
+            "move_help": _(
+                "Joined the wrong ticket? Move this message with its files; the two tickets "
+                "are linked."
+            ),
+            "move_new": _("Move to a new ticket"),
+            "move_to": _("Or to ticket number"),
+            "move_button": _("Move"),
+            "load_images": _("Load images"),
+            "original": _("Show original formatting"),
+        }
+        words = {key: format_html("{}", text) for key, text in words.items()}
+        words["channels"] = {value: format_html("{}", label) for value, label in Channel.choices}
+        words["joined"] = {
+            value: format_html("{}", label) for value, label in Message.JoinedBy.choices
+        }
+    return words
+
+
 @register.simple_tag(takes_context=True)
 def message_article(context, m) -> str:
     """The <article> of message `m` in the conversation; the context gives
     the view the move forms return to and a failed move's error and number."""
+    w = _words(translation.get_language())
     body = message_body(m)
-    parts = [
-        format_html(
-            '<article id="message-{}" class="message{}{}" data-message="{}">\n',
-            m.pk,
-            " message-comment"
-            if m.is_comment
-            else (" message-inbound" if m.is_inbound else " message-outbound"),
-            " message-bot" if m.is_bot else "",
-            m.pk,
-        ),
-        _head(context, m),
+    return format_html(
+        '<article id="message-{}" class="message{}{}" data-message="{}">\n{}{}'
+        '<div class="message-body" hx-disable>{}</div>\n{}{}{}</article>\n',
+        m.pk,
+        " message-comment"
+        if m.is_comment
+        else (" message-inbound" if m.is_inbound else " message-outbound"),
+        " message-bot" if m.is_bot else "",
+        m.pk,
+        _head(context, m, w),
         format_html('<div id="visitor-{}" hidden></div>\n', m.pk)
         if m.is_inbound and not m.contact_id
         else "",
-        format_html('<div class="message-body" hx-disable>{}</div>\n', body["html"]),
+        body["html"],
         format_html(
             '<details class="message-quoted">\n<summary title="{}" aria-label="{}">•••</summary>\n'
             '<div class="message-body" hx-disable>{}</div>\n</details>\n',
-            _("Show quoted text"),
-            _("Show quoted text"),
+            w["quoted"],
+            w["quoted"],
             body["quoted"],
         )
         if body["quoted"]
         else "",
-        _original(m, body),
+        _original(m, body, w),
         _attachments(body["attachments"]),
-    ]
-    return format_html("{}</article>\n", format_html_join("", "{}", ((part,) for part in parts)))
-
-
-def _head(context, m) -> str:
-    author = m.author if m.author_id else None
-    if author:
-        avatar = format_html("{}", author.initials)
-    elif m.is_bot:
-        avatar = icon("bot", 14)
-    else:
-        initial = (m.from_name or m.from_email)[:1].upper()
-        avatar = format_html("{}", initial) if initial else icon("user", 14)
-    parts = [
-        format_html(
-            '<header class="message-head">\n<span class="avatar{}">{}</span>\n'
-            '<div class="message-meta">\n<div class="message-from">\n<strong>{}</strong>\n{}'
-            "</div>\n",
-            " avatar-contact" if m.is_inbound else "",
-            avatar,
-            m.sender_display,
-            format_html('<span class="muted">&lt;{}&gt;</span>\n', m.from_email)
-            if not m.is_comment and m.from_email
-            else "",
-        ),
-        format_html(
-            '<span class="unverified" title="{}">{}{}</span>\n',
-            _(
-                "The sender’s domain failed its DMARC check: this mail may not be from who "  # noqa: RUF001 (the message as translated)
-                "it claims. It was not added to their other tickets."
-            ),
-            icon("shield-alert", 12),
-            _("Unverified sender"),
-        )
-        if m.dmarc == "fail"
-        else "",
-        format_html("{}</div>\n", _recipients(m)),
-        _delivery(m),
-        _channel(m),
-        format_html('<span class="message-time">{}</span>\n', when(m.created_at)),
-    ]
-    if m.is_inbound and not m.contact_id:
-        label = _("Link this visitor to a contact")
-        parts.append(
-            format_html(
-                '<button type="button" class="btn btn-ghost btn-icon btn-small" '
-                'data-toggle-visitor="{}" data-visitor-url="{}?panel=1" title="{}" '
-                'aria-label="{}">{}</button>\n',
-                m.pk,
-                reverse("conversations:visitor_search", args=[m.pk]),
-                label,
-                label,
-                icon("search"),
-            )
-        )
-    if m.is_inbound and not m.is_comment and not m.thread.visitor_key:
-        parts.append(_move_menu(context, m))
-    if not m.is_comment and not m.is_bot:
-        label = _("Reply to this message")
-        parts.append(
-            format_html(
-                '<button type="button" class="btn btn-ghost btn-icon btn-small" '
-                'data-reply-to="{}" data-reply-label="{}" title="{}" aria-label="{}">{}</button>\n',
-                m.pk,
-                m.sender_display,
-                label,
-                label,
-                icon("reply"),
-            )
-        )
-    return format_html("{}</header>\n", format_html_join("", "{}", ((part,) for part in parts)))
-
-
-def _recipients(m) -> str:
-    if m.is_comment:
-        return format_html(
-            '<div class="comment-badge">{}<span>{}</span></div>\n',
-            icon("lock", 12),
-            _("Internal comment"),
-        )
-    if m.is_bot:
-        return format_html(
-            '<div class="message-to muted">{}</div>\n',
-            _("Automatic answer before the visitor asked for a person"),
-        )
-    if not (m.to or m.cc or m.bcc):
-        return ""
-    shown = [format_html("{}: {}", _("To"), ", ".join(m.to))]
-    if m.cc:
-        shown.append(format_html(" · {}: {}", _("CC"), ", ".join(m.cc)))
-    if m.bcc:
-        shown.append(format_html(" · {}: {}", _("BCC"), ", ".join(m.bcc)))
-    return format_html(
-        '<div class="message-to muted">{}</div>\n',
-        format_html_join("", "{}", ((part,) for part in shown)),
     )
 
 
-def _delivery(m) -> str:
+def _head(context, m, w: dict) -> str:
+    author = m.author if m.author_id else None
+    if author:
+        avatar = author.initials
+    elif m.is_bot:
+        avatar = icon("bot", 14)
+    else:
+        avatar = (m.from_name or m.from_email)[:1].upper() or icon("user", 14)
+    visitor = reply = move = ""
+    if m.is_inbound and not m.contact_id:
+        visitor = format_html(
+            '<button type="button" class="btn btn-ghost btn-icon btn-small" '
+            'data-toggle-visitor="{}" data-visitor-url="{}?panel=1" title="{}" '
+            'aria-label="{}">{}</button>\n',
+            m.pk,
+            reverse("conversations:visitor_search", args=[m.pk]),
+            w["link_visitor"],
+            w["link_visitor"],
+            icon("search"),
+        )
+    if m.is_inbound and not m.is_comment and not m.thread.visitor_key:
+        move = _move_menu(context, m, w)
+    if not m.is_comment and not m.is_bot:
+        reply = format_html(
+            '<button type="button" class="btn btn-ghost btn-icon btn-small" '
+            'data-reply-to="{}" data-reply-label="{}" title="{}" aria-label="{}">{}</button>\n',
+            m.pk,
+            m.sender_display,
+            w["reply"],
+            w["reply"],
+            icon("reply"),
+        )
+    return format_html(
+        '<header class="message-head">\n<span class="avatar{}">{}</span>\n'
+        '<div class="message-meta">\n<div class="message-from">\n<strong>{}</strong>\n{}'
+        "</div>\n{}{}</div>\n{}{}"
+        '<span class="message-time">{}</span>\n{}{}{}</header>\n',
+        " avatar-contact" if m.is_inbound else "",
+        avatar,
+        m.sender_display,
+        format_html('<span class="muted">&lt;{}&gt;</span>\n', m.from_email)
+        if not m.is_comment and m.from_email
+        else "",
+        format_html(
+            '<span class="unverified" title="{}">{}{}</span>\n',
+            w["dmarc"],
+            icon("shield-alert", 12),
+            w["unverified"],
+        )
+        if m.dmarc == "fail"
+        else "",
+        _recipients(m, w),
+        _delivery(m, w),
+        _channel(m, w),
+        when(m.created_at),
+        visitor,
+        move,
+        reply,
+    )
+
+
+def _recipients(m, w: dict) -> str:
+    if m.is_comment:
+        return format_html(
+            '<div class="comment-badge">{}<span>{}</span></div>\n', icon("lock", 12), w["comment"]
+        )
+    if m.is_bot:
+        return format_html('<div class="message-to muted">{}</div>\n', w["bot"])
+    if not (m.to or m.cc or m.bcc):
+        return ""
+    return format_html(
+        '<div class="message-to muted">{}: {}{}{}</div>\n',
+        w["to"],
+        ", ".join(m.to),
+        format_html(" · {}: {}", w["cc"], ", ".join(m.cc)) if m.cc else "",
+        format_html(" · {}: {}", w["bcc"], ", ".join(m.bcc)) if m.bcc else "",
+    )
+
+
+def _delivery(m, w: dict) -> str:
     delivery = m.delivery
     if not delivery or delivery.status == "sent":
         return ""
@@ -253,43 +283,46 @@ def _delivery(m) -> str:
             'hx-swap="outerHTML">{}<span>{}</span></button>\n',
             delivery.last_error,
             icon("circle-alert", 12),
-            _("Not sent"),
+            w["not_sent"],
             reverse("conversations:message_resend", args=[m.pk]),
             m.pk,
             icon("rotate-cw", 12),
-            _("Send again"),
+            w["send_again"],
         )
     return format_html(
         '<span class="delivery{}">{}{}</span>\n',
         " delivery-retrying" if delivery.last_error else "",
         icon("clock", 12),
-        _("Not sent yet, retrying") if delivery.last_error else _("Sending"),
+        w["retrying"] if delivery.last_error else w["sending"],
     )
 
 
-def _channel(m) -> str:
+def _channel(m, w: dict) -> str:
     if m.is_comment:
         return ""
-    channel = m.thread.get_channel_display()
-    title = channel
+    channel = m.thread.channel
+    label = w["channels"].get(channel, channel)
+    joined = ""
     if m.joined_by:
-        title = format_html("{} · {}", channel, m.get_joined_by_display())
-        if m.joined_ticket_id:
-            title = format_html("{} (#{})", title, m.joined_ticket_id)
+        joined = format_html(
+            " · {}{}",
+            w["joined"].get(m.joined_by, m.joined_by),
+            format_html(" (#{})", m.joined_ticket_id) if m.joined_ticket_id else "",
+        )
     return format_html(
-        '<span class="message-channel" title="{}" role="img" aria-label="{}">{}</span>\n',
-        title,
-        channel,
-        icon(CHANNEL_ICONS.get(m.thread.channel, "mail"), 12),
+        '<span class="message-channel" title="{}{}" role="img" aria-label="{}">{}</span>\n',
+        label,
+        joined,
+        label,
+        icon(CHANNEL_ICONS.get(channel, "mail"), 12),
     )
 
 
-def _move_menu(context, m) -> str:
+def _move_menu(context, m, w: dict) -> str:
     error = context.get("move_error")
     view = context.get("view")
     slug = (getattr(view, "slug", "") if view else "") or context.get("view_slug") or ""
     url = reverse("conversations:message_move", args=[m.pk])
-    label = _("Move to another ticket")
     return format_html(
         '<details class="message-move"{}>\n'
         '<summary class="btn btn-ghost btn-icon btn-small" title="{}" aria-label="{}">{}</summary>\n'
@@ -305,26 +338,26 @@ def _move_menu(context, m) -> str:
         '<button type="submit" class="btn btn-small">{}</button>\n</div>\n</form>\n{}'
         "</div>\n</details>\n",
         " open" if error else "",
-        label,
-        label,
+        w["move"],
+        w["move"],
         icon("split"),
-        _("Joined the wrong ticket? Move this message with its files; the two tickets are linked."),
+        w["move_help"],
         url,
         slug,
         icon("split"),
-        _("Move to a new ticket"),
+        w["move_new"],
         url,
         slug,
         m.pk,
-        _("Or to ticket number"),
+        w["move_to"],
         m.pk,
         context.get("move_to") or "",
-        _("Move"),
+        w["move_button"],
         format_html('<span class="field-error" role="alert">{}</span>\n', error) if error else "",
     )
 
 
-def _original(m, body: dict) -> str:
+def _original(m, body: dict, w: dict) -> str:
     if not (body["formatted"] or body["blocked_images"]):
         return ""
     frame = reverse("conversations:message_frame", args=[m.pk])
@@ -344,7 +377,7 @@ def _original(m, body: dict) -> str:
             % {"counter": count},
             frame,
             m.pk,
-            _("Load images"),
+            w["load_images"],
         )
     return format_html(
         '<div class="message-original" id="original-{}">\n{}'
@@ -354,7 +387,7 @@ def _original(m, body: dict) -> str:
         notice,
         frame,
         m.pk,
-        _("Show original formatting"),
+        w["original"],
     )
 
 
