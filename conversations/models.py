@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -217,7 +218,8 @@ class Message(models.Model):
     # The message's id in the system it was imported from (a Zendesk comment
     # id; a CSV message's place in its ticket): imported again, it is kept once.
     external_id = models.CharField(max_length=100, blank=True, default="", db_default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Settable: a ticket opened by a message carries the same moment (ingestion).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -9,7 +9,7 @@ import contextlib
 import contextvars
 import dataclasses
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -305,12 +305,15 @@ def ticket_create(
     companies: Iterable[Company] = (),
     deals: Iterable[Deal] = (),
     created_at: datetime.datetime | None = None,
+    opening: Mapping[str, Any] | None = None,
 ) -> Ticket:
     """Create a ticket in `stage` of `pipeline` (S5-S7).
 
     The stage must belong to the pipeline and, when conditional, the values must
     include what it requires. The team defaults to the owner's main team. Writes
-    the "created" timeline event.
+    the "created" timeline event. `opening`: the columns the customer's message
+    that opens the ticket sets (conversations.services.opening_columns), written
+    with the ticket rather than by an UPDATE after it.
     """
     if stage.pipeline_id != pipeline.pk:
         raise ValidationError({"stage": _("Choose a status of the selected pipeline.")})
@@ -330,6 +333,11 @@ def ticket_create(
     # No savepoint when called inside a transaction (ingestion, a split): a
     # failure here fails the caller's whole transaction, which is what they want.
     with transaction.atomic(savepoint=False):
+        columns = {
+            "last_activity_at": now,
+            "preview": description[:PREVIEW_LENGTH],
+            **(opening or {}),
+        }
         ticket = Ticket.objects.create(
             name=name,
             description=description,
@@ -343,11 +351,10 @@ def ticket_create(
             properties=properties,
             is_open=not stage.is_closed,
             closed_at=now if stage.is_closed else None,
-            last_activity_at=now,
             stage_changed_at=now,
-            preview=description[:PREVIEW_LENGTH],
             contact_name=contacts[0].display_name[:200] if contacts else "",
             search_vector=document,
+            **columns,
         )
         _associations_insert(ticket, contacts=contacts, companies=companies, deals=deals)
         _event(ticket, actor, TicketEvent.Kind.CREATED, new=stage.name).save()

@@ -1,7 +1,8 @@
 """What one inbound email costs the worker in queries (issue 22: at most 12 for
 a new email, 10 for a reply; these pin where we are, so nothing adds one back
 unnoticed). The settings are read once and kept (helpdesk.memo): the first
-mail of the test pays for them, as the first of a worker process does."""
+mail of the test pays for them, as the first of a worker process does. The
+counts include the two savepoint statements of the test's transaction."""
 
 import pytest
 
@@ -10,8 +11,13 @@ from channels_inbound.models import InboundItem
 from channels_inbound.store import inbound_store
 from tests.channels_inbound.mail import mail
 from tests.factories import EmailAddressFactory, EmailChannelFactory, TeamFactory
+from tickets import search
+from tickets.models import Ticket
 
-NEW_EMAIL = 13
+SAVEPOINTS = 2
+NEW_EMAIL = 10 + SAVEPOINTS
+NEW_CONTACT = 11 + SAVEPOINTS  # its company found with the deduplication
+NEW_COMPANY = 12 + SAVEPOINTS
 REPLY = 12
 
 
@@ -40,7 +46,7 @@ def known_customer(channel):
     return processed(stored(mail(sender="Ana <ana@acme.example>", subject="First")))
 
 
-def test_a_new_email_from_a_known_customer_costs_at_most_13_queries(
+def test_a_new_email_from_a_known_customer_costs_at_most_10_queries(
     known_customer, django_assert_max_num_queries
 ):
     pk = stored(mail(sender="Ana <ana@acme.example>", subject="Second question"))
@@ -65,3 +71,54 @@ def test_a_reply_costs_at_most_12_queries(known_customer, django_assert_max_num_
         inbound_process(pk)
     item = InboundItem.objects.select_related("message").get(pk=pk)
     assert item.ticket == known_customer.ticket and item.message.reply_to == first
+
+
+@pytest.mark.parametrize(
+    ("sender", "most", "company"),
+    [
+        ("Cy <cy@acme.example>", NEW_CONTACT, "acme.example"),
+        ("Di <di@newco.example>", NEW_COMPANY, "newco.example"),
+    ],
+    ids=["known-company", "new-company"],
+)
+def test_a_new_sender_costs_at_most_12_queries_and_joins_their_company(
+    known_customer, django_assert_max_num_queries, sender, most, company
+):
+    pk = stored(mail(sender=sender, subject="Hello there"))
+    with django_assert_max_num_queries(most):
+        inbound_process(pk)
+    ticket = InboundItem.objects.get(pk=pk).ticket
+    contact = ticket.contacts.get()
+    assert contact.company.domain == company
+    assert list(ticket.companies.all()) == [contact.company]
+    # The search finds the ticket by the company's name, written with the INSERT.
+    found = Ticket.objects.filter(search.matches(search.parse(company.split(".")[0])))
+    assert found.filter(pk=ticket.pk).exists()
+
+
+def test_a_new_ticket_is_written_once_with_its_first_messages_columns(
+    known_customer, django_assert_max_num_queries
+):
+    """Its preview, last activity, customer's last word and language come with
+    its INSERT: a ticket's 38 indexes are not written twice."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pk = stored(
+        mail(
+            sender="Ana <ana@acme.example>",
+            subject="Drucker",
+            text="Mein Drucker druckt nicht mehr, bitte helfen Sie mir schnell.",
+        )
+    )
+    with CaptureQueriesContext(connection) as queries:
+        inbound_process(pk)
+    updates = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "tickets_ticket"')
+    ]
+    assert updates == []
+    item = InboundItem.objects.select_related("message", "ticket").get(pk=pk)
+    ticket, message = item.ticket, item.message
+    assert ticket.last_activity_at == message.created_at == ticket.last_customer_message_at
+    assert ticket.preview == message.text[:200] and ticket.preview.startswith("Mein Drucker")
+    assert ticket.language == "de"

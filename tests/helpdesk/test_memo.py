@@ -157,9 +157,7 @@ def test_the_ticket_pane_shows_a_team_renamed_by_another_process(client, agent, 
     (a plain UPDATE) shows on the next one."""
     from django.urls import reverse
 
-    from tests.factories import TicketFactory
-
-    from tests.factories import TeamFactory
+    from tests.factories import TeamFactory, TicketFactory
 
     memo.restore()
     ticket = TicketFactory(team=team_a)
