@@ -5,8 +5,7 @@ thread, decide, store and react (ARCHITECTURE rules 2, 3)."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db import router
-from django.db.models import Exists, Min, Subquery, Value
+from django.db.models import Exists, Subquery, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,9 +83,6 @@ class Delivery:
     thread: Thread | None = None
     reason: str = ""
     contact: Contact | None = None
-    # The sender's company by their address's domain, read with the
-    # deduplication: (its id, its name), or None; unread without a domain.
-    company: tuple[int | None, str | None] | None = None
 
 
 def deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None:
@@ -117,23 +113,7 @@ def _deduplicate(mail: Delivery) -> Outcome:
     )
     # Stored messages with this Message-ID: ours (a loop), or another sender's.
     same_id = Message.objects.filter(message_id=parsed.message_id)
-    # The company a new contact of this sender would join (a new sender
-    # costs no query of its own for it).
-    domain = _company_domain(parsed.from_email)
-    company = []
-    if domain:
-        first = (
-            Company.objects.with_domain(domain)
-            .order_by()
-            .values("domain_lower")
-            .annotate(first=Min("pk"))
-            .values("first")
-        )
-        company = [
-            Subquery(first),
-            Subquery(Company.objects.filter(pk=Subquery(first)).values("name")),
-        ]
-    earlier_pk, mail.id_is_ours, mail.id_used_by_other, *found = (
+    earlier_pk, mail.id_is_ours, mail.id_used_by_other = (
         InboundItem.objects.filter(pk=item.pk)
         .values_list(
             Subquery(earlier),
@@ -143,11 +123,9 @@ def _deduplicate(mail: Delivery) -> Outcome:
             Exists(same_id.exclude(from_email__iexact=parsed.from_email))
             if parsed.message_id
             else Value(False),
-            *company,
         )
         .get()
     )
-    mail.company = (found[0], found[1]) if domain else None
     if earlier_pk:
         return IGNORED, f"The same message was already received (item {earlier_pk})."
     if mail.id_is_ours or (parsed.from_email and parsed.from_email.lower() in our_addresses()):
@@ -214,7 +192,7 @@ def _store(mail: Delivery) -> None:
     item, parsed, channel, match = mail.item, mail.parsed, mail.channel, mail.match
     joined_by, joined_ticket_id = match.joined_by, match.refused_ticket_id
     known = match.sender_contacts if mail.ticket == match.ticket else None
-    contact = mail.contact = _contact(parsed, known, mail.company)
+    contact = mail.contact = _contact(parsed, known)
     if contact and contact.email_bounced_at:  # mail from the address: it works again
         Contact.objects.filter(pk=contact.pk).update(email_bounced_at=None)
     created = mail.ticket is None
@@ -391,11 +369,7 @@ def closed_ticket_reply(ticket: Ticket, thread, reason: str):
     return None, None, f"{reason}; the ticket is closed, so a new one"
 
 
-def _contact(
-    parsed: ParsedEmail,
-    known: list[Contact] | None = None,
-    company: tuple[int | None, str | None] | None = None,
-) -> Contact | None:
+def _contact(parsed: ParsedEmail, known: list[Contact] | None = None) -> Contact | None:
     """The sender's contact, found (among `known`, the contacts with the
     address threading read already) or made; None without a valid address
     (the message is kept as an unknown visitor's, for an agent to link, S22)."""
@@ -413,30 +387,17 @@ def _contact(
         first_name=first[:100],
         last_name=last[:100],
         email=parsed.from_email,
-        company=_company(parsed.from_email, company),
+        company=_company(parsed.from_email),
     )
     contact.on_ticket = False  # type: ignore[attr-defined]  # made just now: on no ticket
     return contact
 
 
-def _company_domain(address: str) -> str | None:
-    """The domain of a sender's company: none for free mail."""
+def _company(address: str) -> Company | None:
     domain = address.rpartition("@")[2].lower()
     if not domain or domain in FREEMAIL or len(domain) > DOMAIN_LENGTH:
         return None
-    return domain
-
-
-def _company(address: str, found: tuple[int | None, str | None] | None = None) -> Company | None:
-    """The oldest company of the sender's domain, else a new one; `found`:
-    its id and name, read already (_deduplicate)."""
-    domain = _company_domain(address)
-    if domain is None:
-        return None
-    if found is not None and found[0] is not None:
-        # As loaded from the row: its other columns are read if ever asked for.
-        return Company.from_db(router.db_for_read(Company), ["id", "name"], list(found))
-    company = None if found is not None else Company.objects.oldest_with_domain(domain)
+    company = Company.objects.oldest_with_domain(domain)
     return company or Company.objects.create(name=domain, domain=domain)
 
 
