@@ -15,5 +15,5 @@ class ReportsConfig(AppConfig):
 
         from . import facts, filters, tasks  # noqa: F401
 
-        for prop in (filters.REOPENED_AT, filters.OPEN_AT):
+        for prop in (filters.REOPENED_AT, filters.OPEN_AT, filters.CREATED_SLOT):
             register_related(prop)

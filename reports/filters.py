@@ -1,11 +1,13 @@
-"""The ticket table's filters behind two of the Volume report's numbers, so
-that they too drill down to exactly the tickets they count (issue 21):
+"""The ticket table's filters behind three of the Volume report's numbers,
+so that they too drill down to exactly the tickets they count (issue 21):
 
 - "Reopened": tickets opened again after a close in a period;
-- "Open at the end of the day": tickets open when a day ended.
+- "Open at the end of the day": tickets open when a day ended;
+- "Created on weekday and hour": a cell of the heat map of incoming tickets.
 
-Both read the reports' facts (a ticket's closes and reopenings), so they hold
-the tickets a report counts: not deleted, not spam, not merged into another.
+The first two read the reports' facts (a ticket's closes and reopenings), so
+they hold the tickets a report counts: not deleted, not spam, not merged
+into another. The third reads the ticket's creation in the reader's zone.
 """
 
 import datetime
@@ -13,7 +15,7 @@ import datetime
 from django.db.models import BooleanField, Func, Q, Value
 from django.utils.translation import gettext_lazy as _
 
-from tickets.filters import VALUELESS, Condition, Property, date_bounds
+from tickets.filters import VALUELESS, Condition, FilterError, Property, date_bounds
 
 from .models import OpenSpan, TicketFact
 
@@ -104,5 +106,36 @@ def _open_at(prop: Property, condition: Condition) -> Q:
     return _tickets(open_at(end))
 
 
+def _slots() -> list[tuple[str, str]]:
+    """Every hour of the week, "weekday-hour" (Monday is 0), as the heat map
+    names its cells."""
+    days = [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday")]
+    days += [_("Saturday"), _("Sunday")]
+    return [(f"{w}-{h}", f"{day} {h:02d}:00") for w, day in enumerate(days) for h in range(24)]
+
+
+def _created_slot(prop: Property, condition: Condition) -> Q:
+    """Created in one of the hours of the week named, in the reader's time
+    zone (the heat map's): ISO weekdays count from Monday, 1."""
+    found = Q(pk__in=[])
+    for value in condition.values:
+        weekday, _dash, hour = value.partition("-")
+        if not (weekday.isdigit() and hour.isdigit() and int(weekday) < 7 and int(hour) < 24):
+            raise FilterError(
+                _("“%(value)s” is not a value of %(property)s.")
+                % {"value": value, "property": prop.label}
+            )
+        found |= Q(created_at__iso_week_day=int(weekday) + 1, created_at__hour=int(hour))
+    return found
+
+
 REOPENED_AT = Property("reopened_at", _("Reopened"), "date", where=_reopened)
+CREATED_SLOT = Property(
+    "created_slot",
+    _("Created on weekday and hour"),
+    "slot",
+    choices=_slots,
+    where=_created_slot,
+    offered=False,
+)
 OPEN_AT = Property("open_at", _("Open at the end of the day"), "day", where=_open_at)

@@ -231,9 +231,16 @@ def volume(request):
     totals = {key: sum(b[key] for b in buckets) for key in ("created", "solved")}
     totals["reopened"] = reopened_total
     heat_chart = charts.heat(heat)
+
+    def slot_url(weekday: int, hour: int) -> str:
+        slot = f"{weekday}-{hour}"
+        return drill(filters, "created", period.start, period.end, created_slot=slot)
+
     for row in heat_chart["rows"]:
         row["label"] = weekdays[row["weekday"]]
         row["short"] = WEEKDAYS_ABBR[row["weekday"]]
+        for cell in row["cells"]:
+            cell["url"] = slot_url(row["weekday"], cell["hour"]) if cell["value"] else ""
     context = _context(request, "volume", state, choices) | {
         "buckets": buckets,
         "weekly": weekly,
@@ -250,7 +257,16 @@ def volume(request):
         "channel_top": charts.nice_max(max((r["created"] for r in channels), default=0)),
         "heat": heat_chart,
         "heat_table": [
-            {"label": weekdays[w], "cells": [heat.get((w, h), 0) for h in range(24)]}
+            {
+                "label": weekdays[w],
+                "cells": [
+                    {
+                        "value": heat.get((w, h), 0),
+                        "url": slot_url(w, h) if heat.get((w, h)) else "",
+                    }
+                    for h in range(24)
+                ],
+            }
             for w in range(7)
         ],
     }

@@ -89,6 +89,8 @@ OPERATORS_BY_TYPE = {
     # A property that holds of a ticket at the end of one day (the reports'
     # "open at the end of the day").
     "day": ["on"],
+    # An hour of the week, "weekday-hour" (Monday is 0), in the reader's zone.
+    "slot": ["any_of"],
     "record": ["is", "contains", "known", "unknown"],
     "sla": ["any_of"],
     "tags": ["has_any", "has_all", "has_none"],
@@ -119,6 +121,9 @@ class Property:
     definition: PropertyDefinition | None = None
     # A property of another app's rows (see register_related): its own SQL.
     where: Callable[["Property", "Condition"], Q] | None = None
+    # Offered in the pickers of the table's filters and the rules; False: a
+    # report's drill-down sets it (the reports' hour of the week).
+    offered: bool = True
 
     @property
     def operators(self) -> list[tuple[str, Promise]]:

@@ -42,6 +42,7 @@ class EventProperty:
     type: str
     operators_: tuple[str, ...]
     choices: object = None
+    offered: bool = True
 
     @property
     def operators(self):

@@ -370,3 +370,30 @@ def test_a_ticket_is_marked_once_per_transaction_and_again_after_a_rollback(db):
         mark(other)  # its first mark rolled back with the savepoint
         assert DirtyTicket.objects.filter(pk=other).exists()
     assert DirtyTicket.objects.filter(pk=ticket).exists()
+
+
+def test_each_cell_of_the_heat_map_drills_down_to_its_tickets(desk, super_admin):
+    desk.ticket("2026-11-06 10:05")  # Friday 10:00 in Berlin
+    desk.ticket("2026-11-06 10:55")
+    desk.ticket("2026-11-07 23:30")  # Saturday 23:00 in Berlin, 22:30 UTC
+    gone = desk.ticket("2026-11-06 10:30")
+    services.ticket_delete(actor=super_admin, ticket=gone)
+    refreshed()
+    heat = measures.heat_map(super_admin, week(), Filters())
+    assert heat == {(4, 10): 2, (5, 23): 1}
+    for (weekday, hour), count in heat.items():
+        url = drill(Filters(), "created", FRIDAY, TUESDAY, created_slot=f"{weekday}-{hour}")
+        assert table_count(super_admin, url) == count
+    empty = drill(Filters(), "created", FRIDAY, TUESDAY, created_slot="4-11")
+    assert table_count(super_admin, empty) == 0
+
+
+def test_a_heat_map_cell_that_is_no_hour_of_the_week_says_so(super_admin):
+    from reports.filters import CREATED_SLOT
+
+    with pytest.raises(table_filters.FilterError):
+        table_filters.condition_q(
+            table_filters.Condition("created_slot", "any_of", "7-10"),
+            {"created_slot": CREATED_SLOT},
+            super_admin,
+        )

@@ -56,7 +56,7 @@ def sort_arrow(state, key: str) -> str:
 @register.simple_tag
 def condition_value(condition, prop) -> str:
     """A condition's value as the agent reads it: choice labels, not ids."""
-    if prop is not None and prop.choices and prop.type in ("choice", "sla", "tags"):
+    if prop is not None and prop.choices and prop.type in ("choice", "sla", "tags", "slot"):
         labels = dict(prop.choices())
         return ", ".join(str(labels.get(v, v)) for v in condition.values)
     if condition.operator == "between":
