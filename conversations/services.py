@@ -252,7 +252,7 @@ def _detected(subject: str, text: str) -> str:
     return detect(f"{subject}\n{text}")[:10]
 
 
-def opening_columns(*, subject: str, body: dict, at: datetime.datetime) -> dict[str, Any]:
+def opening_columns(*, subject: str, body: dict[str, Any], at: datetime.datetime) -> dict[str, Any]:
     """The columns a person's message sets on the ticket it opens (its
     preview, last activity, the customer's last word and the ticket's
     language), for ticket_create to write with the ticket: message_receive
@@ -803,7 +803,7 @@ def message_receive(
     new_ticket: bool = False,
     dmarc: str = "",
     reply_to: Message | None = None,
-    body: dict | None = None,
+    body: dict[str, Any] | None = None,
     at: datetime.datetime | None = None,
 ) -> Message:
     """Store a customer's message on `ticket` (channels call this, ARCHITECTURE
