@@ -232,15 +232,17 @@ def volume(request):
     totals["reopened"] = reopened_total
     heat_chart = charts.heat(heat)
 
-    def slot_url(weekday: int, hour: int) -> str:
-        slot = f"{weekday}-{hour}"
-        return drill(filters, "created", period.start, period.end, created_slot=slot)
-
+    # Each hour of the week with tickets links to them (chart and table).
+    slot_urls = {
+        (w, h): drill(filters, "created", period.start, period.end, created_slot=f"{w}-{h}")
+        for (w, h), count in heat.items()
+        if count
+    }
     for row in heat_chart["rows"]:
         row["label"] = weekdays[row["weekday"]]
         row["short"] = WEEKDAYS_ABBR[row["weekday"]]
         for cell in row["cells"]:
-            cell["url"] = slot_url(row["weekday"], cell["hour"]) if cell["value"] else ""
+            cell["url"] = slot_urls.get((row["weekday"], cell["hour"]), "")
     context = _context(request, "volume", state, choices) | {
         "buckets": buckets,
         "weekly": weekly,
@@ -260,10 +262,7 @@ def volume(request):
             {
                 "label": weekdays[w],
                 "cells": [
-                    {
-                        "value": heat.get((w, h), 0),
-                        "url": slot_url(w, h) if heat.get((w, h)) else "",
-                    }
+                    {"value": heat.get((w, h), 0), "url": slot_urls.get((w, h), "")}
                     for h in range(24)
                 ],
             }
