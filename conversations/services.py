@@ -224,17 +224,16 @@ def _check_collision(ticket: Ticket, actor: User, seen_message_id: int | None) -
 
 def _touch(ticket: Ticket, message: Message, **fields: Any) -> None:
     """Keep the list's last activity and preview current (ARCHITECTURE rule 5),
-    with the caller's other `fields` of the ticket in the same statement; no
-    statement when the ticket holds them all already (a ticket its message
-    opened: ticket_create wrote them, `opening_columns`)."""
-    fields = {
+    with the caller's other `fields` of the ticket in the same statement."""
+    Ticket.objects.filter(pk=ticket.pk).update(**_touched(message, fields))
+
+
+def _touched(message: Message, fields: dict[str, Any]) -> dict[str, Any]:
+    return {
         "last_activity_at": message.created_at,
         "preview": message.text[:PREVIEW_LENGTH],
         **fields,
     }
-    changed = {key: value for key, value in fields.items() if getattr(ticket, key) != value}
-    if changed:
-        Ticket.objects.filter(pk=ticket.pk).update(**changed)
 
 
 def _language(ticket: Ticket, message: Message) -> dict[str, str]:
@@ -855,7 +854,11 @@ def message_receive(
         if not automatic:
             columns |= _language(ticket, message)
             columns["last_customer_message_at"] = message.created_at
-        _touch(ticket, message, **columns)
+        # A ticket its message opened holds them all already (ticket_create
+        # wrote `opening_columns`): its 38 indexes are not written twice.
+        touched = _touched(message, columns)
+        if not new_ticket or any(getattr(ticket, k) != v for k, v in touched.items()):
+            _touch(ticket, message, **columns)
         for field, value in columns.items():
             setattr(ticket, field, value)
         if not automatic:
@@ -1019,9 +1022,8 @@ def message_import(
             subject=subject[:998],
             **inbound_body(html=html, text=text),
             external_id=external_id,
+            created_at=created_at,
         )
-        Message.objects.filter(pk=message.pk).update(created_at=created_at)
-        message.created_at = created_at
         if kind == Message.Kind.COMMENT:
             return message
         columns: dict[str, Any] = {}
