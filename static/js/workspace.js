@@ -287,15 +287,16 @@
     latest[target.id] = opened;
     event.detail.xhr.opened = opened;
   });
-  // Links a swap draws work from the moment they show: htmx wires them up
-  // when it settles, 20 ms later, and a click or a j in between followed the
-  // row's link as a full page load. (A settle delay of 0 would do it too, but
-  // moves when focus is put back after a swap.)
-  var WIRED_AT_ONCE = { workspace: true, "detail-pane": true, "list-pane": true };
+  // What a swap draws works from the moment it shows: htmx wires it up when
+  // it settles, 20 ms later, and a click or a j in between followed a row's
+  // link as a full page load, and a choice in a field swapped back after a
+  // conflict sent nothing. Every swap is wired at once (htmx does nothing
+  // more for it when it settles). A settle delay of 0 would do it too, but
+  // moves when focus is put back after a swap.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     var shown = target && (target.isConnected ? target : document.getElementById(target.id));
-    if (shown && WIRED_AT_ONCE[shown.id]) window.htmx.process(shown);
+    if (shown) window.htmx.process(shown);
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
