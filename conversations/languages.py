@@ -24,6 +24,14 @@ def _classify(text: str) -> str:
     return py3langid.classify(text)[0]
 
 
+def load_model() -> None:
+    """Load the model now, not at the first message: a Celery worker's
+    parent process calls this before it forks its pool (helpdesk/celery.py),
+    so every child shares one copy instead of each loading its own (about a
+    second of CPU and the model's memory per child)."""
+    _classify("hello")
+
+
 def chinese_script(text: str) -> str:
     """ "zh-hant" or "zh-hans" by the characters only one of the two scripts uses."""
     traditional = simplified = 0

@@ -1,7 +1,13 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
+from celery.signals import (
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -19,6 +25,15 @@ def keep_django_logging(loglevel=None, **kwargs):
 
     if loglevel:
         logging.getLogger().setLevel(loglevel)
+
+
+@worker_init.connect
+def load_before_fork(**kwargs):
+    """What every pool process needs and is slow to load, loaded once in the
+    worker's parent before it forks the pool: the children share it."""
+    from conversations import languages
+
+    languages.load_model()
 
 
 @worker_process_init.connect
