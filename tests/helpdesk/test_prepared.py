@@ -1,0 +1,99 @@
+"""Queries compiled once per process (helpdesk.prepared, issue 22): each call
+runs with its own values and reads what the ORM would."""
+
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Lower
+
+from crm.models import Company, Contact
+from helpdesk.prepared import Prepared
+from tests.factories import CompanyFactory, ContactFactory
+
+
+def contacts_at(domain: str, email: str):
+    """A model query with an annotation whose value needs a converter on
+    SQLite (a boolean), and a value used twice."""
+    return (
+        Contact.objects.filter(company__domain=domain)
+        .annotate(
+            has_twin=Exists(Contact.objects.filter(email=email).exclude(pk=OuterRef("pk"))),
+            asked=Value(email),
+        )
+        .order_by("pk")
+    )
+
+
+def test_each_call_runs_the_sql_compiled_once_with_its_own_values(db):
+    acme, other = CompanyFactory(domain="acme.example"), CompanyFactory(domain="other.example")
+    ana = ContactFactory(company=acme, email="ana@acme.example")
+    ContactFactory(company=acme, email="ana@acme.example")
+    bo = ContactFactory(company=other, email="bo@other.example")
+    build = mock.Mock(side_effect=contacts_at)
+    query = Prepared(build, str, str)
+
+    first = query.objects("acme.example", "ana@acme.example")
+    second = query.objects("other.example", "nobody@acme.example")
+
+    assert build.call_count == 1
+    assert first == list(contacts_at("acme.example", "ana@acme.example"))
+    assert [(c.has_twin, c.asked) for c in first] == [(True, "ana@acme.example")] * 2
+    assert second == [bo] and (second[0].has_twin, second[0].asked) == (
+        False,
+        "nobody@acme.example",
+    )
+    # Rows as the ORM loads them: saved as an update of the row, not a new one.
+    row = first[0]
+    assert row.pk == ana.pk and not row._state.adding and row.company_id == acme.pk
+    row.first_name = "Anna"
+    row.save(update_fields=["first_name"])
+    assert Contact.objects.get(pk=ana.pk).first_name == "Anna"
+
+
+def test_columns_come_as_tuples(db):
+    acme = CompanyFactory(domain="acme.example", name="Acme")
+    query = Prepared(
+        lambda pk: Company.objects.filter(pk=pk).values_list(
+            "name", Exists(Contact.objects.filter(company=OuterRef("pk")))
+        ),
+        int,
+    )
+    assert query.rows(acme.pk) == [("Acme", False)]
+    ContactFactory(company=acme)
+    assert query.rows(acme.pk) == [("Acme", True)]
+    assert query.rows(acme.pk + 1000) == []
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda email: Contact.objects.filter(email__icontains=email),  # wrapped in %…%
+        lambda email: Contact.objects.filter(email=email.lower()),  # changed before the query
+        lambda email: Contact.objects.annotate(e=Lower("email")),  # never used
+    ],
+    ids=["icontains", "lowered", "unused"],
+)
+def test_a_value_the_query_does_not_compare_as_it_is_is_refused(db, build):
+    with pytest.raises(ImproperlyConfigured, match="compare them as they are"):
+        Prepared(build, str).rows("ana@acme.example")
+
+
+def test_related_rows_are_refused(db):
+    query = Prepared(lambda pk: Contact.objects.select_related("company").filter(pk=pk), int)
+    with pytest.raises(ImproperlyConfigured, match="related rows"):
+        query.objects(1)
+
+
+def test_a_worker_loads_the_language_model_before_it_forks_its_pool():
+    """Celery's worker_init runs in the parent, before the pool's processes
+    are forked: they share the model instead of each loading its own."""
+    from celery.signals import worker_init
+
+    from helpdesk.celery import load_before_fork
+
+    assert any(receiver() is load_before_fork for _key, receiver in worker_init.receivers)
+    with mock.patch("conversations.languages._classify") as classify:
+        load_before_fork()
+    classify.assert_called_once()
