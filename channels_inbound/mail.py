@@ -5,7 +5,8 @@ thread, decide, store and react (ARCHITECTURE rules 2, 3)."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, Subquery, Value
+from django.db.models import BigIntegerField, CharField, Exists, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from conversations.outbox import tell_author
 from conversations.quoting import inbound_body
 from crm.models import Company, Contact
 from helpdesk.memo import remembered
+from helpdesk.prepared import Prepared
 from tickets import services as ticket_services
 from tickets.models import Pipeline, Source, Ticket
 
@@ -83,6 +85,9 @@ class Delivery:
     thread: Thread | None = None
     reason: str = ""
     contact: Contact | None = None
+    # Found with the duplicate check: the sender's contact and their domain's company.
+    sender_id: int | None = None
+    company: Company | None = None
 
 
 def deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None:
@@ -99,33 +104,70 @@ def deliver(item: InboundItem, parsed: ParsedEmail, spam: bool = False) -> None:
     _set(item, *outcome)
 
 
+def _earlier(pk: int, content_hash: str) -> Subquery:
+    """An earlier row done with the same content: any one will do (no sort,
+    straight from the hash index)."""
+    rows = InboundItem.objects.filter(message_hash=content_hash, status=DONE).exclude(pk=pk)
+    return Subquery(rows.order_by().values("pk")[:1])
+
+
+# The first-created of a few rows found by an index of lower(): min() of at
+# most 20, not ORDER BY id LIMIT 1, which can walk the primary key
+# (crm.models._oldest).
+OLDEST_CONTACT = (
+    f"(SELECT min(id) FROM (SELECT id FROM {Contact._meta.db_table} "
+    "WHERE lower(email) = %s LIMIT 20) AS contact)"
+)
+OLDEST_COMPANY = (
+    f"(SELECT min(id) FROM (SELECT id FROM {Company._meta.db_table} "
+    "WHERE lower(domain) = %s LIMIT 20) AS company)"
+)
+COMPANY_NAME = f"(SELECT name FROM {Company._meta.db_table} WHERE id = {OLDEST_COMPANY})"
+
+
+def _before_storing(pk: int, content_hash: str, sender: str, domain: str, message_id=None):
+    """The row's own, with what other rows say about it: an earlier row with
+    its content; whether stored messages have its Message-ID, ours (a loop)
+    or another sender's; the sender's contact (`sender`: the address,
+    lowercased) and their domain's company (its id and name)."""
+    if message_id is None:
+        ours = others = Value(False)
+    else:
+        same_id = Message.objects.filter(message_id=message_id)
+        ours = Exists(same_id.filter(direction=Message.Direction.OUTBOUND))
+        others = Exists(
+            same_id.alias(sender=Lower("from_email")).exclude(sender=Lower(Value(sender)))
+        )
+    return InboundItem.objects.filter(pk=pk).values_list(
+        _earlier(pk, content_hash),
+        ours,
+        others,
+        RawSQL(OLDEST_CONTACT, (sender,), output_field=BigIntegerField()),
+        RawSQL(OLDEST_COMPANY, (domain,), output_field=BigIntegerField()),
+        RawSQL(COMPANY_NAME, (domain,), output_field=CharField()),
+    )
+
+
+# One query, run on every message: compiled once (helpdesk.prepared).
+BEFORE_STORING = Prepared(_before_storing, int, str, str, str)
+BEFORE_STORING_WITH_ID = Prepared(_before_storing, int, str, str, str, str)
+
+
 def _deduplicate(mail: Delivery) -> Outcome:
     """The same message received before (by any route: the content hash), or
-    our own mail come back (a loop). One query: the row's own, with what
-    other rows say about its hash and its Message-ID."""
+    our own mail come back (a loop). One query, which also finds the
+    sender's contact and company for a new ticket."""
     item, parsed = mail.item, mail.parsed
     item.message_hash = parsed.content_hash
-    earlier = (
-        InboundItem.objects.filter(message_hash=parsed.content_hash, status=DONE)
-        .exclude(pk=item.pk)
-        .order_by()  # any one will do: no sort, straight from the hash index
-        .values("pk")[:1]
-    )
-    # Stored messages with this Message-ID: ours (a loop), or another sender's.
-    same_id = Message.objects.filter(message_id=parsed.message_id)
-    earlier_pk, mail.id_is_ours, mail.id_used_by_other = (
-        InboundItem.objects.filter(pk=item.pk)
-        .values_list(
-            Subquery(earlier),
-            Exists(same_id.filter(direction=Message.Direction.OUTBOUND))
-            if parsed.message_id
-            else Value(False),
-            Exists(same_id.exclude(from_email__iexact=parsed.from_email))
-            if parsed.message_id
-            else Value(False),
-        )
-        .get()
-    )
+    values = [item.pk, parsed.content_hash, parsed.from_email.lower(), _domain(parsed.from_email)]
+    if parsed.message_id:
+        [row] = BEFORE_STORING_WITH_ID.rows(*values, parsed.message_id)
+    else:
+        [row] = BEFORE_STORING.rows(*values)
+    earlier_pk, mail.id_is_ours, mail.id_used_by_other, *found = row
+    mail.sender_id, company_id, company_name = found
+    if company_id and values[3]:
+        mail.company = Company.from_db(item._state.db, ["id", "name"], [company_id, company_name])
     if earlier_pk:
         return IGNORED, f"The same message was already received (item {earlier_pk})."
     if mail.id_is_ours or (parsed.from_email and parsed.from_email.lower() in our_addresses()):
@@ -192,7 +234,7 @@ def _store(mail: Delivery) -> None:
     item, parsed, channel, match = mail.item, mail.parsed, mail.channel, mail.match
     joined_by, joined_ticket_id = match.joined_by, match.refused_ticket_id
     known = match.sender_contacts if mail.ticket == match.ticket else None
-    contact = mail.contact = _contact(parsed, known)
+    contact = mail.contact = _contact(mail, known)
     if contact and contact.email_bounced_at:  # mail from the address: it works again
         Contact.objects.filter(pk=contact.pk).update(email_bounced_at=None)
     created = mail.ticket is None
@@ -369,36 +411,41 @@ def closed_ticket_reply(ticket: Ticket, thread, reason: str):
     return None, None, f"{reason}; the ticket is closed, so a new one"
 
 
-def _contact(parsed: ParsedEmail, known: list[Contact] | None = None) -> Contact | None:
+def _contact(mail: Delivery, known: list[Contact] | None = None) -> Contact | None:
     """The sender's contact, found (among `known`, the contacts with the
     address threading read already) or made; None without a valid address
     (the message is kept as an unknown visitor's, for an agent to link, S22)."""
+    parsed = mail.parsed
     if not parsed.from_email:
         return None
     if known is not None:
-        contact = min(known, key=lambda row: row.pk, default=None)
-    else:
+        return min(known, key=lambda row: row.pk, default=None) or _new_contact(mail)
+    if mail.sender_id:
         # With its company: the new ticket's search vector names it.
-        contact = Contact.objects.select_related("company").oldest_with_email(parsed.from_email)
-    if contact:
-        return contact
+        return Contact.objects.select_related("company").get(pk=mail.sender_id)
+    return _new_contact(mail)
+
+
+def _new_contact(mail: Delivery) -> Contact:
+    parsed = mail.parsed
     first, _space, last = parsed.from_name.partition(" ")
+    domain = _domain(parsed.from_email)
+    company = mail.company
+    if company is None and domain:
+        company = Company.objects.create(name=domain, domain=domain)
     contact = Contact.objects.create(
-        first_name=first[:100],
-        last_name=last[:100],
-        email=parsed.from_email,
-        company=_company(parsed.from_email),
+        first_name=first[:100], last_name=last[:100], email=parsed.from_email, company=company
     )
     contact.on_ticket = False  # type: ignore[attr-defined]  # made just now: on no ticket
     return contact
 
 
-def _company(address: str) -> Company | None:
+def _domain(address: str) -> str:
+    """The domain of `address`, lowercased, when it can name a company."""
     domain = address.rpartition("@")[2].lower()
     if not domain or domain in FREEMAIL or len(domain) > DOMAIN_LENGTH:
-        return None
-    company = Company.objects.oldest_with_domain(domain)
-    return company or Company.objects.create(name=domain, domain=domain)
+        return ""
+    return domain
 
 
 def _from_mail_system(parsed: ParsedEmail) -> bool:

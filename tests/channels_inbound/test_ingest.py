@@ -15,7 +15,13 @@ from conversations import services
 from conversations.models import Message
 from crm.models import Company, Contact
 from tests.channels_inbound.mail import mail
-from tests.factories import EmailAddressFactory, EmailChannelFactory, TeamFactory
+from tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    EmailAddressFactory,
+    EmailChannelFactory,
+    TeamFactory,
+)
 from tickets.models import Pipeline, Ticket
 
 
@@ -66,6 +72,26 @@ def test_mail_from_a_mailbox_provider_makes_no_company_and_reuses_the_contact(ch
     deliver(mail(sender="Bo <BO@gmail.com>", subject="Two"))
     assert Contact.objects.filter(email__iexact="bo@gmail.com").count() == 1
     assert not Company.objects.exists()
+
+
+def test_a_sender_is_their_first_contact_and_a_new_one_joins_the_first_company(channel):
+    """Found with the duplicate check (mail._before_storing): in any case, the
+    first-created of several."""
+    first, _later = CompanyFactory(domain="ACME.example"), CompanyFactory(domain="acme.example")
+    item = deliver(mail(sender="Ana <ana@Acme.Example>", subject="One"))
+    contact = item.ticket.contacts.get()
+    assert contact.company == first and item.ticket.companies.get() == first
+    oldest = contact
+    ContactFactory(email="ANA@acme.example")  # a later duplicate
+    again = deliver(mail(sender="Ana <ana@acme.example>", subject="Two"))
+    assert again.ticket.contacts.get() == oldest
+
+
+def test_a_mailbox_providers_sender_joins_no_company_even_one_without_a_domain(channel):
+    CompanyFactory(domain="")
+    CompanyFactory(domain="gmail.com")
+    item = deliver(mail(sender="Bo <bo@gmail.com>", subject="One"))
+    assert item.ticket.contacts.get().company is None and not item.ticket.companies.exists()
 
 
 @pytest.fixture
