@@ -28,6 +28,7 @@ urlpatterns = [
     path("tickets/<int:pk>/", views.ticket_open, name="ticket_open"),
     path("tickets/<int:pk>/follow/", manage.ticket_follow, name="ticket_follow"),
     path("tickets/<int:pk>/activity/", manage.ticket_activity, name="ticket_activity"),
+    path("tickets/<int:pk>/related/", manage.ticket_related, name="ticket_related"),
     path("tickets/<int:pk>/move/", manage.ticket_move, name="ticket_move"),
     path("tickets/<int:pk>/delete/", manage.ticket_delete, name="ticket_delete"),
     path("tickets/<int:pk>/restore/", manage.ticket_restore, name="ticket_restore"),

@@ -439,11 +439,26 @@ def test_the_sidebar_lists_the_contacts_visible_past_tickets(
     TicketFactory(pipeline=pipeline, team=team_b, contacts=[contact], name="Other team secret")
     TicketFactory(pipeline=pipeline, team=team_a, name="Someone else")
     client.force_login(team_agent)
-    body = client.get(detail_url(current, "my-teams")).content.decode()
-    past = body[body.index("Past conversations") : body.index('data-association="company"')]
+    pane = client.get(detail_url(current, "my-teams")).content.decode()
+    related = reverse("tickets:ticket_related", args=[current.pk])
+    # Loaded once the ticket shows, into the card's place.
+    assert f'id="past-tickets-{current.pk}" hx-get="{related}" hx-trigger="load"' in pane
+    assert "Earlier refund" not in pane and "Other team secret" not in pane
+    body = client.get(related).content.decode()
+    past = body[body.index("Past conversations") : body.index(f'id="linked-tickets-{current.pk}"')]
     assert "Earlier refund" in past
-    assert "Other team secret" not in body  # not in the list either
+    assert "Other team secret" not in body
     assert "Someone else" not in past and "Now" not in past
+    assert "Linked tickets" not in body  # none: the card stays empty
+
+
+def test_past_and_linked_tickets_are_only_read_for_a_ticket_the_agent_may_see(
+    client, team_agent, pipeline, team_b
+):
+    secret = TicketFactory(pipeline=pipeline, team=team_b, name="Other team secret")
+    client.force_login(team_agent)
+    response = client.get(reverse("tickets:ticket_related", args=[secret.pk]))
+    assert response.status_code == 404 and b"Other team secret" not in response.content
 
 
 @pytest.fixture

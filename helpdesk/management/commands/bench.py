@@ -526,6 +526,11 @@ class Command(BaseCommand):
             cases.append(Case("ticket page (full), 8-message thread", client, url, {}, {}, 50))
             pane_headers = {"HX-Request": "true", "HX-Target": "detail-pane"}
             cases.append(Case("ticket pane, 8-message thread", client, url, {}, pane_headers, 30))
+            # What the pane loads once it shows: the contacts' past and linked tickets.
+            related = reverse("tickets:ticket_related", args=[ordinary.pk])
+            cases.append(
+                Case("ticket pane's past and linked tickets", client, related, {}, pane_headers, 50)
+            )
         if detail:
             cases.append(Case("ticket page (full)", client, detail, {}, {}))
             cases.append(
