@@ -2,6 +2,7 @@
 tickets.access; everything here hangs off that ticket."""
 
 from accounts.models import User
+from helpdesk.prepared import Prepared
 from tickets.models import Source, Ticket
 
 from .models import Attachment, Draft, Message
@@ -68,12 +69,23 @@ def visitor_messages(thread, after: int, limit: int) -> list[Message]:
     )
 
 
+# Read for every ticket opened, a row or two each: compiled once (helpdesk.prepared).
+DRAFTS = Prepared(lambda user, ticket: Draft.objects.filter(user=user, ticket=ticket), int, int)
+UPLOADS = Prepared(
+    lambda user, ticket: Attachment.objects.filter(
+        uploaded_by=user, ticket=ticket, message__isnull=True
+    ),
+    int,
+    int,
+)
+
+
 def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
     """The conversation pane: messages, this user's drafts, and the reply editor's
     values: what the agent just posted, else their draft, else the defaults
     (reply to the latest message, from the address the customer wrote to)."""
     messages, has_earlier = messages_for_ticket(ticket)
-    drafts = {d.kind: d for d in Draft.objects.filter(user=user, ticket=ticket)}
+    drafts = {d.kind: d for d in DRAFTS.objects(user.pk, ticket.pk)}
     comment_draft = drafts.get(Draft.Kind.COMMENT)
     comment_html = comment_draft.html if comment_draft else ""
     if posted is not None and posted.get("kind") == Draft.Kind.COMMENT:
@@ -177,8 +189,7 @@ def comments_allowed(ticket: Ticket, user: User, messages=None, reply_draft=None
 def _uploads(user: User, ticket: Ticket) -> dict:
     """Pending uploads show in the reply editor (they go with whichever message is
     sent first; a chip can be removed before sending)."""
-    pending = Attachment.objects.filter(uploaded_by=user, ticket=ticket, message__isnull=True)
-    return {"reply": list(pending), "comment": []}
+    return {"reply": UPLOADS.objects(user.pk, ticket.pk), "comment": []}
 
 
 def message_of_ticket(ticket: Ticket, pk: int | None) -> Message | None:
