@@ -5,7 +5,7 @@ thread, decide, store and react (ARCHITECTURE rules 2, 3)."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import BigIntegerField, CharField, Exists, F, Subquery, Value
+from django.db.models import BigIntegerField, CharField, Exists, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -421,20 +421,14 @@ def _contact(mail: Delivery, known: list[Contact] | None = None) -> Contact | No
     if known is not None:
         return min(known, key=lambda row: row.pk, default=None) or _new_contact(mail)
     if mail.sender_id:
+        # With its company: the new ticket's search vector names it.
         [contact] = SENDER.objects(mail.sender_id)
-        if contact.company_id:  # the new ticket's search vector names it
-            contact.company = Company.from_db(
-                contact._state.db, ["id", "name"], [contact.company_id, contact.company_name]
-            )
         return contact
     return _new_contact(mail)
 
 
-# The sender's contact, with its company's name; run for most messages:
-# compiled once (helpdesk.prepared).
-SENDER = Prepared(
-    lambda pk: Contact.objects.filter(pk=pk).annotate(company_name=F("company__name")), int
-)
+# Run for most messages: compiled once (helpdesk.prepared).
+SENDER = Prepared(lambda pk: Contact.objects.select_related("company").filter(pk=pk), int)
 
 
 def _new_contact(mail: Delivery) -> Contact:

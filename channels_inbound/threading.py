@@ -11,9 +11,11 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
 
 from conversations.models import Message, Thread
 from crm.models import Contact
+from helpdesk.prepared import Prepared
 from tickets.models import Ticket
 
 from .parsing import ParsedEmail
@@ -119,12 +121,21 @@ def sender_contacts(address: str, ticket: Ticket) -> list[Contact]:
     sender is and whether they take part in `ticket`."""
     if not address:
         return []
+    return SENDER_CONTACTS_OF.objects(address.lower(), ticket.pk)
+
+
+def _sender_contacts_of(address: str, ticket: int):
     on_ticket = Ticket.contacts.through.objects.filter(ticket=ticket, contact=OuterRef("pk"))
-    return list(
-        Contact.objects.with_email(address)
+    return (
+        Contact.objects.alias(email_lower=Lower("email"))
+        .filter(email_lower=address)
         .select_related("company")
         .annotate(on_ticket=Exists(on_ticket))[:SENDER_CONTACTS]
     )
+
+
+# Run for every reply: compiled once (helpdesk.prepared).
+SENDER_CONTACTS_OF = Prepared(_sender_contacts_of, str, int)
 
 
 def is_participant(address: str, ticket: Ticket, *, contacts: bool = True) -> bool:

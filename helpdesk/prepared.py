@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
-from django.db.models.query import ModelIterable
+from django.db.models.query import ModelIterable, get_related_populators
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,15 @@ class _Plan:
     fields: tuple[str, ...]  # the model's attribute names, in column order
     start: int  # the column of the first
     annotations: tuple[tuple[str, int], ...]  # (name, column) set on each instance
+    related: tuple  # Django's populators of the select_related rows
 
 
 class Prepared:
     """`build(*values)` returns the queryset; `types` are the values' types
     (int or str), in order. `rows(*values)` returns tuples (the queryset's
     `values_list` columns); `objects(*values)` returns model instances with
-    their annotations (no select_related)."""
+    their annotations and select_related rows, as the queryset would (not
+    prefetch_related: prefetch on the list)."""
 
     def __init__(self, build: Callable[..., QuerySet], *types: type):
         self.build = build
@@ -62,6 +64,8 @@ class Prepared:
         instances = []
         for row in rows:
             instance = plan.model.from_db(using, plan.fields, row[start:end])
+            for populator in plan.related:
+                populator.populate(row, instance)
             for name, column in plan.annotations:
                 setattr(instance, name, row[column])
             instances.append(instance)
@@ -101,15 +105,21 @@ class Prepared:
             (position, tuple(convs), expression)
             for position, (convs, expression) in compiler.get_converters(columns).items()
         )
-        model, fields, start, annotations = None, (), 0, ()
+        model, fields, start, annotations, related = None, (), 0, (), ()
         if queryset._iterable_class is ModelIterable:
-            if compiler.klass_info.get("related_klass_infos"):
-                raise ImproperlyConfigured("A prepared query cannot select related rows.")
-            selected = compiler.klass_info["select_fields"]
-            model, start = compiler.klass_info["model"], selected[0]
+            if queryset._prefetch_related_lookups or queryset._known_related_objects:
+                raise ImproperlyConfigured(
+                    "A prepared query cannot prefetch or come from a related manager."
+                )
+            info = compiler.klass_info
+            selected = info["select_fields"]
+            model, start = info["model"], selected[0]
             fields = tuple(columns[n].target.attname for n in selected)
             annotations = tuple(compiler.annotation_col_map.items())
-        plan = _Plan(sql, tuple(params), slots, converters, model, fields, start, annotations)
+            related = tuple(get_related_populators(info, compiler.select, using))
+        plan = _Plan(
+            sql, tuple(params), slots, converters, model, fields, start, annotations, related
+        )
         self._plans[connection] = plan
         return plan
 

@@ -42,6 +42,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from conversations.models import Message
+from helpdesk.prepared import Prepared
 from helpdesk.queue import enqueue
 from tickets import filters
 from tickets.models import PropertyDefinition, Ticket, TicketEvent
@@ -258,11 +259,18 @@ def run_ticket_events(ticket_id: int) -> int:
     return done
 
 
+# Read for every ticket's events (every inbound message with rules): compiled
+# once (helpdesk.prepared).
+LOCKED_TICKET = Prepared(
+    lambda pk: Ticket.objects.locked(pk).select_related("pipeline", "stage"), int
+)
+
+
 def _run_pending(ticket_id: int, first: list[RuleEvent] | None = None, *, new: bool = False) -> int:
     """Run the ticket's waiting events in order; `first`: the ones just
     written by the caller (no need to read them back), `new`: the ticket was
     made in this transaction. Returns how many."""
-    ticket = Ticket.objects.locked(ticket_id).select_related("pipeline", "stage").first()
+    [ticket] = LOCKED_TICKET.objects(ticket_id) or [None]
     if ticket is None:
         return 0
     done = 0

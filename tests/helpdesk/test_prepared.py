@@ -80,9 +80,20 @@ def test_a_value_the_query_does_not_compare_as_it_is_is_refused(db, build):
         Prepared(build, str).rows("ana@acme.example")
 
 
-def test_related_rows_are_refused(db):
+def test_related_rows_come_with_their_row_as_select_related_brings_them(db):
+    acme = CompanyFactory(domain="acme.example", name="Acme")
+    with_company, without = ContactFactory(company=acme), ContactFactory(company=None)
     query = Prepared(lambda pk: Contact.objects.select_related("company").filter(pk=pk), int)
-    with pytest.raises(ImproperlyConfigured, match="related rows"):
+    [found] = query.objects(with_company.pk)
+    assert Contact.company.is_cached(found) and found.company == acme
+    assert found.company.name == "Acme" and found.company.domain == "acme.example"
+    [alone] = query.objects(without.pk)
+    assert Contact.company.is_cached(alone) and alone.company is None
+
+
+def test_prefetching_is_refused(db):
+    query = Prepared(lambda pk: Company.objects.prefetch_related("contacts").filter(pk=pk), int)
+    with pytest.raises(ImproperlyConfigured, match="prefetch"):
         query.objects(1)
 
 
