@@ -1,6 +1,10 @@
 """Reads for the conversation pane. The ticket itself was already checked by
 tickets.access; everything here hangs off that ticket."""
 
+import functools
+
+from django.db.models import prefetch_related_objects
+
 from accounts.models import User
 from helpdesk.prepared import Prepared
 from tickets.models import Source, Ticket
@@ -26,17 +30,31 @@ EARLIER_PAGE = 50
 def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = MESSAGES_SHOWN):
     """The latest `limit` messages (before message `before`), oldest first,
     comments included, and whether there are earlier ones."""
-    messages = Message.objects.filter(ticket=ticket)
     if before:
-        messages = messages.filter(pk__lt=before)
-    page = list(
-        messages.select_related("author", "outbound", "messenger", "thread", "contact")
-        .prefetch_related("attachments")
-        .defer("references")
-        .order_by("-id")[: limit + 1]
-    )
+        page = _page(limit, earlier=True).objects(ticket.pk, before)
+    else:
+        page = _page(limit, earlier=False).objects(ticket.pk)
+    prefetch_related_objects(page, "attachments")
     has_earlier = len(page) > limit
     return list(reversed(page[:limit])), has_earlier
+
+
+@functools.cache
+def _page(limit: int, *, earlier: bool) -> Prepared:
+    """A page of a ticket's messages, latest first, one more than `limit`:
+    read for every ticket opened, compiled once (helpdesk.prepared)."""
+
+    def build(ticket: int, before: int = 0):
+        messages = Message.objects.filter(ticket=ticket)
+        if earlier:
+            messages = messages.filter(pk__lt=before)
+        return (
+            messages.select_related("author", "outbound", "messenger", "thread", "contact")
+            .defer("references")
+            .order_by("-id")[: limit + 1]
+        )
+
+    return Prepared(build, int, int) if earlier else Prepared(build, int)
 
 
 def messages_since(ticket: Ticket, seen: int, user: User) -> int:
