@@ -582,3 +582,23 @@ def test_before_a_contact_exists_no_reply_editor_shows(client, agent, pipeline):
     assert "Add a contact in the sidebar to write to them." in page
     assert '<form id="composer-reply"' not in page
     assert 'id="composer-comment"' in page
+
+
+def test_past_and_linked_tickets_cost_the_same_queries_however_many_there_are(
+    client, agent, pipeline, django_assert_max_num_queries
+):
+    from tickets import services
+
+    contact = ContactFactory()
+    current = TicketFactory(pipeline=pipeline, contacts=[contact])
+    related = reverse("tickets:ticket_related", args=[current.pk])
+    client.force_login(agent)
+    TicketFactory(pipeline=pipeline, contacts=[contact])
+    with django_assert_max_num_queries(12) as few:
+        client.get(related)
+    for _ in range(6):
+        other = TicketFactory(pipeline=pipeline, contacts=[contact])
+        services.ticket_link(actor=agent, ticket=current, other=other)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = client.get(related).content.decode()
+    assert body.count("<li><a href=") == 5 + 6  # the five latest past, the six linked
