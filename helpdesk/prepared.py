@@ -1,11 +1,15 @@
-"""Queries that run for every inbound message, compiled to SQL once per process.
+"""Queries run for every inbound message or every ticket opened, compiled to
+SQL once per process.
 
-Django builds and compiles a queryset each time it runs. For the few queries
-a worker runs on every message that is more time than PostgreSQL takes to
-answer them: the inbound row, 0.9 ms against 0.4 ms; the duplicate check,
-1.3 ms against 0.3 ms (issue 22). A `Prepared` query is built once per
-database connection, with stand-in values, and afterwards runs that SQL with
-the values of each call.
+Django builds and compiles a queryset each time it runs. For the small
+queries a worker runs on every message, or the ticket pane on every ticket,
+that is more time than PostgreSQL takes to answer them: the inbound row,
+0.9 ms against 0.4 ms; the duplicate check, 1.3 ms against 0.3 ms (issue
+22). A `Prepared` query is built once per database connection, with stand-in
+values, and afterwards runs that SQL with the values of each call. The SQL
+goes to the server as Django's own does (values bound in the client): no
+server-side prepared statement, so PgBouncer's transaction pooling is
+unaffected.
 
 A value may only be compared as it is (`=`, `!=`, `iexact`, `in` a
 subquery): a lookup that rewrites it (`contains`, `startswith`) leaves no
