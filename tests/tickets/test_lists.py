@@ -313,6 +313,22 @@ def test_back_to_list_returns_to_the_same_filters(client, agent, desk):
     assert response.url.endswith("?priority=high&sort=name")
 
 
+def test_the_same_table_again_writes_no_session(client, agent, desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(agent)
+    table(client, priority="high")
+    with CaptureQueriesContext(connection) as again:
+        table(client, priority="high")
+    assert not [
+        q for q in again.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]
+    ]
+    table(client, priority="low")
+    response = client.get(reverse("tickets:back_to_list", args=["all"]))
+    assert response.url.endswith("?priority=low")
+
+
 # Bulk actions ---------------------------------------------------------------------
 
 

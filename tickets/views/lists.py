@@ -169,8 +169,11 @@ def view_list(request, slug):
     # The table's rows first: the sidebar counts follow in their own request.
     context = _table_context(request, view, state) | nav_context(request.user, view, counted=False)
     context["count_url"] = canonical + ("&" if "?" in canonical else "?") + "count=1"
-    # "Back to list" from the open ticket returns here, filters and page included.
-    request.session[f"list:{view.slug}"] = canonical
+    # "Back to list" from the open ticket returns here, filters and page
+    # included. Written only when it changed: each write is an UPDATE of the
+    # session row, committed before the answer.
+    if request.session.get(f"list:{view.slug}") != canonical:
+        request.session[f"list:{view.slug}"] = canonical
     WorkspacePreference.remember_view(request.user, view.slug)
     if "add_key" in request.GET and not request.htmx:
         return redirect(canonical)
