@@ -42,6 +42,14 @@ def version_subquery() -> Subquery:
     return Subquery(ConfigVersion.objects.filter(pk=1).values("value")[:1])
 
 
+def read() -> int | None:
+    """The current version, in a query of its own: for a request that reads
+    several settings and has no query of its own to carry it (the table)."""
+    from .models import ConfigVersion
+
+    return ConfigVersion.objects.filter(pk=1).values_list("value", flat=True).first()
+
+
 @contextlib.contextmanager
 def checked(version: int | None) -> Iterator[None]:
     """Within this block, `remembered` keeps values for `version` (None: it

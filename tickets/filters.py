@@ -136,19 +136,19 @@ def _users():
 
 
 def _stages():
-    pipelines = Pipeline.objects.count()
-    stages = Stage.objects.select_related("pipeline")
+    pipelines = Pipeline.listed()
     return [
-        (str(s.pk), f"{s.pipeline.local_name} · {s.local_name}" if pipelines > 1 else s.local_name)
-        for s in stages
+        (str(s.pk), f"{p.local_name} · {s.local_name}" if len(pipelines) > 1 else s.local_name)
+        for p in pipelines
+        for s in p.stages.all()
     ]
 
 
 BUILTIN = [
     Property("owner", _("Ticket owner"), "choice", "owner_id", _users),
-    Property("team", _("Team"), "choice", "team_id", lambda: _pairs(Team.objects.all())),
+    Property("team", _("Team"), "choice", "team_id", lambda: _pairs(Team.listed())),
     Property("priority", _("Priority"), "choice", "priority", lambda: Priority.choices),
-    Property("pipeline", _("Pipeline"), "choice", "pipeline_id", lambda: _pairs(Pipeline.objects)),
+    Property("pipeline", _("Pipeline"), "choice", "pipeline_id", lambda: _pairs(Pipeline.listed())),
     Property("stage", _("Ticket status"), "choice", "stage_id", _stages),
     Property("category", _("Category"), "choice", "category", lambda: Category.choices),
     Property("source", _("Source"), "choice", "source", lambda: Source.choices),
@@ -198,14 +198,15 @@ def _languages() -> list[tuple[str, str]]:
     return [*found, ("zh-hans", "简体中文")]
 
 
-def _pairs(queryset) -> list[tuple[str, str]]:
-    return [(str(obj.pk), obj.local_name) for obj in queryset.all()]
+def _pairs(rows) -> list[tuple[str, str]]:
+    return [(str(row.pk), row.local_name) for row in rows]
 
 
 def properties() -> dict[str, Property]:
-    """Every filterable property, built-in and custom (one query)."""
+    """Every filterable property, built-in and custom (one query, none in a
+    request that checked the settings' version: helpdesk.memo)."""
     found = {p.key: p for p in BUILTIN} | RELATED
-    for definition in PropertyDefinition.objects.all():
+    for definition in PropertyDefinition.listed():
         found[definition.key] = Property(
             definition.key,
             definition.local_name,

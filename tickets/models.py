@@ -95,6 +95,12 @@ class Pipeline(LocalNames, models.Model):
         )
 
     @classmethod
+    def listed(cls) -> list["Pipeline"]:
+        """Every pipeline in order with its statuses (`stages.all()`), kept
+        like settings_of(). Read them, never change them."""
+        return remembered("tickets.pipelines", lambda: list(cls.objects.prefetch_related("stages")))
+
+    @classmethod
     def stages_of(cls, pk: int) -> list["Stage"]:
         """The pipeline's statuses in order, kept like settings_of(). Read
         them, never change them."""

@@ -313,6 +313,31 @@ def test_back_to_list_returns_to_the_same_filters(client, agent, desk):
     assert response.url.endswith("?priority=high&sort=name")
 
 
+def test_the_table_keeps_its_settings_until_one_changes(
+    client, agent, desk, team_a, pipeline, django_assert_max_num_queries
+):
+    """Its filters' teams, pipelines and statuses and the custom properties
+    are kept under the settings' version (helpdesk.memo): a second table
+    reads none of them, and a rename shows on the next one."""
+    client.force_login(agent)
+    with django_assert_max_num_queries(40) as first:
+        table(client)
+    with django_assert_max_num_queries(len(first.captured_queries) - 5):
+        response = table(client)
+    assert (str(team_a.pk), team_a.local_name) in dict(
+        (key, choices) for key, _p, choices in response.context["quick"]
+    )["team"]
+    team_a.name = "Renamed desk"
+    team_a.save()
+    stage = pipeline.stages.first()
+    stage.name = "Renamed status"
+    stage.save()
+    response = table(client)
+    quick = {key: dict(choices) for key, _p, choices in response.context["quick"]}
+    assert quick["team"][str(team_a.pk)] == "Renamed desk"
+    assert quick["stage"][str(stage.pk)].endswith("Renamed status")
+
+
 def test_the_same_table_again_writes_no_session(client, agent, desk):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
