@@ -5,6 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import (
     DateTimeField,
     Exists,
@@ -257,17 +259,35 @@ def count_capped(tickets, cap: int | None = None) -> CappedCount:
 
 
 def view_counts_for_sidebar(user: User, custom: list[CustomView] = ()) -> dict[str, int]:
-    """One COUNT per view: each default view's served by its partial index; custom
-    views and All tickets counted up to COUNT_CAP."""
+    """Each view's count: each default view's served by its partial index;
+    custom views and All tickets counted up to COUNT_CAP. One statement of a
+    scalar subquery per view (each planned as its own COUNT would be): eight
+    round trips and eight of Django's aggregations were a fifth of the list
+    page (issue 22)."""
     tickets = visible_tickets(user)
-    counts = {
-        v.slug: count_capped(v.filter(tickets, user))
-        if v.capped
-        else v.filter(tickets, user).count()
-        for v in views_for_user(user)
-    }
-    for view in custom:
-        counts[view.slug] = count_capped(view.filter(tickets, user))
+    counted = [(v.slug, v.filter(tickets, user), v.capped) for v in views_for_user(user)]
+    counted += [(v.slug, v.filter(tickets, user), True) for v in custom]
+    parts, params = [], []
+    for _slug, rows, capped in counted:
+        rows = rows.order_by().values("pk")
+        try:
+            sql, values = (rows[: COUNT_CAP + 1] if capped else rows).query.sql_with_params()
+        except EmptyResultSet:  # a filter that can match nothing (no teams)
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")
+        params += values
+    if not parts:
+        return {}
+    with connections[tickets.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        found = cursor.fetchone()
+    counts = {}
+    for (slug, _rows, capped), number in zip(counted, found, strict=True):
+        count = CappedCount(min(number, COUNT_CAP)) if capped else number
+        if capped:
+            count.capped = number > COUNT_CAP
+        counts[slug] = count
     return counts
 
 

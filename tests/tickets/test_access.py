@@ -135,3 +135,15 @@ def test_users_who_see_a_ticket_agree_with_visible_tickets(world, pipeline):
     deleted = tickets[0]
     deleted.deleted_at = deleted.created_at
     assert not users_who_see(deleted).exists()
+
+
+def test_counts_of_views_that_can_match_nothing_are_zero(world, pipeline):
+    """Without a team, "my teams" and team visibility filter on no team at
+    all: Django compiles such a filter to nothing, and the sidebar's one
+    statement of counts says 0 for it (queries.view_counts_for_sidebar)."""
+    user = UserFactory(role=User.Role.AGENT, visibility=User.Visibility.TEAMS, main_team=None)
+    user.teams.clear()
+    make_tickets(user, world, pipeline)
+    counts = queries.view_counts_for_sidebar(user)
+    for view in queries.views_for_user(user):
+        assert counts[view.slug] == len(queries.tickets_for_view(user, view).tickets), view.slug
