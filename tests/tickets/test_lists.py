@@ -324,9 +324,8 @@ def test_the_table_keeps_its_settings_until_one_changes(
         table(client)
     with django_assert_max_num_queries(len(first.captured_queries) - 5):
         response = table(client)
-    assert (str(team_a.pk), team_a.local_name) in dict(
-        (key, choices) for key, _p, choices in response.context["quick"]
-    )["team"]
+    quick = {key: choices for key, _p, choices in response.context["quick"]}
+    assert (str(team_a.pk), team_a.local_name) in quick["team"]
     team_a.name = "Renamed desk"
     team_a.save()
     stage = pipeline.stages.first()
