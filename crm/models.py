@@ -18,9 +18,6 @@ class CompanyQuerySet(models.QuerySet):
         """Companies of `domain`, any case, through the lower(domain) index."""
         return self.annotate(domain_lower=Lower("domain")).filter(domain_lower=domain.lower())
 
-    def oldest_with_domain(self, domain: str):
-        return _oldest(self.with_domain(domain)[:20])
-
 
 class ContactQuerySet(models.QuerySet):
     def with_email(self, address: str):
