@@ -71,7 +71,7 @@ def inbound_process(item_id: int) -> str:
     delivery is kept. Returns the row's status afterwards."""
     try:
         with transaction.atomic():
-            [item] = ROW.objects(item_id) or [None]
+            item = ROW.first(item_id)
             if item is None or item.status != InboundItem.Status.PENDING:
                 return item.status if item else ""
             if item.config_version is None:

@@ -159,14 +159,15 @@ def _deduplicate(mail: Delivery) -> Outcome:
     sender's contact and company for a new ticket."""
     item, parsed = mail.item, mail.parsed
     item.message_hash = parsed.content_hash
-    values = [item.pk, parsed.content_hash, parsed.from_email.lower(), _domain(parsed.from_email)]
+    domain = _domain(parsed.from_email)
+    values = [item.pk, parsed.content_hash, parsed.from_email.lower(), domain]
     if parsed.message_id:
         [row] = BEFORE_STORING_WITH_ID.rows(*values, parsed.message_id)
     else:
         [row] = BEFORE_STORING.rows(*values)
     earlier_pk, mail.id_is_ours, mail.id_used_by_other, *found = row
     mail.sender_id, company_id, company_name = found
-    if company_id and values[3]:
+    if company_id and domain:
         mail.company = Company.from_db(item._state.db, ["id", "name"], [company_id, company_name])
     if earlier_pk:
         return IGNORED, f"The same message was already received (item {earlier_pk})."

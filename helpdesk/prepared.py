@@ -75,6 +75,11 @@ class Prepared:
             instances.append(instance)
         return instances
 
+    def first(self, *values: Any, using: str = "default") -> Any:
+        """The first instance `objects()` returns, or None."""
+        found = self.objects(*values, using=using)
+        return found[0] if found else None
+
     def _run(self, values: tuple, using: str) -> tuple[_Plan, list]:
         connection = connections[using]
         plan = self._plans.get(connection) or self._compile(connection, using)

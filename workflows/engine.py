@@ -270,7 +270,7 @@ def _run_pending(ticket_id: int, first: list[RuleEvent] | None = None, *, new: b
     """Run the ticket's waiting events in order; `first`: the ones just
     written by the caller (no need to read them back), `new`: the ticket was
     made in this transaction. Returns how many."""
-    [ticket] = LOCKED_TICKET.objects(ticket_id) or [None]
+    ticket = LOCKED_TICKET.first(ticket_id)
     if ticket is None:
         return 0
     done = 0
