@@ -4,6 +4,7 @@ headers, broken header lines, mislabelled charsets, odd structures, limits."""
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
 from channels_inbound.ingest import inbound_process
 from channels_inbound.models import InboundItem
@@ -365,6 +366,25 @@ def test_a_long_provider_event_id_still_finds_redeliveries(channel):
     again, created_again = inbound_store(source="amazon_ses", payload=b"{}", event_id=event_id)
     assert created and not created_again and first.pk == again.pk
     assert len(first.dedupe_key) <= InboundItem._meta.get_field("dedupe_key").max_length
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivery_outside_a_transaction_returns_the_first_row():
+    # The webhook stores in autocommit, without BEGIN and COMMIT around its
+    # INSERT: a refused duplicate must still find the first row, and leave the
+    # connection usable.
+    first, created = inbound_store(source="postmark", payload=b"{}", event_id="pm-1")
+    again, created_again = inbound_store(source="postmark", payload=b"{}", event_id="pm-1")
+    assert created and not created_again and first.pk == again.pk
+    assert InboundItem.objects.count() == 1
+
+
+def test_a_redelivery_inside_a_transaction_leaves_it_usable(channel):
+    with transaction.atomic():
+        first, _created = inbound_store(source="postmark", payload=b"{}", event_id="pm-2")
+        again, created_again = inbound_store(source="postmark", payload=b"{}", event_id="pm-2")
+        assert not created_again and again.pk == first.pk
+        assert InboundItem.objects.filter(pk=first.pk).exists()  # not an aborted transaction
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ times. Run by `make bench` after the page timings.
 import concurrent.futures
 import hashlib
 import hmac
+import http.client
 import os
 import signal
 import socket
@@ -372,10 +373,19 @@ def rules_done(tickets) -> None:
 
 
 def post(url: str, body: bytes, content_type="application/x-www-form-urlencoded") -> float:
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": content_type})
+    """POST `body` as an ESP would, timed. With http.client, not urllib: the
+    client shares the machine's two cores with what it measures, and urllib's
+    opener cost a millisecond of CPU per post, a tenth of all the CPU that a
+    message costs end to end."""
+    address = urllib.parse.urlsplit(url)
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=30) as response:
+    client = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    try:
+        client.request("POST", address.path, body, {"Content-Type": content_type})
+        response = client.getresponse()
         response.read()
-        if response.status != 200:
-            raise CommandError(f"webhook: HTTP {response.status}")
+    finally:
+        client.close()
+    if response.status != 200:
+        raise CommandError(f"webhook: HTTP {response.status}")
     return (time.perf_counter() - started) * 1000
