@@ -3,13 +3,11 @@ tickets.access; everything here hangs off that ticket."""
 
 import functools
 
-from django.db.models import prefetch_related_objects
-
 from accounts.models import User
-from helpdesk.prepared import Prepared
+from helpdesk.prepared import Prepared, keep_prefetched
 from tickets.models import Source, Ticket
 
-from .models import Attachment, Draft, Message
+from .models import Attachment, Draft, Message, Thread
 from .services import (
     THREAD_CHANNELS,
     default_from_address,
@@ -34,7 +32,15 @@ def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = 
         page = _page(limit, earlier=True).objects(ticket.pk, before)
     else:
         page = _page(limit, earlier=False).objects(ticket.pk)
-    prefetch_related_objects(page, "attachments")
+    files = {m.pk: [] for m in page}
+    if page:
+        for attachment in PAGE_FILES.objects(ticket.pk, page[-1].pk, page[0].pk):
+            if attachment.message_id in files:
+                files[attachment.message_id].append(attachment)
+    for message in page:
+        for attachment in files[message.pk]:
+            attachment.message = message
+        keep_prefetched(message, "attachments", files[message.pk])
     has_earlier = len(page) > limit
     return list(reversed(page[:limit])), has_earlier
 
@@ -87,8 +93,19 @@ def visitor_messages(thread, after: int, limit: int) -> list[Message]:
     )
 
 
+# The files of a page of messages: those of the ticket's messages from the
+# page's first to its last (a prepared query cannot prefetch).
+PAGE_FILES = Prepared(
+    lambda ticket, first, last: Attachment.objects.filter(
+        message__ticket=ticket, message_id__gte=first, message_id__lte=last
+    ),
+    int,
+    int,
+    int,
+)
 # Read for every ticket opened, a row or two each: compiled once (helpdesk.prepared).
 DRAFTS = Prepared(lambda user, ticket: Draft.objects.filter(user=user, ticket=ticket), int, int)
+THREADS = Prepared(lambda ticket: Thread.objects.filter(ticket=ticket).select_related("inbox"), int)
 UPLOADS = Prepared(
     lambda user, ticket: Attachment.objects.filter(
         uploaded_by=user, ticket=ticket, message__isnull=True
@@ -160,7 +177,7 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
             "html": signatures.get(sender.pk if sender else None, ""),
             "signatures": signatures if any(signatures.values()) else {},
         }
-    threads = list(ticket.threads.select_related("inbox"))
+    threads = THREADS.objects(ticket.pk)
     outside = {t.pk: t.inbox for t in threads if not t.inbox.is_help_desk}
     composer |= {
         # A conversation moved to another inbox is answered there (S14).

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from crm.models import Company, Contact
 from helpdesk.memo import remembered
+from helpdesk.prepared import Prepared
 from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.access import users_who_see
@@ -127,6 +128,18 @@ def only_signatures(user: User, html: str) -> bool:
     return not text.strip()
 
 
+# Read for every ticket opened: the agent's signatures and every address's,
+# in `language` or for any language, the one for any language first. Compiled
+# once (helpdesk.prepared); the few addresses' signatures are picked after.
+SIGNATURES = Prepared(
+    lambda user, language: Signature.objects.filter(
+        Q(user=user) | Q(address__isnull=False), language__in=[language, ""]
+    ).order_by("language"),
+    int,
+    str,
+)
+
+
 def signatures_by_address(
     user: User, addresses: list[EmailAddress], language: str
 ) -> dict[int | None, str]:
@@ -135,11 +148,7 @@ def signatures_by_address(
     and the address's, each the one for `language` or else the one for any
     language; "" when neither has one. One query, so the editor can change
     signatures with its From address."""
-    found = list(
-        Signature.objects.filter(
-            Q(user=user) | Q(address__in=addresses), language__in=[language, ""]
-        ).order_by("language")  # the one for any language first, then its own
-    )
+    found = SIGNATURES.objects(user.pk, language)
     mine = [s for s in found if s.user_id]
     result = {}
     for address in [*addresses, None]:

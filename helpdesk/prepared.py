@@ -133,6 +133,16 @@ class Prepared:
         return plan
 
 
+def keep_prefetched(instance: Model, name: str, objects: list) -> None:
+    """`objects` as what `instance.<name>.all()` returns from now on, as
+    prefetch_related leaves them: for a prepared query's rows that stand in
+    for a prefetch (a prepared query itself cannot prefetch)."""
+    queryset = getattr(instance, name).all()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
 def _stand_in(kind: type, n: int) -> int | str:
     if kind is int:
         return -(2**60) - n  # no id, count or constant is this

@@ -14,6 +14,7 @@ from accounts.models import Team
 from crm.models import Company, Contact, Deal
 from helpdesk.labels import LocalNames, local_label
 from helpdesk.memo import remembered
+from helpdesk.prepared import Prepared
 
 from .search import SearchVectorField
 
@@ -900,7 +901,10 @@ class WorkspacePreference(models.Model):
         """The user's preferences, read once per request (the user object lives
         for one request) and created on first use."""
         if not hasattr(user, "_workspace_preference"):
-            user._workspace_preference, _created = cls.objects.get_or_create(user=user)
+            found = PREFERENCE.first(user.pk)
+            if found is None:
+                found, _created = cls.objects.get_or_create(user=user)
+            user._workspace_preference = found
         return user._workspace_preference
 
     @classmethod
@@ -910,3 +914,7 @@ class WorkspacePreference(models.Model):
         if preference.last_view != slug:
             preference.last_view = slug
             preference.save(update_fields=["last_view"])
+
+
+# Read on every page an agent opens: compiled once (helpdesk.prepared).
+PREFERENCE = Prepared(lambda user: WorkspacePreference.objects.filter(user=user), int)

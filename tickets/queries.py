@@ -35,6 +35,7 @@ from .models import (
     Stage,
     Tag,
     Ticket,
+    TicketEvent,
     TicketQuerySet,
     TicketTag,
 )
@@ -829,6 +830,15 @@ def search_suggestions(user: User, query: search.Query) -> tuple[list, list]:
 
 
 TIMELINE_PAGE = 30
+# The first page, read for every ticket opened: compiled once (helpdesk.prepared).
+TIMELINE_LATEST = Prepared(
+    lambda pk: (
+        TicketEvent.objects.filter(ticket=pk)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[: TIMELINE_PAGE + 1]
+    ),
+    int,
+)
 
 
 @dataclass
@@ -840,12 +850,20 @@ class TimelinePage:
 def events_for_timeline(ticket, cursor: str | None = None, limit: int = TIMELINE_PAGE):
     """The ticket's latest `limit` events, or those before `cursor`: one
     range of the (ticket, created, id) index, however long the history."""
-    events = ticket.events.select_related("actor")
     after = decode_cursor(cursor)
+    if after is None and limit == TIMELINE_PAGE:
+        page = TIMELINE_LATEST.objects(ticket.pk)
+        for event in page:
+            event.ticket = ticket
+        return _timeline_page(page, limit)
+    events = ticket.events.select_related("actor")
     if after is not None:
         at, pk = after
         events = events.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
-    page = list(events.order_by("-created_at", "-id")[: limit + 1])
+    return _timeline_page(list(events.order_by("-created_at", "-id")[: limit + 1]), limit)
+
+
+def _timeline_page(page: list, limit: int) -> TimelinePage:
     more = len(page) > limit
     page = page[:limit]
     return TimelinePage(page, encode_cursor(page[-1].created_at, page[-1].pk) if more else None)
@@ -919,6 +937,10 @@ def recently_deleted(user: User, page: int = 1) -> tuple[list, bool]:
 # The ticket pane's records and followers, compiled once (helpdesk.prepared):
 # each read is a few rows, and Django took longer to build its query than
 # PostgreSQL to answer it.
+TICKET_TAGS = Prepared(lambda pk: Tag.objects.filter(tickets=pk).only("id", "name", "colour"), int)
+TICKET_CONTACTS = Prepared(
+    lambda pk: Contact.objects.filter(tickets=pk).select_related("company"), int
+)
 TICKET_COMPANIES = Prepared(lambda pk: Company.objects.filter(tickets=pk), int)
 TICKET_DEALS = Prepared(lambda pk: Deal.objects.filter(tickets=pk), int)
 TICKET_FOLLOWERS = Prepared(lambda pk: User.objects.filter(followed_tickets=pk), int)

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Lower
 
 from crm.models import Company, Contact
-from helpdesk.prepared import Prepared
+from helpdesk.prepared import Prepared, keep_prefetched
 from tests.factories import CompanyFactory, ContactFactory
 
 
@@ -108,3 +108,21 @@ def test_a_worker_loads_the_language_model_before_it_forks_its_pool():
     with mock.patch("conversations.languages._classify") as classify:
         load_before_fork()
     classify.assert_called_once()
+
+
+def test_rows_kept_as_a_prefetch_are_what_the_relation_returns_without_a_query(
+    db, django_assert_num_queries
+):
+    acme = CompanyFactory(domain="acme.example")
+    ana, bo = ContactFactory(company=acme), ContactFactory(company=acme)
+    company = Company.objects.get(pk=acme.pk)
+    staff = Prepared(lambda pk: Contact.objects.filter(company=pk).order_by("pk"), int)
+
+    keep_prefetched(company, "contacts", staff.objects(acme.pk))
+
+    with django_assert_num_queries(0):
+        assert list(company.contacts.all()) == [ana, bo]
+        assert company.contacts.count() == 2
+    # A filter is a new query, as after prefetch_related.
+    with django_assert_num_queries(1):
+        assert list(company.contacts.filter(pk=bo.pk)) == [bo]

@@ -8,7 +8,7 @@ deep link gets the whole page.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Prefetch, Q, When, prefetch_related_objects
+from django.db.models import Case, Q, When
 from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Team
 from crm.models import Company, Contact, Deal
 from helpdesk import memo
+from helpdesk.prepared import Prepared, keep_prefetched
 
 from .. import queries, services
 from ..access import get_ticket_for_user, may_delete
@@ -94,11 +95,8 @@ def _detail_context(user, ticket, field_errors: dict | None = None) -> dict:
     definitions = PropertyDefinition.listed()
     # The header's tags, and the ticket's row drawn out of band after an edit;
     # the contacts, read once for the sidebar and the reply's recipients.
-    prefetch_related_objects(
-        [ticket],
-        queries.tags_prefetch(),
-        Prefetch("contacts", queryset=Contact.objects.select_related("company")),
-    )
+    keep_prefetched(ticket, "tags", queries.TICKET_TAGS.objects(ticket.pk))
+    keep_prefetched(ticket, "contacts", queries.TICKET_CONTACTS.objects(ticket.pk))
     extensions = {"detail_templates": [], "header_templates": []}
     for extension in DETAIL_EXTENSIONS:
         extra = extension(user, ticket)
@@ -244,10 +242,13 @@ def _info_properties(user, ticket, definitions) -> list[tuple]:
 HEADER_FIELDS = ("owner", "priority", "category")
 
 
+# Every ticket opened offers the active agents as owners: compiled once.
+OWNERS = Prepared(lambda: owner_choices().only("first_name", "last_name", "username"))
+
+
 def _header_fields(ticket, errors: dict | None = None) -> list[dict]:
     """The header's in-place fields (S8) as plain data: name, label, options, value."""
-    names = owner_choices().only("first_name", "last_name", "username")
-    owners = [(u.pk, u.display_name) for u in names]
+    owners = [(u.pk, u.display_name) for u in OWNERS.objects()]
     fields = [
         ("owner", _("Ticket owner"), owners, ticket.owner_id, _("Unassigned")),
         ("priority", _("Priority"), Priority.choices, ticket.priority, "—"),
