@@ -5,11 +5,14 @@ and notification starts from these functions. A ticket outside them is a 404,
 exactly like a ticket that does not exist.
 """
 
+import functools
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User, member_of
 from helpdesk import memo
+from helpdesk.prepared import Prepared
 
 from .models import Ticket, TicketQuerySet
 
@@ -42,21 +45,41 @@ def visibility_scope(user: User) -> Q:
     `owner_id`, for tables that carry both for each ticket (the reports'
     facts and rollups) and so may be narrowed without joining the tickets.
     Deleted tickets are the caller's to leave out."""
+    rule, values = _scope(user)
+    return _scope_condition(rule, *values)
+
+
+# The rules of visibility_scope(): each a shape of condition, filled with a
+# user's values.
+NOTHING, EVERY, TEAMS, OWNED = "nothing", "every", "teams", "owned"
+
+
+def _scope(user: User) -> tuple[str, tuple[int, ...]]:
+    """Which rule applies to `user`, and its values."""
     # Signed-out and deactivated users see nothing.
     if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    # Super admins see every ticket, whatever scope they were given.
-    if user.is_super_admin:
-        return Q()
+        return NOTHING, ()
+    # Super admins see every ticket, whatever scope they were given; and the
     # "All tickets" scope.
-    if user.visibility == User.Visibility.ALL:
-        return Q()
+    if user.is_super_admin or user.visibility == User.Visibility.ALL:
+        return EVERY, ()
     # "Team tickets only": tickets of their main or additional teams, and any
     # ticket they own (an owner is never locked out of their own work).
     if user.visibility == User.Visibility.TEAMS:
-        return Q(team_id__in=user.team_ids) | Q(owner_id=user.pk)
+        return TEAMS, (user.pk, *sorted(user.team_ids))
     # "Owned tickets only".
-    return Q(owner_id=user.pk)
+    return OWNED, (user.pk,)
+
+
+def _scope_condition(rule: str, *values: int) -> Q:
+    if rule == NOTHING:
+        return Q(pk__in=[])
+    if rule == EVERY:
+        return Q()
+    if rule == TEAMS:
+        owner, *teams = values
+        return Q(team_id__in=teams) | Q(owner_id=owner)
+    return Q(owner_id=values[0])
 
 
 def get_ticket_for_user(user: User, pk: int | str, *, for_update: bool = False) -> Ticket:
@@ -65,19 +88,42 @@ def get_ticket_for_user(user: User, pk: int | str, *, for_update: bool = False) 
     Everyone who can see a ticket may also work it (S2: collaborators view, edit,
     reply and comment), so there is no separate write check yet.
     """
-    tickets = (
-        visible_tickets(user)
-        .select_related("pipeline", "stage", "owner", "team")
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        raise Http404 from None
+    rule, values = _scope(user)
+    if rule == NOTHING:
+        raise Http404
+    if for_update:
+        try:
+            return _with_header(visible_tickets(user)).locked(pk).get()
+        except Ticket.DoesNotExist:
+            raise Http404 from None
+    ticket = _visible_ticket(rule, len(values)).first(pk, *values)
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def _with_header(tickets: TicketQuerySet) -> TicketQuerySet:
+    return (
+        tickets.select_related("pipeline", "stage", "owner", "team")
         # The settings' version, for the pane to keep them (helpdesk.memo)
         # without a round trip of its own.
         .annotate(config_version=memo.version_subquery())
     )
-    try:
-        if for_update:
-            return tickets.locked(pk).get()
-        return tickets.get(pk=pk)
-    except (Ticket.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+
+
+@functools.cache
+def _visible_ticket(rule: str, count: int) -> Prepared:
+    """Ticket `pk` if a user under `rule`, with `count` values, may see it:
+    read for every ticket opened, compiled once (helpdesk.prepared)."""
+
+    def build(pk: int, *values: int) -> TicketQuerySet:
+        return _with_header(Ticket.objects.alive().filter(_scope_condition(rule, *values), pk=pk))
+
+    return Prepared(build, int, *[int] * count)
 
 
 def users_who_see(ticket: Ticket) -> QuerySet[User]:

@@ -107,6 +107,39 @@ def test_get_ticket_for_user_hides_what_it_cannot_see_as_missing(
             get_ticket_for_user(outsider, pk, for_update=True)
 
 
+def test_get_ticket_for_user_agrees_with_visible_tickets_for_any_number_of_teams(world, pipeline):
+    # The ticket is read by a query compiled once per rule and number of the
+    # user's teams (helpdesk.prepared): each shape must keep the rule.
+    from django.http import Http404
+    from django.utils import timezone
+
+    from tickets.models import Ticket
+
+    tickets = [
+        TicketFactory(pipeline=pipeline, team=team)
+        for team in (world["mine"], world["other"], world["extra"], None)
+    ]
+    deleted = TicketFactory(pipeline=pipeline, team=world["mine"])
+    Ticket.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+    users = [
+        UserFactory(visibility=User.Visibility.TEAMS, main_team=None),
+        UserFactory(visibility=User.Visibility.TEAMS, main_team=world["mine"]),
+        UserFactory(visibility=User.Visibility.TEAMS, main_team=world["mine"]),
+        UserFactory(visibility=User.Visibility.OWNED),
+        UserFactory(visibility=User.Visibility.ALL),
+    ]
+    users[2].teams.add(world["extra"])
+    tickets.append(TicketFactory(pipeline=pipeline, owner=users[0], team=world["other"]))
+    for user in users:
+        visible = set(visible_tickets(user).values_list("pk", flat=True))
+        for ticket in [*tickets, deleted]:
+            try:
+                opened = get_ticket_for_user(user, ticket.pk).pk in visible
+            except Http404:
+                opened = ticket.pk not in visible
+            assert opened, (user.visibility, user.team_ids, ticket.team_id)
+
+
 def test_users_who_see_a_ticket_agree_with_visible_tickets(world, pipeline):
     from tickets.access import users_who_see
 
