@@ -11,7 +11,7 @@ class SlaConfig(AppConfig):
         # clocks connects the ticket_activity receiver; tasks registers the
         # task names changes.py queues, in the web process too.
         from helpdesk import memo
-        from tickets.rendering import ROW_BADGES
+        from tickets.rendering import ROW_BADGES, TABLE_CELLS
 
         from . import clocks, tasks  # noqa: F401
         from .models import SlaSettings
@@ -22,3 +22,5 @@ class SlaConfig(AppConfig):
         # Each row of a ticket list shows the most urgent clock.
         if sla_badge not in ROW_BADGES:
             ROW_BADGES.append(sla_badge)
+        # And the table's SLA column.
+        TABLE_CELLS["sla"] = sla_badge

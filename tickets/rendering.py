@@ -18,6 +18,9 @@ WORKSPACE = "tickets/workspace.html"
 # What a list row shows after the ticket's status, from apps above tickets
 # (the SLA clock): functions (ticket) -> HTML, registered in their ready().
 ROW_BADGES: list[Callable[[Ticket], str]] = []
+# Columns of the ticket table that apps above tickets draw (the SLA clock):
+# key -> function (ticket) -> HTML, registered in their ready().
+TABLE_CELLS: dict[str, Callable[[Ticket], str]] = {}
 
 
 def render_pane(request, template: str, context: dict, status: int = 200) -> HttpResponse:

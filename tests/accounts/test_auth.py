@@ -1,5 +1,9 @@
+import datetime
+
 import pytest
+from django.contrib.sessions.models import Session
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import PASSWORD
 
@@ -97,3 +101,19 @@ def test_role_is_the_only_source_of_admin_rights(client, agent, super_admin):
     super_admin.role = "agent"
     super_admin.save()
     assert client.get("/admin/").status_code == 302  # takes effect on the next request
+
+
+def test_a_session_is_kept_until_it_expires(client, agent):
+    # Sessions are read with a prepared query (accounts.sessions): the
+    # expiry is checked on the row read.
+    sign_in(client, agent.username, PASSWORD)
+    mine = reverse("tickets:view_tickets", args=["mine"])
+    assert client.get(mine).status_code == 200
+    key = client.session.session_key
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    response = client.get(mine)
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse("accounts:login")
+    )

@@ -163,6 +163,40 @@ def test_sla_status_filters(client, agent, pipeline):
     assert sorted(names(table(client, f="sla:any_of:overdue,due_soon"))) == ["Late", "Soon"]
 
 
+def test_each_row_shows_its_link_cells_sla_clock_and_matched_words(client, agent, pipeline):
+    # The rows are built in Python (ticket_lists.table_rows), not by the
+    # template: what each cell shows, escaped.
+    now = timezone.now()
+    PropertyDefinitionFactory(key="plan", label="Plan")
+    late = TicketFactory(
+        pipeline=pipeline,
+        name="Refund <b>please</b>",
+        owner=agent,
+        priority=Priority.HIGH,
+        properties={"plan": "Pro & more"},
+    )
+    Ticket.objects.filter(pk=late.pk).update(
+        sla_first_response_due=now - datetime.timedelta(minutes=5),
+        preview="The refund never arrived",
+    )
+    client.force_login(agent)
+    client.post(
+        reverse("tickets:preference_order", args=["columns"]),
+        {"order": ["sla", "priority", "owner", "plan"]},
+    )
+    html = table(client, q="refund").content.decode()
+    row = html[html.index(f'<tr id="table-row-{late.pk}">') :]
+    row = row[: row.index("</tr>")]
+    assert f'href="/views/all/tickets/{late.pk}/"' in row
+    assert f'aria-label="Select ticket #{late.pk}"' in row
+    assert "Refund &lt;b&gt;please&lt;/b&gt;" in html.replace("<mark>", "").replace("</mark>", "")
+    assert '<span class="ticket-snippet">' in row and "<mark>" in row
+    assert '<td class="col-sla"><span class="sla sla-overdue"' in row
+    assert '<span class="priority priority-high">' in row
+    assert agent.display_name in row
+    assert '<td class="col-plan">Pro &amp; more</td>' in row
+
+
 def test_table_queries_do_not_grow_with_rows(
     client, agent, pipeline, django_assert_max_num_queries
 ):

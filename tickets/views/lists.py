@@ -35,6 +35,7 @@ from ..models import (
     WorkspacePreference,
 )
 from ..rendering import nav_context, render_pane, view_or_404
+from .workspace import row_url
 
 TABLE = "tickets/table.html"
 BULK_MAX = 200
@@ -120,6 +121,7 @@ def _table_context(request, view, state: filters.ListState, error: str = "") -> 
     saved_state = view.state() if isinstance(view, queries.CustomView) else None
     return {
         "view": view,
+        "row_url": row_url(view),
         "state": state,
         "query": search.parse(state.search) if state.search else None,
         "page": page,
