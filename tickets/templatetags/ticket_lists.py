@@ -3,7 +3,6 @@ page, a condition left out), sort indicators, and condition values as labels."""
 
 from django import template
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from tickets.rendering import TABLE_CELLS
@@ -192,4 +191,4 @@ def table_rows(context) -> str:
                 cells=cells,
             )
         )
-    return mark_safe("".join(rows))  # each row escaped by format_html
+    return format_html_join("", "{}", ((row,) for row in rows))
