@@ -100,7 +100,7 @@ def get_ticket_for_user(user: User, pk: int | str, *, for_update: bool = False) 
             return _with_header(visible_tickets(user)).locked(pk).get()
         except Ticket.DoesNotExist:
             raise Http404 from None
-    ticket = _visible_ticket(rule, len(values)).first(pk, *values)
+    ticket: Ticket | None = _visible_ticket(rule, len(values)).first(pk, *values)
     if ticket is None:
         raise Http404
     return ticket
