@@ -370,7 +370,7 @@ def test_a_follow_up_and_its_closed_ticket_show_each_other(conversation, pipelin
         mail(sender="ana@acme.example", in_reply_to=conversation["reply"].message_id)
     ).ticket
     client.force_login(conversation["agent"])
-    page = client.get(f"/tickets/{follow_up.pk}/related/").content.decode()
+    page = client.get(f"/tickets/{follow_up.pk}/related/?part=linked").content.decode()
     assert "Linked tickets" in page and f"/tickets/{ticket.pk}/" in page
     timeline = list(ticket.events.filter(kind="linked").values_list("new_value", flat=True))
     assert timeline == [f"#{follow_up.pk}"]

@@ -4,7 +4,11 @@ unnoticed). The settings are read once and kept (helpdesk.memo): the first
 mail of the test pays for them, as the first of a worker process does. The
 counts include the two savepoint statements of the test's transaction."""
 
+import contextlib
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from channels_inbound.ingest import inbound_process
 from channels_inbound.models import InboundItem
@@ -28,6 +32,16 @@ def channel(db, pipeline):
     return EmailChannelFactory(address=address, pipeline=pipeline, team=TeamFactory(name="Desk"))
 
 
+@contextlib.contextmanager
+def at_most(most: int):
+    """At most `most` statements; more fail naming every one of them (an
+    extra statement seen once under CI's load could not be told otherwise)."""
+    with CaptureQueriesContext(connection) as captured:
+        yield
+    statements = [query["sql"][:160] for query in captured.captured_queries]
+    assert len(statements) <= most, "\n".join(statements)
+
+
 def stored(raw: bytes) -> int:
     item, _created = inbound_store(source=InboundItem.Source.PIPE, payload=raw)
     return item.pk
@@ -47,18 +61,16 @@ def known_customer(channel):
     return processed(stored(mail(sender="Ana <ana@acme.example>", subject="First")))
 
 
-def test_a_new_email_from_a_known_customer_costs_at_most_10_queries(
-    known_customer, django_assert_max_num_queries
-):
+def test_a_new_email_from_a_known_customer_costs_at_most_10_queries(known_customer):
     pk = stored(mail(sender="Ana <ana@acme.example>", subject="Second question"))
-    with django_assert_max_num_queries(NEW_EMAIL):
+    with at_most(NEW_EMAIL):
         inbound_process(pk)
     item = InboundItem.objects.get(pk=pk)
     assert item.status == "done" and item.ticket != known_customer.ticket
     assert item.ticket.contacts.get() == known_customer.ticket.contacts.get()
 
 
-def test_a_reply_costs_at_most_12_queries(known_customer, django_assert_max_num_queries):
+def test_a_reply_costs_at_most_12_queries(known_customer):
     first = known_customer.message
     pk = stored(
         mail(
@@ -68,7 +80,7 @@ def test_a_reply_costs_at_most_12_queries(known_customer, django_assert_max_num_
             references=first.message_id,
         )
     )
-    with django_assert_max_num_queries(REPLY):
+    with at_most(REPLY):
         inbound_process(pk)
     item = InboundItem.objects.select_related("message").get(pk=pk)
     assert item.ticket == known_customer.ticket and item.message.reply_to == first
@@ -83,10 +95,10 @@ def test_a_reply_costs_at_most_12_queries(known_customer, django_assert_max_num_
     ids=["known-company", "new-company"],
 )
 def test_a_new_sender_joins_their_company_in_at_most_12_queries(
-    known_customer, django_assert_max_num_queries, sender, most, company
+    known_customer, sender, most, company
 ):
     pk = stored(mail(sender=sender, subject="Hello there"))
-    with django_assert_max_num_queries(most):
+    with at_most(most):
         inbound_process(pk)
     ticket = InboundItem.objects.get(pk=pk).ticket
     contact = ticket.contacts.get()

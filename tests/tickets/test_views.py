@@ -441,15 +441,21 @@ def test_the_sidebar_lists_the_contacts_visible_past_tickets(
     client.force_login(team_agent)
     pane = client.get(detail_url(current, "my-teams")).content.decode()
     related = reverse("tickets:ticket_related", args=[current.pk])
-    # Loaded once the ticket shows, into the card's place.
-    assert f'id="past-tickets-{current.pk}" hx-get="{related}" hx-trigger="load"' in pane
+    # Each card loads itself once the ticket shows, into its own place: no
+    # out-of-band swap that could outlive the ticket it was for.
+    for part in ("past", "linked"):
+        loads = f'id="{part}-tickets-{current.pk}" hx-get="{related}?part={part}" hx-trigger="load"'
+        assert loads in pane
     assert "Earlier refund" not in pane and "Other team secret" not in pane
-    body = client.get(related).content.decode()
-    past = body[body.index("Past conversations") : body.index(f'id="linked-tickets-{current.pk}"')]
+    past = client.get(related, {"part": "past"}).content.decode()
+    assert f'<div id="past-tickets-{current.pk}">' in past and "hx-swap-oob" not in past
     assert "Earlier refund" in past
-    assert "Other team secret" not in body
+    assert "Other team secret" not in past
     assert "Someone else" not in past and "Now" not in past
-    assert "Linked tickets" not in body  # none: the card stays empty
+    linked = client.get(related, {"part": "linked"}).content.decode()
+    assert f'<div id="linked-tickets-{current.pk}">' in linked
+    assert "Linked tickets" not in linked  # none: the card stays empty
+    assert client.get(related).status_code == 404  # which card, always said
 
 
 def test_past_and_linked_tickets_are_only_read_for_a_ticket_the_agent_may_see(
@@ -457,8 +463,9 @@ def test_past_and_linked_tickets_are_only_read_for_a_ticket_the_agent_may_see(
 ):
     secret = TicketFactory(pipeline=pipeline, team=team_b, name="Other team secret")
     client.force_login(team_agent)
-    response = client.get(reverse("tickets:ticket_related", args=[secret.pk]))
-    assert response.status_code == 404 and b"Other team secret" not in response.content
+    for part in ("past", "linked"):
+        response = client.get(reverse("tickets:ticket_related", args=[secret.pk]), {"part": part})
+        assert response.status_code == 404 and b"Other team secret" not in response.content
 
 
 @pytest.fixture
@@ -594,11 +601,16 @@ def test_past_and_linked_tickets_cost_the_same_queries_however_many_there_are(
     related = reverse("tickets:ticket_related", args=[current.pk])
     client.force_login(agent)
     TicketFactory(pipeline=pipeline, contacts=[contact])
-    with django_assert_max_num_queries(12) as few:
-        client.get(related)
+    with django_assert_max_num_queries(10) as past:
+        client.get(related, {"part": "past"})
+    with django_assert_max_num_queries(10) as linked:
+        client.get(related, {"part": "linked"})
     for _ in range(6):
         other = TicketFactory(pipeline=pipeline, contacts=[contact])
         services.ticket_link(actor=agent, ticket=current, other=other)
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        body = client.get(related).content.decode()
-    assert body.count("<li><a href=") == 5 + 6  # the five latest past, the six linked
+    with django_assert_max_num_queries(len(past.captured_queries)):
+        body = client.get(related, {"part": "past"}).content.decode()
+    assert body.count("<li><a href=") == 5  # the five latest
+    with django_assert_max_num_queries(len(linked.captured_queries)):
+        body = client.get(related, {"part": "linked"}).content.decode()
+    assert body.count("<li><a href=") == 6 and "Linked tickets" in body

@@ -528,9 +528,10 @@ class Command(BaseCommand):
             cases.append(Case("ticket pane, 8-message thread", client, url, {}, pane_headers, 30))
             # What the pane loads once it shows: the contacts' past and linked tickets.
             related = reverse("tickets:ticket_related", args=[ordinary.pk])
-            cases.append(
-                Case("ticket pane's past and linked tickets", client, related, {}, pane_headers, 50)
-            )
+            for part in ("past", "linked"):
+                name = f"ticket pane's {part} tickets"
+                params = {"part": part}
+                cases.append(Case(name, client, related, params, pane_headers, 50))
         if detail:
             cases.append(Case("ticket page (full)", client, detail, {}, {}))
             cases.append(
