@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
-from django.db.models.functions import Lower
 
 from conversations.models import Message, Thread
 from crm.models import Contact
@@ -127,8 +126,7 @@ def sender_contacts(address: str, ticket: Ticket) -> list[Contact]:
 def _sender_contacts_of(address: str, ticket: int):
     on_ticket = Ticket.contacts.through.objects.filter(ticket=ticket, contact=OuterRef("pk"))
     return (
-        Contact.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower=address)
+        Contact.objects.with_lowered_email(address)
         .select_related("company")
         .annotate(on_ticket=Exists(on_ticket))[:SENDER_CONTACTS]
     )

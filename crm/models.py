@@ -23,7 +23,12 @@ class ContactQuerySet(models.QuerySet):
     def with_email(self, address: str):
         """Contacts with `address`, any case, through the lower(email) index
         (`email__iexact` compares upper() and would read the whole table)."""
-        return self.annotate(email_lower=Lower("email")).filter(email_lower=address.lower())
+        return self.with_lowered_email(address.lower())
+
+    def with_lowered_email(self, address: str):
+        """with_email() for an address already in lower case: a prepared query
+        (helpdesk.prepared) compares its value as it is."""
+        return self.annotate(email_lower=Lower("email")).filter(email_lower=address)
 
     def oldest_with_email(self, address: str):
         return _oldest(self.with_email(address)[:20])

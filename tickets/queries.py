@@ -937,7 +937,7 @@ def recently_deleted(user: User, page: int = 1) -> tuple[list, bool]:
 # The ticket pane's records and followers, compiled once (helpdesk.prepared):
 # each read is a few rows, and Django took longer to build its query than
 # PostgreSQL to answer it.
-TICKET_TAGS = Prepared(lambda pk: Tag.objects.filter(tickets=pk).only("id", "name", "colour"), int)
+TICKET_TAGS = Prepared(lambda pk: tags_prefetch().queryset.filter(tickets=pk), int)
 TICKET_CONTACTS = Prepared(
     lambda pk: Contact.objects.filter(tickets=pk).select_related("company"), int
 )
