@@ -220,20 +220,33 @@ def shared_with(user: User) -> Q:
     return Q(owner=user) | shared
 
 
-def saved_views_for_user(user: User):
-    """The custom views `user` may open. Sharing never widens what a view
-    shows (S3)."""
-    return SavedView.objects.filter(shared_with(user)).select_related("owner").distinct()
+def _usable_views(user: int, main_team: int):
+    """shared_with(user) in one shape whatever the user's teams (their ids
+    read in SQL, not listed), so that it is compiled once: every workspace
+    page reads the user's custom views for its sidebar (issue 22)."""
+    teams = User.teams.through.objects.filter(user=user).values("team")
+    chosen = SavedView.teams.through.objects.filter(Q(team__in=teams) | Q(team=main_team))
+    return SavedView.objects.filter(
+        Q(owner=user)
+        | Q(sharing=SavedView.Sharing.EVERYONE)
+        | Q(sharing=SavedView.Sharing.TEAMS, pk__in=chosen.values("savedview"))
+    ).select_related("owner")
+
+
+USABLE_VIEWS = Prepared(_usable_views, int, int)
 
 
 def custom_views_for_user(user: User) -> list[CustomView]:
-    return [CustomView(saved) for saved in saved_views_for_user(user)]
+    """The custom views `user` may open, by name. Sharing never widens what a
+    view shows (S3)."""
+    usable = USABLE_VIEWS.objects(user.pk, user.main_team_id or 0)
+    return [CustomView(saved) for saved in usable]
 
 
 def get_view_for_user(user: User, slug: str) -> DefaultView | CustomView | None:
     if slug.startswith("v") and slug[1:].isdigit():
-        saved = saved_views_for_user(user).filter(pk=int(slug[1:])).first()
-        return CustomView(saved) if saved else None
+        pk = int(slug[1:])
+        return next((v for v in custom_views_for_user(user) if v.saved.pk == pk), None)
     return next((v for v in views_for_user(user) if v.slug == slug), None)
 
 

@@ -240,6 +240,10 @@ def test_views_are_shared_with_chosen_teams_or_everyone(client, agent, desk, tea
     create_view(client, "Mine only")
     seen = {v.label for v in queries.custom_views_for_user(desk["other"])}
     assert seen == {"For B", "For all"}
+    # A member of team B beside their main team sees it too.
+    helper = UserFactory(main_team=team_a)
+    helper.teams.add(team_b)
+    assert {v.label for v in queries.custom_views_for_user(helper)} == {"For B", "For all"}
     loner = UserFactory(main_team=None)
     assert {v.label for v in queries.custom_views_for_user(loner)} == {"For all"}
 

@@ -202,6 +202,10 @@ def ticket_properties(rng: random.Random) -> dict:
     return {"plan": "", "seats": ""} if chance < (1 + PROPERTIES_SHARE) / 2 else {}
 
 
+# The reply token of a seeded thread starts with this (then the ticket's id).
+SEEDED_THREAD = "seed"
+
+
 def load(model, columns: tuple[str, ...], rows) -> None:
     """Insert `rows` (tuples in `columns` order): COPY on PostgreSQL, whose text
     format also takes the tsvector literals; bulk inserts elsewhere."""
@@ -258,6 +262,7 @@ class Command(BaseCommand):
                 f"Seeded {tickets:,} tickets and {CONTACTS_PER_TICKET * tickets:,} contacts "
                 f"in {seeding:.1f} s"
             )
+        self.seed_history()
         process.loaded()  # as a web worker is when it serves (helpdesk/wsgi.py)
         results = self.measure(runs)
         self.report(results, tickets, out, seeding)
@@ -422,6 +427,85 @@ class Command(BaseCommand):
                 vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
                 for model in (Contact, Ticket, Ticket.contacts.through):
                     cursor.execute(f"{vacuum} {model._meta.db_table}")
+
+    def seed_history(self):
+        """Each ticket's conversation, as a help desk of this size holds it: a
+        thread and one to five messages (three on average), the customer's and
+        the agent's in turn, so that the pane reads its messages out of
+        millions of rows rather than a few hundred (issue 22). PostgreSQL
+        writes them from the tickets in two statements. Added here rather than
+        in the seed, so that a database seeded before is completed, not seeded
+        again; skipped once done and on other databases."""
+        from conversations.models import Message, Thread
+        from conversations.sanitize import SANITIZER_VERSION
+        from conversations.services import help_desk_inbox
+
+        if (
+            connection.vendor != "postgresql"
+            or Thread.objects.filter(reply_token__startswith=SEEDED_THREAD).exists()
+        ):
+            return
+        started = time.perf_counter()
+        tickets, threads = Ticket._meta.db_table, Thread._meta.db_table
+        messages, links = Message._meta.db_table, Ticket.contacts.through._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {threads} (ticket_id, inbox_id, channel, reply_token, "
+                "visitor_key, created_at) "
+                f"SELECT id, %s, 'email', %s || id, '', created_at FROM {tickets}",
+                [help_desk_inbox().pk, SEEDED_THREAD],
+            )
+            # Message k of a ticket: the customer's when k is even, else the
+            # owner's reply; each answers the one before it (In-Reply-To).
+            cursor.execute(
+                f"""
+                INSERT INTO {messages} (thread_id, ticket_id, kind, direction, author_id,
+                    contact_id, from_name, from_email, "to", cc, bcc, subject, html,
+                    quoted_html, text, sanitizer_version, message_id, in_reply_to,
+                    "references", joined_by, dmarc, is_automatic, external_id, created_at)
+                SELECT thread.id, ticket.id, 'message',
+                    CASE WHEN k %% 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+                    CASE WHEN k %% 2 = 1 THEN ticket.owner_id END,
+                    CASE WHEN k %% 2 = 0 THEN contact.id END,
+                    CASE WHEN k %% 2 = 0 THEN ticket.contact_name ELSE 'Support' END,
+                    CASE WHEN k %% 2 = 0 THEN coalesce(contact.email, '') ELSE %(ours)s END,
+                    CASE WHEN k %% 2 = 0 THEN jsonb_build_array(%(ours)s)
+                        ELSE jsonb_build_array(coalesce(contact.email, '')) END,
+                    '[]', '[]', ticket.name,
+                    CASE WHEN k %% 2 = 0 THEN '<p>' || ticket.description || '</p>'
+                        ELSE '<p>' || %(reply)s || '</p>' END,
+                    '',
+                    CASE WHEN k %% 2 = 0 THEN ticket.description ELSE %(reply)s END,
+                    %(version)s,
+                    '<seed-' || ticket.id || '-' || k || '@bench.example>',
+                    CASE WHEN k > 0
+                        THEN '<seed-' || ticket.id || '-' || (k - 1) || '@bench.example>'
+                        ELSE '' END,
+                    '', '', '', false, '',
+                    ticket.created_at + (ticket.last_activity_at - ticket.created_at) * k / 5
+                FROM {tickets} ticket
+                JOIN {threads} thread ON thread.reply_token = %(seeded)s || ticket.id
+                LEFT JOIN LATERAL (
+                    SELECT contact_id FROM {links} WHERE ticket_id = ticket.id
+                    ORDER BY contact_id LIMIT 1
+                ) link ON true
+                LEFT JOIN {Contact._meta.db_table} contact ON contact.id = link.contact_id
+                CROSS JOIN LATERAL generate_series(0, ticket.id %% 5) k
+                """,
+                {
+                    "ours": "support@bench.example",
+                    "reply": "Thank you for writing. We are looking into it and will "
+                    "come back to you today.",
+                    "version": SANITIZER_VERSION,
+                    "seeded": SEEDED_THREAD,
+                },
+            )
+            if not connection.in_atomic_block:
+                for table in (threads, messages):
+                    cursor.execute(f"VACUUM ANALYZE {table}")
+        self.stdout.write(
+            f"Seeded {Message.objects.count():,} messages in {time.perf_counter() - started:.1f} s"
+        )
 
     def clear(self):
         """Remove the previous dataset. PostgreSQL truncates the big tables (with
