@@ -52,7 +52,7 @@ def _roomy(view):
             if not request.user.has_seat:
                 raise Http404
             context = {"tab": view.__name__, "tabs": TABS}
-            context.update(nav_context(request.user, None, counted=False))
+            context.update(nav_context(request.user, None))
             return render_pane(request, "reports/unavailable.html", context)
         with measures.sort_memory():
             return view(request, *args, **kwargs)
@@ -108,7 +108,7 @@ def _context(request, tab: str, state, choices) -> dict:
         "end": state.period.end,
         "as_of": cache.get(WATERMARK),
         "query": state.query(),
-        **nav_context(request.user, None, counted=False),
+        **nav_context(request.user, None),
     }
 
 

@@ -1,3 +1,6 @@
+import html
+import re
+
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
@@ -84,6 +87,21 @@ def htmx():
         return result
 
     return headers
+
+
+@pytest.fixture
+def sidebar_counts():
+    """The views sidebar's counts as a page asks for them once it shows
+    (tickets.views.workspace.view_counts): {view slug: the count shown}."""
+
+    def read(client, page) -> dict[str, str]:
+        nav = re.search(r'<nav id="nav-pane"[^>]*hx-get="([^"]+)"', page.content.decode())
+        answer = client.get(html.unescape(nav[1]), headers={"HX-Request": "true"})
+        assert answer.status_code == 200
+        spans = r'<span class="count" id="count-([\w-]+)" hx-swap-oob="true">([^<]*)</span>'
+        return dict(re.findall(spans, answer.content.decode()))
+
+    return read
 
 
 @pytest.fixture(autouse=True)

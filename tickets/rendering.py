@@ -42,17 +42,18 @@ def view_or_404(user, slug):
     return view
 
 
-def nav_context(user, view, *, counted: bool = True) -> dict:
-    """The views sidebar: default views, then shared and private custom views,
-    each with its count (capped at queries.COUNT_CAP for broad ones). Not
-    `counted`: the sidebar fetches its counts right after the page shows."""
-    custom = queries.custom_views_for_user(user)
-    counts = queries.view_counts_for_sidebar(user, custom) if counted else {}
+def nav_context(user, view) -> dict:
+    """The views sidebar: default views, then shared and private custom views.
+    Their counts come in a request of their own once it shows (view_counts):
+    counting a custom view's filter can take far longer than the page, which
+    must not wait for it (issue 22)."""
+    views, custom = queries.views_for_user(user), queries.custom_views_for_user(user)
     return {
-        "views": [(v, counts.get(v.slug)) for v in queries.views_for_user(user)],
-        "shared_views": [(v, counts.get(v.slug)) for v in custom if v.saved.is_shared],
-        "private_views": [(v, counts.get(v.slug)) for v in custom if not v.saved.is_shared],
-        "counts_pending": not counted,
+        "views": views,
+        "shared_views": [v for v in custom if v.saved.is_shared],
+        "private_views": [v for v in custom if not v.saved.is_shared],
+        # The views it shows, whose counts it asks for.
+        "shown_views": ",".join(v.slug for v in views + custom),
         "view": view,
     }
 

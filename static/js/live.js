@@ -134,26 +134,19 @@
     }).catch(function () { /* gone from sight: the presence line says so */ });
   }
 
-  var lastSettle = 0;
-
+  // The sidebar asks for its counts (tickets/views/workspace.py, view_counts),
+  // which land in place: the sidebar is not drawn again.
   function refreshNav() {
     var nav = document.getElementById("nav-pane");
-    var url = nav && nav.getAttribute("hx-get");
-    if (!url || Date.now() - lastNav < NAV_EVERY) return;
-    // Not under the keyboard: redrawing the sidebar would take the focus off
-    // the link the agent is on. The counts follow once they leave it.
-    if (nav.contains(document.activeElement)) return;
-    // Nor just after another swap, while focus is being put back in place.
-    if (Date.now() - lastSettle < 2000) return;
+    if (!nav || Date.now() - lastNav < NAV_EVERY) return;
     lastNav = Date.now();
-    window.htmx.ajax("GET", url, { target: "#nav-pane", swap: "outerHTML" });
+    window.htmx.trigger(nav, "refresh");
   }
 
   setInterval(check, INTERVAL);
 
   // The list drawn again (the bar clicked, another view): nothing is pending.
   document.addEventListener("htmx:afterSettle", function () {
-    lastSettle = Date.now();
     var live = box();
     if (live && live !== list) { list = live; pending = {}; }
   });

@@ -177,7 +177,7 @@ def view_list(request, slug):
 
 def _table(request, view, state, canonical: str) -> HttpResponse:
     # The table's rows first: the sidebar counts follow in their own request.
-    context = _table_context(request, view, state) | nav_context(request.user, view, counted=False)
+    context = _table_context(request, view, state) | nav_context(request.user, view)
     context["count_url"] = canonical + ("&" if "?" in canonical else "?") + "count=1"
     # "Back to list" from the open ticket returns here, filters and page
     # included. Written only when it changed: each write is an UPDATE of the

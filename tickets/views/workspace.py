@@ -279,11 +279,19 @@ def home(request):
 
 @login_required
 @require_GET
-def view_nav(request, slug):
-    """The views sidebar alone: its counts refresh while the workspace is open."""
-    view = view_or_404(request.user, slug)
-    context = nav_context(request.user, view) | {"table_mode": "table" in request.GET}
-    return render_pane(request, f"{WORKSPACE}#nav-pane", context)
+def view_counts(request):
+    """The views sidebar's counts, each swapped into its place out of band:
+    asked for once the sidebar shows, every 30 seconds, and when the list saw
+    a change (static/js/live.js). The sidebar itself is not drawn again, so
+    the link the agent's keyboard is on keeps the focus."""
+    user = request.user
+    shown = set(request.GET.get("shown", "").split(","))
+    # Only the views the sidebar shows: one shared with the agent since it was
+    # drawn has no place to go yet (it shows the next time the sidebar is).
+    custom = [v for v in queries.custom_views_for_user(user) if v.slug in shown]
+    counts = queries.view_counts_for_sidebar(user, custom)
+    shown_counts = [(slug, count) for slug, count in counts.items() if slug in shown]
+    return render_pane(request, f"{WORKSPACE}#view-counts", {"counts": shown_counts})
 
 
 @login_required
@@ -331,13 +339,13 @@ def _ticket_detail(request, view, ticket):
         context = _workspace_context(request.user, view, ticket)
         return render_pane(request, f"{WORKSPACE}#{partial}", context)
     # A deep link (issue 22): the ticket is what the agent came for, so the
-    # page brings it alone; the list and the views' counts follow in a request
-    # each once it shows (list_pending, counts_pending).
+    # page brings it alone; the list follows in a request of its own once it
+    # shows (list_pending), as the views' counts do on every page.
     context = {
         "view": view,
         "row_url": row_url(view),
         "list_pending": True,
-        **nav_context(request.user, view, counted=False),
+        **nav_context(request.user, view),
         **_detail_context(request.user, ticket),
     }
     return render_pane(request, WORKSPACE, context)

@@ -564,7 +564,7 @@ class Command(BaseCommand):
 
         cases = [
             Case(
-                f"view {v.slug} (list + counts, htmx)",
+                f"view {v.slug} (list, htmx)",
                 client,
                 reverse("tickets:view_tickets", args=[v.slug]),
                 {},
@@ -572,6 +572,8 @@ class Command(BaseCommand):
             )
             for v in queries.views_for_user(agent)
         ]
+        # The sidebar's counts, which every workspace page asks for once it shows.
+        cases.append(sidebar_counts_case("sidebar counts (request)", client, agent))
         cases.append(
             Case(
                 "view all-open, team-scoped agent",
@@ -747,7 +749,10 @@ class Command(BaseCommand):
         table_url = reverse("tickets:view_list", args=[view.slug])
         pages.append(Case(f"{name} (table)", owner_client, table_url, {}, {}, 100))
 
-        cases = [Case(f"{name} (list + counts, htmx)", owner_client, list_url, {}, pane, 100)]
+        cases = [
+            Case(f"{name} (list, htmx)", owner_client, list_url, {}, pane, 100),
+            sidebar_counts_case(f"sidebar counts (request) with the {name}", owner_client, owner),
+        ]
         for page in pages:
             cases.append(page)
             if b"count=1" in page.client.get(page.url, page.params).content:
@@ -1263,6 +1268,14 @@ class QueryCounter:
 
     def __exit__(self, *exc):
         self._wrapper.__exit__(*exc)
+
+
+def sidebar_counts_case(name: str, client: Client, user: User) -> "Case":
+    """The request for the views sidebar's counts, as its page makes it."""
+    from tickets.rendering import nav_context
+
+    shown = {"shown": nav_context(user, None)["shown_views"]}
+    return Case(name, client, reverse("tickets:view_counts"), shown, {"HX-Request": "true"}, 50)
 
 
 def bench_agent() -> User | None:
