@@ -18,13 +18,13 @@ SECONDS = 31  # past the slowest interval, so that every poller runs
 # Path pattern, the most requests it may make in SECONDS: one on load, where it
 # loads, then one per interval (presence 5 s, chat 2 s, the list's live check
 # 5 s, the sidebar counts and the notification badge 30 s), plus one for timer
-# slack. The sidebar is also drawn again when the live check saw a change, at
-# most once in 15 s (static/js/live.js), and the list asks for the rows it
+# slack. The sidebar also asks for its counts when the live check saw a change,
+# at most once in 15 s (static/js/live.js), and the list asks for the rows it
 # redraws only then.
 LIMITS = {
     r"/tickets/\d+/presence/$": 1 + SECONDS // 5 + 1,
     r"/views/[-\w]+/changes/$": SECONDS // 5 + 1,  # the list's live check
-    r"/views/[-\w]+/nav/$": 1 + SECONDS // 30 + SECONDS // 15 + 1,
+    r"/views/counts/$": 1 + SECONDS // 30 + SECONDS // 15 + 1,
     r"/notifications/count/$": 1 + SECONDS // 30 + 1,
     r"/chat/\w+/messages/$": 1 + SECONDS // 2 + 1,
 }

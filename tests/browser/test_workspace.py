@@ -108,6 +108,36 @@ def test_each_default_view_lists_its_tickets_with_counts_and_back_works(page, si
     expect(page.locator(".pane-title")).to_have_text("All open")
 
 
+def test_the_sidebar_keeps_its_counts_and_focus_while_new_ones_come(page, sign_in, desk):
+    """The counts come in a request of their own (issue 22): a view switch
+    draws the sidebar again with the numbers it showed until they come, and
+    a refresh of the counts leaves the link under the keyboard focused."""
+    sign_in(desk["agent"])
+    all_open = page.locator(".nav-link", has_text="All open")
+    expect(all_open.locator(".count")).to_have_text("3")
+    held, holding = [], [True]
+    page.route(
+        "**/views/counts/*",
+        lambda route: held.append(route) if holding else route.continue_(),
+    )
+    page.locator(".nav-link", has_text="Assigned to me").click()
+    expect(page.locator(".pane-title")).to_have_text("Assigned to me")
+    while not held:  # the new sidebar asked for its counts: none came yet
+        page.wait_for_timeout(20)
+    expect(all_open.locator(".count")).to_have_text("3")
+    TicketFactory(pipeline=desk["pipeline"], name="Scanner offline")
+    holding.clear()
+    for route in held:
+        route.continue_()
+    expect(all_open.locator(".count")).to_have_text("4")
+
+    all_open.focus()
+    with page.expect_response(lambda r: "/views/counts/" in r.url):
+        page.evaluate("htmx.trigger('#nav-pane', 'refresh')")
+    page.wait_for_timeout(50)  # the answer swapped in
+    expect(all_open).to_be_focused()
+
+
 def test_keyboard_opens_a_ticket_with_its_own_url(page, sign_in, desk):
     sign_in(desk["agent"])
     page.locator(".nav-link", has_text="All open").click()
