@@ -5,6 +5,7 @@ import re
 
 from django.core.management import call_command
 
+from conversations.models import Message
 from crm.models import Contact
 from tickets.indexing import refresh_search_vectors
 from tickets.models import Ticket
@@ -15,6 +16,10 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
     assert Ticket.objects.count() == 400
     assert Contact.objects.filter(company__name__startswith="Bench company").count() == 1200
     assert Ticket.objects.filter(is_open=True).exists()
+    # Each ticket's conversation: one to five messages, the customer's first.
+    seeded = Message.objects.filter(message_id__startswith="<seed-")
+    assert 400 <= seeded.count() <= 2000
+    assert not seeded.filter(direction="outbound", author=None).exclude(ticket__owner=None)
     output = capsys.readouterr().out
     for page in (
         "view all-open",
@@ -24,6 +29,9 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "open table, sort -owner",
         "open table, sort sla",
         "sidebar counts",
+        "counts request of the sidebar",
+        "counts request of the sidebar with the custom view",
+        "view sent (list, htmx)",
         "search rare Korean word",
         "search phone",
         "quick filters owner+priority",

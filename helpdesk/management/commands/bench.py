@@ -573,7 +573,7 @@ class Command(BaseCommand):
             for v in queries.views_for_user(agent)
         ]
         # The sidebar's counts, which every workspace page asks for once it shows.
-        cases.append(sidebar_counts_case("sidebar counts (request)", client, agent))
+        cases.append(sidebar_counts_case("counts request of the sidebar", client, agent))
         cases.append(
             Case(
                 "view all-open, team-scoped agent",
@@ -751,7 +751,9 @@ class Command(BaseCommand):
 
         cases = [
             Case(f"{name} (list, htmx)", owner_client, list_url, {}, pane, 100),
-            sidebar_counts_case(f"sidebar counts (request) with the {name}", owner_client, owner),
+            sidebar_counts_case(
+                f"counts request of the sidebar with the {name}", owner_client, owner
+            ),
         ]
         for page in pages:
             cases.append(page)
