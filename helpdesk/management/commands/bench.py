@@ -997,7 +997,9 @@ class Command(BaseCommand):
 
     def long_thread(self, agent, size: int = 200, position: int = 0):
         """The agent's open ticket at `position` (by id), with a thread of `size`
-        messages (customer, agent and comments)."""
+        messages (customer, agent and comments), its seeded ones included. The
+        customer's come from the ticket's contact, as ingestion links every
+        email to one (a message without is a chat visitor's)."""
         from conversations.models import Channel, Message, Thread
         from conversations.services import help_desk_inbox
 
@@ -1005,12 +1007,23 @@ class Command(BaseCommand):
         ticket = tickets[position : position + 1].first()
         if ticket is None:
             return None
-        if Message.objects.filter(ticket=ticket).count() >= size:
+        contact = ticket.contacts.order_by("pk").first()
+        messages = Message.objects.filter(ticket=ticket)
+        sender = {"from_name": "Customer", "from_email": "customer@bench.example"}
+        if contact:
+            sender = {"contact": contact, "from_name": contact.display_name}
+            sender["from_email"] = contact.email
+            # A database seeded before had them without.
+            earlier = messages.filter(message_id__startswith="<bench-", direction="inbound")
+            earlier.filter(contact=None).update(**sender)
+        missing = size - messages.count()
+        if missing <= 0:
             return ticket
         thread = Thread.objects.create(
             ticket=ticket, inbox=help_desk_inbox(), channel=Channel.EMAIL
         )
         words = " ".join(WORDS)
+        ours = {"from_name": agent.display_name, "from_email": "support@bench.example"}
         Message.objects.bulk_create(
             Message(
                 thread=thread,
@@ -1018,15 +1031,14 @@ class Command(BaseCommand):
                 kind="comment" if i % 7 == 6 else "message",
                 direction="inbound" if i % 2 == 0 else "outbound",
                 author=None if i % 2 == 0 else agent,
-                from_name="Customer" if i % 2 == 0 else agent.display_name,
-                from_email="customer@bench.example",
+                **(sender if i % 2 == 0 else ours),
                 to=["support@bench.example"],
                 subject="Long thread",
                 html=f"<p>Message {i}: {words}</p>" * 3,
                 text=f"Message {i}: {words}",
                 message_id=f"<bench-{ticket.pk}-{i}@bench.example>",
             )
-            for i in range(size)
+            for i in range(missing)
         )
         return ticket
 
