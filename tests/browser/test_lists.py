@@ -120,10 +120,13 @@ def test_quick_filters_narrow_the_list(page, sign_in, agent, desk):
 
 
 def after_swap(page, action):
-    """Run `action` and wait until the htmx swap it causes has settled."""
+    """Run `action` and wait until the htmx swap it causes has settled: not
+    the sidebar's counts, which it may ask for at any moment."""
     page.evaluate(
-        "() => { window.settled = false; document.addEventListener("
-        "'htmx:afterSettle', () => { window.settled = true; }, {once: true}); }"
+        "() => { window.settled = false; const done = (e) => {"
+        " if (e.detail.elt && e.detail.elt.closest('#nav-pane')) return;"
+        " window.settled = true; document.removeEventListener('htmx:afterSettle', done); };"
+        " document.addEventListener('htmx:afterSettle', done); }"
     )
     action()
     page.wait_for_function("() => window.settled")
