@@ -1011,8 +1011,11 @@ class Command(BaseCommand):
         messages = Message.objects.filter(ticket=ticket)
         sender = {"from_name": "Customer", "from_email": "customer@bench.example"}
         if contact:
-            sender = {"contact": contact, "from_name": contact.display_name}
-            sender["from_email"] = contact.email
+            sender = {
+                "contact": contact,
+                "from_name": contact.display_name,
+                "from_email": contact.email,
+            }
             # A database seeded before had them without.
             earlier = messages.filter(message_id__startswith="<bench-", direction="inbound")
             earlier.filter(contact=None).update(**sender)
