@@ -265,6 +265,17 @@ def test_the_sidebar_counts_the_views_it_shows_after_it_shows(client, agent, des
     assert SavedView.objects.get().slug in sidebar_counts(client, again)
 
 
+def test_the_counts_answer_nothing_for_views_it_does_not_know(client, agent, desk):
+    """A made-up, foreign or missing list of views counts nothing and fails
+    nothing: only views the agent may open are ever counted."""
+    client.force_login(agent)
+    url = reverse("tickets:view_counts")
+    for shown in ({"shown": "nonsense,v999999,<script>"}, {}):
+        answer = client.get(url, shown, headers={"HX-Request": "true"})
+        assert answer.status_code == 200
+        assert b"count-" not in answer.content
+
+
 def test_sharing_with_teams_needs_a_team(client, agent, desk):
     client.force_login(agent)
     response = create_view(client, "Nobody", "teams")
