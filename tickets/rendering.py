@@ -58,6 +58,14 @@ def nav_context(user, view) -> dict:
     }
 
 
+def counts_changed(response: HttpResponse) -> HttpResponse:
+    """An action's answer tells the views sidebar to ask for its counts again
+    (tickets/nav.html listens for `counts-changed`) rather than drawing the
+    sidebar again only for that."""
+    response["HX-Trigger"] = "counts-changed"
+    return response
+
+
 def posted_view(request):
     """The view the agent was in when they posted (a hidden "view" field), else
     their first view: the list row and counts in the answer belong to it."""

@@ -52,6 +52,7 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "route() least_open, 20 agents",
         "macro apply, 5 actions (service)",
         "macro apply, 5 actions (request + ticket pane)",
+        "edit a header field, priority (answer)",
         "webhooks: an event queued for 5 subscriptions",
         "webhooks: delivery to a local receiver",
         "help center article page",

@@ -138,6 +138,24 @@ def test_the_sidebar_keeps_its_counts_and_focus_while_new_ones_come(page, sign_i
     expect(all_open).to_be_focused()
 
 
+def test_an_assignment_moves_the_counts_without_drawing_the_sidebar_again(page, sign_in, desk):
+    """An action's answer tells the sidebar to count again (HX-Trigger), and
+    the sidebar asks: its links are the same elements, the counts new."""
+    sign_in(desk["agent"])
+    unassigned = page.locator(".nav-link", has_text="Unassigned tickets")
+    mine = page.locator(".nav-link", has_text="Assigned to me")
+    expect(unassigned.locator(".count")).to_have_text("1")
+    expect(mine.locator(".count")).to_have_text("1")
+    page.locator(".row-link").first.click()
+    expect(page.locator(".ticket-title h2")).to_have_text("Printer on fire")
+    page.evaluate("window.sidebarBefore = document.getElementById('nav-pane')")
+    with page.expect_response(lambda r: "/views/counts/" in r.url):
+        page.locator("#field-owner select").select_option(str(desk["agent"].pk))
+    expect(unassigned.locator(".count")).to_have_text("0")
+    expect(mine.locator(".count")).to_have_text("2")
+    assert page.evaluate("window.sidebarBefore === document.getElementById('nav-pane')")
+
+
 def test_keyboard_opens_a_ticket_with_its_own_url(page, sign_in, desk):
     sign_in(desk["agent"])
     page.locator(".nav-link", has_text="All open").click()

@@ -47,6 +47,7 @@ from ..models import (
 )
 from ..rendering import (
     WORKSPACE,
+    counts_changed,
     go,
     nav_context,
     next_url,
@@ -392,7 +393,7 @@ def detail_changed_response(
     request, ticket, *, toast: str = "", extra: dict | None = None
 ) -> HttpResponse:
     """The whole open ticket again (after a reply, a comment or a macro), with
-    the list row and the counts out of band. Sent with "Send and next"
+    the list row out of band, and the sidebar told to count again. Sent with "Send and next"
     (`then=next`), the next ticket of the agent's list opens instead, its
     address in the browser's history."""
     view = posted_view(request)
@@ -406,21 +407,21 @@ def detail_changed_response(
         "row_url": row_url(view),
         "toast": toast,
         **_detail_context(request.user, ticket),
-        **nav_context(request.user, view),
         **(extra or {}),
     }
     response = render_pane(request, f"{WORKSPACE}#detail-changed", context)
     response["HX-Retarget"] = "#detail-pane"
     response["HX-Reswap"] = "outerHTML"
-    return response
+    return counts_changed(response)
 
 
 def _changed(
     request, ticket, *, changed: str, errors: dict | None = None, extra: dict | None = None
 ) -> HttpResponse:
     """After an edit: the edited part again (a header field, the status or the
-    sidebar), plus the sidebar, list row and counts out of band. Swapping only the
-    edited part keeps a second edit made meanwhile from being thrown away.
+    ticket's sidebar), plus that sidebar and the list row out of band, and the
+    views' sidebar told to count again. Swapping only the edited part keeps a
+    second edit made meanwhile from being thrown away.
 
     An edit that took the ticket out of the agent's sight (an owned-only
     agent assigning it away, a team-scoped one moving it to another team)
@@ -440,12 +441,11 @@ def _changed(
         "row_url": row_url(view),
         "changed": changed,
         **_detail_context(request.user, ticket, errors),
-        **nav_context(request.user, view),
         **(extra or {}),
     }
     if changed in HEADER_FIELDS:
         context["changed_field"] = next(f for f in context["header_fields"] if f["name"] == changed)
-    return render_pane(request, f"{WORKSPACE}#ticket-changed", context)
+    return counts_changed(render_pane(request, f"{WORKSPACE}#ticket-changed", context))
 
 
 def _expected(request, field: str) -> dict | None:

@@ -241,7 +241,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only",
             default="",
-            help="Comma-separated: measure only these parts (pages, counts, macros, "
+            help="Comma-separated: measure only these parts (pages, counts, macros, edits, "
             "ingestion, rules, sla, routing, webhooks, knowledge, api, portal, imports, "
             "reports, live) and the pages whose names hold one of the words.",
         )
@@ -662,6 +662,7 @@ class Command(BaseCommand):
             ],
             "counts": lambda: [self.time_counts(agent, runs)],
             "macros": lambda: self.time_macro_apply(agent, ticket, client, runs) if ticket else [],
+            "edits": lambda: [self.time_field_edit(ticket, client, runs)] if ticket else [],
             "ingestion": lambda: [
                 *self.time_ingestion(runs * 5),
                 *self.time_ingestion(runs * 5, rules=50),
@@ -852,6 +853,29 @@ class Command(BaseCommand):
             summary("macro apply, 5 actions (service)", service, service_queries),
             summary("macro apply, 5 actions (request + ticket pane)", request, request_queries),
         ]
+
+    def time_field_edit(self, ticket, client, runs: int) -> dict:
+        """The priority edited in the ticket's header (S8), as the agent's page
+        posts it: the answer holds the field, the ticket's sidebar and its list
+        row, and tells the views' sidebar to count again. Two values take
+        turns so every run changes something; all of it is rolled back."""
+        url = reverse("tickets:ticket_edit_field", args=[ticket.pk, "priority"])
+        headers = {"HX-Request": "true", "HX-Target": "field-priority"}
+
+        def edit(run: int) -> float:
+            started = time.perf_counter()
+            response = client.post(url, {"priority": ("urgent", "low")[run % 2]}, headers=headers)
+            if response.status_code != 200:
+                raise CommandError(f"the field edit answered {response.status_code}")
+            return (time.perf_counter() - started) * 1000
+
+        with transaction.atomic():
+            edit(1)  # warm up
+            with QueryCounter() as counted:
+                timings = [edit(run) for run in range(runs)]
+            transaction.set_rollback(True)
+        name = "edit a header field, priority (answer)"
+        return summary(name, timings, counted.count // max(runs, 1), 50)
 
     def time_sla_sweep(self, due: int) -> dict:
         """One SLA sweep when `due` open tickets have just passed a deadline,
