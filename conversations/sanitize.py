@@ -173,6 +173,8 @@ def clean_inbound_html(
     fetch anything, for the isolated frame.
     """
     html = _bounded(html)
+    if html.isspace() or not html:  # most messages quote nothing
+        return InboundHtml("", 0)
     if nesting_depth(html) > MAX_DEPTH:
         return InboundHtml(_flattened(html), 0)
     blocked = 0

@@ -246,3 +246,9 @@ def test_plain_text_quotes_become_block_quotes_to_a_bounded_depth():
     )
     deep = text_to_html(">" * 100_000 + " bottom")
     assert deep.count("<blockquote>") == MAX_QUOTE_DEPTH and "bottom" in deep
+
+
+@pytest.mark.parametrize("html", ["", " \r\n\t "])
+def test_a_message_that_quotes_nothing_shows_nothing_and_blocks_nothing(html):
+    shown = clean_inbound_html(html, {})
+    assert (shown.html, shown.blocked_images) == ("", 0)
