@@ -21,6 +21,7 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
     assert 400 <= seeded.count() <= 2000
     assert not seeded.filter(direction="outbound", author=None).exclude(ticket__owner=None)
     output = capsys.readouterr().out
+    assert re.search(r"machine yardstick [\d.]+ ms before, [\d.]+ ms after", output)
     for page in (
         "view all-open",
         "ticket page (full)",
