@@ -88,6 +88,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Frame stack room for the whole request (CPython 3.11's chunk thrash).
+    "helpdesk.headroom.HeadroomMiddleware",
     # /healthz and /readyz, before host checks and the HTTPS redirect.
     "helpdesk.health.HealthCheckMiddleware",
     # The request ID, on every log line and in X-Request-ID; one line per request.
