@@ -393,9 +393,9 @@ def detail_changed_response(
     request, ticket, *, toast: str = "", extra: dict | None = None
 ) -> HttpResponse:
     """The whole open ticket again (after a reply, a comment or a macro), with
-    the list row out of band, and the sidebar told to count again. Sent with "Send and next"
-    (`then=next`), the next ticket of the agent's list opens instead, its
-    address in the browser's history."""
+    the list row out of band and the views' sidebar told to count again. Sent
+    with "Send and next" (`then=next`), the next ticket of the agent's list
+    opens instead, its address in the browser's history."""
     view = posted_view(request)
     following = next_url(request) if request.POST.get("then") == "next" else None
     if following:
