@@ -2,7 +2,8 @@
 
 CPython 3.11 keeps Python frames in chunks of 16 KiB that it maps from the
 OS, and gives a chunk back (munmap) as soon as the frame that opened it
-returns (python/cpython#142183; fixed in 3.13 by keeping one spare chunk).
+returns (python/cpython#142183: the fix, which keeps a spare chunk, went
+to 3.13's later releases, not to 3.11).
 A template render swings up and down by dozens of frames. Where a chunk's
 edge falls inside that swing, every turn of a loop maps and unmaps the same
 chunk: about 300 times per ticket page, each two system calls and fresh

@@ -42,7 +42,7 @@ def test_a_loop_at_any_depth_maps_no_chunk_per_call_above_the_roomy_frame():
     assert _worst_faults(lambda depth: with_headroom(lambda: _down(depth))) < TURNS // 4
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.13 keeps a spare chunk")
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.13's later releases keep a spare chunk")
 def test_without_the_roomy_frame_some_depth_maps_a_chunk_per_call():
     """What the roomy frame prevents, so the test above can tell."""
     assert _worst_faults(_down) >= TURNS
