@@ -29,10 +29,24 @@ def render_pane(request, template: str, context: dict, status: int = 200) -> Htt
     # Defaults for names the row template reads 50 times a page: a missing
     # template variable costs an exception each time.
     ticket = context.get("ticket")
-    context = {"oob": False, "active_pk": ticket.pk if ticket else None, **context}
+    context = {
+        "oob": False,
+        "active_pk": ticket.pk if ticket else None,
+        "row_shown": row_shown(request),
+        **context,
+    }
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
+
+
+def row_shown(request) -> bool:
+    """Whether the ticket's list row is on the agent's screen, so that an
+    action's answer redraws it out of band. The workspace says so in a header
+    (static/js/workspace.js): the ticket may be open from a link, or on another
+    page of its view, and htmx logs an error for a row it cannot find. A
+    request without the header gets the row."""
+    return request.headers.get("X-Row-Shown") != "0"
 
 
 def view_or_404(user, slug):

@@ -366,6 +366,15 @@
     var form = event.target.closest && event.target.closest("[data-composer]");
     if (!form) flushDrafts();
   });
+  // An action on the open ticket answers with its list row, out of band,
+  // only when the list shows that row (tickets.rendering.row_shown): htmx
+  // logs an error for a row it cannot find (a ticket opened from a link, or
+  // on another page of its view).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var detail = document.getElementById("detail-pane");
+    var id = detail && detail.dataset.ticket;
+    if (id) event.detail.headers["X-Row-Shown"] = document.getElementById("row-" + id) ? "1" : "0";
+  });
   document.addEventListener("htmx:configRequest", function (event) {
     if (event.target.matches && event.target.matches("[data-presence]")) {
       // Presence pings say whether this agent typed in the last few seconds.

@@ -257,6 +257,19 @@ def test_edit_a_header_field_answers_with_header_row_and_counts(signed_in, agent
     assert ticket.events.filter(field="owner").exists()
 
 
+def test_an_edit_leaves_out_the_row_the_agent_cannot_see(signed_in, agent, ticket, htmx):
+    """The workspace says whether the ticket's row is on screen (X-Row-Shown);
+    a row htmx cannot find is an error in the agent's console."""
+    url = reverse("tickets:ticket_edit_field", args=[ticket.pk, "priority"])
+    headers = {**htmx(), "X-Row-Shown": "0"}
+    body = signed_in.post(url, {"priority": "high", "view": "mine"}, headers=headers).content
+    assert b'id="record-sidebar"' in body
+    assert f'id="row-{ticket.pk}"'.encode() not in body
+    headers["X-Row-Shown"] = "1"
+    body = signed_in.post(url, {"priority": "low", "view": "mine"}, headers=headers).content
+    assert f'id="row-{ticket.pk}"'.encode() in body
+
+
 def test_edit_with_an_invalid_value_shows_the_error_and_changes_nothing(signed_in, ticket, htmx):
     url = reverse("tickets:ticket_edit_field", args=[ticket.pk, "priority"])
     response = signed_in.post(url, {"priority": "apocalyptic"}, headers=htmx())
