@@ -43,6 +43,7 @@ from conversations.models import Message
 from conversations.quoting import client_language
 from conversations.sanitize import clean_editor_html, html_to_text, is_blank
 from conversations.services import comment_add, system_comment_add
+from helpdesk import memo
 from tickets.filters import properties as filter_properties
 from tickets.forms import property_field
 from tickets.models import (
@@ -903,20 +904,32 @@ def apply(
     with its reason, never raised. Returns the reply text and what changed."""
     result = Applied()
     with transaction.atomic(), acting_as(via, name), _remembering():
-        locked = Ticket.objects.locked(ticket.pk).select_related(
-            "pipeline", "stage", "owner", "team"
+        # The settings version comes with the ticket (no round trip of its
+        # own): each change's services then read the SLA settings, the help
+        # desk inbox and the routed teams once for the whole list, not once
+        # per action (helpdesk.memo).
+        locked = (
+            Ticket.objects.locked(ticket.pk)
+            .select_related("pipeline", "stage", "owner", "team")
+            .annotate(config_version=memo.version_subquery())
+            .get()
         )
-        run = Run(ticket=locked.get(), actor=actor, result=result, name=name)
-        for handler, row in _ordered(actions):
-            lines = handler.describe(row, run.ticket)
-            skipped = len(result.skipped)
-            try:
-                handler.apply(row, run)
-            except ValidationError as error:
-                # What it needs is gone (a team deleted, a property removed):
-                # the other actions still apply; the reason is reported.
-                result.skipped.append(f"{handler.label}: {' '.join(error.messages)}")
-                continue
-            if len(result.skipped) == skipped and handler.type != ReplyText.type:
-                result.changes += lines
+        with memo.checked(locked.config_version):
+            _apply(actions, Run(ticket=locked, actor=actor, result=result, name=name))
     return result
+
+
+def _apply(actions: list[Row], run: Run) -> None:
+    result = run.result
+    for handler, row in _ordered(actions):
+        lines = handler.describe(row, run.ticket)
+        skipped = len(result.skipped)
+        try:
+            handler.apply(row, run)
+        except ValidationError as error:
+            # What it needs is gone (a team deleted, a property removed):
+            # the other actions still apply; the reason is reported.
+            result.skipped.append(f"{handler.label}: {' '.join(error.messages)}")
+            continue
+        if len(result.skipped) == skipped and handler.type != ReplyText.type:
+            result.changes += lines
