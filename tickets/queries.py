@@ -246,9 +246,15 @@ USABLE_VIEWS = Prepared(_usable_views, int, int)
 
 def custom_views_for_user(user: User) -> list[CustomView]:
     """The custom views `user` may open, by name. Sharing never widens what a
-    view shows (S3)."""
-    usable = USABLE_VIEWS.objects(user.pk, user.main_team_id or 0)
-    return [CustomView(saved) for saved in usable]
+    view shows (S3). Read once per request, as `user.team_ids` is (the user
+    object lives for one request): a custom view's page asks for its view and
+    then for the sidebar's list. A view saved or deleted answers with a
+    redirect, so the next request reads the list again."""
+    kept = user.__dict__.get("_custom_views")
+    if kept is None:
+        usable = USABLE_VIEWS.objects(user.pk, user.main_team_id or 0)
+        kept = user.__dict__["_custom_views"] = [CustomView(saved) for saved in usable]
+    return kept
 
 
 def get_view_for_user(user: User, slug: str) -> DefaultView | CustomView | None:

@@ -234,6 +234,19 @@ def test_save_the_list_as_a_private_view(client, agent, desk, sidebar_counts):
     assert sidebar_counts(client, nav)[saved.slug] == "1"
 
 
+def test_a_custom_views_page_reads_the_custom_views_once(
+    client, agent, desk, django_assert_max_num_queries
+):
+    """The page asks for its view, then the sidebar for the whole list: one read."""
+    client.force_login(agent)
+    create_view(client, "My high", priority="high")
+    saved = SavedView.objects.get()
+    with django_assert_max_num_queries(40) as page:
+        assert client.get(reverse("tickets:view_tickets", args=[saved.slug])).status_code == 200
+    reads = [q for q in page.captured_queries if 'FROM "tickets_savedview"' in q["sql"]]
+    assert len(reads) == 1
+
+
 def test_views_are_shared_with_chosen_teams_or_everyone(client, agent, desk, team_b, team_a):
     client.force_login(agent)
     create_view(client, "For B", "teams", [team_b])
