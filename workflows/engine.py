@@ -202,10 +202,11 @@ def delivering(ticket_id: Callable[[], int | None]) -> Iterator[None]:
     delivered ticket's events (`ticket_id()`) are run right there, once the
     delivery is done, so its rules cost no second transaction, and an event
     is written only when a rule acts on it (the commit of the delivery is
-    the commit of their evaluation). A failure is rolled back to that point
-    and the events are written for the task queued after commit: the
-    delivery never fails because of a rule. Other tickets' events are
-    written as usual."""
+    the commit of their evaluation). They are asked in Python first: a
+    delivery no rule may act on (most of them) costs no savepoint. A
+    failure is rolled back to that point and the events are written for
+    the task queued after commit: the delivery never fails because of a
+    rule. Other tickets' events are written as usual."""
     token = _buffer.set([])
     try:
         yield
@@ -221,8 +222,12 @@ def delivering(ticket_id: Callable[[], int | None]) -> Iterator[None]:
     if not mine:
         return
     try:
+        ticket = LOCKED_TICKET.first(delivered)
+        if ticket is None or not _may_act(mine, ticket):
+            return
         with transaction.atomic():
-            _run_pending(delivered, first=mine, new=any(e.event == Event.CREATED for e in mine))
+            new = any(e.event == Event.CREATED for e in mine)
+            _run_pending(delivered, first=mine, new=new, ticket=ticket)
     except Exception:
         log.exception("rules for ticket %s left to the worker's task", delivered)
         # Rolled back to before them: written now, for the task.
@@ -266,18 +271,27 @@ LOCKED_TICKET = Prepared(
 )
 
 
-def _run_pending(ticket_id: int, first: list[RuleEvent] | None = None, *, new: bool = False) -> int:
+def _run_pending(
+    ticket_id: int,
+    first: list[RuleEvent] | None = None,
+    *,
+    new: bool = False,
+    ticket: Ticket | None = None,
+) -> int:
     """Run the ticket's waiting events in order; `first`: the ones just
     written by the caller (no need to read them back), `new`: the ticket was
-    made in this transaction. Returns how many."""
-    ticket = LOCKED_TICKET.first(ticket_id)
+    made in this transaction, `ticket`: the caller locked it. Returns how many."""
+    ticket = ticket or LOCKED_TICKET.first(ticket_id)
     if ticket is None:
         return 0
     done = 0
-    pending = RuleEvent.objects.filter(ticket_id=ticket_id, processed_at__isnull=True)
     while done < BATCH:
         # All that waits, in order; rules that act record more, read next.
-        events = first or list(pending.order_by("id")[: BATCH - done])
+        events = first or list(
+            RuleEvent.objects.filter(ticket_id=ticket_id, processed_at__isnull=True).order_by("id")[
+                : BATCH - done
+            ]
+        )
         first = None
         if not events:
             break
@@ -309,6 +323,23 @@ def run_waiting(older_than: datetime.timedelta = datetime.timedelta(minutes=1)) 
     for ticket_id in tickets:
         enqueue("workflows.tasks.run_ticket_events", ticket_id)
     return len(tickets)
+
+
+def _may_act(events: list[RuleEvent], ticket: Ticket) -> bool:
+    """Whether a rule may act on these events of the delivered (locked)
+    ticket, asked in Python only: most deliveries hold no rule, and then no
+    savepoint is made for them (two statements of every inbound message).
+    A condition that needs SQL, or a rule that cannot be read, answers yes:
+    it is asked again where a failure is rolled back. Until a rule acts, the
+    ticket does not change, so each event is asked of the same ticket."""
+    for event in events:
+        rules = listening_rules(event.event)
+        if not rules:
+            continue
+        facts = conditions.EventFacts(ticket, lambda event=event: _message_of(event, ticket))
+        if _may_hold(rules, ticket, facts):
+            return True
+    return False
 
 
 def listening_rules(event: str) -> list[Rule]:
@@ -444,19 +475,7 @@ def evaluate(
     ticket as it is now. Conditions Python can read from the row are read
     there; what needs SQL (associations, SLA states, numbers and dates in
     custom properties) is asked in one query for every rule at once."""
-    known = known_now()
-    answers: dict[int, bool | str] = {}
-    columns: dict[str, Q] = {}
-    pending: dict[int, tuple] = {}
-    for rule in rules:
-        pk = rule.id
-        try:
-            pending[pk] = (
-                _read(parsed(rule, "all"), known, ticket, facts, "all", pk, columns),
-                _read(parsed(rule, "any"), known, ticket, facts, "any", pk, columns),
-            )
-        except (filters.FilterError, ValidationError) as error:
-            answers[pk] = str(error.messages[0] if hasattr(error, "messages") else error)
+    answers, pending, columns = _read_rules(rules, ticket, facts)
     row = {}
     if columns:
         row = (
@@ -471,6 +490,45 @@ def evaluate(
             holds = any(row.get(a) if isinstance(a, str) else a for a in any_of)
         answers[pk] = bool(holds)
     return answers
+
+
+def _may_hold(rules: list[Rule], ticket: Ticket, facts: conditions.EventFacts) -> bool:
+    """Whether one of `rules` may hold, from what Python reads alone: a
+    condition that needs SQL is unknown, and a rule it leaves undecided may
+    hold; so may a rule that cannot be read (it is switched off where the
+    rules run)."""
+    answers, pending, _columns = _read_rules(rules, ticket, facts)
+    if answers:
+        return True
+    for all_of, any_of in pending.values():
+        # Known answers are booleans; a column's name stands for "unknown".
+        if any(a is False for a in all_of):
+            continue
+        if not any_of or any(a is not False for a in any_of):
+            return True
+    return False
+
+
+def _read_rules(
+    rules: list[Rule], ticket: Ticket, facts: conditions.EventFacts | None
+) -> tuple[dict[int, bool | str], dict[int, tuple[list, list]], dict[str, Q]]:
+    """What Python reads of each rule: the reasons of those that cannot be
+    read, each readable rule's answers by group (a boolean, or the name of
+    the SQL column that will hold it), and those columns."""
+    known = known_now()
+    answers: dict[int, bool | str] = {}
+    columns: dict[str, Q] = {}
+    pending: dict[int, tuple[list, list]] = {}
+    for rule in rules:
+        pk = rule.id
+        try:
+            pending[pk] = (
+                _read(parsed(rule, "all"), known, ticket, facts, "all", pk, columns),
+                _read(parsed(rule, "any"), known, ticket, facts, "any", pk, columns),
+            )
+        except (filters.FilterError, ValidationError) as error:
+            answers[pk] = str(error.messages[0] if hasattr(error, "messages") else error)
+    return answers, pending, columns
 
 
 def parsed(rule: Rule, group: str) -> list[filters.Condition]:

@@ -430,3 +430,50 @@ def test_the_inbound_worker_runs_rules_in_its_transaction_and_a_failure_never_lo
     engine.run_ticket_events(ticket.pk)  # the task queued after commit
     ticket.refresh_from_db()
     assert ticket.priority == "urgent"
+
+
+def test_the_inbound_worker_asks_the_rules_in_python_before_it_makes_a_savepoint(
+    pipeline, monkeypatch
+):
+    """Most deliveries hold no rule: they are asked in Python first and cost
+    no savepoint. A condition only SQL can answer still runs where a failure
+    is rolled back, and fires."""
+    from channels_inbound.ingest import inbound_process
+    from channels_inbound.models import InboundItem
+    from channels_inbound.store import inbound_store
+    from tests.factories import EmailAddressFactory, EmailChannelFactory
+    from tickets.models import Tag, Ticket
+
+    EmailChannelFactory(
+        address=EmailAddressFactory(email="support@helpdesk.example"), pipeline=pipeline
+    )
+    rule(
+        "Urgent ones",
+        events=[Event.CREATED, Event.CUSTOMER_MESSAGE],
+        all_=[("priority", "any_of", "urgent")],
+        actions=[{"type": "set_category", "value": "billing_issue"}],
+    )
+    runs = []
+    run_pending = engine._run_pending
+    monkeypatch.setattr(
+        engine, "_run_pending", lambda *a, **k: runs.append(a) or run_pending(*a, **k)
+    )
+
+    def deliver(subject):
+        item, _created = inbound_store(
+            source=InboundItem.Source.PIPE, payload=mail(subject=subject, text="hi")
+        )
+        assert inbound_process(item.pk) == InboundItem.Status.DONE
+        return Ticket.objects.get(name=subject)
+
+    assert deliver("Nothing holds").category == ""
+    assert runs == []
+    tag = Tag.objects.create(name="vip")
+    rule(
+        "Untagged ones",
+        events=[Event.CREATED],
+        all_=[("tags", "has_none", str(tag.pk))],
+        actions=[{"type": "set_priority", "value": "high"}],
+    )
+    assert deliver("Only SQL can tell").priority == "high"
+    assert len(runs) == 1
