@@ -522,9 +522,10 @@ def _read_rules(
     for rule in rules:
         pk = rule.id
         try:
+            any_of = parsed(rule, "any")  # most rules have none
             pending[pk] = (
                 _read(parsed(rule, "all"), known, ticket, facts, "all", pk, columns),
-                _read(parsed(rule, "any"), known, ticket, facts, "any", pk, columns),
+                _read(any_of, known, ticket, facts, "any", pk, columns) if any_of else [],
             )
         except (filters.FilterError, ValidationError) as error:
             answers[pk] = str(error.messages[0] if hasattr(error, "messages") else error)
