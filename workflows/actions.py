@@ -914,7 +914,7 @@ def apply(
             .annotate(config_version=memo.version_subquery())
             .get()
         )
-        with memo.checked(locked.config_version):
+        with memo.checking(locked.config_version):
             _apply(actions, Run(ticket=locked, actor=actor, result=result, name=name))
     return result
 

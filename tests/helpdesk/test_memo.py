@@ -72,6 +72,28 @@ def test_a_value_loaded_while_this_work_changes_settings_is_not_kept(db):
         assert memo.remembered("test.changed", lambda: "read again") == "read again"
 
 
+def test_work_inside_checked_work_keeps_its_version_and_a_change_inside_stops_it(db):
+    """A macro or rule run by an inbound message (actions.apply) checks a
+    version only when the message did not: the message's holds, and a
+    setting changed by an action stops the message from keeping anything."""
+    load = Loads()
+    with memo.checking(-104):
+        memo.remembered("test.key", load)
+        memo.remembered("test.key", load)
+    assert load.count == 1  # a version was checked: kept
+    with memo.checked(-105):
+        with memo.checking(-106):
+            memo.remembered("test.key", load)
+        with memo.checked(-105):
+            memo.remembered("test.key", load)
+        assert load.count == 2  # kept under the message's version, -105
+        with memo.checking(-107):
+            BlockedSender.objects.create(pattern="spam.example")
+        memo.remembered("test.other", load)
+        memo.remembered("test.other", load)
+    assert load.count == 4  # nothing kept after the change
+
+
 @pytest.mark.parametrize(
     "change",
     [
