@@ -287,11 +287,7 @@ def _run_pending(
     done = 0
     while done < BATCH:
         # All that waits, in order; rules that act record more, read next.
-        events = first or list(
-            RuleEvent.objects.filter(ticket_id=ticket_id, processed_at__isnull=True).order_by("id")[
-                : BATCH - done
-            ]
-        )
+        events = first or _waiting(ticket_id, BATCH - done)
         first = None
         if not events:
             break
@@ -309,6 +305,13 @@ def _run_pending(
         if not fired:
             break  # nothing acted: nothing new was recorded
     return done
+
+
+def _waiting(ticket_id: int, limit: int) -> list[RuleEvent]:
+    """The ticket's events not run yet, oldest first (built only when asked:
+    the inbound worker's delivery hands over its own)."""
+    waiting = RuleEvent.objects.filter(ticket_id=ticket_id, processed_at__isnull=True)
+    return list(waiting.order_by("id")[:limit])
 
 
 def run_waiting(older_than: datetime.timedelta = datetime.timedelta(minutes=1)) -> int:
