@@ -61,6 +61,11 @@ def checked(version: int | None) -> Iterator[None]:
         _version.reset(token)
 
 
+def current() -> int | None:
+    """The version checked for the work going on here, None outside one."""
+    return _version.get()
+
+
 def checking(version: int | None) -> contextlib.AbstractContextManager[None]:
     """`checked(version)`, unless the work around this already checked one
     (an inbound message running its rules): that one holds, so a change made

@@ -904,17 +904,18 @@ def apply(
     with its reason, never raised. Returns the reply text and what changed."""
     result = Applied()
     with transaction.atomic(), acting_as(via, name), _remembering():
-        # The settings version comes with the ticket (no round trip of its
-        # own): each change's services then read the SLA settings, the help
-        # desk inbox and the routed teams once for the whole list, not once
-        # per action (helpdesk.memo).
-        locked = (
-            Ticket.objects.locked(ticket.pk)
-            .select_related("pipeline", "stage", "owner", "team")
-            .annotate(config_version=memo.version_subquery())
-            .get()
+        query = Ticket.objects.locked(ticket.pk).select_related(
+            "pipeline", "stage", "owner", "team"
         )
-        with memo.checking(locked.config_version):
+        if memo.current() is None:
+            # The settings version comes with the ticket (no round trip of
+            # its own): each change's services then read the SLA settings,
+            # the help desk inbox and the routed teams once for the whole
+            # list, not once per action (helpdesk.memo). An inbound
+            # message's rules have the message's version already.
+            query = query.annotate(config_version=memo.version_subquery())
+        locked = query.get()
+        with memo.checking(getattr(locked, "config_version", None)):
             _apply(actions, Run(ticket=locked, actor=actor, result=result, name=name))
     return result
 
