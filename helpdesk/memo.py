@@ -70,7 +70,7 @@ def checking(version: int | None) -> contextlib.AbstractContextManager[None]:
     """`checked(version)`, unless the work around this already checked one
     (an inbound message running its rules): that one holds, so a change made
     inside (bump()) still stops the outer work from keeping anything."""
-    if _version.get() is not None:
+    if current() is not None:
         return contextlib.nullcontext()
     return checked(version)
 
