@@ -10,6 +10,7 @@
   var INTERVAL = 5000;
   var NAV_EVERY = 15000;
   var busy = false;
+  var checkAgain = false; // asked while a check was on its way
   var lastNav = 0;
   var list = null;      // the [data-live] box the pending tickets belong to
   var pending = {};     // id -> stamp: the view's tickets the list does not show
@@ -34,7 +35,10 @@
     get(live.dataset.liveUrl + "?since=" + encodeURIComponent(live.dataset.since), false)
       .then(function (answer) { if (live.isConnected) apply(live, answer); })
       .catch(function () { /* offline or signed out: the next turn asks again */ })
-      .then(function () { busy = false; });
+      .then(function () {
+        busy = false;
+        if (checkAgain) { checkAgain = false; check(); }
+      });
   }
 
   function apply(live, answer) {
@@ -144,6 +148,11 @@
   }
 
   setInterval(check, INTERVAL);
+  // Asked now (static/js/workspace.js, a row behind its ticket): a check
+  // already on its way is followed by another.
+  document.addEventListener("live:check", function () {
+    if (busy) checkAgain = true; else check();
+  });
 
   // The list drawn again (the bar clicked, another view): nothing is pending.
   document.addEventListener("htmx:afterSettle", function () {

@@ -370,11 +370,36 @@
   // only when the list shows that row (tickets.rendering.row_shown): htmx
   // logs an error for a row it cannot find (a ticket opened from a link, or
   // on another page of its view).
+  // A ticket opened by its address draws its list after the page: an edit
+  // sent before that list came may be behind in it once both have come, and
+  // the live check is asked (static/js/live.js) to draw that row again.
+  var sentBeforeList = null;  // the ticket of such an edit, until it is answered
+  var rowBehind = null;       // its ticket, once it is
+  function listComing() {
+    var list = document.getElementById("list-pane");
+    return !!list && list.getAttribute("aria-busy") === "true";
+  }
   document.addEventListener("htmx:configRequest", function (event) {
     var detail = document.getElementById("detail-pane");
     var id = detail && detail.dataset.ticket;
-    if (id) event.detail.headers["X-Row-Shown"] = document.getElementById("row-" + id) ? "1" : "0";
+    if (!id) return;
+    var shown = !!document.getElementById("row-" + id);
+    event.detail.headers["X-Row-Shown"] = shown ? "1" : "0";
+    if (!shown && event.detail.verb !== "get" && listComing()) sentBeforeList = id;
   });
+  function catchUpRow() {
+    if (!rowBehind || listComing()) return;
+    if (document.getElementById("row-" + rowBehind)) document.dispatchEvent(new CustomEvent("live:check"));
+    rowBehind = null;
+  }
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (sentBeforeList && event.detail.requestConfig && event.detail.requestConfig.verb !== "get") {
+      rowBehind = sentBeforeList;
+      sentBeforeList = null;
+    }
+    catchUpRow();
+  });
+  document.addEventListener("htmx:afterSettle", catchUpRow);
   document.addEventListener("htmx:configRequest", function (event) {
     if (event.target.matches && event.target.matches("[data-presence]")) {
       // Presence pings say whether this agent typed in the last few seconds.

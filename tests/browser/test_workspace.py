@@ -203,6 +203,28 @@ def test_each_header_field_is_edited_in_place(page, sign_in, desk):
     )
 
 
+def test_an_edit_answered_before_its_list_came_is_drawn_in_the_list(page, sign_in, desk):
+    """A ticket opened by its address draws its list after the page. The list
+    is held here, drawn before the edit and given to the page after it: its
+    row comes behind the ticket, and is drawn again well before the live
+    check's five-second turn would."""
+    ticket = desk["tickets"]["unassigned"]
+    sign_in(desk["agent"])
+    held = []
+    page.route(
+        re.compile(r"/views/unassigned/\?open="), lambda route: held.append((route, route.fetch()))
+    )
+    page.goto(f"/views/unassigned/tickets/{ticket.pk}/")
+    while not held:
+        page.wait_for_timeout(20)
+    with page.expect_response(lambda r: "/fields/owner/" in r.url) as answer:
+        page.locator("#ticket-header select[name=owner]").select_option(label="Jonas B")
+    assert answer.value.request.headers["x-row-shown"] == "0"
+    route, drawn_before = held[0]
+    route.fulfill(response=drawn_before)
+    expect(page.locator(f"#row-{ticket.pk} .row-owner")).to_contain_text("JB", timeout=2500)
+
+
 def test_an_edit_to_a_ticket_its_list_does_not_show_keeps_the_console_silent(page, sign_in, desk):
     """A ticket opened from a link, outside the list beside it: the answer
     leaves its row out (htmx logs an error for a row it cannot find, and the
