@@ -89,3 +89,12 @@ beat: $(STAMP)
 # Refresh the .po files from the code (needs GNU gettext).
 messages: $(STAMP)
 	$(PY) manage.py makemessages --no-location --no-obsolete $(addprefix --locale=,$(LOCALES))
+
+# The peer product of issue 22, django-helpdesk 2.6.1, in .peer/ (venv, its own
+# database helpdesk_peer), seeded like our bench dataset: make peer PEER_TICKETS=100000
+# Then scripts/peer/compare.py measures both sides (scripts/peer/README.md).
+PEER_TICKETS ?= 100000
+.PHONY: peer
+peer:
+	scripts/peer/setup.sh
+	nice -n 19 .peer/venv/bin/python scripts/peer/manage.py peer_seed --tickets $(PEER_TICKETS)
