@@ -10,6 +10,7 @@ filter never widens what a user may see.
 """
 
 import datetime
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -686,6 +687,24 @@ _GROUPED_BY = {
 }
 
 
+class _Tier:
+    """One tier's tickets, narrowed when the pager first reads it (a
+    queryset to it otherwise). A sort by owner has a tier per owner, and a
+    page is mostly filled from the first: building the query of each of 41
+    owners' tiers took 2.7 ms of a 40 ms table page at a million tickets
+    (issue 22)."""
+
+    def __init__(self, tickets, condition: Q):
+        self._tickets, self._condition = tickets, condition
+
+    @functools.cached_property
+    def _narrowed(self):
+        return self._tickets.filter(self._condition)
+
+    def __getattr__(self, name: str):
+        return getattr(self._narrowed, name)
+
+
 def sort_tiers(tickets, key: str) -> list[tuple]:
     """sort() as tiers listed one after the other, each (tickets, order): the
     same order, cut so that an index reads each tier in order however many
@@ -742,4 +761,4 @@ def sort_tiers(tickets, key: str) -> list[tuple]:
         groups.reverse()
     if name in ("team", "owner"):  # tickets without one last, either way
         groups.append(Q(**{f"{name}__isnull": True}))
-    return [(tickets.filter(group), (tie,)) for group in groups]
+    return [(_Tier(tickets, group), (tie,)) for group in groups]
