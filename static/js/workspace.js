@@ -385,7 +385,9 @@
     if (!id) return;
     var shown = !!document.getElementById("row-" + id);
     event.detail.headers["X-Row-Shown"] = shown ? "1" : "0";
-    if (!shown && event.detail.verb !== "get" && listComing()) sentBeforeList = id;
+    // An edit, not the presence ping the pane sends as it opens.
+    var edit = event.detail.verb !== "get" && !(event.target.matches && event.target.matches("[data-presence]"));
+    if (!shown && edit && listComing()) sentBeforeList = id;
   });
   function catchUpRow() {
     if (!rowBehind || listComing()) return;

@@ -225,6 +225,28 @@ def test_an_edit_answered_before_its_list_came_is_drawn_in_the_list(page, sign_i
     expect(page.locator(f"#row-{ticket.pk} .row-owner")).to_contain_text("JB", timeout=2500)
 
 
+def test_the_presence_ping_sent_before_the_list_came_asks_no_live_check(page, sign_in, desk):
+    """Only an edit brings the live check forward: the pane's presence ping,
+    also sent before the list came, does not (a check then could draw the
+    header again under an agent's edit)."""
+    ticket = desk["tickets"]["unassigned"]
+    sign_in(desk["agent"])
+    held, checks = [], []
+    page.route(
+        re.compile(r"/views/unassigned/\?open="), lambda route: held.append((route, route.fetch()))
+    )
+    page.on("request", lambda r: checks.append(r.url) if "/changes/" in r.url else None)
+    with page.expect_response(lambda r: "/presence/" in r.url):
+        page.goto(f"/views/unassigned/tickets/{ticket.pk}/")
+    while not held:
+        page.wait_for_timeout(20)
+    route, drawn = held[0]
+    route.fulfill(response=drawn)
+    expect(page.locator(f"#row-{ticket.pk}")).to_have_count(1)
+    page.wait_for_timeout(1500)  # the live check's own turn is 5 s
+    assert checks == []
+
+
 def test_an_edit_to_a_ticket_its_list_does_not_show_keeps_the_console_silent(page, sign_in, desk):
     """A ticket opened from a link, outside the list beside it: the answer
     leaves its row out (htmx logs an error for a row it cannot find, and the
