@@ -49,6 +49,14 @@ from helpdesk.management import (
     bench_rules,
     bench_webhooks,
 )
+from helpdesk.management.bench_words import (
+    KOREAN_RARE_SHARE,
+    KOREAN_SYLLABLES,
+    OPEN_SHARE,
+    RARE_SYLLABLES,
+    WORDS,
+    rare_word,
+)
 from tickets import filters, queries, search
 from tickets.models import (
     Pipeline,
@@ -62,23 +70,8 @@ from tickets.models import (
     TicketTag,
 )
 
-OPEN_SHARE = 0.08  # a help desk closes most of what it gets: ~8 % of all tickets open
 CONTACTS_PER_TICKET = 3  # contacts in the CRM per ticket; a ticket has 1 to 3 of them
 TICKET_CONTACTS = ((1, 2, 3), (6, 3, 1))  # how many a ticket has, and how often: ~1.5
-# Common words: a description draws 8, so each is in about a quarter of the tickets.
-WORDS = (
-    "invoice login password refund export crash sync webhook delivery account billing "
-    "결제 배송 로그인 환불 發票 登入 匯出 Rechnung Passwort Lieferung lasku kirjautuminen "
-    "faktura logowanie zamówienie"
-).split()
-# A description ends with one rare word, spelt from four of these syllables (Latin
-# or Hangul), drawn from a vocabulary of a fifth of the ticket count: each rare
-# word is in a handful of tickets. The Hangul ones share no pair with WORDS.
-RARE_SYLLABLES = (
-    "ka ze mo ri tu va ne lo pi su do ge ha ju ke mi no ra se ti wo ya bu fe gi".split()
-)
-KOREAN_SYLLABLES = "가 나 다 라 마 바 사 아 자 차 카 타 파 하 고 노 도 모 보 소 오 조 초 호".split()
-KOREAN_RARE_SHARE = 0.25
 # Custom properties (PropertyDefinition) in Ticket.properties, set on most tickets.
 PLANS = (("free", "pro", "enterprise"), (55, 30, 15))
 PROPERTIES_SHARE = 0.9
@@ -182,15 +175,6 @@ def contact(index: int, companies: list) -> dict:
 def phone_number(template: str, rng: random.Random) -> str:
     digits = iter(f"{rng.randrange(10**12):012d}")
     return "".join(next(digits) if c == "#" else c for c in template)
-
-
-def rare_word(number: int, syllables: list[str]) -> str:
-    """The rare word `number`: its last four digits in base len(syllables), spelt."""
-    spelt = []
-    for _ in range(4):
-        number, digit = divmod(number, len(syllables))
-        spelt.append(syllables[digit])
-    return "".join(spelt)
 
 
 def ticket_properties(rng: random.Random) -> dict:

@@ -42,19 +42,16 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from helpdesk.models import FollowUp, Queue, Ticket, UserSettings
+from peer_site.vocabulary import ours
 
-# The same vocabularies as our bench (helpdesk/management/commands/bench.py).
-OPEN_SHARE = 0.08
-WORDS = (
-    "invoice login password refund export crash sync webhook delivery account billing "
-    "결제 배송 로그인 환불 發票 登入 匯出 Rechnung Passwort Lieferung lasku kirjautuminen "
-    "faktura logowanie zamówienie"
-).split()
-RARE_SYLLABLES = (
-    "ka ze mo ri tu va ne lo pi su do ge ha ju ke mi no ra se ti wo ya bu fe gi".split()
-)
-KOREAN_SYLLABLES = "가 나 다 라 마 바 사 아 자 차 카 타 파 하 고 노 도 모 보 소 오 조 초 호".split()
-KOREAN_RARE_SHARE = 0.25
+# The same vocabularies as our bench (helpdesk/management/bench_words.py).
+OPEN_SHARE = ours.OPEN_SHARE
+WORDS = ours.WORDS
+RARE_SYLLABLES = ours.RARE_SYLLABLES
+KOREAN_SYLLABLES = ours.KOREAN_SYLLABLES
+KOREAN_RARE_SHARE = ours.KOREAN_RARE_SHARE
+rare_word = ours.rare_word
+
 AGENT_NAMES = (
     "Emma Liam Olivia Noah Ava James Sophia Lucas Grace Henry 민준 서연 지호 하은 도윤 수아 "
     "慧玲 志明 怡君 俊傑 淑芬 家豪 Łukasz Małgorzata Wojciech Zofia Paweł Agnieszka "
@@ -68,14 +65,6 @@ PRIORITIES = (1, 2, 3, 4)  # ours: urgent, high, medium, low
 AGENT_USERNAME = "peeragent"
 AGENT_PASSWORD = "peer-agent-password"
 LONG_THREAD = 8
-
-
-def rare_word(number: int, syllables: list[str]) -> str:
-    spelt = []
-    for _ in range(4):
-        number, digit = divmod(number, len(syllables))
-        spelt.append(syllables[digit])
-    return "".join(spelt)
 
 
 def copy(table: str, columns: tuple[str, ...], rows) -> None:
