@@ -121,19 +121,6 @@ def ours_django(database_url: str):
     django.setup()
 
 
-def ours_session(agent) -> str:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(agent.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = agent.get_session_auth_hash()
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-
-
 # What each side measures ----------------------------------------------------
 
 
@@ -413,7 +400,9 @@ def main() -> None:
     elif args.ours_user:
         ours_cookie = form_login(args.ours, "/accounts/login/", args.ours_user, args.ours_password)
     elif "agent" in ours_found:
-        ours_cookie = ours_session(ours_found["agent"])
+        from helpdesk.management.commands.bench_http import session_cookie
+
+        ours_cookie = session_cookie(ours_found["agent"])
     else:
         sys.exit("ours: give --ours-cookie, --ours-user/--ours-password or DATABASE_URL")
     peer_cookie = args.peer_cookie or form_login(

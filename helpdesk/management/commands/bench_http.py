@@ -55,7 +55,7 @@ class Command(BaseCommand):
             + "?sort=created_at",
             "ticket page (full)": reverse("tickets:ticket_detail", args=["mine", ticket.pk]),
         }
-        cookie = f"{settings.SESSION_COOKIE_NAME}={self.session(agent)}"
+        cookie = session_cookie(agent)
         port = free_port()
         env = Ingest().environment()  # this database, Redis, production settings
         if not Path(settings.STATIC_ROOT, "staticfiles.json").exists():
@@ -92,15 +92,6 @@ class Command(BaseCommand):
             os.killpg(web.pid, signal.SIGTERM)
             web.wait(timeout=30)
 
-    def session(self, user: User) -> str:
-        """A signed-in session, as the sign-in form would leave it."""
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        return session.session_key
-
     def measure(self, wrk, name, url, cookie, seconds, connections):
         subprocess.run(  # warm both workers up
             [wrk, "-t2", "-c2", f"-d{min(2, seconds)}s", "-H", f"Cookie: {cookie}", url],
@@ -134,3 +125,14 @@ class Command(BaseCommand):
             f"  {name}: {rate:.1f} requests/s, latency p50 {latency.get('50')} "
             f"p90 {latency.get('90')} p99 {latency.get('99')}{verdict}"
         )
+
+
+def session_cookie(user: User) -> str:
+    """The cookie of a signed-in session, as the sign-in form would leave it
+    (also the peer comparison's, scripts/peer/compare.py)."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
