@@ -203,6 +203,28 @@ def test_each_header_field_is_edited_in_place(page, sign_in, desk):
     )
 
 
+class HeldList:
+    """The list a deep-linked Unassigned ticket draws after its page, held:
+    fetched as soon as the page asks (drawn before what the test does next)
+    and given to the page on release()."""
+
+    def __init__(self, page):
+        self.page, self.held = page, []
+        page.route(
+            re.compile(r"/views/unassigned/\?open="),
+            lambda route: self.held.append((route, route.fetch())),
+        )
+
+    def fetched(self):
+        while not self.held:
+            self.page.wait_for_timeout(20)
+
+    def release(self):
+        self.fetched()
+        route, drawn = self.held[0]
+        route.fulfill(response=drawn)
+
+
 def test_an_edit_answered_before_its_list_came_is_drawn_in_the_list(page, sign_in, desk):
     """A ticket opened by its address draws its list after the page. The list
     is held here, drawn before the edit and given to the page after it: its
@@ -210,18 +232,13 @@ def test_an_edit_answered_before_its_list_came_is_drawn_in_the_list(page, sign_i
     check's five-second turn would."""
     ticket = desk["tickets"]["unassigned"]
     sign_in(desk["agent"])
-    held = []
-    page.route(
-        re.compile(r"/views/unassigned/\?open="), lambda route: held.append((route, route.fetch()))
-    )
+    held_list = HeldList(page)
     page.goto(f"/views/unassigned/tickets/{ticket.pk}/")
-    while not held:
-        page.wait_for_timeout(20)
+    held_list.fetched()
     with page.expect_response(lambda r: "/fields/owner/" in r.url) as answer:
         page.locator("#ticket-header select[name=owner]").select_option(label="Jonas B")
     assert answer.value.request.headers["x-row-shown"] == "0"
-    route, drawn_before = held[0]
-    route.fulfill(response=drawn_before)
+    held_list.release()
     expect(page.locator(f"#row-{ticket.pk} .row-owner")).to_contain_text("JB", timeout=2500)
 
 
@@ -231,17 +248,12 @@ def test_the_presence_ping_sent_before_the_list_came_asks_no_live_check(page, si
     header again under an agent's edit)."""
     ticket = desk["tickets"]["unassigned"]
     sign_in(desk["agent"])
-    held, checks = [], []
-    page.route(
-        re.compile(r"/views/unassigned/\?open="), lambda route: held.append((route, route.fetch()))
-    )
+    checks = []
+    held_list = HeldList(page)
     page.on("request", lambda r: checks.append(r.url) if "/changes/" in r.url else None)
     with page.expect_response(lambda r: "/presence/" in r.url):
         page.goto(f"/views/unassigned/tickets/{ticket.pk}/")
-    while not held:
-        page.wait_for_timeout(20)
-    route, drawn = held[0]
-    route.fulfill(response=drawn)
+    held_list.release()
     expect(page.locator(f"#row-{ticket.pk}")).to_have_count(1)
     page.wait_for_timeout(1500)  # the live check's own turn is 5 s
     assert checks == []
