@@ -370,6 +370,7 @@
   // only when the list shows that row (tickets.rendering.row_shown): htmx
   // logs an error for a row it cannot find (a ticket opened from a link, or
   // on another page of its view).
+  //
   // A ticket opened by its address draws its list after the page: an edit
   // sent before that list came may be behind in it once both have come, and
   // the live check is asked (static/js/live.js) to draw that row again.
