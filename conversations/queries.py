@@ -4,6 +4,7 @@ tickets.access; everything here hangs off that ticket."""
 import functools
 
 from accounts.models import User
+from crm.models import Contact
 from helpdesk.prepared import Prepared, keep_prefetched
 from tickets.models import Source, Ticket
 
@@ -25,13 +26,20 @@ MESSAGES_SHOWN = 20
 EARLIER_PAGE = 50
 
 
-def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = MESSAGES_SHOWN):
+def messages_for_ticket(
+    ticket: Ticket,
+    before: int | None = None,
+    limit: int = MESSAGES_SHOWN,
+    threads: list[Thread] | None = None,
+):
     """The latest `limit` messages (before message `before`), oldest first,
-    comments included, and whether there are earlier ones."""
+    comments included, and whether there are earlier ones. `threads`: the
+    ticket's, when the caller has read them already (THREADS)."""
     if before:
         page = _page(limit, earlier=True).objects(ticket.pk, before)
     else:
         page = _page(limit, earlier=False).objects(ticket.pk)
+    _join_threads(ticket, page, threads)
     files = {m.pk: [] for m in page}
     if page:
         for attachment in PAGE_FILES.objects(ticket.pk, page[-1].pk, page[0].pk):
@@ -48,19 +56,41 @@ def messages_for_ticket(ticket: Ticket, before: int | None = None, limit: int = 
 @functools.cache
 def _page(limit: int, *, earlier: bool) -> Prepared:
     """A page of a ticket's messages, latest first, one more than `limit`:
-    read for every ticket opened, compiled once (helpdesk.prepared)."""
+    read for every ticket opened, compiled once (helpdesk.prepared).
+
+    Its thread and contact are not joined here but set afterwards
+    (`_join_threads`). PostgreSQL plans every statement again (no server-side
+    prepared statements, for PgBouncer), and a join of six tables costs it
+    1.6 ms to plan, against 0.3 ms for these four and 0.15 ms to run."""
 
     def build(ticket: int, before: int = 0):
         messages = Message.objects.filter(ticket=ticket)
         if earlier:
             messages = messages.filter(pk__lt=before)
         return (
-            messages.select_related("author", "outbound", "messenger", "thread", "contact")
+            messages.select_related("author", "outbound", "messenger")
             .defer("references")
             .order_by("-id")[: limit + 1]
         )
 
     return Prepared(build, int, int) if earlier else Prepared(build, int)
+
+
+def _join_threads(ticket: Ticket, page: list[Message], threads: list[Thread] | None) -> None:
+    """Each message's thread, from the ticket's threads, and the contact of a
+    chat visitor's message once the visitor is linked to one (what its sender's
+    name shows, `Message.sender_display`)."""
+    by_id = {t.pk: t for t in (THREADS.objects(ticket.pk) if threads is None else threads)}
+    if missing := {m.thread_id for m in page} - by_id.keys():
+        by_id |= Thread.objects.select_related("inbox").in_bulk(missing)
+    for message in page:
+        message.thread = by_id[message.thread_id]
+    linked = {m.contact_id for m in page if m.contact_id and m.thread.visitor_key}
+    if linked:
+        contacts = Contact.objects.in_bulk(linked)
+        for message in page:
+            if message.contact_id in linked:
+                message.contact = contacts[message.contact_id]
 
 
 def messages_since(ticket: Ticket, seen: int, user: User) -> int:
@@ -119,7 +149,8 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
     """The conversation pane: messages, this user's drafts, and the reply editor's
     values: what the agent just posted, else their draft, else the defaults
     (reply to the latest message, from the address the customer wrote to)."""
-    messages, has_earlier = messages_for_ticket(ticket)
+    threads = THREADS.objects(ticket.pk)
+    messages, has_earlier = messages_for_ticket(ticket, threads=threads)
     drafts = {d.kind: d for d in DRAFTS.objects(user.pk, ticket.pk)}
     comment_draft = drafts.get(Draft.Kind.COMMENT)
     comment_html = comment_draft.html if comment_draft else ""
@@ -177,7 +208,6 @@ def conversation_for(user: User, ticket: Ticket, posted=None) -> dict:
             "html": signatures.get(sender.pk if sender else None, ""),
             "signatures": signatures if any(signatures.values()) else {},
         }
-    threads = THREADS.objects(ticket.pk)
     outside = {t.pk: t.inbox for t in threads if not t.inbox.is_help_desk}
     composer |= {
         # A conversation moved to another inbox is answered there (S14).

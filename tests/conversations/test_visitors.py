@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from conversations import services
+from conversations import queries, services
 from conversations.models import Channel, Message, Thread
 from conversations.services import help_desk_inbox
 from crm.models import Contact
@@ -127,3 +127,23 @@ def test_earlier_chat_messages_show_the_contacts_name_once_linked(client, agent,
     page = client.get(reverse("tickets:ticket_detail", args=["all-open", ticket.pk])).content
     assert page.decode().count("<strong>Emma Wilson</strong>") == 2
     assert "Visitor 4821" not in page.decode()
+
+
+def test_a_pages_linked_visitors_are_read_in_one_statement(agent, chat, django_assert_num_queries):
+    ticket, (first, _second) = chat
+    Thread.objects.filter(pk=first.thread_id).update(visitor_key="widget:abc")
+    emma = ContactFactory(first_name="Emma", last_name="Wilson")
+    services.visitor_associate(actor=agent, message=first, contact=emma)
+    threads = queries.THREADS.objects(ticket.pk)
+    # The page, its files, the linked contacts: the threads were given.
+    with django_assert_num_queries(3):
+        messages, _earlier = queries.messages_for_ticket(ticket, threads=threads)
+        assert [m.sender_display for m in messages] == ["Emma Wilson", "Emma Wilson"]
+
+
+def test_a_message_whose_thread_is_elsewhere_still_shows_its_channel(chat):
+    ticket, (first, _second) = chat
+    elsewhere = TicketFactory(pipeline=ticket.pipeline)
+    Thread.objects.filter(pk=first.thread_id).update(ticket=elsewhere)
+    messages, _earlier = queries.messages_for_ticket(ticket)
+    assert [m.thread.channel for m in messages] == [Channel.CHAT, Channel.CHAT]
