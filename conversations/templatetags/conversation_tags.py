@@ -5,12 +5,12 @@ from django import template
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import translation
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from conversations.sanitize import SANITIZER_VERSION, clean_editor_html, clean_inbound_html
+from helpdesk.html import html, html_join
 from tickets.templatetags.workspace import icon, when
 
 register = template.Library()
@@ -105,7 +105,7 @@ def split_name(full: str) -> tuple[str, str]:
 
 # A message of the conversation, built here rather than by a template: a
 # ticket pane shows up to 20, and the template engine took 0.35 ms for each
-# (issue 22). Every value goes through format_html, which escapes it; the
+# (issue 22). Every value goes through helpdesk.html, which escapes it; the
 # fixed words are translated and escaped once per language.
 
 CHANNEL_ICONS = {
@@ -151,11 +151,9 @@ def _words(language: str) -> dict:
             "load_images": _("Load images"),
             "original": _("Show original formatting"),
         }
-        words = {key: format_html("{}", text) for key, text in words.items()}
-        words["channels"] = {value: format_html("{}", label) for value, label in Channel.choices}
-        words["joined"] = {
-            value: format_html("{}", label) for value, label in Message.JoinedBy.choices
-        }
+        words = {key: html("{}", text) for key, text in words.items()}
+        words["channels"] = {value: html("{}", label) for value, label in Channel.choices}
+        words["joined"] = {value: html("{}", label) for value, label in Message.JoinedBy.choices}
     return words
 
 
@@ -165,7 +163,7 @@ def message_article(context, m) -> str:
     the view the move forms return to and a failed move's error and number."""
     w = _words(translation.get_language())
     body = message_body(m)
-    return format_html(
+    return html(
         '<article id="message-{}" class="message{}{}" data-message="{}">\n{}{}'
         '<div class="message-body" hx-disable>{}</div>\n{}{}{}</article>\n',
         m.pk,
@@ -175,11 +173,11 @@ def message_article(context, m) -> str:
         " message-bot" if m.is_bot else "",
         m.pk,
         _head(context, m, w),
-        format_html('<div id="visitor-{}" hidden></div>\n', m.pk)
+        html('<div id="visitor-{}" hidden></div>\n', m.pk)
         if m.is_inbound and not m.contact_id
         else "",
         body["html"],
-        format_html(
+        html(
             '<details class="message-quoted">\n<summary title="{}" aria-label="{}">•••</summary>\n'
             '<div class="message-body" hx-disable>{}</div>\n</details>\n',
             w["quoted"],
@@ -197,7 +195,7 @@ def message_article(context, m) -> str:
 def message_articles(context, messages) -> str:
     """The conversation's messages, one message_article each, joined in one
     call rather than by a template loop rendering a partial per message."""
-    return format_html_join("", "{}", ((message_article(context, m),) for m in messages))
+    return html_join("", "{}", ((message_article(context, m),) for m in messages))
 
 
 def _head(context, m, w: dict) -> str:
@@ -210,7 +208,7 @@ def _head(context, m, w: dict) -> str:
         avatar = (m.from_name or m.from_email)[:1].upper() or icon("user", 14)
     visitor = reply = move = ""
     if m.is_inbound and not m.contact_id:
-        visitor = format_html(
+        visitor = html(
             '<button type="button" class="btn btn-ghost btn-icon btn-small" '
             'data-toggle-visitor="{}" data-visitor-url="{}?panel=1" title="{}" '
             'aria-label="{}">{}</button>\n',
@@ -223,7 +221,7 @@ def _head(context, m, w: dict) -> str:
     if m.is_inbound and not m.is_comment and not m.thread.visitor_key:
         move = _move_menu(context, m, w)
     if not m.is_comment and not m.is_bot:
-        reply = format_html(
+        reply = html(
             '<button type="button" class="btn btn-ghost btn-icon btn-small" '
             'data-reply-to="{}" data-reply-label="{}" title="{}" aria-label="{}">{}</button>\n',
             m.pk,
@@ -232,7 +230,7 @@ def _head(context, m, w: dict) -> str:
             w["reply"],
             icon("reply"),
         )
-    return format_html(
+    return html(
         '<header class="message-head">\n<span class="avatar{}">{}</span>\n'
         '<div class="message-meta">\n<div class="message-from">\n<strong>{}</strong>\n{}'
         "</div>\n{}{}</div>\n{}{}"
@@ -240,10 +238,10 @@ def _head(context, m, w: dict) -> str:
         " avatar-contact" if m.is_inbound else "",
         avatar,
         m.sender_display,
-        format_html('<span class="muted">&lt;{}&gt;</span>\n', m.from_email)
+        html('<span class="muted">&lt;{}&gt;</span>\n', m.from_email)
         if not m.is_comment and m.from_email
         else "",
-        format_html(
+        html(
             '<span class="unverified" title="{}">{}{}</span>\n',
             w["dmarc"],
             icon("shield-alert", 12),
@@ -263,19 +261,19 @@ def _head(context, m, w: dict) -> str:
 
 def _recipients(m, w: dict) -> str:
     if m.is_comment:
-        return format_html(
+        return html(
             '<div class="comment-badge">{}<span>{}</span></div>\n', icon("lock", 12), w["comment"]
         )
     if m.is_bot:
-        return format_html('<div class="message-to muted">{}</div>\n', w["bot"])
+        return html('<div class="message-to muted">{}</div>\n', w["bot"])
     if not (m.to or m.cc or m.bcc):
         return ""
-    return format_html(
+    return html(
         '<div class="message-to muted">{}: {}{}{}</div>\n',
         w["to"],
         ", ".join(m.to),
-        format_html(" · {}: {}", w["cc"], ", ".join(m.cc)) if m.cc else "",
-        format_html(" · {}: {}", w["bcc"], ", ".join(m.bcc)) if m.bcc else "",
+        html(" · {}: {}", w["cc"], ", ".join(m.cc)) if m.cc else "",
+        html(" · {}: {}", w["bcc"], ", ".join(m.bcc)) if m.bcc else "",
     )
 
 
@@ -284,7 +282,7 @@ def _delivery(m, w: dict) -> str:
     if not delivery or delivery.status == "sent":
         return ""
     if delivery.status == "failed":
-        return format_html(
+        return html(
             '<span class="delivery delivery-failed" title="{}">{}{}</span>\n'
             '<button type="button" class="btn btn-small" hx-post="{}" hx-target="#message-{}" '
             'hx-swap="outerHTML">{}<span>{}</span></button>\n',
@@ -296,7 +294,7 @@ def _delivery(m, w: dict) -> str:
             icon("rotate-cw", 12),
             w["send_again"],
         )
-    return format_html(
+    return html(
         '<span class="delivery{}">{}{}</span>\n',
         " delivery-retrying" if delivery.last_error else "",
         icon("clock", 12),
@@ -311,12 +309,12 @@ def _channel(m, w: dict) -> str:
     label = w["channels"].get(channel, channel)
     joined = ""
     if m.joined_by:
-        joined = format_html(
+        joined = html(
             " · {}{}",
             w["joined"].get(m.joined_by, m.joined_by),
-            format_html(" (#{})", m.joined_ticket_id) if m.joined_ticket_id else "",
+            html(" (#{})", m.joined_ticket_id) if m.joined_ticket_id else "",
         )
-    return format_html(
+    return html(
         '<span class="message-channel" title="{}{}" role="img" aria-label="{}">{}</span>\n',
         label,
         joined,
@@ -330,7 +328,7 @@ def _move_menu(context, m, w: dict) -> str:
     view = context.get("view")
     slug = (getattr(view, "slug", "") if view else "") or context.get("view_slug") or ""
     url = reverse("conversations:message_move", args=[m.pk])
-    return format_html(
+    return html(
         '<details class="message-move"{}>\n'
         '<summary class="btn btn-ghost btn-icon btn-small" title="{}" aria-label="{}">{}</summary>\n'
         '<div class="menu-panel">\n<p class="muted small">{}</p>\n'
@@ -360,7 +358,7 @@ def _move_menu(context, m, w: dict) -> str:
         m.pk,
         context.get("move_to") or "",
         w["move_button"],
-        format_html('<span class="field-error" role="alert">{}</span>\n', error) if error else "",
+        html('<span class="field-error" role="alert">{}</span>\n', error) if error else "",
     )
 
 
@@ -371,7 +369,7 @@ def _original(m, body: dict, w: dict) -> str:
     notice = ""
     if body["blocked_images"]:
         count = body["blocked_images"]
-        notice = format_html(
+        notice = html(
             '<p class="remote-notice muted small">{}<span>{}</span>\n'
             '<button type="button" class="link-button" hx-get="{}?images=1" '
             'hx-target="#original-{}" hx-swap="outerHTML">{}</button></p>\n',
@@ -386,7 +384,7 @@ def _original(m, body: dict, w: dict) -> str:
             m.pk,
             w["load_images"],
         )
-    return format_html(
+    return html(
         '<div class="message-original" id="original-{}">\n{}'
         '<button type="button" class="link-button small" hx-get="{}" hx-target="#original-{}" '
         'hx-swap="outerHTML">{}</button>\n</div>\n',
@@ -405,20 +403,20 @@ def _attachments(attachments) -> str:
     for a in attachments:
         url = reverse("conversations:attachment_download", args=[a.pk])
         items.append(
-            format_html(
+            html(
                 '<li>\n<a class="attachment" href="{}"{}>\n{}\n'
                 '<span class="attachment-name">{}</span><span class="muted small">{}</span>\n'
                 "</a>\n</li>\n",
                 url,
                 "" if a.is_image else " download",
-                format_html('<img src="{}" alt="" loading="lazy" class="attachment-thumb">', url)
+                html('<img src="{}" alt="" loading="lazy" class="attachment-thumb">', url)
                 if a.is_image
                 else icon("paperclip"),
                 a.filename,
                 filesizeformat(a.size),
             )
         )
-    return format_html(
+    return html(
         '<ul class="attachment-list">\n{}</ul>\n',
-        format_html_join("", "{}", ((item,) for item in items)),
+        html_join("", "{}", ((item,) for item in items)),
     )

@@ -4,11 +4,11 @@ from django import template
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from helpdesk.html import html
 from sla import clocks
 from sla.models import SlaOutcome
 from tickets.templatetags.workspace import icon
@@ -32,7 +32,7 @@ def sla_badge(ticket, long=False) -> str:
     else:
         text = _("%(time)s left") % {"time": timeuntil(due, now, depth=1)}
     goal = str(GOALS(state["goal"]).label)
-    return format_html(
+    return html(
         '<span class="sla sla-{}" title="{}: {}">{}<span>{}{}</span></span>',
         state["state"],
         goal,

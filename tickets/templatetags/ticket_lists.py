@@ -2,9 +2,9 @@
 page, a condition left out), sort indicators, and condition values as labels."""
 
 from django import template
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
+from helpdesk.html import html, html_join
 from tickets.rendering import TABLE_CELLS
 from tickets.search import highlight
 
@@ -47,11 +47,7 @@ def sort_state(state, key: str) -> str:
 @register.simple_tag
 def sort_arrow(state, key: str) -> str:
     arrow = {"ascending": "↑", "descending": "↓"}.get(_direction(state, key))
-    return (
-        format_html(' <span class="sort-arrow" aria-hidden="true">{}</span>', arrow)
-        if arrow
-        else ""
-    )
+    return html(' <span class="sort-arrow" aria-hidden="true">{}</span>', arrow) if arrow else ""
 
 
 @register.simple_tag
@@ -65,25 +61,25 @@ def condition_value(condition, prop) -> str:
     return condition.value
 
 
-EMPTY = format_html('<span class="muted">{}</span>', "\u2014")
+EMPTY = html('<span class="muted">{}</span>', "\u2014")
 
 
 def _status(ticket):
     closed = " status-closed" if ticket.stage.is_closed else ""
-    return format_html('<span class="status{}">{}</span>', closed, ticket.stage.local_name)
+    return html('<span class="status{}">{}</span>', closed, ticket.stage.local_name)
 
 
 def _priority(ticket):
     if not ticket.priority:
         return EMPTY
     label = priority_label(ticket.priority)
-    return format_html('<span class="priority priority-{}">{}</span>', ticket.priority, label)
+    return html('<span class="priority priority-{}">{}</span>', ticket.priority, label)
 
 
 def _owner(ticket):
     if not ticket.owner:
-        return format_html('<span class="muted">{}</span>', _("Unassigned"))
-    return format_html(
+        return html('<span class="muted">{}</span>', _("Unassigned"))
+    return html(
         '<span class="avatar avatar-xs">{}</span> {}',
         ticket.owner.initials,
         ticket.owner.display_name,
@@ -95,7 +91,7 @@ def _tags(ticket):
     tags = ticket.tags.all()
     if not tags:
         return EMPTY
-    return format_html_join(
+    return html_join(
         " ", '<span class="tag tag-{}">{}</span>', ((t.colour or "grey", t.name) for t in tags)
     )
 
@@ -164,10 +160,10 @@ def table_rows(context) -> str:
     for ticket in context["page"].tickets:
         snippet = ""
         if query and ticket.preview:
-            snippet = format_html(
+            snippet = html(
                 '<span class="ticket-snippet">{}</span>\n', highlight(ticket.preview, query)
             )
-        cells = format_html_join(
+        cells = html_join(
             "",
             '<td class="col-{}">{}</td>\n',
             (
@@ -181,7 +177,7 @@ def table_rows(context) -> str:
             ),
         )
         rows.append(
-            format_html(
+            html(
                 TABLE_ROW,
                 pk=ticket.pk,
                 select=select % {"number": ticket.pk},
@@ -191,4 +187,4 @@ def table_rows(context) -> str:
                 cells=cells,
             )
         )
-    return format_html_join("", "{}", ((row,) for row in rows))
+    return html_join("", "{}", ((row,) for row in rows))

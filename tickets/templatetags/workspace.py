@@ -9,9 +9,10 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from helpdesk.html import html, html_join
 
 from .. import queries
 from ..models import Category, Priority
@@ -35,7 +36,7 @@ def icon(name: str, size: int = 16):
 # per process (formatting and escaping one took 17 µs, finding it 0.2 µs).
 @functools.lru_cache(maxsize=512)
 def _icon(name: str, size: int):
-    return format_html(
+    return html(
         '<svg class="icon icon-{}" width="{}" height="{}" aria-hidden="true">'
         '<use href="{}#{}"></use></svg>',
         size,
@@ -58,7 +59,7 @@ def when(moment: datetime.datetime | None):
         shown = naturaltime(moment)
     else:
         shown = formats.date_format(local, "SHORT_DATETIME_FORMAT")
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), shown)
+    return html('<time datetime="{}">{}</time>', local.isoformat(), shown)
 
 
 CHOICE_FIELDS = {"priority": Priority, "category": Category}
@@ -96,9 +97,7 @@ def ticket_ref(value: str):
     number = value.removeprefix("#")
     if not number.isdigit():
         return value
-    return format_html(
-        '<a href="{}">#{}</a>', reverse("tickets:ticket_open", args=[int(number)]), number
-    )
+    return html('<a href="{}">#{}</a>', reverse("tickets:ticket_open", args=[int(number)]), number)
 
 
 # The labels are lazy: each is translated when drawn, in the reader's language.
@@ -144,43 +143,41 @@ def ticket_row(context, ticket):
     tickets. Reads `row_url`, `active_pk` and `oob` (an out-of-band swap of
     the row after an edit) from the page."""
     tags = list(ticket.tags.all())
-    shown = format_html_join(
+    shown = html_join(
         "", '<span class="tag tag-{}">{}</span>', ((t.colour or "grey", t.name) for t in tags[:2])
     )
     if len(tags) > 2:
         names = ", ".join(tag.name for tag in tags)
-        shown += format_html(
-            '<span class="tag tag-grey" title="{}">+{}</span>', names, len(tags) - 2
-        )
+        shown += html('<span class="tag tag-grey" title="{}">+{}</span>', names, len(tags) - 2)
     owner = ticket.owner
     muted = '<span class="muted">{}</span>'
     priority = ""
     if ticket.priority:
-        priority = format_html(
+        priority = html(
             '<span class="priority priority-{}">{}</span>',
             ticket.priority,
             priority_label(ticket.priority),
         )
-    return format_html(
+    return html(
         ROW,
         pk=ticket.pk,
         active=" is-active" if ticket.pk == context.get("active_pk") else "",
-        oob=format_html(' hx-swap-oob="{}"', "true") if context.get("oob") else "",
+        oob=html(' hx-swap-oob="{}"', "true") if context.get("oob") else "",
         changed=stamp(ticket.updated_at),
         url=f"{context.get('row_url', '')}{ticket.pk}/",
-        contact=ticket.contact_name or format_html(muted, _("No contact")),
+        contact=ticket.contact_name or html(muted, _("No contact")),
         time=when(ticket.last_activity_at),
         name=ticket.name,
         priority=priority,
         closed=" status-closed" if ticket.stage.is_closed else "",
         status=ticket.stage.local_name,
-        badges=format_html_join("", "{}", ((badge(ticket),) for badge in ROW_BADGES)),
+        badges=html_join("", "{}", ((badge(ticket),) for badge in ROW_BADGES)),
         tags=shown,
         preview=ticket.preview,
         owner_title=_("Ticket owner"),
-        owner=format_html('<span class="avatar avatar-xs">{}</span>', owner.initials)
+        owner=html('<span class="avatar avatar-xs">{}</span>', owner.initials)
         if owner
-        else format_html(muted, _("Unassigned")),
+        else html(muted, _("Unassigned")),
     )
 
 
