@@ -7,6 +7,7 @@ takes part in that ticket (RELIABILITY 30): a stranger who copies headers or a
 token gets a ticket of their own. Subject text alone never joins anything.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -49,14 +50,9 @@ def find_ticket(parsed: ParsedEmail) -> Match:
     sender = parsed.from_email.lower()
     refused = []
     refused_ids = []
-    ids = [i for i in [parsed.in_reply_to, *reversed(parsed.references)] if i]
+    ids = list(dict.fromkeys(i for i in [parsed.in_reply_to, *reversed(parsed.references)] if i))
     if ids:
-        known = (
-            Message.objects.filter(message_id__in=ids, ticket__deleted_at__isnull=True)
-            .select_related("ticket", "thread")
-            .order_by("-id")[:20]
-        )
-        for message in known:
+        for message in known_messages(ids):
             header = "In-Reply-To" if message.message_id == parsed.in_reply_to else "References"
             contacts = sender_contacts(sender, message.ticket)
             if any(c.on_ticket for c in contacts) or is_participant(  # type: ignore[attr-defined]
@@ -112,6 +108,33 @@ def find_ticket(parsed: ParsedEmail) -> Match:
             refused_ids[0],
         )
     return Match(None, None, "")
+
+
+def known_messages(ids: list[str]) -> list[Message]:
+    """The latest 20 messages of live tickets with one of these Message-IDs,
+    with their ticket and thread."""
+    if len(ids) > KNOWN_PREPARED:
+        return list(_known_messages(*ids))
+    return _known_prepared(len(ids)).objects(*ids)
+
+
+def _known_messages(*ids: str):
+    return (
+        Message.objects.filter(message_id__in=ids, ticket__deleted_at__isnull=True)
+        .select_related("ticket", "thread")
+        .order_by("-id")[:20]
+    )
+
+
+# Run for every reply, with as many ids as its In-Reply-To and References
+# hold (a few): compiled once per count (helpdesk.prepared), a long chain
+# of References as it comes.
+KNOWN_PREPARED = 12
+
+
+@functools.cache
+def _known_prepared(count: int) -> Prepared:
+    return Prepared(_known_messages, *[str] * count)
 
 
 def sender_contacts(address: str, ticket: Ticket) -> list[Contact]:

@@ -123,6 +123,24 @@ def test_a_reply_joins_its_ticket_by_our_message_id(conversation):
     assert Ticket.objects.count() == 1
 
 
+@pytest.mark.parametrize("unknown", [3, 30])
+def test_a_reply_joins_by_a_message_id_deep_in_its_references(conversation, unknown):
+    """Long mail chains carry dozens of References; ours may be the oldest."""
+    reply = conversation["reply"]
+    strangers = [f"<elsewhere-{n}@other.example>" for n in range(unknown)]
+    item = deliver(
+        mail(
+            sender="Ana <ana@acme.example>",
+            subject="Re: Refund",
+            in_reply_to=strangers[-1],
+            references=" ".join([reply.message_id, *strangers]),
+        )
+    )
+    assert item.ticket == conversation["ticket"]
+    assert item.disposition.startswith(f"References matched message {reply.pk}")
+    assert item.message.joined_by == Message.JoinedBy.REFERENCES
+
+
 def test_a_reply_without_headers_joins_by_the_reply_address_token(conversation):
     token = conversation["reply"].thread.reply_token
     item = deliver(
