@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from helpdesk.labels import LocalNames
 from helpdesk.queue import enqueue
-from tickets.access import users_who_see, visible_tickets
+from tickets.access import followers_who_see, visible_tickets
 from tickets.models import Ticket
 from tickets.services import import_mode
 from tickets.signals import ticket_activity
@@ -58,9 +58,7 @@ def notify_followers(
     (a status) whose name is the detail, in each follower's language."""
     if ticket.is_spam or ticket.deleted_at is not None:
         return []
-    users = users_who_see(ticket).filter(follows__ticket=ticket).exclude(pk__in=skip)
-    if actor is not None:
-        users = users.exclude(pk=actor.pk)
+    leave_out = {*skip, *([actor.pk] if actor is not None else [])}
     return notify(
         [
             Notification(
@@ -71,7 +69,7 @@ def notify_followers(
                 message=message,
                 detail=(_name_in(named, language) if named else detail)[:200],
             )
-            for pk, language in users.values_list("pk", "language")
+            for pk, language in followers_who_see(ticket, tuple(sorted(leave_out)))
         ]
     )
 

@@ -132,10 +132,43 @@ def users_who_see(ticket: Ticket) -> QuerySet[User]:
     A test holds the two to the same answers."""
     if ticket.deleted_at is not None:
         return User.objects.none()
-    scope = (
+    return User.objects.filter(_seeing(ticket.owner_id, ticket.team_id), is_active=True)
+
+
+def _seeing(owner_id: int | None, team_id: int | None) -> Q:
+    return (
         Q(role=User.Role.SUPER_ADMIN)
         | Q(visibility=User.Visibility.ALL)
-        | Q(pk=ticket.owner_id)
-        | (Q(visibility=User.Visibility.TEAMS) & member_of(ticket.team_id))
+        | Q(pk=owner_id)
+        | (Q(visibility=User.Visibility.TEAMS) & member_of(team_id))
     )
-    return User.objects.filter(scope, is_active=True)
+
+
+def followers_who_see(ticket: Ticket, leave_out: tuple[int, ...] = ()) -> list[tuple[int, str]]:
+    """(id, language) of the ticket's followers who may see it (users_who_see),
+    but for the users `leave_out`: asked on every customer message, status and
+    owner change (conversations.notifications), compiled once per shape."""
+    if ticket.deleted_at is not None:
+        return []
+    owner, team = ticket.owner_id, ticket.team_id
+    shape = _followers_who_see(owner is not None, team is not None, len(leave_out))
+    values = [v for v in (owner, team) if v is not None]
+    return shape.rows(ticket.pk, *values, *leave_out)
+
+
+@functools.cache
+def _followers_who_see(owner: bool, team: bool, left_out: int) -> Prepared:
+    """A null owner or team is part of the SQL (IS NULL), not a value."""
+
+    def build(ticket: int, *values: int) -> QuerySet:
+        rest = list(values)
+        owner_id = rest.pop(0) if owner else None
+        team_id = rest.pop(0) if team else None
+        users = User.objects.filter(
+            _seeing(owner_id, team_id), is_active=True, follows__ticket=ticket
+        )
+        if rest:
+            users = users.exclude(pk__in=rest)
+        return users.values_list("pk", "language")
+
+    return Prepared(build, int, *[int] * (owner + team + left_out))

@@ -170,6 +170,34 @@ def test_users_who_see_a_ticket_agree_with_visible_tickets(world, pipeline):
     assert not users_who_see(deleted).exists()
 
 
+def test_the_followers_told_are_those_who_see_the_ticket(world, pipeline):
+    """followers_who_see, compiled once per shape (owner, team, left out),
+    answers as users_who_see does for every kind of ticket."""
+    from tickets.access import followers_who_see, users_who_see
+    from tickets.models import Follower
+
+    users = [
+        UserFactory(role=role, visibility=scope, main_team=world[team])
+        for role, scope, team in itertools.product(ROLES, SCOPES, ["mine", "other"])
+    ]
+    tickets = [
+        *make_tickets(users[0], world, pipeline).values(),
+        TicketFactory(pipeline=pipeline, team=world["extra"], owner=users[3]),
+    ]
+    for ticket in tickets:
+        Follower.objects.bulk_create(
+            (Follower(ticket=ticket, user=u) for u in users[::2]), ignore_conflicts=True
+        )
+        followers = set(ticket.follows.values_list("user_id", flat=True))
+        seeing = set(users_who_see(ticket).values_list("pk", flat=True)) & followers
+        for leave_out in [(), (users[0].pk,), (users[0].pk, users[2].pk)]:
+            told = followers_who_see(ticket, leave_out)
+            assert {pk for pk, _language in told} == seeing - set(leave_out), ticket
+    deleted = tickets[0]
+    deleted.deleted_at = deleted.created_at
+    assert followers_who_see(deleted) == []
+
+
 def test_counts_of_views_that_can_match_nothing_are_zero(world, pipeline):
     """Without a team, "my teams" and team visibility filter on no team at
     all: Django compiles such a filter to nothing, and the sidebar's one
