@@ -130,6 +130,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The hottest partials of the workspace (helpdesk/jinja.py), drawn from
+        # Django templates by {% jinja %}: jinja2/ and <app>/jinja2/<app>/.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "helpdesk.jinja.environment"},
+    },
 ]
 
 DATABASES = {

@@ -1,0 +1,84 @@
+"""Jinja2, our second template backend, for the hottest partials of the
+workspace: the ticket's header is drawn for every ticket opened and in the
+answer to every edit of it (issue 22). Django's template engine walks a tree
+of nodes and resolves each variable through its context stack; Jinja2
+compiles a template to Python once.
+
+A Jinja2 template lives in `<app>/jinja2/<app>/` and is drawn from a Django
+template by `{% jinja "name" %}` (helpdesk.templatetags.jinja), with that
+template's context: the views and their htmx partials do not change.
+
+Its words are written `{{ _("...") }}`, with `|format(name=...)` for the
+values of a sentence, so that `makemessages` (which reads them as a Django
+template's) finds them, under the same msgid as a `{% blocktranslate %}`.
+"""
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat, floatformat, truncatechars
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import json_script
+from django.utils.translation import gettext, ngettext, pgettext
+
+from jinja2 import ChainableUndefined, Environment, pass_context
+
+
+def environment(**options) -> Environment:
+    from conversations.templatetags.conversation_tags import upload_limit
+    from sla.templatetags.sla import sla_badge, sla_clocks
+    from tickets.templatetags.workspace import icon, stamp, when
+
+    # A missing name reads as nothing, as in Django's templates.
+    env = Environment(**{**options, "undefined": ChainableUndefined})
+    env.globals.update(
+        _=gettext,
+        gettext=gettext,
+        ngettext=ngettext,
+        pgettext=pgettext,
+        url=url,
+        static=static,
+        icon=icon,
+        when=when,
+        sla_badge=sla_badge,
+        sla_clocks=sla_clocks,
+        localize=localize,
+        upload_limit=upload_limit,
+        available_languages=available_languages,
+        django_include=django_include,
+    )
+    env.filters.update(
+        stamp=stamp,
+        floatformat=floatformat,
+        filesizeformat=filesizeformat,
+        truncatechars=truncatechars,
+        json_script=json_script,
+    )
+    return env
+
+
+def localize(value) -> str:
+    """A value as Django's templates print it: a moment in the user's time
+    zone, in the locale's format."""
+    return formats.localize(timezone.template_localtime(value))
+
+
+def available_languages() -> list[tuple[str, str]]:
+    """`{% get_available_languages %}`: each language's code and name."""
+    return [(code, gettext(name)) for code, name in settings.LANGUAGES]
+
+
+def url(name: str, *args) -> str:
+    """`{% url name arg ... %}`."""
+    return reverse(name, args=args)
+
+
+@pass_context
+def django_include(context, name: str, **values) -> str:
+    """A Django template, with this template's context and `values`: another
+    app's part (a header badge), or a form field's."""
+    from django.template.loader import get_template
+    from django.utils.safestring import mark_safe
+
+    flat = {**context.get_all(), **values}
+    return mark_safe(get_template(name).render(flat, flat.get("request")))
