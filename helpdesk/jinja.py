@@ -1,12 +1,13 @@
 """Jinja2, our second template backend, for the hottest partials of the
-workspace: the ticket's header is drawn for every ticket opened and in the
-answer to every edit of it (issue 22). Django's template engine walks a tree
-of nodes and resolves each variable through its context stack; Jinja2
-compiles a template to Python once.
+workspace: the ticket's header, sidebar and editors are drawn for every
+ticket opened, the top bar and the views sidebar on every page (issue 22).
+Django's template engine walks a tree of nodes and resolves each variable
+through its context stack; Jinja2 compiles a template to Python once.
 
-A Jinja2 template lives in `<app>/jinja2/<app>/` and is drawn from a Django
-template by `{% jinja "name" %}` (helpdesk.templatetags.jinja), with that
-template's context: the views and their htmx partials do not change.
+A Jinja2 template lives in `<app>/jinja2/<app>/`, or `templates/jinja2/` for
+the project's own, and is drawn from a Django template by `{% jinja "name" %}`
+(helpdesk.templatetags.jinja), with that template's context: the views and
+their htmx partials do not change.
 
 Its words are written `{{ _("...") }}`, with `|format(name=...)` for the
 values of a sentence, so that `makemessages` (which reads them as a Django

@@ -132,9 +132,9 @@ TEMPLATES = [
     },
     {
         # The hottest partials of the workspace (helpdesk/jinja.py), drawn from
-        # Django templates by {% jinja %}: jinja2/ and <app>/jinja2/<app>/.
+        # Django templates by {% jinja %}: templates/jinja2/ and <app>/jinja2/<app>/.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "DIRS": [BASE_DIR / "jinja2"],
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": True,
         "OPTIONS": {"environment": "helpdesk.jinja.environment"},
     },

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import polib
 import pytest
-from jinja2 import Environment
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from jinja2 import Environment
 
 from helpdesk.management.commands.translations import locales
 from tests.factories import TicketFactory
