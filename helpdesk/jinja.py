@@ -21,7 +21,6 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import json_script
 from django.utils.translation import gettext, ngettext, pgettext
-
 from jinja2 import ChainableUndefined, Environment, pass_context
 
 

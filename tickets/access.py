@@ -160,7 +160,7 @@ def followers_who_see(ticket: Ticket, leave_out: tuple[int, ...] = ()) -> list[t
 def _followers_who_see(owner: bool, team: bool, left_out: int) -> Prepared:
     """A null owner or team is part of the SQL (IS NULL), not a value."""
 
-    def build(ticket: int, *values: int) -> QuerySet:
+    def build(ticket: int, *values: int) -> QuerySet[User, tuple[int, str]]:
         rest = list(values)
         owner_id = rest.pop(0) if owner else None
         team_id = rest.pop(0) if team else None
