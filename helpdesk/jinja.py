@@ -16,12 +16,14 @@ template's) finds them, under the same msgid as a `{% blocktranslate %}`.
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat, floatformat, truncatechars
+from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import json_script
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext
 from jinja2 import ChainableUndefined, Environment, pass_context
+from markupsafe import Markup
 
 
 def environment(**options) -> Environment:
@@ -32,10 +34,7 @@ def environment(**options) -> Environment:
     # A missing name reads as nothing, as in Django's templates.
     env = Environment(**{**options, "undefined": ChainableUndefined})
     env.globals.update(
-        _=gettext,
-        gettext=gettext,
-        ngettext=ngettext,
-        pgettext=pgettext,
+        _=translated,
         url=url,
         static=static,
         icon=icon,
@@ -73,12 +72,17 @@ def url(name: str, *args) -> str:
     return reverse(name, args=args)
 
 
+def translated(message: str) -> Markup:
+    """`{{ _("...") }}`: the words in the reader's language. Like Django's
+    `{% translate %}`, the translation is trusted as markup and the values
+    `|format` puts into it are escaped."""
+    return Markup(gettext(message))
+
+
 @pass_context
 def django_include(context, name: str, **values) -> str:
     """A Django template, with this template's context and `values`: another
-    app's part (a header badge), or a form field's."""
-    from django.template.loader import get_template
-    from django.utils.safestring import mark_safe
-
+    app's part (a header badge), or a form field's. Django's own escaping
+    made what it returns (a SafeString)."""
     flat = {**context.get_all(), **values}
-    return mark_safe(get_template(name).render(flat, flat.get("request")))
+    return get_template(name).render(flat, flat.get("request"))
