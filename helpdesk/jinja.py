@@ -29,6 +29,13 @@ from markupsafe import Markup
 def environment(**options) -> Environment:
     from conversations.templatetags.conversation_tags import upload_limit
     from sla.templatetags.sla import sla_badge, sla_clocks
+    from tickets.templatetags.ticket_lists import (
+        condition_value,
+        list_query,
+        sort_arrow,
+        sort_state,
+        sort_toggle,
+    )
     from tickets.templatetags.workspace import icon, stamp, when
 
     # A missing name reads as nothing, as in Django's templates.
@@ -45,6 +52,12 @@ def environment(**options) -> Environment:
         upload_limit=upload_limit,
         available_languages=available_languages,
         django_include=django_include,
+        list_query=list_query,
+        sort_state=sort_state,
+        sort_arrow=sort_arrow,
+        sort_toggle=sort_toggle,
+        condition_value=condition_value,
+        table_rows=table_rows,
     )
     env.filters.update(
         stamp=stamp,
@@ -77,6 +90,14 @@ def translated(message: str) -> Markup:
     `{% translate %}`, the translation is trusted as markup and the values
     `|format` puts into it are escaped."""
     return Markup(gettext(message))
+
+
+@pass_context
+def table_rows(context) -> str:
+    """The ticket table's rows, built in Python from the page's context."""
+    from tickets.templatetags.ticket_lists import table_rows
+
+    return table_rows(context.get_all())
 
 
 @pass_context

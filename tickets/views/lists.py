@@ -139,7 +139,7 @@ def _table_context(request, view, state: filters.ListState, error: str = "") -> 
         "sla_states": filters.SLA_STATES,
         "may_create_view": may_create_views(user),
         "may_delete": may_delete(user),
-        "keep_deleted_days": TicketSettings.current().keep_deleted_days,
+        "delete_confirm": _delete_confirm(TicketSettings.current().keep_deleted_days),
         "may_edit_view": editable,
         "unsaved": editable and saved_state is not None and _differs(state, saved_state),
         # The quick filters' lists, without "Me".
@@ -150,6 +150,14 @@ def _table_context(request, view, state: filters.ListState, error: str = "") -> 
         "priorities": Priority.choices,
         "list_url": request.get_full_path(),
     }
+
+
+def _delete_confirm(days: int) -> str:
+    return ngettext(
+        "Delete the selected tickets? They stay in Recently deleted for %(counter)s day.",
+        "Delete the selected tickets? They stay in Recently deleted for %(counter)s days.",
+        days,
+    ) % {"counter": days}
 
 
 def _quick_values(state: filters.ListState) -> list[tuple[str, list[str]]]:
