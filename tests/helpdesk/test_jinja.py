@@ -75,3 +75,20 @@ def test_the_jinja_parts_speak_the_readers_language(client, agent, pipeline, lan
             assert translation.gettext(words) in page
     if language == "ko":
         assert "Rename the ticket" not in page
+
+
+def test_a_kept_address_is_the_one_reverse_gives_under_each_script_prefix():
+    """url() keeps what it reversed, keyed by what else an address depends on:
+    behind a path prefix (SCRIPT_NAME) the same name gives the prefixed one."""
+    from django.urls import set_script_prefix
+
+    from helpdesk.jinja import url
+
+    assert url("tickets:ticket_open", 7) == reverse("tickets:ticket_open", args=[7])
+    assert url("tickets:ticket_open", "7") == "/tickets/7/"
+    try:
+        set_script_prefix("/desk/")
+        assert url("tickets:ticket_open", 7) == "/desk/tickets/7/"
+    finally:
+        set_script_prefix("/")
+    assert url("tickets:ticket_open", 7) == "/tickets/7/"
