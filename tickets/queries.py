@@ -659,9 +659,10 @@ def tickets_for_table(user: User, view, state: filters.ListState, known=None) ->
 
     Without a chosen sort, search results come ranked: the ticket whose number
     was typed, then tickets whose name matches, then the rest, each by latest
-    activity. The total is known here only when the first page holds them all;
-    otherwise table_count() counts them in a request of its own, so the rows
-    never wait for a count. `known` is filters.properties(), when the caller
+    activity. The total is known here when the first page holds them all or
+    a default view is shown as it is (_counted_at_once); otherwise
+    table_count() counts them in a request of its own, so the rows never wait
+    for a count that may be slow. `known` is filters.properties(), when the caller
     has it already. Raises filters.FilterError.
     """
     size = settings.HELPDESK_TABLE_PAGE_SIZE
@@ -678,7 +679,23 @@ def tickets_for_table(user: User, view, state: filters.ListState, known=None) ->
         rows = _sorted(tickets, state.sort, start, size + 1, rows_of)
     has_next = len(rows) > size
     total = CappedCount(len(rows)) if state.page == 1 and not has_next else None
+    if total is None and _counted_at_once(view, state):
+        total = count_capped(tickets)
     return ListPage(rows[:size], total, state.page, size, has_next)
+
+
+def _counted_at_once(view, state: filters.ListState) -> bool:
+    """Whether the table's count comes with its rows: a default view as it
+    is, whose capped count reads at most COUNT_CAP + 1 entries of its partial
+    index (a fraction of a millisecond at a million tickets), spares the
+    browser a second request. A filter or a search can make a count walk the
+    whole table to find a few rows, so theirs follows in its own request."""
+    return (
+        not isinstance(view, CustomView)
+        and not view.sparse
+        and not state.conditions
+        and not state.search
+    )
 
 
 def table_count(user: User, view, state: filters.ListState, known=None) -> CappedCount:
