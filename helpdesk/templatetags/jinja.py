@@ -7,6 +7,8 @@ from django import template
 from django.template import engines
 from django.utils.safestring import SafeString
 
+from helpdesk.jinja import translator
+
 register = template.Library()
 
 
@@ -17,4 +19,6 @@ def _environment():
 
 @register.simple_tag(takes_context=True)
 def jinja(context, name: str) -> SafeString:
-    return SafeString(_environment().get_template(name).render(context.flatten()))
+    values = context.flatten()
+    values["_"] = translator()
+    return SafeString(_environment().get_template(name).render(values))
