@@ -576,3 +576,34 @@ def test_each_agent_orders_the_sidebar_cards(client, agent, desk):
 def test_an_unknown_preference_is_a_404(client, agent):
     client.force_login(agent)
     assert client.post(reverse("tickets:preference_order", args=["x"])).status_code == 404
+
+
+def test_rows_take_their_settings_kept_for_the_request_and_their_tags_in_name_order(
+    agent, pipeline, team_a, django_assert_max_num_queries
+):
+    """The table's rows read their status, team and pipeline from the kept
+    settings (no join) and their tags from one query; a status made after
+    the settings were kept is still shown, read when it is."""
+    from helpdesk import memo
+    from tests.factories import StageFactory
+    from tickets.services import ticket_tag
+
+    tagged = TicketFactory(pipeline=pipeline, name="Tagged", team=team_a)
+    ticket_tag(actor=None, ticket=tagged, add=["zebra", "Apple", "mango"])
+    TicketFactory(pipeline=pipeline, name="Plain")
+    view = queries.get_view_for_user(agent, "all")
+    state = filters.ListState([], "", "name")
+    with memo.checked(memo.read()):
+        queries.tickets_for_table(agent, view, state)  # keeps the settings
+        with django_assert_max_num_queries(3):  # ids, rows, tags
+            rows = queries.tickets_for_table(agent, view, state).tickets
+        assert [(t.name, t.stage.pk == t.stage_id, t.team, t.pipeline) for t in rows] == [
+            ("Plain", True, None, pipeline),
+            ("Tagged", True, team_a, pipeline),
+        ]
+        assert [name for name, _colour in rows[1].table_tags] == ["Apple", "mango", "zebra"]
+        assert rows[0].table_tags == []
+        newer = StageFactory(pipeline=pipeline, name="Escalated")
+        Ticket.objects.filter(pk=tagged.pk).update(stage=newer)
+        rows = queries.tickets_for_table(agent, view, state).tickets
+        assert rows[1].stage.name == "Escalated"
