@@ -36,6 +36,13 @@ def may_delete(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.has_seat
 
 
+def sees_every_ticket(user: User) -> bool:
+    """Whether `user`'s scope leaves no ticket out (super admins, "All
+    tickets"): what their views count does not depend on how a team's or an
+    owner's tickets are spread through the table."""
+    return _scope(user)[0] == EVERY
+
+
 def _in_scope(user: User, tickets: TicketQuerySet) -> TicketQuerySet:
     return tickets.filter(visibility_scope(user))
 
