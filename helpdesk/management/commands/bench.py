@@ -638,7 +638,7 @@ class Command(BaseCommand):
                     50,
                 ),
             ]
-        cases += self.table_cases(agent, client, pane)
+        cases += self.table_cases(agent, client, pane, team_client)
         count = Ticket.objects.count()
         parts = {
             "pages": lambda: [
@@ -684,7 +684,7 @@ class Command(BaseCommand):
         """Whether --only asks for `part` (pages, counts, ...): none asks for all."""
         return not self.only or part in self.only
 
-    def table_cases(self, agent, client, pane) -> list["Case"]:
+    def table_cases(self, agent, client, pane, team_client) -> list["Case"]:
         """The ticket table (S27, S28) at its targets, as full pages (its forms
         submit plain GETs), each followed by its count when the page asks for
         it in a request of its own. Search, quick and advanced filters run in
@@ -717,6 +717,10 @@ class Command(BaseCommand):
             for order in (key, f"-{key}"):
                 name = f"open table, sort {order}"
                 pages.append(Case(name, client, open_table, {"sort": order}, {}, 50))
+        # A team's scope: the count follows the rows in a request of its own
+        # (queries._counted_at_once).
+        name = "open table, team-scoped agent, sort created_at"
+        pages.append(Case(name, team_client, open_table, {"sort": "created_at"}, {}, 50))
         tag, tagged = self.bench_tag()
         condition = f"tags:has_any:{tag.pk}"
         name = f"filter tag “{tag.name}” ({tagged:,} tickets)"
