@@ -115,6 +115,16 @@ def clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _no_chance_purge_of_rate_counters(monkeypatch):
+    """A rate-limited request purges the expired counters on 1 % of its hits
+    (channels_inbound.public): a test counting an API request's statements
+    saw one more now and then. test_rate_limits tests the purge itself."""
+    from channels_inbound import public
+
+    monkeypatch.setattr(public, "PURGE_CHANCE", 0)
+
+
+@pytest.fixture(autouse=True)
 def _process_clock_for_sla(settings):
     """time_machine moves this process's clock but not PostgreSQL's: tests keep
     SLA event times on the process clock unless they test the correction."""

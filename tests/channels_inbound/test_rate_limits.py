@@ -40,6 +40,21 @@ def test_the_hourly_limit_is_ten_minutes_worth(db, settings, time_machine):
     assert hits == [False] * 10 + [True] * 2
 
 
+def test_a_hit_now_and_then_purges_the_expired_counters(db, settings, monkeypatch, time_machine):
+    from channels_inbound import public
+    from channels_inbound.models import RateCounter
+
+    settings.HELPDESK_FORM_RATE = 5
+    time_machine.move_to("2026-12-04 10:00:30+00:00")
+    rate_limited(request("198.51.100.9"))
+    expired = set(RateCounter.objects.values_list("key", flat=True))
+    time_machine.move_to("2026-12-04 12:00:30+00:00")  # past the hour's window too
+    monkeypatch.setattr(public, "PURGE_CHANCE", 1)
+    rate_limited(request())
+    kept = set(RateCounter.objects.values_list("key", flat=True))
+    assert expired and not expired & kept and kept
+
+
 @pytest.mark.skipif(not os.environ.get("REDIS_TEST_URL"), reason="needs Redis")
 def test_with_redis_the_count_is_kept_in_redis(db, settings):
     from django.core.cache import caches
