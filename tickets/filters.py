@@ -132,7 +132,11 @@ class Property:
 
 
 def _users():
-    people = User.objects.filter(is_active=True).exclude(role=User.Role.COLLABORATOR)
+    people = (
+        User.objects.filter(is_active=True)
+        .exclude(role=User.Role.COLLABORATOR)
+        .only("username", "first_name", "last_name")
+    )
     return [("me", str(_("Me"))), *((str(u.pk), u.display_name) for u in people)]
 
 
