@@ -4,9 +4,10 @@ Traditional Chinese zero-padded and ordered as those locales write them."""
 import datetime
 
 import pytest
-from django.utils import timezone, translation
+from django.conf import settings
+from django.utils import formats, timezone, translation
 
-from tickets.templatetags.workspace import when
+from tickets.templatetags.workspace import short_datetime, when
 
 MOMENT = datetime.datetime(2026, 3, 5, 7, 4, tzinfo=datetime.UTC)
 
@@ -23,3 +24,18 @@ MOMENT = datetime.datetime(2026, 3, 5, 7, 4, tzinfo=datetime.UTC)
 def test_older_times_show_in_the_locales_own_short_format(language, shown):
     with translation.override(language), timezone.override("UTC"):
         assert f">{shown}</time>" in when(MOMENT)
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_the_short_date_and_time_is_djangos_for_every_language(language):
+    """short_datetime() splits each format once; what it draws is date_format()'s."""
+    moments = [
+        datetime.datetime(2026, 1, 1, 0, 0, tzinfo=datetime.UTC),  # midnight
+        datetime.datetime(2026, 3, 5, 7, 4, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 6, 30, 12, 0, tzinfo=datetime.UTC),  # noon
+        datetime.datetime(2026, 12, 31, 23, 59, tzinfo=datetime.UTC),
+    ]
+    with translation.override(language), timezone.override("Asia/Seoul"):
+        for moment in moments:
+            local = timezone.localtime(moment)
+            assert short_datetime(local) == formats.date_format(local, "SHORT_DATETIME_FORMAT")
