@@ -31,3 +31,12 @@ def html_join(separator: str, template: str, rows: Iterable) -> SafeString:
             for row in rows
         )
     )
+
+
+def html_cells(cells: Iterable[tuple[str, object]]) -> SafeString:
+    """`<td class="col-{key}">{value}</td>` for each (key, value), both
+    escaped unless safe: the ticket table's 400 cells a page, without a
+    format and a mapping per cell as `html_join()` makes."""
+    return SafeString(
+        "".join([f'<td class="col-{escape(key)}">{escape(value)}</td>\n' for key, value in cells])
+    )

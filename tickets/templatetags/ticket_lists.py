@@ -4,7 +4,7 @@ page, a condition left out), sort indicators, and condition values as labels."""
 from django import template
 from django.utils.translation import gettext as _
 
-from helpdesk.html import html, html_join
+from helpdesk.html import html, html_cells, html_join
 from tickets.rendering import TABLE_CELLS
 from tickets.search import highlight
 
@@ -164,10 +164,8 @@ def table_rows(context) -> str:
             snippet = html(
                 '<span class="ticket-snippet">{}</span>\n', highlight(ticket.preview, query)
             )
-        cells = html_join(
-            "",
-            '<td class="col-{}">{}</td>\n',
-            (
+        cells = html_cells(
+            [
                 (
                     key,
                     TABLE_CELLS[key](ticket)
@@ -175,7 +173,7 @@ def table_rows(context) -> str:
                     else table_cell(ticket, key, query, known),
                 )
                 for key in keys
-            ),
+            ]
         )
         rows.append(
             html(
