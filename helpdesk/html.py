@@ -9,16 +9,25 @@ value unless it is already safe (it has `__html__`: Django's SafeString,
 another `html()`), and the result is a SafeString the templates print as it is.
 """
 
+import functools
 from collections.abc import Iterable, Mapping
 
 from django.utils.safestring import SafeString
 from markupsafe import escape
 
 
+def escaped(value) -> str:
+    """`value` as HTML: its own markup if it is safe (it has `__html__`),
+    else escaped. markupsafe's escape() copies a safe value into a new Markup
+    first (0.4 µs where this takes 0.08), and most values here are safe."""
+    markup = getattr(value, "__html__", None)
+    return markup() if markup is not None else escape(value)
+
+
 def html(template: str, /, *args, **kwargs) -> SafeString:
     """`template.format()` with every value escaped."""
     return SafeString(
-        template.format(*map(escape, args), **{k: escape(v) for k, v in kwargs.items()})
+        template.format(*map(escaped, args), **{k: escaped(v) for k, v in kwargs.items()})
     )
 
 
@@ -38,5 +47,10 @@ def html_cells(cells: Iterable[tuple[str, object]]) -> SafeString:
     escaped unless safe: the ticket table's 400 cells a page, without a
     format and a mapping per cell as `html_join()` makes."""
     return SafeString(
-        "".join([f'<td class="col-{escape(key)}">{escape(value)}</td>\n' for key, value in cells])
+        "".join([f"{_cell_opening(key)}{escaped(value)}</td>\n" for key, value in cells])
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _cell_opening(key: str) -> str:
+    return f'<td class="col-{escape(key)}">'
