@@ -109,13 +109,14 @@ def translated(message: str) -> Markup:
     """`{{ _("...") }}`: the words in the reader's language. Like Django's
     `{% translate %}`, the translation is trusted as markup and the values
     `|format` puts into it are escaped."""
-    return Markup(gettext(message))
+    return translator()(message)
 
 
 def translator() -> Callable[[str], Markup]:
-    """`translated` for the language active now, for one render: a ticket
-    page looks up some 190 words, each of which went through the active
-    language's lookup (a context-local variable) before its catalogue's."""
+    """`translated` for the language active now, bound once for a whole
+    render by `{% jinja %}`: a ticket page looks up some 190 words, each of
+    which went through the active language's lookup (a context-local
+    variable) before its catalogue's."""
     return _translator(get_language())
 
 
