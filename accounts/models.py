@@ -188,6 +188,22 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         return person_name(self.first_name, self.last_name)
 
+    @classmethod
+    def listed(cls) -> list["User"]:
+        """Every active user in name order, with their names and role only
+        (the owner pickers and filters), kept between checked requests
+        (helpdesk.memo; a change of who is active, of a name or of a role
+        changes the version, a sign-in or an availability does not): read
+        them, never change them."""
+        return remembered(
+            "accounts.people",
+            lambda: list(
+                cls.objects.filter(is_active=True).only(
+                    "username", "first_name", "last_name", "role"
+                )
+            ),
+        )
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username

@@ -132,11 +132,7 @@ class Property:
 
 
 def _users():
-    people = (
-        User.objects.filter(is_active=True)
-        .exclude(role=User.Role.COLLABORATOR)
-        .only("username", "first_name", "last_name")
-    )
+    people = (u for u in User.listed() if u.role != User.Role.COLLABORATOR)
     return [("me", str(_("Me"))), *((str(u.pk), u.display_name) for u in people)]
 
 
@@ -172,7 +168,7 @@ BUILTIN = [
     # them (their drill-downs say so); any other value names a ticket id.
     Property("merged_into", _("Merged into ticket"), "choice", "merged_into_id", lambda: []),
     Property(
-        "tags", _("Tags"), "tags", "tags", lambda: [(str(t.pk), t.name) for t in Tag.objects.all()]
+        "tags", _("Tags"), "tags", "tags", lambda: [(str(t.pk), t.name) for t in Tag.listed()]
     ),
 ]
 # Properties an app above this one answers about a ticket (the satisfaction

@@ -389,6 +389,12 @@ class Tag(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def listed(cls) -> list["Tag"]:
+        """Every tag in name order (the table's tag filter), kept between
+        checked requests (helpdesk.memo): read them, never change them."""
+        return remembered("tickets.tags", lambda: list(cls.objects.all()))
+
 
 class Ticket(models.Model):
     name = models.CharField(_("ticket name"), max_length=255)

@@ -152,8 +152,23 @@ def test_a_lost_version_row_is_put_back_and_ingestion_goes_on(db, pipeline):
         "DELETE FROM conversations_emailaddress_default_for_teams",
         "UPDATE accounts_team SET name = name || '!'",
         "UPDATE accounts_team SET labels = '{}'",
+        "UPDATE accounts_user SET first_name = first_name || '!'",
+        "UPDATE accounts_user SET is_active = NOT is_active",
+        "UPDATE accounts_user SET role = role",
+        "INSERT INTO tickets_tag (name, colour, created_at) VALUES ('vip', '', now())",
     ],
-    ids=["definitions", "ticket-settings", "layout", "default-addresses", "team-name", "labels"],
+    ids=[
+        "definitions",
+        "ticket-settings",
+        "layout",
+        "default-addresses",
+        "team-name",
+        "labels",
+        "user-name",
+        "user-active",
+        "user-role",
+        "new-tag",
+    ],
 )
 def test_a_write_to_a_setting_the_ticket_pane_keeps_changes_the_version(db, statement):
     if connection.vendor != "postgresql":
@@ -163,6 +178,25 @@ def test_a_write_to_a_setting_the_ticket_pane_keeps_changes_the_version(db, stat
     with connection.cursor() as cursor:
         cursor.execute(statement)
     assert version() not in (None, before)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE accounts_user SET last_login = now()",
+        "UPDATE accounts_user SET availability = availability",
+        "UPDATE accounts_user SET language = 'fi'",
+    ],
+    ids=["sign-in", "availability", "language"],
+)
+def test_a_person_signing_in_or_going_away_does_not_change_the_version(db, agent, statement):
+    if connection.vendor != "postgresql":
+        pytest.skip("the triggers are PostgreSQL's")
+    memo.restore()
+    before = version()
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert version() == before
 
 
 def test_round_robin_turns_do_not_change_the_version(db, team_a, agent):
@@ -195,3 +229,34 @@ def test_the_ticket_pane_shows_a_team_renamed_by_another_process(client, agent, 
     if connection.vendor != "postgresql":
         memo.bump()  # elsewhere a save's signal does it
     assert "Renamed elsewhere" in client.get(url, headers=pane).content.decode()
+
+
+def test_the_table_offers_an_agent_and_a_tag_renamed_by_another_process(client, agent):
+    """The table's owner and tag filters are kept between requests; a person
+    or a tag renamed elsewhere (plain SQL) shows so on the next one."""
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+    from tickets.models import Tag
+
+    memo.restore()
+    UserFactory(first_name="Astrid", last_name="Lindqvist")
+    Tag.objects.create(name="warranty")
+    client.force_login(agent)
+    url = reverse("tickets:view_list", args=["all"])
+    page = client.get(url).content.decode()
+    assert "Astrid Lindqvist" in page and "warranty" in page  # kept now
+    for statement, shown, gone in [
+        (
+            "UPDATE accounts_user SET last_name = 'Berg' WHERE last_name = 'Lindqvist'",
+            "Astrid Berg",
+            "Astrid Lindqvist",
+        ),
+        ("UPDATE tickets_tag SET name = 'recall' WHERE name = 'warranty'", "recall", "warranty"),
+    ]:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+        if connection.vendor != "postgresql":
+            memo.bump()  # elsewhere a save's signal does it
+        page = client.get(url).content.decode()
+        assert shown in page and gone not in page

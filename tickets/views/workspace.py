@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Team
+from accounts.models import Team, User
 from crm.models import Company, Contact, Deal
 from helpdesk import memo
-from helpdesk.prepared import Prepared, keep_prefetched
+from helpdesk.prepared import keep_prefetched
 
 from .. import queries, services
 from ..access import get_ticket_for_user, may_delete
@@ -29,7 +29,6 @@ from ..forms import (
     StageChangeForm,
     TicketCreateForm,
     attach_errors,
-    owner_choices,
 )
 from ..models import (
     BUILTIN_PROPERTIES,
@@ -243,13 +242,9 @@ def _info_properties(user, ticket, definitions) -> list[tuple]:
 HEADER_FIELDS = ("owner", "priority", "category")
 
 
-# Every ticket opened offers the active agents as owners: compiled once.
-OWNERS = Prepared(lambda: owner_choices().only("first_name", "last_name", "username"))
-
-
 def _header_fields(ticket, errors: dict | None = None) -> list[dict]:
     """The header's in-place fields (S8) as plain data: name, label, options, value."""
-    owners = [(u.pk, u.display_name) for u in OWNERS.objects()]
+    owners = [(u.pk, u.display_name) for u in User.listed()]
     fields = [
         ("owner", _("Ticket owner"), owners, ticket.owner_id, _("Unassigned")),
         ("priority", _("Priority"), Priority.choices, ticket.priority, "—"),
