@@ -16,6 +16,10 @@ subquery): a lookup that rewrites it (`contains`, `startswith`) leaves no
 stand-in to find, and the first call says so. Whatever else shapes the query
 (which columns, which joins) must not depend on the values: a query of two
 shapes is two `Prepared`.
+
+A value of type `list` is a list of ids for `filter(<field>__in=...)`: the
+query is built with a one-id list, and each call writes as many placeholders
+as its list holds (an empty list matches nothing, as `__in=[]` does).
 """
 
 import weakref
@@ -35,6 +39,8 @@ class _Plan:
     sql: str
     params: tuple  # the compiled parameters, a stand-in where a value goes
     slots: tuple[int | None, ...]  # per parameter: which value, None for a constant
+    lists: frozenset[int]  # the values that are lists (of ids)
+    pieces: tuple[str, ...]  # with lists: the SQL split at its placeholders
     converters: tuple  # (position, converters, expression), as Django applies them
     model: type[Model] | None  # rows become instances of it (else tuples)
     fields: tuple[str, ...]  # the model's attribute names, in column order
@@ -83,12 +89,16 @@ class Prepared:
     def _run(self, values: tuple, using: str) -> tuple[_Plan, list]:
         connection = connections[using]
         plan = self._plans.get(connection) or self._compile(connection, using)
-        params = [
-            p if slot is None else values[slot]
-            for p, slot in zip(plan.params, plan.slots, strict=True)
-        ]
+        if plan.lists:
+            sql, params = _spread(plan, values)
+        else:
+            sql = plan.sql
+            params = [
+                p if slot is None else values[slot]
+                for p, slot in zip(plan.params, plan.slots, strict=True)
+            ]
         with connection.cursor() as cursor:
-            cursor.execute(plan.sql, params)
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         if plan.converters:
             rows = [list(row) for row in rows]
@@ -100,10 +110,18 @@ class Prepared:
 
     def _compile(self, connection: BaseDatabaseWrapper, using: str) -> _Plan:
         stand_ins = [_stand_in(kind, n) for n, kind in enumerate(self.types)]
-        queryset = self.build(*stand_ins)
+        lists = frozenset(n for n, kind in enumerate(self.types) if kind is list)
+        queryset = self.build(*([s] if n in lists else s for n, s in enumerate(stand_ins)))
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
         slots = tuple(_slot(param, stand_ins) for param in params)
+        pieces: tuple[str, ...] = ()
+        if lists:
+            pieces = tuple(sql.split("%s"))
+            if "%%" in sql or len(pieces) != len(params) + 1:
+                raise ImproperlyConfigured(
+                    "A prepared query with a list cannot tell its placeholders apart."
+                )
         if missing := set(range(len(stand_ins))) - set(slots):
             raise ImproperlyConfigured(
                 f"Values {sorted(missing)} of a prepared query were rewritten by their "
@@ -127,7 +145,17 @@ class Prepared:
             annotations = tuple(compiler.annotation_col_map.items())
             related = tuple(get_related_populators(info, compiler.select, using))
         plan = _Plan(
-            sql, tuple(params), slots, converters, model, fields, start, annotations, related
+            sql,
+            tuple(params),
+            slots,
+            lists,
+            pieces,
+            converters,
+            model,
+            fields,
+            start,
+            annotations,
+            related,
         )
         self._plans[connection] = plan
         return plan
@@ -143,12 +171,34 @@ def keep_prefetched(instance: Model, name: str, objects: list) -> None:
     instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
+def _spread(plan: _Plan, values: tuple) -> tuple[str, list]:
+    """The plan's SQL and parameters with each list written out: a
+    placeholder per id, or NULL (which no row equals) for an empty list."""
+    sql = [plan.pieces[0]]
+    params: list = []
+    for p, slot, piece in zip(plan.params, plan.slots, plan.pieces[1:], strict=True):
+        if slot is None:
+            sql.append("%s")
+            params.append(p)
+        elif slot in plan.lists:
+            ids = values[slot]
+            sql.append(", ".join(["%s"] * len(ids)) or "NULL")
+            params += ids
+        else:
+            sql.append("%s")
+            params.append(values[slot])
+        sql.append(piece)
+    return "".join(sql), params
+
+
 def _stand_in(kind: type, n: int) -> int | str:
-    if kind is int:
+    if kind is int or kind is list:
         return -(2**60) - n  # no id, count or constant is this
     if kind is str:
         return f"\ue000Prepared Value {n}\ue000"  # lower() or upper() would show
-    raise ImproperlyConfigured(f"A prepared query takes int and str values, not {kind}.")
+    raise ImproperlyConfigured(
+        f"A prepared query takes int, str and list (of ids) values, not {kind}."
+    )
 
 
 def _slot(param: Any, stand_ins: list) -> int | None:

@@ -737,10 +737,7 @@ def _with_settings_and_tags(rows: list[Ticket]) -> None:
                 field.set_cached_value(ticket, kept.get(pk))
         ticket.table_tags = []
     by_pk = {ticket.pk: ticket for ticket in rows}
-    links = TicketTag.objects.filter(ticket_id__in=list(by_pk)).order_by(
-        Lower("tag__name"), "tag_id"
-    )
-    for ticket_id, name, colour in links.values_list("ticket_id", "tag__name", "tag__colour"):
+    for ticket_id, name, colour in TABLE_TAGS.rows(list(by_pk)):
         by_pk[ticket_id].table_tags.append((name, colour))
 
 
@@ -782,16 +779,38 @@ def _sorted(tickets, key: str, start: int, limit: int, rows_of) -> list:
     tiers = filters.sort_tiers(tickets, key)
     if len(tiers) > 2 and not count_capped(tickets, cap=FEW_TO_SORT).capped:
         return list(rows_of(filters.sort(tickets, key))[start : start + limit])
-    return _paged(tiers, start, limit, rows_of, by_id=True)
+    return _paged(tiers, start, limit, rows_of, by_id=TABLE_ROWS.objects)
 
 
-def _paged(tiers: list[tuple], start: int, limit: int, rows_of, by_id: bool = False) -> list:
+# The table's rows by id (_paged's by_id), and their tags
+# (_with_settings_and_tags): compiled once (helpdesk.prepared).
+TABLE_ROWS = Prepared(
+    lambda ids: Ticket.objects.filter(pk__in=ids).select_related("owner").only(*TABLE_COLUMNS),
+    list,
+)
+TABLE_TAGS = Prepared(
+    lambda ids: (
+        TicketTag.objects.filter(ticket_id__in=ids)
+        .order_by(Lower("tag__name"), "tag_id")
+        .values_list("ticket_id", "tag__name", "tag__colour")
+    ),
+    list,
+)
+
+
+def _paged(
+    tiers: list[tuple],
+    start: int,
+    limit: int,
+    rows_of,
+    by_id: Callable[[list[int]], list] | None = None,
+) -> list:
     """Rows start..start+limit of the (tickets, order) tiers one after the
     other: a tier the page starts past is counted (up to what is skipped), not
     read; reading stops when the page is full.
 
     `by_id`: a tier's page is found by id first, then its rows are read by
-    id. With the row's joins (owner, status, team) in the same query,
+    id, with this function (ids -> rows). With the row's joins (owner, status, team) in the same query,
     PostgreSQL may join every ticket of a large tier before it sorts (0.15 s
     for the 24,000 unassigned tickets of a million), where the ids alone come
     in index order."""
@@ -804,12 +823,12 @@ def _paged(tiers: list[tuple], start: int, limit: int, rows_of, by_id: bool = Fa
                 skip -= size
                 continue
         wanted = slice(skip, skip + limit - len(rows))
-        if not by_id:
+        if by_id is None:
             rows += rows_of(tier.order_by(*order))[wanted]
         elif ids := list(tier.order_by(*order).values_list("pk", flat=True)[wanted]):
             # By id alone: the tier's own filters would only tempt the planner
             # back to an index of theirs (the ids came through them).
-            found = {row.pk: row for row in rows_of(Ticket.objects.filter(pk__in=ids))}
+            found = {row.pk: row for row in by_id(ids)}
             rows += [found[pk] for pk in ids]
         skip = 0
         if len(rows) >= limit:

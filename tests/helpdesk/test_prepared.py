@@ -126,3 +126,21 @@ def test_rows_kept_as_a_prefetch_are_what_the_relation_returns_without_a_query(
     # A filter is a new query, as after prefetch_related.
     with django_assert_num_queries(1):
         assert list(company.contacts.filter(pk=bo.pk)) == [bo]
+
+
+def test_a_list_of_ids_gets_a_placeholder_per_id_and_an_empty_list_matches_nothing(db):
+    acme = CompanyFactory(domain="acme.example")
+    ana, bo, cy = (ContactFactory(company=acme) for _ in range(3))
+    elsewhere = ContactFactory(company=CompanyFactory(domain="other.example"))
+    build = mock.Mock(
+        side_effect=lambda ids, domain: Contact.objects.filter(
+            pk__in=ids, company__domain=domain
+        ).order_by("pk")
+    )
+    query = Prepared(build, list, str)
+
+    assert query.objects([ana.pk, cy.pk, elsewhere.pk], "acme.example") == [ana, cy]
+    assert query.objects([bo.pk], "acme.example") == [bo]
+    assert query.objects([], "acme.example") == []
+    assert query.objects([elsewhere.pk], "other.example") == [elsewhere]
+    assert build.call_count == 1
