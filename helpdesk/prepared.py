@@ -7,9 +7,9 @@ that is more time than PostgreSQL takes to answer them: the inbound row,
 0.9 ms against 0.4 ms; the duplicate check, 1.3 ms against 0.3 ms (issue
 22). A `Prepared` query is built once per database connection, with stand-in
 values, and afterwards runs that SQL with the values of each call. The SQL
-goes to the server as Django's own does (values bound in the client): no
-server-side prepared statement, so PgBouncer's transaction pooling is
-unaffected.
+goes to the server as Django's own does: PostgreSQL's own prepared
+statements are psycopg's business (settings.DATABASES: on when connected to
+PostgreSQL itself, off behind PgBouncer's transaction pooling).
 
 A value may only be compared as it is (`=`, `!=`, `iexact`, `in` a
 subquery): a lookup that rewrites it (`contains`, `startswith`) leaves no
