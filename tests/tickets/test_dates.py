@@ -39,3 +39,32 @@ def test_the_short_date_and_time_is_djangos_for_every_language(language):
         for moment in moments:
             local = timezone.localtime(moment)
             assert short_datetime(local) == formats.date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+def _drawn(moment: datetime.datetime) -> str:
+    """What when() drew before it kept anything: naturaltime within a day."""
+    from django.contrib.humanize.templatetags.humanize import naturaltime
+    from django.utils.html import escape
+
+    local = timezone.localtime(moment)
+    if timezone.now() - moment < datetime.timedelta(hours=24):
+        shown = naturaltime(moment)
+    else:
+        shown = formats.date_format(local, "SHORT_DATETIME_FORMAT")
+    return f'<time datetime="{local.isoformat()}">{escape(str(shown))}</time>'
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_dates_kept_between_pages_read_as_drawn_afresh(language):
+    """when() keeps an older date's HTML per time zone and language, and a
+    recent one's "3 hours ago" per hour (minute, second): each reads as if
+    drawn afresh, in every language and time zone, at the edges of each unit."""
+    now = timezone.now()
+    agos = [0, 1, 59, 60, 61, 119, 3599, 3600, 3601, 7199, 86_399, 86_401, 3 * 86_400]
+    for zone in ("UTC", "Asia/Seoul", "America/New_York"):
+        with translation.override(language), timezone.override(zone):
+            for seconds in agos:
+                moment = now - datetime.timedelta(seconds=seconds, milliseconds=300)
+                assert when(moment) == _drawn(moment), (zone, seconds)
+            ahead = now + datetime.timedelta(minutes=5)
+            assert when(ahead) == _drawn(ahead)

