@@ -101,3 +101,40 @@ def test_stored_html_is_trusted_only_when_cleaned_under_the_current_rules(agent,
     )
     assert raw.sanitizer_version == 0
     assert "onerror" not in str(message_body(raw)["html"])
+
+
+def test_mail_shown_again_is_cleaned_once_and_reads_the_same(monkeypatch):
+    """A conversation is drawn again after every change: the same body with
+    the same inline images is cleaned once per process; other images, or the
+    isolated frame's options, are cleaned on their own."""
+    import nh3
+
+    from conversations import sanitize
+
+    calls = []
+    real = nh3.clean
+    monkeypatch.setattr(nh3, "clean", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    body = '<p>Invoice <img src="cid:logo@acme"> <img src="https://track.example/p.gif"></p>'
+    first = sanitize.clean_inbound_html(body, {"logo@acme": "/files/1/"})
+    again = sanitize.clean_inbound_html(body, {"logo@acme": "/files/1/"})
+    assert again == first and len(calls) == 1
+    assert '<img src="/files/1/">' in first.html and first.blocked_images == 1
+    moved = sanitize.clean_inbound_html(body, {"logo@acme": "/files/2/"})
+    framed = sanitize.clean_inbound_html(body, {"logo@acme": "/files/1/"}, remote=True)
+    assert '<img src="/files/2/">' in moved.html
+    assert "track.example" in framed.html and len(calls) == 3
+
+
+def test_kept_mail_stays_within_its_budget(monkeypatch):
+    from conversations import sanitize
+
+    monkeypatch.setattr(sanitize, "_KEPT_CHARS", 8_000)
+    monkeypatch.setattr(sanitize, "_kept", sanitize.OrderedDict())
+    monkeypatch.setattr(sanitize, "_kept_chars", 0)
+    for n in range(40):
+        sanitize.clean_inbound_html(f"<p>message {n} {'x' * 300}</p>", {})
+    kept = sum(len(key[0]) + len(found.html) for key, found in sanitize._kept.items())
+    assert kept == sanitize._kept_chars <= 8_000
+    assert 10 < len(sanitize._kept) < 40  # the latest, not all
+    sanitize.clean_inbound_html(f"<p>{'y' * 2_000}</p>", {})  # over an eighth: never kept
+    assert all("yyy" not in key[0] for key in sanitize._kept)
