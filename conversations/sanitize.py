@@ -162,9 +162,10 @@ class InboundHtml:
 # old messages too. A conversation is drawn again after every reply, comment
 # and change, and a newsletter of 67 KB takes 1.7 ms to clean: the latest
 # results are kept per process, up to a number of characters (keys and
-# results together). A body larger than an eighth of it is never kept.
+# results together). A body larger than an eighth of it is never kept, nor
+# what ingestion cleans to store.
 _KEPT_CHARS = 4_000_000
-_Key = tuple[str, tuple[tuple[str, str], ...] | None, bool, bool, int]
+_Key = tuple[str, tuple[tuple[str, str], ...], bool, bool, int]
 _kept: OrderedDict[_Key, InboundHtml] = OrderedDict()
 _kept_chars = 0
 _kept_lock = threading.Lock()
@@ -190,8 +191,9 @@ def clean_inbound_html(
     html = _bounded(html)
     if html.isspace() or not html:  # most messages quote nothing
         return InboundHtml("", 0)
-    images = None if inline_images is None else tuple(sorted(inline_images.items()))
-    key: _Key = (html, images, styles, remote, SANITIZER_VERSION)
+    if inline_images is None:  # stored once (ingestion): nothing to keep
+        return _clean_inbound(html, inline_images, styles, remote)
+    key: _Key = (html, tuple(sorted(inline_images.items())), styles, remote, SANITIZER_VERSION)
     with _kept_lock:
         if (found := _kept.get(key)) is not None:
             _kept.move_to_end(key)
