@@ -163,16 +163,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # and a prepared statement belongs to a server connection the next
 # transaction may not get. Nothing else needs the session: SET LOCAL only,
 # no advisory locks.
+PREPARED_STATEMENTS = False
 if os.environ.get("DATABASE_POOLING") == "transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Connected to PostgreSQL itself, the values travel apart from the SQL
-    # (server-side binding) and psycopg prepares a statement once it has run
-    # it 5 times on a connection (Django turns that off unless asked, for
-    # poolers): PostgreSQL then plans the workspace's queries once per
-    # connection, not on every request. Planning was 40 % of a ticket page's
-    # SQL time (issue 22).
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+    # (server-side binding), and the key lookups every request and message
+    # runs (helpdesk.prepared) become prepared statements: PostgreSQL plans
+    # them once per connection. Planning was 40 % of a ticket page's SQL time
+    # (issue 22). Nothing else is prepared (Django's default): a plan made
+    # for no value in particular can be ruinous for a search or a filter.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True}
+    PREPARED_STATEMENTS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # SQLite ignores an index's INCLUDE columns; PostgreSQL, what we run on, uses them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]

@@ -1,8 +1,9 @@
 """How the web and the workers talk to PostgreSQL (issue 22): connected to it
-directly, statements a connection runs again and again are prepared, so
-PostgreSQL plans them once; behind PgBouncer's transaction pooling nothing
-may outlive a transaction, so neither prepared statements nor server-side
-cursors are used."""
+directly, the key lookups of helpdesk.prepared are prepared statements, so
+PostgreSQL plans them once per connection, and nothing else is (a plan made
+for no value in particular can be ruinous for a search); behind PgBouncer's
+transaction pooling nothing may outlive a transaction, so neither prepared
+statements nor server-side cursors are used."""
 
 import runpy
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from helpdesk.prepared import Prepared
 from tickets.models import Ticket
 
 SETTINGS = Path(__file__).resolve().parents[2] / "helpdesk" / "settings.py"
@@ -20,30 +22,40 @@ def database(monkeypatch, **env) -> dict:
     monkeypatch.delenv("DATABASE_POOLING", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return runpy.run_path(str(SETTINGS))["DATABASES"]["default"]
+    return runpy.run_path(str(SETTINGS))
 
 
-def test_connected_to_postgresql_the_values_are_bound_by_the_server(monkeypatch):
-    settings = database(monkeypatch)
-    assert settings["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
-    assert not settings.get("DISABLE_SERVER_SIDE_CURSORS")
+def test_connected_to_postgresql_key_lookups_are_prepared(monkeypatch):
+    found = database(monkeypatch)
+    assert found["DATABASES"]["default"]["OPTIONS"] == {"server_side_binding": True}
+    assert found["PREPARED_STATEMENTS"] is True
+    assert not found["DATABASES"]["default"].get("DISABLE_SERVER_SIDE_CURSORS")
 
 
 def test_behind_transaction_pooling_nothing_outlives_a_transaction(monkeypatch):
-    settings = database(monkeypatch, DATABASE_POOLING="transaction")
-    options = settings.get("OPTIONS", {})
-    assert not options.get("server_side_binding") and not options.get("prepare_threshold")
-    assert settings["DISABLE_SERVER_SIDE_CURSORS"] is True
+    found = database(monkeypatch, DATABASE_POOLING="transaction")
+    assert not found["DATABASES"]["default"].get("OPTIONS", {}).get("server_side_binding")
+    assert found["PREPARED_STATEMENTS"] is False
+    assert found["DATABASES"]["default"]["DISABLE_SERVER_SIDE_CURSORS"] is True
 
 
-def test_a_statement_run_again_and_again_is_planned_once(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
-    for pk in range(8):
-        list(Ticket.objects.filter(pk=pk))
+def prepared_like(pattern: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ['%FROM "tickets_ticket" WHERE "tickets_ticket"."id" = $1%'],
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [pattern]
         )
-        assert cursor.fetchone() == (1,)
+        return cursor.fetchone()[0]
+
+
+def test_only_key_lookups_are_planned_once(db, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    settings.PREPARED_STATEMENTS = True
+    by_name = Prepared(lambda name: Ticket.objects.filter(name=name), str)
+    for n in range(3):
+        by_name.objects(f"Printer {n}")
+    for n in range(8):  # a query of Django's own, however often it runs
+        list(Ticket.objects.filter(description=f"Printer {n}"))
+    assert prepared_like('%WHERE%"tickets_ticket"."name" = $1%') == 1
+    assert prepared_like('%WHERE%"tickets_ticket"."description" = $1%') == 0
+    assert connection.connection.prepare_threshold is None
