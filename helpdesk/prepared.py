@@ -102,12 +102,12 @@ class Prepared:
                 p if slot is None else values[slot]
                 for p, slot in zip(plan.params, plan.slots, strict=True)
             ]
-        with connection.cursor() as cursor:
-            if settings.PREPARED_STATEMENTS and connection.vendor == "postgresql":
-                _execute_prepared(connection, cursor, sql, params)
-            else:
+        if settings.PREPARED_STATEMENTS and connection.vendor == "postgresql":
+            rows = _run_prepared(connection, sql, params)
+        else:
+            with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-            rows = cursor.fetchall()
+                rows = cursor.fetchall()
         if plan.converters:
             rows = [list(row) for row in rows]
             for row in rows:
@@ -169,17 +169,32 @@ class Prepared:
         return plan
 
 
-def _execute_prepared(connection: BaseDatabaseWrapper, cursor, sql: str, params: list[Any]) -> None:
-    """Run `sql` as a prepared statement of the connection (psycopg prepares
-    it on its first run and reuses it after). Only these queries are: they
-    look rows up by their keys, which a plan made once serves well. Django
-    prepares nothing else (`prepare_threshold` stays None)."""
+def _run_prepared(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list:
+    """The rows of `sql` run as a prepared statement of the connection:
+    psycopg prepares it on its first run and reuses it after. It needs the
+    values bound by the server, so it runs on a cursor of its own, wrapped
+    as `connection.cursor()` wraps Django's (query logging, execute
+    wrappers). Django's own queries keep binding their values in the client
+    and are never prepared: no 65,535-value limit for them, and no plan made
+    for no value in particular."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
     raw = connection.connection
-    raw.prepare_threshold = 0
-    try:
-        cursor.execute(sql, params)
-    finally:
-        raw.prepare_threshold = None
+    with connection.wrap_database_errors:
+        server_bound = connection._prepare_cursor(ServerBindingCursor(raw))
+    with server_bound as cursor:
+        raw.prepare_threshold = 0
+        try:
+            cursor.execute(sql, params)
+        finally:
+            raw.prepare_threshold = None
+        if connection.queries_logged and connection.queries_log[-1]["sql"] is None:
+            # Django's log reads the SQL a client-bound cursor composed: this
+            # one composed none, so the log shows it with its values as well.
+            connection.queries_log[-1]["sql"] = connection.ops.compose_sql(sql, params)
+        return cursor.fetchall()
 
 
 def keep_prefetched(instance: Model, name: str, objects: list) -> None:

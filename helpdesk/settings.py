@@ -167,13 +167,11 @@ PREPARED_STATEMENTS = False
 if os.environ.get("DATABASE_POOLING") == "transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Connected to PostgreSQL itself, the values travel apart from the SQL
-    # (server-side binding), and the key lookups every request and message
-    # runs (helpdesk.prepared) become prepared statements: PostgreSQL plans
-    # them once per connection. Planning was 40 % of a ticket page's SQL time
-    # (issue 22). Nothing else is prepared (Django's default): a plan made
-    # for no value in particular can be ruinous for a search or a filter.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True}
+    # Connected to PostgreSQL itself, the key lookups every request and
+    # message runs (helpdesk.prepared) are prepared statements: PostgreSQL
+    # plans them once per connection. Planning was 40 % of a ticket page's
+    # SQL time (issue 22). Nothing else is prepared (Django's default): a
+    # plan made for no value in particular can be ruinous for a search.
     PREPARED_STATEMENTS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # SQLite ignores an index's INCLUDE columns; PostgreSQL, what we run on, uses them.
