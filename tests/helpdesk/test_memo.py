@@ -18,6 +18,19 @@ def version() -> int | None:
     return ConfigVersion.objects.filter(pk=1).values_list("value", flat=True).first()
 
 
+def versions_around(statement: str) -> tuple[int | None, int | None]:
+    """The version before and after `statement`, run as plain SQL (as
+    another process might): the triggers are PostgreSQL's, elsewhere the
+    signals change it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the triggers are PostgreSQL's; elsewhere the signals change it")
+    memo.restore()
+    before = version()
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+    return before, version()
+
+
 class Loads:
     def __init__(self, value="loaded"):
         self.count, self.value = 0, value
@@ -171,13 +184,8 @@ def test_a_lost_version_row_is_put_back_and_ingestion_goes_on(db, pipeline):
     ],
 )
 def test_a_write_to_a_setting_the_ticket_pane_keeps_changes_the_version(db, statement):
-    if connection.vendor != "postgresql":
-        pytest.skip("the triggers are PostgreSQL's; elsewhere the signals change it")
-    memo.restore()
-    before = version()
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
-    assert version() not in (None, before)
+    before, after = versions_around(statement)
+    assert after not in (None, before)
 
 
 @pytest.mark.parametrize(
@@ -190,13 +198,8 @@ def test_a_write_to_a_setting_the_ticket_pane_keeps_changes_the_version(db, stat
     ids=["sign-in", "availability", "language"],
 )
 def test_a_person_signing_in_or_going_away_does_not_change_the_version(db, agent, statement):
-    if connection.vendor != "postgresql":
-        pytest.skip("the triggers are PostgreSQL's")
-    memo.restore()
-    before = version()
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
-    assert version() == before
+    before, after = versions_around(statement)
+    assert after == before
 
 
 def test_round_robin_turns_do_not_change_the_version(db, team_a, agent):
