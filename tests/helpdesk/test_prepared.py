@@ -144,3 +144,14 @@ def test_a_list_of_ids_gets_a_placeholder_per_id_and_an_empty_list_matches_nothi
     assert query.objects([], "acme.example") == []
     assert query.objects([elsewhere.pk], "other.example") == [elsewhere]
     assert build.call_count == 1
+
+
+def test_a_list_in_sql_whose_placeholders_cannot_be_told_apart_is_refused(db):
+    """A literal % in the SQL (written %%) could hide a placeholder: the first
+    call says so rather than spreading the list in the wrong place."""
+    query = Prepared(
+        lambda ids: Contact.objects.filter(pk__in=ids).extra(where=["email NOT LIKE '%%@spam'"]),
+        list,
+    )
+    with pytest.raises(ImproperlyConfigured, match="cannot tell its placeholders apart"):
+        query.objects([1, 2])
