@@ -249,9 +249,10 @@ class InboundItem(models.Model):
                 fields=["received_at"], name="inbound_pending", condition=Q(status="pending")
             ),
             models.Index(fields=["status", "-received_at"], name="inbound_status_recent"),
-            models.Index(
-                fields=["message_hash"], name="inbound_message_hash", condition=~Q(message_hash="")
-            ),
+            # Not partial: a prepared statement's generic plan, made for no
+            # hash in particular, cannot tell that the hash is not empty, and
+            # without this index it read every row done (issue 22).
+            models.Index(fields=["message_hash"], name="inbound_content_hash"),
         ]
         # Constraints and indexes declared here, not on the fields, so that
         # PostgreSQL gets no second "LIKE" index for each: fewer indexes to

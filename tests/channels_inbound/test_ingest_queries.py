@@ -135,3 +135,37 @@ def test_a_new_ticket_is_written_once_with_its_first_messages_columns(
     assert ticket.last_activity_at == message.created_at == ticket.last_customer_message_at
     assert ticket.preview == message.text[:200] and ticket.preview.startswith("Mein Drucker")
     assert ticket.language == "de"
+
+
+def test_the_duplicate_check_planned_once_reads_by_the_content_hash(db, settings):
+    """The check runs as a prepared statement: once PostgreSQL plans it for
+    no hash in particular, it must still find rows by their hash, not read
+    every row done: 5,100 rows took 4.9 ms in the 100k bench, and the rows
+    done grow with every message received. An index of the non-empty hashes
+    only cannot serve that plan (it read them all)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    from channels_inbound.mail import BEFORE_STORING_WITH_ID
+    from tests.plans import generic_plan
+
+    settings.PREPARED_STATEMENTS = True
+    InboundItem.objects.bulk_create(
+        InboundItem(
+            source=InboundItem.Source.PIPE,
+            status=InboundItem.Status.DONE,
+            message_hash=f"{n:064x}",
+            dedupe_key=f"plan-{n}",
+        )
+        for n in range(500)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE channels_inbound_inbounditem")
+    item = InboundItem.objects.first()
+    plan = generic_plan(
+        BEFORE_STORING_WITH_ID, item.pk, f"{7:064x}", "a@b.example", "b.example", "<m@b>"
+    )
+    earlier = plan.split("InitPlan 2")[0]  # the earlier row with the same content
+    assert "Index Scan on inbound_content_hash" in earlier or (
+        "Index Scan using inbound_content_hash" in earlier
+    ), plan
+    assert "inbound_status_recent" not in earlier, plan
