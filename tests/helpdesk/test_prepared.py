@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Lower
 
@@ -128,7 +129,7 @@ def test_rows_kept_as_a_prefetch_are_what_the_relation_returns_without_a_query(
         assert list(company.contacts.filter(pk=bo.pk)) == [bo]
 
 
-def test_a_list_of_ids_gets_a_placeholder_per_id_and_an_empty_list_matches_nothing(db):
+def test_a_list_of_ids_finds_its_rows_and_an_empty_list_matches_nothing(db):
     acme = CompanyFactory(domain="acme.example")
     ana, bo, cy = (ContactFactory(company=acme) for _ in range(3))
     elsewhere = ContactFactory(company=CompanyFactory(domain="other.example"))
@@ -155,3 +156,30 @@ def test_a_list_in_sql_whose_placeholders_cannot_be_told_apart_is_refused(db):
     )
     with pytest.raises(ImproperlyConfigured, match="cannot tell its placeholders apart"):
         query.objects([1, 2])
+
+
+def test_lists_of_any_length_share_one_prepared_statement(db, settings):
+    """On PostgreSQL a list goes as one array value: 3 ids or 62 (past
+    psycopg's 50 values, over which it converts a query again on every call),
+    small ids or large (which psycopg would type int2 and int4), an empty
+    list: one statement serves them all."""
+    if connection.vendor != "postgresql":
+        pytest.skip("arrays and prepared statements are PostgreSQL's")
+    settings.PREPARED_STATEMENTS = True
+    contacts = ContactFactory.create_batch(60)
+    with connection.cursor() as cursor:  # the next ids past 32,767
+        cursor.execute("SELECT setval(pg_get_serial_sequence('crm_contact', 'id'), 40000)")
+    contacts += ContactFactory.create_batch(2)
+    ids = [c.pk for c in contacts]
+    query = Prepared(lambda ids: Contact.objects.filter(pk__in=ids).order_by("pk"), list)
+
+    assert query.objects(ids[:3]) == contacts[:3]
+    assert query.objects(tuple(ids)) == contacts
+    assert query.objects(ids[-1:]) == contacts[-1:]
+    assert query.objects([]) == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%"crm_contact"."id" = ANY($1::bigint[])%'],
+        )
+        assert cursor.fetchone() == (1,)
