@@ -234,6 +234,33 @@ def test_each_row_shows_its_link_cells_sla_clock_and_matched_words(client, agent
     assert '<td class="col-plan">Pro &amp; more</td>' in row
 
 
+def test_rows_sharing_an_owner_or_a_priority_each_show_their_own(client, agent, pipeline):
+    """A cell that shows one of the row's values is drawn once per value and
+    page (ticket_lists.SHARED_CELLS): rows that differ still differ."""
+    other = UserFactory(first_name="Bea", last_name="Other")
+    rows = {
+        TicketFactory(pipeline=pipeline, owner=owner, priority=priority): (owner, priority)
+        for owner, priority in [
+            (agent, Priority.HIGH),
+            (other, Priority.LOW),
+            (agent, Priority.LOW),
+            (None, Priority.HIGH),
+        ]
+    }
+    client.force_login(agent)
+    client.post(
+        reverse("tickets:preference_order", args=["columns"]), {"order": ["owner", "priority"]}
+    )
+    html = table(client).content.decode()
+    for ticket, (owner, priority) in rows.items():
+        row = html[html.index(f'<tr id="table-row-{ticket.pk}">') :]
+        row = row[: row.index("</tr>")]
+        assert f'<span class="priority priority-{priority}">' in row
+        assert (owner.display_name if owner else "Unassigned") in row
+        for someone in {agent, other} - {owner}:
+            assert someone.display_name not in row
+
+
 def test_table_queries_do_not_grow_with_rows(
     client, agent, pipeline, django_assert_max_num_queries
 ):

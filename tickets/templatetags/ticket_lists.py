@@ -133,6 +133,19 @@ def table_cell(ticket, key: str, query=None, known=None):
     return value or EMPTY
 
 
+# Cells that show one value of the row's (a status, an owner): drawn once per
+# value and page, not for each of 50 rows.
+SHARED_CELLS = {
+    "stage": lambda t: t.stage_id,
+    "priority": lambda t: t.priority,
+    "owner": lambda t: t.owner_id,
+    "team": lambda t: t.team_id,
+    "pipeline": lambda t: t.pipeline_id,
+    "category": lambda t: t.category,
+    "source": lambda t: t.source,
+}
+
+
 TABLE_ROW = (
     '<tr id="table-row-{pk}">\n'
     '<td class="col-select"><input type="checkbox" name="ids" value="{pk}" form="bulk-form" '
@@ -157,6 +170,18 @@ def table_rows(context) -> str:
     keys = [key for key, _label in context.get("columns") or ()]
     select = _("Select ticket #%(number)s")
     prefix = context.get("row_url", "")
+    drawn: dict[tuple, object] = {}  # SHARED_CELLS by (key, value)
+
+    def cell(ticket, key: str):
+        if key in TABLE_CELLS:
+            return TABLE_CELLS[key](ticket)
+        if key not in SHARED_CELLS:
+            return table_cell(ticket, key, query, known)
+        shared = (key, SHARED_CELLS[key](ticket))
+        if shared not in drawn:
+            drawn[shared] = table_cell(ticket, key, query, known)
+        return drawn[shared]
+
     rows = []
     for ticket in context["page"].tickets:
         snippet = ""
@@ -164,17 +189,7 @@ def table_rows(context) -> str:
             snippet = html(
                 '<span class="ticket-snippet">{}</span>\n', highlight(ticket.preview, query)
             )
-        cells = html_cells(
-            [
-                (
-                    key,
-                    TABLE_CELLS[key](ticket)
-                    if key in TABLE_CELLS
-                    else table_cell(ticket, key, query, known),
-                )
-                for key in keys
-            ]
-        )
+        cells = html_cells([(key, cell(ticket, key)) for key in keys])
         rows.append(
             html(
                 TABLE_ROW,
