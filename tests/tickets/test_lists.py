@@ -480,6 +480,25 @@ def test_the_table_keeps_its_settings_until_one_changes(
     assert quick["stage"][str(stage.pk)].endswith("Renamed status")
 
 
+def test_the_table_reads_the_settings_version_with_the_session(client, agent, desk):
+    """No query of its own for the version: it comes with the session row,
+    and a change made between two tables shows on the second."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(agent)
+    table(client)
+    with CaptureQueriesContext(connection) as again:
+        table(client)
+    version_reads = [
+        q["sql"] for q in again.captured_queries if "helpdesk_configversion" in q["sql"]
+    ]
+    assert len(version_reads) == 1 and "django_session" in version_reads[0]
+    PropertyDefinitionFactory(key="region", label="Region")
+    response = table(client)
+    assert "region" in response.context["known"]
+
+
 def test_the_same_table_again_writes_no_session(client, agent, desk):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

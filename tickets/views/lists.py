@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Team, User
+from accounts.sessions import settings_version
 from helpdesk import memo
 
 from .. import filters, queries, search, services
@@ -178,8 +179,8 @@ def view_list(request, slug):
     if "count" in request.GET:
         return _count(request, view, state)
     # Its filters' choices, the custom properties and the settings are kept
-    # under the version read here (helpdesk.memo): one query, not seven.
-    with memo.checked(memo.read()):
+    # under the version read with the session (helpdesk.memo): no query, not seven.
+    with memo.checked(settings_version(request)):
         return _table(request, view, state, canonical)
 
 
