@@ -15,6 +15,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Value,
 )
 from django.db.models.functions import Lower
@@ -97,6 +98,9 @@ class DefaultView:
     sparse: bool = False
     # What a collaborator reads instead of `empty`: never a view they cannot open.
     empty_collaborator: Promise | None = None
+    # The ids of the same tickets as `filter`, one row each, for the
+    # sidebar's count, where another query counts them faster.
+    count_rows: Callable[[TicketQuerySet, User], QuerySet] | None = None
 
 
 DEFAULT_VIEWS = [
@@ -165,6 +169,12 @@ DEFAULT_VIEWS = [
         # An agent replies on thousands of tickets in a year.
         capped=True,
         sparse=True,
+        # Counted from the agent's replies, each ticket once, stopping at the
+        # cap: 4-12 ms at a million tickets, where counting the tickets that
+        # are among the replies read 55,000 tickets and hashed 30,000 replies
+        # (22-33 ms). The list keeps its own form: the first page walks the
+        # tickets by last activity.
+        count_rows=lambda tickets, user: _sent_by(user).filter(ticket__in=tickets).distinct(),
     ),
     DefaultView(
         "drafts",
@@ -294,11 +304,20 @@ def view_counts_for_sidebar(user: User, custom: list[CustomView] = ()) -> dict[s
     round trips and eight of Django's aggregations were a fifth of the list
     page (issue 22)."""
     tickets = visible_tickets(user)
-    counted = [(v.slug, v.filter(tickets, user), v.capped) for v in views_for_user(user)]
-    counted += [(v.slug, v.filter(tickets, user), True) for v in custom]
+    counted = [
+        (
+            v.slug,
+            v.count_rows(tickets, user)
+            if v.count_rows
+            else v.filter(tickets, user).order_by().values("pk"),
+            v.capped,
+        )
+        for v in views_for_user(user)
+    ]
+    counted += [(v.slug, v.filter(tickets, user).order_by().values("pk"), True) for v in custom]
     parts, params = [], []
     for _slug, rows, capped in counted:
-        rows = rows.order_by().values("pk")
+        rows = rows.order_by()
         try:
             sql, values = (rows[: COUNT_CAP + 1] if capped else rows).query.sql_with_params()
         except EmptyResultSet:  # a filter that can match nothing (no teams)

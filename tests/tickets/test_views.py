@@ -172,6 +172,31 @@ def replied_on(ticket, agent):
     return ticket
 
 
+def test_sent_counts_each_ticket_replied_on_once_as_its_list_shows_them(
+    agent, pipeline, team_a, team_b
+):
+    """The sidebar counts Sent from the agent's replies (DefaultView.count_rows):
+    a ticket replied on twice counts once; a deleted ticket and one the agent
+    no longer sees do not count, as the list does not show them."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from tickets import queries
+
+    agent.visibility = User.Visibility.TEAMS
+    agent.save()
+    twice = replied_on(replied_on(TicketFactory(pipeline=pipeline, team=team_a), agent), agent)
+    replied_on(TicketFactory(pipeline=pipeline, team=team_a), agent)
+    deleted = replied_on(TicketFactory(pipeline=pipeline, team=team_a), agent)
+    Ticket.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+    replied_on(TicketFactory(pipeline=pipeline, team=team_b), agent)  # not the agent's team
+    sent = queries.get_view_for_user(agent, "sent")
+
+    listed = {t.pk for t in queries.tickets_for_view(agent, sent).tickets}
+    assert twice.pk in listed and len(listed) == 2
+    assert queries.view_counts_for_sidebar(agent)["sent"] == 2
+
+
 # Sent finds its page in the index before reading rows (queries.DefaultView.sparse).
 @pytest.mark.parametrize("slug", ["all-open", "sent"])
 def test_keyset_pagination_walks_every_ticket_once(
