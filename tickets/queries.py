@@ -102,6 +102,12 @@ class DefaultView:
     # sidebar's count, where another query counts them faster.
     count_rows: Callable[[TicketQuerySet, User], QuerySet] | None = None
 
+    def counted(self, tickets: TicketQuerySet, user: User) -> QuerySet:
+        """The rows the sidebar counts: one per ticket of the view."""
+        if self.count_rows is not None:
+            return self.count_rows(tickets, user)
+        return self.filter(tickets, user).values("pk")
+
 
 DEFAULT_VIEWS = [
     # A collaborator's home (S2): their own work, open and closed, within what
@@ -304,17 +310,8 @@ def view_counts_for_sidebar(user: User, custom: list[CustomView] = ()) -> dict[s
     round trips and eight of Django's aggregations were a fifth of the list
     page (issue 22)."""
     tickets = visible_tickets(user)
-    counted = [
-        (
-            v.slug,
-            v.count_rows(tickets, user)
-            if v.count_rows
-            else v.filter(tickets, user).order_by().values("pk"),
-            v.capped,
-        )
-        for v in views_for_user(user)
-    ]
-    counted += [(v.slug, v.filter(tickets, user).order_by().values("pk"), True) for v in custom]
+    counted = [(v.slug, v.counted(tickets, user), v.capped) for v in views_for_user(user)]
+    counted += [(v.slug, v.filter(tickets, user).values("pk"), True) for v in custom]
     parts, params = [], []
     for _slug, rows, capped in counted:
         rows = rows.order_by()
