@@ -9,8 +9,11 @@ class HelpdeskConfig(AppConfig):
 
     def ready(self):
         from celery.signals import before_task_publish, task_postrun, task_prerun
+        from django.db.backends.signals import connection_created
 
-        from . import logs
+        from . import database, logs
+
+        connection_created.connect(database.fast_timestamps, dispatch_uid="database.timestamps")
 
         # A request's ID travels into the tasks it queues (helpdesk/logs.py).
         before_task_publish.connect(logs.add_request_id_header, dispatch_uid="logs.publish")
