@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.utils import formats, timezone, translation
 
-from tickets.templatetags.workspace import short_datetime, when
+from tickets.templatetags.workspace import short_datetime, when, when_reader
 
 MOMENT = datetime.datetime(2026, 3, 5, 7, 4, tzinfo=datetime.UTC)
 
@@ -58,13 +58,15 @@ def _drawn(moment: datetime.datetime) -> str:
 def test_dates_kept_between_pages_read_as_drawn_afresh(language):
     """when() keeps an older date's HTML per time zone and language, and a
     recent one's "3 hours ago" per hour (minute, second): each reads as if
-    drawn afresh, in every language and time zone, at the edges of each unit."""
+    drawn afresh, in every language and time zone, at the edges of each unit;
+    so does a page's when_reader(), which reads the zone and language once."""
     now = timezone.now()
     agos = [0, 1, 59, 60, 61, 119, 3599, 3600, 3601, 7199, 86_399, 86_401, 3 * 86_400]
     for zone in ("UTC", "Asia/Seoul", "America/New_York"):
         with translation.override(language), timezone.override(zone):
+            page = when_reader()  # what a list's rows draw with: read once a page
             for seconds in agos:
                 moment = now - datetime.timedelta(seconds=seconds, milliseconds=300)
-                assert when(moment) == _drawn(moment), (zone, seconds)
+                assert when(moment) == page(moment) == _drawn(moment), (zone, seconds)
             ahead = now + datetime.timedelta(minutes=5)
-            assert when(ahead) == _drawn(ahead)
+            assert when(ahead) == page(ahead) == _drawn(ahead)

@@ -8,7 +8,7 @@ from helpdesk.html import html, html_cells, html_join
 from tickets.rendering import TABLE_CELLS
 from tickets.search import highlight
 
-from .workspace import priority_label, when
+from .workspace import priority_label, when, when_reader
 
 register = template.Library()
 
@@ -146,6 +146,10 @@ SHARED_CELLS = {
 }
 
 
+# Cells that show a moment: read by the page's `when_reader()`.
+MOMENT_CELLS = {"last_activity_at", "created_at", "closed_at"}
+
+
 TABLE_ROW = (
     '<tr id="table-row-{pk}">\n'
     '<td class="col-select"><input type="checkbox" name="ids" value="{pk}" form="bulk-form" '
@@ -171,8 +175,12 @@ def table_rows(context) -> str:
     select = _("Select ticket #%(number)s")
     prefix = context.get("row_url", "")
     drawn: dict[tuple, object] = {}  # SHARED_CELLS by (key, value)
+    moment = when_reader()
 
     def cell(ticket, key: str):
+        if key in MOMENT_CELLS:
+            value = getattr(ticket, key)
+            return moment(value) if value else EMPTY
         if key in TABLE_CELLS:
             return TABLE_CELLS[key](ticket)
         if key not in SHARED_CELLS:
