@@ -13,6 +13,8 @@ from django.utils import timezone
 from helpdesk import memo
 from helpdesk.prepared import Prepared
 
+from . import backends
+
 SESSION = Prepared(
     lambda key: Session.objects.filter(session_key=key).annotate(
         config_version=memo.version_subquery()
@@ -24,6 +26,9 @@ _UNREAD = object()
 
 class SessionStore(db.SessionStore):
     config_version: object = _UNREAD  # read with the row in this request
+
+    def load(self) -> dict:
+        return backends.renamed(super().load())
 
     def _get_session_from_db(self):
         key = self.session_key

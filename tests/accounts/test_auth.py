@@ -1,10 +1,12 @@
 import datetime
 
 import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import backends
 from tests.factories import PASSWORD
 
 
@@ -117,3 +119,28 @@ def test_a_session_is_kept_until_it_expires(client, agent):
     assert response.status_code == 302 and response["Location"].startswith(
         reverse("accounts:login")
     )
+
+
+def test_the_signed_in_user_is_read_with_a_compiled_query(client, agent):
+    """accounts.backends: the user of each request comes from a query built
+    once per process, as Django's backend reads it; a deleted user is
+    signed out."""
+    sign_in(client, agent.username, PASSWORD)
+    mine = reverse("tickets:view_tickets", args=["mine"])
+    assert client.get(mine).status_code == 200
+    assert client.session[BACKEND_SESSION_KEY] == "accounts.backends.UserBackend"
+    assert backends.UserBackend().get_user(agent.pk) == agent
+    assert backends.UserBackend().get_user("not a number") is None
+    agent.delete()
+    assert client.get(mine).status_code == 302
+
+
+def test_a_session_signed_in_through_djangos_backend_stays_signed_in(client, agent):
+    """Sessions made before accounts.backends name Django's ModelBackend:
+    they are read as ours, not signed out by the upgrade."""
+    sign_in(client, agent.username, PASSWORD)
+    session = client.session
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session.save()
+    response = client.get(reverse("tickets:view_tickets", args=["mine"]))
+    assert response.status_code == 200 and response.context["user"] == agent

@@ -23,6 +23,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from accounts import backends
 from accounts.models import User
 from tickets.models import Ticket
 
@@ -132,7 +133,7 @@ def session_cookie(user: User) -> str:
     (also the peer comparison's, scripts/peer/compare.py)."""
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = backends.PATH
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
