@@ -23,7 +23,15 @@ from helpdesk.prepared import Prepared
 from helpdesk.queue import enqueue
 from tickets import services as ticket_services
 from tickets.access import users_who_see
-from tickets.models import Pipeline, Source, Stage, Ticket, TicketEvent, TicketSettings
+from tickets.models import (
+    Pipeline,
+    Source,
+    Stage,
+    Ticket,
+    TicketEvent,
+    TicketSettings,
+    locked_ticket,
+)
 from tickets.services import Values
 from tickets.signals import ticket_activity
 
@@ -337,7 +345,7 @@ def reply_send(
     if only_signatures(actor, html):
         raise ValidationError({"html": _("Write a message before sending.")})
     with transaction.atomic():
-        ticket = Ticket.objects.locked(ticket.pk).get()
+        ticket = locked_ticket(ticket.pk)
         _check_collision(ticket, actor, seen_message_id)
         references = " ".join(
             part
@@ -465,7 +473,7 @@ def thread_reply_send(
     chat window shows it; Messenger's hook queues it for the Send API); nothing
     is mailed. Same collision check and statuses as an email reply (S20, S21)."""
     with transaction.atomic():
-        ticket = Ticket.objects.locked(ticket.pk).get()
+        ticket = locked_ticket(ticket.pk)
         _check_collision(ticket, actor, seen_message_id)
         message = Message.objects.create(
             thread=reply_to.thread,
@@ -573,7 +581,7 @@ def comment_add(
     if is_blank(html):
         raise ValidationError({"html": _("Write a comment before saving it.")})
     with transaction.atomic():
-        ticket = Ticket.objects.locked(ticket.pk).get()
+        ticket = locked_ticket(ticket.pk)
         _check_collision(ticket, actor, seen_message_id)
         message = Message.objects.create(
             thread=_thread_for(ticket, None),
@@ -828,7 +836,7 @@ def message_receive(
     """
     with transaction.atomic(savepoint=False):  # see ticket_create
         if not new_ticket:
-            ticket = Ticket.objects.locked(ticket.pk).get()
+            ticket = locked_ticket(ticket.pk)
         if thread is None:
             thread = Thread.objects.create(ticket=ticket, inbox=help_desk_inbox(), channel=channel)
         if reply_to is None and in_reply_to and not new_ticket:
@@ -900,7 +908,7 @@ def system_comment_add(*, ticket: Ticket, html: str, by: str) -> Message:
     if is_blank(html):
         raise ValidationError({"html": _("Write a comment before saving it.")})
     with transaction.atomic():
-        ticket = Ticket.objects.locked(ticket.pk).get()
+        ticket = locked_ticket(ticket.pk)
         message = Message.objects.create(
             thread=_thread_for(ticket, None),
             ticket=ticket,
@@ -963,7 +971,7 @@ def auto_reply_send(*, ticket: Ticket, subject: str, html: str, by: str) -> Mess
         raise AutoReplyRefused("an automatic email went to this address within the hour")
     sender = default_from_address(None, latest)
     with transaction.atomic():
-        ticket = Ticket.objects.locked(ticket.pk).get()
+        ticket = locked_ticket(ticket.pk)
         message = Message.objects.create(
             thread=latest.thread,
             ticket=ticket,
@@ -1013,7 +1021,7 @@ def message_import(
     customer's message tells ticket_activity, which callers run inside
     `tickets.services.importing()`."""
     with transaction.atomic():
-        ticket = Ticket.objects.locked(ticket.pk).get()
+        ticket = locked_ticket(ticket.pk)
         if Message.objects.filter(ticket=ticket, external_id=external_id).exists():
             return None
         thread = ticket.threads.order_by("created_at", "id").first() or Thread.objects.create(

@@ -924,3 +924,17 @@ class WorkspacePreference(models.Model):
 
 # Read on every page an agent opens: compiled once (helpdesk.prepared).
 PREFERENCE = Prepared(lambda user: WorkspacePreference.objects.filter(user=user), int)
+
+# One ticket, locked: the first statement of each write to it that a message
+# makes (a customer's, an agent's reply or comment), compiled once
+# (helpdesk.prepared). Django took longer to build it than PostgreSQL to
+# answer it: 0.9 ms of a customer's reply of 6 (issue 22).
+ONE_LOCKED = Prepared(lambda pk: Ticket.objects.locked(pk), int)
+
+
+def locked_ticket(pk: int) -> Ticket:
+    """`Ticket.objects.locked(pk).get()`, compiled once."""
+    ticket = ONE_LOCKED.first(pk)
+    if ticket is None:
+        raise Ticket.DoesNotExist(f"No ticket {pk}.")
+    return ticket

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from conversations import services
 from conversations.models import Message
 from tests.factories import TicketFactory, inbound_message
-from tickets.models import Tag, Ticket, TicketTag
+from tickets.models import Tag, Ticket, TicketTag, locked_ticket
 
 
 def test_locked_orders_the_lock_by_id_whatever_order_the_ids_come_in(db, pipeline):
@@ -24,6 +24,21 @@ def test_locked_orders_the_lock_by_id_whatever_order_the_ids_come_in(db, pipelin
     if connection.features.has_select_for_update:
         assert "FOR NO KEY UPDATE" in sql
         assert sql.index("ORDER BY") < sql.index("FOR NO KEY UPDATE")
+
+
+def test_one_ticket_is_locked_by_a_query_compiled_once(db, pipeline):
+    """locked_ticket(pk): the same lock and row as locked(pk).get(), from a
+    query compiled once per process (a customer's reply takes it first)."""
+    ticket = TicketFactory(pipeline=pipeline)
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        found = locked_ticket(ticket.pk)
+        again = locked_ticket(ticket.pk)
+    assert found == again == ticket and found.name == ticket.name
+    assert captured.captured_queries[0]["sql"] == captured.captured_queries[1]["sql"]
+    if connection.features.has_select_for_update:
+        assert "FOR NO KEY UPDATE" in captured.captured_queries[0]["sql"]
+    with pytest.raises(Ticket.DoesNotExist):
+        locked_ticket(ticket.pk + 1000)
 
 
 def test_every_service_that_locks_two_tickets_orders_its_locks(db, agent, pipeline):
