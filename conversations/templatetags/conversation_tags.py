@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from conversations.sanitize import SANITIZER_VERSION, clean_editor_html, clean_inbound_html
 from helpdesk.html import html, html_join
-from tickets.templatetags.workspace import icon, when
+from tickets.templatetags.workspace import icon, page_when
 
 register = template.Library()
 # Any tag beyond the paragraphs, breaks and quotes we make from plain text.
@@ -252,7 +252,7 @@ def _head(context, m, w: dict) -> str:
         _recipients(m, w),
         _delivery(m, w),
         _channel(m, w),
-        when(m.created_at),
+        page_when(context)(m.created_at),
         visitor,
         move,
         reply,

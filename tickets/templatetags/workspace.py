@@ -71,7 +71,7 @@ def when_reader() -> Callable[[datetime.datetime | None], str]:
     )
 
 
-def _page_when(context) -> Callable[[datetime.datetime | None], str]:
+def page_when(context) -> Callable[[datetime.datetime | None], str]:
     """The `when_reader()` of the request `context` renders a page for, made
     by its first row (each row is a partial of its own, so the template's
     render context cannot keep it)."""
@@ -253,7 +253,7 @@ def ticket_row(context, ticket):
         changed=stamp(ticket.updated_at),
         url=f"{context.get('row_url', '')}{ticket.pk}/",
         contact=ticket.contact_name or html(muted, _("No contact")),
-        time=_page_when(context)(ticket.last_activity_at),
+        time=page_when(context)(ticket.last_activity_at),
         name=ticket.name,
         priority=priority,
         closed=" status-closed" if ticket.stage.is_closed else "",
