@@ -33,8 +33,6 @@ tickets are deleted afterwards.
 
 import argparse
 import difflib
-import hashlib
-import hmac
 import os
 import re
 import runpy
@@ -121,7 +119,6 @@ def page(toggle: dict, url: str, pairs: int) -> None:
 
 
 def ingest(toggle: dict, count: int) -> None:
-    from email.message import EmailMessage
     from unittest import mock
 
     from django.test import Client, override_settings
@@ -129,37 +126,19 @@ def ingest(toggle: dict, count: int) -> None:
 
     from channels_inbound import tasks
     from channels_inbound.ingest import inbound_process
-    from channels_inbound.models import EmailChannel, InboundItem
-    from conversations.models import EmailAddress
-    from helpdesk.management.bench_words import WORDS
-    from tickets.models import Pipeline, Ticket
+    from channels_inbound.models import InboundItem
+    from helpdesk.management import bench_inbound
+    from tickets.models import Ticket
     from workflows import engine
 
-    address, _created = EmailAddress.objects.get_or_create(email="support@bench.example")
-    pipeline = Pipeline.objects.order_by("position", "id").first()
-    EmailChannel.objects.get_or_create(
-        address=address,
-        defaults={"pipeline": pipeline, "stage": pipeline.stages.filter(is_closed=False).first()},
-    )
-    key, stamp = "paired-signing-key", timezone.now().strftime("%H%M%S%f")
+    bench_inbound.bench_channel()
+    key, stamp = bench_inbound.SIGNING_KEY, timezone.now().strftime("%H%M%S%f")
     client = Client(SERVER_NAME="localhost")
 
     def post(kind: str) -> list[int]:
         for n in range(count):
-            message = EmailMessage()
-            message["From"] = f"Customer {n} <customer{n % 50}@bench-customer{n % 50}.example>"
-            message["To"] = "support@bench.example"
-            message["Subject"] = f"{'Re: ' if kind == 're' else ''}Paired inbound {stamp} {n}"
-            message["Message-ID"] = f"<paired-{kind}-{stamp}-{n}@bench.example>"
-            if kind == "re":
-                message["In-Reply-To"] = f"<paired-in-{stamp}-{n}@bench.example>"
-                message["References"] = message["In-Reply-To"]
-            message.set_content(" ".join(WORDS) + f" {n}")
-            token, now = f"paired-{kind}-{stamp}-{n}", str(int(time.time()))
-            signature = hmac.new(key.encode(), f"{now}{token}".encode(), hashlib.sha256)
-            fields = {"token": token, "timestamp": now, "signature": signature.hexdigest()}
-            client.post("/inbound/email/mailgun/", {"body-mime": message.as_string(), **fields})
-        rows = InboundItem.objects.filter(event_id__startswith=f"paired-{kind}-{stamp}")
+            client.post("/inbound/email/mailgun/", bench_inbound.webhook_post(kind, stamp, n, key))
+        rows = InboundItem.objects.filter(event_id__startswith=f"bench-{kind}-{stamp}")
         return list(rows.order_by("id").values_list("pk", flat=True))
 
     def timed(label: str, ids: list[int]) -> None:
@@ -189,7 +168,7 @@ def ingest(toggle: dict, count: int) -> None:
                 replies = post("re")
             timed("reply", replies)
     finally:
-        Ticket.objects.filter(name__startswith=f"Paired inbound {stamp}").delete()
+        Ticket.objects.filter(name__startswith=bench_inbound.subject(stamp)).delete()
 
 
 if __name__ == "__main__":

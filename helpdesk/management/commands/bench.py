@@ -1119,30 +1119,20 @@ class Command(BaseCommand):
         `rules`, that many active rules listen and are asked on every message
         (issue 17: at least 90 % of the rate without): the worker's share then
         includes evaluating them."""
-        import hashlib
-        import hmac
-        from email.message import EmailMessage
         from unittest import mock
 
         from django.test import override_settings
 
         from channels_inbound import tasks
         from channels_inbound.ingest import inbound_process
-        from channels_inbound.models import EmailChannel, InboundItem
-        from conversations.models import EmailAddress
+        from channels_inbound.models import InboundItem
         from workflows import engine
         from workflows.models import Rule
 
-        address, _created = EmailAddress.objects.get_or_create(email="support@bench.example")
-        pipeline = Pipeline.objects.order_by("position", "id").first()
-        EmailChannel.objects.get_or_create(
-            address=address,
-            defaults={
-                "pipeline": pipeline,
-                "stage": pipeline.stages.filter(is_closed=False).first(),
-            },
-        )
-        key, stamp = "bench-signing-key", timezone.now().strftime("%H%M%S%f")
+        from .. import bench_inbound
+
+        bench_inbound.bench_channel()
+        key, stamp = bench_inbound.SIGNING_KEY, timezone.now().strftime("%H%M%S%f")
         client = Client(SERVER_NAME="localhost")
         acks, ids = [], []
 
@@ -1150,23 +1140,7 @@ class Command(BaseCommand):
             """Post `count` emails through the webhook (tasks not queued);
             with kind "re", each answers the new email of the same number."""
             for n in range(count):
-                message = EmailMessage()
-                message["From"] = f"Customer {n} <customer{n}@bench-customer{n % 50}.example>"
-                message["To"] = "support@bench.example"
-                message["Subject"] = f"{'Re: ' if kind == 're' else ''}Bench inbound {stamp} {n}"
-                message["Message-ID"] = f"<bench-{kind}-{stamp}-{n}@bench.example>"
-                if kind == "re":
-                    message["In-Reply-To"] = f"<bench-in-{stamp}-{n}@bench.example>"
-                    message["References"] = message["In-Reply-To"]
-                message.set_content(" ".join(WORDS) + f" {n}")
-                token, now = f"bench-{kind}-{stamp}-{n}", str(int(time.time()))
-                signature = hmac.new(key.encode(), f"{now}{token}".encode(), hashlib.sha256)
-                data = {
-                    "body-mime": message.as_string(),
-                    "token": token,
-                    "timestamp": now,
-                    "signature": signature.hexdigest(),
-                }
+                data = bench_inbound.webhook_post(kind, stamp, n, key)
                 with QueryCounter() as posted:
                     started = time.perf_counter()
                     response = client.post("/inbound/email/mailgun/", data)
@@ -1220,7 +1194,7 @@ class Command(BaseCommand):
                     _posted, reply_ids = post_mails("re")
                 replies, replied = timed(reply_ids)
         # Leave the dataset as seeded, so the next run does not seed again.
-        Ticket.objects.filter(name__startswith=f"Bench inbound {stamp}").delete()
+        Ticket.objects.filter(name__startswith=bench_inbound.subject(stamp)).delete()
         Rule.objects.all().delete()
         if rules:
             return [summary(f"ingest one email in the worker, {rules} active rules", work, counted)]
