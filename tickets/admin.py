@@ -85,6 +85,28 @@ class StageForm(LabelsFormMixin, forms.ModelForm):
                 pipeline_id=self.instance.pipeline_id
             ).exclude(pk=self.instance.pk)
 
+    def clean_is_closed(self):
+        """A status holding tickets stays open or closed: each of its tickets
+        carries that (Ticket.is_open), and the views, counts, SLA clocks and
+        status filters read it there. Closing or reopening them all at once,
+        with no event, clock or notification, is not what editing a status
+        should do; moving them to another status does it ticket by ticket."""
+        closed = self.cleaned_data["is_closed"]
+        stage = self.instance
+        if (
+            stage.pk
+            and closed != stage.is_closed
+            and Ticket.objects.filter(stage_id=stage.pk).exists()
+        ):
+            raise ValidationError(
+                _(
+                    "The status “%(stage)s” has tickets, so it stays open or closed: "
+                    "add a new status and move its tickets there."
+                ),
+                params={"stage": stage.local_name},
+            )
+        return closed
+
     def check_delete(self):
         """Replaces the admin's "protected objects" refusal: a stage holding tickets
         may be deleted once the admin chose where its tickets go. The refusal

@@ -44,6 +44,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Team, User
 from crm.models import Company
+from helpdesk import memo
 
 from .models import (
     SLA_DUE,
@@ -417,6 +418,8 @@ def _condition(prop: Property, condition: Condition, user: User | None) -> Q:
             values = [_int(v, prop) for v in values if v != NOBODY]
         matched = Q(**{f"{column}__in": values})
         empty = Q(**{f"{column}__isnull": True})
+        if op == "any_of" and prop.key == "stage":
+            return matched & _stages_state(values)
         if op == "any_of":
             return matched | empty if nobody else matched
         return ~matched & ~empty if nobody else ~matched | empty
@@ -429,6 +432,26 @@ def _condition(prop: Property, condition: Condition, user: User | None) -> Q:
             "starts_with": Q(**{f"{column}__istartswith": text}),
         }[op]
     return date_condition(column, condition, prop)
+
+
+def _stages_state(stage_ids: list[int]) -> Q:
+    """What the chosen statuses say of their tickets: every ticket in an open
+    status is open (Ticket.is_open; StageForm keeps a status that holds
+    tickets open or closed). Said in SQL too, it lets PostgreSQL read the
+    open tickets' indexes, a team's open tickets in order, rather than every
+    ticket the team ever had: 2.5 ms against 0.65 ms at 100,000 tickets, and
+    the gap grows with the closed ones (issue 22). Only where the settings
+    are kept (helpdesk.memo: the table, its count, ingestion's rules): the
+    statuses would cost queries of their own elsewhere."""
+    if memo.current() is None:
+        return Q()
+    closed = {s.pk: s.is_closed for p in Pipeline.listed() for s in p.stages.all()}
+    states = {closed.get(pk) for pk in stage_ids}
+    if states == {False}:
+        return Q(is_open=True)
+    if states == {True}:
+        return Q(is_open=False)
+    return Q()
 
 
 def _any(conditions) -> Q:

@@ -1,7 +1,7 @@
 from django.urls import reverse
 
 from tests.factories import PipelineFactory, TicketFactory
-from tickets.models import PropertyDefinition, Stage
+from tickets.models import PropertyDefinition, Stage, Ticket
 
 
 def inline_data(pipeline, delete=None, move_to=None):
@@ -52,6 +52,30 @@ def test_a_stage_with_tickets_cannot_be_deleted_without_a_destination(
     ticket.refresh_from_db()
     assert ticket.stage == new
     assert ticket.events.filter(field="stage", new_value="New").exists()
+
+
+def test_a_stage_with_tickets_stays_open_or_closed(client, super_admin, pipeline):
+    """Its tickets carry whether they are open (the views and the status
+    filters read it there), so a status holding tickets cannot switch; an
+    empty one can."""
+    client.force_login(super_admin)
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    ticket = TicketFactory(pipeline=pipeline, stage=waiting)
+    url = reverse("admin:tickets_pipeline_change", args=[pipeline.pk])
+    data = inline_data(pipeline)
+    index = next(k for k, v in data.items() if v == waiting.pk).split("-")[1]
+    data[f"stages-{index}-is_closed"] = "on"
+
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "stays open or closed" in refused.content.decode()
+    waiting.refresh_from_db()
+    assert not waiting.is_closed
+
+    ticket.delete()
+    assert client.post(url, data).status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.is_closed
 
 
 def test_property_definitions_validate_their_key_and_choices(client, super_admin):
@@ -119,3 +143,24 @@ def test_only_super_admins_may_reorder_a_list(client, agent, pipeline):
     assert response.status_code in (302, 403)
     pipeline.refresh_from_db()
     assert pipeline.position != 99
+
+
+def test_tickets_left_behind_by_a_switched_status_are_aligned_by_the_migration(pipeline):
+    """Before the admin refused it, a status could switch with tickets in it."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("tickets.migrations.0025_tickets_open_as_their_status")
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    left = TicketFactory(pipeline=pipeline, stage=waiting)  # open, as the status was
+    closed = TicketFactory(pipeline=pipeline, stage=waiting)
+    Stage.objects.filter(pk=waiting.pk).update(is_closed=True)
+    Ticket.objects.filter(pk=closed.pk).update(is_open=False)
+    other = TicketFactory(pipeline=pipeline)
+
+    migration.align(apps, None)
+
+    for ticket in (left, closed, other):
+        ticket.refresh_from_db()
+    assert (left.is_open, closed.is_open, other.is_open) == (False, False, True)

@@ -342,6 +342,31 @@ def test_the_sidebar_counts_the_views_it_shows_after_it_shows(client, agent, des
     assert SavedView.objects.get().slug in sidebar_counts(client, again)
 
 
+def test_the_sidebar_counts_keep_the_settings_their_views_read(
+    client, agent, desk, pipeline, sidebar_counts
+):
+    """A custom view's filter reads the custom properties and the statuses:
+    kept under the version read with the session, so the counts asked every
+    30 seconds read them once, and a change shows on the next."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(agent)
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    create_view(client, "Waiting", "private", stage=waiting.pk)
+    view = SavedView.objects.get()
+    page = client.get(reverse("tickets:view_tickets", args=["all-open"]))
+    assert sidebar_counts(client, page)[view.slug] == "1"
+    with CaptureQueriesContext(connection) as again:
+        assert sidebar_counts(client, page)[view.slug] == "1"
+    settings_read = [q["sql"] for q in again.captured_queries if 'FROM "tickets_p' in q["sql"]]
+    assert settings_read == []
+    PropertyDefinitionFactory(key="region", label="Region")
+    with CaptureQueriesContext(connection) as changed:
+        sidebar_counts(client, page)
+    assert any('FROM "tickets_propertydefinition"' in q["sql"] for q in changed.captured_queries)
+
+
 def test_the_counts_answer_nothing_for_views_it_does_not_know(client, agent, desk):
     """A made-up, foreign or missing list of views counts nothing and fails
     nothing: only views the agent may open are ever counted."""
@@ -497,6 +522,51 @@ def test_the_table_reads_the_settings_version_with_the_session(client, agent, de
     PropertyDefinitionFactory(key="region", label="Region")
     response = table(client)
     assert "region" in response.context["known"]
+
+
+def test_a_count_reads_its_count_and_no_setting(client, agent, desk, pipeline):
+    """The "1-50 of 458" request keeps the filters' statuses and the custom
+    properties under the session's version too: its queries are the
+    session, the user and the count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(agent)
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    table(client, stage=waiting.pk, count=1)
+    with CaptureQueriesContext(connection) as again:
+        counted = table(client, stage=waiting.pk, count=1, first=1, last=1)
+    assert "of 1" in counted.content.decode()
+    asked = [q["sql"] for q in again.captured_queries]
+    assert len(asked) == 3 and asked[2].startswith("SELECT COUNT(*)"), asked
+
+
+def test_a_status_filter_says_whether_its_tickets_are_open(client, agent, desk, pipeline):
+    """Every ticket of an open status is open, so the filter says so in SQL
+    (the open tickets' indexes serve it); a closed status says closed, and
+    statuses of both kinds say neither. The rows are the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    waiting = pipeline.stages.get(name="Waiting on contact")
+    closed = pipeline.stages.get(name="Closed")
+    done = TicketFactory(pipeline=pipeline, name="Done", stage=closed, category="billing_issue")
+    client.force_login(agent)
+
+    def shown(stages, said):
+        with CaptureQueriesContext(connection) as asked:
+            response = table(client, stage=[s.pk for s in stages])
+        ordered = (
+            q["sql"] for q in asked.captured_queries if 'ORDER BY "tickets_ticket".' in q["sql"]
+        )
+        rows = next(ordered)
+        assert ('"is_open"' in rows) is (said is not None)
+        assert ('NOT "tickets_ticket"."is_open"' in rows) is (said is False)
+        return sorted(names(response))
+
+    assert shown([waiting], said=True) == ["Other high"]
+    assert shown([closed], said=False) == [done.name]
+    assert shown([waiting, closed], said=None) == ["Done", "Other high"]
 
 
 def test_the_same_table_again_writes_no_session(client, agent, desk):

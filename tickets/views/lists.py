@@ -181,13 +181,14 @@ def _differs(state: filters.ListState, saved: filters.ListState) -> bool:
 def view_list(request, slug):
     """A view as a table: columns, sort, quick and advanced filters, search, bulk."""
     view = view_or_404(request.user, slug)
-    state = _state(request, view)
-    canonical = reverse("tickets:view_list", args=[view.slug]) + _query(state)
-    if "count" in request.GET:
-        return _count(request, view, state)
     # Its filters' choices, the custom properties and the settings are kept
-    # under the version read with the session (helpdesk.memo): no query, not seven.
+    # under the version read with the session (helpdesk.memo): no query, not
+    # seven; for its count, no query but the count.
     with memo.checked(settings_version(request)):
+        state = _state(request, view)
+        if "count" in request.GET:
+            return _count(request, view, state)
+        canonical = reverse("tickets:view_list", args=[view.slug]) + _query(state)
         return _table(request, view, state, canonical)
 
 

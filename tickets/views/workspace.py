@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Team, User
+from accounts.sessions import settings_version
 from crm.models import Company, Contact, Deal
 from helpdesk import memo
 from helpdesk.prepared import keep_prefetched
@@ -285,7 +286,10 @@ def view_counts(request):
     # Only the views the sidebar shows: one shared with the agent since it was
     # drawn has no place to go yet (it shows the next time the sidebar is).
     custom = [v for v in queries.custom_views_for_user(user) if v.slug in shown]
-    counts = queries.view_counts_for_sidebar(user, custom)
+    # The custom views' filters read the custom properties and statuses kept
+    # under the version read with the session (helpdesk.memo).
+    with memo.checked(settings_version(request)):
+        counts = queries.view_counts_for_sidebar(user, custom)
     shown_counts = [(slug, count) for slug, count in counts.items() if slug in shown]
     return render_pane(request, f"{WORKSPACE}#view-counts", {"counts": shown_counts})
 
