@@ -85,14 +85,16 @@ class StageForm(LabelsFormMixin, forms.ModelForm):
                 pipeline_id=self.instance.pipeline_id
             ).exclude(pk=self.instance.pk)
 
-    def clean_is_closed(self):
+    def clean(self):
         """A status holding tickets stays open or closed: each of its tickets
         carries that (Ticket.is_open), and the views, counts, SLA clocks and
         status filters read it there. Closing or reopening them all at once,
         with no event, clock or notification, is not what editing a status
-        should do; moving them to another status does it ticket by ticket."""
-        closed = self.cleaned_data["is_closed"]
+        should do; moving them to another status does it ticket by ticket.
+        Said above the status's row: its checkbox's cell is too narrow."""
+        data = super().clean()
         stage = self.instance
+        closed = data.get("is_closed", stage.is_closed)
         if (
             stage.pk
             and closed != stage.is_closed
@@ -105,7 +107,7 @@ class StageForm(LabelsFormMixin, forms.ModelForm):
                 ),
                 params={"stage": stage.local_name},
             )
-        return closed
+        return data
 
     def check_delete(self):
         """Replaces the admin's "protected objects" refusal: a stage holding tickets
