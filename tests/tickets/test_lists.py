@@ -569,6 +569,26 @@ def test_a_status_filter_says_whether_its_tickets_are_open(client, agent, desk, 
     assert shown([waiting, closed], said=None) == ["Done", "Other high"]
 
 
+def test_the_planner_knows_how_open_tickets_spread_over_teams_and_statuses(db):
+    """Without statistics over the three together, PostgreSQL multiplied "a
+    team's open tickets" by the share of every ticket in the status and
+    sorted them all for a page (15 ms, not 0.5 ms, at a million tickets)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stxname, stxkeys::text FROM pg_statistic_ext "
+            "WHERE stxrelid = 'tickets_ticket'::regclass"
+        )
+        kept = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT attnum::text FROM pg_attribute WHERE attrelid = 'tickets_ticket'::regclass "
+            "AND attname IN ('is_open', 'team_id', 'stage_id') ORDER BY attnum"
+        )
+        columns = " ".join(row[0] for row in cursor.fetchall())
+    assert kept["ticket_open_team_stage_stats"] == columns
+
+
 def test_the_same_table_again_writes_no_session(client, agent, desk):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
