@@ -703,6 +703,9 @@ class Command(BaseCommand):
         quick = {
             "owner+priority, sort -created_at": {"owner": agent.pk, "priority": "high"},
             "team+stage, sort -last_activity_at": {"team": agent.main_team_id, "stage": waiting.pk},
+            # A status's first-in-first-out queue: 2.6 s at a million tickets
+            # before the filter said its tickets are open (issue 22).
+            "stage, sort created_at": {"stage": waiting.pk},
             "pipeline+priority, sort id": {"pipeline": waiting.pipeline_id, "priority": "urgent"},
         }
         for label, params in quick.items():
