@@ -37,6 +37,8 @@ def test_bench_seeds_measures_and_reports(db, tmp_path, capsys):
         "search phone",
         "quick filters owner+priority",
         "quick filters stage, sort created_at",
+        "table sweep: ",
+        "table sweep, slowest: ",
         "filter seats:gt:50",
         "filter tag “bench-refund” (20 tickets)",
         "custom view, 2 conditions (table)",
