@@ -409,8 +409,14 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_tickets",
     )
+    # Indexed by ticket_team_owner, which leads with it.
     team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
     )
     priority = models.CharField(_("priority"), max_length=10, choices=Priority, blank=True)
     category = models.CharField(_("category"), max_length=20, choices=Category, blank=True)
@@ -545,6 +551,13 @@ class Ticket(models.Model):
             models.Index(
                 fields=["team", "owner"], name="ticket_open_team_owner", condition=OPEN_TICKETS
             ),
+            # A team's tickets of an owner, open or closed: the table sorted by
+            # owner asks, for each agent, whether the team's list holds one of
+            # theirs (filters.sort_tiers), and sorted by team the reverse. An
+            # agent works in one team: without it each question read all of
+            # their tickets, 2.2 s for 41 agents at a million tickets (issue 22).
+            # It is also the team's foreign key index (a team deleted).
+            models.Index(fields=["team", "owner"], name="ticket_team_owner"),
             # The ticket list over every ticket, open or closed (S28), sorted by
             # last activity or creation.
             models.Index(
