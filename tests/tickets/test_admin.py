@@ -63,7 +63,7 @@ def test_a_stage_with_tickets_stays_open_or_closed(client, super_admin, pipeline
     ticket = TicketFactory(pipeline=pipeline, stage=waiting)
     url = reverse("admin:tickets_pipeline_change", args=[pipeline.pk])
     data = inline_data(pipeline)
-    index = next(k for k, v in data.items() if v == waiting.pk).split("-")[1]
+    index = next(k for k, v in data.items() if k.endswith("-id") and v == waiting.pk).split("-")[1]
     data[f"stages-{index}-is_closed"] = "on"
 
     refused = client.post(url, data)

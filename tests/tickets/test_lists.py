@@ -1,9 +1,12 @@
 """The ticket table (S28), custom views (S27) and their limits and permissions."""
 
+import copy
 import datetime
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -348,9 +351,6 @@ def test_the_sidebar_counts_keep_the_settings_their_views_read(
     """A custom view's filter reads the custom properties and the statuses:
     kept under the version read with the session, so the counts asked every
     30 seconds read them once, and a change shows on the next."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client.force_login(agent)
     waiting = pipeline.stages.get(name="Waiting on contact")
     create_view(client, "Waiting", "private", stage=waiting.pk)
@@ -508,9 +508,6 @@ def test_the_table_keeps_its_settings_until_one_changes(
 def test_the_table_reads_the_settings_version_with_the_session(client, agent, desk):
     """No query of its own for the version: it comes with the session row,
     and a change made between two tables shows on the second."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client.force_login(agent)
     table(client)
     with CaptureQueriesContext(connection) as again:
@@ -528,9 +525,6 @@ def test_a_count_reads_its_count_and_no_setting(client, agent, desk, pipeline):
     """The "1-50 of 458" request keeps the filters' statuses and the custom
     properties under the session's version too: its queries are the
     session, the user and the count."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     client.force_login(agent)
     waiting = pipeline.stages.get(name="Waiting on contact")
     table(client, stage=waiting.pk, count=1)
@@ -545,9 +539,6 @@ def test_a_status_filter_says_whether_its_tickets_are_open(client, agent, desk, 
     """Every ticket of an open status is open, so the filter says so in SQL
     (the open tickets' indexes serve it); a closed status says closed, and
     statuses of both kinds say neither. The rows are the same."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     waiting = pipeline.stages.get(name="Waiting on contact")
     closed = pipeline.stages.get(name="Closed")
     done = TicketFactory(pipeline=pipeline, name="Done", stage=closed, category="billing_issue")
@@ -573,8 +564,6 @@ def test_the_planner_knows_how_open_tickets_spread_over_teams_and_statuses(db):
     """Without statistics over the three together, PostgreSQL multiplied "a
     team's open tickets" by the share of every ticket in the status and
     sorted them all for a page (15 ms, not 0.5 ms, at a million tickets)."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT stxname, stxkeys::text FROM pg_statistic_ext "
@@ -593,8 +582,6 @@ def test_the_small_tables_the_lists_probe_are_analyzed_on_any_change(db):
     """Autovacuum waits for 50 changed rows: six teams never got statistics,
     and the planner, taking them for 140, read every open ticket of a status
     to sort them by team (100 ms at a million tickets, not 0.2 ms)."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname FROM pg_class WHERE 'autovacuum_analyze_threshold=1' = ANY(reloptions)"
@@ -607,11 +594,6 @@ def test_unassigned_tickets_oldest_first_read_their_own_index(client, agent, des
     """In All tickets the few unassigned tickets are the newest: read in the
     created index from the oldest, 976,000 owned tickets came first at a
     million (2.8 s). A table shaped like that, its statistics read."""
-    import copy
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     closed = pipeline.stages.get(name="Closed")
     model = Ticket.objects.get(pk=desk["mine_low"].pk)
     model.pk, model.is_open, model.stage = None, False, closed
@@ -632,8 +614,6 @@ def test_unassigned_tickets_oldest_first_read_their_own_index(client, agent, des
 
 
 def test_the_same_table_again_writes_no_session(client, agent, desk):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     client.force_login(agent)
     table(client, priority="high")
