@@ -3,6 +3,7 @@
 exactly the order of one plain sort, which the API pages through too."""
 
 import datetime
+import itertools
 import random
 
 import pytest
@@ -12,6 +13,7 @@ from accounts.models import User
 from helpdesk import memo
 from tests.factories import PipelineFactory, TeamFactory, TicketFactory, UserFactory
 from tickets import filters, queries
+from tickets.filters import Condition
 from tickets.models import Priority, Stage, Ticket
 
 
@@ -52,16 +54,31 @@ def mixed_tickets(db, agent):
     return User.objects.get(pk=agent.pk)
 
 
+# Filters that leave out some of a sort's tiers: the tiers they exclude are
+# skipped, and the pages must not notice.
+NARROWING = [
+    [],
+    [Condition("priority", "any_of", "high")],
+    [Condition("priority", "is_not", "high,low")],
+    [Condition("owner", "any_of", filters.NOBODY)],
+]
+
+
+def _table(agent, slug: str, conditions: list):
+    view = queries.get_view_for_user(agent, slug)
+    return queries._table_tickets(agent, view, filters.ListState(conditions))[0]
+
+
 def test_tiers_page_through_the_plain_sort(mixed_tickets):
-    """Every sort, both ways, in a view of open tickets and in All tickets
-    (one test: the thirty tickets are made once)."""
+    """Every sort, both ways, in a view of open tickets and in All tickets,
+    under filters that leave tiers out (one test: the thirty tickets are
+    made once)."""
     agent = mixed_tickets
-    for slug in ("all", "all-open"):
-        view = queries.get_view_for_user(agent, slug)
-        tickets, _query = queries._table_tickets(agent, view, filters.ListState())
+    for slug, conditions in itertools.product(("all", "all-open"), NARROWING):
+        tickets = _table(agent, slug, conditions)
         for key in [*filters.SORTS, *(f"-{key}" for key in filters.SORTS)]:
             expected = list(filters.sort(tickets, key).values_list("pk", flat=True))
-            assert len(expected) > 10
+            assert len(expected) > (10 if not conditions else 1), (slug, conditions)
             tiers = filters.sort_tiers(tickets, key)
             for size in (7, 50):
                 pages = [
@@ -69,6 +86,35 @@ def test_tiers_page_through_the_plain_sort(mixed_tickets):
                     for start in range(0, len(expected) + size, size)
                 ]
                 assert [pk for page in pages for pk in page] == expected, (slug, key, size)
+
+
+@pytest.mark.parametrize(
+    ("conditions", "tiers"),
+    [
+        ([], ["", *Priority.values]),
+        ([Condition("priority", "any_of", "high")], ["high"]),
+        ([Condition("priority", "any_of", "urgent"), Condition("team", "any_of", "1")], ["urgent"]),
+        ([Condition("priority", "is_not", "high,low")], ["", "medium", "urgent"]),
+        # "Known" is "NOT (empty OR null)": not read, so no tier is left out.
+        ([Condition("priority", "known")], ["", *Priority.values]),
+    ],
+)
+def test_the_priority_tiers_a_filter_excludes_are_not_read(mixed_tickets, conditions, tiers):
+    """PostgreSQL costs a tier its filter excludes as a scan of every ticket:
+    38 ms a tier at a million tickets, with parallel workers and JIT."""
+    tickets = _table(mixed_tickets, "all", conditions)
+    read = [
+        tier._condition.children[0][1] for tier, _order in filters.sort_tiers(tickets, "priority")
+    ]
+    assert read == tiers
+
+
+def test_an_unassigned_list_sorted_by_owner_is_its_own_last_tier(mixed_tickets):
+    """Saying "owner IS NULL" twice made PostgreSQL expect a fiftieth of the
+    unassigned tickets and sort them all (0.1 s at a million)."""
+    tickets = _table(mixed_tickets, "all", [Condition("owner", "any_of", filters.NOBODY)])
+    ((tier, _order),) = filters.sort_tiers(tickets, "-owner")
+    assert tier is tickets
 
 
 def test_a_narrow_list_with_many_tiers_is_sorted_at_once(
