@@ -1186,6 +1186,7 @@ class Command(BaseCommand):
         from .. import bench_inbound
 
         bench_inbound.bench_channel()
+        bench_inbound.vacuum()
         key, stamp = bench_inbound.SIGNING_KEY, timezone.now().strftime("%H%M%S%f")
         client = Client(SERVER_NAME="localhost")
         acks, ids = [], []

@@ -35,9 +35,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from channels_inbound.models import EmailChannel, InboundItem
-from conversations.models import EmailAddress, Message, Thread
-from crm.models import Contact
+from conversations.models import EmailAddress
 from tickets.models import Pipeline, Ticket
+
+from .. import bench_inbound
 
 KEY = "bench-signing-key"
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -84,7 +85,7 @@ class Command(BaseCommand):
             from helpdesk.management import bench_rules
 
             bench_rules.event_rules(rules, matching=rules // 10)
-        self.vacuum()
+        bench_inbound.vacuum()
         import redis
 
         redis.Redis.from_url(REDIS).flushdb()  # no tasks left over from an earlier run
@@ -262,15 +263,6 @@ class Command(BaseCommand):
             f"  parsing 20,000 header lines: {headers * 1000:.0f} ms; parsing a 20 MiB "
             f"attachment ({len(raw) / 2**20:.0f} MiB raw): peak {peak / 2**20:.0f} MiB allocated"
         )
-
-    def vacuum(self):
-        """The tables each message writes, cleared of the dead rows earlier
-        runs left (`make bench` rewrites 80,000 tickets before this runs), as
-        autovacuum would have: it is off on some machines, and a run after it
-        measured 125 messages/s against 154-171 after a VACUUM (issue 22)."""
-        with connection.cursor() as cursor:
-            for model in (InboundItem, Ticket, Thread, Message, Contact):
-                cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
 
     def channel(self):
         address, _created = EmailAddress.objects.get_or_create(email="support@bench.example")
