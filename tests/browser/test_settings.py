@@ -1,13 +1,14 @@
 """Settings that cannot lose a customer's message, walked in the browser
 (issue 14): a channel's status picker offers its pipeline's statuses, a
-status that cannot take new tickets is refused with a message, and a web
-form without a contact and a message field cannot be published."""
+status that cannot take new tickets is refused with a message, a web form
+without a contact and a message field cannot be published, and a status
+holding tickets stays open or closed."""
 
 import pytest
 from playwright.sync_api import expect
 
 from channels_inbound.models import ChatWidget, WebForm
-from tests.factories import PipelineFactory
+from tests.factories import PipelineFactory, TicketFactory
 
 pytestmark = pytest.mark.browser
 
@@ -76,3 +77,31 @@ def test_an_empty_web_form_cannot_be_published(page, sign_in, desk):
     page.click("input[name=_save]")
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     assert WebForm.objects.get().fields.count() == 2
+
+
+def test_a_status_holding_tickets_stays_open_or_closed(page, sign_in, desk):
+    """Its tickets carry whether they are open, which the views and the status
+    filters read (issue 22): the switch is refused above the status's row,
+    and an empty status still switches."""
+    support = desk["support"]
+    waiting = support.stages.get(name="Waiting on contact")
+    ticket = TicketFactory(pipeline=support, stage=waiting)
+    sign_in(desk["admin"])
+    page.goto(f"/admin/tickets/pipeline/{support.pk}/change/")
+    row_id = page.locator(f"input[name^='stages-'][name$='-id'][value='{waiting.pk}']")
+    prefix = row_id.get_attribute("name").removesuffix("-id")
+    page.check(f"input[name='{prefix}-is_closed']")
+    page.click("input[name=_save]")
+    error = page.locator(".errorlist.nonfield")
+    expect(error).to_contain_text("“Waiting on contact” has tickets, so it stays open or closed")
+    # Said in the row just above the status's own, not in its narrow checkbox cell.
+    expect(page.locator(f"tr.row-form-errors + tr:has(input[name='{prefix}-id'])")).to_be_visible()
+    expect(page.locator(f"input[name='{prefix}-is_closed']")).to_be_checked()
+    waiting.refresh_from_db()
+    assert not waiting.is_closed
+
+    ticket.delete()
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    waiting.refresh_from_db()
+    assert waiting.is_closed
