@@ -37,11 +37,11 @@ def bench_channel() -> EmailChannel:
 def vacuum() -> None:
     """The tables each message writes, cleared of the dead rows earlier runs
     left and analyzed, as autovacuum would have: it is off on some machines
-    (this one's PostgreSQL, conf.d/90-ci.conf). A run after it measured 125
-    messages/s against 154-171 after a VACUUM; the duplicate check took
-    1.4 ms a message, not 0.3 ms, because the inbound rows, all done by
-    then, had never been analyzed (issue 22). Inside a transaction (the
-    test smoke run) only ANALYZE can run."""
+    (bench_db.settle). A run after it measured 125 messages/s against
+    154-171 after a VACUUM; the duplicate check took 1.4 ms a message, not
+    0.3 ms, because the inbound rows, all done by then, had never been
+    analyzed (issue 22). Inside a transaction (the test smoke run) only
+    ANALYZE can run."""
     if connection.vendor != "postgresql":
         return
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
