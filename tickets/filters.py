@@ -772,10 +772,8 @@ def sort_tiers(tickets, key: str) -> list[tuple]:
         return [(tickets.filter(running), by(F("sla_due"))), (tickets.exclude(running), (tie,))]
     if name == "priority":
         column = (tickets.query.base_table, Ticket._meta.get_field("priority"))
-        held = _allowed(
-            ["", *Priority.values], tickets.query.where, column
-        )  # PRIORITY_RANK's order
-        groups = [Q(priority=value) for value in held]
+        every = ["", *Priority.values]  # PRIORITY_RANK's order
+        groups = [Q(priority=value) for value in _allowed(every, tickets.query.where, column)]
     elif name in _GROUPED_BY:
         # Only the teams, owners or statuses that the list holds (one query,
         # an index probe each): a group left empty by the view's own filter
@@ -805,12 +803,13 @@ def sort_tiers(tickets, key: str) -> list[tuple]:
 
 
 def _allowed(values: list, where: WhereNode, column: tuple) -> list:
-    """`values` of `column` (table alias, field) less those the list's own filter excludes, as
-    far as its plain conditions say (=, IN and NOT of them, joined by AND;
-    anything else excludes nothing). A tier its filter excludes ("priority =
-    low" under "priority IN (high)") is empty, but PostgreSQL costs it as a
-    scan of every ticket: it started parallel workers and compiled the
-    query (JIT), 38 ms a tier at a million tickets (issue 22)."""
+    """`values` of `column` (table alias, field) less those the list's own
+    filter excludes, as far as its plain conditions say (=, IN and NOT of
+    them, joined by AND; anything else excludes nothing). A tier its filter
+    excludes ("priority = low" under "priority IN (high)") is empty, but
+    PostgreSQL costs it as a scan of every ticket: it started parallel
+    workers and compiled the query (JIT), 38 ms a tier at a million tickets
+    (issue 22)."""
     if where.connector != "AND" or where.negated:
         return values
     for child in where.children:
