@@ -5,22 +5,25 @@ the next seed. Plans then drift from one run to the next (issue 22)."""
 
 from django.db import connection
 
-# Each table's thresholds as autovacuum reads them: its own storage
-# parameter (migration 0027 sets some), else the server's setting.
-_OWN_OR_SERVERS = """
-    coalesce(
-        (SELECT split_part(o, '=', 2) FROM unnest(c.reloptions) o WHERE o LIKE '{name}=%'),
-        current_setting('{name}')
-    )::float
-"""
+
+def _due(counter: str, kind: str) -> str:
+    """`counter` is over autovacuum's threshold for `kind` of work, as it
+    reads it: a table's own storage parameter first (migration 0027 sets
+    some), else the server's setting."""
+
+    def setting(name: str) -> str:
+        own = f"SELECT split_part(o, '=', 2) FROM unnest(c.reloptions) o WHERE o LIKE '{name}=%'"
+        return f"coalesce(({own}), current_setting('{name}'))::float"
+
+    threshold, scale = f"autovacuum_{kind}_threshold", f"autovacuum_{kind}_scale_factor"
+    return f"s.{counter} > {setting(threshold)} + {setting(scale)} * s.n_live_tup"
+
+
 _DUE = f"""
     SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-    WHERE s.n_mod_since_analyze > {_OWN_OR_SERVERS.format(name="autovacuum_analyze_threshold")}
-            + {_OWN_OR_SERVERS.format(name="autovacuum_analyze_scale_factor")} * s.n_live_tup
-       OR s.n_dead_tup > {_OWN_OR_SERVERS.format(name="autovacuum_vacuum_threshold")}
-            + {_OWN_OR_SERVERS.format(name="autovacuum_vacuum_scale_factor")} * s.n_live_tup
-       OR s.n_ins_since_vacuum > {_OWN_OR_SERVERS.format(name="autovacuum_vacuum_insert_threshold")}
-            + {_OWN_OR_SERVERS.format(name="autovacuum_vacuum_insert_scale_factor")} * s.n_live_tup
+    WHERE {_due("n_mod_since_analyze", "analyze")}
+       OR {_due("n_dead_tup", "vacuum")}
+       OR {_due("n_ins_since_vacuum", "vacuum_insert")}
     ORDER BY s.relname
 """
 
