@@ -55,6 +55,25 @@ def _sent_by(user: User):
     return messages.filter(author=user, direction="outbound", kind="message").values("ticket_id")
 
 
+class _Probe(Exists):
+    """EXISTS that PostgreSQL runs as a lookup for each outer row, never as a
+    join: OFFSET 0 keeps the planner from turning it into one. For a few
+    rows checked against the ticket table, whose size the planner weighs
+    wrongly: counting an agent's Sent among the tickets they see hashed all
+    100,000 tickets (33 ms of the sidebar's 40) where 1,001 lookups by
+    primary key take 5 (issue 22)."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
+def _sent_count_rows(tickets: TicketQuerySet, user: User):
+    """Sent's tickets for the sidebar's count: the agent's replies, each
+    ticket once, stopping at the cap, each ticket looked up among `tickets`
+    by its primary key."""
+    seen = _Probe(tickets.filter(pk=OuterRef("ticket_id")))
+    return _sent_by(user).filter(seen).distinct()
+
+
 def _mine(user: User):
     """Tickets that are the user's work: owned, followed (S11), or written on
     (a reply or a comment). One UNION of three index lookups, so the ticket
@@ -180,7 +199,7 @@ DEFAULT_VIEWS = [
         # are among the replies read 55,000 tickets and hashed 30,000 replies
         # (22-33 ms). The list keeps its own form: the first page walks the
         # tickets by last activity.
-        count_rows=lambda tickets, user: _sent_by(user).filter(ticket__in=tickets).distinct(),
+        count_rows=_sent_count_rows,
     ),
     DefaultView(
         "drafts",
