@@ -180,6 +180,10 @@ def test_each_header_field_is_edited_in_place(page, sign_in, desk):
     sign_in(desk["agent"])
     page.goto(f"/views/unassigned/tickets/{ticket.pk}/")
     header = page.locator("#ticket-header")
+    # A deep link draws the list after the ticket. A change sent before the
+    # list arrived reaches the list by its live check, seconds later, not by
+    # the change's answer: the row was not shown when it was sent.
+    expect(page.locator(f"#row-{ticket.pk}")).to_be_visible()
 
     header.locator("select[name=owner]").select_option(label="Jonas B")
     expect(page.locator(f"#row-{ticket.pk} .row-owner")).to_contain_text("JB")
